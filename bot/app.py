@@ -1,0 +1,65 @@
+"""Wiring shared by every command line entry: database, migrations, partnership files, the core."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.settings import Settings
+from handlers.core import Core
+from storage.db import make_engine, make_sessionmaker, migrate
+from storage.loader import LoadResult, load_partnership
+from storage.models import Partnership
+from storage.partnership_file import read_partnership
+
+
+class AppError(Exception):
+    pass
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    def core(self, partnership: str | None = None) -> Core:
+        return Core(self.sessions, self.partnership_id(partnership))
+
+    def partnership_id(self, wanted: str | None = None) -> str:
+        with self.sessions() as session:
+            ids = list(session.scalars(select(Partnership.id).order_by(Partnership.id)))
+        wanted = wanted or self.settings.partnership
+        if wanted:
+            if wanted not in ids:
+                raise AppError(
+                    f"No partnership {wanted!r} is loaded (loaded: {', '.join(ids) or 'none'}). "
+                    "Load its file with `partnerbot load FILE.yaml`."
+                )
+            return wanted
+        if len(ids) == 1:
+            return ids[0]
+        if not ids:
+            raise AppError("No partnership is loaded: `partnerbot load FILE.yaml` first.")
+        raise AppError(f"Several partnerships are loaded ({', '.join(ids)}): say which with --partnership.")
+
+    def load_files(self, paths: list[str] | None = None) -> list[LoadResult]:
+        """Load partnership files, each whole or not at all."""
+        results = []
+        for path in paths if paths is not None else [str(p) for p in self.settings.partnership_files]:
+            spec = read_partnership(path)  # raises PartnershipFileError listing every problem
+            with self.sessions() as session, session.begin():
+                results.append(load_partnership(session, spec, at=datetime.now(UTC)))
+        return results
+
+
+def open_app(settings: Settings, *, load: bool = True) -> App:
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    app = App(settings, engine, make_sessionmaker(engine))
+    if load:
+        app.load_files()
+    return app

@@ -1,0 +1,267 @@
+"""`partnerbot`: one command with subcommands.
+
+Door SDKs are imported only by the subcommands that use them, so `shell` and `parse` start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="partnerbot",
+        description="Meetings, actions and reminders for safeguarding "
+        "partnerships, in Slack, Teams and the terminal.",
+    )
+    p.add_argument("--config", help="settings file (default: app.yaml, or PARTNERBOT_CONFIG)")
+    p.add_argument("--database", help="database URL (overrides app.yaml and PARTNERBOT_DATABASE_URL)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="load the partnership files of app.yaml and start the terminal door")
+    run.add_argument(
+        "--as", dest="user", help="initials of the person typing (default: the first series' chair)"
+    )
+
+    sh = sub.add_parser(
+        "shell", help="the terminal door: one meeting channel (interactive, piped or a script)"
+    )
+    sh.add_argument("--as", dest="user", help="initials of the person typing")
+    sh.add_argument("--script", help="run a script file (@ TIME, XX: message, XX> direct message, ! sweep)")
+    sh.add_argument("--partnership", help="partnership id, when several are loaded")
+    sh.add_argument("--channel", default="shell", help="the channel name this shell is (default: shell)")
+    sh.add_argument("--out", default="out", help="folder for files the bot sends (default: out)")
+
+    ld = sub.add_parser("load", help="load or update partnership files (all or nothing per file)")
+    ld.add_argument("files", nargs="+")
+
+    ps = sub.add_parser("parse", help="read actions offline: one JSON line out per JSON line in")
+    ps.add_argument("--partnership", required=True, help="partnership file (YAML)")
+    ps.add_argument(
+        "--jsonl",
+        required=True,
+        help='input lines: {"input": {"series", "text", "sent_at", "next_meeting"}}; - for stdin',
+    )
+
+    ex = sub.add_parser("export", help="export the action tracker")
+    ex.add_argument("what", choices=["actions"])
+    ex.add_argument("--series", required=True)
+    ex.add_argument("--format", choices=["csv", "json"], default="csv")
+    ex.add_argument("--out", help="file to write (default: standard output)")
+    ex.add_argument("--partnership")
+
+    au = sub.add_parser("audit", help="list the audit trail (who changed what, when, through which door)")
+    au.add_argument("--series", help="only this series (default: the whole partnership)")
+    au.add_argument("--limit", type=int, help="only the last N events")
+    au.add_argument("--json", action="store_true", help="one JSON object per event")
+    au.add_argument("--partnership")
+
+    sub.add_parser("migrate", help="bring the database schema up to date")
+    for ext in _extensions():
+        ext.register(sub)
+    return p
+
+
+# Subcommands that live beside the feature they drive: each module has register(subparsers)
+# and COMMANDS = {name: run(app, args, out) -> exit code}. A module not installed is skipped.
+EXTENSION_MODULES = ("bot.cli_documents", "scheduler.cli")
+
+
+def _extensions() -> list[Any]:
+    import importlib
+
+    found = []
+    for name in EXTENSION_MODULES:
+        try:
+            found.append(importlib.import_module(name))
+        except ModuleNotFoundError as e:
+            if e.name != name:
+                raise
+    return found
+
+
+def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    out, err = stdout or sys.stdout, stderr or sys.stderr
+    args = _parser().parse_args(argv)
+    if args.command is None:
+        _parser().print_help(out)
+        return 0
+    if args.command == "parse":
+        from handlers.parse_jsonl import run as run_parse
+
+        return run_parse(args.partnership, args.jsonl, out, err)
+
+    from bot.app import AppError, open_app
+    from bot.settings import SettingsError, load_settings
+    from storage.partnership_file import PartnershipFileError
+
+    try:
+        settings = load_settings(args.config, args.database)
+        app = open_app(settings, load=args.command in ("run",))
+        if args.command == "migrate":
+            out.write("The database schema is up to date.\n")
+            return 0
+        if args.command == "load":
+            return _load(app, args.files, out, err)
+        if args.command in ("run", "shell"):
+            return _shell(app, args, out)
+        if args.command == "export":
+            return _export(app, args, out)
+        if args.command == "audit":
+            return _audit(app, args, out)
+        for ext in _extensions():
+            if args.command in ext.COMMANDS:
+                return int(ext.COMMANDS[args.command](app, args, out))
+    except PartnershipFileError as e:
+        err.write(f"{e}\nNothing was loaded.\n")
+        return 1
+    except (AppError, SettingsError) as e:
+        err.write(f"{e}\n")
+        return 1
+    return 2
+
+
+def _load(app: object, files: list[str], out: TextIO, err: TextIO) -> int:
+    from bot.app import App
+    from storage.partnership_file import PartnershipFileError
+
+    assert isinstance(app, App)
+    status = 0
+    for path in files:
+        try:
+            (result,) = app.load_files([path])
+        except PartnershipFileError as e:
+            err.write(f"{e}\nNothing was loaded from {path}.\n")
+            status = 1
+            continue
+        if not result.changed:
+            out.write(f"{path}: {result.partnership_id} is already up to date; nothing changed.\n")
+        else:
+            out.write(f"{path}: loaded {result.partnership_id} ({len(result.changes)} changes).\n")
+            for change in result.changes[:50]:
+                out.write(f"  {change}\n")
+            if len(result.changes) > 50:
+                out.write(f"  … and {len(result.changes) - 50} more (see `partnerbot audit`).\n")
+    return status
+
+
+def _shell(app: object, args: argparse.Namespace, out: TextIO) -> int:
+    from bot.app import App
+    from bot.shell import ShellDoor, interactive
+
+    assert isinstance(app, App)
+    core = app.core(getattr(args, "partnership", None))
+    roster = core.roster()
+    user = args.user or next(iter(roster.series.values())).chair
+    if user not in roster.people:
+        out.write(f"{user} is not in the {roster.name} file: you can only use `help` (or `/as XX`).\n")
+    door = ShellDoor(
+        core,
+        out,
+        user=user,
+        channel=getattr(args, "channel", "shell"),
+        files_dir=Path(getattr(args, "out", "out")),
+        echo=bool(getattr(args, "script", None)),
+    )
+    _plug_scheduler(app, door)
+    script = getattr(args, "script", None)
+    if script:
+        with open(script, encoding="utf-8") as fh:
+            door.run(fh)
+        return 0
+    if sys.stdin.isatty():
+        person = roster.people.get(user)
+        out.write(
+            f"partnerbot — {roster.name}. You are {person.name + ' (' + user + ')' if person else user}; "
+            "`/as XX` switches person, `XX> text` sends a direct message, `/quit` ends.\n"
+            "Type `help` for the commands.\n"
+        )
+        interactive(door)
+    else:
+        door.run(sys.stdin)
+    return 0
+
+
+def _plug_scheduler(app: object, door: object) -> None:
+    """The reminder sweep, for `! sweep` lines, when the scheduler is installed."""
+    try:
+        from scheduler.shell import plug
+    except ImportError:
+        return
+    plug(app, door)
+
+
+def _export(app: object, args: argparse.Namespace, out: TextIO) -> int:
+    from zoneinfo import ZoneInfo
+
+    from bot.app import App
+    from handlers.context import UserError
+    from handlers.reports import export_actions
+
+    assert isinstance(app, App)
+    pid = app.partnership_id(args.partnership)
+    with app.sessions() as session:
+        from storage.models import Partnership
+
+        part = session.get(Partnership, pid)
+        assert part is not None
+        today = datetime.now(UTC).astimezone(ZoneInfo(part.timezone)).date()
+        try:
+            text = export_actions(session, pid, args.series, args.format, today)
+        except UserError as e:
+            sys.stderr.write(f"{e}\n")
+            return 1
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        out.write(f"Wrote {args.out}.\n")
+    else:
+        out.write(text)
+    return 0
+
+
+def _audit(app: object, args: argparse.Namespace, out: TextIO) -> int:
+    from bot.app import App
+    from handlers.context import UserError
+    from handlers.reports import audit_events, audit_text
+    from storage.models import Partnership
+
+    assert isinstance(app, App)
+    pid = app.partnership_id(args.partnership)
+    with app.sessions() as session:
+        try:
+            events = audit_events(session, pid, args.series, args.limit)
+        except UserError as e:
+            sys.stderr.write(f"{e}\n")
+            return 1
+        if args.json:
+            for e in events:
+                out.write(
+                    json.dumps(
+                        {
+                            "id": e.id,
+                            "at": e.at.isoformat(),
+                            "actor": e.actor,
+                            "door": e.door,
+                            "entity": e.entity,
+                            "entity_id": e.entity_id,
+                            "verb": e.verb,
+                            "before": e.before,
+                            "after": e.after,
+                        },
+                        ensure_ascii=False,
+                    )
+                    + "\n"
+                )
+        else:
+            part = session.get(Partnership, pid)
+            out.write(audit_text(events, part.timezone if part else "Europe/London"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,832 @@
+"""Actions: capture from the meeting thread, the tracker, and every change an owner or the chair makes."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import selectinload
+
+from handlers.context import Ask, Ctx, Refused, UserError
+from handlers.format import due_text, owners_text, plural, short_date
+from handlers.meetings import next_meeting_date
+from handlers.names import Ambiguous, Owner, Resolved, Unknown, resolve_name, split_names
+from handlers.registry import Perm, command
+from handlers.reply import ACTOR, OK, Button, Buttons, Reply, Table, Text
+from handlers.roster import SeriesRef
+from storage.models import Action, ActionOwner, ActionUpdate, Series
+
+PREFIX = re.compile(r"^\s*(?:action|actions)\s*(?:\d+)?\s*[:.\-–—]?\s*", re.I)
+NO_UPDATE = re.compile(r"^\s*(?:no\s+(?:further\s+)?updates?|nothing\s+(?:new|further)|ongoing)\b", re.I)
+
+
+# --- reading and describing actions ------------------------------------------------------------------
+
+
+def current_owners(action: Action) -> list[Owner]:
+    return [Owner(o.kind, _owner_key(o)) for o in action.owners if o.removed_at is None]
+
+
+def _owner_key(o: ActionOwner) -> str | None:
+    if o.kind == "person":
+        return o.__dict__.get("_initials")
+    return o.key
+
+
+def load_owner_initials(ctx: Ctx, actions: list[Action]) -> None:
+    """Person owners are stored by id; give each its initials for display and matching."""
+    for action in actions:
+        for o in action.owners:
+            if o.kind == "person":
+                o.__dict__["_initials"] = ctx.initials_of(o.person_id)
+
+
+def _short(series: Series | SeriesRef) -> str:
+    key = series.key if isinstance(series, Series) else series.id
+    return key[:1].upper() + key[1:]
+
+
+def latest_update(action: Action) -> ActionUpdate | None:
+    for u in reversed(action.updates):
+        if u.kind == "update":
+            return u
+    return None
+
+
+def echo(ctx: Ctx, action: Action, series: Series, *, proposed: bool = False) -> str:
+    owners = owners_text(ctx.roster, current_owners(action), with_members=True)
+    return (
+        f"Action {action.number} — {owners} — {due_text(action.due_date, action.due_kind, proposed=proposed)}"
+    )
+
+
+def answer_buttons(series: Series, action: Action) -> Buttons:
+    """The answers an owner can give from a reminder; doors render them as buttons."""
+    r = f"{series.key} {action.number}"
+    payload = {"series": series.key, "number": action.number}
+    return Buttons(
+        (
+            Button("Done", "done", payload, f"action {r} done"),
+            Button("Add update", "update", payload, f"action {r} update: {{text}}", needs_text="Your update"),
+            Button("New date", "new_date", payload, f"action {r} due {{text}}", needs_text="New due date"),
+            Button("Not mine", "not_mine", payload, f"action {r} not mine"),
+            Button(
+                "Snooze", "snooze", payload, f"action {r} snooze until {{text}}", needs_text="Snooze until"
+            ),
+        )
+    )
+
+
+def correction_buttons(series: Series, action: Action) -> Buttons:
+    r = f"{series.key} {action.number}"
+    payload = {"series": series.key, "number": action.number}
+    return Buttons(
+        (
+            Button("Change owner", "owner", payload, f"action {r} owner {{text}}", needs_text="Owner(s)"),
+            Button("Change date", "new_date", payload, f"action {r} due {{text}}", needs_text="Due date"),
+        )
+    )
+
+
+def is_owner(ctx: Ctx, action: Action, initials: str, series: Series) -> bool:
+    sref = ctx.roster.series.get(series.key)
+    person = ctx.roster.people.get(initials)
+    for o in current_owners(action):
+        if o.kind == "person" and o.id == initials:
+            return True
+        if o.kind == "group" and o.id in ctx.roster.groups and initials in ctx.roster.group_members(o.id):
+            return True
+        in_series = sref is not None and initials in ctx.members(sref)
+        if in_series and (
+            o.kind == "all" or (o.kind == "agency" and person is not None and person.agency == o.id)
+        ):
+            return True
+    return False
+
+
+# --- finding the action a command means ----------------------------------------------------------------
+
+
+def _query_action(ctx: Ctx, series_id: int, number: int) -> Action | None:
+    action = ctx.session.scalars(
+        select(Action)
+        .where(Action.series_id == series_id, Action.number == number)
+        .options(selectinload(Action.owners), selectinload(Action.updates))
+    ).first()
+    if action is not None:
+        load_owner_initials(ctx, [action])
+    return action
+
+
+def find_action(ctx: Ctx, args: dict[str, Any]) -> tuple[Action, Series]:
+    number = int(args["num"])
+    if ctx.series is not None:
+        action = _query_action(ctx, ctx.series.id, number)
+        if action is None:
+            raise UserError(f"There is no action {number} in {ctx.series.name}. `actions` lists them.")
+        return action, ctx.series
+    # A direct message with a bare number: the person's own actions of that number, in any series.
+    if ctx.actor is None:
+        raise UserError("Name the series: `board 3 done`.")
+    rows = list(
+        ctx.session.scalars(
+            select(Action)
+            .join(Series, Series.id == Action.series_id)
+            .where(Action.number == number, Series.partnership_id == ctx.partnership_id, Series.active)
+            .options(selectinload(Action.owners), selectinload(Action.updates))
+        )
+    )
+    load_owner_initials(ctx, rows)
+    mine = [a for a in rows if is_owner(ctx, a, ctx.actor.initials, ctx.session.get(Series, a.series_id))]  # type: ignore[arg-type]
+    if len(mine) == 1:
+        series = ctx.session.get(Series, mine[0].series_id)
+        assert series is not None
+        ctx.series = series
+        return mine[0], series
+    if len(mine) > 1:
+        keys = [ctx.session.get(Series, a.series_id).key for a in mine]  # type: ignore[union-attr]
+        before, after = ctx.hole(str(number))
+        raise Ask(
+            f"Which action {number}: " + " or ".join(f"{k[:1].upper()}{k[1:]} {number}" for k in keys) + "?",
+            before=before,
+            after=f" {number}{after}",
+            kind="series",
+            choices=keys,
+        )
+    if rows:
+        a = rows[0]
+        series = ctx.session.get(Series, a.series_id)
+        assert series is not None
+        owners = owners_text(ctx.roster, current_owners(a))
+        raise Refused(
+            f"{_short(series)} {number} is not yours (owners: {owners}). Nothing changed."
+            + (
+                f" To change it for the {series.name}, name the series: `{series.key} {number} …`."
+                if ctx.is_chair_team(ctx.roster.series.get(series.key))
+                else ""
+            )
+        )
+    raise UserError(f"You have no action {number}. `actions mine` lists yours.")
+
+
+def _may_change(ctx: Ctx, action: Action, series: Series, *, chair_only: bool = False) -> None:
+    assert ctx.actor is not None
+    sref = ctx.roster.series[series.key]
+    if ctx.is_chair_team(sref):
+        return
+    if not chair_only and is_owner(ctx, action, ctx.actor.initials, series):
+        return
+    owners = owners_text(ctx.roster, current_owners(action))
+    who = "" if chair_only else "its owners or "
+    raise Refused(
+        f"{_short(series)} {action.number} is not yours (owners: {owners}): only {who}"
+        f"{ctx.who_can_run_meeting(sref)} can change it. Nothing changed."
+    )
+
+
+def _log(ctx: Ctx, action: Action, kind: str, text: str | None = None) -> None:
+    meeting = ctx.open_meeting()
+    action.updates.append(
+        ActionUpdate(
+            at=ctx.now,
+            person_id=ctx.actor_id,
+            door=ctx.req.door,
+            kind=kind,
+            text=text,
+            meeting_id=meeting.id if meeting else None,
+        )
+    )
+
+
+def snapshot(action: Action) -> dict[str, Any]:
+    return {
+        "number": action.number,
+        "title": action.title,
+        "status": action.status,
+        "due": action.due_date,
+        "due_kind": action.due_kind,
+        "owners": [o.as_json() for o in current_owners(action)],
+        "snoozed_until": action.snoozed_until,
+    }
+
+
+# --- owners typed in a command ------------------------------------------------------------------------
+
+
+def read_owners(ctx: Ctx, text: str, series_key: str | None) -> list[Owner]:
+    owners: list[Owner] = []
+    start = ctx.req.text.find(text)
+    for name in split_names(text):
+        found = resolve_name(name, ctx.roster, series_key)
+        if isinstance(found, Resolved):
+            if found.owner not in owners:
+                owners.append(found.owner)
+            continue
+        before, after = ctx.hole(name, max(start, 0))
+        if isinstance(found, Ambiguous):
+            raise Ask(
+                f"“{name}” could be more than one person: who did you mean?",
+                before=before,
+                after=after,
+                kind="person",
+                choices=list(found.candidates),
+            )
+        raise Ask(
+            f"I don't know “{name}”: who did you mean? (initials, a name, a group or “all”)",
+            before=before,
+            after=after,
+            kind="owner",
+            choices=list(found.suggestions),
+        )
+    return owners
+
+
+def _set_owners(ctx: Ctx, action: Action, owners: list[Owner], reason: str) -> None:
+    for o in action.owners:
+        if o.removed_at is None:
+            o.removed_at, o.removed_reason = ctx.now, reason
+    start = len(action.owners)
+    for i, owner in enumerate(owners):
+        row = ActionOwner(
+            kind=owner.kind,
+            position=start + i,
+            added_at=ctx.now,
+            person_id=ctx.person_id(owner.id) if owner.kind == "person" and owner.id else None,
+            key=None if owner.kind in ("person", "all") else owner.id,
+        )
+        row.__dict__["_initials"] = owner.id if owner.kind == "person" else None
+        action.owners.append(row)
+
+
+# --- capture ---------------------------------------------------------------------------------------------
+
+
+def create_action(ctx: Ctx, text: str) -> Reply:
+    """Capture an action from a message; ask about owners until it can be stored whole."""
+    from handlers.capture import capture_action
+
+    series = ctx.require_series()
+    if ctx.req.message_id:
+        seen = ctx.session.scalars(
+            select(Action).where(
+                Action.source_door == ctx.req.door,
+                Action.source_channel == ctx.req.channel,
+                Action.source_message == ctx.req.message_id,
+            )
+        ).first()
+        if seen is not None:
+            return Reply().say(f"That message is already Action {seen.number}.", audience=ACTOR)
+    nm, proposed = next_meeting_date(ctx, series)
+    c = capture_action(text, ctx.roster, series=series.key, sent_at=ctx.now, next_meeting=nm)
+    if not c.is_action:
+        raise UserError(
+            "I couldn't read an action in that. Write it as "
+            "`Action: SMa to invite the performance lead by 29/09/23`."
+        )
+    for q in c.questions:
+        before, after = ctx.hole(q.text)
+        if isinstance(q, Ambiguous):
+            names = " or ".join(q.candidates)
+            raise Ask(
+                f"“{q.text}” matches more than one person ({names}): who owns this action?",
+                before=before,
+                after=after,
+                kind="person",
+                choices=list(q.candidates),
+            )
+        assert isinstance(q, Unknown)
+        raise Ask(
+            f"I don't know “{q.text}”: who owns this action?",
+            before=before,
+            after=after,
+            kind="owner",
+            choices=list(q.suggestions),
+        )
+    if not c.owners:
+        m = PREFIX.match(text)
+        cut = m.end() if m else 0
+        raise Ask(
+            "Who owns this action? Reply with initials, names, a group or “all”.",
+            before=text[:cut],
+            after=" " + text[cut:],
+            kind="owner",
+        )
+    if c.number is not None:
+        existing = _query_action(ctx, series.id, c.number)
+        if existing is not None:
+            raise UserError(
+                f"Action {c.number} of {series.name} already exists: “{existing.title}”. "
+                f"To add to it: `action {c.number} update: …`."
+            )
+        number = c.number
+        if number > series.last_action_number:
+            ctx.session.execute(
+                update(Series)
+                .where(Series.id == series.id, Series.last_action_number < number)
+                .values(last_action_number=number)
+            )
+    else:
+        number = ctx.session.execute(
+            update(Series)
+            .where(Series.id == series.id)
+            .values(last_action_number=Series.last_action_number + 1)
+            .returning(Series.last_action_number)
+        ).scalar_one()
+    due, kind = c.due, c.due_kind
+    if kind == "next_meeting":
+        due = nm
+    meeting = ctx.open_meeting()
+    action = Action(
+        series_id=series.id,
+        number=number,
+        title=c.title,
+        text=text,
+        status="open",
+        due_date=due,
+        due_kind=kind,
+        created_meeting_id=meeting.id if meeting else None,
+        created_by=ctx.actor_id,
+        created_at=ctx.now,
+        source_door=ctx.req.door if ctx.req.message_id else None,
+        source_channel=ctx.req.channel if ctx.req.message_id else None,
+        source_message=ctx.req.message_id,
+    )
+    ctx.session.add(action)
+    _set_owners(ctx, action, list(c.owners), "")
+    _log(ctx, action, "created", text)
+    ctx.session.flush()
+    ctx.audit("action", f"{series.key}:{number}", "created", None, snapshot(action))
+    reply = Reply().say(echo(ctx, action, series, proposed=proposed and kind == "next_meeting"), OK)
+    reply.say(f"“{c.title}”. Not right? `action {number} owner …` or `action {number} due …`.")
+    reply.add(correction_buttons(series, action))
+    return reply
+
+
+def capture_from_chat(ctx: Ctx) -> Reply | None:
+    """A message that is no command but reads as an action in minutes English ("HN to inform MT by …")."""
+    from handlers.capture import capture_action
+
+    if ctx.series is None:
+        return None
+    nm, _ = next_meeting_date(ctx, ctx.series)
+    c = capture_action(ctx.req.text, ctx.roster, series=ctx.series.key, sent_at=ctx.now, next_meeting=nm)
+    if not c.is_action:
+        return None
+    return create_action(ctx, ctx.req.text)
+
+
+# --- commands, most specific first -------------------------------------------------------------------
+
+_A = r"(?:action\s+)?"
+
+
+@command(
+    "action update",
+    usage="action N update: TEXT",
+    summary="Add an update to an action",
+    section="Actions",
+    perm=Perm.PERSON,
+    needs_series=False,
+    aliases=("update N: TEXT", "N update TEXT"),
+    patterns=[
+        _A + r"{ref}\s+update\s*[:\-–]?\s*(?P<text>.+)",
+        r"update\s+(?:on\s+|to\s+|for\s+)?" + _A + r"{ref}\s*[:\-–]?\s*(?P<text>.+)",
+    ],
+)
+def action_update(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    action, series = find_action(ctx, args)
+    _may_change(ctx, action, series)
+    text = args["text"].strip()
+    _log(ctx, action, "update", text)
+    ctx.audit("action", f"{series.key}:{action.number}", "updated", None, {"update": text})
+    reply = Reply().say(f"Update recorded on {_short(series)} {action.number}: “{text}”.", OK)
+    if NO_UPDATE.match(text) and action.due_date and action.due_date < ctx.today:
+        reply.say(
+            f"It was due {short_date(action.due_date)}: a new date (`action {action.number} due …`) helps "
+            "the chair see where it stands."
+        )
+    return reply
+
+
+@command(
+    "action done",
+    usage="action N done",
+    summary="Mark an action done",
+    section="Actions",
+    perm=Perm.PERSON,
+    needs_series=False,
+    aliases=("done N", "N done"),
+    patterns=[
+        _A + r"{ref}\s+(?:is\s+)?(?:done|complete|completed|closed|finished)(?:\s*[:\-–]\s*(?P<text>.+))?",
+        r"(?:done|completed?|close|closed|finished)\s+" + _A + r"{ref}(?:\s*[:\-–]\s*(?P<text>.+))?",
+    ],
+)
+def action_done(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    action, series = find_action(ctx, args)
+    _may_change(ctx, action, series)
+    if action.status == "done":
+        since = (
+            f" (since {short_date(action.closed_at.astimezone(ctx.tz).date())})" if action.closed_at else ""
+        )
+        return Reply().say(
+            f"{_short(series)} {action.number} is already done{since}. Nothing changed.", audience=ACTOR
+        )
+    before = snapshot(action)
+    action.status, action.closed_at = "done", ctx.now
+    _log(ctx, action, "done", args.get("text"))
+    ctx.audit("action", f"{series.key}:{action.number}", "done", before, snapshot(action))
+    return Reply().say(
+        f"{_short(series)} {action.number} is done: “{action.title}”. No more reminders for it.", OK
+    )
+
+
+@command(
+    "action due",
+    usage="action N due DATE",
+    summary="Give an action a new due date",
+    section="Actions",
+    perm=Perm.PERSON,
+    needs_series=False,
+    aliases=("N new date DATE", "new date N DATE"),
+    patterns=[
+        _A + r"{ref}\s+(?:due|new\s+(?:due\s+)?date|deadline|date)\s*[:\-–]?\s*(?P<when>.+)",
+        r"new\s+(?:due\s+)?date\s+(?:for\s+)?" + _A + r"{ref}\s*[:\-–]?\s*(?P<when>.+)",
+    ],
+)
+def action_due(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    from handlers.dates import parse_date
+
+    action, series = find_action(ctx, args)
+    _may_change(ctx, action, series)
+    nm, proposed = next_meeting_date(ctx, series)
+    when = args["when"].strip()
+    due = parse_date(when, sent_at=ctx.now, tz=ctx.roster.timezone, next_meeting=nm)
+    if due is None or (due.kind == "date" and due.date is None):
+        raise UserError(
+            f"I can't read “{when}” as a date. Try 29/09/23, Friday, end of June, within 10 working "
+            "days or next meeting. Nothing changed."
+        )
+    day = nm if due.kind == "next_meeting" else due.date
+    if day is not None and day < ctx.today and due.kind == "date":
+        raise UserError(f"{short_date(day)} has passed: give a date from today on. Nothing changed.")
+    before = snapshot(action)
+    action.due_date, action.due_kind, action.snoozed_until = day, due.kind, None
+    _log(ctx, action, "due", due_text(day, due.kind))
+    ctx.audit("action", f"{series.key}:{action.number}", "due changed", before, snapshot(action))
+    text = due_text(day, due.kind, proposed=proposed and due.kind == "next_meeting")
+    return Reply().say(
+        f"{_short(series)} {action.number} is now {text}; its reminders start again from the new date.", OK
+    )
+
+
+@command(
+    "action owner",
+    usage="action N owner NAMES",
+    summary="Reassign an action",
+    section="Actions",
+    perm=Perm.PERSON,
+    needs_series=False,
+    aliases=("reassign N to NAMES",),
+    patterns=[
+        _A + r"{ref}\s+(?:owners?|owned\s+by|reassign(?:ed)?\s+to|assign(?:ed)?\s+to)\s*[:\-–]?\s*"
+        r"(?P<names>.+)",
+        r"(?:reassign|assign)\s+" + _A + r"{ref}\s+to\s+(?P<names>.+)",
+    ],
+)
+def action_owner(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    action, series = find_action(ctx, args)
+    _may_change(ctx, action, series)
+    owners = read_owners(ctx, args["names"], series.key)
+    if not owners:
+        raise UserError("Name the new owner: `action 3 owner HN`.")
+    before = snapshot(action)
+    _set_owners(ctx, action, owners, "reassigned")
+    _log(ctx, action, "owner", owners_text(ctx.roster, owners))
+    ctx.audit("action", f"{series.key}:{action.number}", "reassigned", before, snapshot(action))
+    return Reply().say(echo(ctx, action, series), OK)
+
+
+@command(
+    "action not mine",
+    usage="action N not mine",
+    summary="Return an action that is not yours to the chair",
+    section="Actions",
+    perm=Perm.PERSON,
+    needs_series=False,
+    aliases=("not mine N",),
+    patterns=[
+        _A + r"{ref}\s+(?:is\s+)?not\s+(?:mine|me|ours)",
+        r"not\s+(?:mine|me|ours)\s*:?\s*" + _A + r"{ref}",
+    ],
+)
+def action_not_mine(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    action, series = find_action(ctx, args)
+    assert ctx.actor is not None
+    if not is_owner(ctx, action, ctx.actor.initials, series):
+        raise Refused(f"{_short(series)} {action.number} is not yours, so there is nothing to return.")
+    before = snapshot(action)
+    mine = [
+        o
+        for o in action.owners
+        if o.removed_at is None and o.kind == "person" and o.__dict__.get("_initials") == ctx.actor.initials
+    ]
+    for o in mine:
+        o.removed_at, o.removed_reason = ctx.now, "not_mine"
+    _log(ctx, action, "not_mine", None)
+    ctx.audit("action", f"{series.key}:{action.number}", "returned", before, snapshot(action))
+    left = current_owners(action)
+    still = (
+        f"{owners_text(ctx.roster, left)} still own{'s' if len(left) == 1 else ''} it."
+        if left
+        else f"It has no owner now: reassign it with `{series.key} {action.number} owner …`."
+    )
+    chair = ctx.roster.series[series.key].chair
+    reply = Reply().say(
+        f"{_short(series)} {action.number} goes back to the chair ({ctx.name(chair)}). {still}", OK
+    )
+    reply.tell(
+        chair,
+        Text(
+            f"{ctx.name(ctx.actor.initials)} returned {_short(series)} {action.number} "
+            f"(“{action.title}”) as not theirs. {still}"
+        ),
+    )
+    return reply
+
+
+@command(
+    "action snooze",
+    usage="action N snooze until DATE",
+    summary="Pause reminders for an action",
+    section="Actions",
+    perm=Perm.PERSON,
+    needs_series=False,
+    aliases=("snooze N until DATE",),
+    patterns=[
+        _A + r"{ref}\s+snooze(?:\s+(?:until|till|to))?\s+(?P<when>.+)",
+        r"snooze\s+" + _A + r"{ref}\s+(?:until|till|to)?\s*(?P<when>.+)",
+    ],
+)
+def action_snooze(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    from handlers.dates import parse_date
+
+    action, series = find_action(ctx, args)
+    _may_change(ctx, action, series)
+    when = args["when"].strip()
+    due = parse_date(when, sent_at=ctx.now, tz=ctx.roster.timezone)
+    if due is None or due.date is None or due.date <= ctx.today:
+        raise UserError(
+            f"I can't read “{when}” as a date from tomorrow on. Try `snooze {action.number} until "
+            "Friday` or `until 1/3/24`. Nothing changed."
+        )
+    before = snapshot(action)
+    action.snoozed_until = due.date
+    _log(ctx, action, "snooze", f"until {short_date(due.date)}")
+    ctx.audit("action", f"{series.key}:{action.number}", "snoozed", before, snapshot(action))
+    return Reply().say(f"No reminders for {_short(series)} {action.number} until {short_date(due.date)}.", OK)
+
+
+@command(
+    "action drop",
+    usage="action N drop: REASON",
+    summary="Drop an action that is no longer needed",
+    section="Actions",
+    perm=Perm.PERSON,
+    needs_series=False,
+    aliases=("drop N REASON",),
+    patterns=[
+        _A + r"{ref}\s+(?:drop|dropped|withdrawn|withdraw|cancel|cancelled)(?:\s*[:\-–]?\s*(?P<text>.+))?",
+        r"(?:drop|withdraw)\s+" + _A + r"{ref}(?:\s*[:\-–]?\s*(?P<text>.+))?",
+    ],
+)
+def action_drop(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    action, series = find_action(ctx, args)
+    _may_change(ctx, action, series, chair_only=True)
+    if action.status == "dropped":
+        return Reply().say(
+            f"{_short(series)} {action.number} was already dropped. Nothing changed.", audience=ACTOR
+        )
+    before = snapshot(action)
+    action.status, action.closed_at = "dropped", ctx.now
+    _log(ctx, action, "dropped", args.get("text"))
+    ctx.audit("action", f"{series.key}:{action.number}", "dropped", before, snapshot(action))
+    reason = f" ({args['text'].strip()})" if args.get("text") else ""
+    return Reply().say(f"{_short(series)} {action.number} is dropped{reason}. No more reminders for it.", OK)
+
+
+@command(
+    "action reopen",
+    usage="action N reopen",
+    summary="Reopen a done or dropped action",
+    section="Actions",
+    perm=Perm.PERSON,
+    needs_series=False,
+    aliases=("reopen N",),
+    patterns=[_A + r"{ref}\s+(?:reopen|reopened|re-open)", r"(?:reopen|re-open)\s+" + _A + r"{ref}"],
+)
+def action_reopen(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    action, series = find_action(ctx, args)
+    _may_change(ctx, action, series)
+    if action.status == "open":
+        return Reply().say(
+            f"{_short(series)} {action.number} is already open. Nothing changed.", audience=ACTOR
+        )
+    before = snapshot(action)
+    action.status, action.closed_at = "open", None
+    _log(ctx, action, "reopened", None)
+    ctx.audit("action", f"{series.key}:{action.number}", "reopened", before, snapshot(action))
+    return Reply().say(f"{_short(series)} {action.number} is open again: {echo(ctx, action, series)}.", OK)
+
+
+@command(
+    "action show",
+    usage="action N",
+    summary="Show one action with its log",
+    section="Actions",
+    perm=Perm.PERSON,
+    needs_series=False,
+    patterns=[r"(?:show\s+)?action\s+{ref}\??"],
+)
+def action_show(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    action, series = find_action(ctx, args)
+    sref = ctx.roster.series[series.key]
+    assert ctx.actor is not None
+    if not (ctx.is_member(sref) or is_owner(ctx, action, ctx.actor.initials, series)):
+        raise Refused(f"Only members of {series.name} can see its actions.")
+    status = {"open": "open", "done": "done", "dropped": "dropped"}[action.status]
+    flags = _flags(ctx, action)
+    reply = Reply().say(f"{echo(ctx, action, series)} — {status}{'; ' + ', '.join(flags) if flags else ''}")
+    reply.say(f"“{action.title}”")
+    rows = tuple(
+        (
+            short_date(u.at.astimezone(ctx.tz).date()),
+            ctx.name(ctx.initials_of(u.person_id)),
+            u.kind.replace("_", " "),
+            u.text or "",
+        )
+        for u in action.updates
+    )
+    reply.add(
+        Table(("Date", "Who", "What", "Text"), rows, caption=f"Log of {_short(series)} {action.number}")
+    )
+    if action.status == "open":
+        reply.add(answer_buttons(series, action))
+    return reply
+
+
+@command(
+    "actions mine",
+    usage="actions mine",
+    summary="List your open actions in every series",
+    section="Actions",
+    perm=Perm.PERSON,
+    needs_series=False,
+    aliases=("my actions",),
+    patterns=[r"actions\s+mine", r"my\s+actions", r"mine"],
+)
+def actions_mine(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    actions = my_open_actions(ctx, ctx.actor.initials if ctx.actor else "")
+    if not actions:
+        return Reply().say("You have no open actions.", audience=ACTOR)
+    return Reply().add(
+        _table(ctx, actions, qualified=True, caption=f"Your open actions ({len(actions)})"), ACTOR
+    )
+
+
+@command(
+    "actions overdue",
+    usage="actions overdue",
+    summary="List overdue actions",
+    section="Actions",
+    perm=Perm.MEMBER,
+    patterns=[r"actions\s+overdue", r"overdue(?:\s+actions)?"],
+)
+def actions_overdue(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    series = ctx.require_series()
+    actions = _series_actions(ctx, series, Action.due_date < ctx.today)
+    if not actions:
+        return Reply().say(f"No overdue actions in {series.name}.")
+    return Reply().add(_table(ctx, actions, caption=f"Overdue actions of {series.name} ({len(actions)})"))
+
+
+@command(
+    "actions",
+    usage="actions [SERIES]",
+    summary="List the open actions of the series",
+    section="Actions",
+    perm=Perm.MEMBER,
+    aliases=("tracker",),
+    patterns=[r"(?:actions|tracker|action\s+tracker|open\s+actions)(?:\s+(?:of|for)?\s*{series})?"],
+)
+def actions_list(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    series = ctx.require_series()
+    actions = _series_actions(ctx, series)
+    if not actions:
+        return Reply().say(f"{series.name} has no open actions.")
+    return Reply().add(_table(ctx, actions, caption=f"Open actions of {series.name} ({len(actions)})"))
+
+
+@command(
+    "action",
+    usage="Action: OWNERS to DO SOMETHING by DATE",
+    summary="Capture an action",
+    section="Actions",
+    perm=Perm.MEMBER,
+    aliases=("HN to inform MT by Friday",),
+    patterns=[r"(?P<text>actions?\s*(?:\d+\s*)?[:.\-–—]\s*.+)", r"(?P<text>action\s+\d+\s+.+)"],
+)
+def action_capture(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    return create_action(ctx, args["text"])
+
+
+# --- lists ----------------------------------------------------------------------------------------------
+
+
+def _series_actions(ctx: Ctx, series: Series, *extra: Any) -> list[Action]:
+    rows = list(
+        ctx.session.scalars(
+            select(Action)
+            .where(Action.series_id == series.id, Action.status == "open", *extra)
+            .order_by(Action.number)
+            .options(selectinload(Action.owners), selectinload(Action.updates))
+        )
+    )
+    load_owner_initials(ctx, rows)
+    return rows
+
+
+def my_open_actions(ctx: Ctx, initials: str) -> list[Action]:
+    """Open actions a person owns: by name, through a group, their agency in a series, or "all"."""
+    roster = ctx.roster
+    person = roster.people.get(initials)
+    if person is None:
+        return []
+    pid = ctx.person_id(initials)
+    groups = [g for g in roster.groups if initials in roster.group_members(g)]
+    series_keys = [
+        k for k, s in roster.series.items() if initials in ctx.members(s) or initials in ctx.chair_team(s)
+    ]
+    series_ids = list(
+        ctx.session.scalars(
+            select(Series.id).where(Series.partnership_id == ctx.partnership_id, Series.key.in_(series_keys))
+        )
+    )
+    owned = or_(
+        ActionOwner.person_id == pid,
+        and_(ActionOwner.kind == "group", ActionOwner.key.in_(groups)),
+        and_(
+            ActionOwner.kind == "agency", ActionOwner.key == person.agency, Action.series_id.in_(series_ids)
+        ),
+        and_(ActionOwner.kind == "all", Action.series_id.in_(series_ids)),
+    )
+    ids = (
+        select(Action.id)
+        .join(ActionOwner, ActionOwner.action_id == Action.id)
+        .join(Series, Series.id == Action.series_id)
+        .where(
+            Series.partnership_id == ctx.partnership_id,
+            Action.status == "open",
+            ActionOwner.removed_at.is_(None),
+            owned,
+        )
+    )
+    rows = list(
+        ctx.session.scalars(
+            select(Action)
+            .where(Action.id.in_(ids))
+            .order_by(Action.series_id, Action.number)
+            .options(selectinload(Action.owners), selectinload(Action.updates))
+        )
+    )
+    load_owner_initials(ctx, rows)
+    return rows
+
+
+def _flags(ctx: Ctx, action: Action) -> list[str]:
+    flags = []
+    if action.status == "open" and action.due_date and action.due_date < ctx.today:
+        flags.append(f"overdue by {plural((ctx.today - action.due_date).days, 'day')}")
+    if action.snoozed_until and action.snoozed_until > ctx.today:
+        flags.append(f"snoozed until {short_date(action.snoozed_until)}")
+    if not current_owners(action):
+        flags.append("no owner")
+    return flags
+
+
+def _table(ctx: Ctx, actions: list[Action], *, qualified: bool = False, caption: str) -> Table:
+    series_names = {
+        s.id: s
+        for s in ctx.session.scalars(select(Series).where(Series.id.in_({a.series_id for a in actions})))
+    }
+    rows = []
+    for a in actions:
+        latest = latest_update(a)
+        update_text = f"{latest.text} ({short_date(latest.at.astimezone(ctx.tz).date())})" if latest else ""
+        due = due_text(a.due_date, a.due_kind).removeprefix("due ")
+        flags = _flags(ctx, a)
+        if flags:
+            due += f" [{', '.join(flags)}]"
+        number = f"{_short(series_names[a.series_id])} {a.number}" if qualified else str(a.number)
+        rows.append((number, a.title, owners_text(ctx.roster, current_owners(a)), due, update_text))
+    return Table(("No.", "Action", "Owners", "Due", "Latest update"), tuple(rows), caption=caption)

@@ -1,0 +1,686 @@
+"""Attendance and live quorum: present, apologies, deputies, joined, left, in attendance, quorum."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from handlers.context import Ask, Ctx, UserError
+from handlers.format import clock, plural
+from handlers.meetings import parse_clock
+from handlers.names import Ambiguous, Resolved, Unknown, resolve_name, split_names
+from handlers.quorum import Presence, QuorumResult, evaluate
+from handlers.registry import Perm, command
+from handlers.reply import OK, WARNING, Reply
+from storage.models import Attendance, Meeting, Person, QuorumChange
+
+ROLE_NOTES = {"minute_taker": "minute taker", "business_manager": "business manager"}
+
+
+def true_members(ctx: Ctx) -> set[str]:
+    """Members in their own right (deputies are not members)."""
+    s = ctx.sref
+    return set(s.members) | {i for i in (s.chair, s.vice_chair) if i}
+
+
+def _rows(ctx: Ctx, meeting: Meeting) -> list[tuple[Attendance, str | None]]:
+    return list(
+        ctx.session.execute(
+            select(Attendance, Person.initials)
+            .outerjoin(Person, Person.id == Attendance.person_id)
+            .where(Attendance.meeting_id == meeting.id)
+            .order_by(Attendance.id)
+        ).tuples()
+    )
+
+
+def quorum_now(ctx: Ctx, meeting: Meeting) -> QuorumResult:
+    members = true_members(ctx)
+    s = ctx.sref
+    present: list[Presence] = []
+    for row, initials in _rows(ctx, meeting):
+        if row.left_at is not None or initials is None:
+            continue
+        if row.status == "present" and initials in members:
+            roles = frozenset(r for r in ("chair", "vice_chair") if getattr(s, r) == initials)
+            present.append(Presence(initials, ctx.roster.people[initials].agency, roles=roles))
+        elif row.status == "deputy" and row.deputy_for_id is not None:
+            member = ctx.initials_of(row.deputy_for_id)
+            if member in members:
+                present.append(Presence(initials, ctx.roster.people[member].agency, for_member=member))
+    quorum = ctx.series.quorum if ctx.series else None
+    return evaluate(quorum, present, ctx.roster.agencies)
+
+
+def describe_quorum(ctx: Ctx, result: QuorumResult) -> str:
+    agencies = ctx.roster.agencies
+
+    def label(p: Presence) -> str:
+        return (
+            f"{ctx.name(p.initials)} for {ctx.name(p.for_member)}" if p.for_member else ctx.name(p.initials)
+        )
+
+    if result.quorate:
+        shown = [a for a in result.required] + [a for a in result.represented if a not in result.required]
+        parts = [
+            f"{agencies[a].name if a in agencies else a} ({', '.join(map(label, result.represented[a]))})"
+            for a in shown
+            if a in result.represented
+        ]
+        return f"Quorate: {'; '.join(parts)}. {plural(result.count, 'member')} present."
+    reasons = []
+    if result.missing:
+        names = [agencies[a].name if a in agencies else a for a in result.missing]
+        reasons.append("not represented: " + ", ".join(names))
+    if result.short_of_members:
+        reasons.append(f"{result.count} of the {result.min_members} members needed are present")
+    if not result.roles_met:
+        reasons.append(" or ".join(r.replace("_", "-") for r in result.roles) + " not present")
+    return f"Not quorate: {'; '.join(reasons)}."
+
+
+def quorum_reasons(ctx: Ctx, result: QuorumResult) -> str:
+    """Why a meeting is not quorate, without the verdict: "not represented: …"."""
+    return describe_quorum(ctx, result).removeprefix("Not quorate: ").rstrip(".")
+
+
+def _with_quorum_watch(ctx: Ctx, meeting: Meeting, change: Callable[[], Reply]) -> Reply:
+    """Run an attendance change; say at once if the meeting became quorate or stopped being quorate."""
+    before = quorum_now(ctx, meeting)
+    reply = change()
+    ctx.session.flush()
+    after = quorum_now(ctx, meeting)
+    if before.quorate != after.quorate:
+        missing = [ctx.roster.agencies[a].name for a in after.missing if a in ctx.roster.agencies]
+        ctx.session.add(
+            QuorumChange(meeting_id=meeting.id, at=ctx.now, quorate=after.quorate, missing=missing)
+        )
+        ctx.audit(
+            "meeting",
+            meeting.id,
+            "quorum " + ("met" if after.quorate else "lost"),
+            {"quorate": before.quorate},
+            {"quorate": after.quorate, "missing": missing},
+        )
+        had_quorum = ctx.session.scalar(
+            select(QuorumChange.id)
+            .where(QuorumChange.meeting_id == meeting.id, QuorumChange.quorate.is_(True))
+            .limit(1)
+        )
+        if after.quorate:
+            again = " again" if had_quorum is not None and _lost_before(ctx, meeting) else ""
+            reply.say(
+                f"The meeting is quorate{again}: {describe_quorum(ctx, after).removeprefix('Quorate: ')}", OK
+            )
+        else:
+            reply.say(
+                f"Warning: the meeting is no longer quorate. {describe_quorum(ctx, after)} "
+                "Decisions taken now will be marked for ratification.",
+                WARNING,
+            )
+    return reply
+
+
+def _lost_before(ctx: Ctx, meeting: Meeting) -> bool:
+    return (
+        ctx.session.scalar(
+            select(QuorumChange.id)
+            .where(QuorumChange.meeting_id == meeting.id, QuorumChange.quorate.is_(False))
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def people_spans(ctx: Ctx, text: str) -> list[str]:
+    """Split a list of people: "MT LE SMa", "Tom Rees, Dev Anand", "MT Lowri Evans (minutes)".
+
+    Separators split first; within a part, the longest run of words that names someone wins, so
+    full names stay whole and initials typed with spaces between them come apart.
+    """
+    out: list[str] = []
+    series = ctx.series.key if ctx.series else None
+    for part in split_names(text):
+        if (
+            not isinstance(resolve_name(part, ctx.roster, series, people_only=True), Unknown)
+            or "(" in part
+            or part[:1] in '"“'
+        ):
+            out.append(part)
+            continue
+        words = part.split()
+        i = 0
+        while i < len(words):
+            for j in range(min(len(words), i + 4), i, -1):
+                span = " ".join(words[i:j])
+                if j == i + 1 or not isinstance(
+                    resolve_name(span, ctx.roster, series, people_only=True), Unknown
+                ):
+                    out.append(span)
+                    i = j
+                    break
+    return out
+
+
+def names_someone(ctx: Ctx, *texts: str) -> bool:
+    """Does any of these name lists name someone in the file? (Loose patterns also catch chat.)"""
+    return any(
+        not isinstance(resolve_name(p.strip('"“”'), ctx.roster, None, people_only=True), Unknown)
+        or p.strip()[:1] in '"“'
+        for t in texts
+        for p in people_spans(ctx, t)
+    )
+
+
+def _names_apply(ctx: Ctx, args: dict[str, Any]) -> bool:
+    return names_someone(ctx, args.get("names", ""), args.get("deputy", ""), args.get("member", ""))
+
+
+def resolve_people(ctx: Ctx, text: str, *, guests: bool = False) -> list[tuple[str | None, str, str | None]]:
+    """Names in a list -> (initials or None for a guest, the name as typed, a role note in brackets).
+
+    Asks (raises Ask) for the first name that is ambiguous, or unknown when guests are not allowed.
+    """
+    out: list[tuple[str | None, str, str | None]] = []
+    start = ctx.req.text.find(text)
+    for part in people_spans(ctx, text):
+        note = None
+        m = re.match(r"^(.*?)\s*\((.+)\)\s*$", part)
+        if m:
+            part, note = m.group(1), m.group(2)
+        part = part.strip().strip('"“”')
+        found = resolve_name(part, ctx.roster, ctx.series.key if ctx.series else None, people_only=True)
+        if isinstance(found, Resolved) and found.owner.id:
+            out.append((found.owner.id, part, note))
+            continue
+        if guests and not isinstance(found, Ambiguous) and re.search(r"[a-z]", part):
+            out.append((None, part, note))
+            continue
+        before, after = ctx.hole(part, max(start, 0))
+        if isinstance(found, Ambiguous):
+            raise Ask(
+                f"“{part}” could be more than one person: who did you mean?",
+                before=before,
+                after=after,
+                kind="person",
+                choices=list(found.candidates),
+            )
+        hint = " If they are a guest, use `in attendance Full Name (role)`." if not guests else ""
+        raise Ask(
+            f"I don't know “{part}” in the partnership file: who did you mean?{hint}",
+            before=before,
+            after=after,
+            kind="person",
+            choices=list(found.suggestions),
+        )
+    if not out:
+        raise UserError("Name at least one person, by initials or name.")
+    return out
+
+
+def _row(ctx: Ctx, meeting: Meeting, person_id: int) -> Attendance | None:
+    return ctx.session.scalars(
+        select(Attendance).where(Attendance.meeting_id == meeting.id, Attendance.person_id == person_id)
+    ).first()
+
+
+def _record(
+    ctx: Ctx, meeting: Meeting, initials: str | None, status: str, *, guest: str | None = None, **fields: Any
+) -> tuple[Attendance, str | None]:
+    """Create or change one attendance row; returns the row and its status before."""
+    pid = ctx.person_id(initials) if initials else None
+    row = _row(ctx, meeting, pid) if pid else None
+    before = row.status if row else None
+    if row is None:
+        row = Attendance(
+            meeting_id=meeting.id,
+            person_id=pid,
+            guest_name=guest,
+            status=status,
+            updated_at=ctx.now,
+            movements=[],
+        )
+        ctx.session.add(row)
+    row.status = status
+    row.updated_at = ctx.now
+    for key, value in fields.items():
+        setattr(row, key, value)
+    ctx.session.flush()
+    ctx.audit(
+        "attendance",
+        f"{meeting.id}:{initials or guest}",
+        "recorded",
+        {"status": before} if before else None,
+        {"status": status, **{k: v for k, v in fields.items() if k != "movements"}},
+    )
+    return row, before
+
+
+def _at_time(ctx: Ctx, text: str | None) -> datetime:
+    if not text:
+        return ctx.now
+    t = parse_clock(text)
+    local = ctx.now.astimezone(ctx.tz)
+    return local.replace(hour=t.hour, minute=t.minute, second=0, microsecond=0)
+
+
+def _non_member_note(ctx: Ctx, initials: str) -> str | None:
+    s = ctx.sref
+    for role, note in ROLE_NOTES.items():
+        if getattr(s, role) == initials:
+            return note
+    return None
+
+
+# --- commands ---------------------------------------------------------------------------------------
+
+_NAMES_CS = (
+    r"(?-i:(?P<names>(?:[A-Z@\"“][\w@.'’\"”-]*)(?:(?:\s*(?:,|/|&|\band\b)\s*|\s+)[A-Z@\"“][\w@.'’\"”-]*)*))"
+)
+
+
+@command(
+    "present",
+    usage="present NAMES",
+    summary="Record who is present",
+    section="Attendance",
+    perm=Perm.CHAIR_TEAM,
+    needs_meeting=True,
+    patterns=[r"present\s*:?\s*(?P<names>.+)"],
+)
+def present(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    meeting = ctx.require_meeting()
+    people = resolve_people(ctx, args["names"])
+
+    def change() -> Reply:
+        members = true_members(ctx)
+        done, notes = [], []
+        for initials, _typed, _note in people:
+            assert initials
+            row = _row(ctx, meeting, ctx.person_id(initials))
+            if initials in members:
+                if row is not None and row.status in ("present", "deputy") and row.left_at is None:
+                    notes.append(f"{ctx.name(initials)} was already recorded as present.")
+                    continue
+                _, before = _record(
+                    ctx,
+                    meeting,
+                    initials,
+                    "present",
+                    arrived_at=row.arrived_at if row and row.arrived_at else ctx.now,
+                    left_at=None,
+                )
+                if before == "apologies":
+                    notes.append(f"{ctx.name(initials)} had sent apologies: now present.")
+                done.append(ctx.name(initials))
+            else:
+                note = _non_member_note(ctx, initials)
+                _record(ctx, meeting, initials, "in_attendance", role_note=note, arrived_at=ctx.now)
+                deputy_of = [m for m, ds in ctx.sref.deputies.items() if initials in ds]
+                extra = f" If they are deputising, say `{initials} for {deputy_of[0]}`." if deputy_of else ""
+                notes.append(
+                    f"{ctx.name(initials)} is not a member of {ctx.series.name}: recorded as in "  # type: ignore[union-attr]
+                    f"attendance{f' ({note})' if note else ''}.{extra}"
+                )
+        reply = Reply()
+        if done:
+            reply.say(f"Present: {', '.join(done)}.", OK)
+        for n in notes:
+            reply.say(n)
+        return reply
+
+    return _with_quorum_watch(ctx, meeting, change)
+
+
+@command(
+    "apologies",
+    usage="apologies NAMES",
+    summary="Record apologies",
+    section="Attendance",
+    perm=Perm.CHAIR_TEAM,
+    needs_meeting=True,
+    patterns=[r"(?:apologies|apologies\s+from|apols)\s*:?\s*(?P<names>.+)"],
+)
+def apologies(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    meeting = ctx.require_meeting()
+    people = resolve_people(ctx, args["names"])
+    members = true_members(ctx)
+    for initials, _typed, _note in people:
+        if initials not in members:
+            raise UserError(
+                f"{ctx.name(initials)} is not a member of {ctx.series.name}: apologies are for "  # type: ignore[union-attr]
+                "members. Nothing was recorded."
+            )
+
+    def change() -> Reply:
+        names = []
+        for initials, _typed, _note in people:
+            assert initials
+            row = _row(ctx, meeting, ctx.person_id(initials))
+            if row is not None and row.status == "apologies":
+                continue
+            _record(ctx, meeting, initials, "apologies", left_at=None)
+            names.append(ctx.name(initials))
+        return Reply().say(
+            f"Apologies: {', '.join(names)}." if names else "Those apologies were already recorded.", OK
+        )
+
+    return _with_quorum_watch(ctx, meeting, change)
+
+
+@command(
+    "deputy",
+    usage="DEPUTY for MEMBER",
+    summary="Record a deputy attending for a member",
+    section="Attendance",
+    perm=Perm.CHAIR_TEAM,
+    needs_meeting=True,
+    aliases=("CG deputising for TR", "CG attending for TR"),
+    applies=_names_apply,
+    patterns=[
+        r"(?-i:(?P<deputy>(?:[A-Z@][\w@.'’-]*)(?:\s+[A-Z][\w.'’-]*){0,2}|[\"“][^\"”]+[\"”]))"
+        r"\s+(?:is\s+)?(?:deputising|deputizing|attending|deputy|sitting\s+in|standing\s+in)?\s*"
+        r"(?:for|on\s+behalf\s+of)\s+(?P<member>[\w@.'’ -]+?)"
+    ],
+)
+def deputy(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    meeting = ctx.require_meeting()
+    typed = args["deputy"].strip()
+    quoted = typed[0] in '"“'
+    member_list = resolve_people(ctx, args["member"])
+    if len(member_list) != 1:
+        raise UserError("Name one member: `CG for TR`.")
+    member = member_list[0][0]
+    assert member
+    if member not in true_members(ctx):
+        raise UserError(
+            f"{ctx.name(member)} is not a member of {ctx.series.name}: a deputy stands in for a member."
+        )  # type: ignore[union-attr]
+    if quoted:
+        deputy_initials, guest = None, typed.strip('"“”')
+    else:
+        found = resolve_people(ctx, typed)
+        deputy_initials, guest = found[0][0], None
+    if deputy_initials == member:
+        raise UserError("Someone cannot deputise for themselves.")
+
+    def change() -> Reply:
+        reply = Reply()
+        mrow = _row(ctx, meeting, ctx.person_id(member))
+        if mrow is None or mrow.status != "apologies":
+            _record(ctx, meeting, member, "apologies", left_at=None)
+        if deputy_initials is not None:
+            _record(
+                ctx,
+                meeting,
+                deputy_initials,
+                "deputy",
+                deputy_for_id=ctx.person_id(member),
+                arrived_at=ctx.now,
+                left_at=None,
+            )
+            name = ctx.name(deputy_initials)
+        else:
+            row = Attendance(
+                meeting_id=meeting.id,
+                person_id=None,
+                guest_name=guest,
+                status="deputy",
+                deputy_for_id=ctx.person_id(member),
+                arrived_at=ctx.now,
+                updated_at=ctx.now,
+                movements=[],
+            )
+            ctx.session.add(row)
+            ctx.audit(
+                "attendance", f"{meeting.id}:{guest}", "recorded", None, {"status": "deputy", "for": member}
+            )
+            name = str(guest)
+        agency = ctx.roster.agencies.get(ctx.roster.people[member].agency)
+        reply.say(
+            f"{name} is attending for {ctx.name(member)}"
+            f"{f' and counts for {agency.name}' if agency and deputy_initials else ''}.",
+            OK,
+        )
+        allowed = ctx.sref.deputies.get(member, ())
+        if deputy_initials not in allowed:
+            reply.say(
+                f"Note: {name} is not listed as an authorised deputy for {ctx.name(member)} in the "
+                "partnership file."
+                + ("" if deputy_initials else " A deputy not in the file does not count towards quorum.")
+            )
+        return reply
+
+    return _with_quorum_watch(ctx, meeting, change)
+
+
+@command(
+    "left",
+    usage="NAMES left [HH:MM]",
+    summary="Record someone leaving",
+    section="Attendance",
+    perm=Perm.CHAIR_TEAM,
+    needs_meeting=True,
+    aliases=("left LE",),
+    applies=_names_apply,
+    patterns=[
+        _NAMES_CS
+        + r"\s+(?:has\s+)?(?:left|leaves|leaving)(?:\s+(?:at\s+)?(?P<time>\d{1,2}[:.]\d{2}\s*(?:am|pm)?))?",
+        r"left\s*:?\s+(?P<names>.+?)(?:\s+at\s+(?P<time>\d{1,2}[:.]\d{2}\s*(?:am|pm)?))?",
+    ],
+)
+def left(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    meeting = ctx.require_meeting()
+    people = resolve_people(ctx, args["names"])
+    at = _at_time(ctx, args.get("time"))
+
+    def change() -> Reply:
+        names = []
+        for initials, _t, _n in people:
+            assert initials
+            row = _row(ctx, meeting, ctx.person_id(initials))
+            if (
+                row is None
+                or row.status not in ("present", "deputy", "in_attendance")
+                or row.left_at is not None
+            ):
+                raise UserError(
+                    f"{ctx.name(initials)} is not recorded as here, so cannot leave. Nothing changed."
+                )
+            _record(
+                ctx,
+                meeting,
+                initials,
+                row.status,
+                left_at=at,
+                movements=[*row.movements, {"event": "left", "at": at.isoformat()}],
+            )
+            names.append(ctx.name(initials))
+        return Reply().say(f"{', '.join(names)} left at {clock(at, ctx.tz)}.", OK)
+
+    return _with_quorum_watch(ctx, meeting, change)
+
+
+@command(
+    "joined",
+    usage="NAMES joined [HH:MM]",
+    summary="Record someone arriving or coming back",
+    section="Attendance",
+    perm=Perm.CHAIR_TEAM,
+    needs_meeting=True,
+    aliases=("joined LE", "LE arrived"),
+    applies=_names_apply,
+    patterns=[
+        _NAMES_CS + r"\s+(?:has\s+)?(?:joined|arrived|rejoined|returned|is\s+back)"
+        r"(?:\s+(?:at\s+)?(?P<time>\d{1,2}[:.]\d{2}\s*(?:am|pm)?))?",
+        r"(?:joined|arrived)\s*:?\s+(?P<names>.+?)(?:\s+at\s+(?P<time>\d{1,2}[:.]\d{2}\s*(?:am|pm)?))?",
+    ],
+)
+def joined(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    meeting = ctx.require_meeting()
+    people = resolve_people(ctx, args["names"])
+    at = _at_time(ctx, args.get("time"))
+
+    def change() -> Reply:
+        members = true_members(ctx)
+        names = []
+        for initials, _t, _n in people:
+            assert initials
+            row = _row(ctx, meeting, ctx.person_id(initials))
+            if (
+                row is not None
+                and row.status in ("present", "deputy", "in_attendance")
+                and row.left_at is None
+            ):
+                raise UserError(f"{ctx.name(initials)} is already recorded as here. Nothing changed.")
+            if row is not None and row.left_at is not None:
+                _record(
+                    ctx,
+                    meeting,
+                    initials,
+                    row.status,
+                    left_at=None,
+                    movements=[*row.movements, {"event": "rejoined", "at": at.isoformat()}],
+                )
+                names.append(f"{ctx.name(initials)} rejoined")
+            elif initials in members:
+                _record(
+                    ctx,
+                    meeting,
+                    initials,
+                    "present",
+                    arrived_at=at,
+                    left_at=None,
+                    movements=[{"event": "joined", "at": at.isoformat()}],
+                )
+                names.append(f"{ctx.name(initials)} joined")
+            else:
+                _record(
+                    ctx,
+                    meeting,
+                    initials,
+                    "in_attendance",
+                    arrived_at=at,
+                    role_note=_non_member_note(ctx, initials),
+                    movements=[],
+                )
+                names.append(f"{ctx.name(initials)} joined (in attendance, not a member)")
+        return Reply().say(f"{'; '.join(names)} at {clock(at, ctx.tz)}.", OK)
+
+    return _with_quorum_watch(ctx, meeting, change)
+
+
+@command(
+    "in attendance",
+    usage="in attendance NAMES (role)",
+    summary="Record people attending who are not members (guests, presenters)",
+    section="Attendance",
+    perm=Perm.CHAIR_TEAM,
+    needs_meeting=True,
+    patterns=[r"(?:in\s+attendance|also\s+(?:present|attending)|guests?)\s*:?\s*(?P<names>.+)"],
+)
+def in_attendance(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    meeting = ctx.require_meeting()
+    people = resolve_people(ctx, args["names"], guests=True)
+    members = true_members(ctx)
+
+    def change() -> Reply:
+        names = []
+        for initials, typed, note in people:
+            if initials is None:
+                ctx.session.add(
+                    Attendance(
+                        meeting_id=meeting.id,
+                        guest_name=typed,
+                        status="in_attendance",
+                        role_note=note,
+                        arrived_at=ctx.now,
+                        updated_at=ctx.now,
+                        movements=[],
+                    )
+                )
+                ctx.audit(
+                    "attendance",
+                    f"{meeting.id}:{typed}",
+                    "recorded",
+                    None,
+                    {"status": "in_attendance", "guest": typed, "role": note},
+                )
+                names.append(typed + (f" ({note})" if note else ""))
+            else:
+                status = "present" if initials in members else "in_attendance"
+                _record(
+                    ctx,
+                    meeting,
+                    initials,
+                    status,
+                    role_note=note or _non_member_note(ctx, initials),
+                    arrived_at=ctx.now,
+                    left_at=None,
+                )
+                names.append(
+                    ctx.name(initials) + (" (a member: recorded as present)" if status == "present" else "")
+                )
+        return Reply().say(f"In attendance: {', '.join(names)}.", OK)
+
+    return _with_quorum_watch(ctx, meeting, change)
+
+
+@command(
+    "quorum",
+    usage="quorum",
+    summary="Say whether the meeting is quorate and why",
+    section="Attendance",
+    perm=Perm.MEMBER,
+    needs_meeting=True,
+    patterns=[r"quorum\??", r"quorate\??", r"(?:is\s+(?:it|the\s+meeting|this)\s+quorate)\??"],
+)
+def quorum(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    result = quorum_now(ctx, ctx.require_meeting())
+    return Reply().say(describe_quorum(ctx, result), OK if result.quorate else WARNING)
+
+
+@command(
+    "attendance",
+    usage="attendance",
+    summary="List who is here, deputies and apologies",
+    section="Attendance",
+    perm=Perm.MEMBER,
+    needs_meeting=True,
+    patterns=[r"attendance", r"who(?:'s|\s+is)\s+(?:here|present)\??"],
+)
+def attendance(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    meeting = ctx.require_meeting()
+    return Reply().say(attendance_summary(ctx, meeting))
+
+
+def attendance_summary(ctx: Ctx, meeting: Meeting) -> str:
+    present, deputies, guests, apologies, absent, gone = [], [], [], [], [], []
+    for row, initials in _rows(ctx, meeting):
+        name = ctx.name(initials) if initials else (row.guest_name or "a guest")
+        if row.status == "present":
+            present.append(name)
+        elif row.status == "deputy":
+            deputies.append(f"{name} (for {ctx.name(ctx.initials_of(row.deputy_for_id))})")
+        elif row.status == "in_attendance":
+            guests.append(name + (f" ({row.role_note})" if row.role_note else ""))
+        elif row.status == "apologies":
+            apologies.append(name)
+        elif row.status == "absent":
+            absent.append(name)
+        if row.left_at is not None and row.status in ("present", "deputy", "in_attendance"):
+            gone.append(f"{name} ({clock(row.left_at, ctx.tz)})")
+    lines = [f"Present ({len(present) + len(deputies)}): {', '.join(present + deputies) or 'nobody yet'}."]
+    if guests:
+        lines.append(f"In attendance: {', '.join(guests)}.")
+    if apologies:
+        lines.append(f"Apologies: {', '.join(apologies)}.")
+    if absent:
+        lines.append(f"Not in attendance: {', '.join(absent)}.")
+    if gone:
+        lines.append(f"Left: {', '.join(gone)}.")
+    return "\n".join(lines)

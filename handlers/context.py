@@ -1,0 +1,208 @@
+"""What a handler is given: the request, the unit of work, who is asking, in which series and meeting."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from handlers.format import person_name
+from handlers.roster import PersonRef, Roster, SeriesRef
+from storage.models import AuditEvent, Meeting, Person, Series
+
+
+@dataclass(frozen=True)
+class Request:
+    """One message from a door."""
+
+    door: str  # shell | slack | teams | email
+    channel: str  # the conversation; a direct message has its own
+    user: str  # the person's key on that door: initials (shell), Slack user id, Teams AAD id, e-mail
+    text: str
+    at: datetime  # aware: the message's own time
+    direct: bool = False
+    message_id: str | None = None
+    series_hint: str | None = None  # a door may know the series (e.g. a button's payload)
+
+
+class UserError(Exception):
+    """Bad input: the message says what was wrong and how to fix it; nothing is stored."""
+
+
+class Refused(UserError):
+    """The person may not do this here; the message says who can."""
+
+
+class Ask(Exception):
+    """A question back: nothing is stored until the answer completes the original message."""
+
+    def __init__(self, prompt: str, *, before: str, after: str, kind: str, choices: list[str] | None = None):
+        super().__init__(prompt)
+        self.prompt, self.before, self.after, self.kind = prompt, before, after, kind
+        self.choices = choices or []
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str)) if value is not None else None
+
+
+@dataclass
+class Ctx:
+    session: Session
+    req: Request
+    roster: Roster
+    partnership_id: str
+    tz: ZoneInfo
+    actor: PersonRef | None
+    actor_id: int | None
+    series: Series | None = None
+    _people_ids: dict[str, int] = field(default_factory=dict)
+
+    # --- time -------------------------------------------------------------------------------------
+    @property
+    def now(self) -> datetime:
+        return self.req.at
+
+    @property
+    def today(self) -> date:
+        return self.req.at.astimezone(self.tz).date()
+
+    # --- series and roles ----------------------------------------------------------------------------
+    @property
+    def sref(self) -> SeriesRef:
+        assert self.series is not None
+        return self.roster.series[self.series.key]
+
+    def require_series(self) -> Series:
+        if self.series is None:
+            keys = ", ".join(self.roster.series)
+            raise UserError(
+                f"Which series? Name it in the command (series: {keys}), or `bind SERIES` here first."
+            )
+        return self.series
+
+    def chair_team(self, series: SeriesRef | None = None) -> set[str]:
+        s = series or self.sref
+        team = {i for i in (s.chair, s.vice_chair, s.minute_taker, s.business_manager) if i}
+        if self.roster.business_unit and self.roster.business_unit in self.roster.groups:
+            team.update(self.roster.group_members(self.roster.business_unit))
+        return team
+
+    def members(self, series: SeriesRef | None = None) -> set[str]:
+        """Members of a series: its member list, chair and vice-chair, and their authorised deputies."""
+        s = series or self.sref
+        out = set(s.members) | {i for i in (s.chair, s.vice_chair) if i}
+        for deputies in s.deputies.values():
+            out.update(deputies)
+        return out
+
+    def is_chair_team(self, series: SeriesRef | None = None) -> bool:
+        return self.actor is not None and self.actor.initials in self.chair_team(series)
+
+    def is_member(self, series: SeriesRef | None = None) -> bool:
+        return self.actor is not None and (
+            self.actor.initials in self.members(series) or self.is_chair_team(series)
+        )
+
+    def who_can_run_meeting(self, series: SeriesRef | None = None) -> str:
+        s = series or self.sref
+        parts = [f"the chair ({person_name(self.roster, s.chair)})"]
+        if s.vice_chair:
+            parts.append(f"vice-chair ({person_name(self.roster, s.vice_chair)})")
+        if s.minute_taker:
+            parts.append(f"minute taker ({person_name(self.roster, s.minute_taker)})")
+        if s.business_manager:
+            parts.append(f"business manager ({person_name(self.roster, s.business_manager)})")
+        bu = self.roster.business_unit
+        if bu and bu in self.roster.groups:
+            parts.append(f"the {self.roster.groups[bu].name}")
+        return ", ".join(parts[:-1]) + " or " + parts[-1] if len(parts) > 1 else parts[0]
+
+    # --- meeting -------------------------------------------------------------------------------------
+    def open_meeting(self) -> Meeting | None:
+        if self.series is None:
+            return None
+        return self.session.scalars(
+            select(Meeting)
+            .where(Meeting.series_id == self.series.id, Meeting.status == "open")
+            .order_by(Meeting.id.desc())
+        ).first()
+
+    def require_meeting(self) -> Meeting:
+        meeting = self.open_meeting()
+        if meeting is None:
+            name = self.series.name if self.series else "this series"
+            raise UserError(f"No meeting of {name} is open here. Start one with `meeting start`.")
+        return meeting
+
+    # --- people --------------------------------------------------------------------------------------
+    def person_id(self, initials: str) -> int:
+        if initials not in self._people_ids:
+            pid = self.session.scalar(
+                select(Person.id).where(
+                    Person.partnership_id == self.partnership_id, Person.initials == initials
+                )
+            )
+            if pid is None:
+                raise UserError(f"{initials} is not in the partnership file.")
+            self._people_ids[initials] = pid
+        return self._people_ids[initials]
+
+    def initials_of(self, person_id: int | None) -> str | None:
+        if person_id is None:
+            return None
+        for k, v in self._people_ids.items():
+            if v == person_id:
+                return k
+        person = self.session.get(Person, person_id)
+        if person is None:
+            return None
+        self._people_ids[person.initials] = person_id
+        return person.initials
+
+    def name(self, initials: str | None) -> str:
+        return person_name(self.roster, initials)
+
+    # --- questions -----------------------------------------------------------------------------------
+    def hole(self, token: str, start: int = 0) -> tuple[str, str]:
+        """Split the message around the first whole-word `token` (at or after `start`) for a question."""
+        text = self.req.text
+        m = re.compile(r"(?<![\w@])" + re.escape(token) + r"(?!\w)").search(text, start)
+        if m is None:
+            i = text.find(token, start)
+            if i < 0:
+                raise ValueError(f"{token!r} not in message")
+            return text[:i], text[i + len(token) :]
+        return text[: m.start()], text[m.end() :]
+
+    # --- audit ---------------------------------------------------------------------------------------
+    def audit(
+        self,
+        entity: str,
+        entity_id: Any,
+        verb: str,
+        before: Any = None,
+        after: Any = None,
+        series_id: int | None = None,
+    ) -> None:
+        self.session.add(
+            AuditEvent(
+                at=self.now,
+                partnership_id=self.partnership_id,
+                series_id=series_id if series_id is not None else (self.series.id if self.series else None),
+                actor_id=self.actor_id,
+                actor=self.actor.initials if self.actor else self.req.user,
+                door=self.req.door,
+                entity=entity,
+                entity_id=str(entity_id) if entity_id is not None else None,
+                verb=verb,
+                before=_jsonable(before),
+                after=_jsonable(after),
+            )
+        )

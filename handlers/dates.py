@@ -1,0 +1,661 @@
+"""Due dates in the words of minutes, read against the message's own time.
+
+A small grammar of cue phrases finds and resolves what minutes say ("by
+Friday", "14/06/24", "Monday the 29th of January 2024", "within 5 working
+days", "end of February", "before the next meeting"); `dateparser` is only a
+fallback for odd phrasings, because on whole messages it is slow and reads
+"Action 17", "May", "£40,000" and "from 14.06.23" as dates.
+
+Semantics, in the partnership's timezone on the day the message was sent:
+
+- Numbers are day-first: 3/7/25 is 3 July 2025; a two-digit year is 20yy.
+  A date with no year is the next one on or after the message date (allowing
+  a week's grace for minutes typed up late).
+- "by Friday", "on Friday": the first Friday strictly after the message day.
+  "this Friday": the coming Friday, today included.
+  "next Friday": the Friday of next calendar week (Monday-Sunday), so said on
+  a Friday it is a week later and said on a Tuesday it is ten days later.
+  "Friday week" and "a week on Friday": a week after "by Friday".
+- "within N days/weeks/months", "in N weeks' time": counted from the message
+  day; "within N working days" skips weekends and England and Wales bank
+  holidays; a month later keeps the day of the month (clamped: 31 Jan -> 29 Feb).
+- "end of the month / of June": the last calendar day; "end of the week": that
+  week's Friday; "end of next week": next week's Friday; "end of play",
+  "close of play", "EOD": today (or the day named after it).
+- "the next meeting", "before the next meeting", "at the next meeting of the
+  group": kind "next_meeting", resolved to the series' next meeting if known.
+- Not dates: "over the past six months", "within the last three months",
+  "the December board meeting", "as soon as possible", "Action 17", "£40,000",
+  a person called June Hughes, dates after "from", "since", "of", "last".
+- A date more than 18 months ahead is rejected, as is one more than a week in
+  the past unless its year was written out (imported trackers carry past
+  deadlines).
+
+When a message holds several candidates, the first sentence that has any wins
+(tracker entries append later updates with their own dates); within it, a
+deadline cue ("by", "before", "within", "deadline") beats a softer one ("on",
+"at", "to"), which beats a bare date; ties go to the first in the text.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from calendar import monthrange
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+MAX_AHEAD = timedelta(days=548)  # about 18 months
+GRACE = timedelta(days=7)  # minutes are often typed up after the meeting
+
+MONTHS: dict[str, int] = {
+    "jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3, "apr": 4, "april": 4,
+    "may": 5, "jun": 6, "june": 6, "jul": 7, "july": 7, "aug": 8, "august": 8, "sep": 9, "sept": 9,
+    "september": 9, "oct": 10, "october": 10, "nov": 11, "november": 11, "dec": 12, "december": 12,
+}
+WEEKDAYS: dict[str, int] = {
+    "mon": 0, "monday": 0, "tue": 1, "tues": 1, "tuesday": 1, "wed": 2, "weds": 2, "wednesday": 2,
+    "thu": 3, "thur": 3, "thurs": 3, "thursday": 3, "fri": 4, "friday": 4, "sat": 5, "saturday": 5,
+    "sun": 6, "sunday": 6,
+}
+NUMBER_WORDS: dict[str, int] = {
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
+    "thirty": 30, "a couple of": 2, "couple of": 2,
+}
+
+# Deadline cues rank 3, softer cues 2, no cue 1; negative cues make a date a reference, not a deadline.
+STRONG, SOFT, BARE, NEGATIVE = 3, 2, 1, 0
+
+_MON = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+        r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?")
+_WD = (r"(?:mon(?:day)?|tue(?:s(?:day)?)?|wed(?:s|nesday)?|thu(?:r(?:s(?:day)?)?)?|fri(?:day)?"
+       r"|sat(?:urday)?|sun(?:day)?)\b\.?")
+_ORD = r"(?:st|nd|rd|th)"
+_NUM = r"(?:\d{1,3}|a couple of|couple of|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve" \
+       r"|fifteen|twenty|thirty)"
+
+_I = re.IGNORECASE
+# "Monday the 29th of January 2024", "9th Feb", "4 June 2024", "30th April"
+_DMY_WORDS = re.compile(
+    rf"\b(?:(?P<wd>{_WD})[,\s]+(?:the\s+)?)?(?P<day>\d{{1,2}})(?P<ord>{_ORD})?(?:\s+of)?[\s-]+(?P<mon>{_MON})"
+    rf"(?:,?\s+(?P<year>\d{{4}}|'\d{{2}})\b)?", _I)
+# "June 30th", "Sept 30, 2024", "Friday, June 28"
+_MDY_WORDS = re.compile(
+    rf"\b(?:(?P<wd>{_WD})[,\s]+)?(?P<mon>{_MON})\s+(?:the\s+)?(?P<day>\d{{1,2}})(?P<ord>{_ORD})?\b"
+    rf"(?![:.]\d|\s*(?:%|am\b|pm\b))(?:,?\s+(?P<year>\d{{4}})\b)?", _I)
+# 14/06/24, 21.06.24, 3/7/2025, 30/11; never inside "2022/23", "£40,000", "Room 2.14" or times.
+_NUMERIC = re.compile(
+    r"(?<![\w/.£$€:,-])(?P<day>\d{1,2})(?P<sep>[/.-])(?P<mon>\d{1,2})(?:(?P=sep)(?P<year>\d{4}|\d{2}))?"
+    r"(?![\w/£%]|[.,:-]\d)")
+_ISO = re.compile(r"\b(?P<year>\d{4})-(?P<mon>\d{2})-(?P<day>\d{2})\b")
+# "Weds 26th", "Friday the 28th" (no month)
+_WD_DAY = re.compile(rf"\b(?P<wd>{_WD})[,\s]+(?:the\s+)?(?P<day>\d{{1,2}})(?P<ord>{_ORD})\b", _I)
+# "by the 26th" (the cue decides)
+_DAY_ONLY = re.compile(rf"\b(?:the\s+)?(?P<day>\d{{1,2}})(?P<ord>{_ORD})\b(?!\s+(?:of\s+)?{_MON})", _I)
+_MONTH_ONLY = re.compile(rf"\b(?P<mon>{_MON})(?:\s+(?P<year>\d{{4}}))?(?!\w)", _I)
+_WEEKDAY = re.compile(
+    rf"\b(?:(?P<aweek>a\s+week\s+(?:on\s+)?)|(?P<mod>this\s+coming|the\s+coming|coming|this|next|following|last)\s+)?"
+    rf"(?P<wd>{_WD})(?P<week>\s+week\b)?(?!['’]s)", _I)
+_RELDAY = re.compile(r"\b(?:the\s+day\s+after\s+(?P<after>tomorrow)|(?P<tom>tomorrow|tmrw|tmw)|(?P<today>today|tonight))"
+                     r"\b(?!['’]s)", _I)
+_END_OF_PLAY = re.compile(
+    r"\b(?:(?:by|at|before)\s+)?(?:the\s+)?(?:(?:end|close)\s+of\s+(?:play|business|(?:the\s+)?(?:working\s+)?day)"
+    r"|eod|cob|cop)\b(?P<today>\s+today)?", _I)
+_WITHIN = re.compile(
+    rf"\b(?P<cue>within|in|over|during)\s+(?:the\s+)?(?:next\s+)?(?P<n>{_NUM})\s+"
+    r"(?P<wk>working\s+|business\s+|calendar\s+|clear\s+)?(?P<unit>days?|weeks?|fortnights?|months?|years?|hours?)"
+    r"(?:['’]s|s?['’])?(?:\s+time)?\b(?:\s+(?:of|from|after)\s+(?:today|now|(?:this|the)\s+meeting)\b)?", _I)
+# "5 working days before the meeting": counted back from the next meeting.
+_BEFORE_MEETING = re.compile(
+    rf"\b(?P<n>{_NUM})\s+(?P<wk>working\s+|business\s+|clear\s+)?(?P<unit>days?|weeks?)\s+(?:before|ahead\s+of|prior\s+to)"
+    r"\s+(?:the\s+)?(?:next\s+)?(?:meeting|board)\b", _I)
+_WITHIN_NEXT = re.compile(r"\b(?:within|in|over|during)\s+(?:the\s+)?next\s+(?P<unit>week|fortnight|month)\b", _I)
+_FROM_NOW = re.compile(
+    rf"\b(?P<n>{_NUM})\s+(?P<wk>working\s+|business\s+|calendar\s+)?(?P<unit>days?|weeks?|months?)\s+"
+    r"(?:from|after)\s+(?:today|now|(?:this|the|today['’]s)\s+meeting)\b", _I)
+_AFTER_WITHIN = re.compile(r"\s+(?:of|from|after|following)\s+(?!(?:today|now|this\s+meeting|the\s+meeting)\b)",
+                           _I)
+_END_OF = re.compile(
+    rf"\b(?:the\s+)?(?P<edge>end|close|beginning|start|middle)\s+of\s+(?:the\s+)?"
+    rf"(?:(?P<rel>this|next|current|following)\s+)?(?P<what>(?:financial|calendar)\s+year|week|month|year|quarter"
+    rf"|{_MON}(?:\s+(?P<year>\d{{4}}))?)(?!\w)|\bmid[\s-]+(?P<midmon>{_MON})(?:\s+(?P<midyear>\d{{4}}))?", _I)
+_NEXT_WEEK = re.compile(r"\b(?P<which>next|this)\s+(?P<unit>week|month)\b(?!\s*['’]s)", _I)
+_MEETING_WORDS = r"(?:meeting|board|sub-?group|group|executive|exec|panel|committee|forum)"
+_NEXT_MEETING = re.compile(
+    r"\b(?:(?i:the)\s+)?(?i:next|following|subsequent)\s+"
+    r"(?P<quals>(?:(?i:scheduled|planned|full|formal|quarterly|monthly|bi-monthly|partnership|board|group|sub-?group"
+    r"|steering)\s+|[A-Z][\w'’&-]*\s+){0,4})"
+    rf"(?P<noun>(?i:{_MEETING_WORDS}))\b(?!['’]s)"
+    r"(?P<of>\s+of\s+(?:the\s+)?(?:(?i:group|board|sub-?group|partnership|panel|committee|executive)\b"
+    r"|[A-Z][\w'’&-]*(?:\s+(?:(?:&|and|of|for)\s+)?[A-Z][\w'’&-]*)*))?",
+)
+_NO_DATE = re.compile(r"\b(?:as\s+soon\s+as\s+(?:possible|practicable)|asap|a\s+future\s+meeting|tbc|tba)\b", _I)
+
+# The cue just before a candidate: the longest alternatives first.
+_CUE = re.compile(
+    r"(?P<cue>(?:with\s+)?(?:an?\s+|the\s+)?(?:deadline|due\s+date|target\s+date|completion\s+date)"
+    r"(?:\s+for\s+(?:completion|responses?|returns?))?(?:\s+(?:of|on|by|is|for))?\s*:?"
+    r"|(?:for\s+completion|to\s+be\s+completed|complete[d]?|returned|submitted|ready)\s+(?:by|on|before)"
+    r"|no\s+later\s+than|not\s+later\s+than|by\s+no\s+later\s+than|at\s+the\s+latest\s+by"
+    r"|(?:(?:by|at|before)\s+)?(?:(?:close|end)\s+of\s+(?:play|business|(?:the\s+)?day)|cop|eod|cob)(?:\s+on)?"
+    r"|ahead\s+of|prior\s+to|in\s+time\s+for|in\s+advance\s+of|on\s+or\s+before|before|by|until|till|due(?:\s+(?:by|on|for|in))?"
+    r"|w/c|w/b|wc|week\s+(?:commencing|beginning)(?:\s+on)?|deadline|expected\s+(?:by|on)"
+    r"|held\s+on|met\s+on|took\s+place\s+on|as\s+of|carried\s+forward\s+from|received\s+on|sent\s+on|dated"
+    r"|from|since|of|after|last|on|at|for|to|in|during)"
+    r"[\s:,–—-]*(?:the\s+)?$", _I)
+_NEGATIVE_CUES = {"held on", "met on", "took place on", "as of", "carried forward from", "received on", "sent on",
+                  "dated", "from", "since", "of", "after", "last"}
+_SOFT_CUES = {"on", "at", "for", "to", "in", "during"}
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-Z(\"'‘“])|\n+")
+
+
+@dataclass(frozen=True)
+class Due:
+    """A due date read from text: kind is "date", "next_meeting" or None (no date found)."""
+
+    date: date | None
+    kind: str | None  # "date" | "next_meeting" | None
+    text: str | None = None  # the phrase it was read from, cue included ("by next Friday")
+    start: int = -1  # span of `text` in the input, -1 if none
+    end: int = -1
+
+
+NO_DUE = Due(None, None)
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    today: date
+    base: datetime  # the message time as local wall time
+    next_meeting: date | None
+    phrase: bool  # the whole text is meant to be a date: forms that need a cue do without one
+
+
+@dataclass(frozen=True)
+class _Cand:
+    start: int
+    end: int
+    day: date | None
+    kind: str
+    rank: int
+
+
+def _local(sent_at: datetime, tz: str) -> datetime:
+    zone = ZoneInfo(tz)
+    return sent_at.replace(tzinfo=zone) if sent_at.tzinfo is None else sent_at.astimezone(zone)
+
+
+def add_months(day: date, n: int) -> date:
+    """The same day of the month n months later, clamped to the month's last day."""
+    y, m = divmod(day.month - 1 + n, 12)
+    year, month = day.year + y, m + 1
+    return date(year, month, min(day.day, monthrange(year, month)[1]))
+
+
+def month_end(year: int, month: int) -> date:
+    return date(year, month, monthrange(year, month)[1])
+
+
+def _month(word: str) -> int:
+    return MONTHS[word.lower().rstrip(".")]
+
+
+def _weekday(word: str) -> int:
+    return WEEKDAYS[word.lower().rstrip(".")]
+
+
+def _number(word: str) -> int | None:
+    word = re.sub(r"\s+", " ", word.lower())
+    return int(word) if word.isdigit() else NUMBER_WORDS.get(word)
+
+
+def _safe_date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _year_of(text: str | None) -> int | None:
+    if not text:
+        return None
+    digits = text.lstrip("'’")
+    # dateparser's PREFER_DATES_FROM=future sends 23 to 2123; minutes mean 2023.
+    return 2000 + int(digits) if len(digits) == 2 else int(digits)
+
+
+def _in_window(day: date | None, ctx: _Ctx, explicit_year: bool) -> bool:
+    if day is None or day > ctx.today + MAX_AHEAD:
+        return False
+    return day >= ctx.today - (MAX_AHEAD if explicit_year else GRACE)
+
+
+def _no_year(month: int, day: int, ctx: _Ctx) -> date | None:
+    """The next such day on or after the message date, give or take the grace week."""
+    for year in (ctx.today.year, ctx.today.year + 1, ctx.today.year + 2):
+        found = _safe_date(year, month, day)
+        if found and found >= ctx.today - GRACE:
+            return found
+    return None
+
+
+def _absolute(day: int, month: int, year: str | None, ctx: _Ctx) -> date | None:
+    y = _year_of(year)
+    found = _safe_date(y, month, day) if y else _no_year(month, day, ctx)
+    return found if _in_window(found, ctx, explicit_year=y is not None) else None
+
+
+def _next_day_of_month(day: int, ctx: _Ctx, weekday: int | None = None) -> date | None:
+    """The first date on or after today with this day of the month (and weekday, if given)."""
+    start = ctx.today.replace(day=1)
+    for i in range(13):
+        month = add_months(start, i)
+        found = _safe_date(month.year, month.month, day)
+        if found and found >= ctx.today and (weekday is None or found.weekday() == weekday):
+            return found
+    return None if weekday is not None else None
+
+
+def _after_weekday(weekday: int, today: date) -> date:
+    """The first such weekday strictly after today."""
+    return today + timedelta(days=(weekday - today.weekday() - 1) % 7 + 1)
+
+
+def _friday_of_week(today: date, weeks_ahead: int) -> date:
+    monday = today - timedelta(days=today.weekday())
+    friday = monday + timedelta(days=4 + 7 * weeks_ahead)
+    # Said at the weekend, "the end of the week" is the Friday to come.
+    return friday + timedelta(days=7) if weeks_ahead == 0 and friday < today else friday
+
+
+def _cue_before(text: str, start: int) -> tuple[int, int]:
+    """(rank, start of the cue) for the words just before `start`."""
+    found = _CUE.search(text[max(0, start - 60):start])
+    if not found:
+        return BARE, start
+    cue_start = max(0, start - 60) + found.start()
+    if cue_start > 0 and text[cue_start - 1].isalnum():  # "Plymouth" does not end in the cue "to"
+        return BARE, start
+    cue = re.sub(r"\s+", " ", found.group("cue").lower()).strip(" :,–—-")
+    if cue in _NEGATIVE_CUES:
+        return NEGATIVE, cue_start
+    if cue in _SOFT_CUES:
+        return SOFT, cue_start
+    return STRONG, cue_start
+
+
+def _candidates(text: str, ctx: _Ctx) -> list[_Cand]:
+    out: list[_Cand] = []
+
+    def add(m: re.Match[str], day: date | None, kind: str = "date", *, needs_cue: bool = False,
+            intrinsic: int | None = None, group_start: int | None = None) -> None:
+        start = m.start() if group_start is None else group_start
+        rank, cue_start = _cue_before(text, start)
+        if rank == NEGATIVE:
+            return
+        if intrinsic is not None:
+            rank = max(rank, intrinsic)
+        if needs_cue and rank == BARE and not ctx.phrase:
+            return
+        if kind == "date" and day is None:
+            return
+        end = m.end()
+        if text[end - 1] == "." and not re.search(r"\b[A-Za-z]{3,4}\.$", text[:end]):
+            end -= 1  # a full stop ending the sentence is not part of "February"
+        out.append(_Cand(cue_start if rank != BARE else start, end, day, kind, rank))
+
+    for m in _NEXT_MEETING.finditer(text):
+        quals = m.group("quals").split()
+        if any(q.lower().strip("'’s") in MONTHS or q.lower().strip("'’s") in WEEKDAYS for q in quals):
+            continue
+        if m.group("noun").lower() != "meeting" and not m.group("of") \
+                and re.match(r"\s+(?:of|to|for|in)\s+[a-z]", text[m.end():]) and not quals:
+            continue  # "the next group of children" is not a meeting
+        add(m, ctx.next_meeting, "next_meeting", intrinsic=SOFT)
+
+    for m in _DMY_WORDS.finditer(text):
+        mon = m.group("mon")
+        if mon.lower().rstrip(".") in ("mar", "may", "jun", "jul") and not m.group("ord") and not m.group("year") \
+                and mon[0].islower():
+            continue
+        add(m, _absolute(int(m.group("day")), _month(mon), m.group("year"), ctx),
+            needs_cue=False, intrinsic=None)
+    for m in _MDY_WORDS.finditer(text):
+        # "June 30" needs a cue, an ordinal, a year or a weekday: "May 3 agencies" is not a date.
+        firm = bool(m.group("ord") or m.group("year") or m.group("wd"))
+        add(m, _absolute(int(m.group("day")), _month(m.group("mon")), m.group("year"), ctx), needs_cue=not firm)
+    for m in _NUMERIC.finditer(text):
+        if m.group("year") is None and m.group("sep") != "/":
+            continue  # "1.5", "3.2", "1-2" are not dates
+        add(m, _absolute(int(m.group("day")), int(m.group("mon")), m.group("year"), ctx),
+            needs_cue=m.group("year") is None)
+    for m in _ISO.finditer(text):
+        add(m, _absolute(int(m.group("day")), int(m.group("mon")), m.group("year"), ctx))
+    for m in _WD_DAY.finditer(text):
+        add(m, _next_day_of_month(int(m.group("day")), ctx, _weekday(m.group("wd")))
+            or _next_day_of_month(int(m.group("day")), ctx))
+    for m in _DAY_ONLY.finditer(text):
+        add(m, _next_day_of_month(int(m.group("day")), ctx), needs_cue=True)
+    for m in _MONTH_ONLY.finditer(text):
+        _month_only(text, m, ctx, add)
+    for m in _WEEKDAY.finditer(text):
+        _weekday_cand(m, ctx, add)
+    for m in _RELDAY.finditer(text):
+        if m.group("today"):
+            before = text[:m.start()].rstrip().rsplit(None, 1)
+            last = before[-1].lower() if before else ""
+            if last.endswith(("ed", "en", "wn")) or last in ("here", "meeting", "session", "at", "from", "of"):
+                continue
+            add(m, ctx.today, intrinsic=BARE)
+        else:
+            add(m, ctx.today + timedelta(days=2 if m.group("after") else 1), intrinsic=STRONG)
+    for m in _END_OF_PLAY.finditer(text):
+        rest = text[m.end():m.end() + 20].lower()
+        if not m.group("today") and re.match(r"\s+(?:on\s+)?(?:\w+day|tomorrow|mon|tue|wed|thu|fri|\d)", rest):
+            continue  # the date named after it is the candidate, with this as its cue
+        add(m, ctx.today, intrinsic=STRONG)
+    for m in _WITHIN.finditer(text):
+        _within_cand(text, m, ctx, add)
+    for m in _WITHIN_NEXT.finditer(text):
+        unit = m.group("unit").lower()
+        day = add_months(ctx.today, 1) if unit == "month" else ctx.today + timedelta(weeks=2 if unit == "fortnight" else 1)
+        add(m, day, intrinsic=STRONG)
+    for m in _FROM_NOW.finditer(text):
+        _within_cand(text, m, ctx, add)
+    for m in _BEFORE_MEETING.finditer(text):
+        n = _number(m.group("n"))
+        if ctx.next_meeting is None or n is None:
+            continue
+        if m.group("unit").lower().startswith("week"):
+            add(m, ctx.next_meeting - timedelta(weeks=n), intrinsic=STRONG)
+        elif m.group("wk") and m.group("wk").strip().lower() in ("working", "business"):
+            from handlers.workdays import add_working_days
+
+            add(m, add_working_days(ctx.next_meeting, -n), intrinsic=STRONG)
+        else:
+            add(m, ctx.next_meeting - timedelta(days=n), intrinsic=STRONG)
+    for m in _END_OF.finditer(text):
+        add(m, _end_of(m, ctx), intrinsic=STRONG)
+    for m in _NEXT_WEEK.finditer(text):
+        which, unit = m.group("which").lower(), m.group("unit").lower()
+        if unit == "week":
+            day = _friday_of_week(ctx.today, 1 if which == "next" else 0)
+        else:
+            first = add_months(ctx.today.replace(day=1), 1 if which == "next" else 0)
+            day = month_end(first.year, first.month)
+        # "next week" is a date on its own; "this week" needs a cue ("by this week")
+        add(m, day, needs_cue=which == "this", intrinsic=SOFT if which == "next" else None)
+    return out
+
+
+def _month_only(text: str, m: re.Match[str], ctx: _Ctx, add: Any) -> None:
+    word = m.group("mon")
+    low = word.lower().rstrip(".")
+    if low in ("may", "march", "mar") and word[0].islower():
+        return  # the verbs "may" and "march"
+    after = text[m.end():]
+    if not m.group("year") and re.match(r"\s+[A-Z][a-z]", after):
+        return  # "June Hughes", "August Peters": a person, not a month
+    if re.match(r"\s+(?:\w+\s+){0,2}(?:meeting|board|sub-?group|group|panel|conference|cycle|report|data|figures)\b",
+                after, _I):
+        return  # "the December board meeting" is not a deadline
+    rank, _ = _cue_before(text, m.start())
+    cue = _CUE.search(text[max(0, m.start() - 60):m.start()])
+    cue_word = re.sub(r"\s+", " ", cue.group("cue").lower()).strip(" :,") if cue else ""
+    # "by June" is a deadline and "in March" a softer one; "for March" or a bare "June" are not.
+    if not ctx.phrase and rank != STRONG and cue_word not in ("in", "during"):
+        return
+    month = _month(word)
+    year = _year_of(m.group("year"))
+    if cue_word == "before":  # "before October" means by the end of September
+        first = _safe_date(year, month, 1) if year else _no_year(month, 1, ctx)
+        end = first - timedelta(days=1) if first else None
+        if end and not year and end < ctx.today - GRACE:
+            end = _safe_date(end.year + 1, end.month, end.day)
+        add(m, end if end and _in_window(end, ctx, year is not None) else None)
+        return
+    if year:
+        end = month_end(year, month)
+    else:
+        end = month_end(ctx.today.year, month)
+        if end < ctx.today - GRACE:
+            end = month_end(ctx.today.year + 1, month)
+    add(m, end if _in_window(end, ctx, year is not None) else None)
+
+
+def _weekday_cand(m: re.Match[str], ctx: _Ctx, add: Any) -> None:
+    word = m.group("wd")
+    low = word.lower().rstrip(".")
+    if len(low) <= 3 and low in ("sat", "sun", "wed", "mon") and word[0].islower() and not m.group("mod"):
+        return  # "sun", "mon" as words
+    mod = (m.group("mod") or "").lower()
+    mod = re.sub(r"\s+", " ", mod)
+    if mod == "last":
+        return
+    weekday = _weekday(word)
+    today = ctx.today
+    if mod == "next":
+        day = today - timedelta(days=today.weekday()) + timedelta(days=7 + weekday)
+    elif mod in ("this", "coming", "this coming", "the coming"):
+        day = today + timedelta(days=(weekday - today.weekday()) % 7)
+    else:
+        day = _after_weekday(weekday, today)
+    if m.group("week") or m.group("aweek"):
+        day += timedelta(days=7)
+    firm = bool(mod or m.group("aweek") or m.group("week"))
+    add(m, day, needs_cue=not firm, intrinsic=SOFT if firm else None)
+
+
+def _within_cand(text: str, m: re.Match[str], ctx: _Ctx, add: Any) -> None:
+    if _AFTER_WITHIN.match(text, m.end()) and "cue" in m.re.groupindex:
+        return  # "within 6 weeks of the referral" counts from something else
+    n = _number(m.group("n"))
+    if n is None:
+        return
+    unit = m.group("unit").lower().rstrip("s")
+    working = bool(m.group("wk")) and m.group("wk").lower().strip() in ("working", "business")
+    day: date | None
+    if unit == "day" and working:
+        from handlers.workdays import add_working_days
+
+        day = add_working_days(ctx.today, n)
+    elif unit == "day":
+        day = ctx.today + timedelta(days=n)
+    elif unit == "hour":
+        day = ctx.today + timedelta(days=-(-n // 24))
+    elif unit == "week":
+        day = ctx.today + timedelta(weeks=n)
+    elif unit == "fortnight":
+        day = ctx.today + timedelta(weeks=2 * n)
+    elif unit == "month":
+        day = add_months(ctx.today, n)
+    else:
+        day = add_months(ctx.today, 12 * n)
+    add(m, day if _in_window(day, ctx, True) else None, intrinsic=STRONG)
+
+
+def _end_of(m: re.Match[str], ctx: _Ctx) -> date | None:
+    today = ctx.today
+    if m.group("midmon"):
+        month, year = _month(m.group("midmon")), _year_of(m.group("midyear"))
+        return _absolute(15, month, m.group("midyear"), ctx) if year is None else _safe_date(year, month, 15)
+    edge = m.group("edge").lower()
+    what = re.sub(r"\s+", " ", m.group("what").lower())
+    rel = (m.group("rel") or "").lower()
+    step = 1 if rel in ("next", "following") else 0
+    start = edge in ("beginning", "start")
+    if edge == "middle" and what not in ("week", "month") and what.rstrip(".") not in MONTHS:
+        return None
+    if what == "week":
+        if start:
+            return today - timedelta(days=today.weekday()) + timedelta(days=7 * max(step, 1))
+        return _friday_of_week(today, step)
+    if what == "month":
+        first = add_months(today.replace(day=1), step)
+        if start:
+            return add_months(today.replace(day=1), max(step, 1))
+        return first.replace(day=15) if edge == "middle" else month_end(first.year, first.month)
+    if what in ("year", "calendar year"):
+        return date(today.year + step, 1, 1) if start else date(today.year + step, 12, 31)
+    if what == "financial year":
+        year = today.year + (1 if today.month > 3 else 0) + step
+        return date(year - 1, 4, 1) if start else date(year, 3, 31)
+    if what == "quarter":
+        q_end_month = ((today.month - 1) // 3 + 1 + step) * 3
+        year = today.year + (q_end_month - 1) // 12
+        q_end_month = (q_end_month - 1) % 12 + 1
+        return month_end(year, q_end_month) if not start else None
+    month = _month(what.split()[0])
+    year = _year_of(m.group("year"))
+    day_of = 1 if start else 15 if edge == "middle" else None
+    if year:
+        found = _safe_date(year, month, day_of) if day_of else month_end(year, month)
+        return found if found and _in_window(found, ctx, True) else None
+    found = _safe_date(today.year, month, day_of) if day_of else month_end(today.year, month)
+    if found and found < today - GRACE:
+        found = _safe_date(today.year + 1, month, day_of) if day_of else month_end(today.year + 1, month)
+    return found if _in_window(found, ctx, False) else None
+
+
+def _drop_nested(cands: list[_Cand]) -> list[_Cand]:
+    """Keep the widest reading where two overlap ("Monday the 29th of January 2024" over "Monday")."""
+    cands = sorted(cands, key=lambda c: (c.start, -(c.end - c.start)))
+    kept: list[_Cand] = []
+    for c in cands:
+        clash = next((k for k in kept if c.start < k.end and k.start < c.end), None)
+        if clash is None:
+            kept.append(c)
+        elif (c.end - c.start) > (clash.end - clash.start) and c.kind == clash.kind:
+            kept[kept.index(clash)] = c
+    return kept
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        spans.append((start, m.start()))
+        start = m.end()
+    spans.append((start, len(text)))
+    return spans
+
+
+def _ctx(sent_at: datetime, tz: str, next_meeting: date | None, phrase: bool) -> _Ctx:
+    local = _local(sent_at, tz)
+    return _Ctx(local.date(), local.replace(tzinfo=None), next_meeting, phrase)
+
+
+def _due(text: str, c: _Cand) -> Due:
+    return Due(c.day, c.kind, text[c.start:c.end], c.start, c.end)
+
+
+def find_due(text: str, *, sent_at: datetime, tz: str, next_meeting: date | None) -> Due:
+    """The due date of a whole message; Due(None, None) when it has none."""
+    ctx = _ctx(sent_at, tz, next_meeting, phrase=False)
+    cands = _drop_nested(_candidates(text, ctx))
+    if not cands:
+        fallback = _fallback_in_text(text, ctx)
+        return fallback or NO_DUE
+    for s_start, s_end in _sentences(text):
+        inside = [c for c in cands if s_start <= c.start < s_end]
+        if inside:
+            best = max(inside, key=lambda c: (c.rank, -c.start))
+            return _due(text, best)
+    return NO_DUE
+
+
+_LEAD_CUE = re.compile(
+    r"^(?:(?:by|on|before|until|till|due(?:\s+(?:by|on))?|deadline:?|no\s+later\s+than|for|at|to|new\s+date:?)\s+)?",
+    _I)
+
+
+def parse_date(text: str, *, sent_at: datetime, tz: str, next_meeting: date | None = None) -> Due | None:
+    """A phrase meant to be a date ("Friday", "29/09/23", "next meeting", "end of June"); None if unreadable."""
+    phrase = text.strip().rstrip(".!,;")
+    if not phrase:
+        return None
+    ctx = _ctx(sent_at, tz, next_meeting, phrase=True)
+    body_start = _LEAD_CUE.match(phrase).end()  # type: ignore[union-attr]
+    body = phrase[body_start:]
+    bare = re.fullmatch(r"(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)?", body, _I)
+    if bare:
+        day = _next_day_of_month(int(bare.group(1)), ctx)
+        return Due(day, "date", phrase, 0, len(phrase)) if day else None
+    cands = _drop_nested(_candidates(phrase, ctx))
+    for c in sorted(cands, key=lambda c: (c.start, -c.end)):
+        # The reading must cover the phrase, apart from cue words around it.
+        if c.start <= body_start + 4 and c.end >= len(phrase) - 1:
+            return Due(c.day, c.kind, phrase, 0, len(phrase))
+    if cands and len(cands) == 1 and _NO_DATE.search(phrase) is None:
+        c = cands[0]
+        leftover = (phrase[:c.start] + phrase[c.end:]).strip(" ,.")
+        if len(leftover.split()) <= 2 and not any(ch.isdigit() for ch in leftover):  # "Friday please"
+            return Due(c.day, c.kind, phrase, 0, len(phrase))
+    if _NO_DATE.search(phrase):
+        return None
+    found = _dateparser(body, ctx)
+    return Due(found, "date", phrase, 0, len(phrase)) if found else None
+
+
+# --- dateparser fallback -------------------------------------------------------------------------
+
+_FALLBACK_SPAN = re.compile(
+    r"\b(?:by|before|until|till|no\s+later\s+than|due(?:\s+(?:by|on))?|deadline(?:\s+of)?)\s+"
+    r"(?P<span>[^.,;:!?()\n]{2,40}?)(?=\s+(?:and|to|with|so|for|in\s+order|because|which|who|that)\b|[.,;:!?()\n]|$)",
+    _I)
+_DATEISH = re.compile(rf"\d|\b{_MON}|\b(?:week|month|fortnight|tomorrow)\b", _I)
+
+
+class _DateParser:
+    """One DateDataParser for the process, built on first use (importing dateparser costs ~100 ms)."""
+
+    _lock = threading.Lock()
+    _ddp: Any = None
+    _settings: Any = None
+
+    @classmethod
+    def parse(cls, phrase: str, base: datetime) -> tuple[date, bool] | None:
+        with cls._lock:
+            if cls._ddp is None:
+                from dateparser import DateDataParser
+
+                cls._ddp = DateDataParser(languages=["en"], settings={
+                    "DATE_ORDER": "DMY", "PREFER_DATES_FROM": "future", "RELATIVE_BASE": base,
+                    "PREFER_DAY_OF_MONTH": "last", "RETURN_AS_TIMEZONE_AWARE": False,
+                })
+                cls._settings = cls._ddp._settings
+            # RELATIVE_BASE is per message but the parser (and its locale state) is shared:
+            # swap in settings that differ only in the base.
+            cls._ddp._settings = cls._settings.replace(RELATIVE_BASE=base)
+            data = cls._ddp.get_date_data(phrase)
+        if data is None or data.date_obj is None:
+            return None
+        parts = getattr(data, "parts", None) or ()
+        return data.date_obj.date(), "year" in parts and re.search(r"\d{2,4}\s*$|\d{4}", phrase) is not None
+
+
+def _dateparser(phrase: str, ctx: _Ctx) -> date | None:
+    if not _DATEISH.search(phrase) and not re.search(_WD, phrase, _I):
+        return None
+    found = _DateParser.parse(phrase, ctx.base)
+    if found is None:
+        return None
+    day, explicit_year = found
+    if day.year > ctx.today.year + 50:  # the two-digit-year century trap
+        day = day.replace(year=day.year - 100)
+    return day if _in_window(day, ctx, explicit_year) else None
+
+
+def _fallback_in_text(text: str, ctx: _Ctx) -> Due | None:
+    """dateparser on a short span after a deadline cue, when the grammar found nothing at all."""
+    for m in _FALLBACK_SPAN.finditer(text):
+        span = m.group("span").strip()
+        if not _DATEISH.search(span) or re.fullmatch(r"[\d\s£$€,.%]+", span):
+            continue
+        day = _dateparser(span, ctx)
+        if day:
+            return Due(day, "date", text[m.start():m.end()].strip(), m.start(), m.start() + len(m.group(0).rstrip()))
+    return None

@@ -1,0 +1,77 @@
+"""How the bot writes dates, times, names and owners: UK style, in the partnership's timezone."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from handlers.names import Owner
+from handlers.roster import Roster
+
+
+def short_date(d: date) -> str:
+    """Fri 15 Mar 2024"""
+    return f"{d:%a} {d.day} {d:%b %Y}"
+
+
+def long_date(d: date) -> str:
+    """Friday 15 March 2024"""
+    return f"{d:%A} {d.day} {d:%B %Y}"
+
+
+def clock(dt: datetime, tz: ZoneInfo) -> str:
+    return dt.astimezone(tz).strftime("%H:%M")
+
+
+def when(dt: datetime, tz: ZoneInfo) -> str:
+    """Fri 15 Mar 2024 10:00"""
+    local = dt.astimezone(tz)
+    return f"{short_date(local.date())} {local:%H:%M}"
+
+
+def person_name(roster: Roster, initials: str | None) -> str:
+    if not initials:
+        return "nobody"
+    p = roster.people.get(initials)
+    if p is None:
+        return initials
+    return p.name if p.active else f"{p.name} (left the partnership)"
+
+
+def owner_name(roster: Roster, owner: Owner, *, with_members: bool = False) -> str:
+    if owner.kind == "person":
+        return person_name(roster, owner.id)
+    if owner.kind == "all":
+        return "All members"
+    if owner.kind == "group" and owner.id in roster.groups:
+        name = roster.groups[owner.id].name
+        if with_members:
+            members = ", ".join(person_name(roster, i) for i in roster.group_members(owner.id))
+            return f"{name} ({members})" if members else name
+        return name
+    if owner.kind == "agency" and owner.id in roster.agencies:
+        return roster.agencies[owner.id].name
+    return owner.id or owner.kind
+
+
+def owners_text(
+    roster: Roster, owners: list[Owner] | tuple[Owner, ...], *, with_members: bool = False
+) -> str:
+    if not owners:
+        return "no owner"
+    return ", ".join(owner_name(roster, o, with_members=with_members) for o in owners)
+
+
+def due_text(due: date | None, kind: str | None, *, proposed: bool = False) -> str:
+    if kind == "next_meeting":
+        if due is None:
+            return "due at the next meeting (no date set yet)"
+        note = ", date proposed by the cadence" if proposed else ""
+        return f"due at the next meeting ({short_date(due)}{note})"
+    if due is None:
+        return "no due date"
+    return f"due {short_date(due)}"
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (many or word + 's')}"

@@ -1,0 +1,81 @@
+"""`help`: the commands this person may run here, generated from the registry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers.context import Ctx
+from handlers.registry import SECTIONS, CommandSpec, Perm, all_commands, command
+from handlers.reply import ACTOR, Reply
+
+
+def _may_run(ctx: Ctx, spec: CommandSpec) -> bool:
+    if spec.perm == Perm.ANYONE:
+        return True
+    if ctx.actor is None:
+        return False
+    if spec.perm == Perm.PERSON:
+        return True
+    if ctx.series is None:
+        return False  # series commands need a bound channel or a series name; shown where they work
+    if spec.perm == Perm.MEMBER:
+        return ctx.is_member() or ctx.is_chair_team()
+    return ctx.is_chair_team()
+
+
+@command(
+    "help",
+    usage="help [COMMAND]",
+    summary="List the commands you can use here",
+    section="Other",
+    perm=Perm.ANYONE,
+    needs_series=False,
+    patterns=[r"help(?:\s+(?P<topic>.+))?", r"\?", r"commands"],
+)
+def help_(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    topic = (args.get("topic") or "").strip().lower()
+    if topic:
+        specs = [
+            s
+            for s in all_commands()
+            if topic in s.name or topic in s.usage.lower() or any(topic in a.lower() for a in s.aliases)
+        ]
+        if not specs:
+            return Reply().say(f"No command matches “{topic}”. Type `help` for them all.", audience=ACTOR)
+        lines = []
+        for s in specs:
+            also = f" (also: {', '.join(f'`{a}`' for a in s.aliases)})" if s.aliases else ""
+            lines.append(f"`{s.usage}` — {s.summary}{also}")
+        return Reply().say("\n".join(lines), audience=ACTOR)
+    where = f" in {ctx.series.name}" if ctx.series else ""
+    if ctx.actor is None:
+        return Reply().say(
+            f"I help {ctx.roster.name} run its meetings and actions. You are not in its partnership "
+            "file yet: ask the business unit to add you.",
+            audience=ACTOR,
+        )
+    lines = [f"Commands you can use here{where}:"]
+    for section in SECTIONS:
+        specs = [s for s in all_commands() if s.section == section and _may_run(ctx, s)]
+        if specs:
+            lines.append(f"{section}:")
+            lines.extend(f"  `{s.usage}` — {s.summary}" for s in specs)
+    if ctx.series is None:
+        lines.append(
+            "Meeting commands work in a channel bound to a series (`bind SERIES`), or name the series."
+        )
+    lines.append("`help WORD` shows a command's other forms.")
+    return Reply().say("\n".join(lines), audience=ACTOR)
+
+
+@command(
+    "cancel",
+    usage="cancel",
+    summary="Drop the question I asked you",
+    section="Other",
+    perm=Perm.ANYONE,
+    needs_series=False,
+    patterns=[r"cancel"],
+)
+def cancel(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    return Reply().say("There is no open question to cancel.", audience=ACTOR)

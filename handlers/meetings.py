@@ -1,0 +1,489 @@
+"""Meetings: bind a channel to a series, open and close a meeting, set the next one, request agenda items."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import delete, select, update
+
+from handlers.cadence import CadenceError, parse_cadence
+from handlers.context import Ctx, UserError
+from handlers.format import long_date, plural, short_date, when
+from handlers.registry import Perm, command
+from handlers.reply import ACTOR, OK, Reply
+from storage.models import Action, AgendaItem, Attendance, Binding, Decision, Meeting, PendingQuestion, Series
+
+# --- the next meeting's date -------------------------------------------------------------------------
+
+
+def planned_meeting(ctx: Ctx, series: Series) -> Meeting | None:
+    """The next meeting that has been set and not yet held."""
+    return ctx.session.scalars(
+        select(Meeting)
+        .where(
+            Meeting.series_id == series.id,
+            Meeting.status == "planned",
+            Meeting.starts_at >= datetime.combine(ctx.today, time(0), ctx.tz),
+        )
+        .order_by(Meeting.starts_at)
+    ).first()
+
+
+def last_meeting_day(ctx: Ctx, series: Series) -> date | None:
+    started = ctx.session.scalar(
+        select(Meeting.starts_at)
+        .where(Meeting.series_id == series.id, Meeting.status.in_(("open", "closed")))
+        .order_by(Meeting.starts_at.desc())
+        .limit(1)
+    )
+    return started.astimezone(ctx.tz).date() if started else None
+
+
+def proposed_date(ctx: Ctx, series: Series) -> date | None:
+    """The date the series' cadence proposes for its next meeting, from its last meeting (or today)."""
+    try:
+        cadence = parse_cadence(series.cadence)
+    except CadenceError:
+        return None
+    base = last_meeting_day(ctx, series) or ctx.today
+    proposed = cadence.next_after(base)
+    while proposed <= ctx.today:
+        proposed = cadence.next_after(proposed)
+    return proposed
+
+
+def next_meeting_date(ctx: Ctx, series: Series) -> tuple[date | None, bool]:
+    """(date of the next meeting, whether it is only proposed by the cadence)."""
+    planned = planned_meeting(ctx, series)
+    if planned is not None and planned.starts_at is not None:
+        return planned.starts_at.astimezone(ctx.tz).date(), False
+    return proposed_date(ctx, series), True
+
+
+# --- reading "Friday 15 March 2024 10:00-12:00 at Westshire House" ----------------------------------
+
+_CLOCK = r"\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm)?"
+_TIMES = re.compile(
+    rf"(?:\bfrom\s+|\bat\s+|,\s*)?(?P<t1>{_CLOCK})(?:\s*(?:-|–|to|until)\s*(?P<t2>{_CLOCK}))?(?=\s|,|$)", re.I
+)
+_PLACE = re.compile(r"(?:^|\s|,)\s*(?:at|in|@|venue:?|place:?)\s+(?P<place>.+)$", re.I)
+
+
+def parse_clock(text: str, pm_hint: bool = False) -> time:
+    m = re.fullmatch(r"(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?", text.strip(), re.I)
+    if not m:
+        raise UserError(f"I can't read “{text}” as a time: use 10:00, 14:30 or 2pm.")
+    hour, minute, half = int(m.group(1)), int(m.group(2) or 0), (m.group(3) or "").lower()
+    if half == "pm" and hour < 12:
+        hour += 12
+    elif half == "am" and hour == 12:
+        hour = 0
+    elif not half and pm_hint and hour < 12:
+        hour += 12
+    if hour > 23 or minute > 59:
+        raise UserError(f"I can't read “{text}” as a time: use 10:00, 14:30 or 2pm.")
+    return time(hour, minute)
+
+
+def _time_range(text: str) -> tuple[time, time | None]:
+    parts = re.split(r"\s*(?:-|–|to|until)\s*", text.strip(), maxsplit=1)
+    end_pm = len(parts) == 2 and parts[1].lower().endswith("pm")
+    start = parse_clock(parts[0], pm_hint=end_pm and not re.search(r"am$", parts[0], re.I))
+    end = parse_clock(parts[1]) if len(parts) == 2 else None
+    return start, end
+
+
+def parse_meeting_when(ctx: Ctx, series: Series, text: str) -> tuple[datetime, datetime | None, str | None]:
+    from handlers.dates import parse_date
+
+    text = text.strip().rstrip(".")
+    place = None
+    times = None
+    # A time is digits with a colon/dot or am/pm; plain day numbers ("15 March") are part of the date.
+    for m in _TIMES.finditer(text):
+        if re.search(r"[:.]|am|pm", m.group("t1"), re.I) or m.group("t2"):
+            times = m
+    date_text = text
+    if times is not None:
+        date_text = text[: times.start()]
+        rest = text[times.end() :]
+        pm = _PLACE.search(" " + rest) or (re.match(r"\s*,\s*(?P<place>.+)$", rest))
+        place = pm.group("place").strip() if pm else (rest.strip(" ,") or None)
+        start_t, end_t = _time_range(
+            times.group("t1") + (f"-{times.group('t2')}" if times.group("t2") else "")
+        )
+    else:
+        pm = _PLACE.search(text)
+        if pm:
+            date_text, place = text[: pm.start()], pm.group("place").strip()
+        default = series.time or "10:00"
+        start_t, end_t = _time_range(default)
+    date_text = re.sub(r"^\s*(?:on|is|will be|:)\s+", "", date_text.strip(" ,"), flags=re.I)
+    due = parse_date(date_text, sent_at=ctx.now, tz=ctx.roster.timezone)
+    if due is None or due.date is None:
+        raise UserError(
+            f"I can't read “{date_text}” as a date. Try `next meeting Friday 15 March 2024 "
+            "10:00-12:00 at Westshire House` or `next meeting 15/03/24 10:00`."
+        )
+    if due.date < ctx.today:
+        raise UserError(f"{long_date(due.date)} has passed: give a date from today on.")
+    start = datetime.combine(due.date, start_t, ctx.tz)
+    end = datetime.combine(due.date, end_t, ctx.tz) if end_t else None
+    if end is not None and end <= start:
+        raise UserError("The meeting ends before it starts: check the times.")
+    return start, end, place or series.place
+
+
+def describe_meeting(ctx: Ctx, meeting: Meeting) -> str:
+    assert meeting.starts_at is not None
+    local = meeting.starts_at.astimezone(ctx.tz)
+    text = f"{long_date(local.date())} {local:%H:%M}"
+    if meeting.ends_at:
+        text += f"–{meeting.ends_at.astimezone(ctx.tz):%H:%M}"
+    if meeting.place:
+        text += f", {meeting.place}"
+    return text
+
+
+# --- commands ---------------------------------------------------------------------------------------
+
+
+def _binding(ctx: Ctx) -> Binding | None:
+    return ctx.session.scalars(
+        select(Binding).where(Binding.door == ctx.req.door, Binding.channel == ctx.req.channel)
+    ).first()
+
+
+@command(
+    "bind",
+    usage="bind SERIES",
+    summary="Bind this channel to a series",
+    section="Meetings",
+    perm=Perm.CHAIR_TEAM,
+    patterns=[r"bind\s+(?:to\s+)?{series}"],
+)
+def bind(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    series = ctx.require_series()
+    current = _binding(ctx)
+    if current is not None and current.series_id == series.id:
+        return Reply().say(f"This channel is already bound to {series.name}.", audience=ACTOR)
+    before = None
+    if current is not None:
+        before = {"series": ctx.session.get(Series, current.series_id).key}  # type: ignore[union-attr]
+        current.series_id, current.bound_by, current.bound_at = series.id, ctx.actor_id, ctx.now
+    else:
+        ctx.session.add(
+            Binding(
+                door=ctx.req.door,
+                channel=ctx.req.channel,
+                series_id=series.id,
+                bound_by=ctx.actor_id,
+                bound_at=ctx.now,
+            )
+        )
+    ctx.audit("binding", ctx.req.channel, "bound", before, {"series": series.key, "door": ctx.req.door})
+    return Reply().say(
+        f"This channel is now bound to {series.name}: meeting commands here need no series name.", OK
+    )
+
+
+@command(
+    "unbind",
+    usage="unbind",
+    summary="Unbind this channel from its series",
+    section="Meetings",
+    perm=Perm.CHAIR_TEAM,
+    patterns=[r"unbind"],
+)
+def unbind(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    series = ctx.require_series()
+    current = _binding(ctx)
+    if current is None:
+        return Reply().say("This channel is not bound to a series.", audience=ACTOR)
+    if ctx.open_meeting() is not None:
+        raise UserError("A meeting is open here: end it with `meeting end` before unbinding.")
+    ctx.session.delete(current)
+    ctx.audit("binding", ctx.req.channel, "unbound", {"series": series.key}, None)
+    return Reply().say(f"This channel is no longer bound to {series.name}.", OK)
+
+
+@command(
+    "meeting start",
+    usage="meeting start [SERIES]",
+    summary="Open a meeting in this channel",
+    section="Meetings",
+    perm=Perm.CHAIR_TEAM,
+    aliases=("start meeting", "open meeting"),
+    patterns=[
+        r"(?:meeting\s+(?:start|open)|(?:start|open)\s+(?:the\s+|a\s+)?meeting)(?:\s+(?:of\s+)?{series})?"
+    ],
+)
+def meeting_start(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    series = ctx.require_series()
+    reply = Reply()
+    binding = _binding(ctx)
+    if binding is not None and binding.series_id != series.id:
+        other = ctx.session.get(Series, binding.series_id)
+        raise UserError(
+            f"This channel is bound to {other.name if other else 'another series'}. "
+            f"Open the meeting there, or `bind {series.key}` here first."
+        )
+    if binding is None:
+        ctx.session.add(
+            Binding(
+                door=ctx.req.door,
+                channel=ctx.req.channel,
+                series_id=series.id,
+                bound_by=ctx.actor_id,
+                bound_at=ctx.now,
+            )
+        )
+        ctx.audit("binding", ctx.req.channel, "bound", None, {"series": series.key, "door": ctx.req.door})
+    current = ctx.open_meeting()
+    if current is not None and current.opened_at is not None:
+        raise UserError(
+            f"A meeting of {series.name} is already open (since {when(current.opened_at, ctx.tz)}). "
+            "End it with `meeting end`."
+        )
+    planned = planned_meeting(ctx, series)
+    if planned is not None and planned.starts_at and planned.starts_at.astimezone(ctx.tz).date() == ctx.today:
+        meeting = planned
+    else:
+        meeting = Meeting(series_id=series.id, starts_at=ctx.now, place=series.place, sequence=0)
+        ctx.session.add(meeting)
+    meeting.status, meeting.opened_at, meeting.opened_by = "open", ctx.now, ctx.actor_id
+    meeting.door, meeting.channel = ctx.req.door, ctx.req.channel
+    ctx.session.flush()
+    ctx.audit("meeting", meeting.id, "opened", None, {"series": series.key, "at": ctx.now})
+    reply.say(
+        f"The meeting of {series.name} is open in this channel ({when(ctx.now, ctx.tz)}), "
+        f"chaired by {ctx.name(ctx.sref.chair)}.",
+        OK,
+    )
+    reply.say(
+        "Record who is here with `present MT LE …`, `apologies …` and `CG for TR`; "
+        "`quorum` says whether the meeting is quorate."
+    )
+    return reply
+
+
+@command(
+    "meeting end",
+    usage="meeting end",
+    summary="Close the meeting and summarise it",
+    section="Meetings",
+    perm=Perm.CHAIR_TEAM,
+    needs_meeting=True,
+    aliases=("end meeting", "close meeting"),
+    patterns=[r"(?:meeting\s+(?:end|close)|(?:end|close)\s+(?:the\s+)?meeting)"],
+)
+def meeting_end(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    from handlers.attendance import attendance_summary, quorum_now
+
+    series = ctx.require_series()
+    meeting = ctx.require_meeting()
+    # Members with no record were not in attendance: stored, so it stays true if membership changes.
+    recorded = set(
+        ctx.session.scalars(select(Attendance.person_id).where(Attendance.meeting_id == meeting.id))
+    )
+    absent = []
+    for initials in sorted(ctx.members() - {d for ds in ctx.sref.deputies.values() for d in ds}):
+        pid = ctx.person_id(initials)
+        if pid not in recorded and ctx.roster.people[initials].active:
+            ctx.session.add(
+                Attendance(meeting_id=meeting.id, person_id=pid, status="absent", updated_at=ctx.now)
+            )
+            absent.append(initials)
+    result = quorum_now(ctx, meeting)
+    meeting.status, meeting.closed_at, meeting.closed_by = "closed", ctx.now, ctx.actor_id
+    if meeting.ends_at is None or meeting.ends_at < meeting.starts_at:  # type: ignore[operator]
+        meeting.ends_at = ctx.now
+    ctx.session.execute(
+        delete(PendingQuestion).where(
+            PendingQuestion.door == ctx.req.door, PendingQuestion.channel == ctx.req.channel
+        )
+    )
+    ctx.session.flush()
+    ctx.audit("meeting", meeting.id, "closed", None, {"at": ctx.now, "not_in_attendance": absent})
+
+    actions = list(
+        ctx.session.scalars(
+            select(Action.number).where(Action.created_meeting_id == meeting.id).order_by(Action.number)
+        )
+    )
+    decisions = list(ctx.session.scalars(select(Decision).where(Decision.meeting_id == meeting.id)))
+    reply = Reply().say(f"The meeting of {series.name} is closed ({when(ctx.now, ctx.tz)}).", OK)
+    reply.say(attendance_summary(ctx, meeting))
+    reply.say(f"Quorum at the close: {'quorate' if result.quorate else 'not quorate'}.")
+    inquorate = sum(1 for d in decisions if d.inquorate)
+    line = f"{plural(len(decisions), 'decision')}"
+    if inquorate:
+        line += f" ({inquorate} taken while not quorate, for ratification)"
+    line += (
+        "; "
+        + (
+            f"{plural(len(actions), 'action')} raised: " + ", ".join(str(n) for n in actions)
+            if actions
+            else "no actions raised"
+        )
+        + "."
+    )
+    reply.say(line[0].upper() + line[1:])
+    nxt, proposed = next_meeting_date(ctx, series)
+    if nxt is not None:
+        reply.say(
+            f"Next meeting: {long_date(nxt)}"
+            + (" (proposed by the cadence; set it with `next meeting DATE TIME`)." if proposed else ".")
+        )
+    reply.say("The minutes draft is ready when you are: `minutes draft`.")
+    return reply
+
+
+@command(
+    "next meeting",
+    usage="next meeting [DATE TIME at PLACE]",
+    summary="Show or set the date of the next meeting",
+    section="Meetings",
+    perm=Perm.MEMBER,
+    patterns=[
+        r"next\s+meeting(?:\s+of\s+{series})?\??",
+        r"(?:set\s+)?next\s+meeting\s*(?:[:\-–]|is|on)?\s*(?P<when>.+)",
+    ],
+)
+def next_meeting(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    series = ctx.require_series()
+    text = args.get("when")
+    if not text:
+        planned = planned_meeting(ctx, series)
+        if planned is not None:
+            return Reply().say(f"The next meeting of {series.name}: {describe_meeting(ctx, planned)}.")
+        proposed = proposed_date(ctx, series)
+        if proposed is None:
+            return Reply().say(
+                f"No next meeting of {series.name} is set. Set it with `next meeting DATE TIME`."
+            )
+        return Reply().say(
+            f"No next meeting of {series.name} is set. Its cadence ({series.cadence}) proposes "
+            f"{long_date(proposed)}: set it with `next meeting {proposed:%d/%m/%y} "
+            f"{(series.time or '10:00').split('-')[0]}`."
+        )
+    if not ctx.is_chair_team():
+        raise UserError(f"Only {ctx.who_can_run_meeting()} can set the next meeting.")
+    start, end, place = parse_meeting_when(ctx, series, text)
+    meeting = planned_meeting(ctx, series)
+    before = None
+    if meeting is None:
+        meeting = Meeting(series_id=series.id, status="planned", sequence=0)
+        ctx.session.add(meeting)
+    else:
+        before = {"starts_at": meeting.starts_at, "ends_at": meeting.ends_at, "place": meeting.place}
+        meeting.sequence += 1
+    meeting.starts_at, meeting.ends_at, meeting.place = start, end, place
+    ctx.session.flush()
+    ctx.audit(
+        "meeting", meeting.id, "scheduled", before, {"starts_at": start, "ends_at": end, "place": place}
+    )
+    moved = retarget_next_meeting_actions(ctx, series, start.date())
+    reply = Reply().say(f"The next meeting of {series.name} is {describe_meeting(ctx, meeting)}.", OK)
+    if moved:
+        reply.say(
+            f"{plural(moved, 'action')} due at the next meeting now fall due on {short_date(start.date())}."
+        )
+    return reply
+
+
+def retarget_next_meeting_actions(ctx: Ctx, series: Series, day: date) -> int:
+    """Open "next meeting" actions whose meeting has not yet come follow the meeting's new date."""
+    result = ctx.session.execute(
+        update(Action)
+        .where(
+            Action.series_id == series.id,
+            Action.status == "open",
+            Action.due_kind == "next_meeting",
+            (Action.due_date >= ctx.today) | Action.due_date.is_(None),
+            Action.due_date != day,
+        )
+        .values(due_date=day)
+        .execution_options(synchronize_session=False)
+    )
+    count = result.rowcount or 0  # type: ignore[attr-defined]
+    if count:
+        ctx.audit("actions", series.key, "due moved with the meeting", None, {"due": day, "count": count})
+    return count
+
+
+_AGENDA = re.compile(
+    r"""^\s*(?:["“'‘](?P<q>[^"”'’]+)["”'’]|(?P<t>.+?))
+        (?:\s+(?:presenter|presented\s+by|by|lead)\s*:?\s+(?P<presenter>[^,;]+?))?
+        (?:\s+(?:paper|papers|link)\s*:?\s+(?P<paper>\S+))?
+        (?:\s+(?P<minutes>\d{1,3})\s*(?:min|mins|minutes))?\s*$""",
+    re.X | re.I,
+)
+
+
+@command(
+    "agenda add",
+    usage='agenda add "TITLE" [presenter NAME] [paper LINK] [N minutes]',
+    summary="Ask for an item on the next meeting's agenda",
+    section="Meetings",
+    perm=Perm.MEMBER,
+    patterns=[r"agenda\s+add\s*:?\s*(?P<rest>.+)", r"add\s+to\s+(?:the\s+)?agenda\s*:?\s*(?P<rest>.+)"],
+)
+def agenda_add(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    from handlers.names import Ambiguous, Resolved, resolve_name
+
+    series = ctx.require_series()
+    m = _AGENDA.match(args["rest"])
+    if m is None or not (m.group("q") or m.group("t")):
+        raise UserError('Write it as `agenda add "Voice of the Child" presenter SMa`.')
+    title = (m.group("q") or m.group("t")).strip()
+    presenter_id = None
+    presenter = m.group("presenter")
+    if presenter:
+        found = resolve_name(presenter, ctx.roster, series.key, people_only=True)
+        if isinstance(found, Ambiguous):
+            from handlers.context import Ask
+
+            before, after = ctx.hole(presenter.strip())
+            raise Ask(
+                f"“{presenter}” could be more than one person: who presents?",
+                before=before,
+                after=after,
+                kind="person",
+                choices=list(found.candidates),
+            )
+        if not isinstance(found, Resolved) or found.owner.id is None:
+            raise UserError(
+                f"I don't know “{presenter}”. Use their initials or full name as in the partnership file."
+            )
+        presenter_id = ctx.person_id(found.owner.id)
+    item = AgendaItem(
+        series_id=series.id,
+        meeting_id=None,
+        title=title,
+        presenter_id=presenter_id,
+        paper_url=m.group("paper"),
+        minutes=int(m.group("minutes")) if m.group("minutes") else None,
+        requested_by=ctx.actor_id,
+        requested_in_meeting_id=(ctx.open_meeting() or Meeting()).id,
+        created_at=ctx.now,
+        status="proposed",
+    )
+    ctx.session.add(item)
+    ctx.session.flush()
+    ctx.audit(
+        "agenda_item",
+        item.id,
+        "requested",
+        None,
+        {"title": title, "presenter": ctx.initials_of(presenter_id), "paper": item.paper_url},
+    )
+    nxt, _ = next_meeting_date(ctx, series)
+    who = f", presented by {ctx.name(ctx.initials_of(presenter_id))}" if presenter_id else ""
+    return Reply().say(
+        f"Added “{title}”{who} to the agenda of the next meeting"
+        + (f" ({short_date(nxt)})." if nxt else "."),
+        OK,
+    )

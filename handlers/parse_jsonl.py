@@ -1,0 +1,90 @@
+"""The offline `partnerbot parse` runner: one JSON answer per JSONL line, in order.
+
+Input lines are {"input": {"series", "text", "sent_at", "next_meeting"}} (other
+keys, such as "expect", are ignored); blank lines are skipped. A line that
+cannot be read still gets a line on stdout, {"error": ...}, so answers stay
+aligned with their inputs, and the same message with its line number goes to
+stderr; the exit code is then 1.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo
+
+from handlers.capture import Capture, capture_action
+from handlers.roster import Roster
+
+
+class _BadLine(ValueError):
+    pass
+
+
+def load_roster(partnership_path: str) -> Roster:
+    from storage.partnership_file import read_partnership
+
+    return Roster.from_spec(read_partnership(partnership_path))
+
+
+def answer(capture: Capture) -> dict[str, Any]:
+    """The contract's output shape for one captured message."""
+    return {
+        "is_action": capture.is_action,
+        "owners": [o.as_json() for o in capture.owners] if capture.is_action else None,
+        "due": capture.due.isoformat() if capture.is_action and capture.due else None,
+        "due_kind": capture.due_kind if capture.is_action else None,
+        "title": capture.title,
+    }
+
+
+def _read_line(line: str, roster: Roster) -> tuple[str, str | None, datetime, date | None]:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise _BadLine(f"not JSON ({exc.msg} at column {exc.colno})") from None
+    item = record.get("input") if isinstance(record, dict) else None
+    if not isinstance(item, dict):
+        raise _BadLine('no "input" object')
+    text = item.get("text")
+    if not isinstance(text, str):
+        raise _BadLine('"input.text" must be a string')
+    series = item.get("series")
+    if series is not None and (not isinstance(series, str) or series not in roster.series):
+        raise _BadLine(f"unknown series {series!r}")
+    raw_sent = item.get("sent_at")
+    if raw_sent is None:
+        sent_at = datetime.now(ZoneInfo(roster.timezone))
+    else:
+        try:
+            sent_at = datetime.fromisoformat(str(raw_sent))
+        except ValueError:
+            raise _BadLine(f'"input.sent_at" is not an ISO-8601 time: {raw_sent!r}') from None
+    raw_next = item.get("next_meeting")
+    try:
+        next_meeting = date.fromisoformat(raw_next) if raw_next else None
+    except (TypeError, ValueError):
+        raise _BadLine(f'"input.next_meeting" is not a YYYY-MM-DD date: {raw_next!r}') from None
+    return text, series, sent_at, next_meeting
+
+
+def run(partnership_path: str, jsonl_path: str, out: TextIO, err: TextIO) -> int:
+    """Answer every line of `jsonl_path` against the partnership file; 0 if all lines were read, else 1."""
+    roster = load_roster(partnership_path)
+    status = 0
+    with open(jsonl_path, encoding="utf-8-sig") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                text, series, sent_at, next_meeting = _read_line(line, roster)
+            except _BadLine as exc:
+                message = f"{jsonl_path}: line {number}: {exc}"
+                print(message, file=err)
+                print(json.dumps({"error": f"line {number}: {exc}"}), file=out)
+                status = 1
+                continue
+            capture = capture_action(text, roster, series=series, sent_at=sent_at, next_meeting=next_meeting)
+            print(json.dumps(answer(capture), ensure_ascii=False), file=out)
+    return status

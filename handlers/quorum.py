@@ -1,0 +1,91 @@
+"""The quorum rule of a series, evaluated over who is in the room.
+
+Pure: the attendance handler turns attendance rows into Presences (members
+present, and deputies counted for the agency of the member they stand in for;
+guests and people "in attendance" never count) and asks `evaluate`.
+
+A rule holds every condition it names: `agencies` ("all-statutory" or a list of
+agency ids, each with at least one present member or deputy), `min_members`
+(members and deputies present), `roles` (either listed role present counts).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from handlers.roster import AgencyRef
+
+
+@dataclass(frozen=True)
+class Presence:
+    initials: str
+    agency: str  # the agency this presence counts for
+    for_member: str | None = None  # a deputy stands in for this member
+    roles: frozenset[str] = frozenset()  # "chair", "vice_chair" held in person (a deputy holds none)
+
+
+@dataclass(frozen=True)
+class QuorumResult:
+    quorate: bool
+    required: tuple[str, ...]  # agency ids the rule requires
+    represented: dict[str, tuple[Presence, ...]] = field(default_factory=dict)
+    missing: tuple[str, ...] = ()  # required agencies with nobody present
+    count: int = 0
+    min_members: int | None = None
+    roles: tuple[str, ...] = ()
+    roles_met: bool = True
+
+    @property
+    def short_of_members(self) -> int:
+        return max(0, (self.min_members or 0) - self.count)
+
+
+def normalise_rule(rule: Any) -> dict[str, Any]:
+    """The stored rule as a mapping; the bare string of the file's shorthand is accepted too."""
+    if rule in (None, "", "all-statutory-agencies"):
+        return {"agencies": "all-statutory", "min_members": None, "roles": []}
+    if isinstance(rule, dict):
+        return {
+            "agencies": rule.get("agencies"),
+            "min_members": rule.get("min_members"),
+            "roles": list(rule.get("roles") or []),
+        }
+    raise ValueError(f"unreadable quorum rule: {rule!r}")
+
+
+def required_agencies(rule: Any, agencies: dict[str, AgencyRef]) -> tuple[str, ...]:
+    wanted = normalise_rule(rule)["agencies"]
+    if wanted == "all-statutory":
+        return tuple(a.id for a in agencies.values() if a.statutory)
+    if isinstance(wanted, list | tuple):
+        return tuple(wanted)
+    return ()
+
+
+def evaluate(rule: Any, present: list[Presence], agencies: dict[str, AgencyRef]) -> QuorumResult:
+    r = normalise_rule(rule)
+    required = required_agencies(r, agencies)
+    represented: dict[str, list[Presence]] = {}
+    seen: set[str] = set()
+    for p in present:
+        if p.initials in seen:
+            continue  # one person counts once, whatever they were recorded as
+        seen.add(p.initials)
+        represented.setdefault(p.agency, []).append(p)
+    missing = tuple(a for a in required if a not in represented)
+    count = len(seen)
+    min_members = r["min_members"]
+    roles = tuple(r["roles"])
+    roles_met = not roles or any(role in p.roles for p in present for role in roles)
+    quorate = not missing and (min_members is None or count >= min_members) and roles_met
+    return QuorumResult(
+        quorate=quorate,
+        required=required,
+        represented={k: tuple(v) for k, v in represented.items()},
+        missing=missing,
+        count=count,
+        min_members=min_members,
+        roles=roles,
+        roles_met=roles_met,
+    )

@@ -1,0 +1,104 @@
+"""What a meeting records besides actions: decisions, declarations of interest, notes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers.attendance import quorum_now, quorum_reasons
+from handlers.context import Ctx
+from handlers.names import Resolved, resolve_name
+from handlers.registry import Perm, command
+from handlers.reply import OK, WARNING, Reply
+from storage.models import Decision, Declaration, Note
+
+
+@command(
+    "decision",
+    usage="decision: TEXT",
+    summary="Record a decision of the meeting",
+    section="Records",
+    perm=Perm.CHAIR_TEAM,
+    needs_meeting=True,
+    aliases=("agreed: TEXT", "resolved: TEXT"),
+    patterns=[r"(?:decision|decided|resolved|agreed|it\s+was\s+agreed)\s*(?:that)?\s*[:\-–]\s*(?P<text>.+)"],
+)
+def decision(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    from handlers.actions import capture_from_chat
+
+    # "Agreed: the protocol to be shared by the Business Manager by 3 May" is an action in minutes English.
+    if ctx.req.text.strip().lower().startswith("agreed"):
+        as_action = capture_from_chat(ctx)
+        if as_action is not None:
+            return as_action
+    meeting = ctx.require_meeting()
+    result = quorum_now(ctx, meeting)
+    text = args["text"].strip()
+    row = Decision(
+        series_id=meeting.series_id,
+        meeting_id=meeting.id,
+        text=text,
+        inquorate=not result.quorate,
+        created_by=ctx.actor_id,
+        created_at=ctx.now,
+    )
+    ctx.session.add(row)
+    ctx.session.flush()
+    ctx.audit("decision", row.id, "recorded", None, {"text": text, "inquorate": row.inquorate})
+    reply = Reply().say(f"Decision recorded: “{text}”.", OK)
+    if row.inquorate:
+        reply.say(
+            f"It was taken while the meeting is not quorate ({quorum_reasons(ctx, result)}), so it is "
+            "marked for ratification at the next quorate meeting.",
+            WARNING,
+        )
+    return reply
+
+
+@command(
+    "declaration",
+    usage="declaration: NAME has an interest in …",
+    summary="Record a declaration of interest",
+    section="Records",
+    perm=Perm.MEMBER,
+    needs_meeting=True,
+    aliases=("interest: TEXT", "conflict of interest: TEXT"),
+    patterns=[
+        r"(?:declarations?(?:\s+of\s+interests?)?|interests?|conflicts?(?:\s+of\s+interests?)?|doi)"
+        r"\s*[:\-–]\s*(?P<text>.+)"
+    ],
+)
+def declaration(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    meeting = ctx.require_meeting()
+    text = args["text"].strip()
+    first = text.split()[0] if text.split() else ""
+    found = resolve_name(first, ctx.roster, ctx.series.key if ctx.series else None, people_only=True)
+    initials = found.owner.id if isinstance(found, Resolved) else (ctx.actor.initials if ctx.actor else None)
+    row = Declaration(
+        meeting_id=meeting.id,
+        person_id=ctx.person_id(initials) if initials else None,
+        text=text,
+        created_by=ctx.actor_id,
+        created_at=ctx.now,
+    )
+    ctx.session.add(row)
+    ctx.session.flush()
+    ctx.audit("declaration", row.id, "recorded", None, {"person": initials, "text": text})
+    return Reply().say(f"Declaration of interest recorded for {ctx.name(initials)}: “{text}”.", OK)
+
+
+@command(
+    "note",
+    usage="note: TEXT",
+    summary="Add a note to the minutes",
+    section="Records",
+    perm=Perm.MEMBER,
+    needs_meeting=True,
+    patterns=[r"(?:note|minute)\s*[:\-–]\s*(?P<text>.+)"],
+)
+def note(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    meeting = ctx.require_meeting()
+    row = Note(meeting_id=meeting.id, text=args["text"].strip(), created_by=ctx.actor_id, created_at=ctx.now)
+    ctx.session.add(row)
+    ctx.session.flush()
+    ctx.audit("note", row.id, "recorded", None, {"text": row.text})
+    return Reply().say("Noted for the minutes.", OK)

@@ -1,0 +1,146 @@
+"""Reports for the business unit: the action tracker as CSV or JSON, and the audit trail."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from handlers.actions import current_owners, latest_update, load_owner_initials
+from handlers.context import Ctx, Request, UserError
+from handlers.format import owners_text
+from handlers.tracker import held_meetings, is_overdue, is_stale
+from storage.models import Action, AuditEvent, Meeting, Series
+from storage.roster_repo import roster_for
+
+EXPORT_COLUMNS = (
+    "number",
+    "title",
+    "owners",
+    "due",
+    "due_kind",
+    "status",
+    "latest_update",
+    "latest_update_date",
+    "created_in_meeting",
+    "stale",
+    "overdue",
+)
+
+
+def _series(session: Session, partnership_id: str, key: str) -> Series:
+    row = session.scalars(
+        select(Series).where(Series.partnership_id == partnership_id, func.lower(Series.key) == key.lower())
+    ).first()
+    if row is None:
+        keys = ", ".join(session.scalars(select(Series.key).where(Series.partnership_id == partnership_id)))
+        raise UserError(f"No series {key!r} (series: {keys}).")
+    return row
+
+
+def tracker_rows(session: Session, partnership_id: str, series_key: str, today: date) -> list[dict[str, Any]]:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    roster = roster_for(session, partnership_id)
+    tz = ZoneInfo(roster.timezone)
+    series = _series(session, partnership_id, series_key)
+    # A context without a person: enough to read initials for owners.
+    ctx = Ctx(
+        session=session,
+        req=Request("cli", "export", "export", "", datetime.now(UTC)),
+        roster=roster,
+        partnership_id=partnership_id,
+        tz=tz,
+        actor=None,
+        actor_id=None,
+        series=series,
+    )
+    actions = list(
+        session.scalars(
+            select(Action)
+            .where(Action.series_id == series.id)
+            .order_by(Action.number)
+            .options(selectinload(Action.owners), selectinload(Action.updates))
+        )
+    )
+    load_owner_initials(ctx, actions)
+    meetings = held_meetings(session, series.id)
+    starts = {
+        m.id: m.starts_at for m in session.scalars(select(Meeting).where(Meeting.series_id == series.id))
+    }
+    rows = []
+    for a in actions:
+        latest = latest_update(a)
+        created_in = starts.get(a.created_meeting_id) if a.created_meeting_id else None
+        rows.append(
+            {
+                "number": a.number,
+                "title": a.title,
+                "owners": owners_text(roster, current_owners(a)),
+                "due": a.due_date.isoformat() if a.due_date else None,
+                "due_kind": a.due_kind,
+                "status": a.status,
+                "latest_update": latest.text if latest else None,
+                "latest_update_date": latest.at.astimezone(tz).date().isoformat() if latest else None,
+                "created_in_meeting": created_in.astimezone(tz).date().isoformat() if created_in else None,
+                "stale": is_stale(a, meetings),
+                "overdue": is_overdue(a, today),
+            }
+        )
+    return rows
+
+
+def export_actions(session: Session, partnership_id: str, series_key: str, fmt: str, today: date) -> str:
+    rows = tracker_rows(session, partnership_id, series_key, today)
+    if fmt == "json":
+        return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+    if fmt != "csv":
+        raise UserError(f"Unknown format {fmt!r}: use csv or json.")
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {
+                k: ("yes" if v is True else "no" if v is False else ("" if v is None else v))
+                for k, v in row.items()
+            }
+        )
+    return buf.getvalue()
+
+
+def audit_events(
+    session: Session, partnership_id: str, series_key: str | None, limit: int | None = None
+) -> list[AuditEvent]:
+    query = select(AuditEvent).where(AuditEvent.partnership_id == partnership_id)
+    if series_key:
+        query = query.where(AuditEvent.series_id == _series(session, partnership_id, series_key).id)
+    query = query.order_by(AuditEvent.id.desc())
+    if limit:
+        query = query.limit(limit)
+    return list(reversed(list(session.scalars(query))))
+
+
+def audit_text(events: list[AuditEvent], tz_name: str) -> str:
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(tz_name)
+    lines = []
+    for e in events:
+        change = ""
+        if e.before or e.after:
+            change = (
+                f" {json.dumps(e.before, ensure_ascii=False) if e.before else '—'} → "
+                f"{json.dumps(e.after, ensure_ascii=False) if e.after else '—'}"
+            )
+        lines.append(
+            f"{e.at.astimezone(tz):%Y-%m-%d %H:%M:%S} {e.actor} via {e.door}: {e.verb} {e.entity}"
+            f"{' ' + e.entity_id if e.entity_id else ''}{change}"
+        )
+    return "\n".join(lines) + ("\n" if lines else "")

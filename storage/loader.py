@@ -1,0 +1,253 @@
+"""Load a validated partnership file into the database.
+
+Idempotent: the same file twice changes nothing (not even the version). A changed
+file updates what changed, row by row, with an audit event for each change;
+people, groups and series missing from the new file are marked inactive, never
+deleted, so their history (attendance, actions) stays intact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import Agency, AuditEvent, Group, Partnership, Person, Series
+from storage.partnership_file import PartnershipSpec, QuorumRule
+
+
+@dataclass
+class LoadResult:
+    partnership_id: str
+    changed: bool
+    changes: list[str] = field(default_factory=list)
+
+
+def _strip_lines(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _strip_lines(v) for k, v in value.items() if k != "line"}
+    if isinstance(value, list | tuple):
+        return [_strip_lines(v) for v in value]
+    return value
+
+
+def spec_hash(spec: PartnershipSpec) -> str:
+    """A hash of what the file says, ignoring line numbers and layout."""
+    data = json.dumps(_strip_lines(asdict(spec)), sort_keys=True, default=str)
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+def quorum_to_json(rule: QuorumRule) -> dict[str, Any]:
+    agencies = (
+        rule.agencies if isinstance(rule.agencies, str) or rule.agencies is None else list(rule.agencies)
+    )
+    return {"agencies": agencies, "min_members": rule.min_members, "roles": list(rule.roles)}
+
+
+def _sync(session: Session, row: Any, values: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """Set changed attributes on a row; return {field: (before, after)} for what changed."""
+    diff = {}
+    for key, new in values.items():
+        old = getattr(row, key)
+        if old != new:
+            diff[key] = (old, new)
+            setattr(row, key, new)
+    return diff
+
+
+class _Loader:
+    def __init__(self, session: Session, spec: PartnershipSpec, at: datetime, door: str) -> None:
+        self.session, self.spec, self.at, self.door = session, spec, at, door
+        self.result = LoadResult(spec.id, changed=False)
+
+    def audit(
+        self,
+        entity: str,
+        key: str,
+        verb: str,
+        diff: dict[str, tuple[Any, Any]] | None,
+        series_id: int | None = None,
+    ) -> None:
+        before = {k: v[0] for k, v in diff.items()} if diff else None
+        after = {k: v[1] for k, v in diff.items()} if diff else None
+        self.session.add(
+            AuditEvent(
+                at=self.at,
+                partnership_id=self.spec.id,
+                series_id=series_id,
+                actor_id=None,
+                actor="partnership file",
+                door=self.door,
+                entity=entity,
+                entity_id=key,
+                verb=verb,
+                before=json.loads(json.dumps(before, default=str)) if before else None,
+                after=json.loads(json.dumps(after, default=str)) if after else None,
+            )
+        )
+        self.result.changed = True
+        self.result.changes.append(
+            f"{verb} {entity} {key}" + (f" ({', '.join(sorted(diff))})" if diff and verb == "updated" else "")
+        )
+
+    def upsert(
+        self, model: type[Any], key_field: str, items: list[tuple[str, dict[str, Any]]], entity: str
+    ) -> dict[str, Any]:
+        """Insert or update rows of one kind; rows not in the file become inactive."""
+        pid = self.spec.id
+        existing = {
+            getattr(r, key_field): r
+            for r in self.session.scalars(select(model).where(model.partnership_id == pid))
+        }
+        seen: dict[str, Any] = {}
+        for key, values in items:
+            values = {**values, "active": True}
+            row = existing.get(key)
+            if row is None:
+                row = model(partnership_id=pid, **{key_field: key}, **values)
+                self.session.add(row)
+                self.session.flush()
+                self.audit(
+                    entity,
+                    key,
+                    "added",
+                    {k: (None, v) for k, v in values.items() if k != "active"},
+                    row.id if model is Series else None,
+                )
+            else:
+                if model is Person and not row.active:
+                    values["left_at"] = None
+                diff = _sync(self.session, row, values)
+                if diff:
+                    verb = ("rejoined" if model is Person else "restored") if "active" in diff else "updated"
+                    self.audit(entity, key, verb, diff, row.id if model is Series else None)
+            seen[key] = row
+        for key, row in existing.items():
+            if key not in seen and row.active:
+                values: dict[str, Any] = {"active": False}
+                if model is Person:
+                    values["left_at"] = self.at
+                diff = _sync(self.session, row, values)
+                self.audit(
+                    entity,
+                    key,
+                    "left" if model is Person else "removed",
+                    diff,
+                    row.id if model is Series else None,
+                )
+        return seen
+
+    def run(self) -> LoadResult:
+        spec = self.spec
+        digest = spec_hash(spec)
+        part = self.session.get(Partnership, spec.id)
+        if part is not None and part.spec_hash == digest:
+            return self.result
+        if part is None:
+            part = Partnership(
+                id=spec.id,
+                name=spec.name,
+                timezone=spec.timezone,
+                business_unit=spec.business_unit,
+                spec_hash="",
+                version=0,
+            )
+            self.session.add(part)
+            self.session.flush()
+            self.audit("partnership", spec.id, "added", {"name": (None, spec.name)})
+        else:
+            diff = _sync(
+                self.session,
+                part,
+                {"name": spec.name, "timezone": spec.timezone, "business_unit": spec.business_unit},
+            )
+            if diff:
+                self.audit("partnership", spec.id, "updated", diff)
+
+        self.upsert(
+            Agency,
+            "key",
+            [(a.id, {"name": a.name, "statutory": a.statutory, "contact": a.contact}) for a in spec.agencies],
+            "agency",
+        )
+        self.upsert(
+            Person,
+            "initials",
+            [
+                (
+                    p.initials,
+                    {
+                        "name": p.name,
+                        "agency_key": p.agency,
+                        "title": p.title,
+                        "email": p.email,
+                        "slack_id": p.slack_id,
+                        "teams_id": p.teams_id,
+                    },
+                )
+                for p in spec.people
+            ],
+            "person",
+        )
+        self.upsert(
+            Group,
+            "key",
+            [
+                (
+                    g.id,
+                    {
+                        "name": g.name,
+                        "aliases": list(g.aliases),
+                        "members": list(g.members),
+                        "agencies": list(g.agencies),
+                    },
+                )
+                for g in spec.groups
+            ],
+            "group",
+        )
+        self.upsert(
+            Series,
+            "key",
+            [
+                (
+                    s.id,
+                    {
+                        "name": s.name,
+                        "chair": s.chair,
+                        "vice_chair": s.vice_chair,
+                        "minute_taker": s.minute_taker,
+                        "business_manager": s.business_manager,
+                        "members": list(s.members),
+                        "deputies": {k: list(v) for k, v in s.deputies.items()},
+                        "quorum": quorum_to_json(s.quorum),
+                        "cadence": s.cadence,
+                        "time": s.time,
+                        "place": s.place,
+                        "papers_due": s.papers_due,
+                        "escalates_to": s.escalates_to,
+                        "standing_items": list(s.standing_items),
+                    },
+                )
+                for s in spec.series
+            ],
+            "series",
+        )
+
+        part.spec_hash = digest
+        part.loaded_at = self.at
+        if self.result.changed:
+            part.version += 1
+        return self.result
+
+
+def load_partnership(
+    session: Session, spec: PartnershipSpec, *, at: datetime, door: str = "cli"
+) -> LoadResult:
+    """Load inside the caller's transaction (the caller commits, or rolls back on error)."""
+    return _Loader(session, spec, at, door).run()

@@ -1,0 +1,43 @@
+"""Alembic environment: runs on the connection that storage.db.migrate hands over,
+or on PARTNERBOT_DATABASE_URL when called from the alembic command line."""
+
+from __future__ import annotations
+
+import os
+
+from alembic import context
+from sqlalchemy import Connection
+
+from storage.db import make_engine
+from storage.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+    # Migrations must not import model code: render our column types as plain SQLAlchemy ones.
+    if type_ == "type" and type(obj).__name__ == "UTCDateTime":
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def _run(conn: Connection) -> None:
+    context.configure(
+        render_item=_render_item,
+        connection=conn,
+        target_metadata=target_metadata,
+        render_as_batch=conn.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+connection = config.attributes.get("connection")
+if connection is not None:
+    _run(connection)
+else:
+    engine = make_engine(os.environ.get("PARTNERBOT_DATABASE_URL", "sqlite:///var/partnerbot.sqlite3"))
+    with engine.begin() as conn:
+        _run(conn)

@@ -1,0 +1,390 @@
+"""The database schema: SQLAlchemy 2 typed models.
+
+Two kinds of table. Configuration mirrors the partnership file (people, agencies,
+groups, series; series roles and members are kept as initials, as in the file)
+and is replaced on every load. Facts (meetings, attendance, actions, updates,
+decisions, the audit trail) reference people by id and are never rewritten by a
+load, so history survives people leaving or files changing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes stored as UTC; SQLite keeps no offset, so one is put back on read."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads this class attribute
+        datetime: UTCDateTime,
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
+
+
+# --- configuration, mirrored from the partnership file -------------------------------------------------
+
+
+class Partnership(Base):
+    __tablename__ = "partnerships"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    business_unit: Mapped[str | None] = mapped_column(String(64))
+    # Hash of the last file loaded, so a load of the same file is a no-op; version bumps on every change.
+    spec_hash: Mapped[str] = mapped_column(String(64), default="")
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    loaded_at: Mapped[datetime | None]
+
+
+class Agency(Base):
+    __tablename__ = "agencies"
+    __table_args__ = (UniqueConstraint("partnership_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[str] = mapped_column(ForeignKey("partnerships.id"))
+    key: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    statutory: Mapped[bool] = mapped_column(Boolean, default=False)
+    contact: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Person(Base):
+    __tablename__ = "people"
+    __table_args__ = (UniqueConstraint("partnership_id", "initials"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[str] = mapped_column(ForeignKey("partnerships.id"))
+    initials: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    agency_key: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(200))
+    slack_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    teams_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    # A person removed from the file keeps their history; they are marked as having left.
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    left_at: Mapped[datetime | None]
+
+
+class Group(Base):
+    __tablename__ = "groups"
+    __table_args__ = (UniqueConstraint("partnership_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[str] = mapped_column(ForeignKey("partnerships.id"))
+    key: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    aliases: Mapped[list[Any]] = mapped_column(default=list)
+    members: Mapped[list[Any]] = mapped_column(default=list)  # initials
+    agencies: Mapped[list[Any]] = mapped_column(default=list)  # agency keys
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Series(Base):
+    __tablename__ = "series"
+    __table_args__ = (UniqueConstraint("partnership_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[str] = mapped_column(ForeignKey("partnerships.id"))
+    key: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    chair: Mapped[str] = mapped_column(String(16))
+    vice_chair: Mapped[str | None] = mapped_column(String(16))
+    minute_taker: Mapped[str | None] = mapped_column(String(16))
+    business_manager: Mapped[str | None] = mapped_column(String(16))
+    members: Mapped[list[Any]] = mapped_column(default=list)
+    deputies: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    quorum: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    cadence: Mapped[str] = mapped_column(String(100))
+    time: Mapped[str | None] = mapped_column(String(20))
+    place: Mapped[str | None] = mapped_column(String(300))
+    papers_due: Mapped[str | None] = mapped_column(String(100))
+    escalates_to: Mapped[str | None] = mapped_column(String(64))
+    standing_items: Mapped[list[Any]] = mapped_column(default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Actions are numbered per series for ever: the counter is bumped atomically.
+    last_action_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# --- facts -----------------------------------------------------------------------------------------------
+
+
+class Binding(Base):
+    """A channel or chat bound to a series, so meeting commands there need no series name."""
+
+    __tablename__ = "bindings"
+    __table_args__ = (UniqueConstraint("door", "channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    door: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(200))
+    series_id: Mapped[int] = mapped_column(ForeignKey("series.id"))
+    bound_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    bound_at: Mapped[datetime]
+
+
+class Meeting(Base):
+    __tablename__ = "meetings"
+    __table_args__ = (Index("ix_meetings_series_status", "series_id", "status", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    series_id: Mapped[int] = mapped_column(ForeignKey("series.id"))
+    status: Mapped[str] = mapped_column(String(16))  # planned | open | closed | cancelled
+    starts_at: Mapped[datetime | None]
+    ends_at: Mapped[datetime | None]
+    place: Mapped[str | None] = mapped_column(String(300))
+    door: Mapped[str | None] = mapped_column(String(16))
+    channel: Mapped[str | None] = mapped_column(String(200))
+    opened_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    opened_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    # Bumped whenever the date, time or place changes (calendar invites carry it as SEQUENCE).
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    online_link: Mapped[str | None] = mapped_column(String(500))
+    # Minutes approval happens at a later meeting: when, by whom, in which meeting.
+    minutes_approved_at: Mapped[datetime | None]
+    minutes_approved_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    minutes_approved_in: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
+
+    series: Mapped[Series] = relationship(foreign_keys=[series_id])
+
+
+class Attendance(Base):
+    __tablename__ = "attendance"
+    __table_args__ = (UniqueConstraint("meeting_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    guest_name: Mapped[str | None] = mapped_column(String(200))  # someone not in the partnership file
+    # present | deputy | apologies | in_attendance
+    status: Mapped[str] = mapped_column(String(16))
+    deputy_for_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    role_note: Mapped[str | None] = mapped_column(String(200))  # "presenter", "minute taker", ...
+    arrived_at: Mapped[datetime | None]
+    left_at: Mapped[datetime | None]
+    # Every join and leave in order: [{"event": "left", "at": ISO}, ...] for the minutes.
+    movements: Mapped[list[Any]] = mapped_column(default=list)
+    updated_at: Mapped[datetime]
+
+
+class MinutesCorrection(Base):
+    """A correction to a meeting's minutes, recorded when they are approved (kept as a log, as in minutes)."""
+
+    __tablename__ = "minutes_corrections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)  # the minutes corrected
+    made_in_meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime]
+
+
+class QuorumChange(Base):
+    __tablename__ = "quorum_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
+    at: Mapped[datetime]
+    quorate: Mapped[bool] = mapped_column(Boolean)
+    missing: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class Decision(Base):
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    series_id: Mapped[int] = mapped_column(ForeignKey("series.id"), index=True)
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    inquorate: Mapped[bool] = mapped_column(Boolean, default=False)
+    ratified_meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime]
+
+
+class Declaration(Base):
+    __tablename__ = "declarations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime]
+
+
+class Note(Base):
+    __tablename__ = "notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime]
+
+
+class AgendaItem(Base):
+    __tablename__ = "agenda_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    series_id: Mapped[int] = mapped_column(ForeignKey("series.id"), index=True)
+    # The meeting the item is for; None means "the next meeting", whichever that turns out to be.
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
+    title: Mapped[str] = mapped_column(Text)
+    presenter_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    paper_url: Mapped[str | None] = mapped_column(String(500))
+    minutes: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="proposed")  # proposed | taken | withdrawn
+    requested_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    requested_in_meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
+    created_at: Mapped[datetime]
+
+
+class Action(Base):
+    __tablename__ = "actions"
+    __table_args__ = (
+        UniqueConstraint("series_id", "number"),
+        # The same chat message captured twice (a retry, a second route) is one action.
+        UniqueConstraint("source_door", "source_channel", "source_message"),
+        Index("ix_actions_series_status_due", "series_id", "status", "due_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    series_id: Mapped[int] = mapped_column(ForeignKey("series.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)  # as typed
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | done | dropped
+    due_date: Mapped[date | None] = mapped_column(Date)
+    due_kind: Mapped[str | None] = mapped_column(String(16))  # date | next_meeting | None
+    snoozed_until: Mapped[date | None] = mapped_column(Date)
+    created_meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    source_door: Mapped[str | None] = mapped_column(String(16))
+    source_channel: Mapped[str | None] = mapped_column(String(200))
+    source_message: Mapped[str | None] = mapped_column(String(200))
+
+    owners: Mapped[list[ActionOwner]] = relationship(
+        back_populates="action", order_by="ActionOwner.position", cascade="all, delete-orphan"
+    )
+    updates: Mapped[list[ActionUpdate]] = relationship(
+        back_populates="action", order_by="ActionUpdate.id", cascade="all, delete-orphan"
+    )
+
+
+class ActionOwner(Base):
+    __tablename__ = "action_owners"
+    __table_args__ = (Index("ix_action_owners_person", "person_id", "removed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[str] = mapped_column(String(16))  # person | group | agency | all
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    key: Mapped[str | None] = mapped_column(String(64))  # group or agency key
+    added_at: Mapped[datetime]
+    # Reassigned away or returned as "not mine": kept for the log, no longer an owner.
+    removed_at: Mapped[datetime | None]
+    removed_reason: Mapped[str | None] = mapped_column(String(32))
+
+    action: Mapped[Action] = relationship(back_populates="owners")
+
+
+class ActionUpdate(Base):
+    """The action's log: every update, answer and change, with who and when."""
+
+    __tablename__ = "action_updates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id"), index=True)
+    at: Mapped[datetime]
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    door: Mapped[str] = mapped_column(String(16))
+    # created | update | done | dropped | reopened | owner | due | not_mine | snooze
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str | None] = mapped_column(Text)
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
+
+    action: Mapped[Action] = relationship(back_populates="updates")
+
+
+class AuditEvent(Base):
+    """Append-only: who changed what, when, through which door, before and after."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_series", "series_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    partnership_id: Mapped[str | None] = mapped_column(String(64))
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("series.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    actor: Mapped[str] = mapped_column(String(200))  # initials, or who/what acted ("loader", "scheduler")
+    door: Mapped[str] = mapped_column(String(16))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str | None] = mapped_column(String(64))
+    verb: Mapped[str] = mapped_column(String(32))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class PendingQuestion(Base):
+    """One open question per person and conversation; its answer completes the original command."""
+
+    __tablename__ = "pending_questions"
+    __table_args__ = (UniqueConstraint("door", "channel", "asker"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    door: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(200))
+    asker: Mapped[str] = mapped_column(String(200))  # the person's key on that door
+    # The original message with a hole where the answer goes: before + answer + after.
+    before: Mapped[str] = mapped_column(Text)
+    after: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16))  # person | owner
+    choices: Mapped[list[Any]] = mapped_column(default=list)  # initials
+    sent_at: Mapped[datetime]  # the original message's time, for dates in it
+    message_id: Mapped[str | None] = mapped_column(String(200))
+    expires_at: Mapped[datetime]

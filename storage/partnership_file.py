@@ -1,0 +1,813 @@
+"""Read a partnership file (YAML) into frozen dataclasses, reporting every problem with its line.
+
+The file is walked as a composed YAML node tree rather than loaded Python
+values, so each problem carries the line it comes from, duplicate keys are
+seen, and YAML 1.1 surprises (initials `NO` read as false, `10:00` read as the
+number 600) are caught from the text as written. Every problem is collected
+before PartnershipFileError is raised, so one edit-and-reload fixes them all.
+
+Adding an optional field: add its key to the *_KEYS table below (False = not
+required), a field with a default to the dataclass, and read it in _Parser.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+import yaml
+from yaml.constructor import ConstructorError, SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from handlers.cadence import Cadence, CadenceError, PapersDue, parse_cadence, parse_papers_due
+
+# key -> required?
+PARTNERSHIP_KEYS: dict[str, bool] = {
+    "id": True, "name": True, "timezone": True, "business_unit": False,
+    "agencies": True, "groups": False, "people": True, "series": True,
+}
+AGENCY_KEYS: dict[str, bool] = {"id": True, "name": True, "statutory": False, "contact": False}
+GROUP_KEYS: dict[str, bool] = {
+    "id": True, "name": True, "aliases": False, "members": False, "agencies": False,
+}
+PERSON_KEYS: dict[str, bool] = {
+    "name": True, "initials": True, "agency": True, "title": False,
+    "email": False, "slack_id": False, "teams_id": False,
+}
+SERIES_KEYS: dict[str, bool] = {
+    "id": True, "name": True, "chair": True, "vice_chair": False, "minute_taker": False,
+    "business_manager": False, "members": True, "deputies": False, "quorum": True, "cadence": True,
+    "time": False, "place": False, "papers_due": False, "escalates_to": False, "standing_items": True,
+}
+QUORUM_KEYS: dict[str, bool] = {"agencies": False, "min_members": False, "roles": False}
+
+ALL_STATUTORY = "all-statutory"
+QUORUM_ROLES = ("chair", "vice_chair")
+SERIES_ROLES = ("chair", "vice_chair", "minute_taker", "business_manager")
+
+_STR = "tag:yaml.org,2002:str"
+_NULL = "tag:yaml.org,2002:null"
+_BOOL = "tag:yaml.org,2002:bool"
+_INT = "tag:yaml.org,2002:int"
+_MERGE = "tag:yaml.org,2002:merge"
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_INITIALS = re.compile(r"^[A-Z][A-Za-z]{0,4}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+$")
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?:\s*[-–]\s*(\d{1,2}):(\d{2}))?$")
+
+
+@dataclass(frozen=True)
+class AgencySpec:
+    id: str
+    name: str
+    statutory: bool = False
+    contact: str | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class GroupSpec:
+    id: str
+    name: str
+    aliases: tuple[str, ...] = ()
+    members: tuple[str, ...] = ()  # initials
+    agencies: tuple[str, ...] = ()  # agency ids: everyone of these agencies belongs
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class PersonSpec:
+    name: str
+    initials: str
+    agency: str
+    title: str | None = None
+    email: str | None = None
+    slack_id: str | None = None
+    teams_id: str | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class QuorumRule:
+    """Conditions that must all hold for a meeting to be quorate."""
+
+    agencies: str | tuple[str, ...] | None = ALL_STATUTORY  # "all-statutory", agency ids, or no condition
+    min_members: int | None = None  # members and deputies present; guests never count
+    roles: tuple[str, ...] = ()  # any one of these roles present counts
+
+    def describe(self) -> str:
+        parts: list[str] = []
+        if self.agencies == ALL_STATUTORY:
+            parts.append("every statutory agency represented")
+        elif self.agencies:
+            ids = list(self.agencies)
+            names = ids[0] if len(ids) == 1 else f"{', '.join(ids[:-1])} and {ids[-1]}"
+            parts.append(f"{names} represented" if len(ids) == 1 else f"{names} each represented")
+        if self.min_members is not None:
+            parts.append(f"at least {self.min_members} member{'' if self.min_members == 1 else 's'} present")
+        if self.roles:
+            words = [r.replace("_", "-") for r in self.roles]
+            parts.append(f"the {' or '.join(words)} present")
+        return ", ".join(parts) if parts else "no quorum conditions"
+
+
+@dataclass(frozen=True)
+class SeriesSpec:
+    id: str
+    name: str
+    chair: str
+    vice_chair: str | None
+    minute_taker: str | None
+    business_manager: str | None
+    members: tuple[str, ...]  # as written; role holders may or may not be listed
+    deputies: dict[str, tuple[str, ...]]  # member initials -> allowed deputies
+    quorum: QuorumRule
+    cadence: str  # as written, already validated: see cadence_rule
+    time: str | None  # "HH:MM" or "HH:MM-HH:MM", normalised
+    place: str | None
+    papers_due: str | None  # as written, already validated: see papers_rule
+    escalates_to: str | None
+    standing_items: tuple[str, ...]
+    line: int = 0
+
+    @property
+    def cadence_rule(self) -> Cadence:
+        return parse_cadence(self.cadence)
+
+    @property
+    def papers_rule(self) -> PapersDue | None:
+        return parse_papers_due(self.papers_due) if self.papers_due else None
+
+
+@dataclass(frozen=True)
+class PartnershipSpec:
+    id: str
+    name: str
+    timezone: str
+    business_unit: str | None  # group id
+    agencies: tuple[AgencySpec, ...]
+    groups: tuple[GroupSpec, ...]
+    people: tuple[PersonSpec, ...]
+    series: tuple[SeriesSpec, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}" if self.line is not None else self.message
+
+
+class PartnershipFileError(Exception):
+    """Every problem found in one partnership file."""
+
+    def __init__(self, problems: list[Problem], source: str = "<partnership>") -> None:
+        self.problems = problems
+        self.source = source
+        count = f"{len(problems)} problem{'' if len(problems) == 1 else 's'}"
+        super().__init__("\n".join([f"{source}: {count}", *(f"  {p}" for p in problems)]))
+
+
+def parse_partnership(text: str, source: str = "<partnership>") -> PartnershipSpec:
+    """Parse and check a partnership file's text; raise PartnershipFileError listing every problem."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        raise PartnershipFileError([_syntax_problem(exc)], source) from None
+    except yaml.YAMLError as exc:
+        raise PartnershipFileError([Problem(None, f"YAML syntax error: {exc}")], source) from None
+    parser = _Parser()
+    spec = parser.parse(root)
+    if parser.problems or spec is None:
+        problems = sorted(parser.problems, key=lambda p: p.line or 0)
+        raise PartnershipFileError(problems or [Problem(None, "no partnership found")], source)
+    return spec
+
+
+def read_partnership(path: str | Path) -> PartnershipSpec:
+    """Read and check a partnership file; an unreadable file is a PartnershipFileError too."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise PartnershipFileError([Problem(None, f"cannot read the file: {reason}")], str(path)) from None
+    return parse_partnership(text, str(path))
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    message = f"YAML syntax error: {exc.problem or exc.context}"
+    if exc.context and exc.context_mark and mark and exc.context_mark.line != mark.line:
+        message += f" ({exc.context} that starts on line {exc.context_mark.line + 1})"
+    return Problem(mark.line + 1 if mark else None, message)
+
+
+def _line(node: Node) -> int:
+    return node.start_mark.line + 1
+
+
+def _kind(node: Node) -> str:
+    if isinstance(node, MappingNode):
+        return "a mapping"
+    if isinstance(node, SequenceNode):
+        return "a list"
+    return f"{node.value!r}"
+
+
+def _suggest(word: str, options: Iterable[str]) -> str:
+    """' (did you mean 'x'?)' for a close match, exact case-insensitive matches first."""
+    options = list(options)
+    folded = [o for o in options if o.lower() == word.lower()]
+    close = folded or difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+@dataclass
+class _Ref:
+    kind: str  # "agency" | "initials" | "group" | "series"
+    value: str
+    line: int
+    context: str  # "for person TR", "in members of series board"
+
+
+@dataclass
+class _SeriesInfo:
+    spec: SeriesSpec
+    lines: dict[str, int] = field(default_factory=dict)
+
+
+class _Parser:
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        self._constructor = SafeConstructor()
+        self._refs: list[_Ref] = []
+        # ids seen, even of entities with other problems, so one mistake is not reported twice
+        self._known: dict[str, list[str]] = {"agency": [], "group": [], "series": [], "initials": []}
+
+    def add(self, line: int | None, message: str) -> None:
+        self.problems.append(Problem(line, message))
+
+    # --- node readers -------------------------------------------------------------------------
+
+    def mapping(self, node: Node, what: str, keys: dict[str, bool]) -> dict[str, Node] | None:
+        """The keys of a mapping node; reports non-mappings, duplicate, unknown and missing keys."""
+        if not isinstance(node, MappingNode):
+            self.add(_line(node), f"{what} must be a mapping of keys to values, not {_kind(node)}")
+            return None
+        seen: dict[str, int] = {}
+        for key_node, _ in node.value:
+            if isinstance(key_node, ScalarNode) and key_node.tag != _MERGE:
+                key = key_node.value.strip()
+                if key in seen:
+                    self.add(
+                        _line(key_node), f"key '{key}' appears twice in {what} (first on line {seen[key]})"
+                    )
+                seen.setdefault(key, _line(key_node))
+        try:  # `<<: *defaults` merges; the mapping's own keys then override the merged ones
+            self._constructor.flatten_mapping(node)
+        except ConstructorError as exc:
+            mark = exc.problem_mark
+            self.add(mark.line + 1 if mark else _line(node), f"cannot merge into {what}: {exc.problem}")
+        out: dict[str, Node] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                self.add(_line(key_node), f"{what} has a key that is not a plain word")
+                continue
+            key = key_node.value.strip()
+            if key in keys:
+                out[key] = value_node
+            elif key != "<<":
+                allowed = ", ".join(keys)
+                self.add(
+                    _line(key_node),
+                    f"unknown key '{key}' in {what}{_suggest(key, keys)}; allowed keys: {allowed}",
+                )
+        for key, required in keys.items():
+            if required and key not in out:
+                self.add(_line(node), f"{what} has no '{key}' (required)")
+        return out
+
+    def sequence(self, node: Node | None, what: str) -> list[Node]:
+        if node is None or (isinstance(node, ScalarNode) and node.tag == _NULL):
+            return []
+        if not isinstance(node, SequenceNode):
+            self.add(_line(node), f"{what} must be a list, not {_kind(node)}")
+            return []
+        return list(node.value)
+
+    def text(self, node: Node | None, what: str, required: bool = False) -> str | None:
+        """Free text, exactly as written (a title of `Yes` stays 'Yes', not true)."""
+        if node is None:
+            return None
+        if not isinstance(node, ScalarNode):
+            self.add(_line(node), f"{what} must be text, not {_kind(node)}")
+            return None
+        value = "" if node.tag == _NULL else node.value.strip()
+        if not value and required:
+            self.add(_line(node), f"{what} is empty")
+        return value or None
+
+    def ident(self, node: Node | None, what: str, required: bool = False) -> str | None:
+        """An id or initials: must be a YAML string, so `NO` (false) or `1.10` (a number) are reported."""
+        if node is None:
+            return None
+        if not isinstance(node, ScalarNode):
+            self.add(_line(node), f"{what} must be a single value, not {_kind(node)}")
+            return None
+        if node.tag == _NULL or not node.value.strip():
+            if required:
+                self.add(_line(node), f"{what} is empty")
+            return None
+        if node.tag != _STR:
+            self.add(
+                _line(node),
+                f"{what} is {node.value}, which YAML reads as {self.reading(node)}; "
+                f"put it in quotes: \"{node.value}\"",
+            )
+            return None
+        return node.value.strip()
+
+    def reading(self, node: ScalarNode) -> str:
+        """What YAML made of a plain scalar that is not a string, in words."""
+        try:
+            loaded = self._constructor.construct_object(node)
+        except yaml.YAMLError:
+            return f"something other than text ({node.tag})"
+        if isinstance(loaded, bool):
+            return "true" if loaded else "false"
+        if isinstance(loaded, int | float):
+            return f"the number {loaded}"
+        return f"a {type(loaded).__name__} ({loaded})"
+
+    def idents(self, node: Node | None, what: str) -> list[tuple[str, int]]:
+        """A list of ids or initials with their lines; a single value is taken as a list of one."""
+        items = [node] if isinstance(node, ScalarNode) and node.tag != _NULL else self.sequence(node, what)
+        out: list[tuple[str, int]] = []
+        for item in items:
+            value = self.ident(item, f"an item of {what}")
+            if value is not None:
+                out.append((value, _line(item)))
+        return out
+
+    def texts(self, node: Node | None, what: str) -> tuple[str, ...]:
+        items = [node] if isinstance(node, ScalarNode) and node.tag != _NULL else self.sequence(node, what)
+        out: list[str] = []
+        for item in items:
+            if isinstance(item, MappingNode):
+                self.add(
+                    _line(item), f"an item of {what} reads as a mapping: put text containing ': ' in quotes"
+                )
+                continue
+            value = self.text(item, f"an item of {what}", required=True)
+            if value is not None:
+                out.append(value)
+        return tuple(out)
+
+    def boolean(self, node: Node | None, what: str) -> bool | None:
+        if node is None or (isinstance(node, ScalarNode) and node.tag == _NULL):
+            return None
+        if isinstance(node, ScalarNode) and node.tag == _BOOL:
+            return bool(self._constructor.construct_object(node))
+        self.add(_line(node), f"{what} must be true or false, not {_kind(node)}")
+        return None
+
+    def email(self, node: Node | None, what: str) -> str | None:
+        value = self.text(node, what)
+        if value is not None and node is not None and not _EMAIL.match(value):
+            self.add(_line(node), f"{what} {value!r} is not an e-mail address")
+        return value
+
+    def checked_id(self, node: Node | None, what: str) -> str | None:
+        value = self.ident(node, what, required=True)
+        if value is not None and node is not None and not _ID.match(value):
+            self.add(
+                _line(node),
+                f"{what} {value!r} must be one word of letters, digits, '-', '_' or '.', as people type it",
+            )
+        return value
+
+    def ref(self, kind: str, value: str | None, line: int, context: str) -> None:
+        if value is not None:
+            self._refs.append(_Ref(kind, value, line, context))
+
+    @staticmethod
+    def label(kind: str, node: Node, *keys: str) -> str:
+        """'person TR' from the first of `keys` that holds a plain string, else 'person on line 30'."""
+        if isinstance(node, MappingNode):
+            found = {
+                k.value: v.value.strip()
+                for k, v in node.value
+                if isinstance(k, ScalarNode) and isinstance(v, ScalarNode) and v.tag == _STR
+                and v.value.strip()
+            }
+            for key in keys:
+                if key in found:
+                    return f"{kind} {found[key]}"
+        return f"{kind} on line {_line(node)}"
+
+    # --- entities -----------------------------------------------------------------------------
+
+    def parse(self, root: Node | None) -> PartnershipSpec | None:
+        if root is None:
+            self.add(1, "the file is empty: it needs id, name, timezone, agencies, people and series")
+            return None
+        top = self.mapping(root, "the partnership", PARTNERSHIP_KEYS)
+        if top is None:
+            return None
+        pid = self.checked_id(top.get("id"), "partnership id")
+        name = self.text(top.get("name"), "partnership name", required=True)
+        timezone = self.timezone(top.get("timezone"))
+        business_unit = self.ident(top.get("business_unit"), "business_unit")
+        if business_unit is not None:
+            self.ref("group", business_unit, _line(top["business_unit"]), "for business_unit")
+
+        agencies = self.agencies(top.get("agencies"))
+        people = self.people(top.get("people"))
+        groups = self.groups(top.get("groups"))
+        series = self.series(top.get("series"))
+        self.check_refs()
+        self.check_series(agencies, people, series)
+        if pid is None or name is None or timezone is None:
+            return None
+        return PartnershipSpec(
+            id=pid, name=name, timezone=timezone, business_unit=business_unit,
+            agencies=tuple(agencies), groups=tuple(groups), people=tuple(people),
+            series=tuple(s.spec for s in series),
+        )
+
+    def timezone(self, node: Node | None) -> str | None:
+        value = self.text(node, "timezone", required=True)
+        if value is None or node is None:
+            return None
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            hint = _suggest(value, available_timezones()) or " (use a name such as Europe/London)"
+            self.add(_line(node), f"unknown timezone {value!r}{hint}")
+            return None
+        return value
+
+    def agencies(self, node: Node | None) -> list[AgencySpec]:
+        out: list[AgencySpec] = []
+        first_line: dict[str, int] = {}
+        for item in self.sequence(node, "agencies"):
+            label = self.label("agency", item, "id", "name")
+            f = self.mapping(item, label, AGENCY_KEYS)
+            if f is None:
+                continue
+            aid = self.checked_id(f.get("id"), f"id of {label}")
+            name = self.text(f.get("name"), f"name of {label}", required=True)
+            statutory = self.boolean(f.get("statutory"), f"statutory of {label}")
+            contact = self.email(f.get("contact"), f"contact of {label}")
+            if aid is None:
+                continue
+            if aid in first_line:
+                self.add(_line(item), f"duplicate agency id '{aid}' (first on line {first_line[aid]})")
+                continue
+            first_line[aid] = _line(item)
+            self._known["agency"].append(aid)
+            out.append(AgencySpec(aid, name or "", bool(statutory), contact, _line(item)))
+        return out
+
+    def groups(self, node: Node | None) -> list[GroupSpec]:
+        out: list[GroupSpec] = []
+        first_line: dict[str, int] = {}
+        for item in self.sequence(node, "groups"):
+            label = self.label("group", item, "id", "name")
+            f = self.mapping(item, label, GROUP_KEYS)
+            if f is None:
+                continue
+            gid = self.checked_id(f.get("id"), f"id of {label}")
+            name = self.text(f.get("name"), f"name of {label}", required=True)
+            aliases = self.texts(f.get("aliases"), f"aliases of {label}")
+            members = self.idents(f.get("members"), f"members of {label}")
+            agencies = self.idents(f.get("agencies"), f"agencies of {label}")
+            if "members" not in f and "agencies" not in f:
+                self.add(_line(item), f"{label} needs 'members' (initials) or 'agencies' (agency ids)")
+            elif not members and not agencies:
+                self.add(_line(item), f"{label} has no members and no agencies")
+            for initials, line in members:
+                self.ref("initials", initials, line, f"in members of {label}")
+            for agency, line in agencies:
+                self.ref("agency", agency, line, f"for {label}")
+            if gid is None:
+                continue
+            if gid in first_line:
+                self.add(_line(item), f"duplicate group id '{gid}' (first on line {first_line[gid]})")
+                continue
+            first_line[gid] = _line(item)
+            self._known["group"].append(gid)
+            out.append(GroupSpec(
+                gid, name or "", aliases, tuple(_unique(m for m, _ in members)),
+                tuple(_unique(a for a, _ in agencies)), _line(item),
+            ))
+        return out
+
+    def people(self, node: Node | None) -> list[PersonSpec]:
+        out: list[PersonSpec] = []
+        first_line: dict[str, int] = {}
+        used: dict[str, dict[str, tuple[str, int]]] = {"email": {}, "slack_id": {}, "teams_id": {}}
+        for item in self.sequence(node, "people"):
+            label = self.label("person", item, "initials", "name")
+            f = self.mapping(item, label, PERSON_KEYS)
+            if f is None:
+                continue
+            name = self.text(f.get("name"), f"name of {label}", required=True)
+            initials = self.ident(f.get("initials"), f"initials of {label}", required=True)
+            if initials is not None and not _INITIALS.match(initials):
+                self.add(
+                    _line(f["initials"]),
+                    f"initials {initials!r} of {label} must be 1 to 5 letters, the first a capital, e.g. SMa",
+                )
+            agency = self.ident(f.get("agency"), f"agency of {label}", required=True)
+            if agency is not None:
+                self.ref("agency", agency, _line(f["agency"]), f"for {label}")
+            title = self.text(f.get("title"), f"title of {label}")
+            email = self.email(f.get("email"), f"email of {label}")
+            slack_id = self.text(f.get("slack_id"), f"slack_id of {label}")
+            teams_id = self.text(f.get("teams_id"), f"teams_id of {label}")
+            for key, value in (("email", email), ("slack_id", slack_id), ("teams_id", teams_id)):
+                if value is None:
+                    continue
+                norm = value.lower() if key == "email" else value
+                if norm in used[key]:
+                    other, other_line = used[key][norm]
+                    message = f"{key} {value!r} of {label} is also used by {other} (line {other_line})"
+                    self.add(_line(f[key]), message)
+                else:
+                    used[key][norm] = (label.removeprefix("person "), _line(f[key]))
+            if initials is None:
+                continue
+            if initials in first_line:
+                self.add(
+                    _line(f["initials"]),
+                    f"duplicate initials '{initials}' (first used on line {first_line[initials]}): "
+                    "initials must be unique; add a letter, e.g. SMa and SMi",
+                )
+                continue
+            first_line[initials] = _line(item)
+            self._known["initials"].append(initials)
+            out.append(PersonSpec(
+                name or "", initials, agency or "", title, email, slack_id, teams_id, _line(item),
+            ))
+        return out
+
+    def series(self, node: Node | None) -> list[_SeriesInfo]:
+        out: list[_SeriesInfo] = []
+        first_line: dict[str, int] = {}
+        for item in self.sequence(node, "series"):
+            info = self.one_series(item, first_line)
+            if info is not None:
+                out.append(info)
+        return out
+
+    def one_series(self, item: Node, first_line: dict[str, int]) -> _SeriesInfo | None:
+        label = self.label("series", item, "id", "name")
+        f = self.mapping(item, label, SERIES_KEYS)
+        if f is None:
+            return None
+        lines = {key: _line(value) for key, value in f.items()}
+        sid = self.checked_id(f.get("id"), f"id of {label}")
+        duplicate = sid in first_line
+        if sid is not None and duplicate:
+            self.add(_line(item), f"duplicate series id '{sid}' (first on line {first_line[sid]})")
+        elif sid is not None:
+            first_line[sid] = _line(item)
+            self._known["series"].append(sid)
+        name = self.text(f.get("name"), f"name of {label}", required=True)
+
+        roles: dict[str, str | None] = {}
+        for role in SERIES_ROLES:
+            what = f"{role} of {label}"
+            roles[role] = self.ident(f.get(role), what, required=role == "chair")
+            self.ref("initials", roles[role], lines.get(role, 0), f"for {what}")
+        if roles["chair"] is not None and roles["chair"] == roles["vice_chair"]:
+            self.add(lines["vice_chair"], f"{roles['chair']} is both chair and vice_chair of {label}")
+
+        members: list[str] = []
+        for initials, line in self.idents(f.get("members"), f"members of {label}"):
+            if initials in members:
+                self.add(line, f"{initials} is listed twice in members of {label}")
+                continue
+            members.append(initials)
+            self.ref("initials", initials, line, f"in members of {label}")
+        everyone = set(members) | {v for v in roles.values() if v}
+
+        deputies = self.deputies(f.get("deputies"), label, everyone)
+        quorum = self.quorum(f.get("quorum"), label)
+        cadence = self.text(f.get("cadence"), f"cadence of {label}", required=True)
+        if cadence is not None:
+            try:
+                parse_cadence(cadence)
+            except CadenceError as exc:
+                self.add(lines["cadence"], f"{label}: {exc}")
+        papers_due = self.text(f.get("papers_due"), f"papers_due of {label}")
+        if papers_due is not None:
+            try:
+                parse_papers_due(papers_due)
+            except CadenceError as exc:
+                self.add(lines["papers_due"], f"{label}: {exc}")
+        time = self.meeting_time(f.get("time"), f"time of {label}")
+        place = self.text(f.get("place"), f"place of {label}")
+        escalates_to = self.ident(f.get("escalates_to"), f"escalates_to of {label}")
+        self.ref("series", escalates_to, lines.get("escalates_to", 0), f"for escalates_to of {label}")
+        standing_items = self.texts(f.get("standing_items"), f"standing_items of {label}")
+
+        chair = roles["chair"]
+        if sid is None or duplicate or chair is None or quorum is None or cadence is None:
+            return None
+        spec = SeriesSpec(
+            id=sid, name=name or "", chair=chair, vice_chair=roles["vice_chair"],
+            minute_taker=roles["minute_taker"], business_manager=roles["business_manager"],
+            members=tuple(members), deputies=deputies, quorum=quorum, cadence=cadence, time=time,
+            place=place, papers_due=papers_due, escalates_to=escalates_to, standing_items=standing_items,
+            line=_line(item),
+        )
+        return _SeriesInfo(spec, lines)
+
+    def deputies(self, node: Node | None, label: str, everyone: set[str]) -> dict[str, tuple[str, ...]]:
+        if node is None or (isinstance(node, ScalarNode) and node.tag == _NULL):
+            return {}
+        what = f"deputies of {label}"
+        if not isinstance(node, MappingNode):
+            self.add(_line(node), f"{what} must map a member to their deputies, e.g. {{TR: [CG]}}")
+            return {}
+        out: dict[str, tuple[str, ...]] = {}
+        for key_node, value_node in node.value:
+            member = self.ident(key_node, f"member in {what}")
+            if member is None:
+                continue
+            line = _line(key_node)
+            if member in out:
+                self.add(line, f"{member} appears twice in {what}")
+                continue
+            self.ref("initials", member, line, f"in {what}")
+            # people are read before series, so an unknown member is reported once, as unknown
+            if member not in everyone and member in self._known["initials"]:
+                self.add(line, f"{member} has deputies in {label} but is not a member of it")
+            names: list[str] = []
+            for deputy, deputy_line in self.idents(value_node, f"deputies of {member} in {label}"):
+                self.ref("initials", deputy, deputy_line, f"in {what}")
+                if deputy == member:
+                    self.add(deputy_line, f"{member} cannot deputise for themselves in {label}")
+                elif deputy not in names:
+                    names.append(deputy)
+            out[member] = tuple(names)
+        return out
+
+    def quorum(self, node: Node | None, label: str) -> QuorumRule | None:
+        if node is None:
+            return None
+        what = f"quorum of {label}"
+        usage = "use all-statutory-agencies, or a mapping of agencies, min_members and roles"
+        if isinstance(node, ScalarNode):
+            value = node.value.strip()
+            if node.tag == _NULL or not value:
+                self.add(_line(node), f"{what} is empty: {usage}")
+                return None
+            if node.tag == _STR and value in ("all-statutory-agencies", ALL_STATUTORY):
+                return QuorumRule()
+            self.add(_line(node), f"{what} {value!r} is not a quorum rule: {usage}")
+            return None
+        f = self.mapping(node, what, QUORUM_KEYS)
+        if f is None:
+            return None
+        ok = True
+        if not f:
+            self.add(_line(node), f"{what} has no conditions: {usage}")
+            ok = False
+        agencies: str | tuple[str, ...] | None = None
+        agencies_node = f.get("agencies")
+        if isinstance(agencies_node, ScalarNode) and agencies_node.tag == _STR:
+            if agencies_node.value.strip() in (ALL_STATUTORY, "all-statutory-agencies"):
+                agencies = ALL_STATUTORY
+            else:  # a single agency id written without brackets
+                agencies = (agencies_node.value.strip(),)
+                self.ref("agency", agencies[0], _line(agencies_node), f"in {what}")
+        elif agencies_node is not None:
+            ids = self.idents(agencies_node, f"agencies of {what}")
+            for agency, line in ids:
+                self.ref("agency", agency, line, f"in {what}")
+            if not ids:
+                self.add(
+                    _line(agencies_node), f"agencies of {what} must be all-statutory or a list of agency ids"
+                )
+                ok = False
+            agencies = tuple(_unique(a for a, _ in ids))
+        min_members = None
+        if (count := f.get("min_members")) is not None:
+            if isinstance(count, ScalarNode) and count.tag == _INT:
+                min_members = int(self._constructor.construct_object(count))
+            if min_members is None or min_members < 1:
+                self.add(_line(count), f"min_members of {what} must be a whole number of at least 1")
+                ok, min_members = False, None
+        roles: list[str] = []
+        for role, line in self.idents(f.get("roles"), f"roles of {what}"):
+            role = role.replace("-", "_").replace(" ", "_")
+            if role not in QUORUM_ROLES:
+                self.add(line, f"role {role!r} in {what} must be chair or vice_chair")
+                ok = False
+            elif role not in roles:
+                roles.append(role)
+        return QuorumRule(agencies=agencies, min_members=min_members, roles=tuple(roles)) if ok else None
+
+    def meeting_time(self, node: Node | None, what: str) -> str | None:
+        """HH:MM or HH:MM-HH:MM; an unquoted 10:00 (a YAML 1.1 number) is read from its text."""
+        if node is None or (isinstance(node, ScalarNode) and node.tag == _NULL):
+            return None
+        if not isinstance(node, ScalarNode):
+            self.add(_line(node), f"{what} must be HH:MM or HH:MM-HH:MM, not {_kind(node)}")
+            return None
+        match = _TIME.match(node.value.strip())
+        hint = "" if node.tag == _STR else f"; put it in quotes: \"{node.value}\""
+        if not match:
+            self.add(
+                _line(node), f"{what} {node.value!r} must be HH:MM or HH:MM-HH:MM, e.g. \"10:00-12:00\"{hint}"
+            )
+            return None
+        hours = [int(h) for h in match.group(1, 3) if h is not None]
+        minutes = [int(m) for m in match.group(2, 4) if m is not None]
+        if any(h > 23 for h in hours) or any(m > 59 for m in minutes):
+            self.add(_line(node), f"{what} {node.value!r} is not a time of day")
+            return None
+        times = [f"{h:02d}:{m:02d}" for h, m in zip(hours, minutes, strict=True)]
+        if len(times) == 2 and times[1] <= times[0]:
+            self.add(_line(node), f"{what} {node.value!r} ends before it starts")
+            return None
+        return "-".join(times)
+
+    # --- cross-references ---------------------------------------------------------------------
+
+    def check_refs(self) -> None:
+        for ref in self._refs:
+            options = self._known[ref.kind]
+            if ref.value in options:
+                continue
+            if ref.kind == "initials":
+                hint = _suggest(ref.value, options)
+            else:
+                hint = f" (known: {', '.join(options) or 'none'})"
+            self.add(ref.line, f"unknown {ref.kind} '{ref.value}' {ref.context}{hint}")
+
+    def check_series(
+        self, agencies: list[AgencySpec], people: list[PersonSpec], series: list[_SeriesInfo]
+    ) -> None:
+        agency_ids = {a.id for a in agencies}
+        statutory = [a.id for a in agencies if a.statutory]
+        agency_of = {p.initials: p.agency for p in people}
+        by_id = {s.spec.id: s for s in series}
+        for info in series:
+            spec, line = info.spec, info.lines.get("quorum")
+            rule = spec.quorum
+            roles = (spec.chair, spec.vice_chair, spec.minute_taker, spec.business_manager)
+            seats = set(spec.members) | {r for r in roles if r}
+            seat_agencies = {agency_of.get(i) for i in seats}
+            needed: list[str] = []
+            if rule.agencies == ALL_STATUTORY:
+                if not statutory:
+                    self.add(line, f"quorum of series {spec.id} needs every statutory agency, "
+                                   "but no agency is marked statutory: true")
+                needed = statutory
+            elif isinstance(rule.agencies, tuple):
+                needed = [a for a in rule.agencies if a in agency_ids]
+            # an unknown person or agency among the seats is already reported: do not pile on
+            if seat_agencies <= agency_ids:
+                for agency in needed:
+                    if agency not in seat_agencies:
+                        self.add(line, f"quorum of series {spec.id} can never be met: "
+                                       f"no member of the series is from agency {agency}")
+            if rule.min_members is not None and rule.min_members > len(seats):
+                self.add(line, f"quorum of series {spec.id} can never be met: min_members {rule.min_members} "
+                               f"is more than its {len(seats)} members")
+            if rule.roles == ("vice_chair",) and spec.vice_chair is None:
+                self.add(line, f"quorum of series {spec.id} needs the vice_chair, but the series has none")
+            if spec.escalates_to == spec.id:
+                self.add(info.lines.get("escalates_to"), f"series {spec.id} escalates to itself")
+        self.check_escalation_cycles(by_id)
+
+    def check_escalation_cycles(self, by_id: dict[str, _SeriesInfo]) -> None:
+        for start in sorted(by_id):
+            chain = [start]
+            current = by_id[start].spec.escalates_to
+            while current in by_id and current not in chain:
+                chain.append(current)
+                current = by_id[current].spec.escalates_to
+            # report a loop once, from its alphabetically first series; self-loops are reported above
+            if current == start and len(chain) > 1 and start == min(chain):
+                self.add(by_id[start].lines.get("escalates_to"),
+                         f"escalation goes round in a circle: {' → '.join([*chain, start])}")
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    out: list[str] = []
+    for value in values:
+        if value not in out:
+            out.append(value)
+    return out

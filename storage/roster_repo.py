@@ -1,0 +1,78 @@
+"""Build the Roster (handlers.roster) from the database, cached per partnership version."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from handlers.roster import AgencyRef, GroupRef, PersonRef, Roster, SeriesRef
+from storage.models import Agency, Group, Partnership, Person, Series
+
+_cache: dict[str, tuple[int, Roster]] = {}
+
+
+def roster_for(session: Session, partnership_id: str) -> Roster:
+    part = session.get(Partnership, partnership_id)
+    if part is None:
+        raise LookupError(f"no partnership {partnership_id!r} is loaded")
+    cached = _cache.get(partnership_id)
+    if cached and cached[0] == part.version:
+        return cached[1]
+    roster = _build(session, part)
+    _cache[partnership_id] = (part.version, roster)
+    return roster
+
+
+def _build(session: Session, part: Partnership) -> Roster:
+    pid = part.id
+    # People who left stay in the roster (inactive) so their past actions and attendance still read.
+    people = {
+        p.initials: PersonRef(
+            initials=p.initials,
+            name=p.name,
+            agency=p.agency_key,
+            title=p.title,
+            email=p.email,
+            slack_id=p.slack_id,
+            teams_id=p.teams_id,
+            active=p.active,
+        )
+        for p in session.scalars(select(Person).where(Person.partnership_id == pid).order_by(Person.id))
+    }
+    agencies = {
+        a.key: AgencyRef(id=a.key, name=a.name, statutory=a.statutory, contact=a.contact)
+        for a in session.scalars(select(Agency).where(Agency.partnership_id == pid, Agency.active))
+    }
+    groups = {
+        g.key: GroupRef(
+            id=g.key,
+            name=g.name,
+            aliases=tuple(g.aliases),
+            members=tuple(g.members),
+            agencies=tuple(g.agencies),
+        )
+        for g in session.scalars(select(Group).where(Group.partnership_id == pid, Group.active))
+    }
+    series = {
+        s.key: SeriesRef(
+            id=s.key,
+            name=s.name,
+            chair=s.chair,
+            vice_chair=s.vice_chair,
+            minute_taker=s.minute_taker,
+            business_manager=s.business_manager,
+            members=tuple(s.members),
+            deputies={k: tuple(v) for k, v in s.deputies.items()},
+        )
+        for s in session.scalars(select(Series).where(Series.partnership_id == pid, Series.active))
+    }
+    return Roster(
+        partnership_id=pid,
+        name=part.name,
+        timezone=part.timezone,
+        business_unit=part.business_unit,
+        people=people,
+        agencies=agencies,
+        groups=groups,
+        series=series,
+    )
