@@ -46,6 +46,16 @@ class App:
             raise AppError("No partnership is loaded: `partnerbot load FILE.yaml` first.")
         raise AppError(f"Several partnerships are loaded ({', '.join(ids)}): say which with --partnership.")
 
+    def plug_shell(self, door: object) -> None:
+        """Let the scheduler answer `! sweep` lines in a shell, once it is installed."""
+        try:
+            from scheduler.shell import plug
+        except ModuleNotFoundError as e:
+            if e.name != "scheduler.shell":
+                raise
+            return
+        plug(self, door)
+
     def load_files(self, paths: list[str] | None = None) -> list[LoadResult]:
         """Load partnership files, each whole or not at all."""
         results = []

@@ -168,7 +168,7 @@ def _shell(app: object, args: argparse.Namespace, out: TextIO) -> int:
         files_dir=Path(getattr(args, "out", "out")),
         echo=bool(getattr(args, "script", None)),
     )
-    _plug_scheduler(app, door)
+    app.plug_shell(door)
     script = getattr(args, "script", None)
     if script:
         with open(script, encoding="utf-8") as fh:
@@ -185,15 +185,6 @@ def _shell(app: object, args: argparse.Namespace, out: TextIO) -> int:
     else:
         door.run(sys.stdin)
     return 0
-
-
-def _plug_scheduler(app: object, door: object) -> None:
-    """The reminder sweep, for `! sweep` lines, when the scheduler is installed."""
-    try:
-        from scheduler.shell import plug
-    except ImportError:
-        return
-    plug(app, door)
 
 
 def _export(app: object, args: argparse.Namespace, out: TextIO) -> int:

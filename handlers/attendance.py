@@ -34,7 +34,7 @@ def _rows(ctx: Ctx, meeting: Meeting) -> list[tuple[Attendance, str | None]]:
             .outerjoin(Person, Person.id == Attendance.person_id)
             .where(Attendance.meeting_id == meeting.id)
             .order_by(Attendance.id)
-        ).tuples()
+        ).all()  # type: ignore[arg-type]
     )
 
 

@@ -98,14 +98,14 @@ _DAY_ONLY = re.compile(rf"\b(?:the\s+)?(?P<day>\d{{1,2}})(?P<ord>{_ORD})\b(?!\s+
 _MONTH_ONLY = re.compile(rf"\b(?P<mon>{_MON})(?:\s+(?P<year>\d{{4}}))?(?!\w)", _I)
 _WEEKDAY = re.compile(
     rf"\b(?:(?P<aweek>a\s+week\s+(?:on\s+)?)|(?P<mod>this\s+coming|the\s+coming|coming|this|next|following|last)\s+)?"
-    rf"(?P<wd>{_WD})(?P<week>\s+week\b)?(?!['’]s)", _I)
+    rf"(?P<wd>{_WD})(?P<week>\s+week\b)?(?P<poss>['’]s\b)?", _I)
 _RELDAY = re.compile(r"\b(?:the\s+day\s+after\s+(?P<after>tomorrow)|(?P<tom>tomorrow|tmrw|tmw)|(?P<today>today|tonight))"
                      r"\b(?!['’]s)", _I)
 _END_OF_PLAY = re.compile(
     r"\b(?:(?:by|at|before)\s+)?(?:the\s+)?(?:(?:end|close)\s+of\s+(?:play|business|(?:the\s+)?(?:working\s+)?day)"
     r"|eod|cob|cop)\b(?P<today>\s+today)?", _I)
 _WITHIN = re.compile(
-    rf"\b(?P<cue>within|in|over|during)\s+(?:the\s+)?(?:next\s+)?(?P<n>{_NUM})\s+"
+    rf"\b(?P<cue>within|in|over|during|timescales?\s*[:–—-]?)\s+(?:the\s+)?(?:next\s+)?(?P<n>{_NUM})\s+"
     r"(?P<wk>working\s+|business\s+|calendar\s+|clear\s+)?(?P<unit>days?|weeks?|fortnights?|months?|years?|hours?)"
     r"(?:['’]s|s?['’])?(?:\s+time)?\b(?:\s+(?:of|from|after)\s+(?:today|now|(?:this|the)\s+meeting)\b)?", _I)
 # "5 working days before the meeting": counted back from the next meeting.
@@ -132,6 +132,9 @@ _NEXT_MEETING = re.compile(
     r"(?P<of>\s+of\s+(?:the\s+)?(?:(?i:group|board|sub-?group|partnership|panel|committee|executive)\b"
     r"|[A-Z][\w'’&-]*(?:\s+(?:(?:&|and|of|for)\s+)?[A-Z][\w'’&-]*)*))?",
 )
+# "before Christmas": the last working day before Christmas Day.
+_CHRISTMAS = re.compile(r"\b(?:before|by|ahead\s+of|prior\s+to)\s+(?:the\s+)?(?:christmas|xmas)(?:\s+(?:break|holidays?))?\b",
+                        _I)
 _NO_DATE = re.compile(r"\b(?:as\s+soon\s+as\s+(?:possible|practicable)|asap|a\s+future\s+meeting|tbc|tba)\b", _I)
 
 # The cue just before a candidate: the longest alternatives first.
@@ -145,7 +148,7 @@ _CUE = re.compile(
     r"|w/c|w/b|wc|week\s+(?:commencing|beginning)(?:\s+on)?|deadline|expected\s+(?:by|on)"
     r"|held\s+on|met\s+on|took\s+place\s+on|as\s+of|carried\s+forward\s+from|received\s+on|sent\s+on|dated"
     r"|from|since|of|after|last|on|at|for|to|in|during)"
-    r"[\s:,–—-]*(?:the\s+)?$", _I)
+    r"[\s:,–—-]*(?:(?:\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm)|(?:12\s*)?noon|midday)\s+(?:on\s+)?)?(?:the\s+)?$", _I)
 _NEGATIVE_CUES = {"held on", "met on", "took place on", "as of", "carried forward from", "received on", "sent on",
                   "dated", "from", "since", "of", "after", "last"}
 _SOFT_CUES = {"on", "at", "for", "to", "in", "during"}
@@ -378,6 +381,13 @@ def _candidates(text: str, ctx: _Ctx) -> list[_Cand]:
             add(m, add_working_days(ctx.next_meeting, -n), intrinsic=STRONG)
         else:
             add(m, ctx.next_meeting - timedelta(days=n), intrinsic=STRONG)
+    for m in _CHRISTMAS.finditer(text):
+        from handlers.workdays import last_working_day_on_or_before
+
+        christmas = date(ctx.today.year, 12, 25)
+        if christmas <= ctx.today:
+            christmas = date(ctx.today.year + 1, 12, 25)
+        add(m, last_working_day_on_or_before(christmas - timedelta(days=1)), intrinsic=STRONG)
     for m in _END_OF.finditer(text):
         add(m, _end_of(m, ctx), intrinsic=STRONG)
     for m in _NEXT_WEEK.finditer(text):
@@ -432,10 +442,9 @@ def _weekday_cand(m: re.Match[str], ctx: _Ctx, add: Any) -> None:
     low = word.lower().rstrip(".")
     if len(low) <= 3 and low in ("sat", "sun", "wed", "mon") and word[0].islower() and not m.group("mod"):
         return  # "sun", "mon" as words
-    mod = (m.group("mod") or "").lower()
-    mod = re.sub(r"\s+", " ", mod)
-    if mod == "last":
-        return
+    mod = re.sub(r"\s+", " ", (m.group("mod") or "").lower())
+    if mod == "last" or (m.group("poss") and not mod):
+        return  # "last Friday"; "Friday's meeting" could be any Friday
     weekday = _weekday(word)
     today = ctx.today
     if mod == "next":

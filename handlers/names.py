@@ -95,18 +95,21 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text.strip().strip(".").strip()).replace("’", "'").lower()
 
 
-def _role(low: str, roster: Roster, series: str | None) -> str | None:
+def _role(low: str, roster: Roster, series: str | None, acronym: bool = False) -> str | None:
     """Initials of whoever holds a role: "Chair" in the series, or "Executive chair" in the one named."""
     if low in ROLE_WORDS:
         if series and series in roster.series:
             return roster.series[series].role_holder(ROLE_WORDS[low])
         return None
-    head, _, role = low.partition(" ")
+    head, _, role = low.removeprefix("the ").partition(" ")
     role = role.removeprefix("the ")
     if role in ROLE_WORDS:
         named = next((s for s in roster.series.values() if head in (s.id.lower(), _norm(s.name))), None)
         if named:
             return named.role_holder(ROLE_WORDS[role])
+        # "LSCP Business Manager", "Partnership Chair": this series' role under the partnership's name
+        if series and series in roster.series and (head in ("partnership", "safeguarding") or acronym):
+            return roster.series[series].role_holder(ROLE_WORDS[role])
     return None
 
 
@@ -171,7 +174,7 @@ def resolve_name(
             return Resolved(Owner("person", p.initials), text)
 
     low = _norm(raw)
-    holder = _role(low, roster, series)
+    holder = _role(low, roster, series, acronym=bool(re.match(r"(?:the\s+)?[A-Z&]{2,6}\s", raw)))
     if holder:
         return Resolved(Owner("person", holder), text)
 

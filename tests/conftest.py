@@ -1,0 +1,132 @@
+"""Shared fixtures: every test that uses `app` runs on SQLite and on PostgreSQL.
+
+PostgreSQL runs when PARTNERBOT_TEST_POSTGRES_URL is set (CI sets it); each test
+gets a schema of its own, dropped afterwards. Elsewhere those tests skip, saying why.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from bot.app import App, open_app
+from bot.settings import Settings
+from bot.shell import ShellDoor
+from storage.db import make_engine, migrate, normalise_url
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "westshire.yaml"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+POSTGRES_URL = os.environ.get("PARTNERBOT_TEST_POSTGRES_URL")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("CI") == "true" and not POSTGRES_URL:
+        raise pytest.UsageError("CI runs the suite on PostgreSQL too: set PARTNERBOT_TEST_POSTGRES_URL.")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file, copied for each test (migrating takes longer than copying)."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+def postgres_schema_url(schema: str) -> str:
+    assert POSTGRES_URL
+    url = normalise_url(POSTGRES_URL)
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        path = tmp_path / "partnerbot.sqlite3"
+        shutil.copy(sqlite_template, path)
+        yield f"sqlite:///{path}"
+        return
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL run skipped: set PARTNERBOT_TEST_POSTGRES_URL to a server (CI does)")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield postgres_schema_url(schema)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def make_app(database_url: str, *files: Path) -> App:
+    settings = Settings(root=ROOT, database_url=database_url, partnership_files=list(files or [EXAMPLE]))
+    return open_app(settings)
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[App]:
+    application = make_app(database_url)
+    yield application
+    application.engine.dispose()
+
+
+class Chat:
+    """A fake chat door over the real core: one channel plus direct messages, a settable clock."""
+
+    def __init__(self, app: App, channel: str = "shell") -> None:
+        self.app = app
+        self.core = app.core()
+        self.out = io.StringIO()
+        self.door = ShellDoor(self.core, self.out, user="MT", channel=channel)
+        app.plug_shell(self.door)
+
+    def at(self, iso: str) -> Chat:
+        self.door.line(f"@ {iso}")
+        return self
+
+    def _run(self, line: str) -> str:
+        start = self.out.tell()
+        self.door.line(line)
+        self.out.seek(start)
+        said = self.out.read()
+        self.out.seek(0, io.SEEK_END)
+        return said
+
+    def say(self, user: str, text_: str) -> str:
+        """A message in the channel; returns what the bot printed in answer."""
+        return self._run(f"{user}: {text_}")
+
+    def dm(self, user: str, text_: str) -> str:
+        return self._run(f"{user}> {text_}")
+
+    def script(self, lines: str) -> str:
+        start = self.out.tell()
+        self.door.run(lines.splitlines())
+        self.out.seek(start)
+        said = self.out.read()
+        self.out.seek(0, io.SEEK_END)
+        return said
+
+    @property
+    def now(self) -> datetime:
+        return self.door.now()
+
+
+@pytest.fixture
+def chat(app: App) -> Chat:
+    return Chat(app)
