@@ -98,6 +98,7 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
 
     from bot.app import AppError, open_app
     from bot.settings import SettingsError, load_settings
+    from handlers.context import UserError
     from storage.partnership_file import PartnershipFileError
 
     try:
@@ -120,7 +121,7 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
     except PartnershipFileError as e:
         err.write(f"{e}\nNothing was loaded.\n")
         return 1
-    except (AppError, SettingsError) as e:
+    except (AppError, SettingsError, UserError) as e:
         err.write(f"{e}\n")
         return 1
     return 2
@@ -191,7 +192,6 @@ def _export(app: object, args: argparse.Namespace, out: TextIO) -> int:
     from zoneinfo import ZoneInfo
 
     from bot.app import App
-    from handlers.context import UserError
     from handlers.reports import export_actions
 
     assert isinstance(app, App)
@@ -202,11 +202,7 @@ def _export(app: object, args: argparse.Namespace, out: TextIO) -> int:
         part = session.get(Partnership, pid)
         assert part is not None
         today = datetime.now(UTC).astimezone(ZoneInfo(part.timezone)).date()
-        try:
-            text = export_actions(session, pid, args.series, args.format, today)
-        except UserError as e:
-            sys.stderr.write(f"{e}\n")
-            return 1
+        text = export_actions(session, pid, args.series, args.format, today)
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
         out.write(f"Wrote {args.out}.\n")
@@ -217,18 +213,13 @@ def _export(app: object, args: argparse.Namespace, out: TextIO) -> int:
 
 def _audit(app: object, args: argparse.Namespace, out: TextIO) -> int:
     from bot.app import App
-    from handlers.context import UserError
     from handlers.reports import audit_events, audit_text
     from storage.models import Partnership
 
     assert isinstance(app, App)
     pid = app.partnership_id(args.partnership)
     with app.sessions() as session:
-        try:
-            events = audit_events(session, pid, args.series, args.limit)
-        except UserError as e:
-            sys.stderr.write(f"{e}\n")
-            return 1
+        events = audit_events(session, pid, args.series, args.limit)
         if args.json:
             for e in events:
                 out.write(

@@ -122,7 +122,13 @@ class ShellDoor:
         return True
 
     def _is_person(self, who: str) -> bool:
-        return who in self.core.roster().people
+        """A known person's initials, or something shaped like initials that is no command word ("Note:")."""
+        if who in self.core.roster().people:
+            return True
+        from handlers.registry import all_commands
+
+        words = {w for spec in all_commands() for w in spec.words} | {"aob", "fyi", "re", "fwd", "ps"}
+        return bool(re.fullmatch(r"[A-Z][A-Za-z]{0,3}", who)) and who.lower() not in words
 
     def send(self, user: str, text: str, *, direct: bool = False) -> Reply:
         channel = f"dm:{user}" if direct else self.channel

@@ -177,10 +177,11 @@ def _may_change(ctx: Ctx, action: Action, series: Series, *, chair_only: bool = 
         return
     if not chair_only and is_owner(ctx, action, ctx.actor.initials, series):
         return
+    if chair_only:
+        raise Refused(f"Only {ctx.who_can_run_meeting(sref)} can drop an action. Nothing changed.")
     owners = owners_text(ctx.roster, current_owners(action))
-    who = "" if chair_only else "its owners or "
     raise Refused(
-        f"{_short(series)} {action.number} is not yours (owners: {owners}): only {who}"
+        f"{_short(series)} {action.number} is not yours (owners: {owners}): only its owners or "
         f"{ctx.who_can_run_meeting(sref)} can change it. Nothing changed."
     )
 

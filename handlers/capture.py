@@ -33,16 +33,19 @@ _PREFIX = re.compile(
     r"\s*(?:\*\*|__)?\s*(?:[:.)–—]+|-+)(?:\s*(?:\*\*|__))?\s*",
     _I)
 _AGREED = re.compile(
-    r"^\s*(?:it\s+was\s+(?:also\s+)?|(?:the\s+)?(?:board|group|partnership|meeting|members|partners|executive)"
-    r"\s+(?:also\s+)?)?agreed(?:\s+that|\s+for)?\s*[:–—-]?\s*", _I)
+    r"^\s*(?:it\s+was\s+(?:also\s+)?agreed(?:\s+that|\s+for)?|agreed(?:\s+that|\s+for)?"
+    r"|(?:the\s+)?(?:board|group|partnership|meeting|members|partners|executive)\s+(?:also\s+)?agreed"
+    r"\s+(?:that|for))\s*[:–—-]?\s*", _I)
 _NOT_ACTION_START = re.compile(r"^\s*(?:resolved|decision|decided|noted|minutes?)\b", _I)
 _STATUS = re.compile(
-    r"^\s*(?:no\s+(?:further\s+)?updates?|action\s+(?:ongoing|closed|complete[d]?|open|carried)|ongoing|closed"
-    r"|complete[d]?|done|open|carried\s+forward|c/f|n/a|none|noted|not\s+discussed|deferred|superseded)\b", _I)
+    r"^\s*(?:no\s+(?:further\s+)?updates?|action\s+(?:ongoing|closed|complete[d]?|open|carried)"
+    r"|ongoing|closed|complete[d]?|done|open|carried\s+forward|c/f|n/a|none|noted|not\s+discussed|deferred"
+    r"|superseded)\b", _I)
 
 # The subject of "<owners> to <verb>": lazily the shortest run before the first "to"/"will".
 _SUBJECT = re.compile(
-    r"^(?P<subj>[^.;:!?\n]{1,120}?)\s+(?P<aux>(?i:to|will|would|should|shall|must|are\s+to|is\s+to))\s+"
+    r"^(?P<subj>[^.;:!?\n]{1,120}?)\s+(?P<aux>(?i:to|will|would|should|shall|must|are\s+to|is\s+to"
+    r"|(?:has\s+|have\s+|kindly\s+)?(?:agreed|offered|volunteered|undertook|undertaken)\s+to))\s+"
     r"(?P<be>(?i:be)\s+)?(?P<verb>[A-Za-z][\w'’-]*)")
 _PASSIVE = re.compile(
     r"\b(?:(?:to|will|would|should|shall|must|is\s+to|are\s+to)\s+be\s+(?P<verb>[a-z]+)"
@@ -58,46 +61,52 @@ _TRAILING_OWNER = re.compile(r"(?:\(|\[)\s*(?P<owners>[^()\[\]\n]{1,60})\s*[)\]]
 _PAREN = re.compile(r"\s*\([^)]*\)")
 # "CG for TR", "BLl on behalf of DA": the deputy acting is the owner.
 _ON_BEHALF = re.compile(r"\s+(?:for|on\s+behalf\s+of|deputising\s+for|covering\s+for)\s+[^,/&]+$", _I)
-_SUPPORT = re.compile(r"\s*,?\s*(?:with\s+(?:support\s+from|the\s+support\s+of)|supported\s+by|with|jointly)\b.*$",
-                      _I)
+# "HN with support from GP", "HN, supported by GP": supporters are not owners.
+_SUPPORT = re.compile(
+    r"\s*,?\s*(?:with\s+(?:support\s+from|the\s+support\s+of)|supported\s+by|with|jointly)\b.*$", _I)
 _SPLIT = re.compile(r"\s*(?:/|,|&|\+|\band\b)\s*", _I)
 # Where the agent of a passive ends: "by the Business Manager | by 3 May".
 _AGENT_END = re.compile(
-    r"[.;:!?()\n]|,\s*(?!and\b|&)(?=[a-z])|\s(?:by|before|at|on|within|in|for|to|no|with|from|when|where|if|as|so|because|ahead|prior"
+    r"[.;:!?()\n]|,\s*(?!and\b|&)(?=[a-z])"
+    r"|\s(?:by|before|at|on|within|in|for|to|no|with|from|when|where|if|as|so|because|ahead|prior"
     r"|until|following|after|once|via|through|during)\b", _I)
 
 # Passive verbs whose agent is not the owner: "to be attended by EH, DL and SC".
-_NOT_AGENT_VERBS = {"attended", "joined", "supported", "observed", "received", "noted", "seen", "read", "copied",
-                    "informed", "consulted", "updated", "told", "advised"}
+_NOT_AGENT_VERBS = {
+    "attended", "joined", "supported", "observed", "received", "noted", "seen", "read", "copied", "informed",
+    "consulted", "updated", "told", "advised",
+}
 _NON_VERBS = {
-    "the", "a", "an", "all", "any", "each", "every", "this", "that", "these", "those", "their", "his", "her", "its",
-    "our", "my", "your", "them", "him", "us", "me", "it", "some", "no", "and", "or", "of", "in", "on", "at", "by",
-    "for", "with", "from", "members", "partners", "agencies", "everyone", "staff", "children", "families", "date",
-    "day", "week", "month", "year", "date", "which", "whom", "what", "whether",
+    "the", "a", "an", "all", "any", "each", "every", "this", "that", "these", "those", "their", "his",
+    "her", "its", "our", "my", "your", "them", "him", "us", "me", "it", "some", "no", "and", "or", "of",
+    "in", "on", "at", "by", "for", "with", "from", "members", "partners", "agencies", "everyone", "staff",
+    "children", "families", "date", "day", "week", "month", "year", "which", "whom", "what", "whether",
 }
 _SUBJECT_STOP = {
-    "nothing", "no", "none", "anything", "something", "everything", "there", "it", "this", "that", "these",
-    "those", "what", "who", "how", "why", "when", "where", "need", "needs", "plan", "plans", "work", "time",
-    "thanks", "thank", "welcome", "agreed", "decision", "resolved", "noted", "update", "updates", "item", "items",
-    "action", "actions", "reference", "response", "due", "next", "date", "dates", "papers", "paper", "minutes",
-    "agenda", "report", "reports", "request", "requests", "proposal", "note", "notes", "please", "unable",
-    "failure", "ability", "nobody", "we", "i", "you", "they", "he", "she", "our", "their", "his", "her", "its",
-    "my", "your", "happy", "pleased", "keen", "good", "important", "difficult", "hard", "continue", "link",
-    "access", "changes", "change", "referrals", "reminder", "remember", "steps", "aim", "goal", "purpose",
-    "feedback", "question", "questions", "issue", "issues", "concerns", "concern", "training", "data", "survey",
-    "funding", "discussion", "following", "further", "comments", "recommendation", "recommendations", "points",
-    "things", "decisions", "if", "as", "so", "also", "then", "once", "after", "before", "in", "on", "at", "for",
-    "with", "from", "a", "an", "each", "every", "any", "some", "one", "more", "less", "most", "many", "much",
-    "able", "unlikely", "likely", "due", "going", "agreement", "consideration", "intention",
+    "nothing", "no", "none", "anything", "something", "everything", "there", "it", "this", "that",
+    "these", "those", "what", "who", "how", "why", "when", "where", "need", "needs", "plan", "plans",
+    "work", "time", "thanks", "thank", "welcome", "agreed", "decision", "resolved", "noted", "update",
+    "updates", "item", "items", "action", "actions", "reference", "response", "due", "next", "date",
+    "dates", "papers", "paper", "minutes", "agenda", "report", "reports", "request", "requests",
+    "proposal", "note", "notes", "please", "unable", "failure", "ability", "nobody", "we", "i", "you",
+    "they", "he", "she", "our", "their", "his", "her", "its", "my", "your", "happy", "pleased", "keen",
+    "good", "important", "difficult", "hard", "continue", "link", "access", "changes", "change",
+    "referrals", "reminder", "remember", "steps", "aim", "goal", "purpose", "feedback", "question",
+    "questions", "issue", "issues", "concerns", "concern", "training", "data", "survey", "funding",
+    "discussion", "following", "further", "comments", "recommendation", "recommendations", "points",
+    "things", "decisions", "if", "as", "so", "also", "then", "once", "after", "before", "in", "on", "at",
+    "for", "with", "from", "a", "an", "each", "every", "any", "some", "one", "more", "less", "most",
+    "many", "much", "able", "unlikely", "likely", "going", "agreement", "consideration", "intention",
 }
 # Nouns that end a lowercase owner phrase: "the performance lead", "schools", "named nurses".
 _ROLE_NOUNS = {
-    "lead", "leads", "manager", "managers", "officer", "officers", "nurse", "nurses", "doctor", "doctors", "team",
-    "teams", "colleagues", "partners", "members", "representative", "representatives", "rep", "reps", "group",
-    "unit", "service", "services", "agency", "agencies", "schools", "school", "practitioners", "staff", "chair",
-    "chairs", "coordinator", "co-ordinator", "administrator", "admin", "director", "head", "heads", "analyst",
-    "police", "council", "icb", "health", "education", "gps", "commissioners", "providers", "secretariat",
-    "scrutineer", "panel", "board", "subgroup", "sub-group", "executive", "lsps", "dsps", "partnership",
+    "lead", "leads", "manager", "managers", "officer", "officers", "nurse", "nurses", "doctor", "doctors",
+    "team", "teams", "colleagues", "partners", "members", "representative", "representatives", "rep",
+    "reps", "group", "unit", "service", "services", "agency", "agencies", "schools", "school",
+    "practitioners", "staff", "chair", "chairs", "coordinator", "co-ordinator", "administrator", "admin",
+    "director", "head", "heads", "analyst", "police", "council", "icb", "health", "education", "gps",
+    "commissioners", "providers", "secretariat", "scrutineer", "panel", "board", "subgroup", "sub-group",
+    "executive", "lsps", "dsps", "partnership",
 }
 _CONNECTORS = {"of", "and", "for", "the", "&", "de", "van", "von", "le", "la", "da", "di", "in"}
 _DATEISH = re.compile(
@@ -109,7 +118,7 @@ _DATEISH = re.compile(
 class Capture:
     is_action: bool
     owners: tuple[Owner, ...]  # resolved, in order, no duplicates
-    questions: tuple[Ambiguous | Unknown, ...]  # names that looked like owners but did not resolve to exactly one
+    questions: tuple[Ambiguous | Unknown, ...]  # names that looked like owners but are not exactly one
     due: date | None
     due_kind: str | None  # "date" | "next_meeting" | None
     due_text: str | None
@@ -121,12 +130,14 @@ Name = Resolved | Ambiguous | Unknown
 
 
 def _name_like(piece: str, *, lenient: bool) -> bool:
-    """Could this unresolved piece be an owner the roster does not know ("Tim Compton", "TM", "the data lead")?"""
+    """Could this unresolved piece be an owner the roster does not know ("Tim Compton", "TM", "the lead")?"""
     words = piece.split()
     if not words or len(words) > 5 or any(ch.isdigit() for ch in piece):
         return False
     if re.fullmatch(r"@?[A-Z][A-Za-z]{0,4}", piece) and sum(c.isupper() for c in piece) >= 2:
         return True  # initials: "TM", "PMcL", "SHB", "AS"
+    if re.fullmatch(r"(?i:the)\s+[A-Z]{2,6}", piece):
+        return True  # a post known by its acronym: "the LADO", "the DCS"
     first = words[0].lower().strip("@")
     if first in _SUBJECT_STOP and first not in ("the", "all", "each", "every"):
         return False
@@ -134,11 +145,12 @@ def _name_like(piece: str, *, lenient: bool) -> bool:
         if len(words) > 1 or lenient:
             return True
         # One capitalised word at the start of a sentence is usually not a name: "Dates to note".
-        return bool(re.search(r"(?:ers|ists|ians|ors|ives|ees|ants|ls)$", piece)) or piece.lower() in _ROLE_NOUNS
+        plural_of_people = re.search(r"(?:ers|ists|ians|ors|ives|ees|ants|ls)$", piece)  # "Providers", "GPs"
+        return bool(plural_of_people) or piece.lower() in _ROLE_NOUNS
     low = [w.lower() for w in words]
-    if low[0] in ("the", "all", "each", "every", "our", "relevant", "named", "designated", "our"):
+    if low[0] in ("the", "all", "each", "every", "our", "relevant", "named", "designated"):
         low = low[1:]
-    return 0 < len(low) <= 3 and (low[-1] in _ROLE_NOUNS or lenient and len(low) <= 2)
+    return 0 < len(low) <= 3 and (low[-1] in _ROLE_NOUNS or (lenient and len(low) <= 2))
 
 
 def _read_owners(phrase: str, roster: Roster, series: str | None, *, lenient: bool, strict: bool = False,
@@ -202,6 +214,7 @@ def _dedupe(names: list[Name]) -> tuple[tuple[Owner, ...], tuple[Ambiguous | Unk
 
 
 _KEEP_CUES = ("at ", "to ", "for ")
+_DEADLINE_CUES = ("by ", "before ", "ahead ", "prior ", "until ", "in time ", "no later ")
 _DANGLING = re.compile(r"\b(?:to|at|for|with|and|or|on|of|the|a|an|by|from|in|that)\s*$", _I)
 
 
@@ -210,8 +223,8 @@ def _title(body: str, cut: list[tuple[int, int]], due: Due, start: int) -> str:
     spans = sorted(s for s in cut if s[0] >= start)
     if due.kind and due.start >= start:
         lead = (due.text or "").lower()
-        keep = due.kind == "next_meeting" and not lead.startswith(("by ", "before ", "ahead ", "prior ", "until ",
-                                                                    "in time ", "no later "))
+        # "present at the next meeting" reads badly without its meeting; "by the next meeting" does not
+        keep = due.kind == "next_meeting" and not lead.startswith(_DEADLINE_CUES)
         if not keep and not lead.startswith(_KEEP_CUES):
             before = _strip_spans(body, spans, start, due.start)
             if before.strip() and not _DANGLING.search(before):
@@ -258,7 +271,16 @@ def capture_action(
     body = body.rstrip()
     number = int(prefix.group("num")) if prefix and prefix.group("num") else None
     flagged = bool(prefix or agreed)
-    if flagged and (not body or _STATUS.match(body)):
+    status = _STATUS.match(body) if flagged else None
+    if status:
+        # "Action 6: Ongoing - HN to report back": a status, then perhaps the action itself
+        rest = re.sub(r"^[^.;:–—-]*[.;:–—-]+\s*", "", body[status.end():])
+        subject = _SUBJECT.match(rest)
+        subj_owners = _read_owners(subject.group("subj"), roster, series, lenient=False) if subject else None
+        if not subject or subject.group("be") or not subj_owners:
+            return _not_action(text)
+        body = rest
+    if flagged and not body:
         return _not_action(text)
 
     names: list[Name] = []
@@ -277,7 +299,8 @@ def capture_action(
         aux = subject.group("aux").lower()
         active = not subject.group("be")
         owners = _read_owners(subject.group("subj"), roster, series, lenient=flagged) if active else None
-        if owners and (aux == "to" or flagged):
+        # "HN agreed to circulate ..." is a commitment; "HN will ..." is narrative unless flagged.
+        if owners and (aux == "to" or aux.endswith(" to") or flagged):
             names.extend(owners)
             is_action = True
             title_start = subject.start("verb")
@@ -296,7 +319,7 @@ def capture_action(
                 is_action = True
     if flagged and not names:
         lead = _OWNER_COLON.match(body)
-        found = _read_owners(lead.group("owners"), roster, series, lenient=False, strict=True) if lead else None
+        found = _read_owners(lead.group("owners"), roster, series, lenient=False, strict=True) if lead else []
         if lead and found:
             names.extend(found)
             title_start = lead.end()
@@ -317,7 +340,7 @@ def capture_action(
     if flagged and prefix:
         is_action = True
     elif agreed and not is_action:
-        # "Agreed: ... to be ... by ...": a passive with a deadline or agent is an action even without an owner.
+        # "Agreed: ... to be ... by ...": a passive with a deadline or agent is an action, owner or not.
         is_action = bool(re.search(r"\bto\s+be\s+[a-z]+\b.*\bby\b", body, _I))
     if not is_action:
         return _not_action(text)

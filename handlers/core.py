@@ -71,23 +71,25 @@ class Core:
             ).first()
             if q is None:
                 return req, None
-            session.delete(q)
-            if q.expires_at < req.at:
-                return req, None
             text = req.text.strip()
+            if q.expires_at < req.at:
+                session.delete(q)
+                return req, None
             if text.lower() in ("cancel", "never mind", "nevermind", "stop"):
+                session.delete(q)
                 return req, Reply().say("Cancelled: nothing was stored.", audience=ACTOR)
             answer = self._read_answer(session, q, text)
+            if answer is None and registry.match(text) is None:
+                # Neither an answer nor a command: keep the question and ask again.
+                choices = self._choices_text(session, q.choices)
+                return req, Reply().say(
+                    f"I still need an answer to my question{': ' + choices if choices else ''}. "
+                    "Reply with one of those, or `cancel`.",
+                    QUESTION,
+                    ACTOR,
+                )
+            session.delete(q)
             if answer is None:
-                if registry.match(text) is None:
-                    session.rollback()  # keep the question: this was neither an answer nor a command
-                    choices = self._choices_text(session, q.choices)
-                    return req, Reply().say(
-                        f"I still need an answer to my question{': ' + choices if choices else ''}. "
-                        "Reply with initials or a name, or `cancel`.",
-                        QUESTION,
-                        ACTOR,
-                    )
                 return req, None  # another command: the question is dropped
             return replace(req, text=q.before + answer + q.after, at=q.sent_at, message_id=q.message_id), None
 
@@ -95,6 +97,9 @@ class Core:
         roster = roster_for(session, self.partnership_id)
         if text.isdigit() and 1 <= int(text) <= len(q.choices):
             return str(q.choices[int(text) - 1])
+        if q.kind == "series":
+            wanted = text.lower().split()[0] if text.split() else ""
+            return next((str(c) for c in q.choices if str(c).lower() == wanted), None)
         names = split_names(text) if q.kind == "owner" else [text]
         if not names:
             return None

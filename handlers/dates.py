@@ -20,8 +20,12 @@ Semantics, in the partnership's timezone on the day the message was sent:
   day; "within N working days" skips weekends and England and Wales bank
   holidays; a month later keeps the day of the month (clamped: 31 Jan -> 29 Feb).
 - "end of the month / of June": the last calendar day; "end of the week": that
-  week's Friday; "end of next week": next week's Friday; "end of play",
-  "close of play", "EOD": today (or the day named after it).
+  week's Friday; "end of next week" and "next week": next week's Friday; "end
+  of play", "close of play", "EOD": today (or the day named after it).
+- A month alone needs a deadline cue: "by October" is 31 October, "before
+  October" 30 September, "in March" (a softer cue) 31 March; "mid-March" is the
+  15th. "before Christmas" is the last working day before Christmas Day.
+- "5 working days before the meeting" counts back from the next meeting.
 - "the next meeting", "before the next meeting", "at the next meeting of the
   group": kind "next_meeting", resolved to the series' next meeting if known.
 - Not dates: "over the past six months", "within the last three months",
@@ -74,8 +78,8 @@ _MON = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|au
 _WD = (r"(?:mon(?:day)?|tue(?:s(?:day)?)?|wed(?:s|nesday)?|thu(?:r(?:s(?:day)?)?)?|fri(?:day)?"
        r"|sat(?:urday)?|sun(?:day)?)\b\.?")
 _ORD = r"(?:st|nd|rd|th)"
-_NUM = r"(?:\d{1,3}|a couple of|couple of|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve" \
-       r"|fifteen|twenty|thirty)"
+_NUM = (r"(?:\d{1,3}|a couple of|couple of|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven"
+        r"|twelve|fifteen|twenty|thirty)")
 
 _I = re.IGNORECASE
 # "Monday the 29th of January 2024", "9th Feb", "4 June 2024", "30th April"
@@ -97,27 +101,32 @@ _WD_DAY = re.compile(rf"\b(?P<wd>{_WD})[,\s]+(?:the\s+)?(?P<day>\d{{1,2}})(?P<or
 _DAY_ONLY = re.compile(rf"\b(?:the\s+)?(?P<day>\d{{1,2}})(?P<ord>{_ORD})\b(?!\s+(?:of\s+)?{_MON})", _I)
 _MONTH_ONLY = re.compile(rf"\b(?P<mon>{_MON})(?:\s+(?P<year>\d{{4}}))?(?!\w)", _I)
 _WEEKDAY = re.compile(
-    rf"\b(?:(?P<aweek>a\s+week\s+(?:on\s+)?)|(?P<mod>this\s+coming|the\s+coming|coming|this|next|following|last)\s+)?"
+    r"\b(?:(?P<aweek>a\s+week\s+(?:on\s+)?)"
+    r"|(?P<mod>this\s+coming|the\s+coming|coming|this|next|following|last)\s+)?"
     rf"(?P<wd>{_WD})(?P<week>\s+week\b)?(?P<poss>['’]s\b)?", _I)
-_RELDAY = re.compile(r"\b(?:the\s+day\s+after\s+(?P<after>tomorrow)|(?P<tom>tomorrow|tmrw|tmw)|(?P<today>today|tonight))"
-                     r"\b(?!['’]s)", _I)
+_RELDAY = re.compile(
+    r"\b(?:the\s+day\s+after\s+(?P<after>tomorrow)|(?P<tom>tomorrow|tmrw|tmw)|(?P<today>today|tonight))"
+    r"\b(?!['’]s)", _I)
 _END_OF_PLAY = re.compile(
-    r"\b(?:(?:by|at|before)\s+)?(?:the\s+)?(?:(?:end|close)\s+of\s+(?:play|business|(?:the\s+)?(?:working\s+)?day)"
-    r"|eod|cob|cop)\b(?P<today>\s+today)?", _I)
+    r"\b(?:(?:by|at|before)\s+)?(?:the\s+)?"
+    r"(?:(?:end|close)\s+of\s+(?:play|business|(?:the\s+)?(?:working\s+)?day)|eod|cob|cop)\b"
+    r"(?P<today>\s+today)?", _I)
 _WITHIN = re.compile(
     rf"\b(?P<cue>within|in|over|during|timescales?\s*[:–—-]?)\s+(?:the\s+)?(?:next\s+)?(?P<n>{_NUM})\s+"
-    r"(?P<wk>working\s+|business\s+|calendar\s+|clear\s+)?(?P<unit>days?|weeks?|fortnights?|months?|years?|hours?)"
-    r"(?:['’]s|s?['’])?(?:\s+time)?\b(?:\s+(?:of|from|after)\s+(?:today|now|(?:this|the)\s+meeting)\b)?", _I)
+    r"(?P<wk>working\s+|business\s+|calendar\s+|clear\s+)?"
+    r"(?P<unit>days?|weeks?|fortnights?|months?|years?|hours?)(?:['’]s|s?['’])?(?:\s+time)?\b"
+    r"(?:\s+(?:of|from|after)\s+(?:today|now|(?:this|the)\s+meeting)\b)?", _I)
 # "5 working days before the meeting": counted back from the next meeting.
 _BEFORE_MEETING = re.compile(
-    rf"\b(?P<n>{_NUM})\s+(?P<wk>working\s+|business\s+|clear\s+)?(?P<unit>days?|weeks?)\s+(?:before|ahead\s+of|prior\s+to)"
-    r"\s+(?:the\s+)?(?:next\s+)?(?:meeting|board)\b", _I)
-_WITHIN_NEXT = re.compile(r"\b(?:within|in|over|during)\s+(?:the\s+)?next\s+(?P<unit>week|fortnight|month)\b", _I)
+    rf"\b(?P<n>{_NUM})\s+(?P<wk>working\s+|business\s+|clear\s+)?(?P<unit>days?|weeks?)\s+"
+    r"(?:before|ahead\s+of|prior\s+to)\s+(?:the\s+)?(?:next\s+)?(?:meeting|board)\b", _I)
+_WITHIN_NEXT = re.compile(
+    r"\b(?:within|in|over|during)\s+(?:the\s+)?next\s+(?P<unit>week|fortnight|month)\b", _I)
 _FROM_NOW = re.compile(
     rf"\b(?P<n>{_NUM})\s+(?P<wk>working\s+|business\s+|calendar\s+)?(?P<unit>days?|weeks?|months?)\s+"
     r"(?:from|after)\s+(?:today|now|(?:this|the|today['’]s)\s+meeting)\b", _I)
-_AFTER_WITHIN = re.compile(r"\s+(?:of|from|after|following)\s+(?!(?:today|now|this\s+meeting|the\s+meeting)\b)",
-                           _I)
+_AFTER_WITHIN = re.compile(
+    r"\s+(?:of|from|after|following)\s+(?!(?:today|now|this\s+meeting|the\s+meeting)\b)", _I)
 _END_OF = re.compile(
     rf"\b(?:the\s+)?(?P<edge>end|close|beginning|start|middle)\s+of\s+(?:the\s+)?"
     rf"(?:(?P<rel>this|next|current|following)\s+)?(?P<what>(?:financial|calendar)\s+year|week|month|year|quarter"
@@ -133,9 +142,10 @@ _NEXT_MEETING = re.compile(
     r"|[A-Z][\w'’&-]*(?:\s+(?:(?:&|and|of|for)\s+)?[A-Z][\w'’&-]*)*))?",
 )
 # "before Christmas": the last working day before Christmas Day.
-_CHRISTMAS = re.compile(r"\b(?:before|by|ahead\s+of|prior\s+to)\s+(?:the\s+)?(?:christmas|xmas)(?:\s+(?:break|holidays?))?\b",
-                        _I)
-_NO_DATE = re.compile(r"\b(?:as\s+soon\s+as\s+(?:possible|practicable)|asap|a\s+future\s+meeting|tbc|tba)\b", _I)
+_CHRISTMAS = re.compile(
+    r"\b(?:before|by|ahead\s+of|prior\s+to)\s+(?:the\s+)?(?:christmas|xmas)(?:\s+(?:break|holidays?))?\b", _I)
+_NO_DATE = re.compile(
+    r"\b(?:as\s+soon\s+as\s+(?:possible|practicable)|asap|a\s+future\s+meeting|tbc|tba)\b", _I)
 
 # The cue just before a candidate: the longest alternatives first.
 _CUE = re.compile(
@@ -144,13 +154,18 @@ _CUE = re.compile(
     r"|(?:for\s+completion|to\s+be\s+completed|complete[d]?|returned|submitted|ready)\s+(?:by|on|before)"
     r"|no\s+later\s+than|not\s+later\s+than|by\s+no\s+later\s+than|at\s+the\s+latest\s+by"
     r"|(?:(?:by|at|before)\s+)?(?:(?:close|end)\s+of\s+(?:play|business|(?:the\s+)?day)|cop|eod|cob)(?:\s+on)?"
-    r"|ahead\s+of|prior\s+to|in\s+time\s+for|in\s+advance\s+of|on\s+or\s+before|before|by|until|till|due(?:\s+(?:by|on|for|in))?"
-    r"|w/c|w/b|wc|week\s+(?:commencing|beginning)(?:\s+on)?|deadline|expected\s+(?:by|on)"
+    r"|ahead\s+of|prior\s+to|in\s+time\s+for|in\s+advance\s+of|on\s+or\s+before|before|by|until|till"
+    r"|due(?:\s+(?:by|on|for|in))?"
+    r"|(?:by\s+)?(?:w/c|w/b|w/e|wc|week\s+(?:commencing|beginning|ending)(?:\s+on)?)|deadline|expected\s+(?:by|on)"
     r"|held\s+on|met\s+on|took\s+place\s+on|as\s+of|carried\s+forward\s+from|received\s+on|sent\s+on|dated"
     r"|from|since|of|after|last|on|at|for|to|in|during)"
-    r"[\s:,–—-]*(?:(?:\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm)|(?:12\s*)?noon|midday)\s+(?:on\s+)?)?(?:the\s+)?$", _I)
-_NEGATIVE_CUES = {"held on", "met on", "took place on", "as of", "carried forward from", "received on", "sent on",
-                  "dated", "from", "since", "of", "after", "last"}
+    # a time may sit between the cue and the date: "by 5pm Friday", "by 12 noon on the 3rd"
+    r"[\s:,–—-]*(?:(?:\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm)|\d{1,2}[:.]\d{2}|(?:12\s*)?noon|midday)\s+(?:on\s+)?)?"
+    r"(?:the\s+)?$", _I)
+_NEGATIVE_CUES = {
+    "held on", "met on", "took place on", "as of", "carried forward from", "received on", "sent on", "dated",
+    "from", "since", "of", "after", "last",
+}
 _SOFT_CUES = {"on", "at", "for", "to", "in", "during"}
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-Z(\"'‘“])|\n+")
@@ -260,7 +275,7 @@ def _next_day_of_month(day: int, ctx: _Ctx, weekday: int | None = None) -> date 
         found = _safe_date(month.year, month.month, day)
         if found and found >= ctx.today and (weekday is None or found.weekday() == weekday):
             return found
-    return None if weekday is not None else None
+    return None
 
 
 def _after_weekday(weekday: int, today: date) -> date:
@@ -322,15 +337,16 @@ def _candidates(text: str, ctx: _Ctx) -> list[_Cand]:
 
     for m in _DMY_WORDS.finditer(text):
         mon = m.group("mon")
-        if mon.lower().rstrip(".") in ("mar", "may", "jun", "jul") and not m.group("ord") and not m.group("year") \
-                and mon[0].islower():
-            continue
+        if mon[0].islower() and mon.lower().rstrip(".") in ("mar", "may", "jun", "jul") \
+                and not (m.group("ord") or m.group("year")):
+            continue  # "3 may", "2 mar": more likely words than dates
         add(m, _absolute(int(m.group("day")), _month(mon), m.group("year"), ctx),
             needs_cue=False, intrinsic=None)
     for m in _MDY_WORDS.finditer(text):
         # "June 30" needs a cue, an ordinal, a year or a weekday: "May 3 agencies" is not a date.
         firm = bool(m.group("ord") or m.group("year") or m.group("wd"))
-        add(m, _absolute(int(m.group("day")), _month(m.group("mon")), m.group("year"), ctx), needs_cue=not firm)
+        day = _absolute(int(m.group("day")), _month(m.group("mon")), m.group("year"), ctx)
+        add(m, day, needs_cue=not firm)
     for m in _NUMERIC.finditer(text):
         if m.group("year") is None and m.group("sep") != "/":
             continue  # "1.5", "3.2", "1-2" are not dates
@@ -351,21 +367,25 @@ def _candidates(text: str, ctx: _Ctx) -> list[_Cand]:
         if m.group("today"):
             before = text[:m.start()].rstrip().rsplit(None, 1)
             last = before[-1].lower() if before else ""
-            if last.endswith(("ed", "en", "wn")) or last in ("here", "meeting", "session", "at", "from", "of"):
-                continue
+            if last.endswith(("ed", "en", "wn")) or last in ("here", "meeting", "session", "at", "of"):
+                continue  # "the training shown today" is not a deadline
             add(m, ctx.today, intrinsic=BARE)
         else:
             add(m, ctx.today + timedelta(days=2 if m.group("after") else 1), intrinsic=STRONG)
     for m in _END_OF_PLAY.finditer(text):
         rest = text[m.end():m.end() + 20].lower()
-        if not m.group("today") and re.match(r"\s+(?:on\s+)?(?:\w+day|tomorrow|mon|tue|wed|thu|fri|\d)", rest):
+        if not m.group("today") and re.match(r"\s+(?:on\s+)?(?:\w+day|tomorrow|mon|tue|wed|thu|fri|\d)",
+                                             rest):
             continue  # the date named after it is the candidate, with this as its cue
         add(m, ctx.today, intrinsic=STRONG)
     for m in _WITHIN.finditer(text):
         _within_cand(text, m, ctx, add)
     for m in _WITHIN_NEXT.finditer(text):
         unit = m.group("unit").lower()
-        day = add_months(ctx.today, 1) if unit == "month" else ctx.today + timedelta(weeks=2 if unit == "fortnight" else 1)
+        if unit == "month":
+            day = add_months(ctx.today, 1)
+        else:
+            day = ctx.today + timedelta(weeks=2 if unit == "fortnight" else 1)
         add(m, day, intrinsic=STRONG)
     for m in _FROM_NOW.finditer(text):
         _within_cand(text, m, ctx, add)
@@ -410,8 +430,8 @@ def _month_only(text: str, m: re.Match[str], ctx: _Ctx, add: Any) -> None:
     after = text[m.end():]
     if not m.group("year") and re.match(r"\s+[A-Z][a-z]", after):
         return  # "June Hughes", "August Peters": a person, not a month
-    if re.match(r"\s+(?:\w+\s+){0,2}(?:meeting|board|sub-?group|group|panel|conference|cycle|report|data|figures)\b",
-                after, _I):
+    if re.match(r"\s+(?:\w+\s+){0,2}(?:meeting|board|sub-?group|group|panel|conference|cycle|report|data"
+                r"|figures)\b", after, _I):
         return  # "the December board meeting" is not a deadline
     rank, _ = _cue_before(text, m.start())
     cue = _CUE.search(text[max(0, m.start() - 60):m.start()])
@@ -582,7 +602,10 @@ _LEAD_CUE = re.compile(
 
 
 def parse_date(text: str, *, sent_at: datetime, tz: str, next_meeting: date | None = None) -> Due | None:
-    """A phrase meant to be a date ("Friday", "29/09/23", "next meeting", "end of June"); None if unreadable."""
+    """A phrase meant to be a date ("Friday", "29/09/23", "next meeting", "end of June"); None if unreadable.
+
+    Forms that need a cue inside a message ("Friday", "June", "the 26th") stand alone here.
+    """
     phrase = text.strip().rstrip(".!,;")
     if not phrase:
         return None
@@ -666,5 +689,6 @@ def _fallback_in_text(text: str, ctx: _Ctx) -> Due | None:
             continue
         day = _dateparser(span, ctx)
         if day:
-            return Due(day, "date", text[m.start():m.end()].strip(), m.start(), m.start() + len(m.group(0).rstrip()))
+            end = m.start() + len(m.group(0).rstrip())
+            return Due(day, "date", text[m.start():end], m.start(), end)
     return None

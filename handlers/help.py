@@ -16,11 +16,11 @@ def _may_run(ctx: Ctx, spec: CommandSpec) -> bool:
         return False
     if spec.perm == Perm.PERSON:
         return True
-    if ctx.series is None:
-        return False  # series commands need a bound channel or a series name; shown where they work
+    # Here: the bound series; elsewhere, any series of theirs (they can name it or bind a channel).
+    series = [ctx.sref] if ctx.series is not None else list(ctx.roster.series.values())
     if spec.perm == Perm.MEMBER:
-        return ctx.is_member() or ctx.is_chair_team()
-    return ctx.is_chair_team()
+        return any(ctx.is_member(s) or ctx.is_chair_team(s) for s in series)
+    return any(ctx.is_chair_team(s) for s in series)
 
 
 @command(

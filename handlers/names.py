@@ -37,10 +37,10 @@ ROLE_WORDS = {
 
 EVERYONE_WORDS = {
     "all", "all partners", "all members", "everyone", "everybody", "partners", "all agencies", "agencies",
-    "partner agencies", "all partner agencies", "each agency", "every agency", "each partner", "all board members",
-    "board members", "all group members", "group members", "members", "the group", "the board", "all colleagues",
-    "all present", "all attendees", "attendees", "all partners present", "all members present", "all reps",
-    "all representatives",
+    "partner agencies", "all partner agencies", "each agency", "every agency", "each partner",
+    "all board members", "board members", "all group members", "group members", "members", "the group",
+    "the board", "all colleagues", "all present", "all attendees", "attendees", "all partners present",
+    "all members present", "all reps", "all representatives",
 }
 
 # Words that follow an agency or group without changing who is meant ("Police colleagues").
@@ -122,6 +122,11 @@ def _group_or_agency(low: str, roster: Roster) -> Owner | None:
     for a in roster.agencies.values():
         if bare in (_norm(a.id), _norm(a.name), _norm(a.name).removeprefix("the ")):
             return Owner("agency", a.id)
+    # Part of one agency's name, two words or more: "Youth Justice" for "Marcia Youth Justice Service".
+    if len(bare.split()) >= 2:
+        partial = [a.id for a in roster.agencies.values() if f" {bare} " in f" {_norm(a.name)} "]
+        if len(partial) == 1:
+            return Owner("agency", partial[0])
     return None
 
 

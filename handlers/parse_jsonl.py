@@ -70,10 +70,25 @@ def _read_line(line: str, roster: Roster) -> tuple[str, str | None, datetime, da
 
 
 def run(partnership_path: str, jsonl_path: str, out: TextIO, err: TextIO) -> int:
-    """Answer every line of `jsonl_path` against the partnership file; 0 if all lines were read, else 1."""
-    roster = load_roster(partnership_path)
+    """Answer every line of `jsonl_path` against the partnership file.
+
+    Returns 0 when every line was answered, 1 when some lines were malformed, 2 when the partnership
+    file or the JSONL file cannot be read at all.
+    """
+    from storage.partnership_file import PartnershipFileError
+
+    try:
+        roster = load_roster(partnership_path)
+    except PartnershipFileError as exc:
+        print(exc, file=err)
+        return 2
+    try:
+        lines = open(jsonl_path, encoding="utf-8-sig")  # noqa: SIM115 - closed below, after the loop
+    except OSError as exc:
+        print(f"{jsonl_path}: cannot read the file: {exc.strerror or exc}", file=err)
+        return 2
     status = 0
-    with open(jsonl_path, encoding="utf-8-sig") as lines:
+    with lines:
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue

@@ -115,8 +115,13 @@ class Chat:
         return self._run(f"{user}> {text_}")
 
     def script(self, lines: str) -> str:
+        """Run script lines; the output echoes each line before the bot's answer, as `shell --script` does."""
         start = self.out.tell()
-        self.door.run(lines.splitlines())
+        self.door.echo = True
+        try:
+            self.door.run(lines.splitlines())
+        finally:
+            self.door.echo = False
         self.out.seek(start)
         said = self.out.read()
         self.out.seek(0, io.SEEK_END)

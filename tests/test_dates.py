@@ -202,8 +202,8 @@ def test_impossible_dates_are_not_read(text: str, sent: datetime) -> None:
 def test_two_digit_years_stay_in_this_century() -> None:
     # dateparser with PREFER_DATES_FROM=future reads 14/06/23 as 2123
     assert due("by 14/06/23", at("2023-06-01T10:00:00+01:00")).date == d("2023-06-14")
-    assert due("SM updated that conversations will be held by 29/09/23", at("2023-09-22T09:00:00+01:00")).date \
-        == d("2023-09-29")
+    late_sept = at("2023-09-22T09:00:00+01:00")
+    assert due("SM updated that conversations will be held by 29/09/23", late_sept).date == d("2023-09-29")
     # a past date with its year written out is kept: imported trackers carry past deadlines
     assert due("EH to inform TM by Monday the 24th of July 2023", at("2023-09-22T09:00:00+01:00")).date \
         == d("2023-07-24")
@@ -282,20 +282,21 @@ def test_the_due_phrase_and_its_span() -> None:
     found = due(text)
     assert found.text == "by next Friday"
     assert text[found.start:found.end] == "by next Friday"
-    found = due("Business Unit to resend the survey with a deadline for completion on the 9th of February 2024.")
+    found = due("BU to resend the survey with a deadline for completion on the 9th of February 2024.")
     assert found.text == "with a deadline for completion on the 9th of February 2024"
 
 
 def test_first_sentence_with_a_date_wins() -> None:
-    text = ("Action 23. SM, SH and AS to discuss the training and to report back at the next meeting of the group. "
-            "SM updated that further conversations will be held with the training lead by 02/02/24.")
+    text = ("Action 23. SM, SH and AS to discuss the training and to report back at the next meeting of the "
+            "group. SM updated that further conversations will be held with the training lead by 02/02/24.")
     assert due(text).kind == "next_meeting"
     text = "HN to circulate the report. Due 14/02/24."
     assert due(text).date == d("2024-02-14")
 
 
 def test_deadline_cue_beats_softer_ones() -> None:
-    assert due("DA to present the paper at the next meeting, with comments by 2 February").date == d("2024-02-02")
+    text = "DA to present the paper at the next meeting, with comments by 2 February"
+    assert due(text).date == d("2024-02-02")
     assert due("to circulate the 14/06/24 report by Friday").date == d("2024-01-26")
     assert due("TR to provide the figures at the next meeting on 15 March").kind == "next_meeting"
 
@@ -339,7 +340,9 @@ def test_parse_date_next_meeting_without_a_date() -> None:
     assert parse_date("next meeting", sent_at=FRI, tz=TZ) == Due(None, "next_meeting", "next meeting", 0, 12)
 
 
-@pytest.mark.parametrize("phrase", ["rubbish", "", "asap", "as soon as possible", "the Business Manager", "31/04/24"])
+@pytest.mark.parametrize(
+    "phrase", ["rubbish", "", "asap", "as soon as possible", "the Business Manager", "31/04/24"]
+)
 def test_parse_date_unreadable(phrase: str) -> None:
     assert parse_date(phrase, sent_at=FRI, tz=TZ) is None
 

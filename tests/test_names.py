@@ -154,7 +154,7 @@ def test_unknown_names_come_with_suggestions() -> None:
 
 def test_attendance_commands_keep_resolving() -> None:
     # the core resolves "present MT LE SMa PMw" and "apologies Tom Rees, Dev Anand" one name at a time
-    assert [owner(n, None, people_only=True) for n in "MT LE SMa PMw".split()] == [
+    assert [owner(n, None, people_only=True) for n in ["MT", "LE", "SMa", "PMw"]] == [
         Owner("person", i) for i in ("MT", "LE", "SMa", "PMw")
     ]
     assert [owner(n, None, people_only=True) for n in split_names("Tom Rees, Dev Anand")] == [

@@ -1,0 +1,159 @@
+"""The tracker: every change to an action, its log, its listing, and the questions asked on the way."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from conftest import Chat
+from sqlalchemy import func, select
+
+from storage.models import Action, ActionUpdate, PendingQuestion, Person
+
+
+@pytest.fixture
+def board(chat: Chat) -> Chat:
+    chat.at("2024-01-19T10:00:00+00:00")
+    chat.say("MT", "meeting start board")
+    chat.say("MT", "next meeting 15/03/24 10:00")
+    chat.say("PMw", "Action: SMa/PMw to invite the performance lead to the next meeting")
+    chat.say("PMw", "Action: HN to write to the three schools by 29/01/24")
+    chat.say("PMw", "Action: Business Unit to resend the neglect survey by 9th February 2024")
+    return chat
+
+
+def _action(chat: Chat, number: int, series_id: int = 1) -> Action:
+    with chat.app.sessions() as s:
+        action = s.scalars(select(Action).where(Action.number == number, Action.series_id == series_id)).one()
+        _ = action.owners, action.updates
+        return action
+
+
+def _log(chat: Chat, number: int) -> list[tuple[str, str | None, str | None]]:
+    with chat.app.sessions() as s:
+        rows = s.execute(select(ActionUpdate.kind, ActionUpdate.text, Person.initials)
+                         .join(Action, Action.id == ActionUpdate.action_id)
+                         .outerjoin(Person, Person.id == ActionUpdate.person_id)
+                         .where(Action.number == number).order_by(ActionUpdate.id)).all()
+    return [(k, t, p) for k, t, p in rows]
+
+
+def test_every_form_of_done_update_and_due(board: Chat) -> None:
+    assert "Update recorded on Board 2" in board.say("HN", "update 2: two schools have replied")
+    assert "Update recorded" in board.say("HN", "2 update chasing the third")
+    out = board.say("HN", "2 new date 5/2/24")
+    assert "now due Mon 5 Feb 2024" in out
+    assert _action(board, 2).due_date == date(2024, 2, 5)
+    assert "is done" in board.say("HN", "done 2")
+    assert "already done" in board.say("HN", "2 done")
+    assert [k for k, _, _ in _log(board, 2)] == ["created", "update", "update", "due", "done"]
+    assert _log(board, 2)[1] == ("update", "two schools have replied", "HN")
+    assert _action(board, 2).status == "done"
+
+
+def test_reassign_drop_reopen_and_snooze(board: Chat) -> None:
+    out = board.say("MT", "reassign 3 to KB")
+    assert "Action 3 — Kieran Blake" in out
+    owners = [(o.person_id is not None, o.removed_reason) for o in _action(board, 3).owners]
+    assert owners == [(False, "reassigned"), (True, None)]
+    assert "No reminders for Board 3 until Thu 1 Feb 2024" in board.say("KB", "snooze 3 until 1/2/24")
+    assert _action(board, 3).snoozed_until == date(2024, 2, 1)
+    assert "Only the chair" in board.say("KB", "drop 3 superseded")  # owners cannot drop: the chair team can
+    assert "dropped (superseded by the survey refresh)" in board.say("MT", "action 3 drop: superseded by the "
+                                                                           "survey refresh")
+    assert _action(board, 3).status == "dropped"
+    assert "open again" in board.say("MT", "reopen 3")
+    assert _action(board, 3).status == "open"
+
+
+def test_not_mine_goes_to_the_chair(board: Chat) -> None:
+    out = board.dm("SMa", "not mine 1")
+    assert "goes back to the chair (Miriam Tolley)" in out and "Paul Mawer still owns it" in out
+    assert "→ MT: Samir Malik returned Board 1" in out
+    active = [o for o in _action(board, 1).owners if o.removed_at is None]
+    assert len(active) == 1
+    assert _log(board, 1)[-1][0] == "not_mine"
+
+
+def test_direct_messages_resolve_numbers_among_your_own_actions(board: Chat) -> None:
+    board.at("2024-01-22T14:00:00+00:00")
+    board.door.channel = "exploitation-chat"  # another channel, for the other series
+    board.say("TR", "meeting start exploitation")
+    board.say("TR", "Action: HN to list the schools with the most exclusions by 9/2/24")
+    board.say("TR", "Action: HN to brief the designated leads by 16/2/24")  # Exploitation 2, HN's too
+    out = board.dm("HN", "done 2")
+    assert "Which action 2: Board 2 or Exploitation 2?" in out
+    assert _action(board, 2).status == "open"
+    out = board.dm("HN", "exploitation")
+    assert "Exploitation 2 is done" in out
+    assert _action(board, 2, series_id=2).status == "done" and _action(board, 2).status == "open"
+    out = board.dm("OK", "done 2")
+    assert "not yours" in out and "board 2" in out  # OK is business unit: told how to name the series
+
+
+def test_listings(board: Chat) -> None:
+    board.say("HN", "update 2: two schools have replied")
+    out = board.say("KB", "actions")
+    assert "Open actions of Children's Safeguarding Partnership Board (3)" in out
+    assert "two schools have replied (19 Jan 2024)" not in out and "two schools have replied" in out
+    mine = board.dm("OK", "actions mine")
+    assert "Board 3" in mine and "Board 2" not in mine
+    board.at("2024-02-12T09:00:00+00:00")
+    overdue = board.say("MT", "actions overdue")
+    assert "Overdue actions" in overdue and "resend the neglect survey" in overdue
+    assert "overdue by 3 days" in overdue and "invite the performance lead" not in overdue
+    shown = board.say("KB", "action 2")
+    assert "Log of Board 2" in shown and "created" in shown and "`action board 2 done`" in shown
+
+
+def test_bad_dates_and_unknown_numbers_change_nothing(board: Chat) -> None:
+    before = _action(board, 2).due_date
+    assert "can't read “soonish”" in board.say("HN", "2 new date soonish")
+    assert "has passed" in board.say("HN", "2 new date 1/1/24")
+    assert "no action 99" in board.say("HN", "action 99 done")
+    assert _action(board, 2).due_date == before
+
+
+def test_questions_wait_for_an_answer_and_can_be_cancelled(board: Chat) -> None:
+    def pending() -> int:
+        with board.app.sessions() as s:
+            return s.scalar(select(func.count()).select_from(PendingQuestion)) or 0
+
+    with board.app.sessions() as s:
+        count = s.scalar(select(func.count()).select_from(Action))
+    out = board.say("PMw", "Action: SM to check the police protection figures by Friday")
+    assert pending() == 1
+    assert "cancelled" in board.say("PMw", "cancel").lower()
+    assert pending() == 0
+    board.say("PMw", "Action: to form a task and finish group")
+    out = board.say("PMw", "nobody in particular")
+    assert "still need an answer" in out and pending() == 1
+    out = board.say("PMw", "HN and Business Unit")
+    assert "Action 4 — Hannah Noor, Business Unit" in out and pending() == 0
+    # Another command drops an open question; a question expires after 15 minutes.
+    board.say("PMw", "Action: SM to check the figures")
+    board.say("PMw", "actions")
+    assert pending() == 0
+    board.say("PMw", "Action: SM to check the figures")
+    board.at((board.now + timedelta(minutes=16)).isoformat())
+    board.say("PMw", "SMa")
+    with board.app.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Action)) == (count or 0) + 1
+
+
+def test_an_explicit_number_is_kept_and_never_reused(board: Chat) -> None:
+    out = board.say("PMw", "Action 28. Education colleagues to follow up Operation Encompass as soon as possible")
+    assert "Action 28 — Education colleagues" in out
+    assert "already exists" in board.say("PMw", "Action 28. HN to do it again")
+    assert "Action 29" in board.say("PMw", "Action: GP to check the rota by Friday")
+
+
+def test_the_same_message_delivered_twice_is_one_action(board: Chat) -> None:
+    from handlers.context import Request
+
+    req = Request(door="shell", channel="shell", user="PMw", text="Action: HN to ring the school by Friday",
+                  at=board.now, message_id="1705658400.000100")
+    assert "Action 4 — Hannah Noor" in board.core.handle(req).plain
+    assert "already Action 4" in board.core.handle(req).plain
+    with board.app.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Action)) == 4

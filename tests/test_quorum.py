@@ -1,0 +1,145 @@
+"""Quorum rules: a table of cases on the rule itself, then the live rule through the shell."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import Chat
+from sqlalchemy import select
+
+from handlers.quorum import Presence, evaluate, normalise_rule, required_agencies
+from handlers.roster import AgencyRef
+from storage.models import QuorumChange
+
+AGENCIES = {
+    "council": AgencyRef("council", "Council", statutory=True),
+    "icb": AgencyRef("icb", "ICB", statutory=True),
+    "police": AgencyRef("police", "Police", statutory=True),
+    "acute": AgencyRef("acute", "Hospital"),
+    "yjs": AgencyRef("yjs", "Youth Justice"),
+}
+ALL_STATUTORY = "all-statutory-agencies"
+
+
+def P(initials: str, agency: str, *, for_member: str | None = None, roles: tuple[str, ...] = ()) -> Presence:
+    return Presence(initials, agency, for_member=for_member, roles=frozenset(roles))
+
+
+CASES = [
+    # (id, rule, present, quorate, missing)
+    ("all three statutory present", ALL_STATUTORY,
+     [P("MT", "council"), P("LE", "icb"), P("TR", "police")], True, ()),
+    ("police missing", ALL_STATUTORY, [P("MT", "council"), P("LE", "icb")], False, ("police",)),
+    ("nobody present", ALL_STATUTORY, [], False, ("council", "icb", "police")),
+    ("deputy counts for the member's agency", ALL_STATUTORY,
+     [P("MT", "council"), P("LE", "icb"), P("CG", "police", for_member="TR")], True, ()),
+    ("only non-statutory agencies", ALL_STATUTORY,
+     [P("TT", "acute"), P("KB", "yjs"), P("SMi", "acute")], False, ("council", "icb", "police")),
+    ("many council, no health", ALL_STATUTORY,
+     [P("MT", "council"), P("SMa", "council"), P("HN", "council"), P("TR", "police")], False, ("icb",)),
+    ("same person twice counts once", {"agencies": None, "min_members": 2, "roles": []},
+     [P("MT", "council"), P("MT", "council")], False, ()),
+    ("minimum count met", {"agencies": None, "min_members": 3, "roles": []},
+     [P("MT", "council"), P("TT", "acute"), P("KB", "yjs")], True, ()),
+    ("minimum count short by one", {"agencies": None, "min_members": 4, "roles": []},
+     [P("MT", "council"), P("TT", "acute"), P("KB", "yjs")], False, ()),
+    ("deputies count towards the minimum", {"agencies": None, "min_members": 2, "roles": []},
+     [P("MT", "council"), P("CG", "police", for_member="TR")], True, ()),
+    ("statutory and count both needed: count short", {"agencies": "all-statutory", "min_members": 4, "roles": []},
+     [P("MT", "council"), P("LE", "icb"), P("TR", "police")], False, ()),
+    ("statutory and count both met", {"agencies": "all-statutory", "min_members": 4, "roles": []},
+     [P("MT", "council"), P("LE", "icb"), P("TR", "police"), P("KB", "yjs")], True, ()),
+    ("chair required and present", {"agencies": "all-statutory", "min_members": None, "roles": ["chair"]},
+     [P("DA", "council", roles=("chair",)), P("LE", "icb"), P("TR", "police")], True, ()),
+    ("chair required, absent", {"agencies": "all-statutory", "min_members": None, "roles": ["chair"]},
+     [P("SMa", "council"), P("LE", "icb"), P("TR", "police")], False, ()),
+    ("chair or vice-chair: vice-chair present", {"agencies": None, "min_members": None,
+                                                 "roles": ["chair", "vice_chair"]},
+     [P("TR", "police", roles=("vice_chair",))], True, ()),
+    ("a deputy for the chair is not the chair", {"agencies": None, "min_members": None, "roles": ["chair"]},
+     [P("BLl", "council", for_member="DA")], False, ()),
+    ("named agencies only", {"agencies": ["council", "yjs"], "min_members": None, "roles": []},
+     [P("MT", "council"), P("KB", "yjs")], True, ()),
+    ("named agencies, one missing", {"agencies": ["council", "yjs"], "min_members": None, "roles": []},
+     [P("MT", "council"), P("LE", "icb")], False, ("yjs",)),
+]
+
+
+@pytest.mark.parametrize(("rule", "present", "quorate", "missing"), [c[1:] for c in CASES],
+                         ids=[c[0] for c in CASES])
+def test_rule_table(rule: object, present: list[Presence], quorate: bool, missing: tuple[str, ...]) -> None:
+    result = evaluate(rule, present, AGENCIES)
+    assert result.quorate is quorate
+    assert result.missing == missing
+
+
+def test_rule_shapes() -> None:
+    assert normalise_rule("all-statutory-agencies")["agencies"] == "all-statutory"
+    assert required_agencies({"agencies": "all-statutory"}, AGENCIES) == ("council", "icb", "police")
+    with pytest.raises(ValueError):
+        normalise_rule(42)
+
+
+def _open_board(chat: Chat) -> None:
+    chat.at("2024-01-19T10:00:00+00:00")
+    chat.say("MT", "meeting start board")
+
+
+def _changes(chat: Chat) -> list[bool]:
+    with chat.app.sessions() as s:
+        return [c.quorate for c in s.scalars(select(QuorumChange).order_by(QuorumChange.id))]
+
+
+def test_deputy_makes_it_quorate_and_leaving_breaks_it(chat: Chat) -> None:
+    _open_board(chat)
+    out = chat.say("MT", "present MT LE")
+    assert "quorate" not in out.lower() or "not" in out.lower()
+    assert chat.say("MT", "quorum").count("Marcia Police") == 1
+    out = chat.say("MT", "CG attending for TR")
+    assert "The meeting is quorate" in out and "Chloe Grant for Tom Rees" in out
+    chat.at("2024-01-19T10:30:00+00:00")
+    out = chat.say("MT", "CG left")
+    assert "no longer quorate" in out and "Marcia Police" in out
+    assert _changes(chat) == [True, False]
+
+
+def test_guests_and_non_members_never_count(chat: Chat) -> None:
+    _open_board(chat)
+    chat.say("MT", "present MT LE")
+    out = chat.say("MT", 'in attendance "Neil Wiley" (police analyst), PMw')
+    assert "Neil Wiley (police analyst)" in out
+    out = chat.say("MT", "quorum")
+    assert "Not quorate" in out and "Marcia Police" in out
+    # A police officer who is not a board member, recorded as present, is in attendance only.
+    out = chat.say("MT", "present CG")
+    assert "not a member" in out and "CG for TR" in out
+    assert "Not quorate" in chat.say("MT", "quorum")
+    assert _changes(chat) == []
+
+
+def test_apologies_then_arrival_counts(chat: Chat) -> None:
+    _open_board(chat)
+    chat.say("MT", "present MT LE")
+    chat.say("MT", "apologies Tom Rees")
+    chat.at("2024-01-19T10:20:00+00:00")
+    out = chat.say("MT", "TR joined")
+    assert "joined at 10:20" in out and "The meeting is quorate" in out
+
+
+def test_minimum_count_rule_of_a_series(chat: Chat) -> None:
+    chat.at("2024-01-22T14:00:00+00:00")
+    chat.say("TR", "meeting start exploitation")
+    chat.say("TR", "present TR SMa LE")
+    out = chat.say("TR", "quorum")
+    assert "3 of the 4 members needed" in out
+    out = chat.say("TR", "present KB")
+    assert "The meeting is quorate" in out
+
+
+def test_required_role_rule_of_a_series(chat: Chat) -> None:
+    chat.at("2024-02-01T09:00:00+00:00")
+    chat.say("RB", "meeting start executive")
+    chat.say("RB", "present LE TR RB")
+    chat.say("RB", "BLl for DA")
+    # BLl is not DA's authorised deputy for the executive, and a deputy for the chair is not the chair.
+    out = chat.say("RB", "quorum")
+    assert "Not quorate" in out and "chair not present" in out
