@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, select
@@ -11,9 +12,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.settings import Settings
 from handlers.core import Core
 from storage.db import make_engine, make_sessionmaker, migrate
-from storage.loader import LoadResult, load_partnership
 from storage.models import Partnership
-from storage.partnership_file import read_partnership
+
+if TYPE_CHECKING:
+    from storage.loader import LoadResult
 
 
 class AppError(Exception):
@@ -58,6 +60,9 @@ class App:
 
     def load_files(self, paths: list[str] | None = None) -> list[LoadResult]:
         """Load partnership files, each whole or not at all."""
+        from storage.loader import load_partnership
+        from storage.partnership_file import read_partnership
+
         results = []
         for path in paths if paths is not None else [str(p) for p in self.settings.partnership_files]:
             spec = read_partnership(path)  # raises PartnershipFileError listing every problem

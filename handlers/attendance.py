@@ -145,6 +145,10 @@ def people_spans(ctx: Ctx, text: str) -> list[str]:
     out: list[str] = []
     series = ctx.series.key if ctx.series else None
     for part in split_names(text):
+        words = part.split()
+        if len(words) > 1 and all(w in ctx.roster.people for w in words):  # the common case: "MT LE SMa PMw"
+            out.extend(words)
+            continue
         if (
             not isinstance(resolve_name(part, ctx.roster, series, people_only=True), Unknown)
             or "(" in part
@@ -152,7 +156,6 @@ def people_spans(ctx: Ctx, text: str) -> list[str]:
         ):
             out.append(part)
             continue
-        words = part.split()
         i = 0
         while i < len(words):
             for j in range(min(len(words), i + 4), i, -1):

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from handlers.dates import Due, find_due
-from handlers.names import Ambiguous, Owner, Resolved, Unknown, resolve_name
+from handlers.names import Ambiguous, Owner, Resolved, Unknown, resolve_name, suggest_people
 from handlers.roster import Roster
 
 _I = re.IGNORECASE
@@ -160,18 +160,18 @@ def _read_owners(phrase: str, roster: Roster, series: str | None, *, lenient: bo
     phrase = re.sub(r"^(?:both|jointly)\s+", "", phrase, flags=_I)
     if not phrase or len(phrase.split()) > 14:
         return None
-    whole = resolve_name(phrase, roster, series)
+    whole = resolve_name(phrase, roster, series, suggest=False)
     if isinstance(whole, Resolved):
         return [whole]
     pieces = [p for p in _SPLIT.split(phrase) if p.strip()]
     out: list[Name] = []
     for piece in pieces:
         piece = _ON_BEHALF.sub("", piece.strip())
-        found = resolve_name(piece, roster, series)
+        found = resolve_name(piece, roster, series, suggest=False)
         if isinstance(found, Unknown):
             if strict or not _name_like(piece, lenient=lenient):
                 return None
-            found = Unknown(piece, found.suggestions)
+            found = Unknown(piece, suggest_people(piece, roster))
         out.append(found)
     return out or None
 

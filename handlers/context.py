@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from handlers.format import person_name
 from handlers.roster import PersonRef, Roster, SeriesRef
-from storage.models import AuditEvent, Meeting, Person, Series
+from storage.models import AuditEvent, Meeting, Series
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,7 @@ class Ctx:
     actor_id: int | None
     series: Series | None = None
     _people_ids: dict[str, int] = field(default_factory=dict)
+    _initials: dict[int, str] = field(default_factory=dict)
 
     # --- time -------------------------------------------------------------------------------------
     @property
@@ -142,29 +143,25 @@ class Ctx:
         return meeting
 
     # --- people --------------------------------------------------------------------------------------
+    def _ids(self) -> dict[str, int]:
+        if not self._people_ids:
+            from storage.roster_repo import person_ids
+
+            self._people_ids.update(person_ids(self.session, self.partnership_id))
+            self._initials.update({v: k for k, v in self._people_ids.items()})
+        return self._people_ids
+
     def person_id(self, initials: str) -> int:
-        if initials not in self._people_ids:
-            pid = self.session.scalar(
-                select(Person.id).where(
-                    Person.partnership_id == self.partnership_id, Person.initials == initials
-                )
-            )
-            if pid is None:
-                raise UserError(f"{initials} is not in the partnership file.")
-            self._people_ids[initials] = pid
-        return self._people_ids[initials]
+        ids = self._ids()
+        if initials not in ids:
+            raise UserError(f"{initials} is not in the partnership file.")
+        return ids[initials]
 
     def initials_of(self, person_id: int | None) -> str | None:
         if person_id is None:
             return None
-        for k, v in self._people_ids.items():
-            if v == person_id:
-                return k
-        person = self.session.get(Person, person_id)
-        if person is None:
-            return None
-        self._people_ids[person.initials] = person_id
-        return person.initials
+        self._ids()
+        return self._initials.get(person_id)
 
     def name(self, initials: str | None) -> str:
         return person_name(self.roster, initials)

@@ -163,8 +163,6 @@ class Core:
             actor=actor,
             actor_id=actor_id,
         )
-        if actor is not None:
-            ctx._people_ids[actor.initials] = actor_id  # type: ignore[assignment]
 
         found = registry.match(req.text)
         if found is None:

@@ -46,9 +46,10 @@ from __future__ import annotations
 import re
 import threading
 from calendar import monthrange
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 MAX_AHEAD = timedelta(days=548)  # about 18 months
@@ -98,7 +99,9 @@ _ISO = re.compile(r"\b(?P<year>\d{4})-(?P<mon>\d{2})-(?P<day>\d{2})\b")
 # "Weds 26th", "Friday the 28th" (no month)
 _WD_DAY = re.compile(rf"\b(?P<wd>{_WD})[,\s]+(?:the\s+)?(?P<day>\d{{1,2}})(?P<ord>{_ORD})\b", _I)
 # "by the 26th" (the cue decides)
-_DAY_ONLY = re.compile(rf"\b(?:the\s+)?(?P<day>\d{{1,2}})(?P<ord>{_ORD})\b(?!\s+(?:of\s+)?{_MON})", _I)
+_DAY_ONLY = re.compile(
+    rf"\b(?:the\s+)?(?P<day>\d{{1,2}})(?P<ord>{_ORD})\b(?!\s+(?:of\s+)?{_MON})"
+    r"(?P<nextm>\s+of\s+(?:next|the\s+following)\s+month\b)?", _I)
 _MONTH_ONLY = re.compile(rf"\b(?P<mon>{_MON})(?:\s+(?P<year>\d{{4}}))?(?!\w)", _I)
 _WEEKDAY = re.compile(
     r"\b(?:(?P<aweek>a\s+week\s+(?:on\s+)?)"
@@ -168,6 +171,10 @@ _NEGATIVE_CUES = {
 }
 _SOFT_CUES = {"on", "at", "for", "to", "in", "during"}
 
+_DIGIT = re.compile(r"\d")
+_MONTH_WORD = re.compile(rf"\b{_MON}", _I)
+_WEEKDAY_WORD = re.compile(rf"\b{_WD}", _I)
+
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-Z(\"'‘“])|\n+")
 
 
@@ -188,9 +195,16 @@ NO_DUE = Due(None, None)
 @dataclass(frozen=True)
 class _Ctx:
     today: date
-    base: datetime  # the message time as local wall time
+    base: datetime  # the message time, aware, in the partnership's timezone
     next_meeting: date | None
     phrase: bool  # the whole text is meant to be a date: forms that need a cue do without one
+
+
+class _Add(Protocol):
+    """Records a candidate found by a pattern (see `_candidates`)."""
+
+    def __call__(self, m: re.Match[str], day: date | None, kind: str = "date", *, needs_cue: bool = False,
+                 intrinsic: int | None = None) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -290,29 +304,27 @@ def _friday_of_week(today: date, weeks_ahead: int) -> date:
     return friday + timedelta(days=7) if weeks_ahead == 0 and friday < today else friday
 
 
-def _cue_before(text: str, start: int) -> tuple[int, int]:
-    """(rank, start of the cue) for the words just before `start`."""
+def _cue_before(text: str, start: int) -> tuple[int, int, str]:
+    """(rank, start of the cue, the cue) for the words just before `start`."""
     found = _CUE.search(text[max(0, start - 60):start])
     if not found:
-        return BARE, start
+        return BARE, start, ""
     cue_start = max(0, start - 60) + found.start()
-    if cue_start > 0 and text[cue_start - 1].isalnum():  # "Plymouth" does not end in the cue "to"
-        return BARE, start
+    if cue_start > 0 and text[cue_start - 1].isalnum():  # "photo " does not end in the cue "to"
+        return BARE, start, ""
     cue = re.sub(r"\s+", " ", found.group("cue").lower()).strip(" :,–—-")
     if cue in _NEGATIVE_CUES:
-        return NEGATIVE, cue_start
-    if cue in _SOFT_CUES:
-        return SOFT, cue_start
-    return STRONG, cue_start
+        return NEGATIVE, cue_start, cue
+    return (SOFT if cue in _SOFT_CUES else STRONG), cue_start, cue
 
 
 def _candidates(text: str, ctx: _Ctx) -> list[_Cand]:
     out: list[_Cand] = []
 
     def add(m: re.Match[str], day: date | None, kind: str = "date", *, needs_cue: bool = False,
-            intrinsic: int | None = None, group_start: int | None = None) -> None:
-        start = m.start() if group_start is None else group_start
-        rank, cue_start = _cue_before(text, start)
+            intrinsic: int | None = None) -> None:
+        start = m.start()
+        rank, cue_start, _ = _cue_before(text, start)
         if rank == NEGATIVE:
             return
         if intrinsic is not None:
@@ -326,7 +338,16 @@ def _candidates(text: str, ctx: _Ctx) -> list[_Cand]:
             end -= 1  # a full stop ending the sentence is not part of "February"
         out.append(_Cand(cue_start if rank != BARE else start, end, day, kind, rank))
 
-    for m in _NEXT_MEETING.finditer(text):
+    # Cheap checks first: most messages hold no digits, months or weekdays, so most patterns need not run.
+    low = text.lower()
+    digits = _DIGIT.search(text) is not None
+    months = _MONTH_WORD.search(text) is not None
+    weekdays = _WEEKDAY_WORD.search(text) is not None
+
+    def scan(pattern: re.Pattern[str], wanted: bool) -> Iterator[re.Match[str]]:
+        return pattern.finditer(text) if wanted else iter(())
+
+    for m in scan(_NEXT_MEETING, "next" in low or "following" in low or "subsequent" in low):
         quals = m.group("quals").split()
         if any(q.lower().strip("'’s") in MONTHS or q.lower().strip("'’s") in WEEKDAYS for q in quals):
             continue
@@ -335,35 +356,39 @@ def _candidates(text: str, ctx: _Ctx) -> list[_Cand]:
             continue  # "the next group of children" is not a meeting
         add(m, ctx.next_meeting, "next_meeting", intrinsic=SOFT)
 
-    for m in _DMY_WORDS.finditer(text):
+    for m in scan(_DMY_WORDS, digits and months):
         mon = m.group("mon")
         if mon[0].islower() and mon.lower().rstrip(".") in ("mar", "may", "jun", "jul") \
                 and not (m.group("ord") or m.group("year")):
             continue  # "3 may", "2 mar": more likely words than dates
         add(m, _absolute(int(m.group("day")), _month(mon), m.group("year"), ctx),
             needs_cue=False, intrinsic=None)
-    for m in _MDY_WORDS.finditer(text):
+    for m in scan(_MDY_WORDS, digits and months):
         # "June 30" needs a cue, an ordinal, a year or a weekday: "May 3 agencies" is not a date.
         firm = bool(m.group("ord") or m.group("year") or m.group("wd"))
         day = _absolute(int(m.group("day")), _month(m.group("mon")), m.group("year"), ctx)
         add(m, day, needs_cue=not firm)
-    for m in _NUMERIC.finditer(text):
+    for m in scan(_NUMERIC, digits):
         if m.group("year") is None and m.group("sep") != "/":
             continue  # "1.5", "3.2", "1-2" are not dates
         add(m, _absolute(int(m.group("day")), int(m.group("mon")), m.group("year"), ctx),
             needs_cue=m.group("year") is None)
-    for m in _ISO.finditer(text):
+    for m in scan(_ISO, digits):
         add(m, _absolute(int(m.group("day")), int(m.group("mon")), m.group("year"), ctx))
-    for m in _WD_DAY.finditer(text):
+    for m in scan(_WD_DAY, digits and weekdays):
         add(m, _next_day_of_month(int(m.group("day")), ctx, _weekday(m.group("wd")))
             or _next_day_of_month(int(m.group("day")), ctx))
-    for m in _DAY_ONLY.finditer(text):
-        add(m, _next_day_of_month(int(m.group("day")), ctx), needs_cue=True)
-    for m in _MONTH_ONLY.finditer(text):
+    for m in scan(_DAY_ONLY, digits):
+        if m.group("nextm"):  # "by the 1st of next month"
+            first = add_months(ctx.today.replace(day=1), 1)
+            add(m, _safe_date(first.year, first.month, int(m.group("day"))), intrinsic=SOFT)
+        else:
+            add(m, _next_day_of_month(int(m.group("day")), ctx), needs_cue=True)
+    for m in scan(_MONTH_ONLY, months):
         _month_only(text, m, ctx, add)
-    for m in _WEEKDAY.finditer(text):
+    for m in scan(_WEEKDAY, weekdays):
         _weekday_cand(m, ctx, add)
-    for m in _RELDAY.finditer(text):
+    for m in scan(_RELDAY, "to" in low or "tmw" in low or "tmrw" in low):
         if m.group("today"):
             before = text[:m.start()].rstrip().rsplit(None, 1)
             last = before[-1].lower() if before else ""
@@ -372,24 +397,24 @@ def _candidates(text: str, ctx: _Ctx) -> list[_Cand]:
             add(m, ctx.today, intrinsic=BARE)
         else:
             add(m, ctx.today + timedelta(days=2 if m.group("after") else 1), intrinsic=STRONG)
-    for m in _END_OF_PLAY.finditer(text):
+    for m in scan(_END_OF_PLAY, any(w in low for w in ("end", "close", "eod", "cob", "cop"))):
         rest = text[m.end():m.end() + 20].lower()
         if not m.group("today") and re.match(r"\s+(?:on\s+)?(?:\w+day|tomorrow|mon|tue|wed|thu|fri|\d)",
                                              rest):
             continue  # the date named after it is the candidate, with this as its cue
         add(m, ctx.today, intrinsic=STRONG)
-    for m in _WITHIN.finditer(text):
+    for m in scan(_WITHIN, True):
         _within_cand(text, m, ctx, add)
-    for m in _WITHIN_NEXT.finditer(text):
+    for m in scan(_WITHIN_NEXT, "next" in low):
         unit = m.group("unit").lower()
         if unit == "month":
             day = add_months(ctx.today, 1)
         else:
             day = ctx.today + timedelta(weeks=2 if unit == "fortnight" else 1)
         add(m, day, intrinsic=STRONG)
-    for m in _FROM_NOW.finditer(text):
+    for m in scan(_FROM_NOW, "from" in low or "after" in low):
         _within_cand(text, m, ctx, add)
-    for m in _BEFORE_MEETING.finditer(text):
+    for m in scan(_BEFORE_MEETING, ctx.next_meeting is not None):
         n = _number(m.group("n"))
         if ctx.next_meeting is None or n is None:
             continue
@@ -401,16 +426,16 @@ def _candidates(text: str, ctx: _Ctx) -> list[_Cand]:
             add(m, add_working_days(ctx.next_meeting, -n), intrinsic=STRONG)
         else:
             add(m, ctx.next_meeting - timedelta(days=n), intrinsic=STRONG)
-    for m in _CHRISTMAS.finditer(text):
+    for m in scan(_CHRISTMAS, "christmas" in low or "xmas" in low):
         from handlers.workdays import last_working_day_on_or_before
 
         christmas = date(ctx.today.year, 12, 25)
         if christmas <= ctx.today:
             christmas = date(ctx.today.year + 1, 12, 25)
         add(m, last_working_day_on_or_before(christmas - timedelta(days=1)), intrinsic=STRONG)
-    for m in _END_OF.finditer(text):
+    for m in scan(_END_OF, any(w in low for w in ("end", "close", "start", "beginning", "mid"))):
         add(m, _end_of(m, ctx), intrinsic=STRONG)
-    for m in _NEXT_WEEK.finditer(text):
+    for m in scan(_NEXT_WEEK, "next" in low or "this" in low):
         which, unit = m.group("which").lower(), m.group("unit").lower()
         if unit == "week":
             day = _friday_of_week(ctx.today, 1 if which == "next" else 0)
@@ -422,7 +447,7 @@ def _candidates(text: str, ctx: _Ctx) -> list[_Cand]:
     return out
 
 
-def _month_only(text: str, m: re.Match[str], ctx: _Ctx, add: Any) -> None:
+def _month_only(text: str, m: re.Match[str], ctx: _Ctx, add: _Add) -> None:
     word = m.group("mon")
     low = word.lower().rstrip(".")
     if low in ("may", "march", "mar") and word[0].islower():
@@ -433,9 +458,7 @@ def _month_only(text: str, m: re.Match[str], ctx: _Ctx, add: Any) -> None:
     if re.match(r"\s+(?:\w+\s+){0,2}(?:meeting|board|sub-?group|group|panel|conference|cycle|report|data"
                 r"|figures)\b", after, _I):
         return  # "the December board meeting" is not a deadline
-    rank, _ = _cue_before(text, m.start())
-    cue = _CUE.search(text[max(0, m.start() - 60):m.start()])
-    cue_word = re.sub(r"\s+", " ", cue.group("cue").lower()).strip(" :,") if cue else ""
+    rank, _, cue_word = _cue_before(text, m.start())
     # "by June" is a deadline and "in March" a softer one; "for March" or a bare "June" are not.
     if not ctx.phrase and rank != STRONG and cue_word not in ("in", "during"):
         return
@@ -457,7 +480,7 @@ def _month_only(text: str, m: re.Match[str], ctx: _Ctx, add: Any) -> None:
     add(m, end if _in_window(end, ctx, year is not None) else None)
 
 
-def _weekday_cand(m: re.Match[str], ctx: _Ctx, add: Any) -> None:
+def _weekday_cand(m: re.Match[str], ctx: _Ctx, add: _Add) -> None:
     word = m.group("wd")
     low = word.lower().rstrip(".")
     if len(low) <= 3 and low in ("sat", "sun", "wed", "mon") and word[0].islower() and not m.group("mod"):
@@ -479,7 +502,7 @@ def _weekday_cand(m: re.Match[str], ctx: _Ctx, add: Any) -> None:
     add(m, day, needs_cue=not firm, intrinsic=SOFT if firm else None)
 
 
-def _within_cand(text: str, m: re.Match[str], ctx: _Ctx, add: Any) -> None:
+def _within_cand(text: str, m: re.Match[str], ctx: _Ctx, add: _Add) -> None:
     if _AFTER_WITHIN.match(text, m.end()) and "cue" in m.re.groupindex:
         return  # "within 6 weeks of the referral" counts from something else
     n = _number(m.group("n"))
@@ -520,6 +543,8 @@ def _end_of(m: re.Match[str], ctx: _Ctx) -> date | None:
     if edge == "middle" and what not in ("week", "month") and what.rstrip(".") not in MONTHS:
         return None
     if what == "week":
+        if edge == "middle":
+            return _friday_of_week(today, step) - timedelta(days=2)
         if start:
             return today - timedelta(days=today.weekday()) + timedelta(days=7 * max(step, 1))
         return _friday_of_week(today, step)
@@ -574,7 +599,7 @@ def _sentences(text: str) -> list[tuple[int, int]]:
 
 def _ctx(sent_at: datetime, tz: str, next_meeting: date | None, phrase: bool) -> _Ctx:
     local = _local(sent_at, tz)
-    return _Ctx(local.date(), local.replace(tzinfo=None), next_meeting, phrase)
+    return _Ctx(local.date(), local, next_meeting, phrase)
 
 
 def _due(text: str, c: _Cand) -> Due:
@@ -650,18 +675,22 @@ class _DateParser:
 
     @classmethod
     def parse(cls, phrase: str, base: datetime) -> tuple[date, bool] | None:
+        """`base` is the message time, aware, in the partnership's timezone."""
+        tz = str(base.tzinfo)
         with cls._lock:
             if cls._ddp is None:
                 from dateparser import DateDataParser
 
+                # languages=['en'] and an explicit DMY order: without them a call costs 50-200 ms,
+                # reads "to" as Thursday and 04/08 as 8 April.
                 cls._ddp = DateDataParser(languages=["en"], settings={
                     "DATE_ORDER": "DMY", "PREFER_DATES_FROM": "future", "RELATIVE_BASE": base,
-                    "PREFER_DAY_OF_MONTH": "last", "RETURN_AS_TIMEZONE_AWARE": False,
+                    "PREFER_DAY_OF_MONTH": "last", "TIMEZONE": tz, "RETURN_AS_TIMEZONE_AWARE": True,
                 })
                 cls._settings = cls._ddp._settings
             # RELATIVE_BASE is per message but the parser (and its locale state) is shared:
-            # swap in settings that differ only in the base.
-            cls._ddp._settings = cls._settings.replace(RELATIVE_BASE=base)
+            # swap in settings that differ only in the base and its zone.
+            cls._ddp._settings = cls._settings.replace(RELATIVE_BASE=base, TIMEZONE=tz)
             data = cls._ddp.get_date_data(phrase)
         if data is None or data.date_obj is None:
             return None

@@ -95,7 +95,78 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text.strip().strip(".").strip()).replace("’", "'").lower()
 
 
-def _role(low: str, roster: Roster, series: str | None, acronym: bool = False) -> str | None:
+@dataclass(frozen=True)
+class _Index:
+    """Normalised lookups for one roster, built once rather than on every name typed."""
+
+    ids: dict[str, str]  # platform ids and lower-case e-mails -> initials
+    groups: dict[str, str]  # names, ids and aliases -> group id
+    agencies: dict[str, str]  # ids and names -> agency id
+    agency_names: tuple[tuple[str, str], ...]  # (" name ", id) for partial matches
+    full_names: dict[str, list[str]]
+    first_names: dict[str, list[str]]
+    surnames: dict[str, list[str]]
+    lower_initials: dict[str, list[str]]
+    capitals: dict[str, list[str]]
+    titles: tuple[tuple[str, str], ...]  # (title, initials)
+    series_names: dict[str, str]  # series ids and names -> series id
+
+
+_INDEXES: dict[int, tuple[tuple[int, ...], _Index]] = {}
+
+
+def _fingerprint(roster: Roster) -> tuple[int, ...]:
+    # Rosters are plain mutable dataclasses: rebuild when any person, group, agency or series object changes.
+    return (
+        *map(id, roster.people.values()), -1, *map(id, roster.groups.values()), -1,
+        *map(id, roster.agencies.values()), -1, *map(id, roster.series.values()),
+    )
+
+
+def _index(roster: Roster) -> _Index:
+    key = _fingerprint(roster)
+    cached = _INDEXES.get(id(roster))
+    if cached and cached[0] == key:
+        return cached[1]
+    ids: dict[str, str] = {}
+    full: dict[str, list[str]] = {}
+    first: dict[str, list[str]] = {}
+    last: dict[str, list[str]] = {}
+    lower: dict[str, list[str]] = {}
+    caps: dict[str, list[str]] = {}
+    for p in roster.people.values():
+        for ident in (p.slack_id, p.teams_id):
+            if ident:
+                ids[ident] = p.initials
+        if p.email:
+            ids[p.email.lower()] = p.initials
+        full.setdefault(_norm(p.name), []).append(p.initials)
+        first.setdefault(p.first_name.lower(), []).append(p.initials)
+        last.setdefault(p.name.split()[-1].lower(), []).append(p.initials)
+        lower.setdefault(p.initials.lower(), []).append(p.initials)
+        caps.setdefault(_capital_letters(p.initials), []).append(p.initials)
+    groups: dict[str, str] = {}
+    for g in reversed(list(roster.groups.values())):  # the first group listed wins a shared name
+        for name in (g.name, g.id, *g.aliases):
+            groups[_norm(name)] = g.id
+    agencies: dict[str, str] = {}
+    for a in reversed(list(roster.agencies.values())):
+        for name in (a.id, a.name, _norm(a.name).removeprefix("the ")):
+            agencies[_norm(name)] = a.id
+    index = _Index(
+        ids=ids, groups=groups, agencies=agencies,
+        agency_names=tuple((f" {_norm(a.name)} ", a.id) for a in roster.agencies.values()),
+        full_names=full, first_names=first, surnames=last, lower_initials=lower, capitals=caps,
+        titles=tuple((_norm(p.title), p.initials) for p in roster.people.values() if p.title),
+        series_names={k: s.id for s in roster.series.values() for k in (s.id.lower(), _norm(s.name))},
+    )
+    if len(_INDEXES) > 64:  # rosters come and go in tests and reloads
+        _INDEXES.clear()
+    _INDEXES[id(roster)] = (key, index)
+    return index
+
+
+def _role(low: str, roster: Roster, index: _Index, series: str | None, acronym: bool = False) -> str | None:
     """Initials of whoever holds a role: "Chair" in the series, or "Executive chair" in the one named."""
     if low in ROLE_WORDS:
         if series and series in roster.series:
@@ -104,51 +175,45 @@ def _role(low: str, roster: Roster, series: str | None, acronym: bool = False) -
     head, _, role = low.removeprefix("the ").partition(" ")
     role = role.removeprefix("the ")
     if role in ROLE_WORDS:
-        named = next((s for s in roster.series.values() if head in (s.id.lower(), _norm(s.name))), None)
+        named = index.series_names.get(head)
         if named:
-            return named.role_holder(ROLE_WORDS[role])
+            return roster.series[named].role_holder(ROLE_WORDS[role])
         # "LSCP Business Manager", "Partnership Chair": this series' role under the partnership's name
         if series and series in roster.series and (head in ("partnership", "safeguarding") or acronym):
             return roster.series[series].role_holder(ROLE_WORDS[role])
     return None
 
 
-def _group_or_agency(low: str, roster: Roster) -> Owner | None:
+def _group_or_agency(low: str, index: _Index) -> Owner | None:
     bare = low.removeprefix("the ")
-    for g in roster.groups.values():
-        names = {_norm(g.name), _norm(g.id), *(_norm(a) for a in g.aliases)}
-        if low in names or bare in names:
-            return Owner("group", g.id)
-    for a in roster.agencies.values():
-        if bare in (_norm(a.id), _norm(a.name), _norm(a.name).removeprefix("the ")):
-            return Owner("agency", a.id)
+    group = index.groups.get(low) or index.groups.get(bare)
+    if group:
+        return Owner("group", group)
+    agency = index.agencies.get(bare)
+    if agency:
+        return Owner("agency", agency)
     # Part of one agency's name, two words or more: "Youth Justice" for "Marcia Youth Justice Service".
-    if len(bare.split()) >= 2:
-        partial = [a.id for a in roster.agencies.values() if f" {bare} " in f" {_norm(a.name)} "]
+    if " " in bare:
+        partial = [ident for name, ident in index.agency_names if f" {bare} " in name]
         if len(partial) == 1:
             return Owner("agency", partial[0])
     return None
 
 
-def _group_by_suffix(raw: str, roster: Roster) -> Owner | None:
+def _group_by_suffix(raw: str, index: _Index) -> Owner | None:
     """"SSCP Business Unit": a known group name of two or more words after an acronym."""
     words = raw.split()
-    if len(words) < 3 or not re.fullmatch(r"[A-Z&]{2,6}", words[0].removeprefix("the")):
+    if len(words) < 3 or not re.fullmatch(r"[A-Z&]{2,6}", words[0]):
         return None
-    return _group_or_agency(_norm(" ".join(words[1:])), roster)
+    return _group_or_agency(_norm(" ".join(words[1:])), index)
 
 
-def _by_title(low: str, roster: Roster) -> list[str]:
+def _by_title(low: str, index: _Index) -> list[str]:
     """People whose job title is this phrase, or starts with it ("the Designated Nurse")."""
     bare = low.removeprefix("the ")
-    if len(bare.split()) < 2:
+    if " " not in bare:
         return []
-    found = []
-    for p in roster.people.values():
-        title = _norm(p.title or "")
-        if title and (title == bare or title.startswith(bare + " ")):
-            found.append(p.initials)
-    return found
+    return [initials for title, initials in index.titles if title == bare or title.startswith(bare + " ")]
 
 
 def resolve_name(
@@ -157,12 +222,17 @@ def resolve_name(
     series: str | None = None,
     *,
     people_only: bool = False,
+    suggest: bool = True,
 ) -> NameResult:
-    """Resolve one typed name. `series` lets roles ("Chair") resolve to their holder."""
+    """Resolve one typed name. `series` lets roles ("Chair") resolve to their holder.
+
+    `suggest=False` skips the "did you mean" search for an Unknown (callers probing many phrases).
+    """
     raw = text.strip().strip(".:;,()")
     if not raw:
         return Unknown(text)
     people = roster.people
+    index = _index(roster)
 
     mention = _MENTION.match(raw)
     if mention:
@@ -174,42 +244,42 @@ def resolve_name(
     # Exact initials are the commonest and must win over everything else.
     if raw in people:
         return Resolved(Owner("person", raw), text)
-    for p in people.values():
-        if raw in (p.slack_id, p.teams_id) or (p.email and raw.lower() == p.email.lower()):
-            return Resolved(Owner("person", p.initials), text)
+    by_id = index.ids.get(raw) or index.ids.get(raw.lower())
+    if by_id:
+        return Resolved(Owner("person", by_id), text)
 
     low = _norm(raw)
-    holder = _role(low, roster, series, acronym=bool(re.match(r"(?:the\s+)?[A-Z&]{2,6}\s", raw)))
+    holder = _role(low, roster, index, series, acronym=bool(re.match(r"(?:the\s+)?[A-Z&]{2,6}\s", raw)))
     if holder:
         return Resolved(Owner("person", holder), text)
 
     if not people_only:
         if low in EVERYONE_WORDS:
             return Resolved(Owner("all"), text)
-        owner = _group_or_agency(low, roster) or _group_by_suffix(raw, roster)
+        owner = _group_or_agency(low, index) or _group_by_suffix(raw, index)
         if owner is None and _COLLECTIVE_TAIL.search(low):
-            owner = _group_or_agency(_COLLECTIVE_TAIL.sub("", low), roster)
+            owner = _group_or_agency(_COLLECTIVE_TAIL.sub("", low), index)
         if owner:
             return Resolved(owner, text)
 
     named = _HONORIFIC.sub("", low)
-    by_name = [p.initials for p in people.values() if _norm(p.name) == named]
+    by_name = index.full_names.get(named, [])
     if len(by_name) == 1:
         return Resolved(Owner("person", by_name[0]), text)
 
     # Initials typed in another case ("sma"), or without the letters that tell two people apart ("SM").
     if re.fullmatch(r"[A-Za-z]{2,5}", raw):
-        same_case_insensitive = [i for i in people if i.lower() == raw.lower()]
+        same_case_insensitive = index.lower_initials.get(raw.lower(), [])
         if len(same_case_insensitive) == 1:
             return Resolved(Owner("person", same_case_insensitive[0]), text)
         if raw.isupper():
-            by_capitals = [i for i in people if _capital_letters(i) == raw]
+            by_capitals = index.capitals.get(raw, [])
             if len(by_capitals) == 1:
                 return Resolved(Owner("person", by_capitals[0]), text)
             if len(by_capitals) > 1:
                 return Ambiguous(text, tuple(by_capitals))
 
-    first = [p.initials for p in people.values() if p.first_name.lower() == named]
+    first = index.first_names.get(named, [])
     if len(first) == 1:
         return Resolved(Owner("person", first[0]), text)
     if len(first) > 1:
@@ -217,19 +287,19 @@ def resolve_name(
     if len(by_name) > 1:
         return Ambiguous(text, tuple(by_name))
     if " " not in named and named.isalpha():
-        surname = [p.initials for p in people.values() if p.name.split()[-1].lower() == named]
+        surname = index.surnames.get(named, [])
         if len(surname) == 1:
             return Resolved(Owner("person", surname[0]), text)
         if len(surname) > 1:
             return Ambiguous(text, tuple(surname))
 
-    titled = _by_title(low, roster)
+    titled = _by_title(low, index)
     if len(titled) == 1:
         return Resolved(Owner("person", titled[0]), text)
     if len(titled) > 1:
         return Ambiguous(text, tuple(titled))
 
-    return Unknown(text, suggest_people(raw, roster))
+    return Unknown(text, suggest_people(raw, roster) if suggest else ())
 
 
 def suggest_people(text: str, roster: Roster, limit: int = 3) -> tuple[str, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +39,32 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
+def head_revisions() -> set[str]:
+    """The newest revision ids, read from the migration files without importing Alembic (it is slow to load)."""
+    revisions: dict[str, str | None] = {}
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        rev = re.search(r"^revision(?:: str)? = [\"']([^\"']+)[\"']", text, re.M)
+        down = re.search(r"^down_revision(?:: [^=]+)? = (?:[\"']([^\"']+)[\"']|None)", text, re.M)
+        if rev:
+            revisions[rev.group(1)] = down.group(1) if down else None
+    parents = {d for d in revisions.values() if d}
+    return {r for r in revisions if r not in parents}
+
+
+def is_current(engine: Engine) -> bool:
+    try:
+        with engine.connect() as conn:
+            stored = {row[0] for row in conn.exec_driver_sql("SELECT version_num FROM alembic_version")}
+    except Exception:  # no version table yet: a new database
+        return False
+    return stored == head_revisions()
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision."""
+    """Bring the schema to the newest Alembic revision (a no-op, quickly, when it is already there)."""
+    if is_current(engine):
+        return
     from alembic import command
     from alembic.config import Config
 

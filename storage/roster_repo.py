@@ -8,18 +8,24 @@ from sqlalchemy.orm import Session
 from handlers.roster import AgencyRef, GroupRef, PersonRef, Roster, SeriesRef
 from storage.models import Agency, Group, Partnership, Person, Series
 
-_cache: dict[str, tuple[int, Roster]] = {}
+# Keyed by database and partnership; an entry is good while the partnership's version is unchanged.
+_cache: dict[tuple[str, str], tuple[int, Roster]] = {}
+_ids: dict[tuple[str, str], tuple[int, dict[str, int]]] = {}
+
+
+def _key(session: Session, partnership_id: str) -> tuple[str, str]:
+    return (str(session.get_bind().engine.url), partnership_id)
 
 
 def roster_for(session: Session, partnership_id: str) -> Roster:
     part = session.get(Partnership, partnership_id)
     if part is None:
         raise LookupError(f"no partnership {partnership_id!r} is loaded")
-    cached = _cache.get(partnership_id)
+    cached = _cache.get(_key(session, partnership_id))
     if cached and cached[0] == part.version:
         return cached[1]
     roster = _build(session, part)
-    _cache[partnership_id] = (part.version, roster)
+    _cache[_key(session, partnership_id)] = (part.version, roster)
     return roster
 
 
@@ -76,3 +82,15 @@ def _build(session: Session, part: Partnership) -> Roster:
         groups=groups,
         series=series,
     )
+
+
+def person_ids(session: Session, partnership_id: str) -> dict[str, int]:
+    """Initials -> person id for everyone (including people who left), cached per partnership version."""
+    version = session.scalar(select(Partnership.version).where(Partnership.id == partnership_id))
+    cached = _ids.get(_key(session, partnership_id))
+    if cached and cached[0] == version:
+        return cached[1]
+    rows = session.execute(select(Person.initials, Person.id).where(Person.partnership_id == partnership_id))
+    ids = {initials: pid for initials, pid in rows}
+    _ids[_key(session, partnership_id)] = (version or 0, ids)
+    return ids

@@ -46,6 +46,7 @@ def d(iso: str) -> date:
         ("by Sept 30th, 2024", "2024-09-30"),
         ("TR to update the board on Operation Encompass on Weds 31st.", "2024-01-31"),
         ("by the 26th", "2024-01-26"),
+        ("by the 1st of next month", "2024-02-01"),
         ("book a room for the development day w/c 26th February", "2024-02-26"),
         ("with a deadline of 9th February", "2024-02-09"),
         ("no later than 8 March 2024", "2024-03-08"),
@@ -271,6 +272,13 @@ def test_next_meeting(text: str) -> None:
     assert (found.date, found.kind) == (NEXT, "next_meeting")
     # unknown date: the core fills it from the series' cadence
     assert due(text, next_meeting=None) == Due(None, "next_meeting", found.text, found.start, found.end)
+
+
+def test_dateparser_reads_what_the_grammar_does_not() -> None:
+    # only after a deadline cue, only when the grammar found nothing, and checked like the rest
+    assert due("HN to report back by 2 weeks").date == d("2024-02-02")
+    assert due("HN to report by Q4").kind is None
+    assert due("the pilot is supported by 3 agencies").kind is None
 
 
 def test_next_weekday_meeting_is_a_weekday() -> None:

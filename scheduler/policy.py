@@ -1,0 +1,292 @@
+"""The nudge policy: which reminder is due for an action on a given day. Pure functions, no database.
+
+Defaults (PRODUCT.md "Nudges"): 7 days and 1 working day before the due date, on the day,
+then every 7 days overdue; only on working days (England and Wales) between 09:00 and
+17:30 in the partnership's timezone. `app.yaml` may override any of it, per series too:
+
+    nudges:
+      before: [7 days, 1 working day]
+      overdue_every: 7 days
+      series:
+        board: {before: [14 days, 7 days, 1 working day]}
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any
+
+from handlers.workdays import add_working_days, is_working_day, last_working_day_on_or_before
+
+BEFORE, DUE, OVERDUE, CHAIR, PAPERS = "before", "due", "overdue", "chair", "papers"
+
+
+class PolicyError(ValueError):
+    """A setting in app.yaml's `nudges:` section that cannot be read; the message says what is accepted."""
+
+
+_UNITS = {"day": "day", "days": "day", "working day": "working_day", "working days": "working_day",
+          "week": "week", "weeks": "week"}  # fmt: skip
+_SHORT = {"day": "d", "working_day": "wd", "week": "w"}
+_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+          "ten": 10, "fourteen": 14}  # fmt: skip
+_OFFSET = re.compile(r"^(\d+|[a-z]+)\s+(working days?|days?|weeks?)(?:\s+(?:before|after))?$")
+
+
+@dataclass(frozen=True, order=True)
+class Offset:
+    """A distance in calendar days, working days or weeks: "7 days", "1 working day"."""
+
+    amount: int
+    unit: str = "day"
+
+    @classmethod
+    def parse(cls, value: Any, what: str) -> Offset:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return cls(value, "day")
+        m = _OFFSET.match(" ".join(str(value).lower().split()))
+        amount = None
+        if m:
+            word = m.group(1)
+            amount = int(word) if word.isdigit() else _WORDS.get(word)
+        if not m or amount is None:
+            raise PolicyError(
+                f"nudges: {what}: cannot read {value!r}; write e.g. '7 days', '1 working day' or '2 weeks'"
+            )
+        return cls(amount, _UNITS[m.group(2)])
+
+    @property
+    def label(self) -> str:
+        return f"{self.amount}{_SHORT[self.unit]}"
+
+    def times(self, k: int) -> Offset:
+        return Offset(self.amount * k, self.unit)
+
+    def before(self, day: date) -> date:
+        if self.unit == "working_day":
+            return add_working_days(day, -self.amount)
+        return day - timedelta(days=self.amount * (7 if self.unit == "week" else 1))
+
+    def after(self, day: date) -> date:
+        if self.unit == "working_day":
+            return add_working_days(day, self.amount)
+        return day + timedelta(days=self.amount * (7 if self.unit == "week" else 1))
+
+    def describe(self) -> str:
+        word = {"day": "day", "working_day": "working day", "week": "week"}[self.unit]
+        return f"{self.amount} {word}{'' if self.amount == 1 else 's'}"
+
+
+@dataclass(frozen=True)
+class Policy:
+    before: tuple[Offset, ...] = (Offset(7), Offset(1, "working_day"))
+    on_due_day: bool = True
+    overdue_every: Offset | None = Offset(7)
+    working_hours: tuple[time, time] = (time(9, 0), time(17, 30))
+    chair_digest: Offset | None = Offset(5, "working_day")  # before each meeting of the series
+    papers_reminder: Offset | None = Offset(2, "working_day")  # before the papers deadline
+    stale_after_meetings: int = 2
+    long_overdue_days: int = 14
+
+    @property
+    def horizon_days(self) -> int:
+        """A bound on how many calendar days before its due date an action's first reminder falls."""
+        spans = [o.amount * {"day": 1, "week": 7, "working_day": 2}[o.unit] + 7 for o in self.before]
+        # +7: a reminder on a weekend or bank holiday moves to the working day before it.
+        return max(spans, default=0) + 7
+
+
+@dataclass(frozen=True)
+class Nudge:
+    kind: str  # before:7d | before:1wd | due | overdue:7d | overdue:14d | …
+    scheduled_on: date  # the working day it goes out (or, after a pause, the first sweep after)
+    due_on: date
+
+    @property
+    def stage(self) -> str:
+        return self.kind.split(":", 1)[0]
+
+
+def _before_due(due: date, policy: Policy) -> list[Nudge]:
+    """Reminders up to the due day, on working days, in order; if two fall on one day the later one wins."""
+    seq = [Nudge(f"{BEFORE}:{o.label}", last_working_day_on_or_before(o.before(due)), due)
+           for o in sorted(policy.before, key=lambda o: o.before(due))]  # fmt: skip
+    if policy.on_due_day:
+        seq.append(Nudge(DUE, last_working_day_on_or_before(due), due))
+    kept: list[Nudge] = []
+    latest = date.max
+    for nudge in reversed(seq):
+        if nudge.scheduled_on < latest:
+            kept.append(nudge)
+            latest = nudge.scheduled_on
+    return kept[::-1]
+
+
+def _overdue(due: date, k: int, every: Offset) -> Nudge:
+    # Overdue reminders that fall on a non-working day wait for the next working day.
+    return Nudge(f"{OVERDUE}:{every.times(k).label}", add_working_days(every.times(k).after(due), 0), due)
+
+
+def schedule(due: date, policy: Policy, upto: date) -> list[Nudge]:
+    """Every reminder of an action due on `due`, up to and including `upto`, in order."""
+    out = [n for n in _before_due(due, policy) if n.scheduled_on <= upto]
+    if policy.overdue_every is not None:
+        k = 1
+        while (n := _overdue(due, k, policy.overdue_every)).scheduled_on <= upto:
+            out.append(n)
+            k += 1
+    return out
+
+
+@lru_cache(maxsize=65536)
+def current_nudge(due: date, today: date, policy: Policy) -> Nudge | None:
+    """The most recent reminder that applies on `today`. Earlier ones it supersedes are never sent late."""
+    every = policy.overdue_every
+    if every is not None and today > due:
+        # Estimate how many periods have passed, then step back to the last one already reached.
+        days = (today - due).days
+        per = {"day": every.amount, "week": every.amount * 7, "working_day": every.amount}[every.unit]
+        k = days // per + 1
+        while k >= 1:
+            n = _overdue(due, k, every)
+            if n.scheduled_on <= today:
+                return n
+            k -= 1
+    earlier = [n for n in _before_due(due, policy) if n.scheduled_on <= today]
+    return earlier[-1] if earlier else None
+
+
+def is_working_time(local: datetime, policy: Policy) -> bool:
+    """Nudges go out only on working days, inside working hours (local time of the partnership)."""
+    start, end = policy.working_hours
+    return is_working_day(local.date()) and start <= local.time().replace(tzinfo=None) < end
+
+
+def chair_digest_day(meeting_day: date, policy: Policy) -> date | None:
+    if policy.chair_digest is None:
+        return None
+    return last_working_day_on_or_before(policy.chair_digest.before(meeting_day))
+
+
+def papers_reminder_day(deadline: date, policy: Policy) -> date | None:
+    if policy.papers_reminder is None:
+        return None
+    return last_working_day_on_or_before(policy.papers_reminder.before(deadline))
+
+
+# --- settings -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FaultInjection:
+    """For tests only: kill this process (SIGKILL) around its Nth send, to open the duplicate window."""
+
+    kill_after_sends: int | None = None
+    point: str = "after_send"  # after_send: the door accepted it, "sent" not recorded | before_send
+
+
+@dataclass(frozen=True)
+class NudgeSettings:
+    default: Policy = field(default_factory=Policy)
+    series: dict[str, Policy] = field(default_factory=dict)  # "board" or "westshire-scp/board"
+    lease: timedelta = timedelta(minutes=5)
+    retry: tuple[timedelta, ...] = tuple(timedelta(minutes=m) for m in (1, 5, 15, 60, 240))
+    batch_recipients: int = 100
+    fault: FaultInjection = field(default_factory=FaultInjection)
+
+    def policy_for(self, partnership_id: str, series_key: str) -> Policy:
+        found = self.series.get(f"{partnership_id}/{series_key}") or self.series.get(series_key)
+        return found or self.default
+
+
+_POLICY_KEYS = {"before", "on_due_day", "overdue_every", "working_hours", "chair_digest", "papers_reminder",
+                "stale_after_meetings", "long_overdue_days"}  # fmt: skip
+_OTHER_KEYS = {"series", "lease_seconds", "retry_minutes", "batch_recipients", "fault", "enabled"}
+
+
+def _hours(value: Any) -> tuple[time, time]:
+    m = re.fullmatch(r"\s*(\d{1,2})[:.](\d{2})\s*[-–]\s*(\d{1,2})[:.](\d{2})\s*", str(value))
+    if not m or not (0 <= int(m.group(1)) < 24 and 0 <= int(m.group(3)) < 24):
+        raise PolicyError(f"nudges: working_hours: cannot read {value!r}; write e.g. '09:00-17:30'")
+    start, end = time(int(m.group(1)), int(m.group(2))), time(int(m.group(3)), int(m.group(4)))
+    if end <= start:
+        raise PolicyError(f"nudges: working_hours: {value!r} ends before it starts")
+    return start, end
+
+
+def _optional(value: Any, what: str) -> Offset | None:
+    if value in (None, False, "never", "off", "none"):
+        return None
+    return Offset.parse(value, what)
+
+
+def _policy(raw: dict[str, Any], base: Policy, where: str) -> Policy:
+    unknown = set(raw) - _POLICY_KEYS - (_OTHER_KEYS if where == "nudges" else set())
+    if unknown:
+        raise PolicyError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}; known: "
+                          f"{', '.join(sorted(_POLICY_KEYS))}")  # fmt: skip
+    changes: dict[str, Any] = {}
+    if "before" in raw:
+        items = raw["before"] or []
+        if not isinstance(items, list):
+            items = [items]
+        changes["before"] = tuple(Offset.parse(v, f"{where}.before") for v in items)
+    if "on_due_day" in raw:
+        changes["on_due_day"] = bool(raw["on_due_day"])
+    for key in ("overdue_every", "chair_digest", "papers_reminder"):
+        if key in raw:
+            changes[key] = _optional(raw[key], f"{where}.{key}")
+    if "working_hours" in raw:
+        changes["working_hours"] = _hours(raw["working_hours"])
+    for key in ("stale_after_meetings", "long_overdue_days"):
+        if key in raw:
+            value = raw[key]
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise PolicyError(f"{where}.{key}: expected a whole number from 1, not {value!r}")
+            changes[key] = value
+    return replace(base, **changes)
+
+
+def load_nudge_settings(section: dict[str, Any] | None) -> NudgeSettings:
+    """Read app.yaml's `nudges:` section; an empty or missing one gives the defaults."""
+    raw = dict(section or {})
+    default = _policy(raw, Policy(), "nudges")
+    series: dict[str, Policy] = {}
+    for key, over in (raw.get("series") or {}).items():
+        if not isinstance(over, dict):
+            raise PolicyError(f"nudges.series.{key}: expected a mapping of settings")
+        series[str(key)] = _policy(over, default, f"nudges.series.{key}")
+    lease = timedelta(seconds=int(raw.get("lease_seconds", 300)))
+    if lease < timedelta(seconds=30):
+        raise PolicyError("nudges.lease_seconds: at least 30 (a send must finish inside its lease)")
+    retry = tuple(timedelta(minutes=float(m)) for m in raw.get("retry_minutes", (1, 5, 15, 60, 240)))
+    fault_raw = raw.get("fault") or {}
+    fault = FaultInjection(
+        kill_after_sends=fault_raw.get("kill_after_sends"), point=fault_raw.get("point", "after_send")
+    )
+    if fault.point not in ("after_send", "before_send"):
+        raise PolicyError("nudges.fault.point: after_send or before_send")
+    return NudgeSettings(
+        default=default,
+        series=series,
+        lease=lease,
+        retry=retry,
+        batch_recipients=int(raw.get("batch_recipients", 100)),
+        fault=fault,
+    )
+
+
+# The settings the running app was started with, for the on-demand `digest` command (handlers have none).
+_configured: NudgeSettings | None = None
+
+
+def configure(settings: NudgeSettings) -> None:
+    global _configured
+    _configured = settings
+
+
+def configured() -> NudgeSettings:
+    return _configured or NudgeSettings()

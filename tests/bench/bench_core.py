@@ -1,0 +1,239 @@
+"""Benchmark: typical shell commands through the core on a large partnership.
+
+A generated partnership of 300 people and 20 series, with 2,000 past meetings and
+100,000 actions (most long closed, as in a real tracker's history), then 1,000
+typical commands typed in meetings and direct messages. Prints the median and
+p99 per command beside the budget (p99 under 25 ms), on SQLite and, when
+PARTNERBOT_TEST_POSTGRES_URL is set, PostgreSQL. Never fails: it reports.
+
+    python tests/bench/bench_core.py [--actions 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, insert, select, text  # noqa: E402
+
+from bot.app import App, open_app  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from handlers.context import Request  # noqa: E402
+from storage.db import normalise_url  # noqa: E402
+from storage.models import Action, ActionOwner, ActionUpdate, Attendance, Meeting, Person, Series  # noqa: E402
+
+BUDGET_P99_MS = 25.0
+FIRST = ["Alex", "Bea", "Cai", "Dana", "Eli", "Fay", "Gus", "Hana", "Ivo", "Jas", "Kit", "Lia", "Mo", "Noa", "Oli"]
+LAST = ["Ash", "Birch", "Cole", "Dale", "Eden", "Frost", "Gale", "Hale", "Ince", "Judd", "Kemp", "Lowe", "Marsh",
+        "Nash", "Oak", "Pike", "Quinn", "Rowe", "Stone", "Tate"]
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def initials_for(i: int) -> str:
+    return f"{LETTERS[i % 26]}{LETTERS[(i // 26) % 26]}{'abcdefghijklmnopqrstuvwxyz'[(i // 676) % 26]}"
+
+
+def partnership_yaml(people: int, series: int) -> str:
+    agencies = ["council", "icb", "police", "acute", "community", "yjs", "probation", "education", "bu"]
+    lines = ["id: bench", "name: Benchmark Partnership", "timezone: Europe/London", "business_unit: bu-team",
+             "agencies:"]
+    for a in agencies:
+        lines.append(f"  - {{id: {a}, name: {a.title()} Agency, statutory: {str(a in ('council', 'icb', 'police')).lower()}}}")
+    lines += ["groups:", "  - {id: bu-team, name: Business Unit, aliases: [BU], members: [AAa, BAa]}", "people:"]
+    for i in range(people):
+        name = f"{FIRST[i % len(FIRST)]} {LAST[(i // len(FIRST)) % len(LAST)]}{i}"
+        lines.append(f"  - {{name: {name}, initials: {initials_for(i)}, agency: {agencies[i % len(agencies)]}}}")
+    lines.append("series:")
+    for s in range(series):
+        members = [initials_for((s * 13 + k) % people) for k in range(18)]
+        lines += [f"  - id: s{s}", f"    name: Series {s}", f"    chair: {members[0]}",
+                  f"    members: [{', '.join(members)}]", "    quorum: all-statutory-agencies",
+                  "    cadence: every 2 months", "    standing_items: [Welcome and apologies, Action tracker]"]
+    return "\n".join(lines) + "\n"
+
+
+def populate(app: App, meetings: int, actions: int, seed: int = 7) -> dict[str, list[tuple[str, int]]]:
+    """Bulk history: closed meetings with attendance, actions (5% open) with owners and updates."""
+    rnd = random.Random(seed)
+    with app.sessions() as s, s.begin():
+        series = list(s.scalars(select(Series).order_by(Series.id)))
+        people = {p.initials: p.id for p in s.scalars(select(Person))}
+        start = datetime(2012, 1, 13, 10, tzinfo=UTC)
+        meeting_rows = []
+        for i in range(meetings):
+            sr = series[i % len(series)]
+            at = start + timedelta(days=7 * (i // len(series)) * 2 + i % 7)
+            meeting_rows.append({"series_id": sr.id, "status": "closed", "starts_at": at, "opened_at": at,
+                                 "closed_at": at + timedelta(hours=2), "sequence": 0})
+        s.execute(insert(Meeting), meeting_rows)
+        by_series: dict[int, list[int]] = defaultdict(list)
+        for m_id, sid in s.execute(select(Meeting.id, Meeting.series_id)):
+            by_series[sid].append(m_id)
+        att = []
+        for sr in series:
+            for m_id in by_series[sr.id]:
+                for k, ini in enumerate(sr.members[:10]):
+                    att.append({"meeting_id": m_id, "person_id": people[ini],
+                                "status": "present" if k % 5 else "apologies", "updated_at": start, "movements": []})
+        s.execute(insert(Attendance), att)
+        per_series = actions // len(series)
+        action_rows = []
+        for sr in series:
+            for n in range(1, per_series + 1):
+                is_open = n > per_series - per_series // 20
+                due = date(2012, 3, 1) + timedelta(days=n // 3)
+                action_rows.append({
+                    "series_id": sr.id, "number": n, "title": f"follow up item {n} with partners", "text": "x",
+                    "status": "open" if is_open else "done", "due_date": due, "due_kind": "date",
+                    "created_meeting_id": rnd.choice(by_series[sr.id]), "created_at": start,
+                    "closed_at": None if is_open else start})
+            s.execute(update_series(sr.id, per_series))
+        s.execute(insert(Action), action_rows)
+        ids = s.execute(select(Action.id, Action.series_id, Action.number, Action.status)).all()
+        keyed = {sr.id: sr for sr in series}
+        owners, updates = [], []
+        open_refs: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        for a_id, sid, number, status in ids:
+            sr = keyed[sid]
+            owner = sr.members[number % len(sr.members)]
+            owners.append({"action_id": a_id, "position": 0, "kind": "person", "person_id": people[owner],
+                           "added_at": start})
+            updates.append({"action_id": a_id, "at": start, "person_id": people[owner], "door": "bench",
+                            "kind": "update", "text": "No further update. Action ongoing."})
+            if status == "open":
+                open_refs[owner].append((sr.key, number))
+        s.execute(insert(ActionOwner), owners)
+        s.execute(insert(ActionUpdate), updates)
+    return open_refs
+
+
+def update_series(series_id: int, last: int):  # type: ignore[no-untyped-def]
+    from sqlalchemy import update
+
+    return update(Series).where(Series.id == series_id).values(last_action_number=last)
+
+
+def commands(app: App, open_refs: dict[str, list[tuple[str, int]]], n: int, seed: int = 11
+             ) -> list[tuple[str, Request]]:
+    """A mix of what chairs and owners type: attendance, quorum, capture, updates, listings, help."""
+    rnd = random.Random(seed)
+    with app.sessions() as s:
+        series = list(s.scalars(select(Series).order_by(Series.id)))
+    out: list[tuple[str, Request]] = []
+    clock = datetime(2024, 1, 19, 10, tzinfo=UTC)
+    owners = [o for o in open_refs if open_refs[o]]
+    for sr in series:
+        chan = f"chan-{sr.key}"
+        chair = sr.chair
+        m = sr.members
+
+        def req(user: str, text_: str, ch: str = chan, direct: bool = False) -> Request:
+            nonlocal clock
+            clock += timedelta(seconds=20)
+            return Request(door="shell", channel=ch, user=user, text=text_, at=clock, direct=direct)
+
+        out.append(("meeting start", req(chair, f"meeting start {sr.key}")))
+        out.append(("present", req(chair, f"present {' '.join(m[:6])}")))
+        out.append(("apologies", req(chair, f"apologies {m[6]}, {m[7]}")))
+        out.append(("quorum", req(chair, "quorum")))
+    while len(out) < n:
+        sr = rnd.choice(series)
+        chan, m = f"chan-{sr.key}", sr.members
+        kind = rnd.choice(["capture", "update", "done", "actions mine", "action N", "quorum", "decision",
+                           "left", "actions", "help"])
+        clock += timedelta(seconds=20)
+        if kind == "capture":
+            r = Request("shell", chan, rnd.choice(m), f"Action: {m[rnd.randrange(len(m))]} to circulate the "
+                        "revised protocol by 29/03/24", clock)
+        elif kind in ("update", "done"):
+            owner = rnd.choice(owners)
+            key, number = rnd.choice(open_refs[owner])
+            txt = f"{key} {number} update: spoke to the training lead" if kind == "update" else f"done {key} {number}"
+            r = Request("shell", f"dm:{owner}", owner, txt, clock, direct=True)
+        elif kind == "actions mine":
+            owner = rnd.choice(owners)
+            r = Request("shell", f"dm:{owner}", owner, "actions mine", clock, direct=True)
+        elif kind == "action N":
+            r = Request("shell", chan, m[1], f"action {rnd.randint(1, 4000)}", clock)
+        elif kind == "decision":
+            r = Request("shell", chan, sr.chair, "decision: the revised protocol is approved", clock)
+        elif kind == "left":
+            r = Request("shell", chan, sr.chair, f"{m[rnd.randint(1, 5)]} left", clock)
+        elif kind == "actions":
+            r = Request("shell", chan, m[2], "actions overdue" if rnd.random() < 0.5 else "actions", clock)
+        else:
+            r = Request("shell", chan, m[3], rnd.choice(["quorum", "help"]), clock)
+        out.append((kind, r))
+    return out[:n]
+
+
+def run(url: str, label: str, actions: int) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="pb-bench-"))
+    (tmp / "bench.yaml").write_text(partnership_yaml(300, 20))
+    t0 = time.perf_counter()
+    app = open_app(Settings(root=tmp, database_url=url, partnership_files=[tmp / "bench.yaml"]))
+    refs = populate(app, 2000, actions)
+    print(f"[{label}] generated 300 people, 20 series, 2,000 meetings, {actions:,} actions "
+          f"in {time.perf_counter() - t0:.1f} s")
+    core = app.core("bench")
+    batch = commands(app, refs, 1000)
+    core.handle(Request("shell", "warm", "AAa", "help", datetime(2024, 1, 19, tzinfo=UTC)))
+    timings: dict[str, list[float]] = defaultdict(list)
+    errors = 0
+    for kind, req in batch:
+        t = time.perf_counter()
+        reply = core.handle(req)
+        timings[kind].append((time.perf_counter() - t) * 1000)
+        if "something went wrong" in reply.plain:
+            errors += 1
+    every = [x for xs in timings.values() for x in xs]
+    print(f"[{label}] {len(every)} commands, {errors} internal errors")
+    print(f"  {'command':<15} {'n':>5} {'median ms':>10} {'p99 ms':>8}   budget p99 < {BUDGET_P99_MS:.0f} ms")
+    for kind, xs in sorted(timings.items()):
+        print(f"  {kind:<15} {len(xs):>5} {statistics.median(xs):>10.2f} {p99(xs):>8.2f}"
+              f"   {'ok' if p99(xs) < BUDGET_P99_MS else 'OVER'}")
+    print(f"  {'all':<15} {len(every):>5} {statistics.median(every):>10.2f} {p99(every):>8.2f}"
+          f"   {'ok' if p99(every) < BUDGET_P99_MS else 'OVER'}")
+    app.engine.dispose()
+
+
+def p99(xs: list[float]) -> float:
+    ordered = sorted(xs)
+    return ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--actions", type=int, default=100_000)
+    args = ap.parse_args()
+    run(f"sqlite:///{tempfile.mkdtemp(prefix='pb-bench-')}/bench.sqlite3", "SQLite", args.actions)
+    pg = os.environ.get("PARTNERBOT_TEST_POSTGRES_URL")
+    if not pg:
+        print("[PostgreSQL] skipped: set PARTNERBOT_TEST_POSTGRES_URL to run it")
+        return
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(normalise_url(pg), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        sep = "&" if "?" in pg else "?"
+        run(f"{normalise_url(pg)}{sep}options=-csearch_path%3D{schema}", "PostgreSQL", args.actions)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+if __name__ == "__main__":
+    main()
