@@ -31,7 +31,7 @@ def is_overdue(action: Action, today: date) -> bool:
 
 
 def is_stale(action: Action, meetings: list[datetime], n: int = STALE_AFTER_MEETINGS) -> bool:
-    """Open, and in the last n meetings held since it was raised, no real update (only "no further update")."""
+    """Open, and in the last n meetings held since it was raised, no real update ("no further update")."""
     if action.status != "open":
         return False
     since = [m for m in meetings if m > action.created_at]

@@ -40,7 +40,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def head_revisions() -> set[str]:
-    """The newest revision ids, read from the migration files without importing Alembic (it is slow to load)."""
+    """The newest revision ids, read from the migration files (importing Alembic is slow)."""
     revisions: dict[str, str | None] = {}
     for path in (MIGRATIONS / "versions").glob("*.py"):
         text = path.read_text(encoding="utf-8")

@@ -39,7 +39,7 @@ def westshire_plus() -> Roster:
     for person in (
         PersonRef("JH", "June Hughes", "council", "Principal Social Worker"),
         PersonRef("AP", "August Peters", "police", "Detective Inspector"),
-        PersonRef("TWa", "Tanya Walsh", "council", "Leaving Care Team Manager"),
+        PersonRef("TWa", "Tara Walsh", "council", "Leaving Care Team Manager"),
         PersonRef("TWi", "Tom Wilde", "council", "Head of Service"),
     ):
         roster.people[person.initials] = person

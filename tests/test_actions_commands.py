@@ -31,10 +31,13 @@ def _action(chat: Chat, number: int, series_id: int = 1) -> Action:
 
 def _log(chat: Chat, number: int) -> list[tuple[str, str | None, str | None]]:
     with chat.app.sessions() as s:
-        rows = s.execute(select(ActionUpdate.kind, ActionUpdate.text, Person.initials)
-                         .join(Action, Action.id == ActionUpdate.action_id)
-                         .outerjoin(Person, Person.id == ActionUpdate.person_id)
-                         .where(Action.number == number).order_by(ActionUpdate.id)).all()
+        rows = s.execute(
+            select(ActionUpdate.kind, ActionUpdate.text, Person.initials)
+            .join(Action, Action.id == ActionUpdate.action_id)
+            .outerjoin(Person, Person.id == ActionUpdate.person_id)
+            .where(Action.number == number)
+            .order_by(ActionUpdate.id)
+        ).all()
     return [(k, t, p) for k, t, p in rows]
 
 
@@ -59,8 +62,9 @@ def test_reassign_drop_reopen_and_snooze(board: Chat) -> None:
     assert "No reminders for Board 3 until Thu 1 Feb 2024" in board.say("KB", "snooze 3 until 1/2/24")
     assert _action(board, 3).snoozed_until == date(2024, 2, 1)
     assert "Only the chair" in board.say("KB", "drop 3 superseded")  # owners cannot drop: the chair team can
-    assert "dropped (superseded by the survey refresh)" in board.say("MT", "action 3 drop: superseded by the "
-                                                                           "survey refresh")
+    assert "dropped (superseded by the survey refresh)" in board.say(
+        "MT", "action 3 drop: superseded by the survey refresh"
+    )
     assert _action(board, 3).status == "dropped"
     assert "open again" in board.say("MT", "reopen 3")
     assert _action(board, 3).status == "open"
@@ -142,7 +146,9 @@ def test_questions_wait_for_an_answer_and_can_be_cancelled(board: Chat) -> None:
 
 
 def test_an_explicit_number_is_kept_and_never_reused(board: Chat) -> None:
-    out = board.say("PMw", "Action 28. Education colleagues to follow up Operation Encompass as soon as possible")
+    out = board.say(
+        "PMw", "Action 28. Education colleagues to follow up Operation Encompass as soon as possible"
+    )
     assert "Action 28 — Education colleagues" in out
     assert "already exists" in board.say("PMw", "Action 28. HN to do it again")
     assert "Action 29" in board.say("PMw", "Action: GP to check the rota by Friday")
@@ -151,8 +157,14 @@ def test_an_explicit_number_is_kept_and_never_reused(board: Chat) -> None:
 def test_the_same_message_delivered_twice_is_one_action(board: Chat) -> None:
     from handlers.context import Request
 
-    req = Request(door="shell", channel="shell", user="PMw", text="Action: HN to ring the school by Friday",
-                  at=board.now, message_id="1705658400.000100")
+    req = Request(
+        door="shell",
+        channel="shell",
+        user="PMw",
+        text="Action: HN to ring the school by Friday",
+        at=board.now,
+        message_id="1705658400.000100",
+    )
     assert "Action 4 — Hannah Noor" in board.core.handle(req).plain
     assert "already Action 4" in board.core.handle(req).plain
     with board.app.sessions() as s:

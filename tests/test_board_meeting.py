@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from conftest import FIXTURES, Chat
 from sqlalchemy import select
 
 from bot.app import App
@@ -22,7 +23,6 @@ from storage.models import (
     QuorumChange,
     Series,
 )
-from conftest import FIXTURES, Chat
 
 SCRIPT = (FIXTURES / "board-meeting.script").read_text()
 
@@ -61,8 +61,10 @@ def test_attendance_is_stored_with_deputies_and_movements(after_meeting: tuple[C
     app = chat.app
     with app.sessions() as s:
         meeting = s.scalars(select(Meeting).where(Meeting.status == "closed")).one()
-        rows = {(_initials(app, r.person_id)): r for r in s.scalars(
-            select(Attendance).where(Attendance.meeting_id == meeting.id))}
+        rows = {
+            (_initials(app, r.person_id)): r
+            for r in s.scalars(select(Attendance).where(Attendance.meeting_id == meeting.id))
+        }
     status = {k: r.status for k, r in rows.items()}
     assert {k for k, v in status.items() if v == "present"} == {"MT", "LE", "SMa", "HN", "RB"}
     assert status["PMw"] == "in_attendance" and rows["PMw"].role_note == "minute taker"
@@ -84,11 +86,15 @@ def test_quorum_warnings_are_immediate_and_logged(after_meeting: tuple[Chat, str
     joined = out.split("MT: LE joined")[1].split("MT: declaration")[0]
     assert "quorate again" in joined
     with chat.app.sessions() as s:
-        changes = [(c.at.strftime("%H:%M"), c.quorate, c.missing) for c in s.scalars(
-            select(QuorumChange).order_by(QuorumChange.id))]
-    assert changes == [("10:00", True, []),
-                       ("10:40", False, ["Westshire and Eastbury Integrated Care Board"]),
-                       ("10:46", True, [])]
+        changes = [
+            (c.at.strftime("%H:%M"), c.quorate, c.missing)
+            for c in s.scalars(select(QuorumChange).order_by(QuorumChange.id))
+        ]
+    assert changes == [
+        ("10:00", True, []),
+        ("10:40", False, ["Westshire and Eastbury Integrated Care Board"]),
+        ("10:46", True, []),
+    ]
 
 
 def test_decision_taken_while_inquorate_is_marked(after_meeting: tuple[Chat, str]) -> None:
@@ -106,8 +112,9 @@ def test_actions_are_numbered_with_owners_and_due_dates(after_meeting: tuple[Cha
     app = chat.app
     with app.sessions() as s:
         actions = {a.number: a for a in s.scalars(select(Action))}
-        owners = {n: [(o.kind, _initials(app, o.person_id) or o.key) for o in a.owners]
-                  for n, a in actions.items()}
+        owners = {
+            n: [(o.kind, _initials(app, o.person_id) or o.key) for o in a.owners] for n, a in actions.items()
+        }
         updates = {n: [(u.kind, u.text) for u in a.updates] for n, a in actions.items()}
         last = s.scalars(select(Series).where(Series.key == "board")).one().last_action_number
     # The ambiguous "SM" and the ownerless action were questions: nothing stored for them.

@@ -24,10 +24,18 @@ def cli(database_url: str, *args: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def run_partnerbot(args: list[str], stdin: str = "", cwd: Path = ROOT, env: dict[str, str] | None = None
-                   ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True, text=True,
-                          cwd=cwd, env={**os.environ, **(env or {})}, timeout=120)
+def run_partnerbot(
+    args: list[str], stdin: str = "", cwd: Path = ROOT, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )
 
 
 def test_export_actions_as_csv_and_json(app: App, database_url: str) -> None:
@@ -37,14 +45,30 @@ def test_export_actions_as_csv_and_json(app: App, database_url: str) -> None:
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
     assert [r["number"] for r in rows] == ["1", "2", "3"]
-    assert set(rows[0]) == {"number", "title", "owners", "due", "due_kind", "status", "latest_update",
-                            "latest_update_date", "created_in_meeting", "stale", "overdue"}
+    assert set(rows[0]) == {
+        "number",
+        "title",
+        "owners",
+        "due",
+        "due_kind",
+        "status",
+        "latest_update",
+        "latest_update_date",
+        "created_in_meeting",
+        "stale",
+        "overdue",
+    }
     assert rows[0]["owners"] == "Samir Malik, Paul Mawer" and rows[0]["due_kind"] == "next_meeting"
-    assert rows[1]["latest_update"].startswith("HN has written") and rows[1]["latest_update_date"] == "2024-01-19"
+    assert (
+        rows[1]["latest_update"].startswith("HN has written")
+        and rows[1]["latest_update_date"] == "2024-01-19"
+    )
     assert rows[2]["created_in_meeting"] == "2024-01-19" and rows[2]["overdue"] == "yes"
     code, out, _ = cli(database_url, "export", "actions", "--series", "board", "--format", "json")
     data = json.loads(out)
-    assert data[2]["owners"] == "Business Unit" and data[2]["due"] == "2024-02-09" and data[2]["overdue"] is True
+    assert (
+        data[2]["owners"] == "Business Unit" and data[2]["due"] == "2024-02-09" and data[2]["overdue"] is True
+    )
     code, _, err = cli(database_url, "export", "actions", "--series", "nope")
     assert code == 1 and "No series 'nope'" in err
 
@@ -56,7 +80,9 @@ def test_audit_lists_changes_with_who_door_and_before_after(app: App, database_u
     code, out, _ = cli(database_url, "audit", "--series", "board")
     assert code == 0
     assert "MT via shell: opened meeting" in out
-    assert "HN via shell: due changed action board:2" in out and '"2024-01-29"' in out and '"2024-02-02"' in out
+    assert (
+        "HN via shell: due changed action board:2" in out and '"2024-01-29"' in out and '"2024-02-02"' in out
+    )
     code, out, _ = cli(database_url, "audit", "--series", "board", "--json", "--limit", "1")
     (event,) = [json.loads(line) for line in out.splitlines()]
     assert event["verb"] == "due changed" and event["before"]["due"] == "2024-01-29"
@@ -71,14 +97,17 @@ def test_shell_script_and_piped_lines(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "Action 1 — Samir Malik, Paul Mawer" in done.stdout and "is closed" in done.stdout
     # Piped plain lines are messages from --as; `/as` switches person.
-    piped = run_partnerbot(["--database", db, "shell", "--as", "KB"], stdin="actions mine\n/as HN\nactions mine\n")
+    piped = run_partnerbot(
+        ["--database", db, "shell", "--as", "KB"], stdin="actions mine\n/as HN\nactions mine\n"
+    )
     assert piped.returncode == 0
     assert "You have no open actions." in piped.stdout and "tell MT why education colleagues" in piped.stdout
 
 
 def test_run_starts_the_terminal_door_with_the_demo_partnership(tmp_path: Path) -> None:
-    (tmp_path / "app.yaml").write_text(f"database:\n  url: sqlite:///var/test.sqlite3\npartnerships:\n"
-                                       f"  - {EXAMPLE}\n")
+    (tmp_path / "app.yaml").write_text(
+        f"database:\n  url: sqlite:///var/test.sqlite3\npartnerships:\n  - {EXAMPLE}\n"
+    )
     done = run_partnerbot(["--config", str(tmp_path / "app.yaml"), "run"], stdin="help\n")
     assert done.returncode == 0, done.stderr
     assert "`meeting start [SERIES]`" in done.stdout
@@ -87,9 +116,19 @@ def test_run_starts_the_terminal_door_with_the_demo_partnership(tmp_path: Path) 
 
 def test_parse_command(tmp_path: Path) -> None:
     lines = tmp_path / "in.jsonl"
-    lines.write_text(json.dumps({"input": {"series": "board", "text": "Action: SMa/PMw to invite the lead to the "
-                                           "next meeting", "sent_at": "2024-01-19T10:05:00+00:00",
-                                           "next_meeting": "2024-03-15"}}) + "\n")
+    lines.write_text(
+        json.dumps(
+            {
+                "input": {
+                    "series": "board",
+                    "text": "Action: SMa/PMw to invite the lead to the next meeting",
+                    "sent_at": "2024-01-19T10:05:00+00:00",
+                    "next_meeting": "2024-03-15",
+                }
+            }
+        )
+        + "\n"
+    )
     done = run_partnerbot(["parse", "--partnership", str(EXAMPLE), "--jsonl", str(lines)])
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)

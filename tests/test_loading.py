@@ -44,12 +44,18 @@ def test_changed_file_updates_and_keeps_history(app: App, database_url: str, tmp
     chat.say("PMw", "Action: NF to share the probation caseload figures by 9/2/24")
     text = EXAMPLE.read_text()
     # Nadia Frost leaves; Owen Kaye gets a new title; a new member joins the board.
-    text = text.replace("  - {name: Nadia Frost, initials: NF, agency: probation, title: Head of Service}\n", "")
+    text = text.replace(
+        "  - {name: Nadia Frost, initials: NF, agency: probation, title: Head of Service}\n", ""
+    )
     text = text.replace("title: Development Officer}", "title: Senior Development Officer}")
-    text = text.replace("  - {name: Owen Kaye,", "  - {name: Ruth Ellis, initials: RE, agency: probation}\n"
-                                              "  - {name: Owen Kaye,")
-    text = text.replace("members: [MT, LE, SMa, SMi, HN, GP, BLl, DA, TR, KB, TT, SC, JK, WB, RB, OK, NF]",
-                        "members: [MT, LE, SMa, SMi, HN, GP, BLl, DA, TR, KB, TT, SC, JK, WB, RB, OK, RE]")
+    text = text.replace(
+        "  - {name: Owen Kaye,",
+        "  - {name: Ruth Ellis, initials: RE, agency: probation}\n  - {name: Owen Kaye,",
+    )
+    text = text.replace(
+        "members: [MT, LE, SMa, SMi, HN, GP, BLl, DA, TR, KB, TT, SC, JK, WB, RB, OK, NF]",
+        "members: [MT, LE, SMa, SMi, HN, GP, BLl, DA, TR, KB, TT, SC, JK, WB, RB, OK, RE]",
+    )
     changed = tmp_path / "westshire.yaml"
     changed.write_text(text)
     code, out, err = cli(database_url, "load", str(changed))
@@ -81,7 +87,7 @@ def test_bad_file_is_refused_whole(app: App, database_url: str, tmp_path: Path) 
     text = text.replace("title: Development Officer}", "title: Senior Development Officer}")
     bad = tmp_path / "bad.yaml"
     bad.write_text(text)
-    code, out, err = cli(database_url, "load", str(bad))
+    code, _, err = cli(database_url, "load", str(bad))
     assert code == 1
     assert "polce" in err and "RB" in err and "chair" in err and "Nothing was loaded" in err
     assert all(line.strip().startswith("line ") for line in err.splitlines()[1:-1] if line.strip())

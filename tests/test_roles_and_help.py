@@ -90,13 +90,25 @@ def test_loose_patterns_leave_ordinary_chat_alone(chat: Chat) -> None:
 def test_registry_has_one_canonical_form_per_command() -> None:
     names = [s.name for s in all_commands()]
     assert len(names) == len(set(names))
-    for text, name in [("done 3", "action done"), ("3 done", "action done"), ("board 3 done", "action done"),
-                       ("update 3: met them", "action update"), ("3 new date 29/09/23", "action due"),
-                       ("new date 3 by Friday", "action due"), ("reassign 3 to HN", "action owner"),
-                       ("not mine 3", "action not mine"), ("snooze 3 until 1/3/24", "action snooze"),
-                       ("drop 3 superseded", "action drop"), ("reopen 3", "action reopen"),
-                       ("CG for TR", "deputy"), ("BLl deputising for DA", "deputy"), ("LE left 10:40", "left"),
-                       ("Action: SMa to invite X", "action"), ("Action 23. SMa to invite X", "action"),
-                       ("present MT LE SMa PMw", "present"), ("apologies Tom Rees, Dev Anand", "apologies")]:
+    for text, name in [
+        ("done 3", "action done"),
+        ("3 done", "action done"),
+        ("board 3 done", "action done"),
+        ("update 3: met them", "action update"),
+        ("3 new date 29/09/23", "action due"),
+        ("new date 3 by Friday", "action due"),
+        ("reassign 3 to HN", "action owner"),
+        ("not mine 3", "action not mine"),
+        ("snooze 3 until 1/3/24", "action snooze"),
+        ("drop 3 superseded", "action drop"),
+        ("reopen 3", "action reopen"),
+        ("CG for TR", "deputy"),
+        ("BLl deputising for DA", "deputy"),
+        ("LE left 10:40", "left"),
+        ("Action: SMa to invite X", "action"),
+        ("Action 23. SMa to invite X", "action"),
+        ("present MT LE SMa PMw", "present"),
+        ("apologies Tom Rees, Dev Anand", "apologies"),
+    ]:
         found = match(text)
         assert found is not None and found[0].name == name, text

@@ -35,9 +35,46 @@ from storage.db import normalise_url  # noqa: E402
 from storage.models import Action, ActionOwner, ActionUpdate, Attendance, Meeting, Person, Series  # noqa: E402
 
 BUDGET_P99_MS = 25.0
-FIRST = ["Alex", "Bea", "Cai", "Dana", "Eli", "Fay", "Gus", "Hana", "Ivo", "Jas", "Kit", "Lia", "Mo", "Noa", "Oli"]
-LAST = ["Ash", "Birch", "Cole", "Dale", "Eden", "Frost", "Gale", "Hale", "Ince", "Judd", "Kemp", "Lowe", "Marsh",
-        "Nash", "Oak", "Pike", "Quinn", "Rowe", "Stone", "Tate"]
+STATUTORY = ("council", "icb", "police")
+FIRST = [
+    "Alex",
+    "Bea",
+    "Cai",
+    "Dana",
+    "Eli",
+    "Fay",
+    "Gus",
+    "Hana",
+    "Ivo",
+    "Jas",
+    "Kit",
+    "Lia",
+    "Mo",
+    "Noa",
+    "Oli",
+]
+LAST = [
+    "Ash",
+    "Birch",
+    "Cole",
+    "Dale",
+    "Eden",
+    "Frost",
+    "Gale",
+    "Hale",
+    "Ince",
+    "Judd",
+    "Kemp",
+    "Lowe",
+    "Marsh",
+    "Nash",
+    "Oak",
+    "Pike",
+    "Quinn",
+    "Rowe",
+    "Stone",
+    "Tate",
+]
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
@@ -47,20 +84,39 @@ def initials_for(i: int) -> str:
 
 def partnership_yaml(people: int, series: int) -> str:
     agencies = ["council", "icb", "police", "acute", "community", "yjs", "probation", "education", "bu"]
-    lines = ["id: bench", "name: Benchmark Partnership", "timezone: Europe/London", "business_unit: bu-team",
-             "agencies:"]
+    lines = [
+        "id: bench",
+        "name: Benchmark Partnership",
+        "timezone: Europe/London",
+        "business_unit: bu-team",
+        "agencies:",
+    ]
     for a in agencies:
-        lines.append(f"  - {{id: {a}, name: {a.title()} Agency, statutory: {str(a in ('council', 'icb', 'police')).lower()}}}")
-    lines += ["groups:", "  - {id: bu-team, name: Business Unit, aliases: [BU], members: [AAa, BAa]}", "people:"]
+        lines.append(
+            f"  - {{id: {a}, name: {a.title()} Agency, statutory: {str(a in STATUTORY).lower()}}}"
+        )
+    lines += [
+        "groups:",
+        "  - {id: bu-team, name: Business Unit, aliases: [BU], members: [AAa, BAa]}",
+        "people:",
+    ]
     for i in range(people):
         name = f"{FIRST[i % len(FIRST)]} {LAST[(i // len(FIRST)) % len(LAST)]}{i}"
-        lines.append(f"  - {{name: {name}, initials: {initials_for(i)}, agency: {agencies[i % len(agencies)]}}}")
+        lines.append(
+            f"  - {{name: {name}, initials: {initials_for(i)}, agency: {agencies[i % len(agencies)]}}}"
+        )
     lines.append("series:")
     for s in range(series):
         members = [initials_for((s * 13 + k) % people) for k in range(18)]
-        lines += [f"  - id: s{s}", f"    name: Series {s}", f"    chair: {members[0]}",
-                  f"    members: [{', '.join(members)}]", "    quorum: all-statutory-agencies",
-                  "    cadence: every 2 months", "    standing_items: [Welcome and apologies, Action tracker]"]
+        lines += [
+            f"  - id: s{s}",
+            f"    name: Series {s}",
+            f"    chair: {members[0]}",
+            f"    members: [{', '.join(members)}]",
+            "    quorum: all-statutory-agencies",
+            "    cadence: every 2 months",
+            "    standing_items: [Welcome and apologies, Action tracker]",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -75,8 +131,16 @@ def populate(app: App, meetings: int, actions: int, seed: int = 7) -> dict[str, 
         for i in range(meetings):
             sr = series[i % len(series)]
             at = start + timedelta(days=7 * (i // len(series)) * 2 + i % 7)
-            meeting_rows.append({"series_id": sr.id, "status": "closed", "starts_at": at, "opened_at": at,
-                                 "closed_at": at + timedelta(hours=2), "sequence": 0})
+            meeting_rows.append(
+                {
+                    "series_id": sr.id,
+                    "status": "closed",
+                    "starts_at": at,
+                    "opened_at": at,
+                    "closed_at": at + timedelta(hours=2),
+                    "sequence": 0,
+                }
+            )
         s.execute(insert(Meeting), meeting_rows)
         by_series: dict[int, list[int]] = defaultdict(list)
         for m_id, sid in s.execute(select(Meeting.id, Meeting.series_id)):
@@ -85,8 +149,15 @@ def populate(app: App, meetings: int, actions: int, seed: int = 7) -> dict[str, 
         for sr in series:
             for m_id in by_series[sr.id]:
                 for k, ini in enumerate(sr.members[:10]):
-                    att.append({"meeting_id": m_id, "person_id": people[ini],
-                                "status": "present" if k % 5 else "apologies", "updated_at": start, "movements": []})
+                    att.append(
+                        {
+                            "meeting_id": m_id,
+                            "person_id": people[ini],
+                            "status": "present" if k % 5 else "apologies",
+                            "updated_at": start,
+                            "movements": [],
+                        }
+                    )
         s.execute(insert(Attendance), att)
         per_series = actions // len(series)
         action_rows = []
@@ -94,11 +165,20 @@ def populate(app: App, meetings: int, actions: int, seed: int = 7) -> dict[str, 
             for n in range(1, per_series + 1):
                 is_open = n > per_series - per_series // 20
                 due = date(2012, 3, 1) + timedelta(days=n // 3)
-                action_rows.append({
-                    "series_id": sr.id, "number": n, "title": f"follow up item {n} with partners", "text": "x",
-                    "status": "open" if is_open else "done", "due_date": due, "due_kind": "date",
-                    "created_meeting_id": rnd.choice(by_series[sr.id]), "created_at": start,
-                    "closed_at": None if is_open else start})
+                action_rows.append(
+                    {
+                        "series_id": sr.id,
+                        "number": n,
+                        "title": f"follow up item {n} with partners",
+                        "text": "x",
+                        "status": "open" if is_open else "done",
+                        "due_date": due,
+                        "due_kind": "date",
+                        "created_meeting_id": rnd.choice(by_series[sr.id]),
+                        "created_at": start,
+                        "closed_at": None if is_open else start,
+                    }
+                )
             s.execute(update_series(sr.id, per_series))
         s.execute(insert(Action), action_rows)
         ids = s.execute(select(Action.id, Action.series_id, Action.number, Action.status)).all()
@@ -108,10 +188,25 @@ def populate(app: App, meetings: int, actions: int, seed: int = 7) -> dict[str, 
         for a_id, sid, number, status in ids:
             sr = keyed[sid]
             owner = sr.members[number % len(sr.members)]
-            owners.append({"action_id": a_id, "position": 0, "kind": "person", "person_id": people[owner],
-                           "added_at": start})
-            updates.append({"action_id": a_id, "at": start, "person_id": people[owner], "door": "bench",
-                            "kind": "update", "text": "No further update. Action ongoing."})
+            owners.append(
+                {
+                    "action_id": a_id,
+                    "position": 0,
+                    "kind": "person",
+                    "person_id": people[owner],
+                    "added_at": start,
+                }
+            )
+            updates.append(
+                {
+                    "action_id": a_id,
+                    "at": start,
+                    "person_id": people[owner],
+                    "door": "bench",
+                    "kind": "update",
+                    "text": "No further update. Action ongoing.",
+                }
+            )
             if status == "open":
                 open_refs[owner].append((sr.key, number))
         s.execute(insert(ActionOwner), owners)
@@ -125,8 +220,9 @@ def update_series(series_id: int, last: int):  # type: ignore[no-untyped-def]
     return update(Series).where(Series.id == series_id).values(last_action_number=last)
 
 
-def commands(app: App, open_refs: dict[str, list[tuple[str, int]]], n: int, seed: int = 11
-             ) -> list[tuple[str, Request]]:
+def commands(
+    app: App, open_refs: dict[str, list[tuple[str, int]]], n: int, seed: int = 11
+) -> list[tuple[str, Request]]:
     """A mix of what chairs and owners type: attendance, quorum, capture, updates, listings, help."""
     rnd = random.Random(seed)
     with app.sessions() as s:
@@ -151,16 +247,37 @@ def commands(app: App, open_refs: dict[str, list[tuple[str, int]]], n: int, seed
     while len(out) < n:
         sr = rnd.choice(series)
         chan, m = f"chan-{sr.key}", sr.members
-        kind = rnd.choice(["capture", "update", "done", "actions mine", "action N", "quorum", "decision",
-                           "left", "actions", "help"])
+        kind = rnd.choice(
+            [
+                "capture",
+                "update",
+                "done",
+                "actions mine",
+                "action N",
+                "quorum",
+                "decision",
+                "left",
+                "actions",
+                "help",
+            ]
+        )
         clock += timedelta(seconds=20)
         if kind == "capture":
-            r = Request("shell", chan, rnd.choice(m), f"Action: {m[rnd.randrange(len(m))]} to circulate the "
-                        "revised protocol by 29/03/24", clock)
+            r = Request(
+                "shell",
+                chan,
+                rnd.choice(m),
+                f"Action: {m[rnd.randrange(len(m))]} to circulate the revised protocol by 29/03/24",
+                clock,
+            )
         elif kind in ("update", "done"):
             owner = rnd.choice(owners)
             key, number = rnd.choice(open_refs[owner])
-            txt = f"{key} {number} update: spoke to the training lead" if kind == "update" else f"done {key} {number}"
+            txt = (
+                f"{key} {number} update: spoke to the training lead"
+                if kind == "update"
+                else f"done {key} {number}"
+            )
             r = Request("shell", f"dm:{owner}", owner, txt, clock, direct=True)
         elif kind == "actions mine":
             owner = rnd.choice(owners)
@@ -185,8 +302,10 @@ def run(url: str, label: str, actions: int) -> None:
     t0 = time.perf_counter()
     app = open_app(Settings(root=tmp, database_url=url, partnership_files=[tmp / "bench.yaml"]))
     refs = populate(app, 2000, actions)
-    print(f"[{label}] generated 300 people, 20 series, 2,000 meetings, {actions:,} actions "
-          f"in {time.perf_counter() - t0:.1f} s")
+    print(
+        f"[{label}] generated 300 people, 20 series, 2,000 meetings, {actions:,} actions "
+        f"in {time.perf_counter() - t0:.1f} s"
+    )
     core = app.core("bench")
     batch = commands(app, refs, 1000)
     core.handle(Request("shell", "warm", "AAa", "help", datetime(2024, 1, 19, tzinfo=UTC)))
@@ -202,16 +321,20 @@ def run(url: str, label: str, actions: int) -> None:
     print(f"[{label}] {len(every)} commands, {errors} internal errors")
     print(f"  {'command':<15} {'n':>5} {'median ms':>10} {'p99 ms':>8}   budget p99 < {BUDGET_P99_MS:.0f} ms")
     for kind, xs in sorted(timings.items()):
-        print(f"  {kind:<15} {len(xs):>5} {statistics.median(xs):>10.2f} {p99(xs):>8.2f}"
-              f"   {'ok' if p99(xs) < BUDGET_P99_MS else 'OVER'}")
-    print(f"  {'all':<15} {len(every):>5} {statistics.median(every):>10.2f} {p99(every):>8.2f}"
-          f"   {'ok' if p99(every) < BUDGET_P99_MS else 'OVER'}")
+        print(
+            f"  {kind:<15} {len(xs):>5} {statistics.median(xs):>10.2f} {p99(xs):>8.2f}"
+            f"   {'ok' if p99(xs) < BUDGET_P99_MS else 'OVER'}"
+        )
+    print(
+        f"  {'all':<15} {len(every):>5} {statistics.median(every):>10.2f} {p99(every):>8.2f}"
+        f"   {'ok' if p99(every) < BUDGET_P99_MS else 'OVER'}"
+    )
     app.engine.dispose()
 
 
 def p99(xs: list[float]) -> float:
     ordered = sorted(xs)
-    return ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
 
 
 def main() -> None:
