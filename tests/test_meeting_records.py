@@ -53,7 +53,9 @@ def test_explicit_times_notes_and_decisions(chat: Chat) -> None:
 def test_minutes_style_lines_are_captured_and_reports_are_not(chat: Chat) -> None:
     chat.at("2024-01-19T10:00:00+00:00")
     chat.say("MT", "meeting start board")
-    out = chat.say("PMw", "HN to inform MT by Monday the 29th of January 2024 why education colleagues are absent")
+    out = chat.say(
+        "PMw", "HN to inform MT by Monday the 29th of January 2024 why education colleagues are absent"
+    )
     assert "Action 1 — Hannah Noor — due Mon 29 Jan 2024" in out
     out = chat.say("MT", "Agreed: the revised protocol to be shared by the Business Manager by 3 May")
     assert "Action 2 — Rhian Bowen — due Fri 3 May 2024" in out
