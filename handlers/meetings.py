@@ -156,19 +156,8 @@ def _binding(ctx: Ctx) -> Binding | None:
     ).first()
 
 
-@command(
-    "bind",
-    usage="bind SERIES",
-    summary="Bind this channel to a series",
-    section="Meetings",
-    perm=Perm.CHAIR_TEAM,
-    patterns=[r"bind\s+(?:to\s+)?{series}"],
-)
-def bind(ctx: Ctx, args: dict[str, Any]) -> Reply:
-    series = ctx.require_series()
-    current = _binding(ctx)
-    if current is not None and current.series_id == series.id:
-        return Reply().say(f"This channel is already bound to {series.name}.", audience=ACTOR)
+def bind_channel(ctx: Ctx, series: Series, current: Binding | None) -> None:
+    """Bind this conversation to a series (stored, so it survives restarts), replacing another binding."""
     before = None
     if current is not None:
         before = {"series": ctx.session.get(Series, current.series_id).key}  # type: ignore[union-attr]
@@ -184,6 +173,22 @@ def bind(ctx: Ctx, args: dict[str, Any]) -> Reply:
             )
         )
     ctx.audit("binding", ctx.req.channel, "bound", before, {"series": series.key, "door": ctx.req.door})
+
+
+@command(
+    "bind",
+    usage="bind SERIES",
+    summary="Bind this channel to a series",
+    section="Meetings",
+    perm=Perm.CHAIR_TEAM,
+    patterns=[r"bind\s+(?:to\s+)?{series}"],
+)
+def bind(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    series = ctx.require_series()
+    current = _binding(ctx)
+    if current is not None and current.series_id == series.id:
+        return Reply().say(f"This channel is already bound to {series.name}.", audience=ACTOR)
+    bind_channel(ctx, series, current)
     return Reply().say(
         f"This channel is now bound to {series.name}: meeting commands here need no series name.", OK
     )
@@ -231,16 +236,7 @@ def meeting_start(ctx: Ctx, args: dict[str, Any]) -> Reply:
             f"Open the meeting there, or `bind {series.key}` here first."
         )
     if binding is None:
-        ctx.session.add(
-            Binding(
-                door=ctx.req.door,
-                channel=ctx.req.channel,
-                series_id=series.id,
-                bound_by=ctx.actor_id,
-                bound_at=ctx.now,
-            )
-        )
-        ctx.audit("binding", ctx.req.channel, "bound", None, {"series": series.key, "door": ctx.req.door})
+        bind_channel(ctx, series, None)
     current = ctx.open_meeting()
     if current is not None and current.opened_at is not None:
         raise UserError(

@@ -28,11 +28,28 @@ class PolicyError(ValueError):
     """A setting in app.yaml's `nudges:` section that cannot be read; the message says what is accepted."""
 
 
-_UNITS = {"day": "day", "days": "day", "working day": "working_day", "working days": "working_day",
-          "week": "week", "weeks": "week"}  # fmt: skip
+_UNITS = {
+    "day": "day",
+    "days": "day",
+    "working day": "working_day",
+    "working days": "working_day",
+    "week": "week",
+    "weeks": "week",
+}
 _SHORT = {"day": "d", "working_day": "wd", "week": "w"}
-_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-          "ten": 10, "fourteen": 14}  # fmt: skip
+_WORDS = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "ten": 10,
+    "fourteen": 14,
+}
 _OFFSET = re.compile(r"^(\d+|[a-z]+)\s+(working days?|days?|weeks?)(?:\s+(?:before|after))?$")
 
 
@@ -112,8 +129,10 @@ class Nudge:
 
 def _before_due(due: date, policy: Policy) -> list[Nudge]:
     """Reminders up to the due day, on working days, in order; if two fall on one day the later one wins."""
-    seq = [Nudge(f"{BEFORE}:{o.label}", last_working_day_on_or_before(o.before(due)), due)
-           for o in sorted(policy.before, key=lambda o: o.before(due))]  # fmt: skip
+    seq = [
+        Nudge(f"{BEFORE}:{o.label}", last_working_day_on_or_before(o.before(due)), due)
+        for o in sorted(policy.before, key=lambda o: o.before(due))
+    ]
     if policy.on_due_day:
         seq.append(Nudge(DUE, last_working_day_on_or_before(due), due))
     kept: list[Nudge] = []
@@ -202,8 +221,16 @@ class NudgeSettings:
         return found or self.default
 
 
-_POLICY_KEYS = {"before", "on_due_day", "overdue_every", "working_hours", "chair_digest", "papers_reminder",
-                "stale_after_meetings", "long_overdue_days"}  # fmt: skip
+_POLICY_KEYS = {
+    "before",
+    "on_due_day",
+    "overdue_every",
+    "working_hours",
+    "chair_digest",
+    "papers_reminder",
+    "stale_after_meetings",
+    "long_overdue_days",
+}
 _OTHER_KEYS = {"series", "lease_seconds", "retry_minutes", "batch_recipients", "fault", "enabled"}
 
 
@@ -226,8 +253,10 @@ def _optional(value: Any, what: str) -> Offset | None:
 def _policy(raw: dict[str, Any], base: Policy, where: str) -> Policy:
     unknown = set(raw) - _POLICY_KEYS - (_OTHER_KEYS if where == "nudges" else set())
     if unknown:
-        raise PolicyError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}; known: "
-                          f"{', '.join(sorted(_POLICY_KEYS))}")  # fmt: skip
+        raise PolicyError(
+            f"{where}: unknown setting(s) {', '.join(sorted(unknown))}; known: "
+            f"{', '.join(sorted(_POLICY_KEYS))}"
+        )
     changes: dict[str, Any] = {}
     if "before" in raw:
         items = raw["before"] or []
