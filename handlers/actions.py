@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import func, select, union, update
 from sqlalchemy.orm import selectinload
 
 from handlers.context import Ask, Ctx, Refused, UserError
@@ -690,9 +690,12 @@ def actions_mine(ctx: Ctx, args: dict[str, Any]) -> Reply:
     actions = my_open_actions(ctx, ctx.actor.initials if ctx.actor else "")
     if not actions:
         return Reply().say("You have no open actions.", audience=ACTOR)
-    return Reply().add(
-        _table(ctx, actions, qualified=True, caption=f"Your open actions ({len(actions)})"), ACTOR
-    )
+    shown = sorted(actions, key=lambda a: (a.due_date is None, a.due_date or ctx.today, a.number))[
+        :LIST_LIMIT
+    ]
+    shown.sort(key=lambda a: (a.series_id, a.number))
+    caption = _caption("Your open actions", len(shown), len(actions))
+    return Reply().add(_table(ctx, shown, qualified=True, caption=caption), ACTOR)
 
 
 @command(
@@ -705,10 +708,11 @@ def actions_mine(ctx: Ctx, args: dict[str, Any]) -> Reply:
 )
 def actions_overdue(ctx: Ctx, args: dict[str, Any]) -> Reply:
     series = ctx.require_series()
-    actions = _series_actions(ctx, series, Action.due_date < ctx.today)
+    actions, total = _series_actions(ctx, series, Action.due_date < ctx.today)
     if not actions:
         return Reply().say(f"No overdue actions in {series.name}.")
-    return Reply().add(_table(ctx, actions, caption=f"Overdue actions of {series.name} ({len(actions)})"))
+    caption = _caption(f"Overdue actions of {series.name}", len(actions), total, series)
+    return Reply().add(_table(ctx, actions, caption=caption))
 
 
 @command(
@@ -722,10 +726,12 @@ def actions_overdue(ctx: Ctx, args: dict[str, Any]) -> Reply:
 )
 def actions_list(ctx: Ctx, args: dict[str, Any]) -> Reply:
     series = ctx.require_series()
-    actions = _series_actions(ctx, series)
+    actions, total = _series_actions(ctx, series)
     if not actions:
         return Reply().say(f"{series.name} has no open actions.")
-    return Reply().add(_table(ctx, actions, caption=f"Open actions of {series.name} ({len(actions)})"))
+    return Reply().add(
+        _table(ctx, actions, caption=_caption(f"Open actions of {series.name}", len(actions), total, series))
+    )
 
 
 @command(
@@ -744,17 +750,39 @@ def action_capture(ctx: Ctx, args: dict[str, Any]) -> Reply:
 # --- lists ----------------------------------------------------------------------------------------------
 
 
-def _series_actions(ctx: Ctx, series: Series, *extra: Any) -> list[Action]:
+LIST_LIMIT = 30  # a chat message stays readable (and within Slack's and Teams' limits)
+
+
+def _series_actions(ctx: Ctx, series: Series, *extra: Any) -> tuple[list[Action], int]:
+    """Open actions of a series, in number order; past LIST_LIMIT, the most urgent ones. Also the total."""
+    where = (Action.series_id == series.id, Action.status == "open", *extra)
+    total = ctx.session.scalar(select(func.count()).select_from(Action).where(*where)) or 0
+    query = select(Action).where(*where)
+    if total > LIST_LIMIT:
+        urgent = (
+            select(Action.id)
+            .where(*where)
+            .order_by(Action.due_date.is_(None), Action.due_date, Action.number)
+            .limit(LIST_LIMIT)
+        )
+        query = select(Action).where(Action.id.in_(urgent))
     rows = list(
         ctx.session.scalars(
-            select(Action)
-            .where(Action.series_id == series.id, Action.status == "open", *extra)
-            .order_by(Action.number)
-            .options(selectinload(Action.owners), selectinload(Action.updates))
+            query.order_by(Action.number).options(selectinload(Action.owners), selectinload(Action.updates))
         )
     )
     load_owner_initials(ctx, rows)
-    return rows
+    return rows, total
+
+
+def _caption(what: str, shown: int, total: int, series: Series | None = None) -> str:
+    if shown >= total:
+        return f"{what} ({total})"
+    where = f" --series {series.key}" if series else ""
+    return (
+        f"{what}: {total}, the {shown} most urgent shown. The whole tracker: "
+        f"`partnerbot export actions{where}` or the agenda pack."
+    )
 
 
 def my_open_actions(ctx: Ctx, initials: str) -> list[Action]:
@@ -773,29 +801,27 @@ def my_open_actions(ctx: Ctx, initials: str) -> list[Action]:
             select(Series.id).where(Series.partnership_id == ctx.partnership_id, Series.key.in_(series_keys))
         )
     )
-    owned = or_(
-        ActionOwner.person_id == pid,
-        and_(ActionOwner.kind == "group", ActionOwner.key.in_(groups)),
-        and_(
-            ActionOwner.kind == "agency", ActionOwner.key == person.agency, Action.series_id.in_(series_ids)
+    # One indexed lookup per way of owning an action, rather than one OR over all of them.
+    live = ActionOwner.removed_at.is_(None)
+    in_my_series = select(Action.id).where(Action.series_id.in_(series_ids))
+    ids = union(
+        select(ActionOwner.action_id).where(ActionOwner.person_id == pid, live),
+        select(ActionOwner.action_id).where(ActionOwner.kind == "group", ActionOwner.key.in_(groups), live),
+        select(ActionOwner.action_id).where(
+            ActionOwner.kind == "agency",
+            ActionOwner.key == person.agency,
+            live,
+            ActionOwner.action_id.in_(in_my_series),
         ),
-        and_(ActionOwner.kind == "all", Action.series_id.in_(series_ids)),
-    )
-    ids = (
-        select(Action.id)
-        .join(ActionOwner, ActionOwner.action_id == Action.id)
-        .join(Series, Series.id == Action.series_id)
-        .where(
-            Series.partnership_id == ctx.partnership_id,
-            Action.status == "open",
-            ActionOwner.removed_at.is_(None),
-            owned,
-        )
+        select(ActionOwner.action_id).where(
+            ActionOwner.kind == "all", live, ActionOwner.action_id.in_(in_my_series)
+        ),
     )
     rows = list(
         ctx.session.scalars(
             select(Action)
-            .where(Action.id.in_(ids))
+            .join(Series, Series.id == Action.series_id)
+            .where(Action.id.in_(ids), Action.status == "open", Series.partnership_id == ctx.partnership_id)
             .order_by(Action.series_id, Action.number)
             .options(selectinload(Action.owners), selectinload(Action.updates))
         )

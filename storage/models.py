@@ -316,7 +316,10 @@ class Action(Base):
 
 class ActionOwner(Base):
     __tablename__ = "action_owners"
-    __table_args__ = (Index("ix_action_owners_person", "person_id", "removed_at"),)
+    __table_args__ = (
+        Index("ix_action_owners_person", "person_id", "removed_at"),
+        Index("ix_action_owners_kind_key", "kind", "key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     action_id: Mapped[int] = mapped_column(ForeignKey("actions.id"), index=True)

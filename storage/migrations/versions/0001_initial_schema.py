@@ -470,6 +470,7 @@ def upgrade() -> None:
     with op.batch_alter_table("action_owners", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_action_owners_action_id"), ["action_id"], unique=False)
         batch_op.create_index("ix_action_owners_person", ["person_id", "removed_at"], unique=False)
+        batch_op.create_index("ix_action_owners_kind_key", ["kind", "key"], unique=False)
 
     op.create_table(
         "action_updates",
@@ -508,6 +509,7 @@ def downgrade() -> None:
 
     op.drop_table("action_updates")
     with op.batch_alter_table("action_owners", schema=None) as batch_op:
+        batch_op.drop_index("ix_action_owners_kind_key")
         batch_op.drop_index("ix_action_owners_person")
         batch_op.drop_index(batch_op.f("ix_action_owners_action_id"))
 
