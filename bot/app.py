@@ -75,6 +75,14 @@ def open_app(settings: Settings, *, load: bool = True) -> App:
     engine = make_engine(settings.database_url)
     migrate(engine)
     app = App(settings, engine, make_sessionmaker(engine))
+    folder = settings.section("documents").get("templates")
+    if folder:  # the business unit's own templates; a bad folder stops start-up rather than being ignored
+        from handlers.documents_render import TemplateProblem, configure
+
+        try:
+            configure(settings.root / str(folder))
+        except TemplateProblem as e:
+            raise AppError(str(e)) from e
     if load:
         app.load_files()
     return app

@@ -69,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
 
 # Subcommands that live beside the feature they drive: each module has register(subparsers)
 # and COMMANDS = {name: run(app, args, out) -> exit code}. A module not installed is skipped.
-EXTENSION_MODULES = ("bot.cli_documents", "scheduler.cli")
+EXTENSION_MODULES = ("bot.cli_documents", "scheduler.cli", "bot.slack.cli", "bot.teams.cli")
 
 
 def _extensions() -> list[Any]:
@@ -80,7 +80,7 @@ def _extensions() -> list[Any]:
         try:
             found.append(importlib.import_module(name))
         except ModuleNotFoundError as e:
-            if e.name != name:
+            if not e.name or not (name == e.name or name.startswith(e.name + ".")):
                 raise
     return found
 

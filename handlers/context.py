@@ -29,6 +29,8 @@ class Request:
     direct: bool = False
     message_id: str | None = None
     series_hint: str | None = None  # a door may know the series (e.g. a button's payload)
+    # The platform's id of this delivery: a retry or a second delivery of it changes nothing.
+    event_id: str | None = None
 
 
 class UserError(Exception):

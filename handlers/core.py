@@ -24,6 +24,7 @@ from handlers.names import Resolved, resolve_name, split_names
 from handlers.registry import CommandSpec, Perm
 from handlers.reply import ACTOR, ERROR, QUESTION, Reply, error
 from handlers.roster import PersonRef, Roster
+from storage.doors import first_delivery, identity
 from storage.models import Binding, PendingQuestion, Person, Series
 from storage.roster_repo import roster_for
 
@@ -40,6 +41,10 @@ class Core:
     # --- entry point ---------------------------------------------------------------------------------
     def handle(self, req: Request) -> Reply:
         try:
+            with self.sessions() as session, session.begin():
+                # The common case, no open question, stays in one transaction.
+                if not self._has_question(session, req):
+                    return self._handle(session, req)
             req, early = self._answer_question(req)
             if early is not None:
                 return early
@@ -59,6 +64,21 @@ class Core:
             return roster_for(session, self.partnership_id)
 
     # --- questions -----------------------------------------------------------------------------------
+    @staticmethod
+    def _has_question(session: Session, req: Request) -> bool:
+        return (
+            session.scalar(
+                select(PendingQuestion.id)
+                .where(
+                    PendingQuestion.door == req.door,
+                    PendingQuestion.channel == req.channel,
+                    PendingQuestion.asker == req.user,
+                )
+                .limit(1)
+            )
+            is not None
+        )
+
     def _answer_question(self, req: Request) -> tuple[Request, Reply | None]:
         """If this person has an open question here, read the message as its answer (or drop the question)."""
         with self.sessions() as session, session.begin():
@@ -152,6 +172,8 @@ class Core:
 
     # --- one command -------------------------------------------------------------------------------
     def _handle(self, session: Session, req: Request) -> Reply:
+        if req.event_id and not first_delivery(session, req.door, req.event_id, req.at):
+            return Reply(recognised=False)  # already handled: a retry, or another process got it too
         roster = roster_for(session, self.partnership_id)
         actor, actor_id = self._identify(session, roster, req)
         ctx = Ctx(
@@ -186,6 +208,11 @@ class Core:
             "email": func.lower(Person.email),
         }.get(req.door, Person.initials)
         key = req.user.lower() if req.door == "email" else req.user
+        learnt = identity(session, req.door, key)
+        if learnt is not None:
+            row = session.get(Person, learnt)
+            if row is not None and row.active and row.partnership_id == self.partnership_id:
+                return roster.people[row.initials], row.id
         person = session.scalars(
             select(Person).where(Person.partnership_id == self.partnership_id, column == key, Person.active)
         ).first()

@@ -71,7 +71,7 @@ class Offset:
             amount = int(word) if word.isdigit() else _WORDS.get(word)
         if not m or amount is None:
             raise PolicyError(
-                f"nudges: {what}: cannot read {value!r}; write e.g. '7 days', '1 working day' or '2 weeks'"
+                f"{what}: cannot read {value!r}; write e.g. '7 days', '1 working day' or '2 weeks'"
             )
         return cls(amount, _UNITS[m.group(2)])
 

@@ -391,3 +391,48 @@ class PendingQuestion(Base):
     sent_at: Mapped[datetime]  # the original message's time, for dates in it
     message_id: Mapped[str | None] = mapped_column(String(200))
     expires_at: Mapped[datetime]
+
+
+# --- what the chat doors need to remember ----------------------------------------------------------------
+
+
+class ProcessedEvent(Base):
+    """An event a door has handled: platforms retry and several processes share one app, so dedupe here."""
+
+    __tablename__ = "processed_events"
+    __table_args__ = (UniqueConstraint("door", "event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    door: Mapped[str] = mapped_column(String(16))
+    event_id: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime]
+
+
+class DoorIdentity(Base):
+    """A person's id on a door, learnt the first time (e.g. matched by the e-mail on their chat profile)."""
+
+    __tablename__ = "door_identities"
+    __table_args__ = (UniqueConstraint("door", "user_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    door: Mapped[str] = mapped_column(String(16))
+    user_key: Mapped[str] = mapped_column(String(200))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    matched_by: Mapped[str] = mapped_column(String(32))  # file | email | admin
+    at: Mapped[datetime]
+
+
+class ConversationRef(Base):
+    """Where a door can reach a person directly (Teams: the 1:1 conversation id and service URL)."""
+
+    __tablename__ = "conversation_refs"
+    __table_args__ = (UniqueConstraint("door", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    door: Mapped[str] = mapped_column(String(16))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    conversation_id: Mapped[str] = mapped_column(String(300))
+    service_url: Mapped[str | None] = mapped_column(String(300))
+    tenant_id: Mapped[str | None] = mapped_column(String(100))
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime]

@@ -41,8 +41,10 @@ class NudgeClaim(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    partnership_id: Mapped[str] = mapped_column(ForeignKey("partnerships.id"))
-    series_id: Mapped[int] = mapped_column(ForeignKey("series.id"))
+    # No foreign keys on these two: the action or meeting implies them, and the sweep inserts
+    # thousands of rows at a time, where every key costs a trigger per row.
+    partnership_id: Mapped[str] = mapped_column(String(64))
+    series_id: Mapped[int] = mapped_column(Integer)
     # before:7d | before:1wd | due | overdue:7d | overdue:14d … | chair | papers
     kind: Mapped[str] = mapped_column(String(24))
     # The action for action nudges; the meeting for the chair's digest and the papers reminder.

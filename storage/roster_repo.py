@@ -86,7 +86,8 @@ def _build(session: Session, part: Partnership) -> Roster:
 
 def person_ids(session: Session, partnership_id: str) -> dict[str, int]:
     """Initials -> person id for everyone (including people who left), cached per partnership version."""
-    version = session.scalar(select(Partnership.version).where(Partnership.id == partnership_id))
+    part = session.get(Partnership, partnership_id)  # usually already in the session: no query
+    version = part.version if part else None
     cached = _ids.get(_key(session, partnership_id))
     if cached and cached[0] == version:
         return cached[1]

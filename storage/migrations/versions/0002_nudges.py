@@ -80,9 +80,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["action_id"], ["actions.id"]),
         sa.ForeignKeyConstraint(["digest_id"], ["digests.id"]),
         sa.ForeignKeyConstraint(["meeting_id"], ["meetings.id"]),
-        sa.ForeignKeyConstraint(["partnership_id"], ["partnerships.id"]),
         sa.ForeignKeyConstraint(["recipient_id"], ["people.id"]),
-        sa.ForeignKeyConstraint(["series_id"], ["series.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("subject_id", "kind", "due_on", "recipient_id", name="uq_nudge_claims_key"),
     )

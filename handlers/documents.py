@@ -1,0 +1,243 @@
+"""Documents: the agenda pack of the next meeting, the minutes draft, approving and correcting minutes.
+
+The data comes from `documents_data`, the chat text and files from `documents_render`.
+`configure(template_dir)` points the templates at a business unit's own folder (app.yaml
+`documents: {templates: PATH}`); the app calls it once at start-up.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from handlers.context import Ctx, Refused, UserError
+from handlers.documents_data import (
+    agenda_pack,
+    clean,
+    find_meeting,
+    item_target,
+    minutes_draft,
+    series_items,
+    series_meetings,
+)
+from handlers.documents_render import (
+    TemplateProblem,
+    agenda_files,
+    configure,
+    minutes_files,
+    render_chat,
+)
+from handlers.format import long_date, plural
+from handlers.registry import Perm, command
+from handlers.reply import ACTOR, OK, Reply
+from storage.models import AgendaItem, Meeting, MinutesCorrection
+
+__all__ = ["TemplateProblem", "configure"]
+
+_MEETING = r"(?P<meeting>last(?:\s+meeting)?|previous(?:\s+meeting)?|#?\d[\w/.\- ]*)"
+# A series named before the meeting; never the words that name a meeting.
+_SERIES = r"(?:(?!(?:last|previous|the|of|for|approved?|agreed|correct\w*)\b)(?P<series>[A-Za-z][\w-]*))"
+
+
+def _day(ctx: Ctx, meeting: Meeting) -> str:
+    assert meeting.starts_at is not None
+    return long_date(meeting.starts_at.astimezone(ctx.tz).date())
+
+
+# --- the documents ------------------------------------------------------------------------------------
+
+
+@command(
+    "agenda next",
+    usage="agenda next [SERIES]",
+    summary="The agenda pack of the next meeting: chat, Word, PDF and a calendar invitation",
+    section="Documents",
+    perm=Perm.MEMBER,
+    aliases=("agenda", "agenda pack"),
+    patterns=[
+        r"agenda(?:\s+pack)?(?:\s+(?:for\s+|of\s+)?(?:the\s+)?next(?:\s+meeting)?)?(?:\s+(?:of\s+|for\s+)?{series})?\??"
+    ],
+)
+def agenda_next(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    series = ctx.require_series()
+    pack = agenda_pack(ctx, series)
+    reply = Reply()
+    for block in render_chat("agenda.chat.j2", series.key, pack=pack):
+        reply.add(block)
+    for f in agenda_files(pack, ctx.now):
+        reply.add(f)
+    return reply
+
+
+@command(
+    "minutes draft",
+    usage="minutes draft [MEETING]",
+    summary="The minutes draft of a closed meeting (the last one unless a date is given): chat, Word, PDF",
+    section="Documents",
+    perm=Perm.MEMBER,
+    aliases=("draft minutes", "minutes draft 19/01/24"),
+    patterns=[
+        r"(?:minutes(?:\s+draft)?|draft\s+minutes)(?:\s+(?:of|for))?(?:\s+" + _SERIES + r")?"
+        r"(?:\s+(?:of\s+|for\s+)?(?:the\s+)?" + _MEETING + r")?\??"
+    ],
+)
+def minutes_draft_command(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    series = ctx.require_series()
+    meeting = find_meeting(ctx, series, args.get("meeting"))
+    minutes = minutes_draft(ctx, series, meeting)
+    reply = Reply()
+    for block in render_chat("minutes.chat.j2", series.key, minutes=minutes):
+        reply.add(block)
+    for f in minutes_files(minutes):
+        reply.add(f)
+    return reply
+
+
+# --- approving and correcting minutes ------------------------------------------------------------------
+
+
+def _minutes_being_approved(ctx: Ctx, open_meeting: Meeting, text: str | None = None) -> Meeting:
+    series = ctx.require_series()
+    return find_meeting(ctx, series, text, before=open_meeting)
+
+
+@command(
+    "minutes approve",
+    usage="minutes approve [MEETING]",
+    summary="Record that the meeting approved the minutes of the last meeting",
+    section="Documents",
+    perm=Perm.CHAIR_TEAM,
+    needs_meeting=True,
+    aliases=("approve minutes",),
+    patterns=[
+        r"minutes\s+(?:approved?|agreed)(?:\s+(?:of\s+|for\s+)?(?:the\s+)?" + _MEETING + r")?",
+        r"(?:approve|agree)\s+(?:the\s+)?minutes(?:\s+(?:of\s+|for\s+)?(?:the\s+)?" + _MEETING + r")?",
+    ],
+)
+def minutes_approve(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    current = ctx.require_meeting()
+    target = _minutes_being_approved(ctx, current, args.get("meeting"))
+    day = _day(ctx, target)
+    if target.minutes_approved_at is not None:
+        return Reply().say(f"The minutes of {day} were already approved. Nothing changed.", audience=ACTOR)
+    target.minutes_approved_at, target.minutes_approved_by = ctx.now, ctx.actor_id
+    target.minutes_approved_in = current.id
+    corrections = list(
+        ctx.session.scalars(
+            select(MinutesCorrection.text).where(
+                MinutesCorrection.meeting_id == target.id, MinutesCorrection.made_in_meeting_id == current.id
+            )
+        )
+    )
+    ctx.audit(
+        "minutes", target.id, "approved", None, {"in_meeting": current.id, "corrections": len(corrections)}
+    )
+    with_corrections = f", with {plural(len(corrections), 'correction')}" if corrections else ""
+    return Reply().say(
+        f"The minutes of the meeting of {day} are approved as an accurate record{with_corrections}.", OK
+    )
+
+
+@command(
+    "minutes correct",
+    usage="minutes correct: TEXT",
+    summary="Record a correction to the minutes being approved",
+    section="Documents",
+    perm=Perm.CHAIR_TEAM,
+    needs_meeting=True,
+    aliases=("correction: TEXT",),
+    patterns=[
+        r"minutes\s+(?:correct(?:ion)?|corrected)\s*[:\-–]\s*(?P<text>.+)",
+        r"(?:correction\s+to\s+(?:the\s+)?minutes|minutes\s+correction)\s*[:\-–]?\s*(?P<text>.+)",
+        r"correction\s*[:\-–]\s*(?P<text>.+)",
+    ],
+)
+def minutes_correct(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    current = ctx.require_meeting()
+    target = _minutes_being_approved(ctx, current)
+    day = _day(ctx, target)
+    if target.minutes_approved_at is not None and target.minutes_approved_in != current.id:
+        raise Refused(
+            f"The minutes of {day} were approved at an earlier meeting: a correction now belongs in "
+            "this meeting's own minutes (`note: …`)."
+        )
+    text = clean(args["text"])
+    if not text:
+        raise UserError("Write the correction after the colon: `minutes correct: Action 2 is owned by GP`.")
+    row = MinutesCorrection(
+        meeting_id=target.id,
+        made_in_meeting_id=current.id,
+        text=text,
+        created_by=ctx.actor_id,
+        created_at=ctx.now,
+    )
+    ctx.session.add(row)
+    ctx.session.flush()
+    ctx.audit("minutes", target.id, "corrected", None, {"text": text, "in_meeting": current.id})
+    then = (
+        "" if target.minutes_approved_at else " Approve them with `minutes approve` when the meeting agrees."
+    )
+    return Reply().say(f"Correction to the minutes of {day} recorded: “{text}”.{then}", OK)
+
+
+# --- agenda items: carry forward, withdraw ------------------------------------------------------------
+
+
+def _find_item(ctx: Ctx, items: list[AgendaItem], typed: str) -> AgendaItem:
+    wanted = typed.strip().strip("\"“”'‘’").lower()
+    exact = [i for i in items if clean(i.title).lower() == wanted]
+    near = exact or [i for i in items if wanted and wanted in clean(i.title).lower()]
+    if len(near) == 1:
+        return near[0]
+    titles = "; ".join(f"“{clean(i.title)}”" for i in items) or "none"
+    if not near:
+        raise UserError(f"No agenda item matches “{typed.strip()}”. Items: {titles}.")
+    raise UserError(f"“{typed.strip()}” matches several items ({titles}): give more of the title.")
+
+
+@command(
+    "agenda carry",
+    usage='agenda carry "TITLE"',
+    summary="Carry an agenda item not taken forward to the next meeting",
+    section="Documents",
+    perm=Perm.CHAIR_TEAM,
+    aliases=("carry forward TITLE",),
+    patterns=[
+        r"agenda\s+carry(?:\s+forward)?\s*:?\s*(?P<title>.+)",
+        r"carry\s+(?:forward|over)\s*:?\s*(?P<title>.+?)(?:\s+to\s+(?:the\s+)?next\s+meeting)?",
+    ],
+)
+def agenda_carry(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    series = ctx.require_series()
+    meetings = series_meetings(ctx, series)
+    held = [m for m in meetings if m.status in ("open", "closed") and m.starts_at and m.starts_at <= ctx.now]
+    if not held:
+        raise UserError(f"{series.name} has held no meeting yet, so there is nothing to carry forward.")
+    meeting = ctx.open_meeting() or held[-1]
+    items = [i for i in series_items(ctx, series) if item_target(i, meetings) == meeting.id]
+    item = _find_item(ctx, items, args["title"])
+    before = {"meeting_id": item.meeting_id, "requested_in": item.requested_in_meeting_id}
+    # Asked for again in this meeting: it falls to the next one, and its date shows it was carried.
+    item.meeting_id, item.requested_in_meeting_id = None, meeting.id
+    ctx.audit("agenda_item", item.id, "carried forward", before, {"requested_in": meeting.id})
+    return Reply().say(f"“{clean(item.title)}” is carried forward to the next meeting's agenda.", OK)
+
+
+@command(
+    "agenda withdraw",
+    usage='agenda withdraw "TITLE"',
+    summary="Take an item off the next meeting's agenda",
+    section="Documents",
+    perm=Perm.CHAIR_TEAM,
+    patterns=[r"agenda\s+(?:withdraw|remove|drop)\s*:?\s*(?P<title>.+)"],
+)
+def agenda_withdraw(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    series = ctx.require_series()
+    meetings = series_meetings(ctx, series)
+    held_ids = {m.id for m in meetings if m.status == "closed"}
+    items = [i for i in series_items(ctx, series) if item_target(i, meetings) not in held_ids]
+    item = _find_item(ctx, items, args["title"])
+    item.status = "withdrawn"
+    ctx.audit("agenda_item", item.id, "withdrawn", {"status": "proposed"}, {"status": "withdrawn"})
+    return Reply().say(f"“{clean(item.title)}” is off the agenda.", OK)

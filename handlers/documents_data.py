@@ -1,0 +1,1168 @@
+"""What the agenda pack and the minutes draft hold, as plain data for the templates.
+
+Everything is read from the database once and handed to the templates as frozen
+dataclasses of strings and lists, so a template (a business unit's own included)
+reads text and nothing else: no session, no models, no methods with effects.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from handlers.actions import current_owners, latest_update, load_owner_initials
+from handlers.attendance import describe_quorum, quorum_now
+from handlers.cadence import CadenceError, parse_cadence, parse_papers_due
+from handlers.context import Ctx, UserError
+from handlers.format import long_date, owners_text, plural, short_date
+from handlers.meetings import planned_meeting, proposed_date
+from handlers.tracker import held_meetings, is_overdue, is_stale
+from storage.models import (
+    Action,
+    ActionUpdate,
+    AgendaItem,
+    Attendance,
+    Decision,
+    Declaration,
+    Meeting,
+    MinutesCorrection,
+    Note,
+    Person,
+    QuorumChange,
+    Series,
+)
+
+# C0 control characters other than tab and newline are not allowed in XML (Word, PDF tags) nor useful.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def clean(text: str | None) -> str:
+    """User text made safe to place in any format; it stays data, whatever it looks like."""
+    return _CONTROL.sub("", text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def clock_text(dt: datetime, ctx: Ctx) -> str:
+    return dt.astimezone(ctx.tz).strftime("%H:%M")
+
+
+# --- the agenda pack ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgendaEntry:
+    number: str
+    title: str
+    kind: str  # standing | requested | carried | ratification
+    presenter: str = ""
+    paper: str = ""
+    time: str = ""  # "15 minutes"
+    note: str = ""
+    presenter_initials: str = ""
+
+
+@dataclass(frozen=True)
+class ActionRow:
+    number: str
+    title: str
+    owners: str
+    due: str
+    status: str  # Overdue | Due by the meeting | Stale | On track | Done | Dropped
+    update: str  # the latest update, or "No update yet"
+    update_date: str
+    flags: str = ""
+
+
+@dataclass(frozen=True)
+class ActionGroup:
+    key: str  # overdue | due | stale | on_track
+    label: str
+    rag: str  # Red | Amber | Green
+    actions: list[ActionRow]
+
+    @property
+    def count(self) -> int:
+        return len(self.actions)
+
+
+@dataclass(frozen=True)
+class Tracker:
+    groups: list[ActionGroup]  # only the groups with actions, most urgent first
+    open_count: int
+    summary: str  # "3 open actions: 2 overdue, 1 due by the meeting."
+    closed: list[ActionRow]  # closed since the last meeting
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    date: str
+    text: str
+
+
+@dataclass(frozen=True)
+class InviteAttendee:
+    name: str
+    address: str  # mailto:… or a urn when the file has no e-mail
+    role: str  # CHAIR | REQ-PARTICIPANT | OPT-PARTICIPANT
+    partstat: str = "NEEDS-ACTION"
+    delegated_to: str = ""
+    delegated_from: str = ""
+
+
+@dataclass(frozen=True)
+class Invite:
+    uid: str
+    sequence: int
+    start: datetime
+    end: datetime
+    summary: str
+    location: str
+    url: str
+    description: str
+    organizer: InviteAttendee
+    attendees: list[InviteAttendee]
+
+
+@dataclass(frozen=True)
+class AgendaPack:
+    title: str  # the document title
+    partnership: str
+    series: str
+    series_key: str
+    date_text: str
+    date_iso: str
+    time_text: str
+    place: str
+    online_link: str
+    chair: str
+    papers_due: str
+    date_confirmed: bool  # False: only proposed by the cadence
+    previous: str  # "Friday 19 January 2024", or ""
+    items: list[AgendaEntry]
+    ratification: list[DecisionRow]
+    tracker: Tracker
+    apologies: list[str]
+    prepared: str
+    invite: Invite | None = None
+
+
+# --- the minutes draft ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttendeeRow:
+    name: str  # "Chloe Grant (for Tom Rees)", "Miriam Tolley (Chair)"
+    initials: str
+    organisation: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Para:
+    kind: str  # text | bullet | action | decision
+    text: str
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    number: str
+    title: str
+    owners: str
+    update: str
+    status: str  # Action ongoing. | Action closed. | …
+
+
+@dataclass(frozen=True)
+class MinutesItem:
+    number: str
+    title: str
+    key: str  # welcome | declarations | previous | tracker | item | business | risk | escalate | …
+    paras: list[Para] = field(default_factory=list)
+    review: list[ReviewRow] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Minutes:
+    title: str
+    partnership: str
+    series: str
+    series_key: str
+    date_text: str
+    date_iso: str
+    when: str  # "Friday 19 January 2024, 10:00–10:46, Westshire House"
+    chair: str
+    status: str  # "Draft: not yet approved." or "Approved at the meeting of …"
+    approved: bool
+    corrections: list[str]
+    attendees: list[AttendeeRow]
+    business_unit: list[str]
+    in_attendance: list[AttendeeRow]
+    apologies: list[str]
+    absent: list[AttendeeRow]
+    movements: list[str]
+    quorum: str
+    items: list[MinutesItem]
+    prepared: str
+
+
+# --- standing items: which is which ----------------------------------------------------------------------
+
+_KINDS = (
+    ("welcome", re.compile(r"welcome|apolog|introduc", re.I)),
+    ("declarations", re.compile(r"declaration|interest", re.I)),
+    ("minutes", re.compile(r"minutes|matters\s+arising", re.I)),
+    ("tracker", re.compile(r"\bactions?\b|tracker", re.I)),
+    ("risk", re.compile(r"risk", re.I)),
+    ("escalate", re.compile(r"escalat|raised\s+to", re.I)),
+    ("difference", re.compile(r"difference|children'?s\s+lives|people'?s\s+lives|impact", re.I)),
+    ("aob", re.compile(r"any\s+other\s+business|\baob\b", re.I)),
+    ("next", re.compile(r"next\s+meeting|date\s+of\s+(?:the\s+)?next", re.I)),
+)
+# The meeting's own items go before the first of these, as in the seed minutes (items, then risk register …).
+CLOSING = ("risk", "escalate", "difference", "aob", "next")
+
+
+def standing_kind(title: str) -> str:
+    # "Matters escalated from the Board" opens a meeting; only escalation *to* somewhere closes one.
+    if re.search(r"escalated\s+from", title, re.I):
+        return "other"
+    for kind, pattern in _KINDS:
+        if pattern.search(title):
+            return kind
+    return "other"
+
+
+# --- shared look-ups ---------------------------------------------------------------------------------------
+
+
+def series_meetings(ctx: Ctx, series: Series) -> list[Meeting]:
+    """The series' meetings that have a date, oldest first (cancelled ones are not meetings)."""
+    return [
+        m
+        for m in ctx.session.scalars(
+            select(Meeting)
+            .where(Meeting.series_id == series.id, Meeting.status != "cancelled")
+            .order_by(Meeting.starts_at, Meeting.id)
+        )
+        if m.starts_at is not None
+    ]
+
+
+def item_target(item: AgendaItem, meetings: list[Meeting]) -> int | None:
+    """The meeting an agenda item is for: the one named, else the first held after it was asked for.
+
+    Asked for during a meeting means the meeting after that one; carrying an item forward moves its
+    `requested_in_meeting_id` to the meeting that carried it. None: a meeting not yet set.
+    """
+    if item.meeting_id is not None:
+        return item.meeting_id
+    starts = {m.id: m.starts_at for m in meetings}
+    anchor_id = item.requested_in_meeting_id
+    anchor = starts.get(anchor_id) if anchor_id is not None else None
+    if anchor is None:
+        anchor = item.created_at
+    for m in meetings:
+        if m.id != anchor_id and m.starts_at is not None and m.starts_at > anchor:
+            return m.id
+    return None
+
+
+def series_items(ctx: Ctx, series: Series) -> list[AgendaItem]:
+    return list(
+        ctx.session.scalars(
+            select(AgendaItem)
+            .where(AgendaItem.series_id == series.id, AgendaItem.status != "withdrawn")
+            .order_by(AgendaItem.created_at, AgendaItem.id)
+        )
+    )
+
+
+def _person_line(ctx: Ctx, initials: str | None) -> str:
+    """A person as apologies list them: "Tom Rees, Detective Superintendent, Marcia Police"."""
+    if not initials or initials not in ctx.roster.people:
+        return initials or "someone"
+    p = ctx.roster.people[initials]
+    agency = ctx.roster.agencies.get(p.agency)
+    parts = [ctx.name(initials), p.title or "", agency.name if agency else ""]
+    return ", ".join(x for x in parts if x)
+
+
+def due_text(action: Action) -> str:
+    if action.due_date is None:
+        return "At the next meeting (no date set)" if action.due_kind == "next_meeting" else "No date"
+    text = short_date(action.due_date)
+    return text + " (next meeting)" if action.due_kind == "next_meeting" else text
+
+
+def _action_row(ctx: Ctx, action: Action, status: str, flags: list[str]) -> ActionRow:
+    latest = latest_update(action)
+    return ActionRow(
+        number=str(action.number),
+        title=clean(action.title),
+        owners=owners_text(ctx.roster, current_owners(action)),
+        due=due_text(action),
+        status=status,
+        update=clean(latest.text) if latest and latest.text else "No update yet",
+        update_date=short_date(latest.at.astimezone(ctx.tz).date()) if latest else "",
+        flags="; ".join(flags),
+    )
+
+
+def prepared_line(ctx: Ctx) -> str:
+    return f"Prepared by partnerbot on {short_date(ctx.today)} at {clock_text(ctx.now, ctx)}."
+
+
+# --- the agenda pack ------------------------------------------------------------------------------------
+
+GROUPS = (
+    ("overdue", "Overdue", "Red"),
+    ("due", "Due by the meeting", "Amber"),
+    ("stale", "Stale: no real update for two meetings", "Amber"),
+    ("on_track", "On track", "Green"),
+)
+
+
+def _tracker(ctx: Ctx, series: Series, meeting_day: date, since: datetime | None) -> Tracker:
+    actions = list(
+        ctx.session.scalars(
+            select(Action)
+            .where(Action.series_id == series.id, Action.status == "open")
+            .order_by(Action.number)
+            .options(selectinload(Action.owners), selectinload(Action.updates))
+        )
+    )
+    load_owner_initials(ctx, actions)
+    held = held_meetings(ctx.session, series.id)
+    grouped: dict[str, list[ActionRow]] = {key: [] for key, _, _ in GROUPS}
+    labels = {key: label for key, label, _ in GROUPS}
+    for a in actions:
+        stale = is_stale(a, held)
+        if is_overdue(a, ctx.today):
+            key = "overdue"
+        elif a.due_date is not None and a.due_date <= meeting_day:
+            key = "due"
+        elif stale:
+            key = "stale"
+        else:
+            key = "on_track"
+        flags = []
+        if not current_owners(a):
+            flags.append("no owner")
+        if stale and key != "stale":
+            flags.append("stale")
+        if a.snoozed_until and a.snoozed_until > ctx.today:
+            flags.append(f"snoozed until {short_date(a.snoozed_until)}")
+        grouped[key].append(_action_row(ctx, a, labels[key].split(":")[0], flags))
+    closed_q = select(Action).where(Action.series_id == series.id, Action.status.in_(("done", "dropped")))
+    if since is not None:
+        closed_q = closed_q.where(Action.closed_at > since)
+    closed_actions = list(
+        ctx.session.scalars(
+            closed_q.order_by(Action.number).options(
+                selectinload(Action.owners), selectinload(Action.updates)
+            )
+        )
+    )
+    load_owner_initials(ctx, closed_actions)
+    closed = []
+    for a in closed_actions:
+        when = short_date(a.closed_at.astimezone(ctx.tz).date()) if a.closed_at else ""
+        status = ("Done" if a.status == "done" else "Dropped") + (f" {when}" if when else "")
+        closed.append(_action_row(ctx, a, status, []))
+    groups = [ActionGroup(key, label, rag, grouped[key]) for key, label, rag in GROUPS if grouped[key]]
+    counts = [f"{len(grouped[k])} {labels[k].split(':')[0].lower()}" for k, _, _ in GROUPS if grouped[k]]
+    summary = f"{plural(len(actions), 'open action')}" + (f": {', '.join(counts)}" if counts else "") + "."
+    if since is not None:
+        summary += f" {len(closed)} closed since the last meeting."
+    return Tracker(groups=groups, open_count=len(actions), summary=summary, closed=closed)
+
+
+def _deputies_and_apologies(ctx: Ctx, meeting: Meeting) -> tuple[dict[str, str], list[str]]:
+    """For a meeting: member initials -> deputy label, and the members who sent apologies (in order)."""
+    rows = ctx.session.execute(
+        select(Attendance, Person.initials)
+        .outerjoin(Person, Person.id == Attendance.person_id)
+        .where(Attendance.meeting_id == meeting.id)
+        .order_by(Attendance.id)
+    ).all()
+    deputies: dict[str, str] = {}
+    apologies: list[str] = []
+    for row, initials in rows:
+        if row.status == "deputy" and row.deputy_for_id is not None:
+            member = ctx.initials_of(row.deputy_for_id)
+            if member:
+                deputies[member] = initials or ""
+                if row.person_id is None:
+                    deputies[member] = "guest:" + clean(row.guest_name)
+        elif row.status == "apologies" and initials:
+            apologies.append(initials)
+    return deputies, apologies
+
+
+def _deputy_name(ctx: Ctx, label: str) -> str:
+    return label.removeprefix("guest:") if label.startswith("guest:") else ctx.name(label)
+
+
+def _apology_lines(ctx: Ctx, meeting: Meeting) -> list[str]:
+    deputies, apologies = _deputies_and_apologies(ctx, meeting)
+    lines = []
+    for initials in apologies:
+        line = _person_line(ctx, initials)
+        if initials in deputies:
+            line += f" ({_deputy_name(ctx, deputies[initials])} attending)"
+        lines.append(line)
+    return lines
+
+
+def agenda_pack(ctx: Ctx, series: Series) -> AgendaPack:
+    sref = ctx.roster.series[series.key]
+    nxt = planned_meeting(ctx, series)
+    if nxt is not None and nxt.starts_at is not None:
+        start = nxt.starts_at.astimezone(ctx.tz)
+        day = start.date()
+        end = nxt.ends_at.astimezone(ctx.tz) if nxt.ends_at else None
+        time_text = f"{start:%H:%M}" + (f"–{end:%H:%M}" if end else "")
+        place, link = clean(nxt.place or series.place), clean(nxt.online_link)
+    else:
+        proposed = proposed_date(ctx, series)
+        if proposed is None:
+            raise UserError(
+                f"No next meeting of {series.name} is set and its cadence proposes none. "
+                "Set it with `next meeting DATE TIME at PLACE`."
+            )
+        day, place, link = proposed, clean(series.place), ""
+        time_text = (series.time or "").replace("-", "–")
+    meetings = series_meetings(ctx, series)
+    held = [
+        m
+        for m in meetings
+        if m.status in ("open", "closed")
+        and (m.starts_at < nxt.starts_at if nxt is not None else m.starts_at <= ctx.now)  # type: ignore[operator]
+    ]
+    last = held[-1] if held else None
+
+    # Items asked for this meeting, and those carried forward from the last one.
+    requested: list[AgendaEntry] = []
+    for item in series_items(ctx, series):
+        target = item_target(item, meetings)
+        if target != (nxt.id if nxt is not None else None):
+            continue
+        carried = (
+            last is not None and item.requested_in_meeting_id == last.id and item.created_at < last.starts_at  # type: ignore[operator]
+        )
+        requested.append(
+            AgendaEntry(
+                number="",
+                title=clean(item.title),
+                kind="carried" if carried else "requested",
+                presenter=ctx.name(ctx.initials_of(item.presenter_id)) if item.presenter_id else "",
+                paper=clean(item.paper_url),
+                time=f"{item.minutes} minutes" if item.minutes else "",
+                note="Carried forward from the last meeting." if carried else "",
+                presenter_initials=ctx.initials_of(item.presenter_id) or "",
+            )
+        )
+    requested.sort(key=lambda e: e.kind != "carried")  # carried items first, as minutes list them
+
+    ratify = [
+        DecisionRow(short_date(d.created_at.astimezone(ctx.tz).date()), clean(d.text))
+        for d in ctx.session.scalars(
+            select(Decision)
+            .where(
+                Decision.series_id == series.id,
+                Decision.inquorate.is_(True),
+                Decision.ratified_meeting_id.is_(None),
+            )
+            .order_by(Decision.created_at)
+        )
+    ]
+    since = (last.closed_at or last.ends_at or last.starts_at) if last is not None else None
+    tracker = _tracker(ctx, series, day, since)
+    apologies = _apology_lines(ctx, nxt) if nxt is not None else []
+
+    entries: list[AgendaEntry] = []
+    standing = [clean(str(s)) for s in (series.standing_items or [])]
+    kinds = [standing_kind(s) for s in standing]
+    insert_at = next((i for i, k in enumerate(kinds) if k in CLOSING), len(standing))
+    for i, title in enumerate(standing):
+        if i == insert_at:
+            entries.extend(requested)
+        note = _standing_note(ctx, kinds[i], series, day, last, tracker, bool(apologies))
+        entries.append(AgendaEntry("", title, "standing", note=note))
+        if kinds[i] == "minutes" and ratify:
+            entries.append(_ratification_entry(ratify))
+    if insert_at >= len(standing):
+        entries.extend(requested)
+    if ratify and "minutes" not in kinds:
+        entries.insert(min(1, len(entries)), _ratification_entry(ratify))
+    entries = [dataclasses.replace(e, number=str(n)) for n, e in enumerate(entries, 1)]
+
+    papers = ""
+    if series.papers_due:
+        try:
+            papers = long_date(parse_papers_due(series.papers_due).deadline(day))
+        except CadenceError:
+            papers = ""
+    date_text = long_date(day)
+    pack = AgendaPack(
+        title=f"Agenda: {series.name}, {date_text}",
+        partnership=ctx.roster.name,
+        series=series.name,
+        series_key=series.key,
+        date_text=date_text,
+        date_iso=day.isoformat(),
+        time_text=time_text,
+        place=place,
+        online_link=link,
+        chair=ctx.name(sref.chair),
+        papers_due=papers,
+        date_confirmed=nxt is not None,
+        previous=long_date(last.starts_at.astimezone(ctx.tz).date()) if last and last.starts_at else "",
+        items=entries,
+        ratification=ratify,
+        tracker=tracker,
+        apologies=apologies,
+        prepared=prepared_line(ctx),
+    )
+    if nxt is not None:
+        pack = _with_invite(ctx, series, nxt, pack)
+    return pack
+
+
+def _ratification_entry(ratify: list[DecisionRow]) -> AgendaEntry:
+    return AgendaEntry(
+        "",
+        "Decisions taken while the meeting was not quorate, for ratification",
+        "ratification",
+        note=f"{plural(len(ratify), 'decision')}: see below.",
+    )
+
+
+def _standing_note(
+    ctx: Ctx, kind: str, series: Series, day: date, last: Meeting | None, tracker: Tracker, apologies: bool
+) -> str:
+    if kind == "welcome" and apologies:
+        return "Apologies received so far are listed at the end of the pack."
+    if kind == "minutes" and last is not None and last.starts_at is not None:
+        held = long_date(last.starts_at.astimezone(ctx.tz).date())
+        state = "approved" if last.minutes_approved_at else "draft, for approval"
+        return f"Minutes of the meeting of {held} ({state}), for accuracy; matters arising."
+    if kind == "tracker":
+        return tracker.summary
+    if kind == "next":
+        try:
+            return f"Proposed by the cadence: {long_date(parse_cadence(series.cadence).next_after(day))}."
+        except CadenceError:
+            return ""
+    return ""
+
+
+def _address(ctx: Ctx, initials: str) -> str:
+    p = ctx.roster.people[initials]
+    return f"mailto:{p.email}" if p.email else f"urn:partnerbot:{ctx.partnership_id}:person:{initials}"
+
+
+def _with_invite(ctx: Ctx, series: Series, meeting: Meeting, pack: AgendaPack) -> AgendaPack:
+    """The calendar invitation: members, roles, and apologies with deputies as delegations."""
+    sref = ctx.roster.series[series.key]
+    assert meeting.starts_at is not None
+    start = meeting.starts_at.astimezone(ctx.tz)
+    if meeting.ends_at is not None:
+        end = meeting.ends_at.astimezone(ctx.tz)
+    else:
+        end = start + _default_length(series)
+    deputies, apologies = _deputies_and_apologies(ctx, meeting)
+    members = [*([sref.chair] if sref.chair else []), *sref.members]
+    if sref.vice_chair:
+        members.append(sref.vice_chair)
+    order: list[str] = []
+    for i in [*members, sref.minute_taker, sref.business_manager]:
+        if i and i not in order and i in ctx.roster.people and ctx.roster.people[i].active:
+            order.append(i)
+    attendees: list[InviteAttendee] = []
+    for i in order:
+        role = "CHAIR" if i == sref.chair else "REQ-PARTICIPANT"
+        partstat, delegated_to = "NEEDS-ACTION", ""
+        if i in deputies:
+            partstat = "DELEGATED"
+            label = deputies[i]
+            delegated_to = _address(ctx, label) if label in ctx.roster.people else ""
+        elif i in apologies:
+            partstat = "DECLINED"
+        attendees.append(InviteAttendee(ctx.name(i), _address(ctx, i), role, partstat, delegated_to))
+    for member, label in deputies.items():
+        if label in ctx.roster.people:
+            attendees.append(
+                InviteAttendee(
+                    ctx.name(label),
+                    _address(ctx, label),
+                    "REQ-PARTICIPANT",
+                    delegated_from=_address(ctx, member) if member in ctx.roster.people else "",
+                )
+            )
+    listed = {a.address for a in attendees}
+    for item in pack.items:  # presenters from outside the series are invited too
+        who = item.presenter_initials
+        if who in ctx.roster.people and _address(ctx, who) not in listed:
+            attendees.append(InviteAttendee(item.presenter, _address(ctx, who), "OPT-PARTICIPANT"))
+            listed.add(_address(ctx, who))
+    organiser = sref.business_manager or sref.chair
+    lines = [f"{e.number}. {e.title}" + (f" ({e.presenter})" if e.presenter else "") for e in pack.items]
+    description = "Agenda\n" + "\n".join(lines)
+    if pack.papers_due:
+        description += f"\n\nPapers are due by {pack.papers_due}."
+    if pack.online_link:
+        description += f"\n\nJoin online: {pack.online_link}"
+    invite = Invite(
+        uid=f"{ctx.partnership_id}-{series.key}-meeting-{meeting.id}@partnerbot",
+        sequence=meeting.sequence or 0,
+        start=start,
+        end=end,
+        summary=series.name,
+        location=pack.place,
+        url=pack.online_link,
+        description=description,
+        organizer=InviteAttendee(ctx.name(organiser), _address(ctx, organiser), "CHAIR"),
+        attendees=attendees,
+    )
+    return dataclasses.replace(pack, invite=invite)
+
+
+def _default_length(series: Series) -> timedelta:
+    m = re.fullmatch(r"\s*(\d{1,2})[:.](\d{2})\s*[-–]\s*(\d{1,2})[:.](\d{2})\s*", series.time or "")
+    if m:
+        a = time(int(m.group(1)), int(m.group(2)))
+        b = time(int(m.group(3)), int(m.group(4)))
+        minutes = (b.hour * 60 + b.minute) - (a.hour * 60 + a.minute)
+        if minutes > 0:
+            return timedelta(minutes=minutes)
+    return timedelta(hours=2)
+
+
+# --- which meeting: "last", a date, an id ----------------------------------------------------------------
+
+_DATE_FORMATS = ("%d/%m/%y", "%d/%m/%Y", "%Y-%m-%d", "%d.%m.%y", "%d.%m.%Y", "%d %B %Y", "%d %b %Y")
+
+
+def read_day(text: str) -> date | None:
+    text = re.sub(r"(?<=\d)(?:st|nd|rd|th)\b", "", text.strip().rstrip("."), flags=re.I)
+    text = re.sub(r"^(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)\w*,?\s+", "", text, flags=re.I)
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def find_meeting(
+    ctx: Ctx, series: Series, text: str | None, *, before: Meeting | None = None, closed_only: bool = True
+) -> Meeting:
+    """The meeting a command names: `last` (default), a date such as 19/01/24, or a meeting number."""
+    statuses = ("closed",) if closed_only else ("open", "closed")
+    query = select(Meeting).where(Meeting.series_id == series.id, Meeting.status.in_(statuses))
+    if before is not None and before.starts_at is not None:
+        query = query.where(Meeting.starts_at < before.starts_at, Meeting.id != before.id)
+    wanted = (text or "").strip().lower()
+    if wanted in ("", "last", "last meeting", "previous", "previous meeting", "the last meeting"):
+        found = ctx.session.scalars(query.order_by(Meeting.starts_at.desc(), Meeting.id.desc())).first()
+        if found is None:
+            raise UserError(f"{series.name} has no closed meeting yet: minutes come after `meeting end`.")
+        return found
+    if re.fullmatch(r"#?\d{1,9}", wanted):
+        found = ctx.session.scalars(query.where(Meeting.id == int(wanted.lstrip("#")))).first()
+        if found is None:
+            raise UserError(f"{series.name} has no closed meeting number {wanted.lstrip('#')}.")
+        return found
+    day = read_day(wanted)
+    if day is None:
+        raise UserError(f"I can't read “{text}” as a meeting: use `last` or its date, e.g. 19/01/24.")
+    lo = datetime.combine(day, time(0), ctx.tz)
+    found = ctx.session.scalars(
+        query.where(Meeting.starts_at >= lo, Meeting.starts_at < lo + timedelta(days=1)).order_by(
+            Meeting.starts_at.desc()
+        )
+    ).first()
+    if found is None:
+        raise UserError(f"{series.name} has no closed meeting on {long_date(day)}.")
+    return found
+
+
+# --- the minutes draft ----------------------------------------------------------------------------------
+
+_ROUTES = {
+    "risk": re.compile(r"^(?:risk\s+register|risks?)$", re.I),
+    "escalate": re.compile(r"^(?:escalat\w*|matters\s+to\s+escalate|to\s+escalate)$", re.I),
+    "difference": re.compile(r"^(?:difference|impact|children'?s\s+lives|what\s+difference)$", re.I),
+    "aob": re.compile(r"^(?:aob|any\s+other\s+business|other\s+business)$", re.I),
+}
+_LABEL = re.compile(r"^\s*([^:\n]{2,80}?)\s*:\s*(.+)$", re.S)
+CLOSING_TITLES = {
+    "risk": "Risk register",
+    "escalate": "Matters to escalate",
+    "difference": "What was discussed today that makes a difference to children's lives?",
+    "aob": "Any other business",
+    "next": "Next meeting",
+}
+
+
+def _route(text: str, item_titles: dict[str, str]) -> tuple[str, str]:
+    """A note or decision "risk register: …" or "Voice of the Child: …" goes to that part of the minutes."""
+    m = _LABEL.match(text)
+    if m:
+        label = m.group(1).strip().strip("\"“”'")
+        for key, pattern in _ROUTES.items():
+            if pattern.match(label):
+                return key, m.group(2).strip()
+        if label.lower() in item_titles:
+            return "item:" + item_titles[label.lower()], m.group(2).strip()
+    return "business", text
+
+
+def _time_range(ctx: Ctx, meeting: Meeting) -> str:
+    assert meeting.starts_at is not None
+    text = clock_text(meeting.starts_at, ctx)
+    if meeting.ends_at and meeting.ends_at > meeting.starts_at:
+        text += f"–{clock_text(meeting.ends_at, ctx)}"
+    return text
+
+
+def _quorum_statement(ctx: Ctx, meeting: Meeting, inquorate_decisions: int) -> str:
+    changes = list(
+        ctx.session.scalars(
+            select(QuorumChange).where(QuorumChange.meeting_id == meeting.id).order_by(QuorumChange.at)
+        )
+    )
+    sentences: list[str] = []
+    if not any(c.quorate for c in changes):
+        result = quorum_now(ctx, meeting)
+        sentences.append(
+            "The meeting was not quorate at any point ("
+            + describe_quorum(ctx, result).removeprefix("Not quorate: ").rstrip(".")
+            + ")."
+        )
+    else:
+        first = next(c for c in changes if c.quorate)
+        sentences.append(f"The meeting was quorate from {clock_text(first.at, ctx)}.")
+        after = changes[changes.index(first) + 1 :]
+        i = 0
+        while i < len(after):
+            lost = after[i]
+            if lost.quorate:
+                i += 1
+                continue
+            why = ", ".join(clean(str(x)) for x in lost.missing) if lost.missing else "the quorum rule"
+            regained = after[i + 1] if i + 1 < len(after) and after[i + 1].quorate else None
+            sentence = f"Quorum was lost at {clock_text(lost.at, ctx)} (not represented: {why})"
+            if lost.missing == []:
+                sentence = f"Quorum was lost at {clock_text(lost.at, ctx)} (the quorum rule was not met)"
+            sentence += (
+                f" and regained at {clock_text(regained.at, ctx)}."
+                if regained
+                else " and not regained before the close."
+            )
+            sentences.append(sentence)
+            i += 2 if regained else 1
+        final = changes[-1].quorate
+        sentences.append(f"The meeting was {'quorate' if final else 'not quorate'} at its close.")
+    if inquorate_decisions:
+        sentences.append(
+            f"{plural(inquorate_decisions, 'decision was', 'decisions were')} taken while the meeting was "
+            "not quorate and must be ratified at the next quorate meeting."
+        )
+    return " ".join(sentences)
+
+
+def _movements(ctx: Ctx, name: str, movements: list[dict[str, str]]) -> str:
+    words = {"left": "left", "rejoined": "rejoined", "joined": "joined"}
+    parts = []
+    for m in movements:
+        try:
+            at = datetime.fromisoformat(str(m.get("at")))
+        except ValueError:
+            continue
+        parts.append(f"{words.get(str(m.get('event')), str(m.get('event')))} at {clock_text(at, ctx)}")
+    if not parts:
+        return ""
+    return f"{name} " + (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]) + "."
+
+
+def minutes_draft(ctx: Ctx, series: Series, meeting: Meeting) -> Minutes:
+    if meeting.status != "closed":
+        raise UserError("That meeting is still open: `meeting end` first, then `minutes draft`.")
+    assert meeting.starts_at is not None
+    ctx.series = series
+    sref = ctx.roster.series[series.key]
+    meetings = series_meetings(ctx, series)
+    earlier = [m for m in meetings if m.starts_at < meeting.starts_at and m.status == "closed"]  # type: ignore[operator]
+    previous = earlier[-1] if earlier else None
+    later = [m for m in meetings if m.starts_at > meeting.starts_at]  # type: ignore[operator]
+    following = later[0] if later else None
+    day = meeting.starts_at.astimezone(ctx.tz).date()
+
+    # --- attendance
+    rows = ctx.session.execute(
+        select(Attendance, Person.initials)
+        .outerjoin(Person, Person.id == Attendance.person_id)
+        .where(Attendance.meeting_id == meeting.id)
+        .order_by(Attendance.id)
+    ).all()
+    bu = ctx.roster.business_unit
+    bu_people = set(ctx.roster.group_members(bu)) if bu and bu in ctx.roster.groups else set()
+    bu_name = ctx.roster.groups[bu].name if bu and bu in ctx.roster.groups else "business unit"
+    roles = {sref.chair: "Chair", sref.vice_chair: "Vice-chair"}
+
+    def row_of(initials: str | None, name: str, note: str = "") -> AttendeeRow:
+        p = ctx.roster.people.get(initials or "")
+        agency = ctx.roster.agencies.get(p.agency) if p else None
+        return AttendeeRow(
+            name=name + (f" ({note})" if note else ""),
+            initials=initials or "",
+            organisation=agency.name if agency else "",
+            title=clean(p.title) if p else "",
+        )
+
+    attendees: list[tuple[int, AttendeeRow]] = []
+    guests: list[AttendeeRow] = []
+    bu_lines: list[str] = []
+    notes_by = ""
+    absent: list[AttendeeRow] = []
+    movements: list[str] = []
+    deputy_for: dict[str, str] = {}
+    apologies_in: list[str] = []
+    for row, initials in rows:
+        name = ctx.name(initials) if initials else clean(row.guest_name) or "A guest"
+        if row.status in ("present", "deputy", "in_attendance") and row.movements:
+            line = _movements(ctx, name, list(row.movements))
+            if line:
+                movements.append(line)
+        if row.status == "deputy":
+            member = ctx.initials_of(row.deputy_for_id)
+            deputy_for[member or ""] = name
+            rank = 2
+            attendees.append((rank, row_of(initials, name, f"for {ctx.name(member)}")))
+        elif row.status == "present":
+            if initials in bu_people:
+                bu_lines.append(_bu_line(ctx, initials))
+                continue
+            rank = 0 if initials == sref.chair else 1 if initials == sref.vice_chair else 2
+            attendees.append((rank, row_of(initials, name, roles.get(initials, "") if initials else "")))
+        elif row.status == "in_attendance":
+            if initials and initials == sref.minute_taker:
+                notes_by = f"Notes were taken by {_bu_line(ctx, initials)}."
+            elif initials in bu_people:
+                bu_lines.append(_bu_line(ctx, initials))
+            else:
+                guests.append(row_of(initials, name, clean(row.role_note)))
+        elif row.status == "apologies" and initials:
+            apologies_in.append(initials)
+        elif row.status == "absent":
+            absent.append(row_of(initials, name))
+    attendees.sort(key=lambda t: t[0])
+    apologies = [
+        _person_line(ctx, i) + (f" ({deputy_for[i]} attending)" if i in deputy_for else "")
+        for i in apologies_in
+    ]
+    business_unit = bu_lines[:] if bu_lines else [f"No attendance from the {bu_name}."]
+    if bu_lines:
+        business_unit = [f"Attending from the {bu_name}: " + "; ".join(bu_lines) + "."]
+    if notes_by:
+        business_unit.append(notes_by)
+
+    # --- what the meeting recorded
+    # The meeting's items: those for it, and those it carried forward (asked for before it, re-asked in it).
+    items_here = [
+        it
+        for it in series_items(ctx, series)
+        if item_target(it, meetings) == meeting.id
+        or (it.requested_in_meeting_id == meeting.id and it.created_at < meeting.starts_at)
+    ]
+    titles = {clean(it.title).lower(): clean(it.title) for it in items_here}
+    notes = list(
+        ctx.session.scalars(
+            select(Note).where(Note.meeting_id == meeting.id).order_by(Note.created_at, Note.id)
+        )
+    )
+    decisions = list(
+        ctx.session.scalars(
+            select(Decision)
+            .where(Decision.meeting_id == meeting.id)
+            .order_by(Decision.created_at, Decision.id)
+        )
+    )
+    declarations = list(
+        ctx.session.scalars(
+            select(Declaration)
+            .where(Declaration.meeting_id == meeting.id)
+            .order_by(Declaration.created_at, Declaration.id)
+        )
+    )
+    actions = list(
+        ctx.session.scalars(
+            select(Action)
+            .where(Action.series_id == series.id, Action.created_at <= (meeting.closed_at or ctx.now))
+            .order_by(Action.number)
+            .options(selectinload(Action.owners), selectinload(Action.updates))
+        )
+    )
+    load_owner_initials(ctx, actions)
+
+    routed: dict[str, list[tuple[datetime, Para]]] = {}
+
+    def put(key: str, at: datetime, para: Para) -> None:
+        routed.setdefault(key, []).append((at, para))
+
+    for n in notes:
+        key, text = _route(clean(n.text), titles)
+        put(key, n.created_at, Para("text", text))
+    for d in decisions:
+        key, text = _route(clean(d.text), titles)
+        flag = " (taken while the meeting was not quorate: for ratification)" if d.inquorate else ""
+        put(key, d.created_at, Para("decision", f"Decision: {text}{flag}"))
+
+    review: list[ReviewRow] = []
+    for a in actions:
+        in_meeting = [u for u in a.updates if u.meeting_id == meeting.id]
+        if a.created_meeting_id == meeting.id:
+            owners = owners_text(ctx.roster, current_owners(a))
+            put(
+                "business",
+                a.created_at,
+                Para("action", f"Action {a.number}: {owners} to {clean(a.title)}. Due {due_text(a)}."),
+            )
+            for u in in_meeting:
+                if u.kind == "update" and u.text:
+                    put("business", u.at, Para("bullet", f"Update on Action {a.number}: {clean(u.text)}"))
+            continue
+        if a.created_at >= meeting.starts_at:  # raised after the meeting: not part of it
+            continue
+        closed_before = a.closed_at is not None and a.closed_at < meeting.starts_at and a.status != "open"
+        if closed_before and not in_meeting:
+            continue
+        review.append(_review_row(ctx, a, in_meeting))
+
+    # --- the numbered items, in the seed minutes' order
+    items: list[MinutesItem] = []
+
+    def add(title: str, key: str, paras: list[Para], review_rows: list[ReviewRow] | None = None) -> None:
+        items.append(MinutesItem(str(len(items) + 1), title, key, paras, review_rows or []))
+
+    standing = [clean(str(s)) for s in (series.standing_items or [])]
+    by_kind = {standing_kind(s): s for s in reversed(standing)}
+    welcome = [Para("text", "Apologies were received from:")] + [Para("bullet", a) for a in apologies]
+    if not apologies:
+        welcome = [Para("text", "No apologies were received.")]
+    add(by_kind.get("welcome", "Welcome and apologies"), "welcome", welcome)
+    decl = [
+        Para("bullet", f"{ctx.name(ctx.initials_of(d.person_id))}: {clean(d.text)}")
+        if d.person_id
+        else Para("bullet", clean(d.text))
+        for d in declarations
+    ] or [Para("text", "No declarations of interest were made.")]
+    add(by_kind.get("declarations", "Declarations of interest"), "declarations", decl)
+    add(
+        by_kind.get("minutes", "Minutes of the previous meeting and matters arising"),
+        "previous",
+        _previous_paras(ctx, meeting, previous),
+    )
+    tracker_paras = (
+        [Para("text", "The action tracker was reviewed; updates given at the meeting are recorded below.")]
+        if review
+        else [Para("text", "There were no actions from earlier meetings to review.")]
+    )
+    add(by_kind.get("tracker", "Action tracker"), "tracker", tracker_paras, review)
+    for it in items_here:
+        title = clean(it.title)
+        paras: list[Para] = []
+        if it.presenter_id:
+            paras.append(Para("text", f"Presented by {ctx.name(ctx.initials_of(it.presenter_id))}."))
+        if it.paper_url:
+            paras.append(Para("text", f"Paper: {clean(it.paper_url)}"))
+        paras.extend(p for _, p in sorted(routed.pop("item:" + title, []), key=lambda t: t[0]))
+        if it.requested_in_meeting_id == meeting.id and it.created_at < meeting.starts_at:
+            paras.append(Para("text", "Not taken at this meeting: carried forward to the next meeting."))
+        if len(paras) == 0:
+            paras.append(Para("text", "No notes were recorded for this item."))
+        add(title, "item", paras)
+    business = [p for _, p in sorted(routed.pop("business", []), key=lambda t: t[0])]
+    if business or not items_here:
+        add(
+            "Business of the meeting",
+            "business",
+            business or [Para("text", "No other business was recorded.")],
+        )
+    escalate_title = CLOSING_TITLES["escalate"]
+    if series.escalates_to:
+        target = next((s for k, s in ctx.roster.series.items() if k == series.escalates_to), None)
+        if target is not None:
+            escalate_title += f" to the {target.name}"
+    for key in ("risk", "escalate", "difference", "aob"):
+        paras = [p for _, p in sorted(routed.pop(key, []), key=lambda t: t[0])]
+        if key in by_kind or paras or key == "aob":
+            default = escalate_title if key == "escalate" else CLOSING_TITLES[key]
+            add(by_kind.get(key, default), key, paras or [Para("text", "No items were raised.")])
+    add(
+        by_kind.get("next", CLOSING_TITLES["next"]),
+        "next",
+        _next_paras(ctx, series, meeting, following, meetings),
+    )
+
+    inquorate = sum(1 for d in decisions if d.inquorate)
+    corrections = [
+        f"Correction made at the meeting of {_meeting_day(ctx, c.made_in_meeting_id)}: {clean(c.text)}"
+        for c in ctx.session.scalars(
+            select(MinutesCorrection)
+            .where(MinutesCorrection.meeting_id == meeting.id)
+            .order_by(MinutesCorrection.created_at, MinutesCorrection.id)
+        )
+    ]
+    if meeting.minutes_approved_at:
+        approved_in = _meeting_day(ctx, meeting.minutes_approved_in)
+        status = f"Approved at the meeting of {approved_in}." if approved_in else "Approved."
+    else:
+        status = "Draft: not yet approved."
+    date_text = long_date(day)
+    place = clean(meeting.place)
+    return Minutes(
+        title=f"Minutes: {series.name}, {date_text}",
+        partnership=ctx.roster.name,
+        series=series.name,
+        series_key=series.key,
+        date_text=date_text,
+        date_iso=day.isoformat(),
+        when=f"{date_text}, {_time_range(ctx, meeting)}" + (f", {place}" if place else ""),
+        chair=ctx.name(sref.chair),
+        status=status,
+        approved=meeting.minutes_approved_at is not None,
+        corrections=corrections,
+        attendees=[r for _, r in attendees],
+        business_unit=business_unit,
+        in_attendance=guests,
+        apologies=apologies,
+        absent=absent,
+        movements=movements,
+        quorum=_quorum_statement(ctx, meeting, inquorate),
+        items=items,
+        prepared=prepared_line(ctx),
+    )
+
+
+def _bu_line(ctx: Ctx, initials: str) -> str:
+    p = ctx.roster.people[initials]
+    return f"{p.name}, {clean(p.title)} ({initials})" if p.title else f"{p.name} ({initials})"
+
+
+def _meeting_day(ctx: Ctx, meeting_id: int | None) -> str:
+    if meeting_id is None:
+        return ""
+    m = ctx.session.get(Meeting, meeting_id)
+    return long_date(m.starts_at.astimezone(ctx.tz).date()) if m and m.starts_at else ""
+
+
+def _review_row(ctx: Ctx, action: Action, in_meeting: list[ActionUpdate]) -> ReviewRow:
+    said: list[str] = []
+    status = "Action ongoing."
+    for u in in_meeting:
+        text = clean(u.text)
+        if u.kind == "update" and text:
+            said.append(text)
+        elif u.kind == "done":
+            status = "Action closed."
+            if text:
+                said.append(text)
+        elif u.kind == "dropped":
+            status = "Action dropped" + (f": {text}." if text else ".")
+        elif u.kind == "reopened":
+            status = "Action reopened."
+        elif u.kind == "due" and text:
+            said.append(f"New date: {text}.")
+        elif u.kind == "owner" and text:
+            said.append(f"Reassigned to {text}.")
+    return ReviewRow(
+        number=str(action.number),
+        title=clean(action.title),
+        owners=owners_text(ctx.roster, current_owners(action)),
+        update=" ".join(said) if said else "No update was recorded at the meeting.",
+        status=status,
+    )
+
+
+def _previous_paras(ctx: Ctx, meeting: Meeting, previous: Meeting | None) -> list[Para]:
+    if previous is None or previous.starts_at is None:
+        return [Para("text", "There were no previous minutes to approve.")]
+    day = long_date(previous.starts_at.astimezone(ctx.tz).date())
+    paras = [
+        Para("text", f"A correction was made to the minutes: {clean(c.text)}")
+        for c in ctx.session.scalars(
+            select(MinutesCorrection)
+            .where(
+                MinutesCorrection.meeting_id == previous.id,
+                MinutesCorrection.made_in_meeting_id == meeting.id,
+            )
+            .order_by(MinutesCorrection.created_at, MinutesCorrection.id)
+        )
+    ]
+    if previous.minutes_approved_in == meeting.id:
+        then = " then" if paras else ""
+        paras.append(
+            Para("text", f"The minutes of the meeting of {day} were{then} agreed as an accurate record.")
+        )
+    else:
+        paras.append(Para("text", f"The minutes of the meeting of {day} were not approved at this meeting."))
+    ratified = list(
+        ctx.session.scalars(
+            select(Decision).where(Decision.ratified_meeting_id == meeting.id).order_by(Decision.created_at)
+        )
+    )
+    if ratified:
+        paras.append(Para("text", "Decisions ratified:"))
+        paras.extend(Para("bullet", clean(d.text)) for d in ratified)
+    return paras
+
+
+def _next_paras(
+    ctx: Ctx, series: Series, meeting: Meeting, following: Meeting | None, meetings: list[Meeting]
+) -> list[Para]:
+    paras: list[Para] = []
+    if following is not None and following.starts_at is not None:
+        start = following.starts_at.astimezone(ctx.tz)
+        text = f"{long_date(start.date())}, {start:%H:%M}"
+        if following.ends_at:
+            text += f"–{following.ends_at.astimezone(ctx.tz):%H:%M}"
+        if following.place:
+            text += f", {clean(following.place)}"
+        paras.append(Para("text", f"Date of the next meeting: {text}."))
+    else:
+        try:
+            nxt = parse_cadence(series.cadence).next_after(meeting.starts_at.astimezone(ctx.tz).date())  # type: ignore[union-attr]
+            paras.append(
+                Para("text", f"Date of the next meeting: to be confirmed (proposed {long_date(nxt)}).")
+            )
+        except CadenceError:
+            paras.append(Para("text", "Date of the next meeting: to be confirmed."))
+    # Items asked for at or after this meeting are for the following one (or the next, not yet set).
+    wanted = following.id if following is not None else None
+    agenda = [it for it in series_items(ctx, series) if item_target(it, meetings) == wanted]
+    due_next = list(
+        ctx.session.scalars(
+            select(Action)
+            .where(
+                Action.series_id == series.id,
+                Action.created_meeting_id == meeting.id,
+                Action.due_kind == "next_meeting",
+            )
+            .order_by(Action.number)
+        )
+    )
+    if agenda or due_next:
+        paras.append(Para("text", "Agenda items:"))
+        for it in agenda:
+            who = f" ({ctx.name(ctx.initials_of(it.presenter_id))})" if it.presenter_id else ""
+            paras.append(Para("bullet", f"{clean(it.title)}{who}"))
+        for a in due_next:
+            paras.append(Para("bullet", f"Action {a.number}: {clean(a.title)}"))
+    return paras

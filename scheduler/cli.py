@@ -1,0 +1,214 @@
+"""`partnerbot nudge` (one sweep, as of a time) and `partnerbot serve` (the long-running process).
+
+`serve` runs a list of services, each in its own thread: the reminder sweep every minute
+first; the Slack and Teams doors add theirs with `register_service`. A service that dies
+stops the process (exit code 1), so a supervisor restarts it — never a silently dead
+thread. Several `serve` processes may share one PostgreSQL database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Protocol, TextIO
+from zoneinfo import ZoneInfo
+
+from scheduler.couriers import TerminalCourier, build_couriers
+from scheduler.email import load_email_settings
+from scheduler.policy import NudgeSettings, configure, load_nudge_settings
+from scheduler.sweep import Sweeper, SweepReport
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger("partnerbot.serve")
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    n = sub.add_parser("nudge", help="run one reminder sweep and print what it sent")
+    n.add_argument(
+        "--at", help="the sweep's clock, ISO time (default: now; no offset: the partnership's time)"
+    )
+    n.add_argument("--partnership", help="only this partnership (default: every one loaded)")
+    s = sub.add_parser("serve", help="run the doors and the reminder sweep (every minute) until stopped")
+    s.add_argument("--partnership", help="only this partnership (default: every one loaded)")
+    s.add_argument("--interval", type=float, default=60.0, help="seconds between sweeps (default: 60)")
+    s.add_argument("--sweeps", type=int, help=argparse.SUPPRESS)  # tests: stop after N sweeps
+
+
+def _settings(app: App) -> NudgeSettings:
+    settings = load_nudge_settings(app.settings.section("nudges"))
+    load_email_settings(app.settings.section("email"))  # a bad e-mail section fails here, not mid-sweep
+    configure(settings)
+    return settings
+
+
+def _terminal(app: App, out: TextIO) -> TerminalCourier:
+    from bot.shell import ShellDoor
+
+    return TerminalCourier(ShellDoor(app.core(), out, user=""))
+
+
+def _report_lines(report: SweepReport, tz: ZoneInfo) -> list[str]:
+    from handlers.format import when
+
+    lines = [f"Sweep as of {when(report.at, tz)}: {report.summary()}."]
+    lines.extend(
+        f"  sent to {m.initials} by {m.door}: {m.nudges} nudge(s), {', '.join(m.kinds)}"
+        + (" — possible duplicate" if m.possible_duplicate else "")
+        for m in report.sent
+    )
+    lines.extend(
+        f"  to {f.initials} failed: {f.error}; "
+        + (f"retry after {when(f.retry_at, tz)}" if f.retry_at else "given up")
+        for f in report.failed
+    )
+    if report.claimed or report.new_claims:
+        lines.append(f"  found and claimed in {report.find_claim_seconds:.3f} s")
+    return lines
+
+
+def run_nudge(app: App, args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        settings = _settings(app)
+    except ValueError as e:  # PolicyError, EmailSettingsError: a setting app.yaml must fix
+        out.write(f"{e}\n")
+        return 1
+    pid = app.partnership_id(args.partnership) if args.partnership else None
+    tz = ZoneInfo(app.core(pid).roster().timezone) if pid or _single(app) else ZoneInfo("Europe/London")
+    if args.at:
+        try:
+            at = datetime.fromisoformat(args.at)
+        except ValueError:
+            out.write(f"--at: cannot read {args.at!r}; use e.g. 2024-03-08T09:00:00+00:00\n")
+            return 2
+        at = at if at.tzinfo else at.replace(tzinfo=tz)
+    else:
+        at = datetime.now(UTC)
+    couriers = build_couriers(app, _terminal(app, out))
+    report = Sweeper(app.sessions, couriers, settings, partnerships=[pid] if pid else None).run(at)
+    out.write("\n".join(_report_lines(report, tz)) + "\n")
+    return 0
+
+
+def _single(app: App) -> bool:
+    try:
+        app.partnership_id()
+    except Exception:
+        return False
+    return True
+
+
+# --- serve ------------------------------------------------------------------------------------------------
+
+
+class Service(Protocol):
+    name: str
+
+    def run(self, stop: threading.Event) -> None:
+        """Work until `stop` is set; return then. Raising stops the whole process."""
+        ...
+
+
+# Doors add their services here (a factory returns None when its door is off in app.yaml).
+SERVICE_FACTORIES: list[Callable[[App, argparse.Namespace, TextIO], Service | None]] = []
+
+
+def register_service(factory: Callable[[App, argparse.Namespace, TextIO], Service | None]) -> None:
+    SERVICE_FACTORIES.append(factory)
+
+
+class SweepService:
+    """The reminder sweep, on the minute. A failed sweep is logged and the next one tries again."""
+
+    name = "sweep"
+
+    def __init__(
+        self, sweeper: Sweeper, out: TextIO, interval: float = 60.0, max_sweeps: int | None = None
+    ) -> None:
+        self.sweeper, self.out, self.interval, self.max_sweeps = sweeper, out, interval, max_sweeps
+        self.done = 0
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                report = self.sweeper.run(datetime.now(UTC))
+                if report.sent or report.failed:
+                    self.out.write("\n".join(_report_lines(report, ZoneInfo("Europe/London"))) + "\n")
+                    self.out.flush()
+            except Exception:  # the database may be away for a moment; the next sweep finds everything
+                log.exception("reminder sweep failed; trying again at the next one")
+            self.done += 1
+            if self.max_sweeps is not None and self.done >= self.max_sweeps:
+                return
+            # Sweep on the interval's boundary, so processes and restarts keep one rhythm.
+            stop.wait(self.interval - (time.time() % self.interval))
+
+
+def run_serve(app: App, args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        settings = _settings(app)
+    except ValueError as e:  # PolicyError, EmailSettingsError: a setting app.yaml must fix
+        out.write(f"{e}\n")
+        return 1
+    app.load_files()  # the partnership files of app.yaml; an unchanged file changes nothing
+    pid = app.partnership_id(args.partnership) if args.partnership else None
+    extra = [_terminal(app, out)] if app.settings.section("doors", "shell").get("enabled") else []
+    sweeper = Sweeper(
+        app.sessions, build_couriers(app, *extra), settings, partnerships=[pid] if pid else None
+    )
+    services: list[Service] = []
+    if app.settings.section("nudges").get("enabled", True) is not False:
+        services.append(SweepService(sweeper, out, args.interval, args.sweeps))
+    for factory in SERVICE_FACTORIES:
+        service = factory(app, args, out)
+        if service is not None:
+            services.append(service)
+    if not services:
+        out.write("Nothing to serve: reminders are off (nudges: enabled: false) and no door is configured.\n")
+        return 1
+    return supervise(services, out, until_first_returns=args.sweeps is not None)
+
+
+def supervise(services: list[Service], out: TextIO, *, until_first_returns: bool = False) -> int:
+    """Run each service in a thread until SIGINT/SIGTERM; if one dies, stop them all and fail."""
+    stop = threading.Event()
+    failed: list[str] = []
+
+    def guard(service: Service) -> None:
+        try:
+            service.run(stop)
+        except Exception:
+            log.exception("service %s stopped with an error", service.name)
+            failed.append(service.name)
+        finally:
+            if failed or until_first_returns:
+                stop.set()
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, lambda *_: stop.set())
+    threads = [threading.Thread(target=guard, args=(s,), name=s.name, daemon=True) for s in services]
+    out.write(f"partnerbot serving: {', '.join(s.name for s in services)}. Ctrl-C stops.\n")
+    out.flush()
+    for t in threads:
+        t.start()
+    while not stop.is_set():
+        stop.wait(0.5)
+    for t in threads:
+        t.join(timeout=10)
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)
+    if failed:
+        out.write(f"Stopped: {', '.join(failed)} failed (see the log).\n")
+        return 1
+    return 0
+
+
+COMMANDS = {"nudge": run_nudge, "serve": run_serve}

@@ -1,0 +1,212 @@
+"""The chair's escalation digest: what needs the chair's attention before the next meeting.
+
+Sent 5 working days before each meeting (policy `chair_digest`) and on demand (`digest`).
+One entry per action, with every reason it is there and one suggested next step:
+overdue (flagged when 14 or more days overdue), stale (only "no further update" for N
+meetings), no owner or returned as "not mine", owners who left the partnership; then
+members not in attendance without apologies at the last two meetings running.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from handlers.actions import current_owners
+from handlers.format import owners_text, person_name, plural, short_date
+from handlers.reply import WARNING, Block, Text
+from handlers.roster import Roster
+from handlers.tracker import held_meetings, is_stale
+from scheduler.policy import Policy
+from storage.models import Action, Attendance, Meeting, Person, Series
+
+
+def short_series(key: str) -> str:
+    return key[:1].upper() + key[1:]
+
+
+@dataclass
+class DigestEntry:
+    ref: str  # "Board 3"
+    text: str
+    reasons: list[str]
+    suggestion: str
+    flagged: bool = False
+
+
+@dataclass
+class ChairDigest:
+    series_key: str
+    series_name: str
+    chair: str  # initials
+    meeting_day: date | None
+    today: date
+    open_actions: int
+    actions: list[DigestEntry] = field(default_factory=list)
+    absent: list[DigestEntry] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.actions and not self.absent
+
+    def blocks(self) -> list[Block]:
+        when = ""
+        if self.meeting_day is not None:
+            when = f", before the meeting on {short_date(self.meeting_day)}"
+        head = f"Chair's digest — {self.series_name}{when} ({plural(self.open_actions, 'open action')})."
+        if self.empty:
+            return [Text(head + " Nothing to escalate: no action is overdue, stale or without an owner.")]
+        out: list[Block] = [Text(head)]
+        if self.actions:
+            lines = [f"Actions that need you ({len(self.actions)}):"]
+            for e in self.actions:
+                flag = " ⚑" if e.flagged else ""
+                lines.append(f"• {e.ref}{flag} {e.text}: {'; '.join(e.reasons)}. Suggested: {e.suggestion}")
+            out.append(Text("\n".join(lines), WARNING if any(e.flagged for e in self.actions) else "info"))
+        if self.absent:
+            lines = ["Not in attendance without apologies at the last two meetings:"]
+            lines.extend(f"• {e.text}. Suggested: {e.suggestion}" for e in self.absent)
+            out.append(Text("\n".join(lines)))
+        return out
+
+
+def _people(session: Session, partnership_id: str) -> dict[int, str]:
+    return dict(
+        session.execute(
+            select(Person.id, Person.initials).where(Person.partnership_id == partnership_id)
+        ).all()
+    )
+
+
+def _returned_by(action: Action, initials: dict[int, str]) -> tuple[str, date] | None:
+    """Who last returned the action as "not mine", if nobody has reassigned it since."""
+    for u in reversed(action.updates):
+        if u.kind == "owner":
+            return None
+        if u.kind == "not_mine":
+            return initials.get(u.person_id or -1, "someone"), u.at.date()
+    return None
+
+
+def chair_digest(
+    session: Session,
+    roster: Roster,
+    series: Series,
+    today: date,
+    policy: Policy,
+    meeting_day: date | None = None,
+) -> ChairDigest:
+    initials = _people(session, series.partnership_id)
+    actions = list(
+        session.scalars(
+            select(Action)
+            .where(Action.series_id == series.id, Action.status == "open")
+            .order_by(Action.number)
+            .options(selectinload(Action.owners), selectinload(Action.updates))
+        )
+    )
+    for a in actions:
+        for o in a.owners:
+            if o.kind == "person":
+                o.__dict__["_initials"] = initials.get(o.person_id or -1)
+    held = held_meetings(session, series.id)
+    digest = ChairDigest(
+        series_key=series.key,
+        series_name=series.name,
+        chair=series.chair,
+        meeting_day=meeting_day,
+        today=today,
+        open_actions=len(actions),
+    )
+    short = short_series(series.key)
+    for a in actions:
+        ref = f"{short} {a.number}"
+        owners = current_owners(a)
+        reasons: list[str] = []
+        suggestion = ""
+        flagged = False
+        left = [o.id for o in owners if o.kind == "person" and o.id and not _active(roster, o.id)]
+        returned = _returned_by(a, initials)
+        if not owners:
+            reasons.append("no owner")
+        if returned is not None:
+            who, day = returned
+            reasons.append(f"returned as not mine by {person_name(roster, who)} on {short_date(day)}")
+        if left:
+            names = [roster.people[i].name if i in roster.people else i for i in left]
+            reasons.append(
+                ", ".join(names) + (" has" if len(names) == 1 else " have") + " left the partnership"
+            )
+        if reasons:
+            suggestion = f"reassign it — `{series.key} {a.number} owner …`."
+        stale = is_stale(a, held, policy.stale_after_meetings)
+        if stale:
+            reasons.append(f"no real update for {plural(policy.stale_after_meetings, 'meeting')}")
+            suggestion = suggestion or (
+                f"re-scope it with a new date, or close it — `{series.key} {a.number} due …`, "
+                f"`{series.key} {a.number} drop: …`."
+            )
+        if a.due_date is not None and a.due_date < today:
+            days = (today - a.due_date).days
+            flagged = days >= policy.long_overdue_days
+            reasons.append(f"overdue by {plural(days, 'day')} (due {short_date(a.due_date)})")
+            suggestion = suggestion or (
+                f"reassign, re-scope or close it — `{series.key} {a.number} owner …`, "
+                f"`{series.key} {a.number} due …`, `{series.key} {a.number} drop: …`."
+                if flagged
+                else f"ask the owners for a new date — `{series.key} {a.number} due …`."
+            )
+        if reasons:
+            who = owners_text(roster, owners)
+            digest.actions.append(DigestEntry(ref, f"“{a.title}” ({who})", reasons, suggestion, flagged))
+    digest.actions.sort(key=lambda e: (not e.flagged,))
+    digest.absent = _absent_twice(session, roster, series, initials)
+    return digest
+
+
+def _active(roster: Roster, initials: str) -> bool:
+    p = roster.people.get(initials)
+    return p is not None and p.active
+
+
+def _absent_twice(
+    session: Session, roster: Roster, series: Series, initials: dict[int, str]
+) -> list[DigestEntry]:
+    last_two = list(
+        session.scalars(
+            select(Meeting.id)
+            .where(Meeting.series_id == series.id, Meeting.status == "closed")
+            .order_by(Meeting.starts_at.desc())
+            .limit(2)
+        )
+    )
+    if len(last_two) < 2:
+        return []
+    rows = session.execute(
+        select(Attendance.person_id, Attendance.meeting_id).where(
+            Attendance.meeting_id.in_(last_two), Attendance.status == "absent"
+        )
+    ).all()
+    seen: dict[int, int] = {}
+    for person_id, _ in rows:
+        if person_id is not None:
+            seen[person_id] = seen.get(person_id, 0) + 1
+    out = []
+    for person_id in sorted(p for p, n in seen.items() if n == 2):
+        ini = initials.get(person_id)
+        person = roster.people.get(ini or "")
+        if person is None or not person.active:
+            continue
+        agency = roster.agencies.get(person.agency)
+        contact = agency.contact if agency else None
+        where = agency.name if agency else person.agency
+        step = (
+            f"write to the agency contact ({contact})."
+            if contact
+            else f"write to {where}'s line manager for the partnership."
+        )
+        out.append(DigestEntry(ini or "", f"{person.name} ({where})", ["absent twice"], step))
+    return out

@@ -1,0 +1,135 @@
+"""The words of a reminder: one message per person per sweep, whatever it carries.
+
+Action reminders come with their five answers (Done, Add update, New date, Not mine,
+Snooze) as buttons; the shell prints the typed forms. The wording follows the dates as
+of the sweep, so a reminder sent after a pause still tells the truth ("overdue by 3 days").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from handlers.actions import answer_buttons, current_owners, latest_update
+from handlers.format import owners_text, plural, short_date
+from handlers.names import Owner
+from handlers.reply import PERSON, Block, Message, Text
+from handlers.roster import PersonRef, Roster
+from handlers.workdays import working_days_between
+from scheduler.digest import ChairDigest, short_series
+from storage.models import Action, Series
+
+
+@dataclass
+class ActionNudge:
+    series: Series
+    action: Action  # owners (with initials) and updates loaded
+    kind: str
+
+
+@dataclass
+class PapersNudge:
+    series: Series
+    meeting_day: date
+    deadline: date
+    items: list[tuple[str, str | None]] = field(default_factory=list)  # (title, presenter initials)
+    presenting: list[str] = field(default_factory=list)  # titles this person presents
+
+
+def due_phrase(action: Action, today: date) -> str:
+    due = action.due_date
+    assert due is not None
+    where = (
+        f"at the next meeting, {short_date(due)}" if action.due_kind == "next_meeting" else short_date(due)
+    )
+    days = (due - today).days
+    if days < 0:
+        return f"is overdue by {plural(-days, 'day')} (due {where})"
+    if days == 0:
+        return f"is due today ({where})"
+    if days == 1:
+        return f"is due tomorrow ({where})"
+    if working_days_between(today, due) == 1:
+        return f"is due {where} (the next working day)"
+    return f"is due {where} (in {days} days)"
+
+
+def _owner_note(roster: Roster, owners: list[Owner], person: PersonRef) -> str:
+    if owners == [Owner("person", person.initials)]:
+        return ""
+    return f" Owners: {owners_text(roster, owners, with_members=True)}."
+
+
+def _action_blocks(
+    n: ActionNudge, roster: Roster, person: PersonRef, today: date, tz: ZoneInfo, bullet: str
+) -> list[Block]:
+    a = n.action
+    ref = f"{short_series(n.series.key)} {a.number}"
+    text = (
+        f"{bullet}{ref} {due_phrase(a, today)}: “{a.title}”.{_owner_note(roster, current_owners(a), person)}"
+    )
+    latest = latest_update(a)
+    if latest is not None:
+        text += f" Latest update ({short_date(latest.at.astimezone(tz).date())}): {latest.text}"
+    return [Text(text), answer_buttons(n.series, a)]
+
+
+def _papers_text(p: PapersNudge, roster: Roster, today: date) -> str:
+    days = working_days_between(today, p.deadline)
+    when = "today" if days <= 0 else ("tomorrow" if days == 1 else f"in {plural(days, 'working day')}")
+    text = (
+        f"Papers for the {p.series.name} meeting on {short_date(p.meeting_day)} are due "
+        f"{short_date(p.deadline)} ({when})."
+    )
+    if p.presenting:
+        text += " Your item" + ("s: " if len(p.presenting) > 1 else ": ")
+        text += ", ".join(f"“{t}”" for t in p.presenting) + "."
+    elif p.items:
+        listed = [
+            f"“{t}”" + (f" ({roster.people[i].name})" if i in roster.people else "") for t, i in p.items
+        ]
+        text += " Items so far: " + "; ".join(listed) + "."
+    return text
+
+
+def compose(
+    person: PersonRef,
+    roster: Roster,
+    today: date,
+    tz: ZoneInfo,
+    actions: list[ActionNudge],
+    papers: list[PapersNudge],
+    chair: list[ChairDigest],
+) -> tuple[str, Message]:
+    """(e-mail subject, the message) for everything due to one person in one sweep."""
+    blocks: list[Block] = []
+    actions = sorted(actions, key=lambda n: (n.series.key, n.action.number))
+    for c in chair:
+        blocks.extend(c.blocks())
+    for p in papers:
+        blocks.append(Text(_papers_text(p, roster, today)))
+    if len(actions) == 1:
+        head = "Reminder: " if not blocks else "And your action: "
+        blocks.extend(_action_blocks(actions[0], roster, person, today, tz, head))
+    elif actions:
+        blocks.append(Text(f"Reminders: {len(actions)} of your actions need a look."))
+        for n in actions:
+            blocks.extend(_action_blocks(n, roster, person, today, tz, "• "))
+    return _subject(actions, papers, chair, today), Message(blocks, PERSON, person.initials)
+
+
+def _subject(
+    actions: list[ActionNudge], papers: list[PapersNudge], chair: list[ChairDigest], today: date
+) -> str:
+    parts = []
+    if chair:
+        parts.append("Chair's digest: " + ", ".join(c.series_name for c in chair))
+    if papers:
+        parts.append("Papers due " + short_date(min(p.deadline for p in papers)))
+    if len(actions) == 1:
+        a = actions[0]
+        parts.append(f"{short_series(a.series.key)} {a.action.number} {due_phrase(a.action, today)}")
+    elif actions:
+        parts.append(f"{len(actions)} actions to look at")
+    return "Reminder: " + "; ".join(parts) if parts else "Reminder"

@@ -1,0 +1,60 @@
+"""`! sweep` in the shell: one reminder sweep as of the script's clock, delivered to the terminal.
+
+Reminders print as the bot's direct messages (`→ HN: …`) with their typed answers; people
+with only an e-mail address get e-mail instead when app.yaml configures SMTP, as they would
+in production. One Sweeper serves the whole shell session, so its fault-injection count and
+identity carry across `! sweep` lines.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from handlers.format import when
+from scheduler.couriers import TerminalCourier, build_couriers
+from scheduler.policy import configure, load_nudge_settings
+from scheduler.sweep import Sweeper, SweepReport
+
+if TYPE_CHECKING:
+    from bot.app import App
+    from bot.shell import ShellDoor
+
+
+def plug(app: App, door: ShellDoor) -> None:
+    try:
+        settings = load_nudge_settings(app.settings.section("nudges"))
+        couriers = build_couriers(app, TerminalCourier(door))
+    except ValueError as e:  # a bad `nudges:` or `email:` section: say so, keep the shell usable
+        problem = str(e)
+        door.bang["sweep"] = lambda shell, rest: shell.say_local(f"✗ No reminders: {problem}")
+        return
+    configure(settings)
+    sweeper = Sweeper(
+        app.sessions,
+        couriers,
+        settings,
+        partnerships=[door.core.partnership_id],
+        shuffle=False,  # one process: a stable order keeps scripts readable
+    )
+
+    def sweep(shell: ShellDoor, rest: str) -> None:
+        report = sweeper.run(shell.now())
+        shell.say_local(f"(sweep {when(report.at, _tz(shell))}: {_summary(report)})")
+
+    door.bang["sweep"] = sweep
+
+
+def _tz(door: ShellDoor) -> object:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(door.core.roster().timezone)
+
+
+def _summary(report: SweepReport) -> str:
+    text = report.summary()
+    by_mail = [m.initials for m in report.sent if m.door == "email"]
+    if by_mail:
+        text += f"; by e-mail to {', '.join(by_mail)}"
+    for f in report.failed:
+        text += f"; to {f.initials} failed ({f.error})"
+    return text

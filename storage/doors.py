@@ -1,0 +1,73 @@
+"""What the chat doors remember, in the database so every process shares it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from storage.models import ConversationRef, DoorIdentity, ProcessedEvent
+
+
+def _insert(session: Session, model: type[Any]) -> Any:
+    return (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(model)
+
+
+def first_delivery(session: Session, door: str, event_id: str, at: datetime) -> bool:
+    """Record an event as handled; False if some process already did (a retry or a second delivery)."""
+    stmt = _insert(session, ProcessedEvent).values(door=door, event_id=event_id, at=at)
+    # RETURNING, not rowcount: psycopg reports -1 for a skipped INSERT … ON CONFLICT DO NOTHING.
+    stmt = stmt.on_conflict_do_nothing(index_elements=["door", "event_id"]).returning(ProcessedEvent.id)
+    return session.connection().execute(stmt).first() is not None
+
+
+def identity(session: Session, door: str, user_key: str) -> int | None:
+    return session.scalar(
+        select(DoorIdentity.person_id).where(DoorIdentity.door == door, DoorIdentity.user_key == user_key)
+    )
+
+
+def remember_identity(
+    session: Session, door: str, user_key: str, person_id: int, matched_by: str, at: datetime
+) -> None:
+    stmt = _insert(session, DoorIdentity).values(
+        door=door, user_key=user_key, person_id=person_id, matched_by=matched_by, at=at
+    )
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["door", "user_key"],
+            set_={"person_id": person_id, "matched_by": matched_by, "at": at},
+        )
+    )
+
+
+def remember_conversation(
+    session: Session,
+    door: str,
+    person_id: int,
+    conversation_id: str,
+    *,
+    service_url: str | None,
+    tenant_id: str | None,
+    at: datetime,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    values = {
+        "conversation_id": conversation_id,
+        "service_url": service_url,
+        "tenant_id": tenant_id,
+        "extra": extra or {},
+        "updated_at": at,
+    }
+    stmt = _insert(session, ConversationRef).values(door=door, person_id=person_id, **values)
+    session.execute(stmt.on_conflict_do_update(index_elements=["door", "person_id"], set_=values))
+
+
+def conversation(session: Session, door: str, person_id: int) -> ConversationRef | None:
+    return session.scalars(
+        select(ConversationRef).where(ConversationRef.door == door, ConversationRef.person_id == person_id)
+    ).first()

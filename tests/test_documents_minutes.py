@@ -1,0 +1,209 @@
+"""The minutes draft, and approving and correcting minutes at the next meeting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES, Chat
+from docx import Document
+from sqlalchemy import select
+
+import handlers.documents  # noqa: F401 - registers the document commands
+from storage.models import AuditEvent, Meeting, MinutesCorrection
+
+SCRIPT = (FIXTURES / "board-meeting.script").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def board(chat: Chat, tmp_path: Path) -> Chat:
+    chat.door.files_dir = tmp_path
+    chat.script(SCRIPT)
+    return chat
+
+
+def _minutes_docx(chat: Chat, day: str) -> Document:
+    # The newest: a draft and, once approved, the approved minutes may both be there.
+    path = max(chat.door.files_dir.glob(f"board-minutes-{day}*.docx"), key=lambda p: p.stat().st_mtime_ns)
+    return Document(str(path))
+
+
+def _headings(doc: Document) -> list[tuple[str, str]]:
+    return [(p.style.name, p.text) for p in doc.paragraphs if p.style.name.startswith("Heading")]
+
+
+def _item_text(doc: Document, heading: str) -> list[str]:
+    """The paragraphs under a Heading 2, up to the next Heading 2."""
+    out: list[str] = []
+    inside = False
+    for p in doc.paragraphs:
+        if p.style.name == "Heading 2":
+            inside = p.text == heading
+            continue
+        if inside and p.text.strip():
+            out.append(p.text)
+    return out
+
+
+def _second_meeting(chat: Chat) -> None:
+    """The next board meeting, 15 March 2024: quorate, the tracker reviewed, the minutes approved."""
+    chat.at("2024-03-15T10:00:00+00:00")
+    chat.say("MT", "meeting start board")
+    chat.say("MT", "present MT LE SMa TR HN RB")
+
+
+def test_minutes_draft_in_chat(board: Chat) -> None:
+    said = board.say("RB", "minutes draft")
+    assert "Minutes: Children's Safeguarding Partnership Board, Friday 19 January 2024" in said
+    assert "Draft: not yet approved." in said
+    assert "Chloe Grant (for Tom Rees)" in said and "Bethan Lloyd (for Dev Anand)" in said
+    assert "Notes were taken by Paul Mawer, Executive Support Officer (PMw)." in said
+    assert "board-minutes-2024-01-19-draft.docx" in said and "board-minutes-2024-01-19-draft.pdf" in said
+
+
+def test_minutes_docx_follows_the_seed_minutes(board: Chat) -> None:
+    board.say("RB", "minutes draft")
+    doc = _minutes_docx(board, "2024-01-19")
+    assert doc.core_properties.title == (
+        "Minutes: Children's Safeguarding Partnership Board, Friday 19 January 2024"
+    )
+    headings = _headings(doc)
+    assert headings[0] == ("Heading 1", "Minutes: Children's Safeguarding Partnership Board")
+    items = [text for style, text in headings if style == "Heading 2"]
+    assert items == [
+        "Attendance",
+        "1. Welcome and apologies",
+        "2. Declarations of interest",
+        "3. Minutes and matters arising",
+        "4. Action tracker",
+        "5. Business of the meeting",
+        "6. Risk register",
+        "7. Matters to escalate to the Executive",
+        "8. What difference did today make for children?",
+        "9. Any other business",
+        "10. Date of next meeting",
+    ]
+    present = doc.tables[0]
+    assert [c.text for c in present.rows[0].cells] == ["Name", "Initials", "Organisation", "Job title"]
+    rows = [[c.text for c in r.cells] for r in present.rows[1:]]
+    assert rows[0] == ["Miriam Tolley (Chair)", "MT", "Westshire Council", "Executive Director of People"]
+    assert [
+        "Chloe Grant (for Tom Rees)",
+        "CG",
+        "Marcia Police",
+        "Inspector, Safer Neighbourhood Team",
+    ] in rows
+    assert not any(r[0].startswith("Rhian Bowen") for r in rows)  # the business unit has its own line
+    text = [p.text for p in doc.paragraphs]
+    assert "Attending from the Business Unit: Rhian Bowen, Business Manager (RB)." in text
+    assert "Lowri Evans left at 10:40 and rejoined at 10:46." in text
+    quorum = next(t for t in text if t.startswith("The meeting was quorate from"))
+    assert (
+        "Quorum was lost at 10:40 (not represented: Westshire and Eastbury Integrated Care Board)" in quorum
+    )
+    assert "regained at 10:46" in quorum
+    assert "1 decision was taken while the meeting was not quorate" in quorum
+    absent = [r.cells[0].text for r in doc.tables[1].rows[1:]]
+    assert "Gareth Pryce" in absent and "Owen Kaye" in absent
+    welcome = _item_text(doc, "1. Welcome and apologies")
+    assert "Tom Rees, Detective Superintendent, Marcia Police (Chloe Grant attending)" in welcome
+    assert _item_text(doc, "2. Declarations of interest") == [
+        "Hannah Noor: HN has an interest in item 5 (school governor)"
+    ]
+    business = _item_text(doc, "5. Business of the meeting")
+    assert business[0] == (
+        "Decision: the neglect strategy refresh is approved "
+        "(taken while the meeting was not quorate: for ratification)"
+    )
+    assert (
+        "Action 1: Samir Malik, Paul Mawer to invite the performance lead to the next meeting to present "
+        "the Power BI dashboard. Due Fri 15 Mar 2024 (next meeting)." in business
+    )
+    assert "Update on Action 2: HN has written to the three schools; reply expected next week" in business
+    assert _item_text(doc, "6. Risk register") == ["No items were raised."]
+    nxt = _item_text(doc, "10. Date of next meeting")
+    assert nxt[0] == "Date of the next meeting: Friday 15 March 2024, 10:00–12:00, Westshire House."
+    assert "Voice of the Child (Samir Malik)" in nxt
+
+
+def test_minutes_draft_by_date_and_unknown_dates(board: Chat) -> None:
+    assert "Friday 19 January 2024" in board.say("RB", "minutes draft 19/01/24")
+    assert "has no closed meeting on Saturday 20 January 2024" in board.say("RB", "minutes draft 20/01/24")
+    assert "can't read" in board.say("RB", "minutes draft 45/99/24")
+
+
+def test_no_minutes_before_a_meeting_closes(chat: Chat) -> None:
+    chat.at("2024-01-19T10:00:00+00:00")
+    chat.say("MT", "meeting start board")
+    assert "has no closed meeting yet" in chat.say("MT", "minutes draft")
+
+
+def test_approve_with_a_correction_at_the_next_meeting(board: Chat) -> None:
+    _second_meeting(board)
+    said = board.say("SMa", "minutes approve")
+    assert "Only the chair" in said
+    said = board.say("MT", "minutes correct: Action 3 is owned by the Business Unit and Gareth Pryce")
+    assert "Correction to the minutes of Friday 19 January 2024 recorded" in said
+    said = board.say("MT", "minutes approve")
+    assert "approved as an accurate record, with 1 correction" in said
+    assert "already approved" in board.say("MT", "minutes approve")
+
+    with board.app.sessions() as session:
+        first, second = session.scalars(
+            select(Meeting).where(Meeting.status != "planned").order_by(Meeting.id)
+        )
+        assert first.minutes_approved_in == second.id
+        assert first.minutes_approved_at is not None and first.minutes_approved_by is not None
+        (correction,) = session.scalars(select(MinutesCorrection))
+        assert (correction.meeting_id, correction.made_in_meeting_id) == (first.id, second.id)
+        verbs = [e.verb for e in session.scalars(select(AuditEvent).where(AuditEvent.entity == "minutes"))]
+        assert verbs == ["corrected", "approved"]
+
+    board.say("MT", "meeting end")
+    board.say("RB", "minutes draft")
+    second_doc = _minutes_docx(board, "2024-03-15")
+    assert _item_text(second_doc, "3. Minutes and matters arising") == [
+        "A correction was made to the minutes: Action 3 is owned by the Business Unit and Gareth Pryce",
+        "The minutes of the meeting of Friday 19 January 2024 were then agreed as an accurate record.",
+    ]
+    said = board.say("RB", "minutes draft 19/01/24")
+    assert "Approved at the meeting of Friday 15 March 2024." in said
+    first_doc = _minutes_docx(board, "2024-01-19")
+    text = [p.text for p in first_doc.paragraphs]
+    assert (
+        "Correction made at the meeting of Friday 15 March 2024: "
+        "Action 3 is owned by the Business Unit and Gareth Pryce" in text
+    )
+
+
+def test_approving_needs_an_open_meeting(board: Chat) -> None:
+    assert "No meeting of Children's Safeguarding Partnership Board is open" in board.say(
+        "MT", "minutes approve"
+    )
+
+
+def test_tracker_review_and_notes_routed_to_their_items(board: Chat) -> None:
+    _second_meeting(board)
+    board.say("MT", "action 2 update: all three schools replied; attendance agreed from April")
+    board.say("MT", "action 3 done")
+    board.say("MT", "note: Voice of the Child: SMa presented the young people's survey")
+    board.say("MT", "note: risk register: staffing in the front door team added as a new risk")
+    board.say("MT", "note: aob: the summit follow-up is on 26 March")
+    board.say("MT", "note: the chair thanked partners for their updates")
+    board.say("MT", "meeting end")
+    board.say("RB", "minutes draft")
+    doc = _minutes_docx(board, "2024-03-15")
+    review = next(t for t in doc.tables if t.rows[0].cells[3].text == "Update at the meeting")
+    rows = {r.cells[0].text: [c.text for c in r.cells] for r in review.rows[1:]}
+    assert rows["1"][3:] == ["No update was recorded at the meeting.", "Action ongoing."]
+    assert rows["2"][3:] == ["all three schools replied; attendance agreed from April", "Action ongoing."]
+    assert rows["3"][4] == "Action closed."
+    headings = [t for s, t in _headings(doc) if s == "Heading 2"]
+    assert "5. Voice of the Child" in headings
+    assert _item_text(doc, "5. Voice of the Child") == [
+        "Presented by Samir Malik.",
+        "SMa presented the young people's survey",
+    ]
+    assert _item_text(doc, "6. Business of the meeting") == ["the chair thanked partners for their updates"]
+    assert _item_text(doc, "7. Risk register") == ["staffing in the front door team added as a new risk"]
+    assert _item_text(doc, "10. Any other business") == ["the summit follow-up is on 26 March"]

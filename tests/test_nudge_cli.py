@@ -1,0 +1,110 @@
+"""`partnerbot nudge --at` and `partnerbot serve`, through the real command line entry."""
+
+from __future__ import annotations
+
+import io
+import threading
+from pathlib import Path
+
+import yaml
+from conftest import EXAMPLE, FIXTURES, ROOT, Chat
+
+from bot.app import App, open_app
+from bot.cli import main
+from bot.settings import Settings
+from scheduler.cli import SweepService, supervise
+
+BOARD = [
+    line
+    for line in (FIXTURES / "board-meeting.script").read_text().splitlines()
+    if line not in ("RB: minutes draft", "RB: agenda next board")
+]
+
+
+def config(tmp_path: Path, database_url: str, **extra: object) -> str:
+    path = tmp_path / "app.yaml"
+    raw = {"database": {"url": database_url}, "partnerships": [str(EXAMPLE)], **extra}
+    path.write_text(yaml.safe_dump(raw))
+    return str(path)
+
+
+def run(*argv: str) -> tuple[int, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), stdout=out, stderr=err)
+    return code, out.getvalue() + err.getvalue()
+
+
+def test_nudge_at_a_time_prints_what_it_sent_once(app: App, database_url: str, tmp_path: Path) -> None:
+    Chat(app).script("\n".join(BOARD))
+    cfg = config(tmp_path, database_url)
+    code, out = run("--config", cfg, "nudge", "--at", "2024-01-22T09:05:00+00:00")
+    assert code == 0, out
+    assert "→ HN: Reminder: Board 2 is due Mon 29 Jan 2024 (in 7 days)" in out
+    assert "Sweep as of Mon 22 Jan 2024 09:05: 1 message (1 nudge)." in out
+    assert "sent to HN by shell: 1 nudge(s), before:7d" in out
+    code, out = run("--config", cfg, "nudge", "--at", "2024-01-22T09:06:00", "--partnership", "westshire-scp")
+    assert code == 0 and "nothing due" in out and "→" not in out
+    code, out = run("--config", cfg, "nudge", "--at", "2024-02-03T10:00:00+00:00")
+    assert "outside working days and hours" in out
+    code, out = run("--config", cfg, "nudge", "--at", "next tuesday")
+    assert code == 2 and "--at" in out
+
+
+def test_a_bad_policy_in_app_yaml_is_reported(app: App, database_url: str, tmp_path: Path) -> None:
+    cfg = config(tmp_path, database_url, nudges={"before": ["soonish"]})
+    code, out = run("--config", cfg, "nudge")
+    assert code == 1 and "nudges.before: cannot read 'soonish'" in out and "7 days" in out
+
+
+def test_serve_runs_the_sweep_and_stops(app: App, database_url: str, tmp_path: Path) -> None:
+    cfg = config(tmp_path, database_url, doors={"shell": {"enabled": True}})
+    code, out = run("--config", cfg, "serve", "--sweeps", "1", "--interval", "0.05")
+    assert code == 0, out
+    assert "partnerbot serving: sweep." in out
+
+
+def test_a_service_that_dies_stops_the_process() -> None:
+    class Broken:
+        name = "teams"
+
+        def run(self, stop: threading.Event) -> None:
+            raise RuntimeError("bad token")
+
+    class Idle:
+        name = "sweep"
+
+        def run(self, stop: threading.Event) -> None:
+            stop.wait(5)
+
+    out = io.StringIO()
+    assert supervise([Idle(), Broken()], out) == 1
+    assert "teams failed" in out.getvalue()
+
+
+def test_the_sweep_service_survives_a_failing_sweep() -> None:
+    class Flaky:
+        calls = 0
+
+        def run(self, at: object) -> object:
+            Flaky.calls += 1
+            raise ConnectionError("database restarting")
+
+    service = SweepService(Flaky(), io.StringIO(), interval=0.01, max_sweeps=3)  # type: ignore[arg-type]
+    service.run(threading.Event())
+    assert Flaky.calls == 3
+
+
+def test_serve_with_nothing_to_do_says_so(app: App, database_url: str, tmp_path: Path) -> None:
+    cfg = config(tmp_path, database_url, nudges={"enabled": False})
+    code, out = run("--config", cfg, "serve", "--sweeps", "1")
+    assert code == 1 and "Nothing to serve" in out
+
+
+def test_a_bad_policy_keeps_the_shell_usable(database_url: str) -> None:
+    raw = {"nudges": {"overdue_every": "whenever"}}
+    app = open_app(Settings(root=ROOT, database_url=database_url, partnership_files=[EXAMPLE], raw=raw))
+    chat = Chat(app)
+    out = chat.script("! sweep")
+    assert "✗ No reminders: nudges.overdue_every: cannot read 'whenever'" in out
+    assert "digest" in chat.say("MT", "help")  # the rest of the shell still answers
+    app.engine.dispose()
