@@ -399,6 +399,12 @@ def action_update(ctx: Ctx, args: dict[str, Any]) -> Reply:
     action, series = find_action(ctx, args)
     _may_change(ctx, action, series)
     text = args["text"].strip()
+    last = latest_update(action)
+    if last is not None and last.text == text and last.person_id == ctx.actor_id:
+        # The same answer twice (a button pressed again, a message re-sent) is recorded once.
+        return Reply().say(
+            f"That update is already recorded on {_short(series)} {action.number}.", audience=ACTOR
+        )
     _log(ctx, action, "update", text)
     ctx.audit("action", f"{series.key}:{action.number}", "updated", None, {"update": text})
     reply = Reply().say(f"Update recorded on {_short(series)} {action.number}: “{text}”.", OK)
@@ -471,6 +477,11 @@ def action_due(ctx: Ctx, args: dict[str, Any]) -> Reply:
     day = nm if due.kind == "next_meeting" else due.date
     if day is not None and day < ctx.today and due.kind == "date":
         raise UserError(f"{short_date(day)} has passed: give a date from today on. Nothing changed.")
+    if (action.due_date, action.due_kind) == (day, due.kind):
+        return Reply().say(
+            f"{_short(series)} {action.number} is already {due_text(day, due.kind)}. Nothing changed.",
+            audience=ACTOR,
+        )
     before = snapshot(action)
     action.due_date, action.due_kind, action.snoozed_until = day, due.kind, None
     _log(ctx, action, "due", due_text(day, due.kind))
@@ -580,6 +591,12 @@ def action_snooze(ctx: Ctx, args: dict[str, Any]) -> Reply:
         raise UserError(
             f"I can't read “{when}” as a date from tomorrow on. Try `snooze {action.number} until "
             "Friday` or `until 1/3/24`. Nothing changed."
+        )
+    if action.snoozed_until == due.date:
+        return Reply().say(
+            f"{_short(series)} {action.number} is already snoozed until "
+            f"{short_date(due.date)}. Nothing changed.",
+            audience=ACTOR,
         )
     before = snapshot(action)
     action.snoozed_until = due.date

@@ -41,6 +41,24 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     s.add_argument("--sweeps", type=int, help=argparse.SUPPRESS)  # tests: stop after N sweeps
 
 
+# Door modules that plug a courier and a `serve` service in (see register_courier, register_service);
+# each has plug(), imports no platform SDK until its door is on, and may be absent from a build.
+DOOR_PLUGS = ("bot.slack.plug", "bot.teams.plug")
+
+
+def plug_doors() -> None:
+    import importlib
+
+    for name in DOOR_PLUGS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as e:
+            if e.name not in (name, name.rpartition(".")[0]):
+                raise
+            continue
+        module.plug()
+
+
 def _settings(app: App) -> NudgeSettings:
     settings = load_nudge_settings(app.settings.section("nudges"))
     load_email_settings(app.settings.section("email"))  # a bad e-mail section fails here, not mid-sweep
@@ -90,6 +108,7 @@ def run_nudge(app: App, args: argparse.Namespace, out: TextIO) -> int:
         at = at if at.tzinfo else at.replace(tzinfo=tz)
     else:
         at = datetime.now(UTC)
+    plug_doors()
     couriers = build_couriers(app, _terminal(app, out))
     report = Sweeper(app.sessions, couriers, settings, partnerships=[pid] if pid else None).run(at)
     out.write("\n".join(_report_lines(report, tz)) + "\n")
@@ -157,6 +176,7 @@ def run_serve(app: App, args: argparse.Namespace, out: TextIO) -> int:
         out.write(f"{e}\n")
         return 1
     app.load_files()  # the partnership files of app.yaml; an unchanged file changes nothing
+    plug_doors()
     pid = app.partnership_id(args.partnership) if args.partnership else None
     extra = [_terminal(app, out)] if app.settings.section("doors", "shell").get("enabled") else []
     sweeper = Sweeper(

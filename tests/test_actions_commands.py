@@ -169,3 +169,12 @@ def test_the_same_message_delivered_twice_is_one_action(board: Chat) -> None:
     assert "already Action 4" in board.core.handle(req).plain
     with board.app.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Action)) == 4
+
+
+def test_answering_twice_changes_nothing(board: Chat) -> None:
+    for _ in range(2):
+        board.dm("HN", "update 2: two schools have replied")
+        board.dm("HN", "2 new date 5/2/24")
+        board.dm("HN", "snooze 2 until 1/2/24")
+    assert "already" in board.dm("HN", "update 2: two schools have replied")
+    assert [k for k, _, _ in _log(board, 2)] == ["created", "update", "due", "snooze"]

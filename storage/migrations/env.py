@@ -8,6 +8,7 @@ import os
 from alembic import context
 from sqlalchemy import Connection
 
+import storage.nudge_models  # noqa: F401 - the reminder tables on Base.metadata
 from storage.db import make_engine
 from storage.models import Base
 
