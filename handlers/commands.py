@@ -12,6 +12,7 @@ MODULES = (
     "handlers.records",
     "handlers.documents",
     "handlers.digest",
+    "bot.teams.attendance_command",
     "handlers.attendance",
     "handlers.help",
 )

@@ -31,6 +31,10 @@ class Request:
     series_hint: str | None = None  # a door may know the series (e.g. a button's payload)
     # The platform's id of this delivery: a retry or a second delivery of it changes nothing.
     event_id: str | None = None
+    # The door vouches that the sender organises the platform meeting of this conversation (Teams).
+    meeting_organiser: bool = False
+    # False for ordinary chat the bot overheard: actions are still captured, but no "did you mean".
+    addressed: bool = True
 
 
 class UserError(Exception):

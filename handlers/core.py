@@ -271,7 +271,9 @@ class Core:
             ctx.require_series()
         if ctx.series is None:
             return  # commands on actions from a direct message check the action's series themselves
-        if spec.perm == Perm.CHAIR_TEAM and not ctx.is_chair_team():
+        # The platform meeting's organiser runs it too, but only if they belong to the series.
+        organiser = ctx.req.meeting_organiser and ctx.is_member()
+        if spec.perm == Perm.CHAIR_TEAM and not (ctx.is_chair_team() or organiser):
             raise Refused(
                 f"Only {ctx.who_can_run_meeting()} can {spec.summary[0].lower()}{spec.summary[1:]}"
                 f" in {ctx.series.name}.".replace("..", ".")
@@ -292,6 +294,8 @@ class Core:
                 return reply
         text = ctx.req.text.strip()
         reply = Reply(recognised=False)
+        if not ctx.req.addressed:
+            return reply  # overheard chat: suggestions would only be thrown away
         near = registry.suggest(text)
         head = f"I didn't understand “{text[:60]}”."
         if near:

@@ -86,7 +86,11 @@ def route(person: PersonRef, series_doors: Iterable[str], couriers: Mapping[str,
     """Couriers to try, best first: e-mail-only people by e-mail; others on their series' chat door,
     then e-mail, then any other door that reaches them (the terminal last)."""
     order: list[str] = []
-    if person.email and not has_chat_identity(person) and "email" in couriers:
+    # A chat door may know people the file gives no chat id (learnt from their profile e-mail).
+    on_chat = has_chat_identity(person) or any(
+        couriers[d].reach(person) for d in CHAT_DOORS if d in couriers
+    )
+    if person.email and not on_chat and "email" in couriers:
         order.append("email")
     order.extend(d for d in series_doors if d != "email")
     order.extend(d for d in CHAT_DOORS)

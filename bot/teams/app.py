@@ -1,0 +1,757 @@
+"""The Teams door: the Teams SDK app around the core, its HTTP endpoint, and proactive sends.
+
+One activity, one core call:
+- A message (meeting chat, channel, 1:1): the bot's own mention is stripped, other mentions
+  become the names they show, and the text goes to `Core.handle` in a worker thread (the core
+  is synchronous; the event loop never waits on the database). The activity id is the
+  request's event id, so a redelivered activity changes nothing. Not a command and not
+  addressed to the bot (RSC delivers every message of the chat): the bot stays quiet.
+- A card button (`adaptiveCard/action`, Action.Execute): its typed form runs as a command of
+  the person who pressed it; the answer redraws the card. The same press twice (same card,
+  button and words) is one event, so it changes nothing the second time.
+- The bot installed in someone's personal scope (conversationUpdate / installationUpdate):
+  their 1:1 conversation id and service URL are stored for reminders.
+- Meeting start/end and participants joining/leaving: noted in the audit trail (attendance
+  import reads them), with a hint in the chat.
+
+Identity: a person is known by the `teams_id` of the file or, the first time they write, by
+matching the e-mail or UPN of their Teams profile to the file. A meeting's organiser (from
+the meeting participant API) may run chair commands if they are in the series.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import html
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI, Query
+from fastapi.responses import FileResponse, JSONResponse, Response
+from microsoft_teams.api import (
+    Account,
+    AdaptiveCardInvokeActivity,
+    ConversationUpdateActivity,
+    CreateConversationParams,
+    InstalledActivity,
+    MeetingEndEventActivity,
+    MeetingParticipantJoinEventActivity,
+    MeetingParticipantLeaveEventActivity,
+    MeetingStartEventActivity,
+    MessageActivity,
+    MessageActivityInput,
+)
+from microsoft_teams.api.models.adaptive_card.adaptive_card_action_response import (
+    AdaptiveCardActionCardResponse,
+    AdaptiveCardActionMessageResponse,
+)
+from microsoft_teams.apps import ActivityContext, FastAPIAdapter
+from microsoft_teams.apps import App as SdkApp
+
+import bot.teams.attendance_command  # noqa: F401 - `attendance import` works wherever the door runs
+from bot.teams import store
+from bot.teams.attendance import Fetched, prefetched, report_from_events
+from bot.teams.config import GraphSettings, TeamsSettings
+from bot.teams.files import FileStore
+from bot.teams.render import ACTION_TAG, answered_card, render
+from bot.teams.retry import RetryLater, status_of, with_retries
+from handlers import registry
+from handlers.context import Request
+from handlers.reply import ACTOR, OK, PERSON, File, Message, Reply, Text
+from handlers.roster import PersonRef
+from scheduler.couriers import DeliveryFailed, Unreachable
+
+if TYPE_CHECKING:
+    from bot.app import App
+    from bot.teams.graph import Graph
+
+log = logging.getLogger("partnerbot.teams")
+
+DOOR = "teams"
+KNOWN_TTL = 600.0  # seconds a Teams user → person match is trusted in memory
+UNKNOWN_TTL = 120.0  # an unknown user's profile is looked up again after this
+ORGANISER_TTL = 3600.0
+_THREAD = re.compile(r";messageid=\d+$")
+_TAGS = re.compile(r"<(?:/?(?:p|div|span|b|i|strong|em|u|s|br|br/))[^>]*>", re.I)
+
+
+def base_conversation(conversation_id: str) -> str:
+    """A channel thread's id without `;messageid=…`: the binding is per channel."""
+    return _THREAD.sub("", conversation_id)
+
+
+def command_text(activity: MessageActivity) -> tuple[str, bool]:
+    """(the text as a command, whether the bot was @mentioned). Other mentions keep their names."""
+    text = activity.text or ""
+    mentioned = False
+    bot_id = activity.recipient.id if activity.recipient else None
+    for entity in activity.entities or []:
+        if getattr(entity, "type", None) != "mention":
+            continue
+        account = getattr(entity, "mentioned", None)
+        tag = getattr(entity, "text", None) or (
+            f"<at>{account.name}</at>" if account and account.name else ""
+        )
+        if not tag:
+            continue
+        if account is not None and account.id == bot_id:
+            mentioned = True
+            text = text.replace(tag, " ")
+        else:
+            text = text.replace(tag, tag.replace("<at>", "").replace("</at>", ""))
+    text = re.sub(r"<br\s*/?>|</p>|</div>", "\n", text, flags=re.I)
+    text = html.unescape(_TAGS.sub("", text)).replace("\xa0", " ")
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    return "\n".join(line for line in lines if line).strip(), mentioned
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _at(activity: Any) -> datetime:
+    stamp = getattr(activity, "timestamp", None)
+    if isinstance(stamp, datetime):
+        return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+    return _now()
+
+
+def _error_code(error: BaseException) -> str:
+    response = getattr(error, "response", None)
+    try:
+        body = response.json() if response is not None else {}
+    except Exception:
+        return ""
+    err = body.get("error") if isinstance(body, dict) else None
+    return str(err.get("code", "")) if isinstance(err, dict) else ""
+
+
+class TeamsDoor:
+    """The Teams SDK app around the core, for one partnership."""
+
+    def __init__(
+        self,
+        app: App,
+        settings: TeamsSettings,
+        graph_settings: GraphSettings | None = None,
+        *,
+        partnership: str | None = None,
+        token: Callable[..., Any] | None = None,
+        graph: Graph | None = None,
+    ) -> None:
+        from microsoft_teams.api.auth.cloud_environment import from_name, with_overrides
+
+        self.app = app
+        self.settings = settings
+        self.graph_settings = graph_settings or GraphSettings()
+        self.core = app.core(partnership)
+        self.partnership_id = self.core.partnership_id
+        self.sessions = app.sessions
+        self._graph = graph
+        self.files = FileStore.for_settings(
+            settings.files_dir, settings.public_url, settings.password, settings.file_link_days
+        )
+        cloud = from_name(settings.cloud)
+        overrides = {
+            k: v
+            for k, v in (
+                ("openid_metadata_url", settings.openid_metadata_url),
+                ("token_issuer", settings.token_issuer),
+            )
+            if v
+        }
+        if overrides:
+            cloud = with_overrides(cloud, **overrides)
+        self.web = FastAPI(title="partnerbot Teams door", docs_url=None, redoc_url=None, openapi_url=None)
+        options: dict[str, Any] = {
+            "client_id": settings.app_id,
+            "tenant_id": settings.tenant_id,
+            "http_server_adapter": FastAPIAdapter(app=self.web),
+            "messaging_endpoint": settings.endpoint,
+            # Always explicit, so the SDK's environment variable can never switch authentication off.
+            "dangerously_allow_unauthenticated_requests": bool(settings.allow_unauthenticated),
+            "service_url": settings.service_url,
+            "cloud": cloud,
+            "state": False,
+            "telemetry": {"agent365": False},
+        }
+        if token is not None:
+            options["token"] = token
+        elif settings.password:
+            options["client_secret"] = settings.password
+        self.sdk = SdkApp(**options)
+        self.ready = False
+        self.sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep  # tests make the back-off instant
+        self._known: dict[str, tuple[float, store.Who | None]] = {}
+        self._organiser: dict[tuple[str, str], tuple[float, bool]] = {}
+        self._meeting_info: dict[str, tuple[str | None, str | None, str | None, str | None]] = {}
+        self._conversations: dict[int, str] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._register()
+
+    # --- set-up --------------------------------------------------------------------------------------
+
+    def graph(self) -> Graph | None:
+        if self._graph is None and self.graph_settings.enabled:
+            from bot.teams.graph import Graph
+
+            self._graph = Graph(self.graph_settings)
+        return self._graph
+
+    async def initialize(self) -> None:
+        if not self.ready:
+            await self.sdk.initialize()
+            self.ready = True
+
+    def _register(self) -> None:
+        web, sdk = self.web, self.sdk
+
+        @web.get("/healthz")
+        async def healthz() -> Response:
+            return JSONResponse({"ok": self.ready}, status_code=200 if self.ready else 503)
+
+        @web.get("/files/{token}/{name}")
+        async def file(token: str, name: str, exp: int = Query(0), sig: str = Query("")) -> Response:
+            path = self.files.open(token, name, exp, sig)
+            if path is None:
+                return JSONResponse({"error": "not found or expired"}, status_code=404)
+            return FileResponse(path, filename=name)
+
+        sdk.on_message(self.on_message)
+        sdk.on_card_action_execute(ACTION_TAG)(self.on_card)
+        sdk.on_conversation_update(self.on_conversation_update)
+        sdk.on_install_add(self.on_install)
+        sdk.on_meeting_start(self.on_meeting_start)
+        sdk.on_meeting_end(self.on_meeting_end)
+        sdk.on_meeting_participant_join(self.on_participant_join)
+        sdk.on_meeting_participant_leave(self.on_participant_leave)
+
+        @sdk.event("error")
+        async def on_error(event: Any) -> None:
+            log.error("Teams activity failed: %s", getattr(event, "error", event))
+
+    async def _thread(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(None, lambda: fn(*args))
+
+    async def _send(self, what: str, call: Callable[[], Awaitable[Any]]) -> Any:
+        return await with_retries(call, what=what, budget=self.settings.retry_seconds, sleep=self.sleep)
+
+    # --- who is writing --------------------------------------------------------------------------------
+
+    async def identify(self, ctx: ActivityContext[Any]) -> store.Who | None:
+        """The person behind the activity; learnt from their Teams profile the first time."""
+        activity = ctx.activity
+        aad = activity.from_.aad_object_id if activity.from_ else None
+        if not aad:
+            return None
+        now = time.monotonic()
+        cached = self._known.get(aad)
+        if cached and cached[0] > now:
+            return cached[1]
+        found = await self._thread(store.who, self.sessions, self.partnership_id, aad)
+        if found is None:
+            try:
+                member = await self._send(
+                    "Teams member",
+                    lambda: ctx.api.conversations.members(base_conversation(activity.conversation.id)).get(
+                        activity.from_.id
+                    ),
+                )
+                emails = store.addresses(
+                    getattr(member, "email", None), getattr(member, "user_principal_name", None)
+                )
+            except Exception as e:  # no profile (e.g. a federated user): they stay unknown for now
+                log.info("no Teams profile for %s: %s", aad, e)
+                emails = []
+            found = await self._thread(
+                store.learn, self.sessions, self.partnership_id, aad, emails, _at(activity)
+            )
+        self._known[aad] = (now + (KNOWN_TTL if found else UNKNOWN_TTL), found)
+        return found
+
+    async def is_organiser(self, ctx: ActivityContext[Any]) -> bool:
+        """Whether the sender organises the Teams meeting of this chat (meeting participant API)."""
+        activity = ctx.activity
+        meeting = activity.channel_data.meeting if activity.channel_data else None
+        aad = activity.from_.aad_object_id if activity.from_ else None
+        tenant = (
+            activity.conversation.tenant_id if activity.conversation else None
+        ) or self.settings.tenant_id
+        if meeting is None or not meeting.id or not aad:
+            return False
+        key = (meeting.id, aad)
+        cached = self._organiser.get(key)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        try:
+            participant = await self._send(
+                "meeting participant", lambda: ctx.api.meetings.get_participant(meeting.id, aad, tenant or "")
+            )
+            role = participant.meeting.role if participant and participant.meeting else None
+            answer = (role or "").lower() == "organizer"
+            ttl = ORGANISER_TTL
+        except Exception as e:  # no RSC consent, or the API is away: no organiser rights this time
+            log.info("meeting participant lookup failed: %s", e)
+            answer, ttl = False, 120.0
+        self._organiser[key] = (time.monotonic() + ttl, answer)
+        return answer
+
+    async def meeting_details(
+        self, ctx: ActivityContext[Any], teams_meeting_id: str
+    ) -> tuple[str | None, ...]:
+        """(Graph online meeting id, organiser object id, join URL, title) of a Teams meeting, cached."""
+        if teams_meeting_id in self._meeting_info:
+            return self._meeting_info[teams_meeting_id]
+        try:
+            info = await self._send("meeting details", lambda: ctx.api.meetings.get_by_id(teams_meeting_id))
+        except Exception as e:
+            log.info("meeting details for %s failed: %s", teams_meeting_id[:24], e)
+            return (None, None, None, None)
+        details = info.details
+        found = (
+            details.ms_graph_resource_id if details else None,
+            info.organizer.aad_object_id if info.organizer else None,
+            details.join_url if details else None,
+            details.title if details else None,
+        )
+        self._meeting_info[teams_meeting_id] = found
+        return found
+
+    # --- messages ----------------------------------------------------------------------------------------
+
+    async def on_message(self, ctx: ActivityContext[MessageActivity]) -> None:
+        activity = ctx.activity
+        text, mentioned = command_text(activity)
+        if not text or not activity.from_ or not activity.from_.aad_object_id:
+            return
+        kind = activity.conversation.conversation_type or "personal"
+        direct = kind == "personal"
+        who = await self.identify(ctx)
+        if direct and who is not None:
+            await self._remember_chat(who.person_id, activity)
+        found = registry.match(text)
+        spec = found[0] if found else None
+        extra: dict[str, Any] = {}
+        if spec is not None and spec.perm == registry.Perm.CHAIR_TEAM and not direct:
+            extra["meeting_organiser"] = await self.is_organiser(ctx)
+        fetched = None
+        if spec is not None and spec.name == "attendance import":
+            fetched = await self.fetch_attendance(ctx)
+        req = Request(
+            door=DOOR,
+            channel=base_conversation(activity.conversation.id),
+            user=activity.from_.aad_object_id,
+            text=text,
+            at=_at(activity),
+            direct=direct,
+            message_id=activity.id,
+            event_id=activity.id,
+            addressed=mentioned or direct,
+            **extra,
+        )
+        reply = await self._thread(self._handle, req, fetched)
+        if not reply.recognised and not (mentioned or direct):
+            return  # ordinary conversation in the chat: stay quiet
+        await self.deliver(ctx, reply, direct=direct)
+        if spec is not None and spec.name == "agenda next" and self.graph_settings.create_events:
+            self._spawn(self.calendar_event(ctx, reply))
+
+    def _handle(self, req: Request, fetched: Fetched | None) -> Reply:
+        with prefetched(fetched):
+            return self.core.handle(req)
+
+    async def deliver(self, ctx: ActivityContext[Any], reply: Reply, *, direct: bool) -> None:
+        """Send a reply: to the conversation (the actor's part too: Teams has no ephemeral), or 1:1."""
+        mention = None if direct else Account(id=ctx.activity.from_.id, name=ctx.activity.from_.name)
+        for n, message in enumerate(reply.messages):
+            if not message.blocks:
+                continue
+            if message.audience == PERSON:
+                await self._tell(message)
+                continue
+            draw = partial(
+                render,
+                message,
+                card_id=f"{ctx.activity.id}-{n}",
+                linker=self.files.publish,
+                mention=mention if message.audience == ACTOR else None,
+            )
+            # Files are written to disk for their links: off the event loop.
+            rendered = (
+                await self._thread(draw) if any(isinstance(b, File) for b in message.blocks) else draw()
+            )
+            try:
+                await self._send("Teams reply", lambda r=rendered: ctx.send(r.activity))
+            except Exception as e:
+                log.warning("reply to %s failed: %s", ctx.activity.conversation.id[:40], e)
+
+    async def _tell(self, message: Message) -> None:
+        """A direct message the core asked for (e.g. "not mine" to the chair)."""
+        if not message.person:
+            return
+        row = await self._thread(store.person_by_initials, self.sessions, self.partnership_id, message.person)
+        if row is None:
+            return
+        try:
+            await self.send_to_person(row.id, message, card_id=f"p{row.id}-{int(time.time())}")
+        except (Unreachable, DeliveryFailed) as e:
+            log.info("could not tell %s in Teams: %s", message.person, e)
+
+    async def _remember_chat(self, person_id: int, activity: Any) -> None:
+        conversation_id = activity.conversation.id
+        if self._conversations.get(person_id) == conversation_id:
+            return
+        tenant = activity.conversation.tenant_id or (
+            activity.channel_data.tenant.id
+            if activity.channel_data and activity.channel_data.tenant
+            else None
+        )
+        await self._thread(
+            store.save_conversation,
+            self.sessions,
+            person_id,
+            conversation_id,
+            activity.service_url,
+            tenant,
+            _at(activity),
+        )
+        self._conversations[person_id] = conversation_id
+
+    # --- card buttons ------------------------------------------------------------------------------------
+
+    async def on_card(self, ctx: ActivityContext[AdaptiveCardInvokeActivity]) -> Any:
+        activity = ctx.activity
+        data = dict(activity.value.action.data or {})
+        typed = str(data.get("typed") or "")
+        field = data.get("field")
+        words = str(data.get(str(field), "") if field else "").strip()
+        if not typed or (field and not words):
+            return AdaptiveCardActionMessageResponse(value="Type your answer first, then press Send.")
+        text = typed.replace("{text}", words)
+        who = await self.identify(ctx)
+        kind = activity.conversation.conversation_type or "personal"
+        direct = kind == "personal"
+        if direct and who is not None:
+            await self._remember_chat(who.person_id, activity)
+        card = str(data.get("card") or activity.reply_to_id or "")
+        # One press of one button with the same words is one event, however often it arrives.
+        key = hashlib.sha256(f"{card}|{activity.from_.aad_object_id}|{text}".encode()).hexdigest()[:40]
+        payload = data.get("payload") or {}
+        extra: dict[str, Any] = {}
+        if not direct:
+            extra["meeting_organiser"] = await self.is_organiser(ctx)
+        req = Request(
+            door=DOOR,
+            channel=base_conversation(activity.conversation.id),
+            user=activity.from_.aad_object_id or "",
+            text=text,
+            at=_at(activity),
+            direct=direct,
+            series_hint=payload.get("series") if isinstance(payload, dict) else None,
+            event_id=f"card:{key}",
+            **extra,
+        )
+        reply = await self._thread(self._handle, req, None)
+        for message in reply.messages:
+            if message.audience == PERSON:
+                await self._tell(message)
+        answer = [b for m in reply.messages if m.audience != PERSON for b in m.blocks if isinstance(b, Text)]
+        if not reply.messages and not reply.recognised:
+            answer = [Text("Already recorded: nothing changed.", OK)]
+        refs = [str(r) for r in data.get("refs") or [] if isinstance(r, str)]
+        if not refs:
+            return AdaptiveCardActionMessageResponse(
+                value="\n".join(t.text for t in answer)[:1000] or "Done."
+            )
+        states = await self._thread(
+            store.action_states,
+            self.sessions,
+            self.partnership_id,
+            refs,
+            who.person_id if who else None,
+            _at(activity).date(),
+        )
+        return AdaptiveCardActionCardResponse(value=answered_card(answer, states, card))
+
+    # --- installs and conversations ---------------------------------------------------------------------
+
+    async def on_conversation_update(self, ctx: ActivityContext[ConversationUpdateActivity]) -> None:
+        activity = ctx.activity
+        added = activity.members_added or []
+        bot_added = any(m.id == (activity.recipient.id if activity.recipient else None) for m in added)
+        kind = activity.conversation.conversation_type or "personal"
+        if kind == "personal":
+            await self._personal_install(ctx, greet=bot_added)
+        elif bot_added:
+            await self._say(
+                ctx,
+                "Hello. Bind this chat to its meeting series once with `bind SERIES` "
+                "(e.g. `bind board`); then the chair's commands work here. Type `help` for them.",
+            )
+
+    async def on_install(self, ctx: ActivityContext[InstalledActivity]) -> None:
+        if (ctx.activity.conversation.conversation_type or "personal") == "personal":
+            await self._personal_install(ctx, greet=False)
+
+    async def _personal_install(self, ctx: ActivityContext[Any], *, greet: bool) -> None:
+        who = await self.identify(ctx)
+        if who is None:
+            if greet:
+                await self._say(
+                    ctx,
+                    "Hello. I don't find you in the partnership file yet, so I can't send you "
+                    "reminders here. Ask the business unit to add your e-mail address.",
+                )
+            return
+        self._conversations.pop(who.person_id, None)
+        await self._remember_chat(who.person_id, ctx.activity)
+        if greet:
+            await self._say(
+                ctx,
+                "Hello. Your action reminders will come here, with buttons to answer them. "
+                "Type `actions mine` to see your open actions, or `help`.",
+            )
+
+    # --- meetings ------------------------------------------------------------------------------------
+
+    def _meeting_id(self, activity: Any) -> str | None:
+        value = getattr(activity, "value", None)
+        mid = getattr(value, "id", None)
+        meeting = activity.channel_data.meeting if activity.channel_data else None
+        return mid or (meeting.id if meeting else None)
+
+    async def _meeting_event(self, ctx: ActivityContext[Any], verb: str, details: dict[str, Any]) -> bool:
+        activity = ctx.activity
+        mid = self._meeting_id(activity)
+        if not mid:
+            return False
+        event_id = activity.id or f"{verb}:{mid}:{details.get('aad_id', '')}:{_at(activity).isoformat()}"
+        return bool(
+            await self._thread(
+                lambda: store.record_meeting_event(
+                    self.sessions,
+                    self.partnership_id,
+                    event_id=f"meeting:{event_id}",
+                    verb=verb,
+                    chat=base_conversation(activity.conversation.id),
+                    teams_meeting_id=mid,
+                    at=_at(activity),
+                    details=details,
+                )
+            )
+        )
+
+    async def on_meeting_start(self, ctx: ActivityContext[MeetingStartEventActivity]) -> None:
+        value = ctx.activity.value
+        graph_id, organiser, _join, _title = await self.meeting_details(ctx, value.id)
+        details = {
+            "join_url": value.join_url,
+            "title": value.title,
+            "graph_id": graph_id,
+            "organiser": organiser,
+        }
+        if not await self._meeting_event(ctx, "started", details):
+            return
+        series = await self._thread(
+            store.bound_series, self.sessions, base_conversation(ctx.activity.conversation.id)
+        )
+        if series is None:
+            return
+        if await self._thread(store.open_meeting, self.sessions, series.id) is None:
+            await self._say(
+                ctx,
+                "The Teams meeting has started. Type `meeting start` to open the "
+                f"{series.name} meeting here.",
+            )
+
+    async def on_meeting_end(self, ctx: ActivityContext[MeetingEndEventActivity]) -> None:
+        value = ctx.activity.value
+        graph_id, organiser, _join, _title = await self.meeting_details(ctx, value.id)
+        details = {
+            "join_url": value.join_url,
+            "title": value.title,
+            "graph_id": graph_id,
+            "organiser": organiser,
+        }
+        if not await self._meeting_event(ctx, "ended", details):
+            return
+        series = await self._thread(
+            store.bound_series, self.sessions, base_conversation(ctx.activity.conversation.id)
+        )
+        if series is not None:
+            await self._say(
+                ctx,
+                "The Teams meeting has ended. `attendance import` proposes the attendance from Teams "
+                "for the chair to confirm (the report takes a few minutes to appear).",
+            )
+
+    async def _participants(self, ctx: ActivityContext[Any], verb: str) -> None:
+        for member in ctx.activity.value.members or []:
+            user = member.user
+            await self._meeting_event(
+                ctx,
+                verb,
+                {
+                    "aad_id": user.aad_object_id or user.id,
+                    "name": user.name,
+                    "role": member.meeting.role if member.meeting else None,
+                },
+            )
+
+    async def on_participant_join(self, ctx: ActivityContext[MeetingParticipantJoinEventActivity]) -> None:
+        await self._participants(ctx, "joined")
+
+    async def on_participant_leave(self, ctx: ActivityContext[MeetingParticipantLeaveEventActivity]) -> None:
+        await self._participants(ctx, "left")
+
+    async def _say(self, ctx: ActivityContext[Any], text: str) -> None:
+        try:
+            await self._send("Teams message", lambda: ctx.send(MessageActivityInput(text=text)))
+        except Exception as e:
+            log.info("could not post in %s: %s", ctx.activity.conversation.id[:40], e)
+
+    # --- attendance from Teams ---------------------------------------------------------------------------
+
+    async def fetch_attendance(self, ctx: ActivityContext[Any]) -> Fetched:
+        """The attendance report of this chat's Teams meeting: from Graph, else from the events seen."""
+        activity = ctx.activity
+        chat = base_conversation(activity.conversation.id)
+        meeting = activity.channel_data.meeting if activity.channel_data else None
+        seen = await self._thread(lambda: store.teams_meetings(self.sessions, self.partnership_id, chat=chat))
+        teams_meeting_id = (
+            meeting.id if meeting and meeting.id else (seen[0].teams_meeting_id if seen else None)
+        )
+        if teams_meeting_id is None:
+            return Fetched(
+                error="I haven't seen a Teams meeting in this chat, so there is no attendance to import."
+            )
+        graph = self.graph()
+        if graph is None:
+            events = await self._thread(
+                store.participant_events, self.sessions, self.partnership_id, teams_meeting_id
+            )
+            if not events:
+                return Fetched(
+                    error="Microsoft Graph is not set up, and I saw nobody join or leave this meeting."
+                )
+            return Fetched(report=report_from_events(events))
+        graph_id, organiser, _join, _title = await self.meeting_details(ctx, teams_meeting_id)
+        known = next((m for m in seen if m.teams_meeting_id == teams_meeting_id), None)
+        graph_id = graph_id or (known.graph_id if known else None)
+        organiser = organiser or (known.organiser if known else None) or self.graph_settings.organiser
+        if not graph_id or not organiser:
+            return Fetched(error="Teams did not tell me this meeting's Graph id or organiser.")
+        return await fetch_report(graph, organiser, graph_id)
+
+    # --- proactive --------------------------------------------------------------------------------------
+
+    async def send_to_person(self, person_id: int, message: Message, *, card_id: str) -> str:
+        """A 1:1 message (a reminder card): to the stored chat, else a new 1:1 chat; raises Unreachable."""
+        conv = await self._thread(store.conversation_of, self.sessions, person_id)
+        if conv is None:
+            conv = await self._open_chat(person_id)
+        rendered = await self._thread(partial(render, message, card_id=card_id, linker=self.files.publish))
+        try:
+            sent = await self._send(
+                "Teams proactive message",
+                lambda: self.sdk.send(conv.conversation_id, rendered.activity, service_url=conv.service_url),
+            )
+        except RetryLater as e:
+            raise DeliveryFailed(str(e)) from e
+        except Exception as e:
+            status = status_of(e)
+            if status in (403, 404):
+                # 403 BotNotInConversationRoster: a guest, or the app is not installed for them.
+                raise Unreachable(f"Teams {status} {_error_code(e) or 'forbidden'}".strip()) from e
+            raise DeliveryFailed(f"Teams {status or type(e).__name__}: {e}") from e
+        return str(sent.id)
+
+    async def _open_chat(self, person_id: int) -> store.Conversation:
+        ids = await self._thread(store.teams_ids, self.sessions, person_id)
+        if not ids:
+            raise Unreachable("no Teams id and no 1:1 chat with the bot")
+        tenant = self.settings.tenant_id
+        params = CreateConversationParams(
+            members=[Account(id=ids[0])],
+            tenant_id=tenant,
+            channel_data={"tenant": {"id": tenant}} if tenant else None,
+        )
+        try:
+            created = await self._send("Teams 1:1 chat", lambda: self.sdk.api.conversations.create(params))
+        except RetryLater as e:
+            raise DeliveryFailed(str(e)) from e
+        except Exception as e:
+            status = status_of(e)
+            if status in (400, 403, 404):
+                raise Unreachable(f"Teams {status} {_error_code(e)}: cannot open a 1:1 chat".strip()) from e
+            raise DeliveryFailed(f"Teams {status or type(e).__name__}: {e}") from e
+        conv = store.Conversation(created.id, self.settings.service_url, tenant)
+        await self._thread(
+            store.save_conversation, self.sessions, person_id, created.id, conv.service_url, tenant, _now()
+        )
+        return conv
+
+    def reaches(self, person: PersonRef) -> bool:
+        return bool(person.teams_id) or store.reachable(self.sessions, person.initials)
+
+    # --- the next meeting in the organiser's calendar --------------------------------------------------
+
+    def _spawn(self, coro: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def calendar_event(self, ctx: ActivityContext[Any], reply: Reply) -> None:
+        """After an agenda pack: the meeting as a Teams meeting in the organiser's calendar (per change)."""
+        from bot.teams.calendar import event_from_reply, remember_event, saved_event
+
+        graph = self.graph()
+        invite = event_from_reply(reply)
+        if graph is None or invite is None:
+            return
+        prior = await self._thread(saved_event, self.sessions, self.partnership_id, invite.uid)
+        if prior is not None and prior.get("sequence") == invite.sequence:
+            return  # already in the calendar as it stands
+        try:
+            event_id, join_url = await graph.upsert_event(
+                subject=invite.summary,
+                start=invite.start,
+                end=invite.end,
+                location=invite.location,
+                attendees=invite.attendees,
+                body=invite.description,
+                transaction_id=f"{invite.uid}-{invite.sequence}"[:100],
+                event_id=prior.get("event_id") if prior else None,
+            )
+        except Exception as e:
+            log.warning("calendar event for %s failed: %s", invite.uid, e)
+            await self._say(ctx, f"I could not put the meeting in the organiser's calendar: {e}")
+            return
+        await self._thread(
+            remember_event, self.sessions, self.partnership_id, invite, event_id, join_url, _now()
+        )
+        where = f": {join_url}" if join_url else "."
+        await self._say(
+            ctx, f"The meeting is in {self.graph_settings.organiser}'s calendar as a Teams meeting{where}"
+        )
+
+
+async def fetch_report(graph: Graph, organiser: str, graph_meeting_id: str) -> Fetched:
+    from bot.teams.graph import GraphError
+
+    try:
+        report = await graph.attendance(organiser, graph_meeting_id)
+    except GraphError as e:
+        return Fetched(error=str(e))
+    if not report.attendees:
+        return Fetched(error=report.note or "Teams has no attendance report for this meeting yet.")
+    return Fetched(report=report)
+
+
+__all__ = ["TeamsDoor", "base_conversation", "command_text", "fetch_report"]

@@ -1,0 +1,140 @@
+"""The next meeting as a Teams meeting in the organiser's calendar, made from the agenda pack's invitation.
+
+The agenda pack carries an .ics invitation (stable UID, SEQUENCE bumped on every change of
+date, time or place). Its event is created once per sequence: the Graph event id and join
+link are kept in the audit trail (entity `teams_event`), so a changed meeting updates the same
+event, and the join link is stored on the meeting for the next pack.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from handlers.reply import File, Reply
+from storage.models import AuditEvent, Meeting
+
+_MEETING_UID = re.compile(r"-meeting-(\d+)@")
+
+
+@dataclass(frozen=True)
+class Invite:
+    uid: str
+    sequence: int
+    summary: str
+    start: datetime
+    end: datetime
+    location: str | None
+    description: str
+    attendees: list[tuple[str, str]] = field(default_factory=list)  # (name, address)
+
+    @property
+    def meeting_id(self) -> int | None:
+        m = _MEETING_UID.search(self.uid)
+        return int(m.group(1)) if m else None
+
+
+def _aware(value: Any) -> datetime:
+    value = getattr(value, "dt", value)
+    if not isinstance(value, datetime):
+        raise ValueError("an all-day invitation has no time for a Teams meeting")
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def parse_ics(data: bytes) -> Invite | None:
+    from icalendar import Calendar
+
+    cal = Calendar.from_ical(data)
+    for event in cal.walk("VEVENT"):
+        attendees = []
+        raw = event.get("attendee") or []
+        for a in raw if isinstance(raw, list) else [raw]:
+            address = str(a).removeprefix("mailto:").removeprefix("MAILTO:")
+            name = str(getattr(a, "params", {}).get("CN", address))
+            if "@" in address:
+                attendees.append((name, address))
+        try:
+            start, end = _aware(event.get("dtstart")), _aware(event.get("dtend"))
+        except ValueError:
+            return None
+        return Invite(
+            uid=str(event.get("uid")),
+            sequence=int(event.get("sequence", 0)),
+            summary=str(event.get("summary", "Meeting")),
+            start=start,
+            end=end,
+            location=str(event.get("location")) if event.get("location") else None,
+            description=str(event.get("description", "")),
+            attendees=attendees,
+        )
+    return None
+
+
+def event_from_reply(reply: Reply) -> Invite | None:
+    for message in reply.messages:
+        for block in message.blocks:
+            if isinstance(block, File) and block.filename.endswith(".ics"):
+                return parse_ics(block.data)
+    return None
+
+
+def _key(uid: str) -> str:
+    return hashlib.sha256(uid.encode()).hexdigest()[:32]
+
+
+def saved_event(sessions: sessionmaker[Session], partnership_id: str, uid: str) -> dict[str, Any] | None:
+    with sessions() as session:
+        row = session.scalars(
+            select(AuditEvent)
+            .where(
+                AuditEvent.partnership_id == partnership_id,
+                AuditEvent.entity == "teams_event",
+                AuditEvent.entity_id == _key(uid),
+            )
+            .order_by(AuditEvent.id.desc())
+        ).first()
+        return dict(row.after or {}) if row else None
+
+
+def remember_event(
+    sessions: sessionmaker[Session],
+    partnership_id: str,
+    invite: Invite,
+    event_id: str,
+    join_url: str | None,
+    at: datetime,
+) -> None:
+    with sessions() as session, session.begin():
+        meeting = session.get(Meeting, invite.meeting_id) if invite.meeting_id else None
+        if meeting is not None and join_url and meeting.online_link != join_url:
+            meeting.online_link = join_url
+        session.add(
+            AuditEvent(
+                at=at,
+                partnership_id=partnership_id,
+                series_id=meeting.series_id if meeting else None,
+                actor_id=None,
+                actor="teams",
+                door="teams",
+                entity="teams_event",
+                entity_id=_key(invite.uid),
+                verb="calendar",
+                before=None,
+                after={
+                    "uid": invite.uid,
+                    "sequence": invite.sequence,
+                    "event_id": event_id,
+                    "join_url": join_url,
+                    "meeting_id": invite.meeting_id,
+                },
+            )
+        )
+
+
+__all__ = ["Invite", "event_from_reply", "parse_ics", "remember_event", "saved_event"]

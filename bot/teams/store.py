@@ -1,0 +1,387 @@
+"""What the Teams door reads and remembers in the database (synchronous: run in a worker thread).
+
+- Who a Teams user is: the file's `teams_id`, or an identity learnt once by matching the
+  e-mail or user principal name on their Teams profile against the partnership file.
+- Where a person's 1:1 chat with the bot is (conversation id, service URL, tenant), for
+  proactive reminders.
+- Teams meetings seen in a chat (start, end, who joined and left), kept in the audit trail:
+  `attendance import … last` finds the meeting there, and the join/leave events are the
+  fallback attendance source when Graph is not configured.
+- The actions on an answered reminder card, as they stand now, to redraw the card.
+
+Nothing here imports a Teams SDK.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from handlers.actions import answer_buttons
+from handlers.format import short_date
+from handlers.reply import Buttons
+from storage.doors import conversation, first_delivery, identity, remember_conversation, remember_identity
+from storage.models import Action, ActionOwner, AuditEvent, Binding, Group, Meeting, Person, Series
+from storage.nudge_models import Digest
+
+DOOR = "teams"
+
+
+@dataclass(frozen=True)
+class Who:
+    person_id: int
+    initials: str
+    email: str | None
+
+
+@dataclass(frozen=True)
+class Conversation:
+    conversation_id: str
+    service_url: str | None
+    tenant_id: str | None
+
+
+@dataclass(frozen=True)
+class TeamsMeeting:
+    teams_meeting_id: str
+    chat: str
+    series_key: str | None
+    graph_id: str | None
+    organiser: str | None
+    join_url: str | None
+    title: str | None
+    at: datetime
+
+
+def _person(session: Session, partnership_id: str, aad_id: str) -> Person | None:
+    learnt = identity(session, DOOR, aad_id)
+    if learnt is not None:
+        row = session.get(Person, learnt)
+        if row is not None and row.partnership_id == partnership_id and row.active:
+            return row
+    return session.scalars(
+        select(Person).where(
+            Person.partnership_id == partnership_id, Person.teams_id == aad_id, Person.active.is_(True)
+        )
+    ).first()
+
+
+def who(sessions: sessionmaker[Session], partnership_id: str, aad_id: str) -> Who | None:
+    with sessions() as session:
+        row = _person(session, partnership_id, aad_id)
+        return Who(row.id, row.initials, row.email) if row else None
+
+
+def addresses(email: str | None, upn: str | None) -> list[str]:
+    """The addresses a Teams profile may match in the file; a guest's UPN is `name_domain#EXT#@host`."""
+    out: list[str] = []
+    for value in (email, upn):
+        if not value:
+            continue
+        value = value.strip().lower()
+        if "#ext#" in value:
+            local = value.split("#ext#", 1)[0]
+            if "_" in local:
+                name, _, domain = local.rpartition("_")
+                value = f"{name}@{domain}"
+        if value and value not in out:
+            out.append(value)
+    return out
+
+
+def learn(
+    sessions: sessionmaker[Session], partnership_id: str, aad_id: str, emails: list[str], at: datetime
+) -> Who | None:
+    """Match a Teams user to the file by e-mail, once; the match is stored for every process."""
+    if not emails:
+        return None
+    with sessions() as session, session.begin():
+        found = _person(session, partnership_id, aad_id)
+        if found is None:
+            found = session.scalars(
+                select(Person).where(
+                    Person.partnership_id == partnership_id,
+                    func.lower(Person.email).in_(emails),
+                    Person.active.is_(True),
+                )
+            ).first()
+            if found is None:
+                return None
+            remember_identity(session, DOOR, aad_id, found.id, "email", at)
+        return Who(found.id, found.initials, found.email)
+
+
+def save_conversation(
+    sessions: sessionmaker[Session],
+    person_id: int,
+    conversation_id: str,
+    service_url: str | None,
+    tenant_id: str | None,
+    at: datetime,
+) -> None:
+    with sessions() as session, session.begin():
+        remember_conversation(
+            session, DOOR, person_id, conversation_id, service_url=service_url, tenant_id=tenant_id, at=at
+        )
+
+
+def conversation_of(sessions: sessionmaker[Session], person_id: int) -> Conversation | None:
+    with sessions() as session:
+        ref = conversation(session, DOOR, person_id)
+        return Conversation(ref.conversation_id, ref.service_url, ref.tenant_id) if ref else None
+
+
+def person_by_initials(sessions: sessionmaker[Session], partnership_id: str, initials: str) -> Person | None:
+    with sessions() as session:
+        row = session.scalars(
+            select(Person).where(Person.partnership_id == partnership_id, Person.initials == initials)
+        ).first()
+        if row is not None:
+            session.expunge(row)
+        return row
+
+
+def teams_ids(sessions: sessionmaker[Session], person_id: int) -> list[str]:
+    """AAD object ids known for a person: from the file and learnt."""
+    from storage.models import DoorIdentity
+
+    with sessions() as session:
+        out = list(
+            session.scalars(
+                select(DoorIdentity.user_key).where(
+                    DoorIdentity.door == DOOR, DoorIdentity.person_id == person_id
+                )
+            )
+        )
+        row = session.get(Person, person_id)
+        if row is not None and row.teams_id and row.teams_id not in out:
+            out.insert(0, row.teams_id)
+        return out
+
+
+def reachable(sessions: sessionmaker[Session], initials: str) -> bool:
+    """Whether someone has a 1:1 chat with the bot, or a Teams id in the file to open one.
+
+    An identity learnt in a meeting chat is not enough: guests from other tenants are seen there
+    but cannot be written to 1:1, so they are reached by e-mail.
+    """
+    from storage.models import ConversationRef
+
+    with sessions() as session:
+        return any(
+            teams_id
+            or session.scalar(
+                select(func.count())
+                .select_from(ConversationRef)
+                .where(ConversationRef.door == DOOR, ConversationRef.person_id == pid)
+            )
+            for pid, teams_id in session.execute(
+                select(Person.id, Person.teams_id).where(Person.initials == initials, Person.active.is_(True))
+            )
+        )
+
+
+def digest_recipient(sessions: sessionmaker[Session], digest_id: int) -> tuple[int, str] | None:
+    with sessions() as session:
+        row = session.get(Digest, digest_id)
+        return (row.recipient_id, row.partnership_id) if row else None
+
+
+def bound_series(sessions: sessionmaker[Session], chat: str) -> Series | None:
+    with sessions() as session:
+        binding = session.scalars(
+            select(Binding).where(Binding.door == DOOR, Binding.channel == chat)
+        ).first()
+        row = session.get(Series, binding.series_id) if binding else None
+        if row is not None:
+            session.expunge(row)
+        return row
+
+
+def open_meeting(sessions: sessionmaker[Session], series_id: int) -> Meeting | None:
+    with sessions() as session:
+        row = session.scalars(
+            select(Meeting).where(Meeting.series_id == series_id, Meeting.status == "open")
+        ).first()
+        if row is not None:
+            session.expunge(row)
+        return row
+
+
+# --- Teams meetings, in the audit trail ---------------------------------------------------------------
+
+
+def _key(teams_meeting_id: str) -> str:
+    return hashlib.sha256(teams_meeting_id.encode()).hexdigest()[:32]
+
+
+def record_meeting_event(
+    sessions: sessionmaker[Session],
+    partnership_id: str,
+    *,
+    event_id: str,
+    verb: str,
+    chat: str,
+    teams_meeting_id: str,
+    at: datetime,
+    details: dict[str, Any],
+) -> bool:
+    """Note a meeting start/end or a participant joining/leaving once; False for a repeated delivery."""
+    with sessions() as session, session.begin():
+        if not first_delivery(session, DOOR, event_id, at):
+            return False
+        binding = session.scalars(
+            select(Binding).where(Binding.door == DOOR, Binding.channel == chat)
+        ).first()
+        session.add(
+            AuditEvent(
+                at=at,
+                partnership_id=partnership_id,
+                series_id=binding.series_id if binding else None,
+                actor_id=None,
+                actor="teams",
+                door=DOOR,
+                entity="teams_meeting" if verb in ("started", "ended") else "teams_participant",
+                entity_id=_key(teams_meeting_id),
+                verb=verb,
+                before=None,
+                after={"chat": chat, "teams_meeting_id": teams_meeting_id, **details},
+            )
+        )
+        return True
+
+
+def teams_meetings(
+    sessions: sessionmaker[Session],
+    partnership_id: str,
+    *,
+    chat: str | None = None,
+    series_key: str | None = None,
+) -> list[TeamsMeeting]:
+    """Teams meetings seen, newest first, in one chat or for one series."""
+    with sessions() as session:
+        query = (
+            select(AuditEvent, Series.key)
+            .outerjoin(Series, Series.id == AuditEvent.series_id)
+            .where(
+                AuditEvent.partnership_id == partnership_id,
+                AuditEvent.door == DOOR,
+                AuditEvent.entity == "teams_meeting",
+            )
+            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        )
+        if series_key:
+            query = query.where(Series.key == series_key)
+        seen: dict[str, TeamsMeeting] = {}
+        for event, key in session.execute(query):
+            after = event.after or {}
+            if chat and after.get("chat") != chat:
+                continue
+            mid = str(after.get("teams_meeting_id", ""))
+            if not mid:
+                continue
+            old = seen.get(mid)
+            seen[mid] = TeamsMeeting(
+                teams_meeting_id=mid,
+                chat=str(after.get("chat", "")),
+                series_key=key,
+                graph_id=after.get("graph_id") or (old.graph_id if old else None),
+                organiser=after.get("organiser") or (old.organiser if old else None),
+                join_url=after.get("join_url") or (old.join_url if old else None),
+                title=after.get("title") or (old.title if old else None),
+                at=old.at if old else event.at,
+            )
+        return list(seen.values())
+
+
+def participant_events(
+    sessions: sessionmaker[Session], partnership_id: str, teams_meeting_id: str
+) -> list[tuple[str, datetime, dict[str, Any]]]:
+    """(joined|left, when, details) for one Teams meeting, oldest first."""
+    with sessions() as session:
+        rows = session.scalars(
+            select(AuditEvent)
+            .where(
+                AuditEvent.partnership_id == partnership_id,
+                AuditEvent.entity == "teams_participant",
+                AuditEvent.entity_id == _key(teams_meeting_id),
+            )
+            .order_by(AuditEvent.at, AuditEvent.id)
+        )
+        return [(r.verb, r.at, dict(r.after or {})) for r in rows]
+
+
+# --- answered reminder cards --------------------------------------------------------------------------
+
+
+def action_states(
+    sessions: sessionmaker[Session], partnership_id: str, refs: list[str], person_id: int | None, today: Any
+) -> list[Any]:
+    """How each action of a reminder card stands now, with its answers if the person still owns it."""
+    from bot.teams.render import ActionState
+
+    out: list[ActionState] = []
+    with sessions() as session:
+        person = session.get(Person, person_id) if person_id else None
+        groups = {
+            g.key: set(g.members or [])
+            for g in session.scalars(select(Group).where(Group.partnership_id == partnership_id))
+        }
+        agency_groups = {
+            g.key: set(g.agencies or [])
+            for g in session.scalars(select(Group).where(Group.partnership_id == partnership_id))
+        }
+        for ref in refs:
+            key, _, number = ref.rpartition(" ")
+            if not key or not number.isdigit():
+                continue
+            series = session.scalars(
+                select(Series).where(Series.partnership_id == partnership_id, Series.key == key)
+            ).first()
+            if series is None:
+                continue
+            action = session.scalars(
+                select(Action).where(Action.series_id == series.id, Action.number == int(number))
+            ).first()
+            if action is None:
+                continue
+            label = key[:1].upper() + key[1:] + f" {action.number}"
+            if action.status == "done":
+                state = "done ✓"
+            elif action.status == "dropped":
+                state = "dropped"
+            elif action.snoozed_until and action.snoozed_until > today:
+                state = f"snoozed until {short_date(action.snoozed_until)}"
+            elif action.due_date:
+                state = f"due {short_date(action.due_date)}"
+            else:
+                state = "no due date"
+            owners = session.scalars(
+                select(ActionOwner).where(
+                    ActionOwner.action_id == action.id, ActionOwner.removed_at.is_(None)
+                )
+            ).all()
+            mine = person is not None and any(
+                (o.kind == "person" and o.person_id == person.id)
+                or (
+                    o.kind == "group"
+                    and o.key is not None
+                    and (
+                        person.initials in groups.get(o.key, set())
+                        or person.agency_key in agency_groups.get(o.key, set())
+                    )
+                )
+                or (o.kind == "agency" and o.key == person.agency_key)
+                or o.kind == "all"
+                for o in owners
+            )
+            buttons: Buttons | None = (
+                answer_buttons(series, action) if mine and action.status == "open" else None
+            )
+            out.append(ActionState(label, action.title, state, buttons))
+    return out

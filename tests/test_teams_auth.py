@@ -1,0 +1,155 @@
+"""Every request to the Teams endpoint carries a valid Bot Framework token, except in tests.
+
+A locally signed JWT against a key set served on loopback: the right token is accepted; a
+wrong audience, a wrong issuer, an expired token and no token at all get 401. The setting
+that turns authentication off is refused by `serve` outside a test run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import time
+from collections.abc import Iterator
+
+import pytest
+from teams_fakes import BOT_ID, Harness, Keys, load
+
+import bot.teams.config as config
+from bot.app import App
+from bot.teams.config import TeamsSettings, TeamsSettingsError, load_teams_settings
+
+ISSUER = "https://api.botframework.test"
+
+
+@pytest.fixture
+def keys() -> Iterator[Keys]:
+    k = Keys()
+    yield k
+    k.close()
+
+
+@pytest.fixture
+def signed(app: App, keys: Keys) -> Iterator[Harness]:
+    h = Harness(
+        app,
+        graph=False,
+        auth={"allow_unauthenticated": False, "openid_metadata_url": keys.openid_url, "token_issuer": ISSUER},
+    )
+    yield h
+    h.close()
+
+
+def _claims(h: Harness, **changes: object) -> dict[str, object]:
+    now = int(time.time())
+    claims: dict[str, object] = {
+        "iss": ISSUER,
+        "aud": BOT_ID,
+        "serviceurl": h.connector.url,
+        "nbf": now - 10,
+        "iat": now - 10,
+        "exp": now + 3600,
+    }
+    claims.update(changes)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def _post(h: Harness, token: str | None) -> int:
+    body = load("personal-message", **h.values("LE", text="actions mine", conversation="a:1-le"))
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return int(h.post(body, headers).status_code)
+
+
+def test_a_valid_token_is_accepted(signed: Harness, keys: Keys) -> None:
+    assert _post(signed, keys.token(**_claims(signed))) == 200
+    assert "no open actions" in signed.connector.texts("a:1-le")[-1]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"aud": "someone-else"},
+        {"iss": "https://evil.example"},
+        {"exp": int(time.time()) - 3600, "iat": int(time.time()) - 7200, "nbf": int(time.time()) - 7200},
+        {"serviceurl": "https://smba.elsewhere.example/"},
+    ],
+    ids=["wrong audience", "wrong issuer", "expired", "another service URL"],
+)
+def test_a_bad_token_gets_401(signed: Harness, keys: Keys, change: dict[str, object]) -> None:
+    assert _post(signed, keys.token(**_claims(signed, **change))) == 401
+    assert signed.connector.sent == []
+
+
+def test_no_token_or_a_forged_one_gets_401(signed: Harness, keys: Keys) -> None:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    assert _post(signed, None) == 401
+    other = Keys.__new__(Keys)
+    other.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    assert _post(signed, Keys.token(other, **_claims(signed))) == 401
+
+
+def test_serve_refuses_authentication_off_outside_tests(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(config, "in_test_run", lambda: False)
+    with pytest.raises(TeamsSettingsError, match="tests only"):
+        TeamsSettings(enabled=True, allow_unauthenticated=True).check_for_serve()
+    with pytest.raises(TeamsSettingsError, match="tests only"):
+        TeamsSettings(enabled=True, app_id="a", password="p", token_issuer="x").check_for_serve()
+    with pytest.raises(TeamsSettingsError, match="TEAMS_APP_PASSWORD"):
+        TeamsSettings(enabled=True, app_id="a").check_for_serve()
+    TeamsSettings(enabled=True, app_id="a", password="p").check_for_serve()  # credentials: fine
+
+
+def test_the_serve_service_checks_settings(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.teams.plug import teams_service
+
+    monkeypatch.setattr(config, "in_test_run", lambda: False)
+    app.settings.raw["teams"] = {"enabled": True, "allow_unauthenticated": True}
+    with pytest.raises(TeamsSettingsError):
+        teams_service(app, argparse.Namespace(partnership=None), io.StringIO())
+    app.settings.raw["teams"] = {"enabled": False}
+    assert teams_service(app, argparse.Namespace(partnership=None), io.StringIO()) is None
+
+
+def test_secrets_never_come_from_app_yaml(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(TeamsSettingsError, match="no secrets"):
+        load_teams_settings({"enabled": True, "password": "hunter2"})
+    monkeypatch.setenv("TEAMS_APP_ID", "env-app")
+    monkeypatch.setenv("TEAMS_APP_PASSWORD", "env-secret")
+    monkeypatch.setenv("TEAMS_TENANT_ID", "env-tenant")
+    s = load_teams_settings({"enabled": True, "app_id": "yaml-app"})
+    assert (s.app_id, s.password, s.tenant_id, s.host) == ("env-app", "env-secret", "env-tenant", "127.0.0.1")
+    assert "env-secret" not in repr(s)
+
+
+def test_serve_runs_the_endpoint_on_the_configured_address(app: App) -> None:
+    import socket
+    import threading
+
+    import httpx
+
+    from bot.teams.plug import teams_service
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app.settings.raw["teams"] = {
+        "enabled": True,
+        "allow_unauthenticated": True,
+        "app_id": BOT_ID,
+        "port": port,
+    }
+    out = io.StringIO()
+    service = teams_service(app, argparse.Namespace(partnership=None), out)
+    stop = threading.Event()
+    thread = threading.Thread(target=service.run, args=(stop,), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while "listening" not in out.getvalue():
+        assert time.monotonic() < deadline and thread.is_alive(), out.getvalue()
+        time.sleep(0.02)
+    assert f"http://127.0.0.1:{port}/api/messages" in out.getvalue()
+    assert httpx.get(f"http://127.0.0.1:{port}/healthz").json() == {"ok": True}
+    stop.set()
+    thread.join(timeout=15)
+    assert not thread.is_alive()

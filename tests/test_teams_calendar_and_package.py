@@ -1,0 +1,130 @@
+"""The next meeting as a Teams meeting in the organiser's calendar; the Teams app package."""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+import time
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import select
+from teams_fakes import BOT_ID, MEETING_CHAT, ORGANISER, Harness
+
+from bot.app import App
+from bot.cli import main
+from storage.models import Meeting
+
+
+def wait_for(check: Callable[[], bool], seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_issuing_the_agenda_pack_puts_the_meeting_in_the_organisers_calendar(app: App) -> None:
+    h = Harness(app, graph_settings={"create_events": True})
+    try:
+        h.know("MT", "RB")
+        h.say("MT", "bind board")
+        h.say("MT", "next meeting Friday 15 March 2024 10:00-12:00 at Westshire House")
+        h.graph.fail(r"/events$", 429, {"error": {"code": "TooManyRequests"}}, Retry_After="1")
+        h.clock = "2024-03-08T09:30:00+00:00"
+        h.say("RB", "agenda next")
+        wait_for(lambda: len(h.graph.events) == 1)
+        method, event = h.graph.events[0]
+        assert method == "POST" and h.graph.calls[-1].path == f"/v1.0/users/{ORGANISER}/events"
+        assert event["isOnlineMeeting"] is True and event["onlineMeetingProvider"] == "teamsForBusiness"
+        assert event["start"] == {"dateTime": "2024-03-15T10:00:00", "timeZone": "UTC"}
+        assert event["transactionId"].endswith("@partnerbot-0")
+        assert "miriam.tolley@westshire.example" in {a["emailAddress"]["address"] for a in event["attendees"]}
+        wait_for(lambda: "Teams meeting" in h.connector.texts(MEETING_CHAT)[-1])
+        with app.sessions() as s:
+            links = [m.online_link for m in s.scalars(select(Meeting))]
+        assert any(link and "meetup-join" in link for link in links)
+        # The agenda pack itself: a short card with a link per file.
+        urls = [
+            a["url"] for c in h.connector.cards(MEETING_CHAT) for b in c["body"] for a in b.get("actions", [])
+        ]
+        assert any(".pdf?" in u for u in urls)
+        # Issued again, unchanged: no second event. Moved: the same event is updated.
+        h.say("RB", "agenda next")
+        h.say("MT", "next meeting Friday 15 March 2024 13:00-15:00 at Westshire House")
+        h.say("RB", "agenda next")
+        wait_for(lambda: len(h.graph.events) == 2)
+        method, event = h.graph.events[1]
+        assert method == "PATCH" and event["start"]["dateTime"] == "2024-03-15T13:00:00"
+    finally:
+        h.close()
+
+
+def test_the_package_has_the_bot_its_commands_rsc_and_icons(tmp_path: Path, monkeypatch: object) -> None:
+    out = tmp_path / "partnerbot-teams.zip"
+    config = tmp_path / "app.yaml"
+    config.write_text("teams:\n  enabled: true\n  public_url: https://partnerbot.westshire.example\n")
+    err = io.StringIO()
+    code = main(
+        [
+            "--config",
+            str(config),
+            "--database",
+            f"sqlite:///{tmp_path}/db.sqlite3",
+            "teams",
+            "package",
+            "--out",
+            str(out),
+            "--app-id",
+            BOT_ID,
+        ],
+        io.StringIO(),
+        err,
+    )
+    assert code == 0, err.getvalue()
+    with zipfile.ZipFile(out) as z:
+        assert sorted(z.namelist()) == ["color.png", "manifest.json", "outline.png"]
+        manifest = json.loads(z.read("manifest.json"))
+        colour, outline = z.read("color.png"), z.read("outline.png")
+    (bot,) = manifest["bots"]
+    assert bot["botId"] == BOT_ID and bot["scopes"] == ["personal", "groupChat", "team"]
+    rsc = {p["name"] for p in manifest["authorization"]["permissions"]["resourceSpecific"]}
+    assert rsc == {
+        "ChatMessage.Read.Chat",
+        "OnlineMeetingParticipant.Read.Chat",
+        "OnlineMeeting.ReadBasic.Chat",
+    }
+    assert manifest["webApplicationInfo"]["id"] == BOT_ID
+    assert manifest["validDomains"] == ["partnerbot.westshire.example"]
+    for command_list in bot["commandLists"]:
+        titles = [c["title"] for c in command_list["commands"]]
+        assert 5 <= len(titles) <= 10 and all(len(t) <= 32 for t in titles)
+        assert any(t.startswith("help") for t in titles)
+    meeting = next(c for c in bot["commandLists"] if c["scopes"] == ["groupChat"])
+    assert {"present NAMES", "quorum", "meeting start [SERIES]"} <= {c["title"] for c in meeting["commands"]}
+    assert len(manifest["name"]["short"]) <= 30 and len(manifest["description"]["short"]) <= 80
+    for png, size in ((colour, 192), (outline, 32)):
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+        assert struct.unpack(">II", png[16:24]) == (size, size)
+
+
+def test_the_package_needs_the_app_id(tmp_path: Path, monkeypatch: object) -> None:
+    import os
+
+    if os.environ.get("TEAMS_APP_ID"):
+        return
+    out = io.StringIO()
+    code = main(
+        [
+            "--database",
+            f"sqlite:///{tmp_path}/db.sqlite3",
+            "teams",
+            "package",
+            "--out",
+            str(tmp_path / "x.zip"),
+        ],
+        out,
+        io.StringIO(),
+    )
+    assert code == 1 and "TEAMS_APP_ID" in out.getvalue()

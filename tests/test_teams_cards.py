@@ -1,0 +1,149 @@
+"""Reminders as Adaptive Cards in 1:1 chats, answered with Action.Execute buttons.
+
+The card's buttons run the typed answers as the person who pressed them; the invoke's answer
+is the redrawn card. The same button pressed twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from teams_fakes import Harness, aad, card_actions, card_texts
+
+from bot.app import App
+from bot.teams.courier import TeamsCourier
+from bot.teams.render import CARD_LIMIT, card_size, render
+from handlers.reply import Message, Table, Text
+from scheduler.policy import configure, load_nudge_settings
+from scheduler.sweep import Sweeper, SweepReport
+from storage.models import Action, ActionUpdate
+
+
+@pytest.fixture
+def teams(app: App) -> Iterator[Harness]:
+    h = Harness(app, graph=False)
+    h.know("MT", "SMa", "PMw", "HN", "RB", "OK", "TR")
+    for person in ("MT", "HN", "RB", "OK", "SMa", "PMw"):
+        h.install(person)
+    h.say("MT", "bind board")
+    h.say("MT", "meeting start")
+    h.say(
+        "PMw", "Action: HN to tell MT by Monday the 29th of January 2024 why education colleagues are absent"
+    )
+    h.say("PMw", "Action: SMa/PMw to invite the performance lead to the next meeting")
+    yield h
+    h.close()
+
+
+def sweep(h: Harness, iso: str, **couriers: Any) -> SweepReport:
+    settings = load_nudge_settings({})
+    configure(settings)
+    found = {"teams": TeamsCourier(h.door), **couriers}
+    return Sweeper(h.app.sessions, found, settings, shuffle=False).run(datetime.fromisoformat(iso))
+
+
+def _reminder(h: Harness, who: str) -> dict[str, Any]:
+    cards = h.connector.cards(f"a:1-{aad(who)}")
+    assert cards, f"no card for {who}"
+    return cards[-1]
+
+
+def _button(card: dict[str, Any], title: str) -> dict[str, Any]:
+    for action in card_actions(card):
+        if action.get("title") == title or action["data"].get("verb") == title:
+            return action
+    raise AssertionError(f"no {title} button in {card_texts(card)}")
+
+
+def _action(app: App, number: int) -> Action:
+    with app.sessions() as s:
+        row = s.scalars(select(Action).where(Action.number == number)).one()
+        s.expunge(row)
+        return row
+
+
+def _updates(app: App, number: int) -> int:
+    with app.sessions() as s:
+        return int(
+            s.scalar(
+                select(func.count())
+                .select_from(ActionUpdate)
+                .join(Action, Action.id == ActionUpdate.action_id)
+                .where(Action.number == number, ActionUpdate.kind == "update")
+            )
+            or 0
+        )
+
+
+def test_a_reminder_arrives_as_a_card_and_done_closes_the_action(teams: Harness, app: App) -> None:
+    report = sweep(teams, "2024-01-22T09:05:00+00:00")
+    assert [(m.initials, m.door) for m in report.sent] == [("HN", "teams")]
+    card = _reminder(teams, "HN")
+    assert any("Board 1 is due Mon 29 Jan 2024" in t for t in card_texts(card))
+    assert {a["data"]["verb"] for a in card_actions(card)} == {
+        "done",
+        "update",
+        "new_date",
+        "not_mine",
+        "snooze",
+    }
+
+    done = _button(card, "Done")
+    response = teams.press("HN", done)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["type"] == "application/vnd.microsoft.card.adaptive"
+    texts = card_texts(body["value"])
+    assert any("done ✓" in t for t in texts), texts
+    assert card_actions(body["value"]) == []  # nothing left to answer on this card
+    assert _action(app, 1).status == "done"
+
+    again = teams.press("HN", done)  # pressed twice (or on a second device)
+    assert "Already recorded" in " ".join(card_texts(again.json()["value"]))
+    with app.sessions() as s:
+        dones = s.scalar(select(func.count()).select_from(ActionUpdate).where(ActionUpdate.kind == "done"))
+    assert dones == 1
+
+
+def test_add_update_takes_words_and_the_same_words_twice_count_once(teams: Harness, app: App) -> None:
+    sweep(teams, "2024-01-22T09:05:00+00:00")
+    send = _button(_reminder(teams, "HN"), "update")
+    assert send["title"] == "Send" and send["data"]["field"]
+    empty = teams.press("HN", send, "")
+    assert "Type your answer first" in empty.json()["value"]
+    teams.press("HN", send, "two schools have replied")
+    teams.press("HN", send, "two schools have replied")
+    assert _updates(app, 1) == 1
+    response = teams.press("HN", send, "the third school replied too")
+    assert _updates(app, 1) == 2
+    texts = card_texts(response.json()["value"])
+    assert any("due Mon 29 Jan 2024" in t for t in texts)
+    assert card_actions(response.json()["value"])  # still open: its answers are still there
+
+
+def test_not_mine_tells_the_chair_in_her_chat(teams: Harness, app: App) -> None:
+    sweep(teams, "2024-03-08T09:00:00+00:00")  # Board 2 is due at the next meeting, unset: no due
+    teams.dm("SMa", "not mine 2")
+    chair = teams.connector.texts(f"a:1-{aad('MT')}")
+    assert any("Samir Malik" in t and "Board 2" in t for t in chair), chair
+
+
+def test_a_card_never_grows_past_the_teams_limit() -> None:
+    rows = tuple((f"Action {i}", "x" * 300, "Fri 9 Feb 2024") for i in range(400))
+    message = Message([Text("The tracker " * 50), Table(("Action", "Title", "Due"), rows, "Open actions")])
+    rendered = render(message, card_id="c", linker=lambda f: f"https://bot.example/files/{f.filename}")
+    assert rendered.is_card and rendered.size <= CARD_LIMIT
+    card = rendered.activity.attachments[0].content
+    assert card_size(card) <= CARD_LIMIT
+    dumped = str(card.model_dump(mode="json", exclude_none=True))
+    assert "open-actions.csv" in dumped  # the whole table goes as a file beside the card
+
+
+def test_long_text_alone_goes_as_a_card_then_a_file() -> None:
+    message = Message([Text("A very long minutes draft. " * 4000)])
+    rendered = render(message, card_id="c", linker=lambda f: f"https://bot.example/files/{f.filename}")
+    assert rendered.is_card and rendered.size <= CARD_LIMIT
