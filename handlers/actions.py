@@ -820,19 +820,22 @@ def my_open_actions(ctx: Ctx, initials: str) -> list[Action]:
     )
     # One indexed lookup per way of owning an action, rather than one OR over all of them.
     live = ActionOwner.removed_at.is_(None)
-    in_my_series = select(Action.id).where(Action.series_id.in_(series_ids))
+    # Joined, not IN (subquery): SQLite would build the whole list of the series' actions each time.
+    by_series = ActionOwner.__table__.join(Action.__table__, Action.id == ActionOwner.action_id)
     ids = union(
         select(ActionOwner.action_id).where(ActionOwner.person_id == pid, live),
         select(ActionOwner.action_id).where(ActionOwner.kind == "group", ActionOwner.key.in_(groups), live),
-        select(ActionOwner.action_id).where(
+        select(ActionOwner.action_id)
+        .select_from(by_series)
+        .where(
             ActionOwner.kind == "agency",
             ActionOwner.key == person.agency,
             live,
-            ActionOwner.action_id.in_(in_my_series),
+            Action.series_id.in_(series_ids),
         ),
-        select(ActionOwner.action_id).where(
-            ActionOwner.kind == "all", live, ActionOwner.action_id.in_(in_my_series)
-        ),
+        select(ActionOwner.action_id)
+        .select_from(by_series)
+        .where(ActionOwner.kind == "all", live, Action.series_id.in_(series_ids)),
     )
     rows = list(
         ctx.session.scalars(

@@ -16,7 +16,7 @@ from handlers.names import Ambiguous, Resolved, Unknown, resolve_name, split_nam
 from handlers.quorum import Presence, QuorumResult, evaluate
 from handlers.registry import Perm, command
 from handlers.reply import OK, WARNING, Reply
-from storage.models import Attendance, Meeting, Person, QuorumChange
+from storage.models import Attendance, Meeting, QuorumChange
 
 ROLE_NOTES = {"minute_taker": "minute taker", "business_manager": "business manager"}
 
@@ -27,15 +27,27 @@ def true_members(ctx: Ctx) -> set[str]:
     return set(s.members) | {i for i in (s.chair, s.vice_chair) if i}
 
 
+def sheet(ctx: Ctx, meeting: Meeting) -> list[Attendance]:
+    """The meeting's attendance rows, read once per command; rows added during it are appended."""
+    key = ("attendance", meeting.id)
+    if key not in ctx.memo:
+        ctx.memo[key] = list(
+            ctx.session.scalars(
+                select(Attendance).where(Attendance.meeting_id == meeting.id).order_by(Attendance.id)
+            )
+        )
+    rows: list[Attendance] = ctx.memo[key]
+    return rows
+
+
+def add_row(ctx: Ctx, meeting: Meeting, row: Attendance) -> Attendance:
+    ctx.session.add(row)
+    sheet(ctx, meeting).append(row)
+    return row
+
+
 def _rows(ctx: Ctx, meeting: Meeting) -> list[tuple[Attendance, str | None]]:
-    return list(
-        ctx.session.execute(
-            select(Attendance, Person.initials)
-            .outerjoin(Person, Person.id == Attendance.person_id)
-            .where(Attendance.meeting_id == meeting.id)
-            .order_by(Attendance.id)
-        ).all()  # type: ignore[arg-type]
-    )
+    return [(row, ctx.initials_of(row.person_id)) for row in sheet(ctx, meeting)]
 
 
 def quorum_now(ctx: Ctx, meeting: Meeting) -> QuorumResult:
@@ -226,9 +238,7 @@ def resolve_people(ctx: Ctx, text: str, *, guests: bool = False) -> list[tuple[s
 
 
 def _row(ctx: Ctx, meeting: Meeting, person_id: int) -> Attendance | None:
-    return ctx.session.scalars(
-        select(Attendance).where(Attendance.meeting_id == meeting.id, Attendance.person_id == person_id)
-    ).first()
+    return next((row for row in sheet(ctx, meeting) if row.person_id == person_id), None)
 
 
 def _record(
@@ -247,12 +257,11 @@ def _record(
             updated_at=ctx.now,
             movements=[],
         )
-        ctx.session.add(row)
+        add_row(ctx, meeting, row)
     row.status = status
     row.updated_at = ctx.now
     for key, value in fields.items():
         setattr(row, key, value)
-    ctx.session.flush()
     ctx.audit(
         "attendance",
         f"{meeting.id}:{initials or guest}",
@@ -438,7 +447,7 @@ def deputy(ctx: Ctx, args: dict[str, Any]) -> Reply:
                 updated_at=ctx.now,
                 movements=[],
             )
-            ctx.session.add(row)
+            add_row(ctx, meeting, row)
             ctx.audit(
                 "attendance", f"{meeting.id}:{guest}", "recorded", None, {"status": "deputy", "for": member}
             )
@@ -595,7 +604,9 @@ def in_attendance(ctx: Ctx, args: dict[str, Any]) -> Reply:
         names = []
         for initials, typed, note in people:
             if initials is None:
-                ctx.session.add(
+                add_row(
+                    ctx,
+                    meeting,
                     Attendance(
                         meeting_id=meeting.id,
                         guest_name=typed,
@@ -604,7 +615,7 @@ def in_attendance(ctx: Ctx, args: dict[str, Any]) -> Reply:
                         arrived_at=ctx.now,
                         updated_at=ctx.now,
                         movements=[],
-                    )
+                    ),
                 )
                 ctx.audit(
                     "attendance",

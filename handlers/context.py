@@ -69,6 +69,8 @@ class Ctx:
     actor_id: int | None
     series: Series | None = None
     _people_ids: dict[str, int] = field(default_factory=dict)
+    # What a handler has already read in this command (e.g. a meeting's attendance), to read it once.
+    memo: dict[Any, Any] = field(default_factory=dict)
     _initials: dict[int, str] = field(default_factory=dict)
 
     # --- time -------------------------------------------------------------------------------------

@@ -276,20 +276,22 @@ def meeting_start(ctx: Ctx, args: dict[str, Any]) -> Reply:
     patterns=[r"(?:meeting\s+(?:end|close)|(?:end|close)\s+(?:the\s+)?meeting)"],
 )
 def meeting_end(ctx: Ctx, args: dict[str, Any]) -> Reply:
-    from handlers.attendance import attendance_summary, quorum_now
+    from handlers.attendance import add_row, attendance_summary, quorum_now, sheet
 
     series = ctx.require_series()
     meeting = ctx.require_meeting()
     # Members with no record were not in attendance: stored, so it stays true if membership changes.
-    recorded = set(
-        ctx.session.scalars(select(Attendance.person_id).where(Attendance.meeting_id == meeting.id))
-    )
+    recorded = {row.person_id for row in sheet(ctx, meeting)}
     absent = []
     for initials in sorted(ctx.members() - {d for ds in ctx.sref.deputies.values() for d in ds}):
         pid = ctx.person_id(initials)
         if pid not in recorded and ctx.roster.people[initials].active:
-            ctx.session.add(
-                Attendance(meeting_id=meeting.id, person_id=pid, status="absent", updated_at=ctx.now)
+            add_row(
+                ctx,
+                meeting,
+                Attendance(
+                    meeting_id=meeting.id, person_id=pid, status="absent", updated_at=ctx.now, movements=[]
+                ),
             )
             absent.append(initials)
     result = quorum_now(ctx, meeting)
