@@ -547,15 +547,19 @@ class TeamsDoor:
             )
         )
 
-    async def on_meeting_start(self, ctx: ActivityContext[MeetingStartEventActivity]) -> None:
+    async def _event_details(self, ctx: ActivityContext[Any]) -> dict[str, Any]:
+        """What a meeting start or end event tells us, with the Graph id and organiser looked up."""
         value = ctx.activity.value
         graph_id, organiser, _join, _title = await self.meeting_details(ctx, value.id)
-        details = {
+        return {
             "join_url": value.join_url,
             "title": value.title,
             "graph_id": graph_id,
             "organiser": organiser,
         }
+
+    async def on_meeting_start(self, ctx: ActivityContext[MeetingStartEventActivity]) -> None:
+        details = await self._event_details(ctx)
         if not await self._meeting_event(ctx, "started", details):
             return
         series = await self._thread(
@@ -571,14 +575,7 @@ class TeamsDoor:
             )
 
     async def on_meeting_end(self, ctx: ActivityContext[MeetingEndEventActivity]) -> None:
-        value = ctx.activity.value
-        graph_id, organiser, _join, _title = await self.meeting_details(ctx, value.id)
-        details = {
-            "join_url": value.join_url,
-            "title": value.title,
-            "graph_id": graph_id,
-            "organiser": organiser,
-        }
+        details = await self._event_details(ctx)
         if not await self._meeting_event(ctx, "ended", details):
             return
         series = await self._thread(
