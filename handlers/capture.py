@@ -130,7 +130,7 @@ Name = Resolved | Ambiguous | Unknown
 
 
 def _name_like(piece: str, *, lenient: bool) -> bool:
-    """Could this unresolved piece be an owner the roster does not know ("Tim Compton", "TM", "the lead")?"""
+    """Could this unresolved piece be an owner the roster does not know ("Tom Carver", "TM", "the lead")?"""
     words = piece.split()
     if not words or len(words) > 5 or any(ch.isdigit() for ch in piece):
         return False
