@@ -12,8 +12,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+BUILTIN = ("run", "shell", "load", "parse", "export", "audit", "migrate")
 
-def _parser() -> argparse.ArgumentParser:
+
+def _command_word(argv: list[str]) -> str | None:
+    """The subcommand in argv, skipping the global options (and their values)."""
+    words = iter(argv)
+    for word in words:
+        if word in ("--config", "--database"):
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def _parser(extensions: bool = True) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="partnerbot",
         description="Meetings, actions and reminders for safeguarding "
@@ -62,8 +75,9 @@ def _parser() -> argparse.ArgumentParser:
     au.add_argument("--partnership")
 
     sub.add_parser("migrate", help="bring the database schema up to date")
-    for ext in _extensions():
-        ext.register(sub)
+    if extensions:
+        for ext in _extensions():
+            ext.register(sub)
     return p
 
 
@@ -87,7 +101,9 @@ def _extensions() -> list[Any]:
 
 def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     out, err = stdout or sys.stdout, stderr or sys.stderr
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    # Built-in commands never load the extensions (documents, reminders, doors), so they start fast.
+    args = _parser(extensions=_command_word(argv) not in BUILTIN).parse_args(argv)
     if args.command is None:
         _parser().print_help(out)
         return 0
