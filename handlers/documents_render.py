@@ -121,7 +121,7 @@ def _line_in(exc: BaseException, filename: str | None) -> int | None:
 def _problem(name: str, filename: str | None, line: int | None, message: str) -> TemplateProblem:
     at = f" at line {line}" if line else ""
     return TemplateProblem(
-        f"The template {_where(filename, name)} cannot be used{at}: {message}. "
+        f"The template {_where(filename, name)} cannot be used{at}: {message.rstrip('.')}. "
         "Fix it, or remove it to go back to the built-in template."
     )
 
