@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -49,13 +50,9 @@ class App:
         raise AppError(f"Several partnerships are loaded ({', '.join(ids)}): say which with --partnership.")
 
     def plug_shell(self, door: object) -> None:
-        """Let the scheduler answer `! sweep` lines in a shell, once it is installed."""
-        try:
-            from scheduler.shell import plug
-        except ModuleNotFoundError as e:
-            if e.name != "scheduler.shell":
-                raise
-            return
+        """Let the scheduler answer `! sweep` lines in a shell."""
+        from scheduler.shell import plug
+
         plug(self, door)
 
     def load_files(self, paths: list[str] | None = None) -> list[LoadResult]:
@@ -75,6 +72,13 @@ def open_app(settings: Settings, *, load: bool = True) -> App:
     engine = make_engine(settings.database_url)
     migrate(engine)
     app = App(settings, engine, make_sessionmaker(engine))
+    # The reminder policy also says when an action is stale (agenda packs, exports, digests).
+    from scheduler.policy import configure as configure_policy
+    from scheduler.policy import load_nudge_settings
+
+    # A bad `nudges:` section is reported by the reminder commands; the defaults stand meanwhile.
+    with contextlib.suppress(ValueError):
+        configure_policy(load_nudge_settings(settings.section("nudges")))
     folder = settings.section("documents").get("templates")
     if folder:  # the business unit's own templates; a bad folder stops start-up rather than being ignored
         from handlers.documents_render import TemplateProblem, configure

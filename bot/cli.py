@@ -82,21 +82,14 @@ def _parser(extensions: bool = True) -> argparse.ArgumentParser:
 
 
 # Subcommands that live beside the feature they drive: each module has register(subparsers)
-# and COMMANDS = {name: run(app, args, out) -> exit code}. A module not installed is skipped.
+# and COMMANDS = {name: run(app, args, out) -> exit code}.
 EXTENSION_MODULES = ("bot.cli_documents", "scheduler.cli", "bot.slack.cli", "bot.teams.cli")
 
 
 def _extensions() -> list[Any]:
     import importlib
 
-    found = []
-    for name in EXTENSION_MODULES:
-        try:
-            found.append(importlib.import_module(name))
-        except ModuleNotFoundError as e:
-            if not e.name or not (name == e.name or name.startswith(e.name + ".")):
-                raise
-    return found
+    return [importlib.import_module(name) for name in EXTENSION_MODULES]
 
 
 def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:

@@ -4,22 +4,8 @@ Specific patterns come first: action commands ("action 3 done") before action
 capture ("Action: …"), and the loose attendance patterns ("CG for TR") last.
 """
 
-import importlib
-
-MODULES = (
-    "handlers.actions",
-    "handlers.meetings",
-    "handlers.records",
-    "handlers.documents",
-    "handlers.digest",
-    "bot.teams.attendance_command",
-    "handlers.attendance",
-    "handlers.help",
-)
-
-for _name in MODULES:
-    try:
-        importlib.import_module(_name)
-    except ModuleNotFoundError as e:  # a feature module not yet installed in this build
-        if e.name != _name:
-            raise
+from handlers import actions, meetings, records  # noqa: F401, I001 - the order is the match order
+from handlers import documents, digest  # noqa: F401
+from bot.teams import attendance_command  # noqa: F401
+from handlers import attendance  # noqa: F401
+from handlers import help  # noqa: F401

@@ -21,7 +21,7 @@ from handlers.cadence import CadenceError, parse_cadence, parse_papers_due
 from handlers.context import Ctx, UserError
 from handlers.format import long_date, owners_text, plural, short_date
 from handlers.meetings import planned_meeting, proposed_date
-from handlers.tracker import held_meetings, is_overdue, is_stale
+from handlers.tracker import held_meetings, is_overdue, is_stale, stale_after
 from storage.models import (
     Action,
     ActionUpdate,
@@ -337,10 +337,11 @@ def _tracker(ctx: Ctx, series: Series, meeting_day: date, since: datetime | None
     )
     load_owner_initials(ctx, actions)
     held = held_meetings(ctx.session, series.id)
+    stale_n = stale_after(ctx.partnership_id, series.key)
     grouped: dict[str, list[ActionRow]] = {key: [] for key, _, _ in GROUPS}
     labels = {key: label for key, label, _ in GROUPS}
     for a in actions:
-        stale = is_stale(a, held)
+        stale = is_stale(a, held, stale_n)
         if is_overdue(a, ctx.today):
             key = "overdue"
         elif a.due_date is not None and a.due_date <= meeting_day:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from handlers.actions import current_owners, latest_update, load_owner_initials
 from handlers.context import Ctx, Request, UserError
 from handlers.format import owners_text
-from handlers.tracker import held_meetings, is_overdue, is_stale
+from handlers.tracker import held_meetings, is_overdue, is_stale, stale_after
 from storage.models import Action, AuditEvent, Meeting, Series
 from storage.roster_repo import roster_for
 
@@ -71,6 +71,7 @@ def tracker_rows(session: Session, partnership_id: str, series_key: str, today: 
     )
     load_owner_initials(ctx, actions)
     meetings = held_meetings(session, series.id)
+    stale_n = stale_after(partnership_id, series.key)
     starts = {
         m.id: m.starts_at for m in session.scalars(select(Meeting).where(Meeting.series_id == series.id))
     }
@@ -89,7 +90,7 @@ def tracker_rows(session: Session, partnership_id: str, series_key: str, today: 
                 "latest_update": latest.text if latest else None,
                 "latest_update_date": latest.at.astimezone(tz).date().isoformat() if latest else None,
                 "created_in_meeting": created_in.astimezone(tz).date().isoformat() if created_in else None,
-                "stale": is_stale(a, meetings),
+                "stale": is_stale(a, meetings, stale_n),
                 "overdue": is_overdue(a, today),
             }
         )

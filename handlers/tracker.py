@@ -10,8 +10,6 @@ from sqlalchemy.orm import Session
 from handlers.actions import NO_UPDATE
 from storage.models import Action, Meeting
 
-STALE_AFTER_MEETINGS = 2
-
 
 def held_meetings(session: Session, series_id: int) -> list[datetime]:
     """Start times of the series' held meetings, oldest first."""
@@ -30,7 +28,14 @@ def is_overdue(action: Action, today: date) -> bool:
     return action.status == "open" and action.due_date is not None and action.due_date < today
 
 
-def is_stale(action: Action, meetings: list[datetime], n: int = STALE_AFTER_MEETINGS) -> bool:
+def stale_after(partnership_id: str, series_key: str) -> int:
+    """How many meetings of "no further update" make an action stale: the series' reminder policy."""
+    from scheduler.policy import configured
+
+    return configured().policy_for(partnership_id, series_key).stale_after_meetings
+
+
+def is_stale(action: Action, meetings: list[datetime], n: int) -> bool:
     """Open, and in the last n meetings held since it was raised, no real update ("no further update")."""
     if action.status != "open":
         return False

@@ -50,13 +50,7 @@ def plug_doors() -> None:
     import importlib
 
     for name in DOOR_PLUGS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as e:
-            if e.name not in (name, name.rpartition(".")[0]):
-                raise
-            continue
-        module.plug()
+        importlib.import_module(name).plug()
 
 
 def _settings(app: App) -> NudgeSettings:

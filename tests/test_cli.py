@@ -142,3 +142,37 @@ def test_bad_settings_and_missing_partnership_say_how_to_fix(tmp_path: Path) -> 
     assert done.returncode == 1 and "not valid YAML" in done.stderr and "Traceback" not in done.stderr
     done = run_partnerbot(["--database", f"sqlite:///{tmp_path / 'empty.sqlite3'}", "shell"])
     assert done.returncode == 1 and "partnerbot load FILE.yaml" in done.stderr
+
+
+def test_stale_follows_the_series_reminder_policy(tmp_path: Path) -> None:
+    """One answer to "is it stale?": the series' policy in app.yaml, for the export as for the digest."""
+    from conftest import make_app
+
+    from bot.settings import Settings
+    from handlers.reports import tracker_rows
+
+    db = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    app = make_app(db)
+    chat = Chat(app)
+    chat.script(SCRIPT)
+    for day in ("2024-03-15", "2024-05-17"):  # two more meetings with no update on action 1
+        chat.at(f"{day}T10:00:00+00:00")
+        chat.say("MT", "meeting start board")
+        chat.say("MT", "meeting end")
+    today = __import__("datetime").date(2024, 5, 20)
+    with app.sessions() as s:
+        assert tracker_rows(s, "westshire-scp", "board", today)[0]["stale"] is True
+    app.engine.dispose()
+    strict = Settings(
+        root=ROOT,
+        database_url=db,
+        partnership_files=[EXAMPLE],
+        raw={"nudges": {"series": {"board": {"stale_after_meetings": 3}}}},
+    )
+    from bot.app import open_app
+
+    app = open_app(strict)
+    with app.sessions() as s:
+        assert tracker_rows(s, "westshire-scp", "board", today)[0]["stale"] is False
+    app.engine.dispose()
+    open_app(Settings(root=ROOT, database_url=db, partnership_files=[EXAMPLE])).engine.dispose()
