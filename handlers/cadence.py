@@ -19,33 +19,65 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 _WEEKDAY_LOOKUP = {name[:size]: i for i, name in enumerate(WEEKDAYS) for size in (3, len(name))}
 
 _ORDINALS = {
-    "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4, "last": -1,
+    "first": 1,
+    "1st": 1,
+    "second": 2,
+    "2nd": 2,
+    "third": 3,
+    "3rd": 3,
+    "fourth": 4,
+    "4th": 4,
+    "last": -1,
 }
 _ORDINAL_WORDS = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}
 
 _NUMBER_WORDS = {
-    "a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "other": 2,
+    "a": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "other": 2,
 }
 
 # Fixed phrases → (unit, every). "Bi-monthly" means every two months in UK usage.
 _FIXED = {
-    "weekly": ("week", 1), "every week": ("week", 1), "once a week": ("week", 1),
-    "fortnightly": ("week", 2), "every fortnight": ("week", 2),
-    "monthly": ("month", 1), "every month": ("month", 1), "once a month": ("month", 1),
-    "bimonthly": ("month", 2), "bi-monthly": ("month", 2),
-    "quarterly": ("month", 3), "every quarter": ("month", 3),
-    "twice a year": ("month", 6), "twice yearly": ("month", 6), "six-monthly": ("month", 6),
-    "six monthly": ("month", 6), "half-yearly": ("month", 6), "half yearly": ("month", 6),
-    "biannually": ("month", 6), "bi-annually": ("month", 6),
-    "annually": ("month", 12), "yearly": ("month", 12), "once a year": ("month", 12),
+    "weekly": ("week", 1),
+    "every week": ("week", 1),
+    "once a week": ("week", 1),
+    "fortnightly": ("week", 2),
+    "every fortnight": ("week", 2),
+    "monthly": ("month", 1),
+    "every month": ("month", 1),
+    "once a month": ("month", 1),
+    "bimonthly": ("month", 2),
+    "bi-monthly": ("month", 2),
+    "quarterly": ("month", 3),
+    "every quarter": ("month", 3),
+    "twice a year": ("month", 6),
+    "twice yearly": ("month", 6),
+    "six-monthly": ("month", 6),
+    "six monthly": ("month", 6),
+    "half-yearly": ("month", 6),
+    "half yearly": ("month", 6),
+    "biannually": ("month", 6),
+    "bi-annually": ("month", 6),
+    "annually": ("month", 12),
+    "yearly": ("month", 12),
+    "once a year": ("month", 12),
     "every year": ("month", 12),
 }
 
 _EVERY_N = re.compile(r"^every (\d+|[a-z]+) (week|month|year)s?$")
-_NTH_WEEKDAY = re.compile(
-    r"^(?:the )?(\w+) ([a-z]+?)(?: of (?:the|each|every) month)?$"
-)
+_NTH_WEEKDAY = re.compile(r"^(?:the )?(\w+) ([a-z]+?)(?: of (?:the|each|every) month)?$")
 _PLAIN_WEEKDAY = re.compile(r"^(?:a |an |every |each )?([a-z]+?)s?$")
 
 _CADENCE_HELP = (

@@ -31,87 +31,343 @@ _PREFIX = re.compile(
     r"action(?:s|\s+point)?(?:\s*(?:no\.?|number|#)?\s*(?P<num>\d{1,4})\b)?"
     r"(?:\s+(?:for|on|by)\s+(?P<for>[^:–—\n]{1,60}?)\s*(?=[:–—])|\s*\((?P<paren>[^)\n]{1,60})\))?"
     r"\s*(?:\*\*|__)?\s*(?:[:.)–—]+|-+)(?:\s*(?:\*\*|__))?\s*",
-    _I)
+    _I,
+)
 _AGREED = re.compile(
     r"^\s*(?:it\s+was\s+(?:also\s+)?agreed(?:\s+that|\s+for)?|agreed(?:\s+that|\s+for)?"
     r"|(?:the\s+)?(?:board|group|partnership|meeting|members|partners|executive)\s+(?:also\s+)?agreed"
-    r"\s+(?:that|for))\s*[:–—-]?\s*", _I)
+    r"\s+(?:that|for))\s*[:–—-]?\s*",
+    _I,
+)
 _NOT_ACTION_START = re.compile(r"^\s*(?:resolved|decision|decided|noted|minutes?)\b", _I)
 _STATUS = re.compile(
     r"^\s*(?:no\s+(?:further\s+)?updates?|action\s+(?:ongoing|closed|complete[d]?|open|carried)"
     r"|ongoing|closed|complete[d]?|done|open|carried\s+forward|c/f|n/a|none|noted|not\s+discussed|deferred"
-    r"|superseded)\b", _I)
+    r"|superseded)\b",
+    _I,
+)
 
 # The subject of "<owners> to <verb>": lazily the shortest run before the first "to"/"will".
 _SUBJECT = re.compile(
     r"^(?P<subj>[^.;:!?\n]{1,120}?)\s+(?P<aux>(?i:to|will|would|should|shall|must|are\s+to|is\s+to"
     r"|(?:has\s+|have\s+|kindly\s+)?(?:agreed|offered|volunteered|undertook|undertaken)\s+to))\s+"
-    r"(?P<be>(?i:be)\s+)?(?P<verb>[A-Za-z][\w'’-]*)")
+    r"(?P<be>(?i:be)\s+)?(?P<verb>[A-Za-z][\w'’-]*)"
+)
 _PASSIVE = re.compile(
     r"\b(?:(?:to|will|would|should|shall|must|is\s+to|are\s+to)\s+be\s+(?P<verb>[a-z]+)"
-    r"|(?P<led>led|chaired|owned|coordinated|co-ordinated|overseen))\s+by\s+", _I)
+    r"|(?P<led>led|chaired|owned|coordinated|co-ordinated|overseen))\s+by\s+",
+    _I,
+)
 # "Action: RB - update the tracker": owners, a dash or colon, then the task.
 _OWNER_COLON = re.compile(r"^(?P<owners>[^:–—\n]{1,50}?)\s*(?::|\s[-–—])\s*(?=[a-z])")
 _NUMBERING = re.compile(r"^\s*(?:(?:[-*•·>]+|\d+(?:\.\d+)*[.)]|\d+\.\d+(?=\s))\s*)+")
 _FIELD_OWNER = re.compile(
     r"\b(?:lead|owner|action\s+owner|responsible|responsibility|who|by\s+whom)\s*[:–—-]\s*"
-    r"(?P<owners>[^.;\n()]{1,60})", _I)
-_TRAILING_OWNER = re.compile(r"(?:\(|\[)\s*(?P<owners>[^()\[\]\n]{1,60})\s*[)\]]\s*\.?\s*$|\s[-–—]\s*"
-                             r"(?P<dash>[A-Z@][^-–—\n]{0,50})\s*\.?\s*$")
+    r"(?P<owners>[^.;\n()]{1,60})",
+    _I,
+)
+_TRAILING_OWNER = re.compile(
+    r"(?:\(|\[)\s*(?P<owners>[^()\[\]\n]{1,60})\s*[)\]]\s*\.?\s*$|\s[-–—]\s*"
+    r"(?P<dash>[A-Z@][^-–—\n]{0,50})\s*\.?\s*$"
+)
 _PAREN = re.compile(r"\s*\([^)]*\)")
 # "CG for TR", "BLl on behalf of DA": the deputy acting is the owner.
 _ON_BEHALF = re.compile(r"\s+(?:for|on\s+behalf\s+of|deputising\s+for|covering\s+for)\s+[^,/&]+$", _I)
 # "HN with support from GP", "HN, supported by GP": supporters are not owners.
 _SUPPORT = re.compile(
-    r"\s*,?\s*(?:with\s+(?:support\s+from|the\s+support\s+of)|supported\s+by|with|jointly)\b.*$", _I)
+    r"\s*,?\s*(?:with\s+(?:support\s+from|the\s+support\s+of)|supported\s+by|with|jointly)\b.*$", _I
+)
 _SPLIT = re.compile(r"\s*(?:/|,|&|\+|\band\b)\s*", _I)
 # Where the agent of a passive ends: "by the Business Manager | by 3 May".
 _AGENT_END = re.compile(
     r"[.;:!?()\n]|,\s*(?!and\b|&)(?=[a-z])"
     r"|\s(?:by|before|at|on|within|in|for|to|no|with|from|when|where|if|as|so|because|ahead|prior"
-    r"|until|following|after|once|via|through|during)\b", _I)
+    r"|until|following|after|once|via|through|during)\b",
+    _I,
+)
 
 # Passive verbs whose agent is not the owner: "to be attended by EH, DL and SC".
 _NOT_AGENT_VERBS = {
-    "attended", "joined", "supported", "observed", "received", "noted", "seen", "read", "copied", "informed",
-    "consulted", "updated", "told", "advised",
+    "attended",
+    "joined",
+    "supported",
+    "observed",
+    "received",
+    "noted",
+    "seen",
+    "read",
+    "copied",
+    "informed",
+    "consulted",
+    "updated",
+    "told",
+    "advised",
 }
 _NON_VERBS = {
-    "the", "a", "an", "all", "any", "each", "every", "this", "that", "these", "those", "their", "his",
-    "her", "its", "our", "my", "your", "them", "him", "us", "me", "it", "some", "no", "and", "or", "of",
-    "in", "on", "at", "by", "for", "with", "from", "members", "partners", "agencies", "everyone", "staff",
-    "children", "families", "date", "day", "week", "month", "year", "which", "whom", "what", "whether",
+    "the",
+    "a",
+    "an",
+    "all",
+    "any",
+    "each",
+    "every",
+    "this",
+    "that",
+    "these",
+    "those",
+    "their",
+    "his",
+    "her",
+    "its",
+    "our",
+    "my",
+    "your",
+    "them",
+    "him",
+    "us",
+    "me",
+    "it",
+    "some",
+    "no",
+    "and",
+    "or",
+    "of",
+    "in",
+    "on",
+    "at",
+    "by",
+    "for",
+    "with",
+    "from",
+    "members",
+    "partners",
+    "agencies",
+    "everyone",
+    "staff",
+    "children",
+    "families",
+    "date",
+    "day",
+    "week",
+    "month",
+    "year",
+    "which",
+    "whom",
+    "what",
+    "whether",
 }
 _SUBJECT_STOP = {
-    "nothing", "no", "none", "anything", "something", "everything", "there", "it", "this", "that",
-    "these", "those", "what", "who", "how", "why", "when", "where", "need", "needs", "plan", "plans",
-    "work", "time", "thanks", "thank", "welcome", "agreed", "decision", "resolved", "noted", "update",
-    "updates", "item", "items", "action", "actions", "reference", "response", "due", "next", "date",
-    "dates", "papers", "paper", "minutes", "agenda", "report", "reports", "request", "requests",
-    "proposal", "note", "notes", "please", "unable", "failure", "ability", "nobody", "we", "i", "you",
-    "they", "he", "she", "our", "their", "his", "her", "its", "my", "your", "happy", "pleased", "keen",
-    "good", "important", "difficult", "hard", "continue", "link", "access", "changes", "change",
-    "referrals", "reminder", "remember", "steps", "aim", "goal", "purpose", "feedback", "question",
-    "questions", "issue", "issues", "concerns", "concern", "training", "data", "survey", "funding",
-    "discussion", "following", "further", "comments", "recommendation", "recommendations", "points",
-    "things", "decisions", "if", "as", "so", "also", "then", "once", "after", "before", "in", "on", "at",
-    "for", "with", "from", "a", "an", "each", "every", "any", "some", "one", "more", "less", "most",
-    "many", "much", "able", "unlikely", "likely", "going", "agreement", "consideration", "intention",
+    "nothing",
+    "no",
+    "none",
+    "anything",
+    "something",
+    "everything",
+    "there",
+    "it",
+    "this",
+    "that",
+    "these",
+    "those",
+    "what",
+    "who",
+    "how",
+    "why",
+    "when",
+    "where",
+    "need",
+    "needs",
+    "plan",
+    "plans",
+    "work",
+    "time",
+    "thanks",
+    "thank",
+    "welcome",
+    "agreed",
+    "decision",
+    "resolved",
+    "noted",
+    "update",
+    "updates",
+    "item",
+    "items",
+    "action",
+    "actions",
+    "reference",
+    "response",
+    "due",
+    "next",
+    "date",
+    "dates",
+    "papers",
+    "paper",
+    "minutes",
+    "agenda",
+    "report",
+    "reports",
+    "request",
+    "requests",
+    "proposal",
+    "note",
+    "notes",
+    "please",
+    "unable",
+    "failure",
+    "ability",
+    "nobody",
+    "we",
+    "i",
+    "you",
+    "they",
+    "he",
+    "she",
+    "our",
+    "their",
+    "his",
+    "her",
+    "its",
+    "my",
+    "your",
+    "happy",
+    "pleased",
+    "keen",
+    "good",
+    "important",
+    "difficult",
+    "hard",
+    "continue",
+    "link",
+    "access",
+    "changes",
+    "change",
+    "referrals",
+    "reminder",
+    "remember",
+    "steps",
+    "aim",
+    "goal",
+    "purpose",
+    "feedback",
+    "question",
+    "questions",
+    "issue",
+    "issues",
+    "concerns",
+    "concern",
+    "training",
+    "data",
+    "survey",
+    "funding",
+    "discussion",
+    "following",
+    "further",
+    "comments",
+    "recommendation",
+    "recommendations",
+    "points",
+    "things",
+    "decisions",
+    "if",
+    "as",
+    "so",
+    "also",
+    "then",
+    "once",
+    "after",
+    "before",
+    "in",
+    "on",
+    "at",
+    "for",
+    "with",
+    "from",
+    "a",
+    "an",
+    "each",
+    "every",
+    "any",
+    "some",
+    "one",
+    "more",
+    "less",
+    "most",
+    "many",
+    "much",
+    "able",
+    "unlikely",
+    "likely",
+    "going",
+    "agreement",
+    "consideration",
+    "intention",
 }
 # Nouns that end a lowercase owner phrase: "the performance lead", "schools", "named nurses".
 _ROLE_NOUNS = {
-    "lead", "leads", "manager", "managers", "officer", "officers", "nurse", "nurses", "doctor", "doctors",
-    "team", "teams", "colleagues", "partners", "members", "representative", "representatives", "rep",
-    "reps", "group", "unit", "service", "services", "agency", "agencies", "schools", "school",
-    "practitioners", "staff", "chair", "chairs", "coordinator", "co-ordinator", "administrator", "admin",
-    "director", "head", "heads", "analyst", "police", "council", "icb", "health", "education", "gps",
-    "commissioners", "providers", "secretariat", "scrutineer", "panel", "board", "subgroup", "sub-group",
-    "executive", "lsps", "dsps", "partnership",
+    "lead",
+    "leads",
+    "manager",
+    "managers",
+    "officer",
+    "officers",
+    "nurse",
+    "nurses",
+    "doctor",
+    "doctors",
+    "team",
+    "teams",
+    "colleagues",
+    "partners",
+    "members",
+    "representative",
+    "representatives",
+    "rep",
+    "reps",
+    "group",
+    "unit",
+    "service",
+    "services",
+    "agency",
+    "agencies",
+    "schools",
+    "school",
+    "practitioners",
+    "staff",
+    "chair",
+    "chairs",
+    "coordinator",
+    "co-ordinator",
+    "administrator",
+    "admin",
+    "director",
+    "head",
+    "heads",
+    "analyst",
+    "police",
+    "council",
+    "icb",
+    "health",
+    "education",
+    "gps",
+    "commissioners",
+    "providers",
+    "secretariat",
+    "scrutineer",
+    "panel",
+    "board",
+    "subgroup",
+    "sub-group",
+    "executive",
+    "lsps",
+    "dsps",
+    "partnership",
 }
 _CONNECTORS = {"of", "and", "for", "the", "&", "de", "van", "von", "le", "la", "da", "di", "in"}
 _DATEISH = re.compile(
     r"\b(?:tomorrow|today|next|end|within|week|month|mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr|may|jun|jul|aug"
-    r"|sep|oct|nov|dec)|\d", _I)
+    r"|sep|oct|nov|dec)|\d",
+    _I,
+)
 
 
 @dataclass(frozen=True)
@@ -153,8 +409,14 @@ def _name_like(piece: str, *, lenient: bool) -> bool:
     return 0 < len(low) <= 3 and (low[-1] in _ROLE_NOUNS or (lenient and len(low) <= 2))
 
 
-def _read_owners(phrase: str, roster: Roster, series: str | None, *, lenient: bool, strict: bool = False,
-                 ) -> list[Name] | None:
+def _read_owners(
+    phrase: str,
+    roster: Roster,
+    series: str | None,
+    *,
+    lenient: bool,
+    strict: bool = False,
+) -> list[Name] | None:
     """The owners named in a subject phrase, or None if the phrase does not look like owners at all."""
     phrase = _SUPPORT.sub("", _PAREN.sub("", phrase)).strip(" ,*_")
     phrase = re.sub(r"^(?:both|jointly)\s+", "", phrase, flags=_I)
@@ -187,9 +449,9 @@ def _agent(body: str, roster: Roster, series: str | None) -> tuple[list[Name], i
     for m in _PASSIVE.finditer(body):
         if (m.group("verb") or "").lower() in _NOT_AGENT_VERBS:
             continue
-        rest = body[m.end():]
+        rest = body[m.end() :]
         stop = _AGENT_END.search(rest)
-        phrase = rest[:stop.start()] if stop else rest
+        phrase = rest[: stop.start()] if stop else rest
         # A list may carry on past a comma: "by EH, DL and SC".
         names = _read_owners(phrase, roster, series, lenient=False)
         if not names:
@@ -252,29 +514,34 @@ def _not_action(text: str) -> Capture:
 
 
 def capture_action(
-    text: str, roster: Roster, *, series: str | None, sent_at: datetime, next_meeting: date | None,
+    text: str,
+    roster: Roster,
+    *,
+    series: str | None,
+    sent_at: datetime,
+    next_meeting: date | None,
 ) -> Capture:
     """Read one message: is it an action, whose, due when, and its title."""
     prefix = _PREFIX.match(text)
     agreed = None if prefix else _AGREED.match(text)
     if prefix:
-        body = text[prefix.end():]
+        body = text[prefix.end() :]
     elif agreed:
-        body = text[agreed.end():]
+        body = text[agreed.end() :]
     else:
         if _NOT_ACTION_START.match(text):
             return _not_action(text)
-        body = text[_NUMBERING.match(text).end():] if _NUMBERING.match(text) else text
+        body = text[_NUMBERING.match(text).end() :] if _NUMBERING.match(text) else text
     agreed_inside = _AGREED.match(body) if prefix else None
     if agreed_inside:  # "Action: it was agreed that HN would ..."
-        body = body[agreed_inside.end():]
+        body = body[agreed_inside.end() :]
     body = body.rstrip()
     number = int(prefix.group("num")) if prefix and prefix.group("num") else None
     flagged = bool(prefix or agreed)
     status = _STATUS.match(body) if flagged else None
     if status:
         # "Action 6: Ongoing - HN to report back": a status, then perhaps the action itself
-        rest = re.sub(r"^[^.;:–—-]*[.;:–—-]+\s*", "", body[status.end():])
+        rest = re.sub(r"^[^.;:–—-]*[.;:–—-]+\s*", "", body[status.end() :])
         subject = _SUBJECT.match(rest)
         subj_owners = _read_owners(subject.group("subj"), roster, series, lenient=False) if subject else None
         if not subject or subject.group("be") or not subj_owners:
@@ -331,8 +598,9 @@ def capture_action(
             if names:
                 cut.append((field.start(), field.end()))
         elif trailing:
-            found = _read_owners(trailing.group("owners") or trailing.group("dash"), roster, series,
-                                 lenient=False, strict=True)
+            found = _read_owners(
+                trailing.group("owners") or trailing.group("dash"), roster, series, lenient=False, strict=True
+            )
             if found:
                 names.extend(found)
                 cut.append((trailing.start(), trailing.end()))
@@ -351,7 +619,7 @@ def capture_action(
     tz = roster.timezone
     due = find_due(masked, sent_at=sent_at, tz=tz, next_meeting=next_meeting)
     if due.kind:
-        due = Due(due.date, due.kind, body[due.start:due.end], due.start, due.end)
+        due = Due(due.date, due.kind, body[due.start : due.end], due.start, due.end)
     owners, questions = _dedupe(names)
     return Capture(
         is_action=True,

@@ -55,84 +55,165 @@ MAX_AHEAD = timedelta(days=548)  # about 18 months
 GRACE = timedelta(days=7)  # minutes are often typed up after the meeting
 
 MONTHS: dict[str, int] = {
-    "jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3, "apr": 4, "april": 4,
-    "may": 5, "jun": 6, "june": 6, "jul": 7, "july": 7, "aug": 8, "august": 8, "sep": 9, "sept": 9,
-    "september": 9, "oct": 10, "october": 10, "nov": 11, "november": 11, "dec": 12, "december": 12,
+    "jan": 1,
+    "january": 1,
+    "feb": 2,
+    "february": 2,
+    "mar": 3,
+    "march": 3,
+    "apr": 4,
+    "april": 4,
+    "may": 5,
+    "jun": 6,
+    "june": 6,
+    "jul": 7,
+    "july": 7,
+    "aug": 8,
+    "august": 8,
+    "sep": 9,
+    "sept": 9,
+    "september": 9,
+    "oct": 10,
+    "october": 10,
+    "nov": 11,
+    "november": 11,
+    "dec": 12,
+    "december": 12,
 }
 WEEKDAYS: dict[str, int] = {
-    "mon": 0, "monday": 0, "tue": 1, "tues": 1, "tuesday": 1, "wed": 2, "weds": 2, "wednesday": 2,
-    "thu": 3, "thur": 3, "thurs": 3, "thursday": 3, "fri": 4, "friday": 4, "sat": 5, "saturday": 5,
-    "sun": 6, "sunday": 6,
+    "mon": 0,
+    "monday": 0,
+    "tue": 1,
+    "tues": 1,
+    "tuesday": 1,
+    "wed": 2,
+    "weds": 2,
+    "wednesday": 2,
+    "thu": 3,
+    "thur": 3,
+    "thurs": 3,
+    "thursday": 3,
+    "fri": 4,
+    "friday": 4,
+    "sat": 5,
+    "saturday": 5,
+    "sun": 6,
+    "sunday": 6,
 }
 NUMBER_WORDS: dict[str, int] = {
-    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
-    "thirty": 30, "a couple of": 2, "couple of": 2,
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+    "a couple of": 2,
+    "couple of": 2,
 }
 
 # Deadline cues rank 3, softer cues 2, no cue 1; negative cues make a date a reference, not a deadline.
 STRONG, SOFT, BARE, NEGATIVE = 3, 2, 1, 0
 
-_MON = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-        r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?")
-_WD = (r"(?:mon(?:day)?|tue(?:s(?:day)?)?|wed(?:s|nesday)?|thu(?:r(?:s(?:day)?)?)?|fri(?:day)?"
-       r"|sat(?:urday)?|sun(?:day)?)\b\.?")
+_MON = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?"
+)
+_WD = (
+    r"(?:mon(?:day)?|tue(?:s(?:day)?)?|wed(?:s|nesday)?|thu(?:r(?:s(?:day)?)?)?|fri(?:day)?"
+    r"|sat(?:urday)?|sun(?:day)?)\b\.?"
+)
 _ORD = r"(?:st|nd|rd|th)"
-_NUM = (r"(?:\d{1,3}|a couple of|couple of|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven"
-        r"|twelve|fifteen|twenty|thirty)")
+_NUM = (
+    r"(?:\d{1,3}|a couple of|couple of|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven"
+    r"|twelve|fifteen|twenty|thirty)"
+)
 
 _I = re.IGNORECASE
 # "Monday the 29th of January 2024", "9th Feb", "4 June 2024", "30th April"
 _DMY_WORDS = re.compile(
     rf"\b(?:(?P<wd>{_WD})[,\s]+(?:the\s+)?)?(?P<day>\d{{1,2}})(?P<ord>{_ORD})?(?:\s+of)?[\s-]+(?P<mon>{_MON})"
-    rf"(?:,?\s+(?P<year>\d{{4}}|'\d{{2}})\b)?", _I)
+    rf"(?:,?\s+(?P<year>\d{{4}}|'\d{{2}})\b)?",
+    _I,
+)
 # "June 30th", "Sept 30, 2024", "Friday, June 28"
 _MDY_WORDS = re.compile(
     rf"\b(?:(?P<wd>{_WD})[,\s]+)?(?P<mon>{_MON})\s+(?:the\s+)?(?P<day>\d{{1,2}})(?P<ord>{_ORD})?\b"
-    rf"(?![:.]\d|\s*(?:%|am\b|pm\b))(?:,?\s+(?P<year>\d{{4}})\b)?", _I)
+    rf"(?![:.]\d|\s*(?:%|am\b|pm\b))(?:,?\s+(?P<year>\d{{4}})\b)?",
+    _I,
+)
 # 14/06/24, 21.06.24, 3/7/2025, 30/11; never inside "2022/23", "£40,000", "Room 2.14" or times.
 _NUMERIC = re.compile(
     r"(?<![\w/.£$€:,-])(?P<day>\d{1,2})(?P<sep>[/.-])(?P<mon>\d{1,2})(?:(?P=sep)(?P<year>\d{4}|\d{2}))?"
-    r"(?![\w/£%]|[.,:-]\d)")
+    r"(?![\w/£%]|[.,:-]\d)"
+)
 _ISO = re.compile(r"\b(?P<year>\d{4})-(?P<mon>\d{2})-(?P<day>\d{2})\b")
 # "Weds 26th", "Friday the 28th" (no month)
 _WD_DAY = re.compile(rf"\b(?P<wd>{_WD})[,\s]+(?:the\s+)?(?P<day>\d{{1,2}})(?P<ord>{_ORD})\b", _I)
 # "by the 26th" (the cue decides)
 _DAY_ONLY = re.compile(
     rf"\b(?:the\s+)?(?P<day>\d{{1,2}})(?P<ord>{_ORD})\b(?!\s+(?:of\s+)?{_MON})"
-    r"(?P<nextm>\s+of\s+(?:next|the\s+following)\s+month\b)?", _I)
+    r"(?P<nextm>\s+of\s+(?:next|the\s+following)\s+month\b)?",
+    _I,
+)
 _MONTH_ONLY = re.compile(rf"\b(?P<mon>{_MON})(?:\s+(?P<year>\d{{4}}))?(?!\w)", _I)
 _WEEKDAY = re.compile(
     r"\b(?:(?P<aweek>a\s+week\s+(?:on\s+)?)"
     r"|(?P<mod>this\s+coming|the\s+coming|coming|this|next|following|last)\s+)?"
-    rf"(?P<wd>{_WD})(?P<week>\s+week\b)?(?P<poss>['’]s\b)?", _I)
+    rf"(?P<wd>{_WD})(?P<week>\s+week\b)?(?P<poss>['’]s\b)?",
+    _I,
+)
 _RELDAY = re.compile(
     r"\b(?:the\s+day\s+after\s+(?P<after>tomorrow)|(?P<tom>tomorrow|tmrw|tmw)|(?P<today>today|tonight))"
-    r"\b(?!['’]s)", _I)
+    r"\b(?!['’]s)",
+    _I,
+)
 _END_OF_PLAY = re.compile(
     r"\b(?:(?:by|at|before)\s+)?(?:the\s+)?"
     r"(?:(?:end|close)\s+of\s+(?:play|business|(?:the\s+)?(?:working\s+)?day)|eod|cob|cop)\b"
-    r"(?P<today>\s+today)?", _I)
+    r"(?P<today>\s+today)?",
+    _I,
+)
 _WITHIN = re.compile(
     rf"\b(?P<cue>within|in|over|during|timescales?\s*[:–—-]?)\s+(?:the\s+)?(?:next\s+)?(?P<n>{_NUM})\s+"
     r"(?P<wk>working\s+|business\s+|calendar\s+|clear\s+)?"
     r"(?P<unit>days?|weeks?|fortnights?|months?|years?|hours?)(?:['’]s|s?['’])?(?:\s+time)?\b"
-    r"(?:\s+(?:of|from|after)\s+(?:today|now|(?:this|the)\s+meeting)\b)?", _I)
+    r"(?:\s+(?:of|from|after)\s+(?:today|now|(?:this|the)\s+meeting)\b)?",
+    _I,
+)
 # "5 working days before the meeting": counted back from the next meeting.
 _BEFORE_MEETING = re.compile(
     rf"\b(?P<n>{_NUM})\s+(?P<wk>working\s+|business\s+|clear\s+)?(?P<unit>days?|weeks?)\s+"
-    r"(?:before|ahead\s+of|prior\s+to)\s+(?:the\s+)?(?:next\s+)?(?:meeting|board)\b", _I)
+    r"(?:before|ahead\s+of|prior\s+to)\s+(?:the\s+)?(?:next\s+)?(?:meeting|board)\b",
+    _I,
+)
 _WITHIN_NEXT = re.compile(
-    r"\b(?:within|in|over|during)\s+(?:the\s+)?next\s+(?P<unit>week|fortnight|month)\b", _I)
+    r"\b(?:within|in|over|during)\s+(?:the\s+)?next\s+(?P<unit>week|fortnight|month)\b", _I
+)
 _FROM_NOW = re.compile(
     rf"\b(?P<n>{_NUM})\s+(?P<wk>working\s+|business\s+|calendar\s+)?(?P<unit>days?|weeks?|months?)\s+"
-    r"(?:from|after)\s+(?:today|now|(?:this|the|today['’]s)\s+meeting)\b", _I)
+    r"(?:from|after)\s+(?:today|now|(?:this|the|today['’]s)\s+meeting)\b",
+    _I,
+)
 _AFTER_WITHIN = re.compile(
-    r"\s+(?:of|from|after|following)\s+(?!(?:today|now|this\s+meeting|the\s+meeting)\b)", _I)
+    r"\s+(?:of|from|after|following)\s+(?!(?:today|now|this\s+meeting|the\s+meeting)\b)", _I
+)
 _END_OF = re.compile(
     rf"\b(?:the\s+)?(?P<edge>end|close|beginning|start|middle)\s+of\s+(?:the\s+)?"
     rf"(?:(?P<rel>this|next|current|following)\s+)?(?P<what>(?:financial|calendar)\s+year|week|month|year|quarter"
-    rf"|{_MON}(?:\s+(?P<year>\d{{4}}))?)(?!\w)|\bmid[\s-]+(?P<midmon>{_MON})(?:\s+(?P<midyear>\d{{4}}))?", _I)
+    rf"|{_MON}(?:\s+(?P<year>\d{{4}}))?)(?!\w)|\bmid[\s-]+(?P<midmon>{_MON})(?:\s+(?P<midyear>\d{{4}}))?",
+    _I,
+)
 _NEXT_WEEK = re.compile(r"\b(?P<which>next|this)\s+(?P<unit>week|month)\b(?!\s*['’]s)", _I)
 _MEETING_WORDS = r"(?:meeting|board|sub-?group|group|executive|exec|panel|committee|forum)"
 _NEXT_MEETING = re.compile(
@@ -145,9 +226,11 @@ _NEXT_MEETING = re.compile(
 )
 # "before Christmas": the last working day before Christmas Day.
 _CHRISTMAS = re.compile(
-    r"\b(?:before|by|ahead\s+of|prior\s+to)\s+(?:the\s+)?(?:christmas|xmas)(?:\s+(?:break|holidays?))?\b", _I)
+    r"\b(?:before|by|ahead\s+of|prior\s+to)\s+(?:the\s+)?(?:christmas|xmas)(?:\s+(?:break|holidays?))?\b", _I
+)
 _NO_DATE = re.compile(
-    r"\b(?:as\s+soon\s+as\s+(?:possible|practicable)|asap|a\s+future\s+meeting|tbc|tba)\b", _I)
+    r"\b(?:as\s+soon\s+as\s+(?:possible|practicable)|asap|a\s+future\s+meeting|tbc|tba)\b", _I
+)
 
 # The cue just before a candidate: the longest alternatives first.
 _CUE = re.compile(
@@ -163,10 +246,23 @@ _CUE = re.compile(
     r"|from|since|of|after|last|on|at|for|to|in|during)"
     # a time may sit between the cue and the date: "by 5pm Friday", "by 12 noon on the 3rd"
     r"[\s:,–—-]*(?:(?:\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm)|\d{1,2}[:.]\d{2}|(?:12\s*)?noon|midday)\s+(?:on\s+)?)?"
-    r"(?:the\s+)?$", _I)
+    r"(?:the\s+)?$",
+    _I,
+)
 _NEGATIVE_CUES = {
-    "held on", "met on", "took place on", "as of", "carried forward from", "received on", "sent on", "dated",
-    "from", "since", "of", "after", "last",
+    "held on",
+    "met on",
+    "took place on",
+    "as of",
+    "carried forward from",
+    "received on",
+    "sent on",
+    "dated",
+    "from",
+    "since",
+    "of",
+    "after",
+    "last",
 }
 _SOFT_CUES = {"on", "at", "for", "to", "in", "during"}
 
@@ -202,8 +298,15 @@ class _Ctx:
 class _Add(Protocol):
     """Records a candidate found by a pattern (see `_candidates`)."""
 
-    def __call__(self, m: re.Match[str], day: date | None, kind: str = "date", *, needs_cue: bool = False,
-                 intrinsic: int | None = None) -> None: ...
+    def __call__(
+        self,
+        m: re.Match[str],
+        day: date | None,
+        kind: str = "date",
+        *,
+        needs_cue: bool = False,
+        intrinsic: int | None = None,
+    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -305,7 +408,7 @@ def _friday_of_week(today: date, weeks_ahead: int) -> date:
 
 def _cue_before(text: str, start: int) -> tuple[int, int, str]:
     """(rank, start of the cue, the cue) for the words just before `start`."""
-    found = _CUE.search(text[max(0, start - 60):start])
+    found = _CUE.search(text[max(0, start - 60) : start])
     if not found:
         return BARE, start, ""
     cue_start = max(0, start - 60) + found.start()
@@ -320,8 +423,14 @@ def _cue_before(text: str, start: int) -> tuple[int, int, str]:
 def _candidates(text: str, ctx: _Ctx) -> list[_Cand]:
     out: list[_Cand] = []
 
-    def add(m: re.Match[str], day: date | None, kind: str = "date", *, needs_cue: bool = False,
-            intrinsic: int | None = None) -> None:
+    def add(
+        m: re.Match[str],
+        day: date | None,
+        kind: str = "date",
+        *,
+        needs_cue: bool = False,
+        intrinsic: int | None = None,
+    ) -> None:
         start = m.start()
         rank, cue_start, _ = _cue_before(text, start)
         if rank == NEGATIVE:
@@ -350,18 +459,29 @@ def _candidates(text: str, ctx: _Ctx) -> list[_Cand]:
         quals = m.group("quals").split()
         if any(q.lower().strip("'’s") in MONTHS or q.lower().strip("'’s") in WEEKDAYS for q in quals):
             continue
-        if m.group("noun").lower() != "meeting" and not m.group("of") \
-                and re.match(r"\s+(?:of|to|for|in)\s+[a-z]", text[m.end():]) and not quals:
+        if (
+            m.group("noun").lower() != "meeting"
+            and not m.group("of")
+            and re.match(r"\s+(?:of|to|for|in)\s+[a-z]", text[m.end() :])
+            and not quals
+        ):
             continue  # "the next group of children" is not a meeting
         add(m, ctx.next_meeting, "next_meeting", intrinsic=SOFT)
 
     for m in scan(_DMY_WORDS, digits and months):
         mon = m.group("mon")
-        if mon[0].islower() and mon.lower().rstrip(".") in ("mar", "may", "jun", "jul") \
-                and not (m.group("ord") or m.group("year")):
+        if (
+            mon[0].islower()
+            and mon.lower().rstrip(".") in ("mar", "may", "jun", "jul")
+            and not (m.group("ord") or m.group("year"))
+        ):
             continue  # "3 may", "2 mar": more likely words than dates
-        add(m, _absolute(int(m.group("day")), _month(mon), m.group("year"), ctx),
-            needs_cue=False, intrinsic=None)
+        add(
+            m,
+            _absolute(int(m.group("day")), _month(mon), m.group("year"), ctx),
+            needs_cue=False,
+            intrinsic=None,
+        )
     for m in scan(_MDY_WORDS, digits and months):
         # "June 30" needs a cue, an ordinal, a year or a weekday: "May 3 agencies" is not a date.
         firm = bool(m.group("ord") or m.group("year") or m.group("wd"))
@@ -370,13 +490,19 @@ def _candidates(text: str, ctx: _Ctx) -> list[_Cand]:
     for m in scan(_NUMERIC, digits):
         if m.group("year") is None and m.group("sep") != "/":
             continue  # "1.5", "3.2", "1-2" are not dates
-        add(m, _absolute(int(m.group("day")), int(m.group("mon")), m.group("year"), ctx),
-            needs_cue=m.group("year") is None)
+        add(
+            m,
+            _absolute(int(m.group("day")), int(m.group("mon")), m.group("year"), ctx),
+            needs_cue=m.group("year") is None,
+        )
     for m in scan(_ISO, digits):
         add(m, _absolute(int(m.group("day")), int(m.group("mon")), m.group("year"), ctx))
     for m in scan(_WD_DAY, digits and weekdays):
-        add(m, _next_day_of_month(int(m.group("day")), ctx, _weekday(m.group("wd")))
-            or _next_day_of_month(int(m.group("day")), ctx))
+        add(
+            m,
+            _next_day_of_month(int(m.group("day")), ctx, _weekday(m.group("wd")))
+            or _next_day_of_month(int(m.group("day")), ctx),
+        )
     for m in scan(_DAY_ONLY, digits):
         if m.group("nextm"):  # "by the 1st of next month"
             first = add_months(ctx.today.replace(day=1), 1)
@@ -389,7 +515,7 @@ def _candidates(text: str, ctx: _Ctx) -> list[_Cand]:
         _weekday_cand(m, ctx, add)
     for m in scan(_RELDAY, "to" in low or "tmw" in low or "tmrw" in low):
         if m.group("today"):
-            before = text[:m.start()].rstrip().rsplit(None, 1)
+            before = text[: m.start()].rstrip().rsplit(None, 1)
             last = before[-1].lower() if before else ""
             if last.endswith(("ed", "en", "wn")) or last in ("here", "meeting", "session", "at", "of"):
                 continue  # "the training shown today" is not a deadline
@@ -397,9 +523,10 @@ def _candidates(text: str, ctx: _Ctx) -> list[_Cand]:
         else:
             add(m, ctx.today + timedelta(days=2 if m.group("after") else 1), intrinsic=STRONG)
     for m in scan(_END_OF_PLAY, any(w in low for w in ("end", "close", "eod", "cob", "cop"))):
-        rest = text[m.end():m.end() + 20].lower()
-        if not m.group("today") and re.match(r"\s+(?:on\s+)?(?:\w+day|tomorrow|mon|tue|wed|thu|fri|\d)",
-                                             rest):
+        rest = text[m.end() : m.end() + 20].lower()
+        if not m.group("today") and re.match(
+            r"\s+(?:on\s+)?(?:\w+day|tomorrow|mon|tue|wed|thu|fri|\d)", rest
+        ):
             continue  # the date named after it is the candidate, with this as its cue
         add(m, ctx.today, intrinsic=STRONG)
     for m in scan(_WITHIN, True):
@@ -451,11 +578,15 @@ def _month_only(text: str, m: re.Match[str], ctx: _Ctx, add: _Add) -> None:
     low = word.lower().rstrip(".")
     if low in ("may", "march", "mar") and word[0].islower():
         return  # the verbs "may" and "march"
-    after = text[m.end():]
+    after = text[m.end() :]
     if not m.group("year") and re.match(r"\s+[A-Z][a-z]", after):
         return  # "June Hughes", "August Peters": a person, not a month
-    if re.match(r"\s+(?:\w+\s+){0,2}(?:meeting|board|sub-?group|group|panel|conference|cycle|report|data"
-                r"|figures)\b", after, _I):
+    if re.match(
+        r"\s+(?:\w+\s+){0,2}(?:meeting|board|sub-?group|group|panel|conference|cycle|report|data"
+        r"|figures)\b",
+        after,
+        _I,
+    ):
         return  # "the December board meeting" is not a deadline
     rank, _, cue_word = _cue_before(text, m.start())
     # "by June" is a deadline and "in March" a softer one; "for March" or a bare "June" are not.
@@ -602,7 +733,7 @@ def _ctx(sent_at: datetime, tz: str, next_meeting: date | None, phrase: bool) ->
 
 
 def _due(text: str, c: _Cand) -> Due:
-    return Due(c.day, c.kind, text[c.start:c.end], c.start, c.end)
+    return Due(c.day, c.kind, text[c.start : c.end], c.start, c.end)
 
 
 def find_due(text: str, *, sent_at: datetime, tz: str, next_meeting: date | None) -> Due:
@@ -622,7 +753,8 @@ def find_due(text: str, *, sent_at: datetime, tz: str, next_meeting: date | None
 
 _LEAD_CUE = re.compile(
     r"^(?:(?:by|on|before|until|till|due(?:\s+(?:by|on))?|deadline:?|no\s+later\s+than|for|at|to|new\s+date:?)\s+)?",
-    _I)
+    _I,
+)
 
 
 def parse_date(text: str, *, sent_at: datetime, tz: str, next_meeting: date | None = None) -> Due | None:
@@ -647,7 +779,7 @@ def parse_date(text: str, *, sent_at: datetime, tz: str, next_meeting: date | No
             return Due(c.day, c.kind, phrase, 0, len(phrase))
     if cands and len(cands) == 1 and _NO_DATE.search(phrase) is None:
         c = cands[0]
-        leftover = (phrase[:c.start] + phrase[c.end:]).strip(" ,.")
+        leftover = (phrase[: c.start] + phrase[c.end :]).strip(" ,.")
         if len(leftover.split()) <= 2 and not any(ch.isdigit() for ch in leftover):  # "Friday please"
             return Due(c.day, c.kind, phrase, 0, len(phrase))
     if _NO_DATE.search(phrase):
@@ -661,7 +793,8 @@ def parse_date(text: str, *, sent_at: datetime, tz: str, next_meeting: date | No
 _FALLBACK_SPAN = re.compile(
     r"\b(?:by|before|until|till|no\s+later\s+than|due(?:\s+(?:by|on))?|deadline(?:\s+of)?)\s+"
     r"(?P<span>[^.,;:!?()\n]{2,40}?)(?=\s+(?:and|to|with|so|for|in\s+order|because|which|who|that)\b|[.,;:!?()\n]|$)",
-    _I)
+    _I,
+)
 _DATEISH = re.compile(rf"\d|\b{_MON}|\b(?:week|month|fortnight|tomorrow)\b", _I)
 
 
@@ -679,10 +812,17 @@ class _DateParser:
 
         # languages=['en'] and an explicit DMY order: without them a call costs 50-200 ms,
         # reads "to" as Thursday and 04/08 as 8 April.
-        parser = DateDataParser(languages=["en"], settings={
-            "DATE_ORDER": "DMY", "PREFER_DATES_FROM": "future", "RELATIVE_BASE": base,
-            "PREFER_DAY_OF_MONTH": "last", "TIMEZONE": str(base.tzinfo), "RETURN_AS_TIMEZONE_AWARE": True,
-        })
+        parser = DateDataParser(
+            languages=["en"],
+            settings={
+                "DATE_ORDER": "DMY",
+                "PREFER_DATES_FROM": "future",
+                "RELATIVE_BASE": base,
+                "PREFER_DAY_OF_MONTH": "last",
+                "TIMEZONE": str(base.tzinfo),
+                "RETURN_AS_TIMEZONE_AWARE": True,
+            },
+        )
         data = parser.get_date_data(phrase)
         if data is None or data.date_obj is None:
             return None
@@ -711,5 +851,5 @@ def _fallback_in_text(text: str, ctx: _Ctx) -> Due | None:
         day = _dateparser(span, ctx)
         if day:
             end = m.start() + len(m.group(0).rstrip())
-            return Due(day, "date", text[m.start():end], m.start(), end)
+            return Due(day, "date", text[m.start() : end], m.start(), end)
     return None

@@ -36,11 +36,34 @@ ROLE_WORDS = {
 }
 
 EVERYONE_WORDS = {
-    "all", "all partners", "all members", "everyone", "everybody", "partners", "all agencies", "agencies",
-    "partner agencies", "all partner agencies", "each agency", "every agency", "each partner",
-    "all board members", "board members", "all group members", "group members", "members", "the group",
-    "the board", "all colleagues", "all present", "all attendees", "attendees", "all partners present",
-    "all members present", "all reps", "all representatives",
+    "all",
+    "all partners",
+    "all members",
+    "everyone",
+    "everybody",
+    "partners",
+    "all agencies",
+    "agencies",
+    "partner agencies",
+    "all partner agencies",
+    "each agency",
+    "every agency",
+    "each partner",
+    "all board members",
+    "board members",
+    "all group members",
+    "group members",
+    "members",
+    "the group",
+    "the board",
+    "all colleagues",
+    "all present",
+    "all attendees",
+    "attendees",
+    "all partners present",
+    "all members present",
+    "all reps",
+    "all representatives",
 }
 
 # Words that follow an agency or group without changing who is meant ("Police colleagues").
@@ -118,8 +141,13 @@ _INDEXES: dict[int, tuple[tuple[int, ...], _Index]] = {}
 def _fingerprint(roster: Roster) -> tuple[int, ...]:
     # Rosters are plain mutable dataclasses: rebuild when any person, group, agency or series object changes.
     return (
-        *map(id, roster.people.values()), -1, *map(id, roster.groups.values()), -1,
-        *map(id, roster.agencies.values()), -1, *map(id, roster.series.values()),
+        *map(id, roster.people.values()),
+        -1,
+        *map(id, roster.groups.values()),
+        -1,
+        *map(id, roster.agencies.values()),
+        -1,
+        *map(id, roster.series.values()),
     )
 
 
@@ -154,9 +182,15 @@ def _index(roster: Roster) -> _Index:
         for name in (a.id, a.name, _norm(a.name).removeprefix("the ")):
             agencies[_norm(name)] = a.id
     index = _Index(
-        ids=ids, groups=groups, agencies=agencies,
+        ids=ids,
+        groups=groups,
+        agencies=agencies,
         agency_names=tuple((f" {_norm(a.name)} ", a.id) for a in roster.agencies.values()),
-        full_names=full, first_names=first, surnames=last, lower_initials=lower, capitals=caps,
+        full_names=full,
+        first_names=first,
+        surnames=last,
+        lower_initials=lower,
+        capitals=caps,
         titles=tuple((_norm(p.title), p.initials) for p in roster.people.values() if p.title),
         series_names={k: s.id for s in roster.series.values() for k in (s.id.lower(), _norm(s.name))},
     )
@@ -201,7 +235,7 @@ def _group_or_agency(low: str, index: _Index) -> Owner | None:
 
 
 def _group_by_suffix(raw: str, index: _Index) -> Owner | None:
-    """"SSCP Business Unit": a known group name of two or more words after an acronym."""
+    """ "SSCP Business Unit": a known group name of two or more words after an acronym."""
     words = raw.split()
     if len(words) < 3 or not re.fullmatch(r"[A-Z&]{2,6}", words[0]):
         return None

@@ -87,9 +87,7 @@ def route(person: PersonRef, series_doors: Iterable[str], couriers: Mapping[str,
     then e-mail, then any other door that reaches them (the terminal last)."""
     order: list[str] = []
     # A chat door may know people the file gives no chat id (learnt from their profile e-mail).
-    on_chat = has_chat_identity(person) or any(
-        couriers[d].reach(person) for d in CHAT_DOORS if d in couriers
-    )
+    on_chat = has_chat_identity(person) or any(couriers[d].reach(person) for d in CHAT_DOORS if d in couriers)
     if person.email and not on_chat and "email" in couriers:
         order.append("email")
     order.extend(d for d in series_doors if d != "email")

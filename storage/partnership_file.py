@@ -27,21 +27,48 @@ from handlers.cadence import Cadence, CadenceError, PapersDue, parse_cadence, pa
 
 # key -> required?
 PARTNERSHIP_KEYS: dict[str, bool] = {
-    "id": True, "name": True, "timezone": True, "business_unit": False,
-    "agencies": True, "groups": False, "people": True, "series": True,
+    "id": True,
+    "name": True,
+    "timezone": True,
+    "business_unit": False,
+    "agencies": True,
+    "groups": False,
+    "people": True,
+    "series": True,
 }
 AGENCY_KEYS: dict[str, bool] = {"id": True, "name": True, "statutory": False, "contact": False}
 GROUP_KEYS: dict[str, bool] = {
-    "id": True, "name": True, "aliases": False, "members": False, "agencies": False,
+    "id": True,
+    "name": True,
+    "aliases": False,
+    "members": False,
+    "agencies": False,
 }
 PERSON_KEYS: dict[str, bool] = {
-    "name": True, "initials": True, "agency": True, "title": False,
-    "email": False, "slack_id": False, "teams_id": False,
+    "name": True,
+    "initials": True,
+    "agency": True,
+    "title": False,
+    "email": False,
+    "slack_id": False,
+    "teams_id": False,
 }
 SERIES_KEYS: dict[str, bool] = {
-    "id": True, "name": True, "chair": True, "vice_chair": False, "minute_taker": False,
-    "business_manager": False, "members": True, "deputies": False, "quorum": True, "cadence": True,
-    "time": False, "place": False, "papers_due": False, "escalates_to": False, "standing_items": True,
+    "id": True,
+    "name": True,
+    "chair": True,
+    "vice_chair": False,
+    "minute_taker": False,
+    "business_manager": False,
+    "members": True,
+    "deputies": False,
+    "quorum": True,
+    "cadence": True,
+    "time": False,
+    "place": False,
+    "papers_due": False,
+    "escalates_to": False,
+    "standing_items": True,
 }
 QUORUM_KEYS: dict[str, bool] = {"agencies": False, "min_members": False, "roles": False}
 
@@ -329,7 +356,7 @@ class _Parser:
             self.add(
                 _line(node),
                 f"{what} is {node.value}, which YAML reads as {self.reading(node)}; "
-                f"put it in quotes: \"{node.value}\"",
+                f'put it in quotes: "{node.value}"',
             )
             return None
         return node.value.strip()
@@ -404,7 +431,9 @@ class _Parser:
             found = {
                 k.value: v.value.strip()
                 for k, v in node.value
-                if isinstance(k, ScalarNode) and isinstance(v, ScalarNode) and v.tag == _STR
+                if isinstance(k, ScalarNode)
+                and isinstance(v, ScalarNode)
+                and v.tag == _STR
                 and v.value.strip()
             }
             for key in keys:
@@ -437,8 +466,13 @@ class _Parser:
         if pid is None or name is None or timezone is None:
             return None
         return PartnershipSpec(
-            id=pid, name=name, timezone=timezone, business_unit=business_unit,
-            agencies=tuple(agencies), groups=tuple(groups), people=tuple(people),
+            id=pid,
+            name=name,
+            timezone=timezone,
+            business_unit=business_unit,
+            agencies=tuple(agencies),
+            groups=tuple(groups),
+            people=tuple(people),
             series=tuple(s.spec for s in series),
         )
 
@@ -504,10 +538,16 @@ class _Parser:
                 continue
             first_line[gid] = _line(item)
             self._known["group"].append(gid)
-            out.append(GroupSpec(
-                gid, name or "", aliases, tuple(_unique(m for m, _ in members)),
-                tuple(_unique(a for a, _ in agencies)), _line(item),
-            ))
+            out.append(
+                GroupSpec(
+                    gid,
+                    name or "",
+                    aliases,
+                    tuple(_unique(m for m, _ in members)),
+                    tuple(_unique(a for a, _ in agencies)),
+                    _line(item),
+                )
+            )
         return out
 
     def people(self, node: Node | None) -> list[PersonSpec]:
@@ -554,9 +594,18 @@ class _Parser:
                 continue
             first_line[initials] = _line(item)
             self._known["initials"].append(initials)
-            out.append(PersonSpec(
-                name or "", initials, agency or "", title, email, slack_id, teams_id, _line(item),
-            ))
+            out.append(
+                PersonSpec(
+                    name or "",
+                    initials,
+                    agency or "",
+                    title,
+                    email,
+                    slack_id,
+                    teams_id,
+                    _line(item),
+                )
+            )
         return out
 
     def series(self, node: Node | None) -> list[_SeriesInfo]:
@@ -624,10 +673,21 @@ class _Parser:
         if sid is None or duplicate or chair is None or quorum is None or cadence is None:
             return None
         spec = SeriesSpec(
-            id=sid, name=name or "", chair=chair, vice_chair=roles["vice_chair"],
-            minute_taker=roles["minute_taker"], business_manager=roles["business_manager"],
-            members=tuple(members), deputies=deputies, quorum=quorum, cadence=cadence, time=time,
-            place=place, papers_due=papers_due, escalates_to=escalates_to, standing_items=standing_items,
+            id=sid,
+            name=name or "",
+            chair=chair,
+            vice_chair=roles["vice_chair"],
+            minute_taker=roles["minute_taker"],
+            business_manager=roles["business_manager"],
+            members=tuple(members),
+            deputies=deputies,
+            quorum=quorum,
+            cadence=cadence,
+            time=time,
+            place=place,
+            papers_due=papers_due,
+            escalates_to=escalates_to,
+            standing_items=standing_items,
             line=_line(item),
         )
         return _SeriesInfo(spec, lines)
@@ -726,10 +786,10 @@ class _Parser:
             self.add(_line(node), f"{what} must be HH:MM or HH:MM-HH:MM, not {_kind(node)}")
             return None
         match = _TIME.match(node.value.strip())
-        hint = "" if node.tag == _STR else f"; put it in quotes: \"{node.value}\""
+        hint = "" if node.tag == _STR else f'; put it in quotes: "{node.value}"'
         if not match:
             self.add(
-                _line(node), f"{what} {node.value!r} must be HH:MM or HH:MM-HH:MM, e.g. \"10:00-12:00\"{hint}"
+                _line(node), f'{what} {node.value!r} must be HH:MM or HH:MM-HH:MM, e.g. "10:00-12:00"{hint}'
             )
             return None
         hours = [int(h) for h in match.group(1, 3) if h is not None]
@@ -772,8 +832,11 @@ class _Parser:
             needed: list[str] = []
             if rule.agencies == ALL_STATUTORY:
                 if not statutory:
-                    self.add(line, f"quorum of series {spec.id} needs every statutory agency, "
-                                   "but no agency is marked statutory: true")
+                    self.add(
+                        line,
+                        f"quorum of series {spec.id} needs every statutory agency, "
+                        "but no agency is marked statutory: true",
+                    )
                 needed = statutory
             elif isinstance(rule.agencies, tuple):
                 needed = [a for a in rule.agencies if a in agency_ids]
@@ -781,11 +844,17 @@ class _Parser:
             if seat_agencies <= agency_ids:
                 for agency in needed:
                     if agency not in seat_agencies:
-                        self.add(line, f"quorum of series {spec.id} can never be met: "
-                                       f"no member of the series is from agency {agency}")
+                        self.add(
+                            line,
+                            f"quorum of series {spec.id} can never be met: "
+                            f"no member of the series is from agency {agency}",
+                        )
             if rule.min_members is not None and rule.min_members > len(seats):
-                self.add(line, f"quorum of series {spec.id} can never be met: min_members {rule.min_members} "
-                               f"is more than its {len(seats)} members")
+                self.add(
+                    line,
+                    f"quorum of series {spec.id} can never be met: min_members {rule.min_members} "
+                    f"is more than its {len(seats)} members",
+                )
             if rule.roles == ("vice_chair",) and spec.vice_chair is None:
                 self.add(line, f"quorum of series {spec.id} needs the vice_chair, but the series has none")
             if spec.escalates_to == spec.id:
@@ -801,8 +870,10 @@ class _Parser:
                 current = by_id[current].spec.escalates_to
             # report a loop once, from its alphabetically first series; self-loops are reported above
             if current == start and len(chain) > 1 and start == min(chain):
-                self.add(by_id[start].lines.get("escalates_to"),
-                         f"escalation goes round in a circle: {' → '.join([*chain, start])}")
+                self.add(
+                    by_id[start].lines.get("escalates_to"),
+                    f"escalation goes round in a circle: {' → '.join([*chain, start])}",
+                )
 
 
 def _unique(values: Iterable[str]) -> list[str]:

@@ -23,8 +23,13 @@ PLUS = westshire_plus()
 KIND = {"p": "person", "g": "group", "a": "agency"}
 
 
-def cap(text: str, sent: datetime = FRI, next_meeting: date | None = NEXT, series: str | None = "board",
-        roster: Roster = ROSTER) -> Capture:
+def cap(
+    text: str,
+    sent: datetime = FRI,
+    next_meeting: date | None = NEXT,
+    series: str | None = "board",
+    roster: Roster = ROSTER,
+) -> Capture:
     return capture_action(text, roster, series=series, sent_at=sent, next_meeting=next_meeting)
 
 
@@ -45,6 +50,7 @@ def questions(c: Capture) -> str:
 
 # --- the worked examples ------------------------------------------------------------------------
 
+
 def _norm_owners(items: list[dict[str, str]] | None) -> set[tuple[str, str | None]]:
     return {(o["kind"], None if o["kind"] == "all" else o["id"].lower()) for o in items or []}
 
@@ -55,10 +61,15 @@ def test_worked_examples_all_right() -> None:
     misses = []
     for n, case in enumerate(cases, start=1):
         item, want = case["input"], case["expect"]
-        got = answer(capture_action(
-            item["text"], ROSTER, series=item["series"], sent_at=datetime.fromisoformat(item["sent_at"]),
-            next_meeting=date.fromisoformat(item["next_meeting"]),
-        ))
+        got = answer(
+            capture_action(
+                item["text"],
+                ROSTER,
+                series=item["series"],
+                sent_at=datetime.fromisoformat(item["sent_at"]),
+                next_meeting=date.fromisoformat(item["next_meeting"]),
+            )
+        )
         if got["is_action"] != want["is_action"]:
             misses.append(f"{n} is_action")
         if want["is_action"]:
@@ -75,93 +86,205 @@ def test_worked_examples_all_right() -> None:
 
 # --- actions ------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("text", "owner_spec", "due", "kind"),
     [
         # prefixes
-        ("Action: SMa/PMw to invite the performance lead to the next meeting.", "p:SMa p:PMw", "2024-03-15",
-         "next_meeting"),
+        (
+            "Action: SMa/PMw to invite the performance lead to the next meeting.",
+            "p:SMa p:PMw",
+            "2024-03-15",
+            "next_meeting",
+        ),
         ("ACTION - TR to share the Operation Encompass figures by 2/2/24", "p:TR", "2024-02-02", "date"),
-        ("ACTION: MT to invite the training lead to present at the next meeting.", "p:MT", "2024-03-15",
-         "next_meeting"),
-        ("Action – Police colleagues to share the missing children data before the next meeting.", "a:police",
-         "2024-03-15", "next_meeting"),
-        ("Action 14. BL to investigate whether partners can receive updates when documents are uploaded.",
-         "p:BLl",
-         None, None),
-        ("Action 22. All partners to confirm at the next meeting that their agencies have completed the "
-         "survey. Business Unit to resend the survey with a deadline for completion on the 8th of March "
-         "2024.", "all", "2024-03-15", "next_meeting"),
+        (
+            "ACTION: MT to invite the training lead to present at the next meeting.",
+            "p:MT",
+            "2024-03-15",
+            "next_meeting",
+        ),
+        (
+            "Action – Police colleagues to share the missing children data before the next meeting.",
+            "a:police",
+            "2024-03-15",
+            "next_meeting",
+        ),
+        (
+            "Action 14. BL to investigate whether partners can receive updates when documents are uploaded.",
+            "p:BLl",
+            None,
+            None,
+        ),
+        (
+            "Action 22. All partners to confirm at the next meeting that their agencies have completed the "
+            "survey. Business Unit to resend the survey with a deadline for completion on the 8th of March "
+            "2024.",
+            "all",
+            "2024-03-15",
+            "next_meeting",
+        ),
         ("Action 24. Partners to put their summaries into a slide or an e-mail.", "all", None, None),
-        ("Action 9. Agencies to provide feedback on the usage of the Neglect Screening Tool.",
-         "all", None, None),
-        ("Action 7. WSCP Business Unit to raise the inconsistent attendance from health at triage.",
-         "g:business-unit", None, None),
-        ("Action 11. The Business Unit to ensure that agencies are listed in the Terms of Reference.",
-         "g:business-unit", None, None),
+        (
+            "Action 9. Agencies to provide feedback on the usage of the Neglect Screening Tool.",
+            "all",
+            None,
+            None,
+        ),
+        (
+            "Action 7. WSCP Business Unit to raise the inconsistent attendance from health at triage.",
+            "g:business-unit",
+            None,
+            None,
+        ),
+        (
+            "Action 11. The Business Unit to ensure that agencies are listed in the Terms of Reference.",
+            "g:business-unit",
+            None,
+            None,
+        ),
         ("- Action: RB to circulate the slides to all members by Wednesday.", "p:RB", "2024-01-24", "date"),
         ("**Action:** HN to update the attendance tracker by 02/02/24.", "p:HN", "2024-02-02", "date"),
         ("3.2 Action: TT to share the audit findings in two weeks' time.", "p:TT", "2024-02-02", "date"),
         ("action: kb to send the data by fri", "p:KB", "2024-01-26", "date"),
-        ("Action point 4: DA to write to the Chief Constable by the end of next week.",
-         "p:DA", "2024-01-26", "date"),
-        ("New action: LE to confirm health representation at strategy meetings by 31/01/2024.", "p:LE",
-         "2024-01-31", "date"),
-        ("Actions: WB to draft the domestic abuse briefing by 23 February 2024.",
-         "p:WB", "2024-02-23", "date"),
+        (
+            "Action point 4: DA to write to the Chief Constable by the end of next week.",
+            "p:DA",
+            "2024-01-26",
+            "date",
+        ),
+        (
+            "New action: LE to confirm health representation at strategy meetings by 31/01/2024.",
+            "p:LE",
+            "2024-01-31",
+            "date",
+        ),
+        (
+            "Actions: WB to draft the domestic abuse briefing by 23 February 2024.",
+            "p:WB",
+            "2024-02-23",
+            "date",
+        ),
         ("ACTION: HN TO CIRCULATE THE SLIDES BY FRIDAY", "p:HN", "2024-01-26", "date"),
         # owners: several, roles, groups, names, mentions
-        ("Action 23. SMa, BLl and DA to discuss moving the training into Early Help.",
-         "p:SMa p:BLl p:DA", None, None),
-        ("Action: KB and CG to agree the joint protocol on knife crime referrals within a month.",
-         "p:KB p:CG",
-         "2024-02-19", "date"),
-        ("LE/TT/SC to review the health triage pathway within six weeks.",
-         "p:LE p:TT p:SC", "2024-03-01", "date"),
-        ("Action: SMa & PMw to invite the analyst to the next meeting.", "p:SMa p:PMw", "2024-03-15",
-         "next_meeting"),
-        ("Action: Chair to write to the Executive about the data-sharing gap by 14/06/24.",
-         "p:MT", "2024-06-14",
-         "date"),
-        ("Action: Vice Chair to chase the ICB for the Section 11 return by end of next week.",
-         "p:TR", "2024-01-26",
-         "date"),
-        ("Action: Minute taker to circulate the draft minutes within 10 working days.", "p:PMw", "2024-02-02",
-         "date"),
-        ("Action: the Chair and the Business Manager to meet the Independent Scrutineer within two weeks.",
-         "p:MT p:RB", "2024-02-02", "date"),
+        (
+            "Action 23. SMa, BLl and DA to discuss moving the training into Early Help.",
+            "p:SMa p:BLl p:DA",
+            None,
+            None,
+        ),
+        (
+            "Action: KB and CG to agree the joint protocol on knife crime referrals within a month.",
+            "p:KB p:CG",
+            "2024-02-19",
+            "date",
+        ),
+        (
+            "LE/TT/SC to review the health triage pathway within six weeks.",
+            "p:LE p:TT p:SC",
+            "2024-03-01",
+            "date",
+        ),
+        (
+            "Action: SMa & PMw to invite the analyst to the next meeting.",
+            "p:SMa p:PMw",
+            "2024-03-15",
+            "next_meeting",
+        ),
+        (
+            "Action: Chair to write to the Executive about the data-sharing gap by 14/06/24.",
+            "p:MT",
+            "2024-06-14",
+            "date",
+        ),
+        (
+            "Action: Vice Chair to chase the ICB for the Section 11 return by end of next week.",
+            "p:TR",
+            "2024-01-26",
+            "date",
+        ),
+        (
+            "Action: Minute taker to circulate the draft minutes within 10 working days.",
+            "p:PMw",
+            "2024-02-02",
+            "date",
+        ),
+        (
+            "Action: the Chair and the Business Manager to meet the Independent Scrutineer within two weeks.",
+            "p:MT p:RB",
+            "2024-02-02",
+            "date",
+        ),
         ("Action: Business Unit/Chair to agree the agenda.", "g:business-unit p:MT", None, None),
         ("Action: LSCP Business Manager to circulate the escalation policy.", "p:RB", None, None),
         ("Action: Executive chair to brief the Lead Safeguarding Partners.", "p:DA", None, None),
-        ("Action: Health colleagues to confirm GP attendance at strategy meetings by the end of February.",
-         "g:health", "2024-02-29", "date"),
-        ("Health partners and Education colleagues to agree a joint approach by the end of the month.",
-         "g:health g:education", "2024-01-31", "date"),
-        ("Action: Education colleagues to follow up the single point of failure as soon as possible.",
-         "g:education", None, None),
-        ("Business Unit to resend the survey with a deadline for completion on the 9th of February 2024.",
-         "g:business-unit", "2024-02-09", "date"),
-        ("The Business Unit to circulate the papers no later than 8 March 2024.",
-         "g:business-unit", "2024-03-08",
-         "date"),
+        (
+            "Action: Health colleagues to confirm GP attendance at strategy meetings by the end of February.",
+            "g:health",
+            "2024-02-29",
+            "date",
+        ),
+        (
+            "Health partners and Education colleagues to agree a joint approach by the end of the month.",
+            "g:health g:education",
+            "2024-01-31",
+            "date",
+        ),
+        (
+            "Action: Education colleagues to follow up the single point of failure as soon as possible.",
+            "g:education",
+            None,
+            None,
+        ),
+        (
+            "Business Unit to resend the survey with a deadline for completion on the 9th of February 2024.",
+            "g:business-unit",
+            "2024-02-09",
+            "date",
+        ),
+        (
+            "The Business Unit to circulate the papers no later than 8 March 2024.",
+            "g:business-unit",
+            "2024-03-08",
+            "date",
+        ),
         ("Police to provide the figures by 31st July", "a:police", "2024-07-31", "date"),
         ("Action: the ICB to confirm the funding by 1 April.", "a:icb", "2024-04-01", "date"),
         ("Action: All to offer any feedback or suggestions to MT.", "all", None, None),
-        ("All to read the Working Together document before the next meeting.",
-         "all", "2024-03-15", "next_meeting"),
-        ("Members to send any comments on the draft strategy to RB by 9 February.",
-         "all", "2024-02-09", "date"),
+        (
+            "All to read the Working Together document before the next meeting.",
+            "all",
+            "2024-03-15",
+            "next_meeting",
+        ),
+        (
+            "Members to send any comments on the draft strategy to RB by 9 February.",
+            "all",
+            "2024-02-09",
+            "date",
+        ),
         ("Action: Everyone to complete the training survey.", "all", None, None),
-        ("Action: Rhian Bowen to book the venue for the neglect spotlight session by next Friday.", "p:RB",
-         "2024-01-26", "date"),
+        (
+            "Action: Rhian Bowen to book the venue for the neglect spotlight session by next Friday.",
+            "p:RB",
+            "2024-01-26",
+            "date",
+        ),
         ("Action: Samir to share the CHAT data with the group after the meeting.", "p:SMa", None, None),
-        ("Action: @Lowri Evans to send the revised triage pathway to members tomorrow.", "p:LE", "2024-01-20",
-         "date"),
+        (
+            "Action: @Lowri Evans to send the revised triage pathway to members tomorrow.",
+            "p:LE",
+            "2024-01-20",
+            "date",
+        ),
         ("Action: <@U07SAMIRM1> to share the dashboard link by tomorrow.", "p:SMa", "2024-01-20", "date"),
         ("Action: Dr Lowri Evans to confirm the GP audit date.", "p:LE", None, None),
-        ("Action: Designated Nurse to provide the GP audit results by the end of March.",
-         "p:LE", "2024-03-31",
-         "date"),
+        (
+            "Action: Designated Nurse to provide the GP audit results by the end of March.",
+            "p:LE",
+            "2024-03-31",
+            "date",
+        ),
         ("Action: sma to send the slides", "p:SMa", None, None),
         ("Action: PM to circulate the minutes within 5 working days.", "p:PMw", "2024-01-26", "date"),
         ("hn to send the slides by friday", "p:HN", "2024-01-26", "date"),
@@ -174,78 +297,156 @@ def test_worked_examples_all_right() -> None:
         ("Action: HN, supported by GP, to review the guidance.", "p:HN", None, None),
         ("Action: HN (Education) to circulate the revised guidance by Friday.", "p:HN", "2024-01-26", "date"),
         # people named after the verb are not owners
-        ("HN to inform MT by Monday the 29th of January 2024 why education colleagues are not attending.",
-         "p:HN",
-         "2024-01-29", "date"),
+        (
+            "HN to inform MT by Monday the 29th of January 2024 why education colleagues are not attending.",
+            "p:HN",
+            "2024-01-29",
+            "date",
+        ),
         ("HN to check with RB whether the training dates have been confirmed.", "p:HN", None, None),
         ("MT to ask the performance lead to attend the next meeting.", "p:MT", "2024-03-15", "next_meeting"),
-        ("Action - JK to share the permanent exclusions data with HN by 21.06.24",
-         "p:JK", "2024-06-21", "date"),
+        (
+            "Action - JK to share the permanent exclusions data with HN by 21.06.24",
+            "p:JK",
+            "2024-06-21",
+            "date",
+        ),
         ("WB to contact June Hughes about the DA conference.", "p:WB", None, None),
         # owners after the verb in passive minutes English
-        ("Agreed: the revised protocol to be shared by the Business Manager by 3 May",
-         "p:RB", "2024-05-03", "date"),
-        ("Agreed: the escalation policy to be reviewed by Health colleagues by the end of June.", "g:health",
-         "2024-06-30", "date"),
-        ("Action: the terms of reference to be circulated by RB before the next meeting.",
-         "p:RB", "2024-03-15",
-         "next_meeting"),
-        ("Action: Task and finish group to be set up, led by HN, reporting by the end of April.", "p:HN",
-         "2024-04-30", "date"),
-        ("The Board agreed that the policy will be reviewed by the Business Unit by June.", "g:business-unit",
-         "2024-06-30", "date"),
+        (
+            "Agreed: the revised protocol to be shared by the Business Manager by 3 May",
+            "p:RB",
+            "2024-05-03",
+            "date",
+        ),
+        (
+            "Agreed: the escalation policy to be reviewed by Health colleagues by the end of June.",
+            "g:health",
+            "2024-06-30",
+            "date",
+        ),
+        (
+            "Action: the terms of reference to be circulated by RB before the next meeting.",
+            "p:RB",
+            "2024-03-15",
+            "next_meeting",
+        ),
+        (
+            "Action: Task and finish group to be set up, led by HN, reporting by the end of April.",
+            "p:HN",
+            "2024-04-30",
+            "date",
+        ),
+        (
+            "The Board agreed that the policy will be reviewed by the Business Unit by June.",
+            "g:business-unit",
+            "2024-06-30",
+            "date",
+        ),
         ("The protocol to be shared by TR with all partners by 1/3/24.", "p:TR", "2024-03-01", "date"),
         # agreements and commitments
-        ("It was agreed for SMa and DA to hold a multi-agency focus group with managers.",
-         "p:SMa p:DA", None, None),
+        (
+            "It was agreed for SMa and DA to hold a multi-agency focus group with managers.",
+            "p:SMa p:DA",
+            None,
+            None,
+        ),
         ("It was agreed that HN would circulate the guidance by Friday.", "p:HN", "2024-01-26", "date"),
-        ("Agreed: all partners to share their single agency audits at the next meeting.", "all", "2024-03-15",
-         "next_meeting"),
+        (
+            "Agreed: all partners to share their single agency audits at the next meeting.",
+            "all",
+            "2024-03-15",
+            "next_meeting",
+        ),
         ("Action: It was agreed that HN would lead the review.", "p:HN", None, None),
         ("HN agreed to circulate the slides by Friday.", "p:HN", "2024-01-26", "date"),
         ("SMa has agreed to share the CHAT data with the group after the meeting.", "p:SMa", None, None),
-        ("The group agreed to review the terms of reference at the next meeting.", "all", "2024-03-15",
-         "next_meeting"),
+        (
+            "The group agreed to review the terms of reference at the next meeting.",
+            "all",
+            "2024-03-15",
+            "next_meeting",
+        ),
         # owners marked at the side
         ("Action for RB: update the membership list by 14/02/24.", "p:RB", "2024-02-14", "date"),
-        ("Action (All): review the risk register before the next meeting.",
-         "all", "2024-03-15", "next_meeting"),
+        (
+            "Action (All): review the risk register before the next meeting.",
+            "all",
+            "2024-03-15",
+            "next_meeting",
+        ),
         ("Action: update the risk register (RB)", "p:RB", None, None),
         ("Action: circulate the revised terms of reference to members - RB", "p:RB", None, None),
         ("Action: RB - update the tracker by Friday.", "p:RB", "2024-01-26", "date"),
         ("Action: Lead – RB; Due – 14/02/24", "p:RB", "2024-02-14", "date"),
         # a status first, then the action
-        ("Action 6: Ongoing - HN to provide an update at the next meeting.",
-         "p:HN", "2024-03-15", "next_meeting"),
+        (
+            "Action 6: Ongoing - HN to provide an update at the next meeting.",
+            "p:HN",
+            "2024-03-15",
+            "next_meeting",
+        ),
         # dates that are not due dates
         ("Action 5: JK to share the permanent exclusions data over the past six months.", "p:JK", None, None),
-        ("Action: DA to seek a budget of £40,000 for the animation by 30th April.",
-         "p:DA", "2024-04-30", "date"),
+        (
+            "Action: DA to seek a budget of £40,000 for the animation by 30th April.",
+            "p:DA",
+            "2024-04-30",
+            "date",
+        ),
         ("Action: TR to share the figures from 14.06.23 by next Wednesday.", "p:TR", "2024-01-24", "date"),
         ("Action: DA to provide an update at the February meeting.", "p:DA", None, None),
         ("Action: KB to confirm the remand numbers for Q3.", "p:KB", None, None),
-        ("Action: OK to circulate the agenda 5 working days before the meeting.",
-         "p:OK", "2024-03-08", "date"),
-        ("Action 17. TR to update the board on Operation Encompass on Weds 31st.",
-         "p:TR", "2024-01-31", "date"),
+        (
+            "Action: OK to circulate the agenda 5 working days before the meeting.",
+            "p:OK",
+            "2024-03-08",
+            "date",
+        ),
+        (
+            "Action 17. TR to update the board on Operation Encompass on Weds 31st.",
+            "p:TR",
+            "2024-01-31",
+            "date",
+        ),
         ("Action: all partners to feed back comments to RB by 5pm Friday.", "all", "2024-01-26", "date"),
         ("Action: TT to email SC the audit tool by COB Thursday.", "p:TT", "2024-01-25", "date"),
         ("Action: JK to share the exclusions data by w/e 9th Feb.", "p:JK", "2024-02-09", "date"),
-        ("Action: RB to send the survey link to all partners, for completion by 15/02/2024.", "p:RB",
-         "2024-02-15", "date"),
-        ("Action: KB to provide a written update for the next meeting.", "p:KB", "2024-03-15",
-         "next_meeting"),
-        ("Action: DA to look into this and feed back at the next Exec.", "p:DA", "2024-03-15",
-         "next_meeting"),
+        (
+            "Action: RB to send the survey link to all partners, for completion by 15/02/2024.",
+            "p:RB",
+            "2024-02-15",
+            "date",
+        ),
+        (
+            "Action: KB to provide a written update for the next meeting.",
+            "p:KB",
+            "2024-03-15",
+            "next_meeting",
+        ),
+        (
+            "Action: DA to look into this and feed back at the next Exec.",
+            "p:DA",
+            "2024-03-15",
+            "next_meeting",
+        ),
         ("Action: NF to confirm the probation lead for the MAPPA review (date TBC).", "p:NF", None, None),
-        ("Action – DA/RB to arrange a development session for members in the new year.", "p:DA p:RB", None,
-         None),
+        (
+            "Action – DA/RB to arrange a development session for members in the new year.",
+            "p:DA p:RB",
+            None,
+            None,
+        ),
         ("Action: All agencies to ensure staff complete the e-learning by the end of Q4.", "all", None, None),
         ("Action: OK to re-circulate the slides from today's meeting.", "p:OK", None, None),
         ("Action: Youth Justice to share the remand figures.", "a:yjs", None, None),
         ("Actions: RB to update the risk register; MT to escalate to the Executive.", "p:RB", None, None),
-        ("Action 29: Health colleagues to inform MT by Monday the 29th of January 2024 the reasons why.",
-         "g:health", "2024-01-29", "date"),
+        (
+            "Action 29: Health colleagues to inform MT by Monday the 29th of January 2024 the reasons why.",
+            "g:health",
+            "2024-01-29",
+            "date",
+        ),
     ],
 )
 def test_actions(text: str, owner_spec: str, due: str | None, kind: str | None) -> None:
@@ -260,20 +461,25 @@ def test_actions(text: str, owner_spec: str, due: str | None, kind: str | None) 
     ("text", "owner_spec", "asked"),
     [
         ("Action: SM to check the figures with the ICB", "", "?SM"),
-        ("Action 16. SM to investigate whether concerns around online harm are reaching Children's Services.",
-         "",
-         "?SM"),
+        (
+            "Action 16. SM to investigate whether concerns around online harm are reaching "
+            "Children's Services.",
+            "",
+            "?SM",
+        ),
         ("Action: SM/MT to ask the analyst to pull all the data into one place.", "p:MT", "?SM"),
         ("ACTION: TM to invite the training lead to present at the next meeting.", "", "!TM"),
         ("Action 1. Ceri Holt to agree a timescale with the animator.", "", "!Ceri Holt"),
-        ("Action 2. Jan Ridley and Joe Fenn to discuss the data set.",
-         "", "!Jan Ridley !Joe Fenn"),
+        ("Action 2. Jan Ridley and Joe Fenn to discuss the data set.", "", "!Jan Ridley !Joe Fenn"),
         ("Action 3. SHB to change the wording in the business plan.", "", "!SHB"),
         ("Action 30. AS to update MT on the new arrangements.", "", "!AS"),
         ("Schools to submit attendance data by 1/9", "", "!Schools"),
         ("Action: Head of Service to confirm the remand figures.", "", "?Head of Service"),
-        ("WB and August Peters to present the DA findings at the December board meeting.", "p:WB",
-         "!August Peters"),
+        (
+            "WB and August Peters to present the DA findings at the December board meeting.",
+            "p:WB",
+            "!August Peters",
+        ),
         ("Agreed: the policy to be ratified by the Executive.", "", "!the Executive"),
         ("Action: MT to invite the performance lead. TW to contact the school.", "p:MT", ""),
         ("The LADO to present the annual report at the next meeting.", "", "!The LADO"),
@@ -385,29 +591,48 @@ def test_not_actions(text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "title"),
     [
-        ("Action: SMa/PMw to invite the performance lead to the next meeting to present the Power BI "
-         "dashboard.",
-         "invite the performance lead to the next meeting to present the Power BI dashboard"),
-        ("HN to inform MT by Monday the 29th of January 2024 why education colleagues are not attending.",
-         "inform MT why education colleagues are not attending"),
-        ("Business Unit to resend the survey to the mailing list with a deadline for completion on the "
-         "9th of February 2024.", "resend the survey to the mailing list"),
-        ("Action 23. SMa, BLl and DA to discuss the training and report back at the next meeting of the "
-         "group.",
-         "discuss the training and report back at the next meeting of the group"),
-        ("Action: TR to circulate the police protection protocol within 5 working days.",
-         "circulate the police protection protocol"),
-        ("Action: @Lowri Evans to send the revised pathway to members tomorrow.",
-         "send the revised pathway to members"),
+        (
+            "Action: SMa/PMw to invite the performance lead to the next meeting to present the Power BI "
+            "dashboard.",
+            "invite the performance lead to the next meeting to present the Power BI dashboard",
+        ),
+        (
+            "HN to inform MT by Monday the 29th of January 2024 why education colleagues are not attending.",
+            "inform MT why education colleagues are not attending",
+        ),
+        (
+            "Business Unit to resend the survey to the mailing list with a deadline for completion on the "
+            "9th of February 2024.",
+            "resend the survey to the mailing list",
+        ),
+        (
+            "Action 23. SMa, BLl and DA to discuss the training and report back at the next meeting of the "
+            "group.",
+            "discuss the training and report back at the next meeting of the group",
+        ),
+        (
+            "Action: TR to circulate the police protection protocol within 5 working days.",
+            "circulate the police protection protocol",
+        ),
+        (
+            "Action: @Lowri Evans to send the revised pathway to members tomorrow.",
+            "send the revised pathway to members",
+        ),
         ("SMi to confirm the named nurse before the next meeting.", "confirm the named nurse"),
         ("Action: to form a task and finish group", "form a task and finish group"),
-        ("Agreed: the revised protocol to be shared by the Business Manager by 3 May",
-         "the revised protocol to be shared"),
+        (
+            "Agreed: the revised protocol to be shared by the Business Manager by 3 May",
+            "the revised protocol to be shared",
+        ),
         ("Action: update the risk register (RB)", "update the risk register"),
-        ("Action: Education colleagues to follow it up as soon as possible.",
-         "follow it up as soon as possible"),
-        ("Action: HN to send the paper to the board by Friday and present it.",
-         "send the paper to the board and present it"),
+        (
+            "Action: Education colleagues to follow it up as soon as possible.",
+            "follow it up as soon as possible",
+        ),
+        (
+            "Action: HN to send the paper to the board by Friday and present it.",
+            "send the paper to the board and present it",
+        ),
     ],
 )
 def test_titles(text: str, title: str) -> None:
@@ -435,8 +660,11 @@ def test_roles_follow_the_series() -> None:
 
 
 def test_due_uses_the_message_time() -> None:
-    c = cap("Action: Minute taker to circulate the draft minutes within 10 working days.",
-            sent=at("2024-06-04T14:30:00+01:00"), next_meeting=date(2024, 7, 30))
+    c = cap(
+        "Action: Minute taker to circulate the draft minutes within 10 working days.",
+        sent=at("2024-06-04T14:30:00+01:00"),
+        next_meeting=date(2024, 7, 30),
+    )
     assert c.due == date(2024, 6, 18)
     c = cap("Action: KB to send the data tomorrow.", sent=at("2024-06-30T23:30:00+00:00"))
     assert c.due == date(2024, 7, 2)  # already 1 July in London
@@ -454,5 +682,10 @@ def test_answer_shape() -> None:
     got = answer(cap("Action: All to offer feedback to MT by Friday."))
     assert got["owners"] == [{"kind": "all"}] and got["due"] == "2024-01-26"
     got = answer(cap("No further update. Action ongoing."))
-    assert got == {"is_action": False, "owners": None, "due": None, "due_kind": None,
-                   "title": "No further update. Action ongoing."}
+    assert got == {
+        "is_action": False,
+        "owners": None,
+        "due": None,
+        "due_kind": None,
+        "title": "No further update. Action ongoing.",
+    }

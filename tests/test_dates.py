@@ -206,8 +206,9 @@ def test_two_digit_years_stay_in_this_century() -> None:
     late_sept = at("2023-09-22T09:00:00+01:00")
     assert due("SM updated that conversations will be held by 29/09/23", late_sept).date == d("2023-09-29")
     # a past date with its year written out is kept: imported trackers carry past deadlines
-    assert due("EH to inform TM by Monday the 24th of July 2023", at("2023-09-22T09:00:00+01:00")).date \
-        == d("2023-07-24")
+    assert due("EH to inform TM by Monday the 24th of July 2023", at("2023-09-22T09:00:00+01:00")).date == d(
+        "2023-07-24"
+    )
     # the dateparser fallback gets the same correction
     found = parse_date("14th of June, 23", sent_at=FRI, tz=TZ)
     assert found is not None and found.date == d("2023-06-14")
@@ -289,14 +290,16 @@ def test_the_due_phrase_and_its_span() -> None:
     text = "Rhian Bowen to book the venue for the session by next Friday."
     found = due(text)
     assert found.text == "by next Friday"
-    assert text[found.start:found.end] == "by next Friday"
+    assert text[found.start : found.end] == "by next Friday"
     found = due("BU to resend the survey with a deadline for completion on the 9th of February 2024.")
     assert found.text == "with a deadline for completion on the 9th of February 2024"
 
 
 def test_first_sentence_with_a_date_wins() -> None:
-    text = ("Action 23. SM, SH and AS to discuss the training and to report back at the next meeting of the "
-            "group. SM updated that further conversations will be held with the training lead by 02/02/24.")
+    text = (
+        "Action 23. SM, SH and AS to discuss the training and to report back at the next meeting of the "
+        "group. SM updated that further conversations will be held with the training lead by 02/02/24."
+    )
     assert due(text).kind == "next_meeting"
     text = "HN to circulate the report. Due 14/02/24."
     assert due(text).date == d("2024-02-14")

@@ -158,7 +158,8 @@ def test_attendance_commands_keep_resolving() -> None:
         Owner("person", i) for i in ("MT", "LE", "SMa", "PMw")
     ]
     assert [owner(n, None, people_only=True) for n in split_names("Tom Rees, Dev Anand")] == [
-        Owner("person", "TR"), Owner("person", "DA"),
+        Owner("person", "TR"),
+        Owner("person", "DA"),
     ]
 
 

@@ -10,10 +10,22 @@ from capture_fixtures import EXAMPLES, WESTSHIRE
 
 from handlers.parse_jsonl import run
 
-GOOD = {"input": {"series": "board", "text": "Action: TR to circulate the protocol within 5 working days.",
-                  "sent_at": "2024-01-19T10:05:00+00:00", "next_meeting": "2024-03-15"}}
-NOT_ACTION = {"input": {"series": "board", "text": "No further update. Action ongoing.",
-                        "sent_at": "2024-01-19T10:05:00+00:00", "next_meeting": "2024-03-15"}}
+GOOD = {
+    "input": {
+        "series": "board",
+        "text": "Action: TR to circulate the protocol within 5 working days.",
+        "sent_at": "2024-01-19T10:05:00+00:00",
+        "next_meeting": "2024-03-15",
+    }
+}
+NOT_ACTION = {
+    "input": {
+        "series": "board",
+        "text": "No further update. Action ongoing.",
+        "sent_at": "2024-01-19T10:05:00+00:00",
+        "next_meeting": "2024-03-15",
+    }
+}
 
 
 def _run(tmp_path: Path, lines: list[str], partnership: Path = WESTSHIRE) -> tuple[int, list[str], str]:
@@ -28,10 +40,20 @@ def test_every_line_answered_in_order(tmp_path: Path) -> None:
     code, out, err = _run(tmp_path, [json.dumps(GOOD), json.dumps(NOT_ACTION)])
     assert code == 0 and err == ""
     assert [json.loads(line) for line in out] == [
-        {"is_action": True, "owners": [{"kind": "person", "id": "TR"}], "due": "2024-01-26",
-         "due_kind": "date", "title": "circulate the protocol"},
-        {"is_action": False, "owners": None, "due": None, "due_kind": None,
-         "title": "No further update. Action ongoing."},
+        {
+            "is_action": True,
+            "owners": [{"kind": "person", "id": "TR"}],
+            "due": "2024-01-26",
+            "due_kind": "date",
+            "title": "circulate the protocol",
+        },
+        {
+            "is_action": False,
+            "owners": None,
+            "due": None,
+            "due_kind": None,
+            "title": "No further update. Action ongoing.",
+        },
     ]
 
 
@@ -70,8 +92,14 @@ def test_blank_lines_are_skipped_but_counted(tmp_path: Path) -> None:
 
 
 def test_extra_keys_are_ignored_and_next_meeting_optional(tmp_path: Path) -> None:
-    item = {"input": {"series": "board", "text": "Action: MT to invite the lead to the next meeting.",
-                      "sent_at": "2024-01-19T10:05:00+00:00"}, "expect": {"anything": True}}
+    item = {
+        "input": {
+            "series": "board",
+            "text": "Action: MT to invite the lead to the next meeting.",
+            "sent_at": "2024-01-19T10:05:00+00:00",
+        },
+        "expect": {"anything": True},
+    }
     code, out, _ = _run(tmp_path, [json.dumps(item)])
     assert code == 0
     got = json.loads(out[0])
