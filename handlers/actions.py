@@ -14,8 +14,8 @@ from handlers.meetings import next_meeting_date
 from handlers.names import Ambiguous, Owner, Resolved, Unknown, resolve_name, split_names
 from handlers.registry import Perm, command
 from handlers.reply import ACTOR, OK, Button, Buttons, Reply, Table, Text
-from handlers.roster import SeriesRef
 from storage.models import Action, ActionOwner, ActionUpdate, Series
+from storage.roster import SeriesRef
 
 PREFIX = re.compile(r"^\s*(?:action|actions)\s*(?:\d+)?\s*[:.\-–—]?\s*", re.I)
 NO_UPDATE = re.compile(r"^\s*(?:no\s+(?:further\s+)?updates?|nothing\s+(?:new|further)|ongoing)\b", re.I)

@@ -22,7 +22,7 @@ from datetime import date, datetime
 
 from handlers.dates import Due, find_due
 from handlers.names import Ambiguous, Owner, Resolved, Unknown, resolve_name, suggest_people
-from handlers.roster import Roster
+from storage.roster import Roster
 
 _I = re.IGNORECASE
 

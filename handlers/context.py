@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handlers.format import person_name
-from handlers.roster import PersonRef, Roster, SeriesRef
 from storage.models import AuditEvent, Meeting, Series
+from storage.roster import PersonRef, Roster, SeriesRef
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,9 @@ from handlers.context import Ask, Ctx, Refused, Request, UserError
 from handlers.names import Resolved, resolve_name, split_names
 from handlers.registry import CommandSpec, Perm
 from handlers.reply import ACTOR, ERROR, QUESTION, Reply, error
-from handlers.roster import PersonRef, Roster
 from storage.doors import first_delivery, identity
 from storage.models import Binding, PendingQuestion, Person, Series
+from storage.roster import PersonRef, Roster
 from storage.roster_repo import roster_for
 
 log = logging.getLogger("partnerbot.core")

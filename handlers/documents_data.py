@@ -17,11 +17,11 @@ from sqlalchemy.orm import selectinload
 
 from handlers.actions import current_owners, latest_update, load_owner_initials
 from handlers.attendance import describe_quorum, quorum_now
-from handlers.cadence import CadenceError, parse_cadence, parse_papers_due
 from handlers.context import Ctx, UserError
 from handlers.format import long_date, owners_text, plural, short_date
 from handlers.meetings import planned_meeting, proposed_date
 from handlers.tracker import held_meetings, is_overdue, is_stale, stale_after
+from storage.cadence import CadenceError, parse_cadence, parse_papers_due
 from storage.models import (
     Action,
     ActionUpdate,

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from handlers.names import Owner
-from handlers.roster import Roster
+from storage.roster import Roster
 
 
 def short_date(d: date) -> str:

@@ -8,11 +8,11 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 
-from handlers.cadence import CadenceError, parse_cadence
 from handlers.context import Ctx, UserError
 from handlers.format import long_date, plural, short_date, when
 from handlers.registry import Perm, command
 from handlers.reply import ACTOR, OK, Reply
+from storage.cadence import CadenceError, parse_cadence
 from storage.models import Action, AgendaItem, Attendance, Binding, Decision, Meeting, PendingQuestion, Series
 
 # --- the next meeting's date -------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from handlers.roster import Roster
+from storage.roster import Roster
 
 ROLE_WORDS = {
     "chair": "chair",

@@ -15,7 +15,7 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from handlers.capture import Capture, capture_action
-from handlers.roster import Roster
+from storage.roster import Roster
 
 
 class _BadLine(ValueError):

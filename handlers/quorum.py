@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from handlers.roster import AgencyRef
+from storage.roster import AgencyRef
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from handlers.reply import Buttons, File, Message, Reply, Table, Text
-from handlers.roster import PersonRef
+from storage.roster import PersonRef
 
 if TYPE_CHECKING:
     from bot.app import App

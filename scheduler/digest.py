@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session, selectinload
 from handlers.actions import current_owners
 from handlers.format import owners_text, person_name, plural, short_date
 from handlers.reply import WARNING, Block, Text
-from handlers.roster import Roster
 from handlers.tracker import held_meetings, is_stale
 from scheduler.policy import Policy
 from storage.models import Action, Attendance, Meeting, Person, Series
+from storage.roster import Roster
 
 
 def short_series(key: str) -> str:

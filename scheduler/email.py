@@ -23,8 +23,8 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
 
-from handlers.roster import PersonRef
 from scheduler.couriers import DeliveryFailed, Outgoing, Unreachable
+from storage.roster import PersonRef
 
 
 class EmailSettingsError(ValueError):

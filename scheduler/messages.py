@@ -15,10 +15,10 @@ from handlers.actions import answer_buttons, current_owners, latest_update
 from handlers.format import owners_text, plural, short_date
 from handlers.names import Owner
 from handlers.reply import PERSON, Block, Message, Text
-from handlers.roster import PersonRef, Roster
 from handlers.workdays import working_days_between
 from scheduler.digest import ChairDigest, short_series
 from storage.models import Action, Series
+from storage.roster import PersonRef, Roster
 
 
 @dataclass

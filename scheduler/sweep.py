@@ -60,9 +60,7 @@ from sqlalchemy import column as sql_column
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from handlers.cadence import CadenceError, parse_papers_due
 from handlers.format import plural
-from handlers.roster import Roster
 from scheduler.couriers import Courier, DeliveryFailed, Outgoing, Unreachable, plain_text, route
 from scheduler.digest import ChairDigest, chair_digest
 from scheduler.messages import ActionNudge, PapersNudge, compose
@@ -76,6 +74,7 @@ from scheduler.policy import (
     is_working_time,
     papers_reminder_day,
 )
+from storage.cadence import CadenceError, parse_papers_due
 from storage.models import (
     Action,
     ActionOwner,
@@ -88,6 +87,7 @@ from storage.models import (
     UTCDateTime,
 )
 from storage.nudge_models import OPEN_STATES, Digest, NudgeClaim, RecipientLease
+from storage.roster import Roster
 from storage.roster_repo import roster_for
 
 log = logging.getLogger("partnerbot.sweep")

@@ -23,7 +23,7 @@ import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from handlers.cadence import Cadence, CadenceError, PapersDue, parse_cadence, parse_papers_due
+from storage.cadence import Cadence, CadenceError, PapersDue, parse_cadence, parse_papers_due
 
 # key -> required?
 PARTNERSHIP_KEYS: dict[str, bool] = {

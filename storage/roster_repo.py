@@ -1,12 +1,12 @@
-"""Build the Roster (handlers.roster) from the database, cached per partnership version."""
+"""Build the Roster (storage.roster) from the database, cached per partnership version."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from handlers.roster import AgencyRef, GroupRef, PersonRef, Roster, SeriesRef
 from storage.models import Agency, Group, Partnership, Person, Series
+from storage.roster import AgencyRef, GroupRef, PersonRef, Roster, SeriesRef
 
 # Keyed by database and partnership; an entry is good while the partnership's version is unchanged.
 _cache: dict[tuple[str, str], tuple[int, Roster]] = {}

@@ -9,8 +9,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from handlers.roster import PersonRef, Roster
 from storage.partnership_file import read_partnership
+from storage.roster import PersonRef, Roster
 
 ROOT = Path(__file__).resolve().parents[1]
 WESTSHIRE = ROOT / "examples" / "westshire.yaml"

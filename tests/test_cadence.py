@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from handlers.cadence import Cadence, CadenceError, PapersDue, parse_cadence, parse_papers_due
+from storage.cadence import Cadence, CadenceError, PapersDue, parse_cadence, parse_papers_due
 
 FRI, TUE, MON, THU = 4, 1, 0, 3
 

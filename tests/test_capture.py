@@ -16,7 +16,7 @@ from capture_fixtures import FRI, NEXT, at, example_cases, westshire, westshire_
 from handlers.capture import Capture, capture_action
 from handlers.names import Ambiguous, Owner
 from handlers.parse_jsonl import answer
-from handlers.roster import Roster
+from storage.roster import Roster
 
 ROSTER = westshire()
 PLUS = westshire_plus()

@@ -146,8 +146,8 @@ def test_a_refused_address_is_unreachable_so_the_next_door_is_tried() -> None:
     strict.start()
     try:
         from handlers.reply import Message as Msg
-        from handlers.roster import PersonRef
         from scheduler.couriers import Unreachable
+        from storage.roster import PersonRef
 
         courier = EmailCourier(
             SmtpSettings(host="127.0.0.1", port=strict.port, sender="bot@x.example", starttls=False)

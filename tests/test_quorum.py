@@ -7,8 +7,8 @@ from conftest import Chat
 from sqlalchemy import select
 
 from handlers.quorum import Presence, evaluate, normalise_rule, required_agencies
-from handlers.roster import AgencyRef
 from storage.models import QuorumChange
+from storage.roster import AgencyRef
 
 AGENCIES = {
     "council": AgencyRef("council", "Council", statutory=True),

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.slack.identity import slack_user_of
 from bot.slack.render import render
-from handlers.roster import PersonRef
 from scheduler.couriers import DeliveryFailed, Outgoing, Unreachable
+from storage.roster import PersonRef
 
 if TYPE_CHECKING:
     from bot.app import App

@@ -64,8 +64,8 @@ from bot.teams.retry import RetryLater, status_of, with_retries
 from handlers import registry
 from handlers.context import Request
 from handlers.reply import ACTOR, OK, PERSON, File, Message, Reply, Text
-from handlers.roster import PersonRef
 from scheduler.couriers import DeliveryFailed, Unreachable
+from storage.roster import PersonRef
 
 if TYPE_CHECKING:
     from bot.app import App

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.teams import runtime, store
-from handlers.roster import PersonRef
 from scheduler.couriers import DeliveryFailed, Outgoing, Unreachable
+from storage.roster import PersonRef
 
 if TYPE_CHECKING:
     from bot.teams.app import TeamsDoor
