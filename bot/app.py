@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.settings import Settings
 from handlers.core import Core
+from handlers.setup import CoreSetup
 from storage.db import make_engine, make_sessionmaker, migrate
 from storage.models import Partnership
 
@@ -28,9 +28,10 @@ class App:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    setup: CoreSetup  # app.yaml's reminder policy and templates, and the roster cache, for every core
 
     def core(self, partnership: str | None = None) -> Core:
-        return Core(self.sessions, self.partnership_id(partnership))
+        return Core(self.sessions, self.partnership_id(partnership), self.setup)
 
     def partnership_id(self, wanted: str | None = None) -> str:
         with self.sessions() as session:
@@ -71,22 +72,25 @@ class App:
 def open_app(settings: Settings, *, load: bool = True) -> App:
     engine = make_engine(settings.database_url)
     migrate(engine)
-    app = App(settings, engine, make_sessionmaker(engine))
-    # The reminder policy also says when an action is stale (agenda packs, exports, digests).
-    from scheduler.policy import configure as configure_policy
-    from scheduler.policy import load_nudge_settings
-
-    # A bad `nudges:` section is reported by the reminder commands; the defaults stand meanwhile.
-    with contextlib.suppress(ValueError):
-        configure_policy(load_nudge_settings(settings.section("nudges")))
-    folder = settings.section("documents").get("templates")
-    if folder:  # the business unit's own templates; a bad folder stops start-up rather than being ignored
-        from handlers.documents_render import TemplateProblem, configure
-
-        try:
-            configure(settings.root / str(folder))
-        except TemplateProblem as e:
-            raise AppError(str(e)) from e
+    app = App(settings, engine, make_sessionmaker(engine), core_setup(settings))
     if load:
         app.load_files()
     return app
+
+
+def core_setup(settings: Settings) -> CoreSetup:
+    """What the core reads of app.yaml: the reminder policy (it also says when an action is stale)
+    and the business unit's own templates, if any."""
+    from handlers.documents_render import BUILT_IN, TemplateProblem, Templates
+    from scheduler.policy import NudgeSettings, load_nudge_settings
+
+    try:
+        nudges = load_nudge_settings(settings.section("nudges"))
+    except ValueError:  # a bad `nudges:` section is reported by the reminder commands; defaults meanwhile
+        nudges = NudgeSettings()
+    folder = settings.section("documents").get("templates")
+    try:  # a wrong folder stops start-up rather than being ignored
+        templates = Templates(settings.root / str(folder)) if folder else BUILT_IN
+    except TemplateProblem as e:
+        raise AppError(str(e)) from e
+    return CoreSetup(policy=nudges.policy_for, templates=templates)

@@ -211,7 +211,7 @@ def _export(app: object, args: argparse.Namespace, out: TextIO) -> int:
         part = session.get(Partnership, pid)
         assert part is not None
         today = datetime.now(UTC).astimezone(ZoneInfo(part.timezone)).date()
-        text = export_actions(session, pid, args.series, args.format, today)
+        text = export_actions(app.core(pid), session, args.series, args.format, today)
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
         out.write(f"Wrote {args.out}.\n")

@@ -19,7 +19,6 @@ from bot.app import App
 from handlers.context import Ctx, Request, UserError
 from handlers.reply import File
 from storage.models import Meeting, Series
-from storage.roster_repo import roster_for
 
 
 def register(subparsers: Any) -> None:
@@ -41,30 +40,12 @@ def register(subparsers: Any) -> None:
     mi.add_argument("--no-pdf", action="store_true", help="skip the PDF")
 
 
-def configure_from(app: App) -> None:
-    """Point the templates at app.yaml's `documents: {templates: PATH}` (relative to app.yaml)."""
-    from handlers.documents_render import configure
-
-    folder = app.settings.section("documents").get("templates")
-    configure(app.settings.root / str(folder) if folder else None)
-
-
 def _context(app: App, session: Any, args: argparse.Namespace, series: Series | None) -> Ctx:
-    pid = app.partnership_id(args.partnership)
-    roster = roster_for(session, pid)
+    core = app.core(args.partnership)
     at = datetime.fromisoformat(args.at) if args.at else datetime.now(UTC)
     if at.tzinfo is None:
-        at = at.replace(tzinfo=ZoneInfo(roster.timezone))
-    return Ctx(
-        session=session,
-        req=Request("cli", "cli", "cli", "", at),
-        roster=roster,
-        partnership_id=pid,
-        tz=ZoneInfo(roster.timezone),
-        actor=None,
-        actor_id=None,
-        series=series,
-    )
+        at = at.replace(tzinfo=ZoneInfo(core.roster().timezone))
+    return core.context(session, Request("cli", "cli", "cli", "", at), series=series)
 
 
 def _series(session: Any, pid: str, key: str) -> Series:
@@ -77,7 +58,7 @@ def _series(session: Any, pid: str, key: str) -> Series:
     return row
 
 
-def _series_of_meeting(session: Any, pid: str, wanted: str) -> Series:
+def _series_of_meeting(session: Any, pid: str, wanted: str, tz: ZoneInfo) -> Series:
     """Without --series: the series whose closed meeting is meant (`last` is the latest in any series)."""
     from handlers.documents_data import read_day
 
@@ -94,7 +75,6 @@ def _series_of_meeting(session: Any, pid: str, wanted: str) -> Series:
             raise UserError("No meeting has been closed yet.")
         return rows[0][1]
     day = read_day(wanted)
-    tz = ZoneInfo(roster_for(session, pid).timezone)
     found = {s.key: s for m, s in rows if day and m.starts_at and m.starts_at.astimezone(tz).date() == day}
     if len(found) != 1:
         raise UserError(f"Say which series with --series ({', '.join(sorted(found)) or 'no meeting found'}).")
@@ -113,14 +93,13 @@ def run_agenda(app: App, args: argparse.Namespace, out: TextIO) -> int:
     from handlers.documents_data import agenda_pack
     from handlers.documents_render import agenda_files
 
-    configure_from(app)
     try:
         with app.sessions() as session:
             pid = app.partnership_id(args.partnership)
             series = _series(session, pid, args.series)
             ctx = _context(app, session, args, series)
             pack = agenda_pack(ctx, series)
-            files = agenda_files(pack, ctx.now, pdf=not args.no_pdf)
+            files = agenda_files(ctx.setup.templates, pack, ctx.now, pdf=not args.no_pdf)
     except UserError as e:
         sys.stderr.write(f"{e}\n")
         return 1
@@ -132,7 +111,6 @@ def run_minutes(app: App, args: argparse.Namespace, out: TextIO) -> int:
     from handlers.documents_data import find_meeting, minutes_draft
     from handlers.documents_render import minutes_files
 
-    configure_from(app)
     try:
         with app.sessions() as session:
             pid = app.partnership_id(args.partnership)
@@ -144,11 +122,11 @@ def run_minutes(app: App, args: argparse.Namespace, out: TextIO) -> int:
                 if series is None or series.partnership_id != pid:
                     raise UserError(f"No meeting {wanted} in {pid}.")
             if series is None:
-                series = _series_of_meeting(session, pid, wanted)
+                series = _series_of_meeting(session, pid, wanted, ZoneInfo(app.core(pid).roster().timezone))
             ctx = _context(app, session, args, series)
             meeting = find_meeting(ctx, series, wanted)
             minutes = minutes_draft(ctx, series, meeting)
-            files = minutes_files(minutes, pdf=not args.no_pdf)
+            files = minutes_files(ctx.setup.templates, minutes, pdf=not args.no_pdf)
     except UserError as e:
         sys.stderr.write(f"{e}\n")
         return 1

@@ -6,7 +6,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -15,6 +15,9 @@ from sqlalchemy.orm import Session
 from handlers.format import person_name
 from storage.models import AuditEvent, Meeting, Series
 from storage.roster import PersonRef, Roster, SeriesRef
+
+if TYPE_CHECKING:
+    from handlers.setup import CoreSetup, TrackerPolicy
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,7 @@ class Ctx:
     tz: ZoneInfo
     actor: PersonRef | None
     actor_id: int | None
+    setup: CoreSetup
     series: Series | None = None
     _people_ids: dict[str, int] = field(default_factory=dict)
     # What a handler has already read in this command (e.g. a meeting's attendance), to read it once.
@@ -81,6 +85,12 @@ class Ctx:
     @property
     def today(self) -> date:
         return self.req.at.astimezone(self.tz).date()
+
+    # --- settings -----------------------------------------------------------------------------------
+    def tracker_policy(self, series_key: str | None = None) -> TrackerPolicy:
+        """The reminder policy of a series (this one by default): when an action is stale, long overdue."""
+        key = series_key or self.require_series().key
+        return self.setup.policy(self.partnership_id, key)
 
     # --- series and roles ----------------------------------------------------------------------------
     @property
@@ -153,9 +163,7 @@ class Ctx:
     # --- people --------------------------------------------------------------------------------------
     def _ids(self) -> dict[str, int]:
         if not self._people_ids:
-            from storage.roster_repo import person_ids
-
-            self._people_ids.update(person_ids(self.session, self.partnership_id))
+            self._people_ids.update(self.setup.rosters.person_ids(self.session, self.partnership_id))
             self._initials.update({v: k for k, v in self._people_ids.items()})
         return self._people_ids
 

@@ -23,10 +23,10 @@ from handlers.context import Ask, Ctx, Refused, Request, UserError
 from handlers.names import Resolved, resolve_name, split_names
 from handlers.registry import CommandSpec, Perm
 from handlers.reply import ACTOR, ERROR, QUESTION, Reply, error
+from handlers.setup import CoreSetup
 from storage.doors import first_delivery, identity
 from storage.models import Binding, PendingQuestion, Person, Series
 from storage.roster import PersonRef, Roster
-from storage.roster_repo import roster_for
 
 log = logging.getLogger("partnerbot.core")
 
@@ -34,9 +34,12 @@ QUESTION_TTL = timedelta(minutes=15)
 
 
 class Core:
-    def __init__(self, sessions: sessionmaker[Session], partnership_id: str) -> None:
+    def __init__(
+        self, sessions: sessionmaker[Session], partnership_id: str, setup: CoreSetup | None = None
+    ) -> None:
         self.sessions = sessions
         self.partnership_id = partnership_id
+        self.setup = setup or CoreSetup()
 
     # --- entry point ---------------------------------------------------------------------------------
     def handle(self, req: Request) -> Reply:
@@ -61,7 +64,33 @@ class Core:
 
     def roster(self) -> Roster:
         with self.sessions() as session:
-            return roster_for(session, self.partnership_id)
+            return self._roster(session)
+
+    def _roster(self, session: Session) -> Roster:
+        return self.setup.rosters.roster(session, self.partnership_id)
+
+    def context(
+        self,
+        session: Session,
+        req: Request,
+        *,
+        series: Series | None = None,
+        actor: PersonRef | None = None,
+        actor_id: int | None = None,
+    ) -> Ctx:
+        """A handler's context in this partnership; without an actor for the CLI and reports."""
+        roster = self._roster(session)
+        return Ctx(
+            session=session,
+            req=req,
+            roster=roster,
+            partnership_id=self.partnership_id,
+            tz=ZoneInfo(roster.timezone),
+            actor=actor,
+            actor_id=actor_id,
+            setup=self.setup,
+            series=series,
+        )
 
     # --- questions -----------------------------------------------------------------------------------
     @staticmethod
@@ -114,7 +143,7 @@ class Core:
             return replace(req, text=q.before + answer + q.after, at=q.sent_at, message_id=q.message_id), None
 
     def _read_answer(self, session: Session, q: PendingQuestion, text: str) -> str | None:
-        roster = roster_for(session, self.partnership_id)
+        roster = self._roster(session)
         if text.isdigit() and 1 <= int(text) <= len(q.choices):
             return str(q.choices[int(text) - 1])
         if q.kind == "series":
@@ -136,7 +165,7 @@ class Core:
         return text
 
     def _choices_text(self, session: Session, choices: list[str]) -> str:
-        roster = roster_for(session, self.partnership_id)
+        roster = self._roster(session)
         return "; ".join(
             f"{i}. {c} ({roster.people[c].name})" if c in roster.people else f"{i}. {c}"
             for i, c in enumerate(choices, 1)
@@ -174,17 +203,8 @@ class Core:
     def _handle(self, session: Session, req: Request) -> Reply:
         if req.event_id and not first_delivery(session, req.door, req.event_id, req.at):
             return Reply(recognised=False)  # already handled: a retry, or another process got it too
-        roster = roster_for(session, self.partnership_id)
-        actor, actor_id = self._identify(session, roster, req)
-        ctx = Ctx(
-            session=session,
-            req=req,
-            roster=roster,
-            partnership_id=self.partnership_id,
-            tz=ZoneInfo(roster.timezone),
-            actor=actor,
-            actor_id=actor_id,
-        )
+        actor, actor_id = self._identify(session, self._roster(session), req)
+        ctx = self.context(session, req, actor=actor, actor_id=actor_id)
 
         found = registry.match(req.text)
         if found is None:

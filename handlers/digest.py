@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from handlers.chair_digest import chair_digest
 from handlers.context import Ctx, Refused
 from handlers.meetings import next_meeting_date
 from handlers.registry import Perm, command
@@ -24,9 +25,6 @@ from storage.models import Series
     patterns=[r"(?:the\s+)?(?:chair'?s?\s+)?digest(?:\s+(?:of|for)?\s*{series})?"],
 )
 def digest(ctx: Ctx, args: dict[str, Any]) -> Reply:
-    from scheduler.digest import chair_digest
-    from scheduler.policy import configured
-
     assert ctx.actor is not None
     if ctx.series is not None:
         if not ctx.is_chair_team():
@@ -48,11 +46,10 @@ def digest(ctx: Ctx, args: dict[str, Any]) -> Reply:
             raise Refused(
                 "The chair's digest is for the chair team of a series: name the series, `digest board`."
             )
-    settings = configured()
     reply = Reply()
     for series in chosen:
         meeting_day, _ = next_meeting_date(ctx, series)
-        policy = settings.policy_for(ctx.partnership_id, series.key)
+        policy = ctx.tracker_policy(series.key)
         found = chair_digest(ctx.session, ctx.roster, series, ctx.today, policy, meeting_day=meeting_day)
         for block in found.blocks():
             reply.add(block, ACTOR)

@@ -1,8 +1,7 @@
 """Documents: the agenda pack of the next meeting, the minutes draft, approving and correcting minutes.
 
-The data comes from `documents_data`, the chat text and files from `documents_render`.
-`configure(template_dir)` points the templates at a business unit's own folder (app.yaml
-`documents: {templates: PATH}`); the app calls it once at start-up.
+The data comes from `documents_data`, the chat text and files from `documents_render`, with the
+templates the app hands the core (`ctx.setup.templates`: a business unit's own folder, if any).
 """
 
 from __future__ import annotations
@@ -24,7 +23,6 @@ from handlers.documents_data import (
 from handlers.documents_render import (
     TemplateProblem,
     agenda_files,
-    configure,
     minutes_files,
     render_chat,
 )
@@ -33,7 +31,7 @@ from handlers.registry import Perm, command
 from handlers.reply import ACTOR, OK, Reply
 from storage.models import AgendaItem, Meeting, MinutesCorrection
 
-__all__ = ["TemplateProblem", "configure"]
+__all__ = ["TemplateProblem"]
 
 _MEETING = r"(?P<meeting>last(?:\s+meeting)?|previous(?:\s+meeting)?|#?\d[\w/.\- ]*)"
 # A series named before the meeting; never the words that name a meeting.
@@ -63,9 +61,9 @@ def agenda_next(ctx: Ctx, args: dict[str, Any]) -> Reply:
     series = ctx.require_series()
     pack = agenda_pack(ctx, series)
     reply = Reply()
-    for block in render_chat("agenda.chat.j2", series.key, pack=pack):
+    for block in render_chat(ctx.setup.templates, "agenda.chat.j2", series.key, pack=pack):
         reply.add(block)
-    for f in agenda_files(pack, ctx.now):
+    for f in agenda_files(ctx.setup.templates, pack, ctx.now):
         reply.add(f)
     return reply
 
@@ -87,9 +85,9 @@ def minutes_draft_command(ctx: Ctx, args: dict[str, Any]) -> Reply:
     meeting = find_meeting(ctx, series, args.get("meeting"))
     minutes = minutes_draft(ctx, series, meeting)
     reply = Reply()
-    for block in render_chat("minutes.chat.j2", series.key, minutes=minutes):
+    for block in render_chat(ctx.setup.templates, "minutes.chat.j2", series.key, minutes=minutes):
         reply.add(block)
-    for f in minutes_files(minutes):
+    for f in minutes_files(ctx.setup.templates, minutes):
         reply.add(f)
     return reply
 

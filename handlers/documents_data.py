@@ -20,7 +20,7 @@ from handlers.attendance import describe_quorum, quorum_now
 from handlers.context import Ctx, UserError
 from handlers.format import long_date, owners_text, plural, short_date
 from handlers.meetings import planned_meeting, proposed_date
-from handlers.tracker import held_meetings, is_overdue, is_stale, stale_after
+from handlers.tracker import held_meetings, is_overdue, is_stale
 from storage.cadence import CadenceError, parse_cadence, parse_papers_due
 from storage.models import (
     Action,
@@ -337,7 +337,7 @@ def _tracker(ctx: Ctx, series: Series, meeting_day: date, since: datetime | None
     )
     load_owner_initials(ctx, actions)
     held = held_meetings(ctx.session, series.id)
-    stale_n = stale_after(ctx.partnership_id, series.key)
+    stale_n = ctx.tracker_policy(series.key).stale_after_meetings
     grouped: dict[str, list[ActionRow]] = {key: [] for key, _, _ in GROUPS}
     labels = {key: label for key, label, _ in GROUPS}
     for a in actions:

@@ -45,29 +45,64 @@ class TemplateProblem(UserError):
     """A template that cannot be rendered: the message names the template and the line."""
 
 
-_custom_dir: Path | None = None
-_envs: dict[tuple[Path | None, str | None], ImmutableSandboxedEnvironment] = {}
+class Templates:
+    """Where templates are found: a business unit's own folder (app.yaml `documents: {templates: PATH}`)
+    first, then the built-in ones. The app makes one and hands it to the core; nothing is global."""
+
+    def __init__(self, folder: str | Path | None = None) -> None:
+        custom = Path(folder).expanduser().resolve() if folder else None
+        if custom is not None and not custom.is_dir():
+            raise TemplateProblem(f"The documents templates folder “{folder}” does not exist.")
+        self.custom_dir = custom
+        self._envs: dict[str | None, ImmutableSandboxedEnvironment] = {}
+
+    def dirs(self, series_key: str | None) -> list[Path]:
+        """First match wins: custom/SERIES, custom, then the built-in ones."""
+        dirs: list[Path] = []
+        if self.custom_dir is not None:
+            if series_key and (self.custom_dir / series_key).is_dir():
+                dirs.append(self.custom_dir / series_key)
+            dirs.append(self.custom_dir)
+        dirs.append(DEFAULT_DIR)
+        return dirs
+
+    def env(self, series_key: str | None) -> ImmutableSandboxedEnvironment:
+        env = self._envs.get(series_key)
+        if env is None:
+            env = ImmutableSandboxedEnvironment(
+                loader=FileSystemLoader([str(d) for d in self.dirs(series_key)]),
+                autoescape=select_autoescape(enabled_extensions=("html", "html.j2", "xml"), default=False),
+                undefined=StrictUndefined,
+                trim_blocks=True,
+                lstrip_blocks=True,
+            )
+            env.filters["clip"] = _clip
+            self._envs[series_key] = env
+        return env
+
+    def find_file(self, name: str, series_key: str | None) -> Path:
+        for folder in self.dirs(series_key):
+            if (folder / name).is_file():
+                return folder / name
+        raise TemplateProblem(f"The template “{name}” is missing.")
+
+    def where(self, filename: str | None, name: str) -> str:
+        if filename and self.custom_dir is not None:
+            try:
+                return f"“{Path(filename).resolve().relative_to(self.custom_dir)}” (custom templates)"
+            except ValueError:
+                pass
+        return f"“{name}” (built-in)"
+
+    def problem(self, name: str, filename: str | None, line: int | None, message: str) -> TemplateProblem:
+        at = f" at line {line}" if line else ""
+        return TemplateProblem(
+            f"The template {self.where(filename, name)} cannot be used{at}: {message.rstrip('.')}. "
+            "Fix it, or remove it to go back to the built-in template."
+        )
 
 
-def configure(template_dir: str | Path | None) -> None:
-    """Use a business unit's own template folder (app.yaml `documents: {templates: PATH}`), or none."""
-    global _custom_dir
-    folder = Path(template_dir).expanduser().resolve() if template_dir else None
-    if folder is not None and not folder.is_dir():
-        raise TemplateProblem(f"The documents templates folder “{template_dir}” does not exist.")
-    _custom_dir = folder
-    _envs.clear()
-
-
-def template_dirs(series_key: str | None) -> list[Path]:
-    """Where templates are looked for, first match wins: custom/SERIES, custom, then the built-in ones."""
-    dirs: list[Path] = []
-    if _custom_dir is not None:
-        if series_key and (_custom_dir / series_key).is_dir():
-            dirs.append(_custom_dir / series_key)
-        dirs.append(_custom_dir)
-    dirs.append(DEFAULT_DIR)
-    return dirs
+BUILT_IN = Templates()  # the built-in templates alone: for tools and tests with no app.yaml folder
 
 
 def _clip(value: Any, limit: int = 200) -> str:
@@ -75,36 +110,11 @@ def _clip(value: Any, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _env(series_key: str | None) -> ImmutableSandboxedEnvironment:
-    key = (_custom_dir, series_key)
-    env = _envs.get(key)
-    if env is None:
-        env = ImmutableSandboxedEnvironment(
-            loader=FileSystemLoader([str(d) for d in template_dirs(series_key)]),
-            autoescape=select_autoescape(enabled_extensions=("html", "html.j2", "xml"), default=False),
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        env.filters["clip"] = _clip
-        _envs[key] = env
-    return env
-
-
 def _docx_env() -> ImmutableSandboxedEnvironment:
     # docxtpl renders the document XML from a string: escape everything, and keep its whitespace as is.
     env = ImmutableSandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
     env.filters["clip"] = _clip
     return env
-
-
-def _where(filename: str | None, name: str) -> str:
-    if filename and _custom_dir is not None:
-        try:
-            return f"“{Path(filename).resolve().relative_to(_custom_dir)}” (custom templates)"
-        except ValueError:
-            pass
-    return f"“{name}” (built-in)"
 
 
 def _line_in(exc: BaseException, filename: str | None) -> int | None:
@@ -118,39 +128,24 @@ def _line_in(exc: BaseException, filename: str | None) -> int | None:
     return line
 
 
-def _problem(name: str, filename: str | None, line: int | None, message: str) -> TemplateProblem:
-    at = f" at line {line}" if line else ""
-    return TemplateProblem(
-        f"The template {_where(filename, name)} cannot be used{at}: {message.rstrip('.')}. "
-        "Fix it, or remove it to go back to the built-in template."
-    )
-
-
-def render_text(name: str, series_key: str | None, **context: Any) -> str:
+def render_text(templates: Templates, name: str, series_key: str | None, **context: Any) -> str:
     """Render a text template (chat, HTML) by name, mapping any failure to a TemplateProblem."""
-    env = _env(series_key)
+    env = templates.env(series_key)
     try:
         template = env.get_template(name)
     except TemplateSyntaxError as e:
-        raise _problem(e.name or name, e.filename, e.lineno, e.message or "syntax error") from e
+        raise templates.problem(e.name or name, e.filename, e.lineno, e.message or "syntax error") from e
     except TemplateNotFound as e:
         raise TemplateProblem(f"The template “{e.name}” is missing.") from e
     try:
         return template.render(**context)
     except Exception as e:  # a custom template may fail in any way: say where, never fall back
-        raise _problem(name, template.filename, _line_in(e, template.filename), _message(e)) from e
+        raise templates.problem(name, template.filename, _line_in(e, template.filename), _message(e)) from e
 
 
 def _message(e: BaseException) -> str:
     text = str(e).strip() or type(e).__name__
     return text if len(text) < 300 else text[:300] + "…"
-
-
-def find_file(name: str, series_key: str | None) -> Path:
-    for folder in template_dirs(series_key):
-        if (folder / name).is_file():
-            return folder / name
-    raise TemplateProblem(f"The template “{name}” is missing.")
 
 
 # --- chat ------------------------------------------------------------------------------------------------
@@ -181,11 +176,11 @@ def chat_blocks(text: str) -> list[Text]:
     return [Text(b) for b in blocks]
 
 
-def render_chat(name: str, series_key: str | None, **context: Any) -> list[Text]:
+def render_chat(templates: Templates, name: str, series_key: str | None, **context: Any) -> list[Text]:
     """The chat message: in full when it fits the platforms' limits, else the template's summary."""
-    text = render_text(name, series_key, full=True, **context)
+    text = render_text(templates, name, series_key, full=True, **context)
     if len(text) > CHAT_LIMIT or len(text.encode()) > 2 * CHAT_LIMIT:
-        text = render_text(name, series_key, full=False, **context)
+        text = render_text(templates, name, series_key, full=False, **context)
     if len(text) > CHAT_LIMIT:
         text = text[: CHAT_LIMIT - 80].rsplit("\n", 1)[0] + "\n\n(Cut short: the whole document is attached.)"
     return chat_blocks(text)
@@ -194,23 +189,23 @@ def render_chat(name: str, series_key: str | None, **context: Any) -> list[Text]
 # --- Word -----------------------------------------------------------------------------------------------
 
 
-def render_docx(name: str, series_key: str | None, title: str, **context: Any) -> bytes:
+def render_docx(templates: Templates, name: str, series_key: str | None, title: str, **context: Any) -> bytes:
     from docxtpl import DocxTemplate
 
-    path = find_file(name, series_key)
+    path = templates.find_file(name, series_key)
     try:
         doc = DocxTemplate(str(path))
     except Exception as e:
-        raise _problem(name, str(path), None, f"not a Word document ({_message(e)})") from e
+        raise templates.problem(name, str(path), None, f"not a Word document ({_message(e)})") from e
     try:
         doc.render(context, jinja_env=_docx_env())
     except TemplateError as e:
         near = " / ".join(x.strip() for x in getattr(e, "docx_context", []) if x.strip())
         line = getattr(e, "lineno", None) or _line_in(e, "<template>")
         detail = _message(e) + (f" (near “{_clip(near, 120)}”)" if near else "")
-        raise _problem(name, str(path), line, detail) from e
+        raise templates.problem(name, str(path), line, detail) from e
     except Exception as e:
-        raise _problem(name, str(path), _line_in(e, "<template>"), _message(e)) from e
+        raise templates.problem(name, str(path), _line_in(e, "<template>"), _message(e)) from e
     # Set after rendering: docxtpl would otherwise run the properties through the XML-escaping env.
     doc.docx.core_properties.title = title
     doc.docx.core_properties.language = "en-GB"
@@ -223,7 +218,7 @@ def render_docx(name: str, series_key: str | None, title: str, **context: Any) -
 # --- PDF ------------------------------------------------------------------------------------------------
 
 
-def _local_fetcher() -> Any:
+def _local_fetcher(templates: Templates) -> Any:
     """Only files from the template folders and data: URLs; a template never reaches the network."""
     from urllib.parse import urlparse
     from urllib.request import url2pathname
@@ -234,19 +229,19 @@ def _local_fetcher() -> Any:
         def fetch(self, url: str, headers: Any = None) -> Any:
             if url.startswith("file:"):
                 path = Path(url2pathname(urlparse(url).path)).resolve()
-                if not any(path.is_relative_to(d.resolve()) for d in template_dirs(None)):
+                if not any(path.is_relative_to(d.resolve()) for d in templates.dirs(None)):
                     raise ValueError(f"documents only load files from the template folders, not {path.name}")
             return super().fetch(url, headers)
 
     return LocalOnly(allowed_protocols=("file", "data"))
 
 
-def render_pdf(html: str) -> bytes:
+def render_pdf(templates: Templates, html: str) -> bytes:
     # Imported here: WeasyPrint takes most of a second to import, and the shell must start fast.
     from weasyprint import HTML
 
-    base = _custom_dir or DEFAULT_DIR  # relative links in a custom template are to its own folder
-    document = HTML(string=html, base_url=str(base) + "/", url_fetcher=_local_fetcher())
+    base = templates.custom_dir or DEFAULT_DIR  # relative links in a custom template are to its own folder
+    document = HTML(string=html, base_url=str(base) + "/", url_fetcher=_local_fetcher(templates))
     return bytes(document.write_pdf(pdf_variant="pdf/ua-1"))
 
 
@@ -307,25 +302,25 @@ def _file_stem(kind: str, series_key: str, day: str) -> str:
     return f"{series_key}-{kind}-{day}"
 
 
-def agenda_files(pack: AgendaPack, now: datetime, *, pdf: bool = True) -> list[File]:
+def agenda_files(templates: Templates, pack: AgendaPack, now: datetime, *, pdf: bool = True) -> list[File]:
     stem = _file_stem("agenda", pack.series_key, pack.date_iso)
     files = [
         File(
             f"{stem}.docx",
             DOCX,
-            render_docx("agenda.docx", pack.series_key, pack.title, pack=pack),
+            render_docx(templates, "agenda.docx", pack.series_key, pack.title, pack=pack),
             "Agenda (Word)",
         )
     ]
     if pdf:
-        html = render_text("agenda.html.j2", pack.series_key, pack=pack)
-        files.append(File(f"{stem}.pdf", PDF, render_pdf(html), "Agenda (PDF)"))
+        html = render_text(templates, "agenda.html.j2", pack.series_key, pack=pack)
+        files.append(File(f"{stem}.pdf", PDF, render_pdf(templates, html), "Agenda (PDF)"))
     if pack.invite is not None:
         files.append(File(f"{stem}.ics", ICS, render_ics(pack.invite, now), "Calendar invitation (.ics)"))
     return files
 
 
-def minutes_files(minutes: Minutes, *, pdf: bool = True) -> list[File]:
+def minutes_files(templates: Templates, minutes: Minutes, *, pdf: bool = True) -> list[File]:
     stem = _file_stem("minutes", minutes.series_key, minutes.date_iso) + (
         "" if minutes.approved else "-draft"
     )
@@ -333,11 +328,11 @@ def minutes_files(minutes: Minutes, *, pdf: bool = True) -> list[File]:
         File(
             f"{stem}.docx",
             DOCX,
-            render_docx("minutes.docx", minutes.series_key, minutes.title, minutes=minutes),
+            render_docx(templates, "minutes.docx", minutes.series_key, minutes.title, minutes=minutes),
             "Minutes (Word)",
         )
     ]
     if pdf:
-        html = render_text("minutes.html.j2", minutes.series_key, minutes=minutes)
-        files.append(File(f"{stem}.pdf", PDF, render_pdf(html), "Minutes (PDF)"))
+        html = render_text(templates, "minutes.html.j2", minutes.series_key, minutes=minutes)
+        files.append(File(f"{stem}.pdf", PDF, render_pdf(templates, html), "Minutes (PDF)"))
     return files

@@ -6,17 +6,19 @@ import csv
 import io
 import json
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from handlers.actions import current_owners, latest_update, load_owner_initials
-from handlers.context import Ctx, Request, UserError
+from handlers.context import Request, UserError
 from handlers.format import owners_text
-from handlers.tracker import held_meetings, is_overdue, is_stale, stale_after
+from handlers.tracker import held_meetings, is_overdue, is_stale
 from storage.models import Action, AuditEvent, Meeting, Series
-from storage.roster_repo import roster_for
+
+if TYPE_CHECKING:
+    from handlers.core import Core
 
 EXPORT_COLUMNS = (
     "number",
@@ -43,24 +45,13 @@ def _series(session: Session, partnership_id: str, key: str) -> Series:
     return row
 
 
-def tracker_rows(session: Session, partnership_id: str, series_key: str, today: date) -> list[dict[str, Any]]:
+def tracker_rows(core: Core, session: Session, series_key: str, today: date) -> list[dict[str, Any]]:
     from datetime import UTC, datetime
-    from zoneinfo import ZoneInfo
 
-    roster = roster_for(session, partnership_id)
-    tz = ZoneInfo(roster.timezone)
-    series = _series(session, partnership_id, series_key)
+    series = _series(session, core.partnership_id, series_key)
     # A context without a person: enough to read initials for owners.
-    ctx = Ctx(
-        session=session,
-        req=Request("cli", "export", "export", "", datetime.now(UTC)),
-        roster=roster,
-        partnership_id=partnership_id,
-        tz=tz,
-        actor=None,
-        actor_id=None,
-        series=series,
-    )
+    ctx = core.context(session, Request("cli", "export", "export", "", datetime.now(UTC)), series=series)
+    roster, tz = ctx.roster, ctx.tz
     actions = list(
         session.scalars(
             select(Action)
@@ -71,7 +62,7 @@ def tracker_rows(session: Session, partnership_id: str, series_key: str, today: 
     )
     load_owner_initials(ctx, actions)
     meetings = held_meetings(session, series.id)
-    stale_n = stale_after(partnership_id, series.key)
+    stale_n = ctx.tracker_policy().stale_after_meetings
     starts = {
         m.id: m.starts_at for m in session.scalars(select(Meeting).where(Meeting.series_id == series.id))
     }
@@ -97,8 +88,8 @@ def tracker_rows(session: Session, partnership_id: str, series_key: str, today: 
     return rows
 
 
-def export_actions(session: Session, partnership_id: str, series_key: str, fmt: str, today: date) -> str:
-    rows = tracker_rows(session, partnership_id, series_key, today)
+def export_actions(core: Core, session: Session, series_key: str, fmt: str, today: date) -> str:
+    rows = tracker_rows(core, session, series_key, today)
     if fmt == "json":
         return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
     if fmt != "csv":

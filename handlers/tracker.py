@@ -28,13 +28,6 @@ def is_overdue(action: Action, today: date) -> bool:
     return action.status == "open" and action.due_date is not None and action.due_date < today
 
 
-def stale_after(partnership_id: str, series_key: str) -> int:
-    """How many meetings of "no further update" make an action stale: the series' reminder policy."""
-    from scheduler.policy import configured
-
-    return configured().policy_for(partnership_id, series_key).stale_after_meetings
-
-
 def is_stale(action: Action, meetings: list[datetime], n: int) -> bool:
     """Open, and in the last n meetings held since it was raised, no real update ("no further update")."""
     if action.status != "open":

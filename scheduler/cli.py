@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from scheduler.couriers import TerminalCourier, build_couriers
 from scheduler.email import load_email_settings
-from scheduler.policy import NudgeSettings, configure, load_nudge_settings
+from scheduler.policy import NudgeSettings, load_nudge_settings
 from scheduler.sweep import Sweeper, SweepReport
 
 if TYPE_CHECKING:
@@ -56,7 +56,6 @@ def plug_doors() -> None:
 def _settings(app: App) -> NudgeSettings:
     settings = load_nudge_settings(app.settings.section("nudges"))
     load_email_settings(app.settings.section("email"))  # a bad e-mail section fails here, not mid-sweep
-    configure(settings)
     return settings
 
 
@@ -104,7 +103,9 @@ def run_nudge(app: App, args: argparse.Namespace, out: TextIO) -> int:
         at = datetime.now(UTC)
     plug_doors()
     couriers = build_couriers(app, _terminal(app, out))
-    report = Sweeper(app.sessions, couriers, settings, partnerships=[pid] if pid else None).run(at)
+    report = Sweeper(
+        app.sessions, couriers, settings, partnerships=[pid] if pid else None, rosters=app.setup.rosters
+    ).run(at)
     out.write("\n".join(_report_lines(report, tz)) + "\n")
     return 0
 
@@ -174,7 +175,11 @@ def run_serve(app: App, args: argparse.Namespace, out: TextIO) -> int:
     pid = app.partnership_id(args.partnership) if args.partnership else None
     extra = [_terminal(app, out)] if app.settings.section("doors", "shell").get("enabled") else []
     sweeper = Sweeper(
-        app.sessions, build_couriers(app, *extra), settings, partnerships=[pid] if pid else None
+        app.sessions,
+        build_couriers(app, *extra),
+        settings,
+        partnerships=[pid] if pid else None,
+        rosters=app.setup.rosters,
     )
     services: list[Service] = []
     if app.settings.section("nudges").get("enabled", True) is not False:

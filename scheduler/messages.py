@@ -12,11 +12,11 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from handlers.actions import answer_buttons, current_owners, latest_update
+from handlers.chair_digest import ChairDigest, short_series
 from handlers.format import owners_text, plural, short_date
 from handlers.names import Owner
 from handlers.reply import PERSON, Block, Message, Text
 from handlers.workdays import working_days_between
-from scheduler.digest import ChairDigest, short_series
 from storage.models import Action, Series
 from storage.roster import PersonRef, Roster
 

@@ -19,6 +19,7 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 
+from handlers.setup import TRACKER_DEFAULTS
 from handlers.workdays import add_working_days, is_working_day, last_working_day_on_or_before
 
 BEFORE, DUE, OVERDUE, CHAIR, PAPERS = "before", "due", "overdue", "chair", "papers"
@@ -105,8 +106,8 @@ class Policy:
     working_hours: tuple[time, time] = (time(9, 0), time(17, 30))
     chair_digest: Offset | None = Offset(5, "working_day")  # before each meeting of the series
     papers_reminder: Offset | None = Offset(2, "working_day")  # before the papers deadline
-    stale_after_meetings: int = 2
-    long_overdue_days: int = 14
+    stale_after_meetings: int = TRACKER_DEFAULTS.stale_after_meetings
+    long_overdue_days: int = TRACKER_DEFAULTS.long_overdue_days
 
     @property
     def horizon_days(self) -> int:
@@ -306,16 +307,3 @@ def load_nudge_settings(section: dict[str, Any] | None) -> NudgeSettings:
         batch_recipients=int(raw.get("batch_recipients", 100)),
         fault=fault,
     )
-
-
-# The settings the running app was started with, for the on-demand `digest` command (handlers have none).
-_configured: NudgeSettings | None = None
-
-
-def configure(settings: NudgeSettings) -> None:
-    global _configured
-    _configured = settings
-
-
-def configured() -> NudgeSettings:
-    return _configured or NudgeSettings()

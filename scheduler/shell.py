@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from handlers.format import when
 from scheduler.couriers import TerminalCourier, build_couriers
-from scheduler.policy import configure, load_nudge_settings
+from scheduler.policy import load_nudge_settings
 from scheduler.sweep import Sweeper, SweepReport
 
 if TYPE_CHECKING:
@@ -28,13 +28,13 @@ def plug(app: App, door: ShellDoor) -> None:
         problem = str(e)
         door.bang["sweep"] = lambda shell, rest: shell.say_local(f"✗ No reminders: {problem}")
         return
-    configure(settings)
     sweeper = Sweeper(
         app.sessions,
         couriers,
         settings,
         partnerships=[door.core.partnership_id],
         shuffle=False,  # one process: a stable order keeps scripts readable
+        rosters=app.setup.rosters,
     )
 
     def sweep(shell: ShellDoor, rest: str) -> None:

@@ -60,9 +60,9 @@ from sqlalchemy import column as sql_column
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
+from handlers.chair_digest import ChairDigest, chair_digest
 from handlers.format import plural
 from scheduler.couriers import Courier, DeliveryFailed, Outgoing, Unreachable, plain_text, route
-from scheduler.digest import ChairDigest, chair_digest
 from scheduler.messages import ActionNudge, PapersNudge, compose
 from scheduler.policy import (
     CHAIR,
@@ -88,7 +88,7 @@ from storage.models import (
 )
 from storage.nudge_models import OPEN_STATES, Digest, NudgeClaim, RecipientLease
 from storage.roster import Roster
-from storage.roster_repo import roster_for
+from storage.roster_repo import RosterCache
 
 log = logging.getLogger("partnerbot.sweep")
 
@@ -234,8 +234,10 @@ class Sweeper:
         holder: str | None = None,
         partnerships: Iterable[str] | None = None,
         shuffle: bool = True,
+        rosters: RosterCache | None = None,
     ) -> None:
         self.sessions = sessions
+        self.rosters = rosters or RosterCache()  # the app's, when it has one
         self.couriers = dict(couriers)
         self.settings = settings or NudgeSettings()
         self.holder = holder or default_holder()
@@ -307,7 +309,7 @@ class Sweeper:
             tz=tz,
             at=at,
             today=local.date(),
-            roster=roster_for(s, pid),
+            roster=self.rosters.roster(s, pid),
             series=live,
             policies={k: v for k, v in policies.items() if k in live},
             initials=initials,

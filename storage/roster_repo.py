@@ -2,31 +2,53 @@
 
 from __future__ import annotations
 
+import threading
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.models import Agency, Group, Partnership, Person, Series
 from storage.roster import AgencyRef, GroupRef, PersonRef, Roster, SeriesRef
 
-# Keyed by database and partnership; an entry is good while the partnership's version is unchanged.
-_cache: dict[tuple[str, str], tuple[int, Roster]] = {}
-_ids: dict[tuple[str, str], tuple[int, dict[str, int]]] = {}
 
+class RosterCache:
+    """Rosters and person ids by partnership, each good while the partnership's version is unchanged.
 
-def _key(session: Session, partnership_id: str) -> tuple[str, str]:
-    return (str(session.get_bind().engine.url), partnership_id)
+    One cache per app (handed to the core and the sweep), so two apps on two databases in one
+    process never share entries. Loading a file bumps the version, which is how every process sees it.
+    """
 
+    def __init__(self) -> None:
+        self._rosters: dict[str, tuple[int, Roster]] = {}
+        self._ids: dict[str, tuple[int, dict[str, int]]] = {}
+        self._lock = threading.Lock()  # the doors call the core from worker threads
 
-def roster_for(session: Session, partnership_id: str) -> Roster:
-    part = session.get(Partnership, partnership_id)
-    if part is None:
-        raise LookupError(f"no partnership {partnership_id!r} is loaded")
-    cached = _cache.get(_key(session, partnership_id))
-    if cached and cached[0] == part.version:
-        return cached[1]
-    roster = _build(session, part)
-    _cache[_key(session, partnership_id)] = (part.version, roster)
-    return roster
+    def roster(self, session: Session, partnership_id: str) -> Roster:
+        part = session.get(Partnership, partnership_id)
+        if part is None:
+            raise LookupError(f"no partnership {partnership_id!r} is loaded")
+        cached = self._rosters.get(partnership_id)
+        if cached and cached[0] == part.version:
+            return cached[1]
+        roster = _build(session, part)
+        with self._lock:
+            self._rosters[partnership_id] = (part.version, roster)
+        return roster
+
+    def person_ids(self, session: Session, partnership_id: str) -> dict[str, int]:
+        """Initials -> person id for everyone (including people who left)."""
+        part = session.get(Partnership, partnership_id)  # usually already in the session: no query
+        version = part.version if part else 0
+        cached = self._ids.get(partnership_id)
+        if cached and cached[0] == version:
+            return cached[1]
+        rows = session.execute(
+            select(Person.initials, Person.id).where(Person.partnership_id == partnership_id)
+        )
+        ids = {initials: pid for initials, pid in rows}
+        with self._lock:
+            self._ids[partnership_id] = (version, ids)
+        return ids
 
 
 def _build(session: Session, part: Partnership) -> Roster:
@@ -82,16 +104,3 @@ def _build(session: Session, part: Partnership) -> Roster:
         groups=groups,
         series=series,
     )
-
-
-def person_ids(session: Session, partnership_id: str) -> dict[str, int]:
-    """Initials -> person id for everyone (including people who left), cached per partnership version."""
-    part = session.get(Partnership, partnership_id)  # usually already in the session: no query
-    version = part.version if part else None
-    cached = _ids.get(_key(session, partnership_id))
-    if cached and cached[0] == version:
-        return cached[1]
-    rows = session.execute(select(Person.initials, Person.id).where(Person.partnership_id == partnership_id))
-    ids = {initials: pid for initials, pid in rows}
-    _ids[_key(session, partnership_id)] = (version or 0, ids)
-    return ids

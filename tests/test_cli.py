@@ -161,7 +161,7 @@ def test_stale_follows_the_series_reminder_policy(tmp_path: Path) -> None:
         chat.say("MT", "meeting end")
     today = __import__("datetime").date(2024, 5, 20)
     with app.sessions() as s:
-        assert tracker_rows(s, "westshire-scp", "board", today)[0]["stale"] is True
+        assert tracker_rows(app.core(), s, "board", today)[0]["stale"] is True
     app.engine.dispose()
     strict = Settings(
         root=ROOT,
@@ -173,6 +173,5 @@ def test_stale_follows_the_series_reminder_policy(tmp_path: Path) -> None:
 
     app = open_app(strict)
     with app.sessions() as s:
-        assert tracker_rows(s, "westshire-scp", "board", today)[0]["stale"] is False
+        assert tracker_rows(app.core(), s, "board", today)[0]["stale"] is False
     app.engine.dispose()
-    open_app(Settings(root=ROOT, database_url=db, partnership_files=[EXAMPLE])).engine.dispose()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from sqlalchemy import select, update
 
 import handlers.documents  # noqa: F401 - registers the document commands
-from handlers.documents_render import DEFAULT_DIR, configure, render_text
+from handlers.documents_render import BUILT_IN, DEFAULT_DIR, Templates, render_text
 from storage.models import Action, AgendaItem
 
 SCRIPT = (FIXTURES / "board-meeting.script").read_text(encoding="utf-8")
@@ -22,13 +22,6 @@ LONG = "A" * 10_000
 HOSTILE = (
     "{{ config }} {% for x in range(9) %}loop{% endfor %} <script>alert(1)</script> <!channel> & " + LONG
 )
-
-
-@pytest.fixture(autouse=True)
-def default_templates() -> Iterator[None]:
-    configure(None)
-    yield
-    configure(None)
 
 
 @pytest.fixture
@@ -47,6 +40,11 @@ def _hostile(chat: Chat) -> None:
         item.title = "Voice of the Child {{ 7 * 7 }} <b>bold</b>"
 
 
+def use_templates(chat: Chat, folder: Path) -> None:
+    """The business unit's folder, as app.yaml `documents: {templates: …}` hands it to the core."""
+    chat.core.setup = dataclasses.replace(chat.core.setup, templates=Templates(folder))
+
+
 def _only(chat: Chat, pattern: str) -> Path:
     (path,) = chat.door.files_dir.glob(pattern)
     return path
@@ -58,7 +56,7 @@ def test_hostile_text_is_text_in_chat_word_pdf_and_invite(board: Chat) -> None:
     assert (
         "{{ config }} {% for x in range(9) %}loop{% endfor %} <script>alert(1)</script> <!channel> &" in said
     )
-    assert "looploop" not in said and "49" not in said
+    assert "looploop" not in said and "Child 49" not in said  # not evaluated (the paths may hold "49")
     assert "Voice of the Child {{ 7 * 7 }} <b>bold</b>" in said
     assert LONG not in said  # clipped in chat
     assert "✗" not in said
@@ -86,6 +84,7 @@ def test_html_is_escaped() -> None:
     from handlers.documents_data import Para
 
     html = render_text(
+        BUILT_IN,
         "minutes.html.j2",
         None,
         minutes=_minimal_minutes([Para("text", "<script>x</script> & {{ config }}")]),
@@ -129,7 +128,7 @@ def test_a_custom_template_replaces_the_default(board: Chat, tmp_path: Path) -> 
         "Westshire agenda for {{ pack.date_text }}{% for i in pack.items %} | {{ i.title }}{% endfor %}\n",
         encoding="utf-8",
     )
-    configure(custom)
+    use_templates(board, custom)
     said = board.say("RB", "agenda next board")
     assert "Westshire agenda for Friday 15 March 2024 | Welcome and apologies" in said
     assert "board-agenda-2024-03-15.pdf" in said  # the other templates are the defaults
@@ -141,7 +140,7 @@ def test_a_series_folder_overrides_for_that_series_only(board: Chat, tmp_path: P
     (custom / "board" / "minutes.chat.j2").write_text(
         "Board minutes {{ minutes.date_text }}\n", encoding="utf-8"
     )
-    configure(custom)
+    use_templates(board, custom)
     assert "Board minutes Friday 19 January 2024" in board.say("RB", "minutes draft")
     assert "Agenda pack: Tackling Exploitation Group" in board.say("TR", "agenda next exploitation")
 
@@ -152,7 +151,7 @@ def test_a_custom_word_template_replaces_the_default(board: Chat, tmp_path: Path
     doc = Document()
     doc.add_heading("Our agenda: {{ pack.series }}", level=1)
     doc.save(str(custom / "agenda.docx"))
-    configure(custom)
+    use_templates(board, custom)
     board.say("RB", "agenda next board")
     rendered = Document(str(_only(board, "*.docx")))
     assert rendered.paragraphs[0].text == "Our agenda: Children's Safeguarding Partnership Board"
@@ -165,7 +164,7 @@ def test_a_broken_custom_template_names_the_template_and_line(board: Chat, tmp_p
         "<!DOCTYPE html>\n<html lang='en-GB'>\n{% if pack.items %}\n<p>{{ pack.series }</p>\n",
         encoding="utf-8",
     )
-    configure(custom)
+    use_templates(board, custom)
     said = board.say("RB", "agenda next board")
     assert "✗ The template “agenda.html.j2” (custom templates) cannot be used at line 4" in said
     assert "remove it to go back to the built-in template" in said
@@ -178,7 +177,7 @@ def test_a_custom_template_failing_while_rendering_names_the_line(board: Chat, t
     (custom / "minutes.chat.j2").write_text(
         "Minutes\n{{ minutes.title }}\n{{ minutes.no_such_field }}\n", encoding="utf-8"
     )
-    configure(custom)
+    use_templates(board, custom)
     said = board.say("RB", "minutes draft")
     assert "The template “minutes.chat.j2” (custom templates) cannot be used at line 3" in said
     assert "no_such_field" in said
@@ -190,7 +189,7 @@ def test_the_sandbox_refuses_to_reach_python_internals(board: Chat, tmp_path: Pa
     (custom / "agenda.chat.j2").write_text(
         "{{ pack.items.__class__.__mro__[1].__subclasses__() }}\n", encoding="utf-8"
     )
-    configure(custom)
+    use_templates(board, custom)
     said = board.say("RB", "agenda next board")
     assert "cannot be used at line 1" in said
     assert "subclasses" not in said.split("cannot be used")[0]
@@ -205,17 +204,17 @@ def test_a_broken_custom_word_template_is_an_error(board: Chat, tmp_path: Path) 
     doc.add_paragraph("{{ pack.series }")
     doc.add_paragraph("Prepared")
     doc.save(str(custom / "agenda.docx"))
-    configure(custom)
+    use_templates(board, custom)
     said = board.say("RB", "agenda next board")
     assert "The template “agenda.docx” (custom templates) cannot be used at line" in said
     assert not list(board.door.files_dir.glob("*"))
 
 
-def test_configure_refuses_a_missing_folder(tmp_path: Path) -> None:
+def test_a_missing_templates_folder_is_refused(tmp_path: Path) -> None:
     from handlers.documents_render import TemplateProblem
 
     with pytest.raises(TemplateProblem, match="does not exist"):
-        configure(tmp_path / "nowhere")
+        Templates(tmp_path / "nowhere")
 
 
 def test_the_word_templates_match_their_generator(tmp_path: Path) -> None:
@@ -249,7 +248,7 @@ def test_pdf_templates_load_nothing_from_the_network_or_outside_the_template_fol
         '<body><h1>x</h1><img src="file:///etc/hostname" alt="x"></body></html>'
     )
     with caplog.at_level("ERROR", logger="weasyprint"):
-        pdf = render_pdf(html)
+        pdf = render_pdf(BUILT_IN, html)
     assert pdf.startswith(b"%PDF")
     logged = caplog.text
     assert "disallowed protocol: http://example.invalid/x.css" in logged

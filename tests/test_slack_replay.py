@@ -25,7 +25,7 @@ from bot.shell import ShellDoor
 from bot.slack.courier import SlackCourier
 from handlers.reports import tracker_rows
 from scheduler.couriers import Courier, TerminalCourier
-from scheduler.policy import configure, load_nudge_settings
+from scheduler.policy import load_nudge_settings
 from scheduler.sweep import Sweeper
 from storage.models import Attendance, Person
 
@@ -54,7 +54,6 @@ def script_lines() -> Iterator[str]:
 
 def _sweeper(app: App, courier: Courier) -> Sweeper:
     settings = load_nudge_settings(app.settings.section("nudges"))
-    configure(settings)
     return Sweeper(
         app.sessions, {courier.door: courier}, settings, partnerships=[app.partnership_id()], shuffle=False
     )
@@ -129,7 +128,7 @@ def run_in_slack(h: Harness, fake: FakeSlack) -> tuple[list[list[str]], int]:
 
 def tracker(app: App) -> list[dict[str, Any]]:
     with app.sessions() as s:
-        return tracker_rows(s, app.partnership_id(), "board", date(2024, 3, 8))
+        return tracker_rows(app.core(), s, "board", date(2024, 3, 8))
 
 
 def attendance(app: App) -> list[tuple[str, str, str | None]]:  # (who, status, deputy for)

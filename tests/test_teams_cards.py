@@ -18,7 +18,7 @@ from bot.app import App
 from bot.teams.courier import TeamsCourier
 from bot.teams.render import CARD_LIMIT, card_size, render
 from handlers.reply import Message, Table, Text
-from scheduler.policy import configure, load_nudge_settings
+from scheduler.policy import load_nudge_settings
 from scheduler.sweep import Sweeper, SweepReport
 from storage.models import Action, ActionUpdate
 
@@ -41,7 +41,6 @@ def teams(app: App) -> Iterator[Harness]:
 
 def sweep(h: Harness, iso: str, **couriers: Any) -> SweepReport:
     settings = load_nudge_settings({})
-    configure(settings)
     found = {"teams": TeamsCourier(h.door), **couriers}
     return Sweeper(h.app.sessions, found, settings, shuffle=False).run(datetime.fromisoformat(iso))
 

@@ -18,7 +18,7 @@ from teams_fakes import Harness, aad
 from bot.app import App
 from bot.teams.courier import GraphMailCourier, TeamsCourier
 from bot.teams.retry import RetryLater, with_retries
-from scheduler.policy import configure, load_nudge_settings
+from scheduler.policy import load_nudge_settings
 from scheduler.sweep import Sweeper, SweepReport
 from storage.models import Person
 from storage.nudge_models import Digest
@@ -43,7 +43,6 @@ def sweep(h: Harness, iso: str = "2024-01-22T09:05:00+00:00") -> SweepReport:
     from bot.teams.graph import Graph
 
     settings = load_nudge_settings({})
-    configure(settings)
     graph = h.door.graph()
     assert isinstance(graph, Graph)
     couriers = {"teams": TeamsCourier(h.door), "email": GraphMailCourier(graph)}

@@ -55,7 +55,7 @@ def outcome(app: App) -> dict[str, Any]:
     with app.sessions() as s:
         pid = app.partnership_id()
         initials = dict(s.execute(select(Person.id, Person.initials)).all())
-        tracker = json.loads(export_actions(s, pid, "board", "json", date(2024, 3, 8)))
+        tracker = json.loads(export_actions(app.core(pid), s, "board", "json", date(2024, 3, 8)))
         for row in tracker:  # the door an update came through is the one thing that differs
             row.pop("door", None)
             for key in [k for k in row if "door" in k]:
@@ -94,7 +94,7 @@ def shell_run(tmp_path: Path, sqlite_template: Path) -> dict[str, Any]:
 
 def teams_run(app: App) -> tuple[dict[str, Any], Harness]:
     from bot.teams.courier import TeamsCourier
-    from scheduler.policy import configure, load_nudge_settings
+    from scheduler.policy import load_nudge_settings
     from scheduler.sweep import Sweeper
 
     h = Harness(app, graph=False)
@@ -102,7 +102,6 @@ def teams_run(app: App) -> tuple[dict[str, Any], Harness]:
     for person in EVERYONE:  # each has the app in their personal scope: their 1:1 chat is stored
         assert h.install(person).status_code == 200
     settings = load_nudge_settings({})
-    configure(settings)
     sweeper = Sweeper(
         app.sessions,
         {"teams": TeamsCourier(h.door)},

@@ -11,12 +11,11 @@ from bot.slack.deliver import Where
 from bot.slack.identity import find_person
 from bot.slack.render import escape, home_view
 from handlers.actions import answer_buttons, current_owners, latest_update, my_open_actions
-from handlers.context import Ctx, Request
+from handlers.chair_digest import short_series
+from handlers.context import Request
 from handlers.format import due_text, owners_text, plural, short_date
 from handlers.reply import Buttons, Text
-from scheduler.digest import short_series
 from storage.models import Series
-from storage.roster_repo import roster_for
 
 if TYPE_CHECKING:
     from bot.slack.app import SlackDoor
@@ -34,14 +33,11 @@ def home_view_for(door: SlackDoor, user: str, note: str | None) -> dict[str, Any
             reply = door.core.handle(door.request(Where(user=user, channel=None), "actions mine"))
             said = " ".join(b.text for m in reply.messages for b in m.blocks if isinstance(b, Text))
             return home_view(HEADING, said, [], note)
-        roster = roster_for(session, door.partnership_id)
+        roster = door.core.roster()
         tz = ZoneInfo(roster.timezone)
-        ctx = Ctx(
-            session=session,
-            req=Request("slack", f"home:{user}", user, "", now),
-            roster=roster,
-            partnership_id=door.partnership_id,
-            tz=tz,
+        ctx = door.core.context(
+            session,
+            Request("slack", f"home:{user}", user, "", now),
             actor=roster.people[person.initials],
             actor_id=person.id,
         )

@@ -13,7 +13,6 @@ import json
 import logging
 import re
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App
 from slack_sdk.errors import SlackApiError
@@ -240,25 +239,14 @@ def _tell(door: SlackDoor, where: Where, text: str) -> None:
 def parse_capture(door: SlackDoor, series: Series, text: str, ts: str) -> Capture:
     """What the capture grammar reads in a message, without storing anything (to prefill or check)."""
     from handlers.capture import capture_action
-    from handlers.context import Ctx, Request
+    from handlers.context import Request
     from handlers.meetings import next_meeting_date
-    from storage.roster_repo import roster_for
 
     at = ts_time(ts)
     with door.app.sessions() as session:
-        roster = roster_for(session, door.partnership_id)
-        ctx = Ctx(
-            session=session,
-            req=Request("slack", "", "", text, at),
-            roster=roster,
-            partnership_id=door.partnership_id,
-            tz=ZoneInfo(roster.timezone),
-            actor=None,
-            actor_id=None,
-            series=series,
-        )
+        ctx = door.core.context(session, Request("slack", "", "", text, at), series=series)
         nm, _ = next_meeting_date(ctx, series)
-        return capture_action(text, roster, series=series.key, sent_at=at, next_meeting=nm)
+        return capture_action(text, ctx.roster, series=series.key, sent_at=at, next_meeting=nm)
 
 
 def prefill_owners(door: SlackDoor, c: Capture) -> str:

@@ -21,11 +21,13 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import select  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
 
-from bot.app import open_app  # noqa: E402
+from bot.app import App, open_app  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from handlers.context import Ctx, Request  # noqa: E402
 from handlers.documents_data import agenda_pack, find_meeting, minutes_draft  # noqa: E402
+from handlers.documents_render import BUILT_IN as T  # noqa: E402
 from handlers.documents_render import (  # noqa: E402
     render_chat,
     render_docx,
@@ -34,7 +36,6 @@ from handlers.documents_render import (  # noqa: E402
     render_text,
 )
 from storage.models import Action, ActionOwner, ActionUpdate, AgendaItem, Meeting, Person, Series  # noqa: E402
-from storage.roster_repo import roster_for  # noqa: E402
 
 BUDGET_CHAT_DOCX_MS = 300.0
 BUDGET_PDF_MS = 1500.0
@@ -115,19 +116,9 @@ def seed(app: object) -> None:
         series.last_action_number = ACTIONS
 
 
-def context(app: object, session: object) -> Ctx:
-    roster = roster_for(session, app.partnership_id())  # type: ignore[arg-type, attr-defined]
-    series = session.scalars(select(Series).where(Series.key == "board")).one()  # type: ignore[attr-defined]
-    return Ctx(
-        session=session,  # type: ignore[arg-type]
-        req=Request("bench", "bench", "RB", "agenda next", NOW),
-        roster=roster,
-        partnership_id=roster.partnership_id,
-        tz=TZ,
-        actor=None,
-        actor_id=None,
-        series=series,
-    )
+def context(app: App, session: Session) -> Ctx:
+    series = session.scalars(select(Series).where(Series.key == "board")).one()
+    return app.core().context(session, Request("bench", "bench", "RB", "agenda next", NOW), series=series)
 
 
 def page_count(pdf: bytes) -> int:
@@ -171,12 +162,12 @@ def main() -> int:
                 ctx = context(app, session)
                 series = ctx.series
                 t_data, pack = timed(lambda ctx=ctx, series=series: agenda_pack(ctx, series))
-                t_chat, _ = timed(lambda pack=pack: render_chat("agenda.chat.j2", "board", pack=pack))
+                t_chat, _ = timed(lambda pack=pack: render_chat(T, "agenda.chat.j2", "board", pack=pack))
                 t_docx, _ = timed(
-                    lambda pack=pack: render_docx("agenda.docx", "board", pack.title, pack=pack)
+                    lambda pack=pack: render_docx(T, "agenda.docx", "board", pack.title, pack=pack)
                 )
-                t_html, page = timed(lambda pack=pack: render_text("agenda.html.j2", "board", pack=pack))
-                t_pdf, blob = timed(lambda page=page: render_pdf(page))
+                t_html, page = timed(lambda pack=pack: render_text(T, "agenda.html.j2", "board", pack=pack))
+                t_pdf, blob = timed(lambda page=page: render_pdf(T, page))
                 t_ics, _ = timed(lambda pack=pack: render_ics(pack.invite, NOW))
                 held = find_meeting(ctx, series, "last")
                 t_min, _ = timed(lambda ctx=ctx, series=series, held=held: minutes_draft(ctx, series, held))

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session, selectinload
 from handlers.actions import current_owners
 from handlers.format import owners_text, person_name, plural, short_date
 from handlers.reply import WARNING, Block, Text
+from handlers.setup import TrackerPolicy
 from handlers.tracker import held_meetings, is_stale
-from scheduler.policy import Policy
 from storage.models import Action, Attendance, Meeting, Person, Series
 from storage.roster import Roster
 
@@ -96,7 +96,7 @@ def chair_digest(
     roster: Roster,
     series: Series,
     today: date,
-    policy: Policy,
+    policy: TrackerPolicy,
     meeting_day: date | None = None,
 ) -> ChairDigest:
     initials = _people(session, series.partnership_id)
