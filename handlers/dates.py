@@ -547,13 +547,13 @@ def _candidates(text: str, ctx: _Ctx) -> list[_Cand]:
         if m.group("unit").lower().startswith("week"):
             add(m, ctx.next_meeting - timedelta(weeks=n), intrinsic=STRONG)
         elif m.group("wk") and m.group("wk").strip().lower() in ("working", "business"):
-            from handlers.workdays import add_working_days
+            from storage.workdays import add_working_days
 
             add(m, add_working_days(ctx.next_meeting, -n), intrinsic=STRONG)
         else:
             add(m, ctx.next_meeting - timedelta(days=n), intrinsic=STRONG)
     for m in scan(_CHRISTMAS, "christmas" in low or "xmas" in low):
-        from handlers.workdays import last_working_day_on_or_before
+        from storage.workdays import last_working_day_on_or_before
 
         christmas = date(ctx.today.year, 12, 25)
         if christmas <= ctx.today:
@@ -642,7 +642,7 @@ def _within_cand(text: str, m: re.Match[str], ctx: _Ctx, add: _Add) -> None:
     working = bool(m.group("wk")) and m.group("wk").lower().strip() in ("working", "business")
     day: date | None
     if unit == "day" and working:
-        from handlers.workdays import add_working_days
+        from storage.workdays import add_working_days
 
         day = add_working_days(ctx.today, n)
     elif unit == "day":

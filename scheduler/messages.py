@@ -16,9 +16,9 @@ from handlers.chair_digest import ChairDigest, short_series
 from handlers.format import owners_text, plural, short_date
 from handlers.names import Owner
 from handlers.reply import PERSON, Block, Message, Text
-from handlers.workdays import working_days_between
 from storage.models import Action, Series
 from storage.roster import PersonRef, Roster
+from storage.workdays import working_days_between
 
 
 @dataclass

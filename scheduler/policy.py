@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 from handlers.setup import TRACKER_DEFAULTS
-from handlers.workdays import add_working_days, is_working_day, last_working_day_on_or_before
+from storage.workdays import add_working_days, is_working_day, last_working_day_on_or_before
 
 BEFORE, DUE, OVERDUE, CHAIR, PAPERS = "before", "due", "overdue", "chair", "papers"
 

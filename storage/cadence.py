@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from handlers.workdays import add_working_days, last_working_day_on_or_before
+from storage.workdays import add_working_days, last_working_day_on_or_before
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # full names and three-letter abbreviations: "on Fridays", "on the third Fri"
