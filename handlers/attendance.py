@@ -230,7 +230,8 @@ def resolve_people(ctx: Ctx, text: str, *, guests: bool = False) -> list[tuple[s
             before=before,
             after=after,
             kind="person",
-            choices=list(found.suggestions),
+            # A name that reads as a group or role is no person: no suggestions to offer.
+            choices=list(found.suggestions) if isinstance(found, Unknown) else [],
         )
     if not out:
         raise UserError("Name at least one person, by initials or name.")
@@ -410,8 +411,9 @@ def deputy(ctx: Ctx, args: dict[str, Any]) -> Reply:
     assert member
     if member not in true_members(ctx):
         raise UserError(
-            f"{ctx.name(member)} is not a member of {ctx.series.name}: a deputy stands in for a member."
-        )  # type: ignore[union-attr]
+            f"{ctx.name(member)} is not a member of {ctx.require_series().name}: "
+            "a deputy stands in for a member."
+        )
     if quoted:
         deputy_initials, guest = None, typed.strip('"“”')
     else:

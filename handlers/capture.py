@@ -531,7 +531,8 @@ def capture_action(
     else:
         if _NOT_ACTION_START.match(text):
             return _not_action(text)
-        body = text[_NUMBERING.match(text).end() :] if _NUMBERING.match(text) else text
+        numbered = _NUMBERING.match(text)
+        body = text[numbered.end() :] if numbered else text
     agreed_inside = _AGREED.match(body) if prefix else None
     if agreed_inside:  # "Action: it was agreed that HN would ..."
         body = body[agreed_inside.end() :]
@@ -620,10 +621,10 @@ def capture_action(
     due = find_due(masked, sent_at=sent_at, tz=tz, next_meeting=next_meeting)
     if due.kind:
         due = Due(due.date, due.kind, body[due.start : due.end], due.start, due.end)
-    owners, questions = _dedupe(names)
+    found_owners, questions = _dedupe(names)
     return Capture(
         is_action=True,
-        owners=owners,
+        owners=found_owners,
         questions=questions,
         due=due.date,
         due_kind=due.kind,

@@ -225,7 +225,7 @@ def _local_fetcher(templates: Templates) -> Any:
 
     from weasyprint.urls import URLFetcher
 
-    class LocalOnly(URLFetcher):  # type: ignore[misc]
+    class LocalOnly(URLFetcher):
         def fetch(self, url: str, headers: Any = None) -> Any:
             if url.startswith("file:"):
                 path = Path(url2pathname(urlparse(url).path)).resolve()

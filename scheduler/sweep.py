@@ -36,7 +36,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -45,6 +45,7 @@ from sqlalchemy import (
     DateTime,
     Integer,
     String,
+    Table,
     and_,
     case,
     exists,
@@ -92,10 +93,12 @@ from storage.roster_repo import RosterCache
 
 log = logging.getLogger("partnerbot.sweep")
 
-CL = NudgeClaim.__table__
+# Core tables: the sweep works in set-based statements. (A declarative model's __table__ is typed
+# as a FromClause; these are Tables.)
+CL = cast(Table, NudgeClaim.__table__)
 C = CL.c
-DG = Digest.__table__
-LS = RecipientLease.__table__
+DG = cast(Table, Digest.__table__)
+LS = cast(Table, RecipientLease.__table__)
 T = TypeVar("T")
 Key = tuple[str, int, date, int]  # kind, subject, due date, recipient
 CLAIM_COLUMNS = (
@@ -126,10 +129,12 @@ def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
 def _insert(session: Session) -> Callable[..., Any]:
     """The dialect's INSERT, which knows ON CONFLICT."""
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
 
 
 def _rows(pg: bool, name: str, columns: list[tuple[str, Any]], rows: Sequence[tuple[Any, ...]]) -> Any:
@@ -353,8 +358,9 @@ class Sweeper:
             )
             .group_by(Action.series_id, Action.due_date)
         ).all()
-        out = []
+        out: list[tuple[int, date, str, date, datetime]] = []
         for series_id, due in dues:
+            assert due is not None  # the query keeps dated actions only
             nudge = current_nudge(due, sc.today, sc.policies[series_id])
             if nudge is not None:
                 out.append((series_id, due, nudge.kind, nudge.scheduled_on, sc.day_start(nudge.scheduled_on)))
@@ -578,7 +584,7 @@ class Sweeper:
         return None
 
     def _papers_people(self, s: Session, sc: _Scope, series: Series, meeting_id: int) -> list[int]:
-        out = []
+        out: list[int] = []
         bu = sc.roster.business_unit
         if bu and bu in sc.roster.groups:
             out.extend(sc.ids[i] for i in sc.roster.group_members(bu) if i in sc.ids)
@@ -652,7 +658,7 @@ class Sweeper:
             report.dropped += self._retry(write)
         return work, previous
 
-    def _check(self, s: Session, sc: _Scope, rows: list[Any], meeting_keys: set[Key]) -> dict[int, str]:
+    def _check(self, s: Session, sc: _Scope, rows: Sequence[Any], meeting_keys: set[Key]) -> dict[int, str]:
         """Why each claim no longer applies (absent: it still does)."""
         out: dict[int, str] = {}
         # Claims keyed by an earlier sweep may have lost their person since (reassigned, left).

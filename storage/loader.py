@@ -129,10 +129,10 @@ class _Loader:
             seen[key] = row
         for key, row in existing.items():
             if key not in seen and row.active:
-                values: dict[str, Any] = {"active": False}
+                gone: dict[str, Any] = {"active": False}
                 if model is Person:
-                    values["left_at"] = self.at
-                diff = _sync(self.session, row, values)
+                    gone["left_at"] = self.at
+                diff = _sync(self.session, row, gone)
                 self.audit(
                     entity,
                     key,

@@ -18,6 +18,7 @@ from docx.document import Document as DocumentType
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.oxml.xmlchemy import BaseOxmlElement
 from docx.shared import Mm, Pt, RGBColor
 from docx.table import Table
 
@@ -25,7 +26,7 @@ HERE = Path(__file__).resolve().parent
 FONT = "Arial"
 
 
-def _set_lang(rpr: OxmlElement) -> None:
+def _set_lang(rpr: BaseOxmlElement) -> None:
     lang = rpr.find(qn("w:lang"))
     if lang is None:
         lang = OxmlElement("w:lang")

@@ -4,8 +4,10 @@ or on PARTNERBOT_DATABASE_URL when called from the alembic command line."""
 from __future__ import annotations
 
 import os
+from typing import Literal
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection
 
 import storage.nudge_models  # noqa: F401 - the reminder tables on Base.metadata
@@ -16,7 +18,7 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+def _render_item(type_: str, obj: object, autogen_context: AutogenContext) -> str | Literal[False]:
     # Migrations must not import model code: render our column types as plain SQLAlchemy ones.
     if type_ == "type" and type(obj).__name__ == "UTCDateTime":
         return "sa.DateTime(timezone=True)"
