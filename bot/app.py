@@ -82,15 +82,10 @@ def core_setup(settings: Settings) -> CoreSetup:
     """What the core reads of app.yaml: the reminder policy (it also says when an action is stale)
     and the business unit's own templates, if any."""
     from handlers.documents_render import BUILT_IN, TemplateProblem, Templates
-    from scheduler.policy import NudgeSettings, load_nudge_settings
 
-    try:
-        nudges = load_nudge_settings(settings.section("nudges"))
-    except ValueError:  # a bad `nudges:` section is reported by the reminder commands; defaults meanwhile
-        nudges = NudgeSettings()
-    folder = settings.section("documents").get("templates")
+    folder = settings.templates_folder
     try:  # a wrong folder stops start-up rather than being ignored
-        templates = Templates(settings.root / str(folder)) if folder else BUILT_IN
+        templates = Templates(folder) if folder else BUILT_IN
     except TemplateProblem as e:
         raise AppError(str(e)) from e
-    return CoreSetup(policy=nudges.policy_for, templates=templates)
+    return CoreSetup(policy=settings.nudges.resolve().policy_for, templates=templates)

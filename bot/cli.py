@@ -11,6 +11,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 BUILTIN = ("run", "shell", "load", "parse", "export", "audit", "migrate")
 
@@ -197,20 +198,23 @@ def _shell(app: object, args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def _export(app: object, args: argparse.Namespace, out: TextIO) -> int:
-    from zoneinfo import ZoneInfo
+def _zone(session: Any, pid: str) -> ZoneInfo:
+    """The partnership's own time zone (its file's `timezone`): the CLI's dates and times are in it."""
+    from storage.models import Partnership
 
+    part = session.get(Partnership, pid)
+    assert part is not None  # App.partnership_id only names a loaded partnership
+    return ZoneInfo(part.timezone)
+
+
+def _export(app: object, args: argparse.Namespace, out: TextIO) -> int:
     from bot.app import App
     from handlers.reports import export_actions
 
     assert isinstance(app, App)
     pid = app.partnership_id(args.partnership)
     with app.sessions() as session:
-        from storage.models import Partnership
-
-        part = session.get(Partnership, pid)
-        assert part is not None
-        today = datetime.now(UTC).astimezone(ZoneInfo(part.timezone)).date()
+        today = datetime.now(UTC).astimezone(_zone(session, pid)).date()
         text = export_actions(app.core(pid), session, args.series, args.format, today)
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
@@ -223,7 +227,6 @@ def _export(app: object, args: argparse.Namespace, out: TextIO) -> int:
 def _audit(app: object, args: argparse.Namespace, out: TextIO) -> int:
     from bot.app import App
     from handlers.reports import audit_events, audit_text
-    from storage.models import Partnership
 
     assert isinstance(app, App)
     pid = app.partnership_id(args.partnership)
@@ -249,8 +252,7 @@ def _audit(app: object, args: argparse.Namespace, out: TextIO) -> int:
                     + "\n"
                 )
         else:
-            part = session.get(Partnership, pid)
-            out.write(audit_text(events, part.timezone if part else "Europe/London"))
+            out.write(audit_text(events, _zone(session, pid).key))
     return 0
 
 

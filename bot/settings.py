@@ -1,34 +1,130 @@
-"""Deployment settings from app.yaml; the environment overrides, and holds every secret."""
+"""Deployment settings: app.yaml as one typed model; the environment overrides it, and holds every secret.
+
+Each section's model lives beside what it configures (scheduler/policy.py `nudges:`,
+scheduler/email.py `email:`, bot/slack/config.py `slack:`, bot/teams/config.py `teams:` and
+`graph:`); this module composes them, applies the environment overrides (the one table
+below), and reports every problem of the file in one SettingsError (scheduler/sections.py
+says how keys and values are checked).
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import PrivateAttr, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from bot.slack.config import SlackSection
+from bot.teams.config import GraphSection, TeamsSection
+from scheduler.email import EmailSection
+from scheduler.policy import NudgesSection
+from scheduler.sections import Section, SettingsError, settings_error, unknown_key
+
+__all__ = ["ENVIRONMENT_OVERRIDES", "Settings", "SettingsError", "load_settings", "settings_from"]
 
 DEFAULT_DATABASE = "sqlite:///var/partnerbot.sqlite3"
 
+# Every environment variable that overrides a setting of app.yaml, and the setting; where two
+# variables override one setting, the first one set wins. `--database` beats them all. The file
+# itself comes from `--config` or PARTNERBOT_CONFIG. Secrets have no key in app.yaml: each door's
+# config module reads its own from the environment (docs/configuration.md lists them).
+ENVIRONMENT_OVERRIDES: tuple[tuple[str, str], ...] = (
+    ("PARTNERBOT_DATABASE_URL", "database.url"),
+    ("TEAMS_APP_ID", "teams.app_id"),
+    ("TEAMS_TENANT_ID", "teams.tenant_id"),
+    ("GRAPH_TENANT_ID", "graph.tenant_id"),
+    ("TEAMS_TENANT_ID", "graph.tenant_id"),
+    ("GRAPH_CLIENT_ID", "graph.client_id"),
+    ("TEAMS_APP_ID", "graph.client_id"),
+    ("SLACK_API_BASE_URL", "slack.api_base_url"),
+)
 
-class SettingsError(Exception):
-    pass
+
+class DatabaseSection(Section):
+    url: str = DEFAULT_DATABASE  # PARTNERBOT_DATABASE_URL or --database overrides it
 
 
-@dataclass
-class Settings:
-    root: Path  # the folder of app.yaml: relative paths in it start here
-    database_url: str = DEFAULT_DATABASE
-    partnership_files: list[Path] = field(default_factory=list)
-    partnership: str | None = None
-    raw: dict[str, Any] = field(default_factory=dict)
+class ShellDoorSection(Section):
+    enabled: bool = False  # `serve` also prints reminders on its terminal
 
-    def section(self, *keys: str) -> dict[str, Any]:
-        node: Any = self.raw
-        for key in keys:
-            node = node.get(key) if isinstance(node, dict) else None
-        return node if isinstance(node, dict) else {}
+
+class DoorsSection(Section):
+    shell: ShellDoorSection = ShellDoorSection()
+
+
+class DocumentsSection(Section):
+    templates: str | None = None  # a folder of the business unit's own templates, relative to app.yaml
+
+
+class EnvironmentOverrides(PydanticBaseSettingsSource):
+    """The variables of ENVIRONMENT_OVERRIDES that are set, as app.yaml's nested keys."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # everything is done in __call__
+
+    def __call__(self) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for variable, path in ENVIRONMENT_OVERRIDES:
+            value = (os.environ.get(variable) or "").strip()
+            *sections, key = path.split(".")
+            node = found
+            for section in sections:
+                node = node.setdefault(section, {})
+            if value and key not in node:
+                node[key] = value
+        return found
+
+
+class Settings(BaseSettings):
+    """The whole of app.yaml. Build it with load_settings (a file) or settings_from (its contents)."""
+
+    model_config = SettingsConfigDict(extra="forbid", strict=True, frozen=True)
+
+    database: DatabaseSection = DatabaseSection()
+    partnerships: list[str] = []  # partnership files loaded at start-up, relative to app.yaml
+    partnership: str | None = None  # the one the doors serve when several are loaded
+    doors: DoorsSection = DoorsSection()
+    nudges: NudgesSection = NudgesSection()
+    email: EmailSection = EmailSection()
+    documents: DocumentsSection = DocumentsSection()
+    teams: TeamsSection = TeamsSection()
+    graph: GraphSection = GraphSection()
+    slack: SlackSection = SlackSection()
+
+    _root: Path = PrivateAttr(default_factory=Path.cwd)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The file's contents come in as init values; the environment overrides them.
+        return EnvironmentOverrides(settings_cls), init_settings
+
+    @property
+    def root(self) -> Path:
+        """The folder of app.yaml: relative paths in it start here."""
+        return self._root
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url
+
+    @property
+    def partnership_files(self) -> list[Path]:
+        return [self._root / p for p in self.partnerships]
+
+    @property
+    def templates_folder(self) -> Path | None:
+        return self._root / self.documents.templates if self.documents.templates else None
 
 
 def _sqlite_path(url: str, root: Path) -> str:
@@ -41,31 +137,37 @@ def _sqlite_path(url: str, root: Path) -> str:
     return prefix + str(path)
 
 
+def settings_from(
+    data: dict[str, Any], root: Path, *, source: str = "app.yaml", database_url: str | None = None
+) -> Settings:
+    """app.yaml's contents, checked whole: the environment overrides them, `database_url` beats both."""
+    # Keys that cannot be settings (and, starting with "_", would reach pydantic-settings as options).
+    odd = [k for k in data if not isinstance(k, str) or k.startswith("_")]
+    problems = [f"{k}: {unknown_key(str(k), Settings)}" for k in odd]
+    try:
+        settings = Settings(**{k: v for k, v in data.items() if k not in odd})
+    except ValidationError as e:
+        problems = settings_error(e, Settings, source).problems + problems
+    if problems:
+        raise SettingsError(problems, source)
+    url = _sqlite_path(database_url or settings.database.url, root)
+    if url != settings.database.url:
+        settings = settings.model_copy(update={"database": DatabaseSection(url=url)})
+    settings._root = root
+    return settings
+
+
 def load_settings(path: str | Path | None = None, database_url: str | None = None) -> Settings:
+    """The settings file (`--config`, else PARTNERBOT_CONFIG, else ./app.yaml, which may be absent)."""
     config = Path(path or os.environ.get("PARTNERBOT_CONFIG") or "app.yaml")
-    raw: dict[str, Any] = {}
+    data: Any = {}
     if config.exists():
         try:
-            loaded = yaml.safe_load(config.read_text(encoding="utf-8"))
+            data = yaml.safe_load(config.read_text(encoding="utf-8"))
         except yaml.YAMLError as e:
             raise SettingsError(f"{config}: not valid YAML: {e}") from e
-        if loaded is not None and not isinstance(loaded, dict):
+        if data is not None and not isinstance(data, dict):
             raise SettingsError(f"{config}: expected a mapping of settings")
-        raw = loaded or {}
     elif path is not None:
         raise SettingsError(f"{config}: no such settings file")
-    root = config.resolve().parent
-    url = (
-        database_url
-        or os.environ.get("PARTNERBOT_DATABASE_URL")
-        or (raw.get("database") or {}).get("url")
-        or DEFAULT_DATABASE
-    )
-    files = [root / p for p in raw.get("partnerships") or []]
-    return Settings(
-        root=root,
-        database_url=_sqlite_path(url, root),
-        partnership_files=files,
-        partnership=raw.get("partnership"),
-        raw=raw,
-    )
+    return settings_from(data or {}, config.resolve().parent, source=str(config), database_url=database_url)

@@ -19,8 +19,7 @@ from typing import TYPE_CHECKING, Protocol, TextIO
 from zoneinfo import ZoneInfo
 
 from scheduler.couriers import TerminalCourier, build_couriers
-from scheduler.email import load_email_settings
-from scheduler.policy import NudgeSettings, load_nudge_settings
+from scheduler.policy import NudgeSettings
 from scheduler.sweep import Sweeper, SweepReport
 
 if TYPE_CHECKING:
@@ -54,9 +53,7 @@ def plug_doors() -> None:
 
 
 def _settings(app: App) -> NudgeSettings:
-    settings = load_nudge_settings(app.settings.section("nudges"))
-    load_email_settings(app.settings.section("email"))  # a bad e-mail section fails here, not mid-sweep
-    return settings
+    return app.settings.nudges.resolve()  # app.yaml was checked whole when it was loaded
 
 
 def _terminal(app: App, out: TextIO) -> TerminalCourier:
@@ -85,11 +82,7 @@ def _report_lines(report: SweepReport, tz: ZoneInfo) -> list[str]:
 
 
 def run_nudge(app: App, args: argparse.Namespace, out: TextIO) -> int:
-    try:
-        settings = _settings(app)
-    except ValueError as e:  # PolicyError, EmailSettingsError: a setting app.yaml must fix
-        out.write(f"{e}\n")
-        return 1
+    settings = _settings(app)
     pid = app.partnership_id(args.partnership) if args.partnership else None
     tz = ZoneInfo(app.core(pid).roster().timezone) if pid or _single(app) else ZoneInfo("Europe/London")
     if args.at:
@@ -165,15 +158,11 @@ class SweepService:
 
 
 def run_serve(app: App, args: argparse.Namespace, out: TextIO) -> int:
-    try:
-        settings = _settings(app)
-    except ValueError as e:  # PolicyError, EmailSettingsError: a setting app.yaml must fix
-        out.write(f"{e}\n")
-        return 1
+    settings = _settings(app)
     app.load_files()  # the partnership files of app.yaml; an unchanged file changes nothing
     plug_doors()
     pid = app.partnership_id(args.partnership) if args.partnership else None
-    extra = [_terminal(app, out)] if app.settings.section("doors", "shell").get("enabled") else []
+    extra = [_terminal(app, out)] if app.settings.doors.shell.enabled else []
     sweeper = Sweeper(
         app.sessions,
         build_couriers(app, *extra),
@@ -182,7 +171,7 @@ def run_serve(app: App, args: argparse.Namespace, out: TextIO) -> int:
         rosters=app.setup.rosters,
     )
     services: list[Service] = []
-    if app.settings.section("nudges").get("enabled", True) is not False:
+    if app.settings.nudges.enabled:
         services.append(SweepService(sweeper, out, args.interval, args.sweeps))
     for factory in SERVICE_FACTORIES:
         service = factory(app, args, out)

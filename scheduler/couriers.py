@@ -63,14 +63,14 @@ def register_courier(door: str, factory: Callable[[App], Courier | None]) -> Non
 
 def build_couriers(app: App, *extra: Courier) -> dict[str, Courier]:
     """Couriers of every configured door, e-mail when SMTP is set up, plus any given (the terminal)."""
-    from scheduler.email import EmailCourier, load_email_settings
+    from scheduler.email import EmailCourier
 
     found: dict[str, Courier] = {}
     for door, factory in COURIER_FACTORIES.items():
         courier = factory(app)
         if courier is not None:
             found[door] = courier
-    smtp = load_email_settings(app.settings.section("email"))
+    smtp = app.settings.email.resolve()
     if smtp is not None and "email" not in found:
         found["email"] = EmailCourier(smtp)
     for courier in extra:

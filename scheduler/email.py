@@ -15,20 +15,18 @@ names the environment variable that holds it:
 
 from __future__ import annotations
 
-import os
 import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field, model_validator
 
 from scheduler.couriers import DeliveryFailed, Outgoing, Unreachable
+from scheduler.sections import Port, Section, secret
 from storage.roster import PersonRef
-
-
-class EmailSettingsError(ValueError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -45,33 +43,51 @@ class SmtpSettings:
 
     @property
     def password(self) -> str | None:
-        return os.environ.get(self.password_env) if self.password_env else None
+        return secret(self.password_env)
+
+
+class EmailSection(Section):
+    """app.yaml's `email:` section."""
+
+    enabled: bool = False
+    host: str | None = None
+    port: Port | None = None  # default: 465 with ssl, else 587
+    starttls: bool | None = None  # default: on, except with ssl or on port 25
+    ssl: bool = False
+    sender: str | None = Field(None, alias="from")
+    username: str | None = None
+    password_env: str | None = None
+    reply_to: str | None = None
+    timeout: Annotated[float, Field(gt=0)] = 20.0
+
+    @model_validator(mode="after")
+    def _needs_a_server(self) -> EmailSection:
+        missing = [k for k, v in (("host", self.host), ("from", self.sender)) if not v]
+        if self.enabled and missing:
+            raise ValueError(f"{' and '.join(missing)} must be set when e-mail is enabled")
+        return self
+
+    def resolve(self) -> SmtpSettings | None:
+        """The SMTP settings, or None when e-mail is off (the default)."""
+        if not self.enabled or not self.host or not self.sender:
+            return None
+        port = self.port or (465 if self.ssl else 587)
+        return SmtpSettings(
+            host=self.host,
+            sender=self.sender,
+            port=port,
+            starttls=self.starttls if self.starttls is not None else (not self.ssl and port != 25),
+            ssl=self.ssl,
+            username=self.username,
+            password_env=self.password_env,
+            reply_to=self.reply_to,
+            timeout=self.timeout,
+        )
 
 
 def load_email_settings(section: dict[str, Any] | None) -> SmtpSettings | None:
-    """The SMTP settings, or None when e-mail is off (the default)."""
-    raw = section or {}
-    if not raw.get("enabled", False):
-        return None
-    missing = [k for k in ("host", "from") if not raw.get(k)]
-    if missing:
-        raise EmailSettingsError(f"email: {' and '.join(missing)} must be set when e-mail is enabled")
-    if "password" in raw:
-        raise EmailSettingsError(
-            "email: no passwords in app.yaml; put it in an environment variable named by password_env"
-        )
-    port = int(raw.get("port", 465 if raw.get("ssl") else 587))
-    return SmtpSettings(
-        host=str(raw["host"]),
-        sender=str(raw["from"]),
-        port=port,
-        starttls=bool(raw.get("starttls", not raw.get("ssl") and port != 25)),
-        ssl=bool(raw.get("ssl", False)),
-        username=raw.get("username"),
-        password_env=raw.get("password_env"),
-        reply_to=raw.get("reply_to"),
-        timeout=float(raw.get("timeout", 20)),
-    )
+    """app.yaml's `email:` section on its own."""
+    return EmailSection.read(section, "email").resolve()
 
 
 class EmailCourier:

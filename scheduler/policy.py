@@ -17,16 +17,15 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, PlainValidator
 
 from handlers.setup import TRACKER_DEFAULTS
+from scheduler.sections import Section, TestOnly
 from storage.workdays import add_working_days, is_working_day, last_working_day_on_or_before
 
 BEFORE, DUE, OVERDUE, CHAIR, PAPERS = "before", "due", "overdue", "chair", "papers"
-
-
-class PolicyError(ValueError):
-    """A setting in app.yaml's `nudges:` section that cannot be read; the message says what is accepted."""
 
 
 _UNITS = {
@@ -62,7 +61,7 @@ class Offset:
     unit: str = "day"
 
     @classmethod
-    def parse(cls, value: Any, what: str) -> Offset:
+    def parse(cls, value: Any) -> Offset:
         if isinstance(value, int) and not isinstance(value, bool):
             return cls(value, "day")
         m = _OFFSET.match(" ".join(str(value).lower().split()))
@@ -71,9 +70,7 @@ class Offset:
             word = m.group(1)
             amount = int(word) if word.isdigit() else _WORDS.get(word)
         if not m or amount is None:
-            raise PolicyError(
-                f"{what}: cannot read {value!r}; write e.g. '7 days', '1 working day' or '2 weeks'"
-            )
+            raise ValueError(f"cannot read {value!r}; write e.g. '7 days', '1 working day' or '2 weeks'")
         return cls(amount, _UNITS[m.group(2)])
 
     @property
@@ -197,7 +194,7 @@ def papers_reminder_day(deadline: date, policy: Policy) -> date | None:
     return last_working_day_on_or_before(policy.papers_reminder.before(deadline))
 
 
-# --- settings -------------------------------------------------------------------------------------------
+# --- settings: app.yaml's `nudges:` section -----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -222,88 +219,82 @@ class NudgeSettings:
         return found or self.default
 
 
-_POLICY_KEYS = {
-    "before",
-    "on_due_day",
-    "overdue_every",
-    "working_hours",
-    "chair_digest",
-    "papers_reminder",
-    "stale_after_meetings",
-    "long_overdue_days",
-}
-_OTHER_KEYS = {"series", "lease_seconds", "retry_minutes", "batch_recipients", "fault", "enabled"}
+def _offsets(value: Any) -> tuple[Offset, ...]:
+    if value is None:
+        return ()
+    return tuple(Offset.parse(v) for v in (value if isinstance(value, list) else [value]))
+
+
+def _optional(value: Any) -> Offset | None:
+    if value is None or value is False or str(value).strip().lower() in ("never", "off", "none"):
+        return None
+    return Offset.parse(value)
 
 
 def _hours(value: Any) -> tuple[time, time]:
     m = re.fullmatch(r"\s*(\d{1,2})[:.](\d{2})\s*[-–]\s*(\d{1,2})[:.](\d{2})\s*", str(value))
     if not m or not (0 <= int(m.group(1)) < 24 and 0 <= int(m.group(3)) < 24):
-        raise PolicyError(f"nudges: working_hours: cannot read {value!r}; write e.g. '09:00-17:30'")
+        raise ValueError(f"cannot read {value!r}; write e.g. '09:00-17:30'")
     start, end = time(int(m.group(1)), int(m.group(2))), time(int(m.group(3)), int(m.group(4)))
     if end <= start:
-        raise PolicyError(f"nudges: working_hours: {value!r} ends before it starts")
+        raise ValueError(f"{value!r} ends before it starts")
     return start, end
 
 
-def _optional(value: Any, what: str) -> Offset | None:
-    if value in (None, False, "never", "off", "none"):
-        return None
-    return Offset.parse(value, what)
+Offsets = Annotated[tuple[Offset, ...], PlainValidator(_offsets)]
+OptionalOffset = Annotated[Offset | None, PlainValidator(_optional)]
+Hours = Annotated[tuple[time, time], PlainValidator(_hours)]
+Count = Annotated[int, Field(ge=1)]
 
 
-def _policy(raw: dict[str, Any], base: Policy, where: str) -> Policy:
-    unknown = set(raw) - _POLICY_KEYS - (_OTHER_KEYS if where == "nudges" else set())
-    if unknown:
-        raise PolicyError(
-            f"{where}: unknown setting(s) {', '.join(sorted(unknown))}; known: "
-            f"{', '.join(sorted(_POLICY_KEYS))}"
+class PolicySection(Section):
+    """The policy keys: in `nudges:` for every series, in `nudges.series.<id>:` for one series.
+
+    A key not written is inherited (from the defaults, or for a series from `nudges:`)."""
+
+    before: Offsets = Policy.before
+    on_due_day: bool = Policy.on_due_day
+    overdue_every: OptionalOffset = Policy.overdue_every
+    working_hours: Hours = Policy.working_hours
+    chair_digest: OptionalOffset = Policy.chair_digest
+    papers_reminder: OptionalOffset = Policy.papers_reminder
+    stale_after_meetings: Count = Policy.stale_after_meetings
+    long_overdue_days: Count = Policy.long_overdue_days
+
+    def apply(self, base: Policy) -> Policy:
+        written = self.model_fields_set & set(PolicySection.model_fields)
+        return replace(base, **{key: getattr(self, key) for key in written})
+
+
+class FaultSection(Section):
+    kill_after_sends: Count | None = None
+    point: Literal["after_send", "before_send"] = "after_send"
+
+
+class NudgesSection(PolicySection):
+    enabled: bool = True  # false: `serve` runs no reminder sweep
+    series: dict[str, PolicySection] = Field(default_factory=dict)
+    lease_seconds: Annotated[int, Field(ge=30, description="a send must finish inside its lease")] = 300
+    retry_minutes: list[Annotated[float, Field(ge=0)]] = Field(default_factory=lambda: [1, 5, 15, 60, 240])
+    batch_recipients: Count = 100
+    fault: Annotated[
+        FaultSection | None,
+        TestOnly("it SIGKILLs the process around a reminder send, to prove that none is lost"),
+    ] = None
+
+    def resolve(self) -> NudgeSettings:
+        default = self.apply(Policy())
+        fault = self.fault or FaultSection()
+        return NudgeSettings(
+            default=default,
+            series={key: over.apply(default) for key, over in self.series.items()},
+            lease=timedelta(seconds=self.lease_seconds),
+            retry=tuple(timedelta(minutes=m) for m in self.retry_minutes),
+            batch_recipients=self.batch_recipients,
+            fault=FaultInjection(kill_after_sends=fault.kill_after_sends, point=fault.point),
         )
-    changes: dict[str, Any] = {}
-    if "before" in raw:
-        items = raw["before"] or []
-        if not isinstance(items, list):
-            items = [items]
-        changes["before"] = tuple(Offset.parse(v, f"{where}.before") for v in items)
-    if "on_due_day" in raw:
-        changes["on_due_day"] = bool(raw["on_due_day"])
-    for key in ("overdue_every", "chair_digest", "papers_reminder"):
-        if key in raw:
-            changes[key] = _optional(raw[key], f"{where}.{key}")
-    if "working_hours" in raw:
-        changes["working_hours"] = _hours(raw["working_hours"])
-    for key in ("stale_after_meetings", "long_overdue_days"):
-        if key in raw:
-            value = raw[key]
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise PolicyError(f"{where}.{key}: expected a whole number from 1, not {value!r}")
-            changes[key] = value
-    return replace(base, **changes)
 
 
 def load_nudge_settings(section: dict[str, Any] | None) -> NudgeSettings:
-    """Read app.yaml's `nudges:` section; an empty or missing one gives the defaults."""
-    raw = dict(section or {})
-    default = _policy(raw, Policy(), "nudges")
-    series: dict[str, Policy] = {}
-    for key, over in (raw.get("series") or {}).items():
-        if not isinstance(over, dict):
-            raise PolicyError(f"nudges.series.{key}: expected a mapping of settings")
-        series[str(key)] = _policy(over, default, f"nudges.series.{key}")
-    lease = timedelta(seconds=int(raw.get("lease_seconds", 300)))
-    if lease < timedelta(seconds=30):
-        raise PolicyError("nudges.lease_seconds: at least 30 (a send must finish inside its lease)")
-    retry = tuple(timedelta(minutes=float(m)) for m in raw.get("retry_minutes", (1, 5, 15, 60, 240)))
-    fault_raw = raw.get("fault") or {}
-    fault = FaultInjection(
-        kill_after_sends=fault_raw.get("kill_after_sends"), point=fault_raw.get("point", "after_send")
-    )
-    if fault.point not in ("after_send", "before_send"):
-        raise PolicyError("nudges.fault.point: after_send or before_send")
-    return NudgeSettings(
-        default=default,
-        series=series,
-        lease=lease,
-        retry=retry,
-        batch_recipients=int(raw.get("batch_recipients", 100)),
-        fault=fault,
-    )
+    """app.yaml's `nudges:` section on its own; an empty or missing one gives the defaults."""
+    return NudgesSection.read(section, "nudges").resolve()

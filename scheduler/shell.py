@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 
 from handlers.format import when
 from scheduler.couriers import TerminalCourier, build_couriers
-from scheduler.policy import load_nudge_settings
 from scheduler.sweep import Sweeper, SweepReport
 
 if TYPE_CHECKING:
@@ -21,10 +20,10 @@ if TYPE_CHECKING:
 
 
 def plug(app: App, door: ShellDoor) -> None:
+    settings = app.settings.nudges.resolve()  # app.yaml was checked whole when it was loaded
     try:
-        settings = load_nudge_settings(app.settings.section("nudges"))
         couriers = build_couriers(app, TerminalCourier(door))
-    except ValueError as e:  # a bad `nudges:` or `email:` section: say so, keep the shell usable
+    except ValueError as e:  # a door that cannot deliver: say so, keep the shell usable
         problem = str(e)
         door.bang["sweep"] = lambda shell, rest: shell.say_local(f"✗ No reminders: {problem}")
         return

@@ -13,14 +13,20 @@ import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from bot.app import App, open_app
-from bot.settings import Settings
+from bot.settings import Settings, settings_from
 from bot.shell import ShellDoor
+from scheduler.sections import TEST_HARNESS
 from storage.db import make_engine, migrate, normalise_url
+
+# The test harness: app.yaml's test-only keys (nudges.fault, teams.allow_unauthenticated …) are
+# allowed here and in every process the tests start; anywhere else they are refused.
+os.environ[TEST_HARNESS] = "1"
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "westshire.yaml"
@@ -73,9 +79,21 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
         admin.dispose()
 
 
-def make_app(database_url: str, *files: Path) -> App:
-    settings = Settings(root=ROOT, database_url=database_url, partnership_files=list(files or [EXAMPLE]))
-    return open_app(settings)
+def make_settings(database_url: str, *files: Path, **sections: Any) -> Settings:
+    """Settings as app.yaml would give them (checked the same way), on this test's database."""
+    data = {"partnerships": [str(f) for f in files or [EXAMPLE]], **sections}
+    return settings_from(data, ROOT, database_url=database_url)
+
+
+def make_app(database_url: str, *files: Path, **sections: Any) -> App:
+    return open_app(make_settings(database_url, *files, **sections))
+
+
+def reconfigure(app: App, **sections: Any) -> None:
+    """Give a running app other sections of app.yaml, checked as load_settings checks them."""
+    app.settings = settings_from(
+        {"partnerships": app.settings.partnerships, **sections}, ROOT, database_url=app.settings.database_url
+    )
 
 
 @pytest.fixture

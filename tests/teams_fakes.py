@@ -423,15 +423,15 @@ class Harness:
     ) -> None:
         import httpx
 
+        from bot.settings import settings_from
         from bot.teams import runtime
         from bot.teams.app import TeamsDoor
-        from bot.teams.config import load_graph_settings, load_teams_settings
         from bot.teams.graph import Graph
 
         self.app = app
         self.connector = Connector()
         self.graph = FakeGraph()
-        raw = {
+        teams_section = {
             "enabled": True,
             "allow_unauthenticated": auth is None,
             "app_id": BOT_ID,
@@ -443,8 +443,7 @@ class Harness:
             **(auth or {}),
             **(teams or {}),
         }
-        self.settings = load_teams_settings(raw)
-        gs = {
+        graph_section = {
             "enabled": graph,
             "tenant_id": TENANT,
             "client_id": BOT_ID,
@@ -454,7 +453,14 @@ class Harness:
             "retry_seconds": 5,
             **(graph_settings or {}),
         }
-        self.graph_settings = load_graph_settings(gs)
+        # Through the whole of app.yaml, as `serve` reads it (so the checks and overrides apply).
+        loaded = settings_from(
+            {"teams": teams_section, "graph": graph_section},
+            app.settings.root,
+            database_url=app.settings.database_url,
+        )
+        self.settings = loaded.teams.resolve()
+        self.graph_settings = loaded.graph.resolve()
         self.sleeps: list[float] = []
 
         async def no_sleep(seconds: float) -> None:

@@ -148,7 +148,6 @@ def test_stale_follows_the_series_reminder_policy(tmp_path: Path) -> None:
     """One answer to "is it stale?": the series' policy in app.yaml, for the export as for the digest."""
     from conftest import make_app
 
-    from bot.settings import Settings
     from handlers.reports import tracker_rows
 
     db = f"sqlite:///{tmp_path / 'db.sqlite3'}"
@@ -163,15 +162,7 @@ def test_stale_follows_the_series_reminder_policy(tmp_path: Path) -> None:
     with app.sessions() as s:
         assert tracker_rows(app.core(), s, "board", today)[0]["stale"] is True
     app.engine.dispose()
-    strict = Settings(
-        root=ROOT,
-        database_url=db,
-        partnership_files=[EXAMPLE],
-        raw={"nudges": {"series": {"board": {"stale_after_meetings": 3}}}},
-    )
-    from bot.app import open_app
-
-    app = open_app(strict)
+    app = make_app(db, nudges={"series": {"board": {"stale_after_meetings": 3}}})
     with app.sessions() as s:
         assert tracker_rows(app.core(), s, "board", today)[0]["stale"] is False
     app.engine.dispose()

@@ -7,11 +7,10 @@ import threading
 from pathlib import Path
 
 import yaml
-from conftest import EXAMPLE, FIXTURES, ROOT, Chat
+from conftest import EXAMPLE, FIXTURES, Chat
 
-from bot.app import App, open_app
+from bot.app import App
 from bot.cli import main
-from bot.settings import Settings
 from scheduler.cli import SweepService, supervise
 
 BOARD = [
@@ -100,11 +99,8 @@ def test_serve_with_nothing_to_do_says_so(app: App, database_url: str, tmp_path:
     assert code == 1 and "Nothing to serve" in out
 
 
-def test_a_bad_policy_keeps_the_shell_usable(database_url: str) -> None:
-    raw = {"nudges": {"overdue_every": "whenever"}}
-    app = open_app(Settings(root=ROOT, database_url=database_url, partnership_files=[EXAMPLE], raw=raw))
-    chat = Chat(app)
-    out = chat.script("! sweep")
-    assert "✗ No reminders: nudges.overdue_every: cannot read 'whenever'" in out
-    assert "digest" in chat.say("MT", "help")  # the rest of the shell still answers
-    app.engine.dispose()
+def test_a_bad_policy_stops_the_shell_before_it_starts(database_url: str, tmp_path: Path) -> None:
+    cfg = config(tmp_path, database_url, nudges={"overdue_every": "whenever"})
+    code, out = run("--config", cfg, "shell", "--script", str(FIXTURES / "board-meeting.script"))
+    assert code == 1 and f"{cfg}: nudges.overdue_every: cannot read 'whenever'" in out
+    assert "meeting start" not in out  # not one line of the script ran

@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from conftest import EXAMPLE, FIXTURES, ROOT, Chat
+from conftest import FIXTURES, Chat, make_app
 from sqlalchemy import select
 
-from bot.app import App, open_app
-from bot.settings import Settings
+from bot.app import App
 from scheduler.couriers import Outgoing, TerminalCourier, build_couriers
-from scheduler.email import EmailCourier, EmailSettingsError, SmtpSettings, load_email_settings
+from scheduler.email import EmailCourier, SmtpSettings, load_email_settings
 from scheduler.policy import NudgeSettings
+from scheduler.sections import SettingsError
 from scheduler.sweep import Sweeper
 from storage.nudge_models import Digest, NudgeClaim
 
@@ -60,17 +60,15 @@ def smtp() -> Iterator[tuple[Controller, Mailbox]]:
 
 
 def email_app(database_url: str, port: int) -> App:
-    raw = {
-        "email": {
-            "enabled": True,
-            "host": "127.0.0.1",
-            "port": port,
-            "starttls": False,
-            "from": "partnership-bot@westshire.example",
-            "reply_to": "business.unit@westshire.example",
-        }
+    email = {
+        "enabled": True,
+        "host": "127.0.0.1",
+        "port": port,
+        "starttls": False,
+        "from": "partnership-bot@westshire.example",
+        "reply_to": "business.unit@westshire.example",
     }
-    return open_app(Settings(root=ROOT, database_url=database_url, partnership_files=[EXAMPLE], raw=raw))
+    return make_app(database_url, email=email)
 
 
 def test_people_with_only_an_address_get_email(database_url: str, smtp: tuple[Controller, Mailbox]) -> None:
@@ -166,7 +164,7 @@ def test_email_settings() -> None:
         {"enabled": True, "host": "smtp.example", "from": "bot@example.org", "password_env": "PB_TEST_SMTP"}
     )
     assert s is not None and (s.port, s.starttls, s.ssl) == (587, True, False)
-    with pytest.raises(EmailSettingsError, match="host"):
+    with pytest.raises(SettingsError, match="email: host must be set"):
         load_email_settings({"enabled": True, "from": "bot@example.org"})
-    with pytest.raises(EmailSettingsError, match="environment"):
+    with pytest.raises(SettingsError, match=r"email\.password: no secrets .* environment"):
         load_email_settings({"enabled": True, "host": "h", "from": "f@x", "password": "hunter2"})

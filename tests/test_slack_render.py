@@ -15,8 +15,8 @@ from conftest import ROOT
 from slack_fake import FakeSlack, uid
 
 from bot.app import App
-from bot.settings import Settings
-from bot.slack.config import SlackConfig, SlackConfigError, load_config
+from bot.settings import SettingsError, settings_from
+from bot.slack.config import SlackConfig
 from bot.slack.manifest import manifest
 from bot.slack.render import answered, escape, from_slack, read_button_value, render, summary
 from handlers.reply import ACTOR, ERROR, WARNING, Button, Buttons, File, Message, Table, Text
@@ -112,9 +112,9 @@ def test_a_documents_comment_is_short() -> None:
 
 
 def test_settings_come_from_app_yaml_and_tokens_from_the_environment() -> None:
-    raw = {"slack": {"enabled": True, "mode": "http", "command": "meet", "http": {"port": "8080"}}}
+    raw = {"slack": {"enabled": True, "mode": "http", "command": "meet", "http": {"port": 8080}}}
     env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}
-    cfg = load_config(Settings(root=ROOT, raw=raw), env)
+    cfg = settings_from(raw, ROOT).slack.resolve(env)
     assert (cfg.enabled, cfg.mode, cfg.command, cfg.http_port, cfg.bot_token) == (
         True,
         "http",
@@ -123,11 +123,11 @@ def test_settings_come_from_app_yaml_and_tokens_from_the_environment() -> None:
         "xoxb-1",
     )
     cfg.require_tokens()
-    with pytest.raises(SlackConfigError, match="SLACK_APP_TOKEN"):
-        load_config(Settings(root=ROOT, raw={"slack": {"enabled": True}}), env).require_tokens()
-    with pytest.raises(SlackConfigError, match="socket or http"):
-        load_config(Settings(root=ROOT, raw={"slack": {"mode": "webhook"}}), env)
-    assert load_config(Settings(root=ROOT), {}).enabled is False
+    with pytest.raises(SettingsError, match="SLACK_APP_TOKEN"):
+        settings_from({"slack": {"enabled": True}}, ROOT).slack.resolve(env).require_tokens()
+    with pytest.raises(SettingsError, match=r"slack\.mode: must be 'socket' or 'http', not 'webhook'"):
+        settings_from({"slack": {"mode": "webhook"}}, ROOT)
+    assert settings_from({}, ROOT).slack.resolve({}).enabled is False
 
 
 def test_the_manifest_has_what_the_door_uses() -> None:

@@ -25,7 +25,6 @@ from bot.shell import ShellDoor
 from bot.slack.courier import SlackCourier
 from handlers.reports import tracker_rows
 from scheduler.couriers import Courier, TerminalCourier
-from scheduler.policy import load_nudge_settings
 from scheduler.sweep import Sweeper
 from storage.models import Attendance, Person
 
@@ -53,7 +52,7 @@ def script_lines() -> Iterator[str]:
 
 
 def _sweeper(app: App, courier: Courier) -> Sweeper:
-    settings = load_nudge_settings(app.settings.section("nudges"))
+    settings = app.settings.nudges.resolve()
     return Sweeper(
         app.sessions, {courier.door: courier}, settings, partnerships=[app.partnership_id()], shuffle=False
     )

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from conftest import reconfigure
 from slack_fake import (
     BOARD,
     FORM,
@@ -179,10 +180,10 @@ def _where(user: str) -> Any:
 
 
 def test_a_missing_token_stops_the_service_with_a_clear_message(app: App, fake: FakeSlack) -> None:
-    from bot.slack.config import SlackConfigError
+    from bot.settings import SettingsError
 
     cfg = config(fake, mode="socket", app_token=None)
-    with pytest.raises(SlackConfigError, match="SLACK_APP_TOKEN"):
+    with pytest.raises(SettingsError, match="SLACK_APP_TOKEN"):
         SlackService(app, cfg, io.StringIO()).run(threading.Event())
 
 
@@ -196,12 +197,8 @@ def test_serve_runs_the_slack_service_when_app_yaml_turns_it_on(
     plug()  # twice is harmless
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
     monkeypatch.setenv("SLACK_SIGNING_SECRET", "test-signing-secret")
-    app.settings.raw["slack"] = {
-        "enabled": True,
-        "mode": "http",
-        "http": {"port": 0},
-        "api_base_url": fake.api_url,
-    }
+    slack = {"enabled": True, "mode": "http", "http": {"port": 0}, "api_base_url": fake.api_url}
+    reconfigure(app, slack=slack)
     out = io.StringIO()
     args = argparse.Namespace(partnership=None, interval=0.05, sweeps=2)
     assert run_serve(app, args, out) == 0
@@ -210,5 +207,5 @@ def test_serve_runs_the_slack_service_when_app_yaml_turns_it_on(
     from scheduler.couriers import build_couriers
 
     assert "slack" in build_couriers(app)
-    app.settings.raw["slack"]["enabled"] = False
+    reconfigure(app, slack=slack | {"enabled": False})
     assert "slack" not in build_couriers(app)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from conftest import reconfigure
 from sqlalchemy import select
 from teams_fakes import (
     GRAPH_MEETING,
@@ -218,11 +219,7 @@ def test_the_cli_imports_and_confirms(teams: Harness, app: App, monkeypatch: pyt
 
     monkeypatch.setitem(plug._graphs, id(app), teams.door.graph())
     monkeypatch.setitem(plug._graph_apps, id(app), app)
-    app.settings.raw["graph"] = {
-        "enabled": True,
-        "tenant_id": "t",
-        "organiser": "rhian.bowen@westshire.example",
-    }
+    reconfigure(app, graph={"enabled": True, "tenant_id": "t", "organiser": "rhian.bowen@westshire.example"})
     out = io.StringIO()
     args = argparse.Namespace(
         attendance_command="import",

@@ -13,11 +13,13 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from conftest import ROOT, reconfigure
 from teams_fakes import BOT_ID, Harness, Keys, load
 
-import bot.teams.config as config
 from bot.app import App
-from bot.teams.config import TeamsSettings, TeamsSettingsError, load_teams_settings
+from bot.settings import SettingsError, settings_from
+from bot.teams.config import TeamsSettings
+from scheduler.sections import TEST_HARNESS
 
 ISSUER = "https://api.botframework.test"
 
@@ -89,35 +91,34 @@ def test_no_token_or_a_forged_one_gets_401(signed: Harness, keys: Keys) -> None:
     assert _post(signed, Keys.token(other, **_claims(signed))) == 401
 
 
-def test_serve_refuses_authentication_off_outside_tests(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(config, "in_test_run", lambda: False)
-    with pytest.raises(TeamsSettingsError, match="tests only"):
-        TeamsSettings(enabled=True, allow_unauthenticated=True).check_for_serve()
-    with pytest.raises(TeamsSettingsError, match="tests only"):
-        TeamsSettings(enabled=True, app_id="a", password="p", token_issuer="x").check_for_serve()
-    with pytest.raises(TeamsSettingsError, match="TEAMS_APP_PASSWORD"):
+def test_authentication_off_is_refused_outside_tests(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(TEST_HARNESS)
+    for key, value in (("allow_unauthenticated", True), ("token_issuer", "x"), ("openid_metadata_url", "x")):
+        with pytest.raises(SettingsError, match=rf"teams\.{key}: is for tests only \(.+\): remove it"):
+            settings_from({"teams": {"enabled": True, key: value}}, ROOT)
+    with pytest.raises(SettingsError, match="TEAMS_APP_PASSWORD"):
         TeamsSettings(enabled=True, app_id="a").check_for_serve()
     TeamsSettings(enabled=True, app_id="a", password="p").check_for_serve()  # credentials: fine
 
 
-def test_the_serve_service_checks_settings(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_serve_service_checks_credentials(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
     from bot.teams.plug import teams_service
 
-    monkeypatch.setattr(config, "in_test_run", lambda: False)
-    app.settings.raw["teams"] = {"enabled": True, "allow_unauthenticated": True}
-    with pytest.raises(TeamsSettingsError):
+    monkeypatch.delenv("TEAMS_APP_PASSWORD", raising=False)
+    reconfigure(app, teams={"enabled": True, "app_id": "a"})
+    with pytest.raises(SettingsError, match="TEAMS_APP_PASSWORD"):
         teams_service(app, argparse.Namespace(partnership=None), io.StringIO())
-    app.settings.raw["teams"] = {"enabled": False}
+    reconfigure(app, teams={"enabled": False})
     assert teams_service(app, argparse.Namespace(partnership=None), io.StringIO()) is None
 
 
 def test_secrets_never_come_from_app_yaml(monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(TeamsSettingsError, match="no secrets"):
-        load_teams_settings({"enabled": True, "password": "hunter2"})
+    with pytest.raises(SettingsError, match=r"teams\.password: no secrets in app\.yaml"):
+        settings_from({"teams": {"enabled": True, "password": "hunter2"}}, ROOT)
     monkeypatch.setenv("TEAMS_APP_ID", "env-app")
     monkeypatch.setenv("TEAMS_APP_PASSWORD", "env-secret")
     monkeypatch.setenv("TEAMS_TENANT_ID", "env-tenant")
-    s = load_teams_settings({"enabled": True, "app_id": "yaml-app"})
+    s = settings_from({"teams": {"enabled": True, "app_id": "yaml-app"}}, ROOT).teams.resolve()
     assert (s.app_id, s.password, s.tenant_id, s.host) == ("env-app", "env-secret", "env-tenant", "127.0.0.1")
     assert "env-secret" not in repr(s)
 
@@ -133,12 +134,7 @@ def test_serve_runs_the_endpoint_on_the_configured_address(app: App) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    app.settings.raw["teams"] = {
-        "enabled": True,
-        "allow_unauthenticated": True,
-        "app_id": BOT_ID,
-        "port": port,
-    }
+    reconfigure(app, teams={"enabled": True, "allow_unauthenticated": True, "app_id": BOT_ID, "port": port})
     out = io.StringIO()
     service = teams_service(app, argparse.Namespace(partnership=None), out)
     stop = threading.Event()

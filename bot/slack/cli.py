@@ -24,17 +24,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(app: App, args: argparse.Namespace, out: TextIO) -> int:
     import yaml
 
-    from bot.slack.config import SlackConfigError, load_config
     from bot.slack.manifest import manifest
 
     if getattr(args, "slack_action", None) != "manifest":
         out.write("Usage: partnerbot slack manifest [--json] [--url URL]\n")
         return 2
-    try:
-        config = load_config(app.settings)
-    except SlackConfigError as e:
-        out.write(f"{e}\n")
-        return 1
+    config = app.settings.slack.resolve()
     if config.mode == "http" and not args.url:
         out.write(
             "slack.mode is http: give the public address Slack should post to, e.g.\n"

@@ -1,16 +1,17 @@
-"""The `slack:` section of app.yaml, and the tokens, which come only from the environment."""
+"""The `slack:` section of app.yaml, and the tokens, which come only from the environment.
+
+Nothing here imports a Slack SDK.
+"""
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Literal
 
-from bot.settings import Settings
+from pydantic import Field
 
-
-class SlackConfigError(Exception):
-    """A setting is missing or wrong: the message says which and how to fix it."""
+from scheduler.sections import Port, Section, SettingsError, secret
 
 
 @dataclass(frozen=True)
@@ -45,49 +46,59 @@ class SlackConfig:
         if self.mode == "http" and not self.signing_secret:
             missing.append("SLACK_SIGNING_SECRET (HTTP mode verifies every request with it)")
         if missing:
-            raise SlackConfigError(
+            raise SettingsError(
                 "Slack is enabled in app.yaml but the environment lacks " + ", ".join(missing) + "."
             )
 
 
-def _int(value: Any, key: str, default: int) -> int:
-    if value is None:
-        return default
-    try:
-        return int(value)
-    except (TypeError, ValueError) as e:
-        raise SlackConfigError(f"slack.{key} in app.yaml must be a number, not {value!r}.") from e
+class SlackHttpSection(Section):
+    host: str = "127.0.0.1"
+    port: Port = 3000
+    path: str = "/slack/events"
 
 
-def load_config(settings: Settings, env: dict[str, str] | None = None) -> SlackConfig:
-    raw = settings.section("slack")
-    environ = os.environ if env is None else env
-    mode = str(raw.get("mode") or "socket").lower()
-    if mode not in ("socket", "http"):
-        raise SlackConfigError(f"slack.mode in app.yaml is {mode!r}: use socket or http.")
-    command = str(raw.get("command") or "/pb")
-    if not command.startswith("/"):
-        command = "/" + command
-    http = raw.get("http") if isinstance(raw.get("http"), dict) else {}
-    health = raw.get("health") if isinstance(raw.get("health"), dict) else {}
-    return SlackConfig(
-        enabled=bool(raw.get("enabled")),
-        mode=mode,
-        command=command,
-        capture_emoji=str(raw.get("capture_emoji") or "memo").strip(":"),
-        name=str(raw.get("name") or "partnerbot"),
-        http_host=str(http.get("host") or "127.0.0.1"),
-        http_port=_int(http.get("port"), "http.port", 3000),
-        http_path=str(http.get("path") or "/slack/events"),
-        health_enabled=bool(health.get("enabled", True)),
-        health_host=str(health.get("host") or "127.0.0.1"),
-        health_port=_int(health.get("port"), "health.port", 3001),
-        api_base_url=raw.get("api_base_url") or environ.get("SLACK_API_BASE_URL") or None,
-        proxy=raw.get("proxy") or None,  # slack_sdk also honours HTTPS_PROXY itself
-        process_before_response=bool(raw.get("process_before_response", True)),
-        threads=max(1, _int(raw.get("threads"), "threads", 4)),
-        partnership=raw.get("partnership"),
-        bot_token=environ.get("SLACK_BOT_TOKEN") or None,
-        app_token=environ.get("SLACK_APP_TOKEN") or None,
-        signing_secret=environ.get("SLACK_SIGNING_SECRET") or None,
-    )
+class SlackHealthSection(Section):
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: Port = 3001
+
+
+class SlackSection(Section):
+    """app.yaml's `slack:` section (docs/slack.md)."""
+
+    enabled: bool = False
+    mode: Literal["socket", "http"] = "socket"
+    command: str = "/pb"
+    capture_emoji: str = "memo"
+    name: str = "partnerbot"
+    http: SlackHttpSection = SlackHttpSection()
+    health: SlackHealthSection = SlackHealthSection()
+    api_base_url: str | None = None  # SLACK_API_BASE_URL overrides it
+    proxy: str | None = None  # slack_sdk also honours HTTPS_PROXY itself
+    process_before_response: bool = True
+    threads: Annotated[int, Field(ge=1)] = 4
+    partnership: str | None = None
+
+    def resolve(self, environ: Mapping[str, str] | None = None) -> SlackConfig:
+        """The door's settings, with its tokens from the environment."""
+        return SlackConfig(
+            enabled=self.enabled,
+            mode=self.mode,
+            command=self.command if self.command.startswith("/") else "/" + self.command,
+            capture_emoji=self.capture_emoji.strip(":"),
+            name=self.name,
+            http_host=self.http.host,
+            http_port=self.http.port,
+            http_path=self.http.path,
+            health_enabled=self.health.enabled,
+            health_host=self.health.host,
+            health_port=self.health.port,
+            api_base_url=self.api_base_url,
+            proxy=self.proxy,
+            process_before_response=self.process_before_response,
+            threads=self.threads,
+            partnership=self.partnership,
+            bot_token=secret("SLACK_BOT_TOKEN", environ),
+            app_token=secret("SLACK_APP_TOKEN", environ),
+            signing_secret=secret("SLACK_SIGNING_SECRET", environ),
+        )

@@ -7,25 +7,16 @@ Slack on. Call `plug()` once at start-up of `serve` and `nudge` (calling it agai
 from __future__ import annotations
 
 import argparse
-import logging
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from bot.app import App
 
-log = logging.getLogger("partnerbot.slack")
-
 _plugged = False
 
 
 def _courier(app: App) -> Any:
-    from bot.slack.config import SlackConfigError, load_config
-
-    try:
-        config = load_config(app.settings)
-    except SlackConfigError as e:
-        log.error("%s", e)
-        return None
+    config = app.settings.slack.resolve()
     if not config.enabled:
         return None
     from bot.slack.courier import courier_for
@@ -34,9 +25,7 @@ def _courier(app: App) -> Any:
 
 
 def _service(app: App, args: argparse.Namespace, out: TextIO) -> Any:
-    from bot.slack.config import load_config
-
-    config = load_config(app.settings)  # a wrong slack: section stops `serve` with its message
+    config = app.settings.slack.resolve()
     if not config.enabled:
         return None
     if getattr(args, "partnership", None) and not config.partnership:

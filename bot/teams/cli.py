@@ -1,6 +1,6 @@
 """`partnerbot teams package` and `partnerbot attendance import`.
 
-    partnerbot teams package --out partnerbot-teams.zip
+    partnerbot teams package --out partnerbot-teams.zip     # or --out DIR (partnerbot-teams-VERSION.zip)
     partnerbot attendance import --series board --meeting last      # the last Teams meeting seen
     partnerbot attendance import --series board --meeting MSo3… --organiser rhian.bowen@…
     partnerbot attendance import … --confirm --as RB                 # record it as that person
@@ -11,6 +11,7 @@ Nothing here imports a Teams or Graph SDK until the subcommand runs.
 from __future__ import annotations
 
 import argparse
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -23,7 +24,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     t = sub.add_parser("teams", help="the Microsoft Teams app: build its package for Teams admin")
     tsub = t.add_subparsers(dest="teams_command", metavar="WHAT")
     p = tsub.add_parser("package", help="write the Teams app package (manifest and icons) to a zip")
-    p.add_argument("--out", required=True, help="the zip to write, e.g. partnerbot-teams.zip")
+    p.add_argument(
+        "--out", required=True, help="the zip to write (e.g. partnerbot-teams.zip) or a folder for it"
+    )
     p.add_argument("--app-id", help="the bot's Entra app id (default: TEAMS_APP_ID or teams.app_id)")
     p.add_argument("--name", default=None, help="the app's short name in Teams (default: teams.bot_name)")
     p.add_argument("--version", default=None, help="the package version (default: partnerbot's)")
@@ -46,13 +49,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run_teams(app: App, args: argparse.Namespace, out: TextIO) -> int:
     from importlib.metadata import PackageNotFoundError, version
 
-    from bot.teams.config import load_teams_settings
-    from bot.teams.package import AppInfo, PackageError, build
+    from bot.teams.package import AppInfo, PackageError, build, file_name
 
     if getattr(args, "teams_command", None) != "package":
         out.write("Usage: partnerbot teams package --out FILE.zip\n")
         return 2
-    settings = load_teams_settings(app.settings.section("teams"), app.settings.root)
+    settings = app.settings.teams.resolve(app.settings.root)
+    publisher = app.settings.teams.package
+    if publisher.missing():
+        out.write(
+            f"The package names who publishes the app: set {', '.join(publisher.missing())} "
+            "in app.yaml (see docs/teams.md).\n"
+        )
+        return 1
     try:
         default_version = version("partnerbot")
     except PackageNotFoundError:
@@ -64,6 +73,10 @@ def run_teams(app: App, args: argparse.Namespace, out: TextIO) -> int:
         domain = urlsplit(settings.public_url).hostname
     info = AppInfo(
         app_id=args.app_id or settings.app_id or "",
+        developer=publisher.developer_name or "",
+        website=publisher.website_url or "",
+        privacy=publisher.privacy_url or "",
+        terms=publisher.terms_url or "",
         name=args.name or settings.bot_name,
         version=args.version or default_version,
         domain=domain,
@@ -73,8 +86,15 @@ def run_teams(app: App, args: argparse.Namespace, out: TextIO) -> int:
     except PackageError as e:
         out.write(f"{e}\n")
         return 1
-    Path(args.out).write_bytes(data)
-    out.write(f"Wrote {args.out}: upload it in Teams admin (Manage apps → Upload) or Developer Portal.\n")
+    target = Path(args.out)
+    if target.is_dir() or args.out.endswith(("/", os.sep)):
+        target.mkdir(parents=True, exist_ok=True)
+        target = target / file_name(info)
+    elif not target.parent.is_dir():
+        out.write(f"--out: there is no folder {target.parent}; create it or give another path.\n")
+        return 1
+    target.write_bytes(data)
+    out.write(f"Wrote {target}: upload it in Teams admin (Manage apps → Upload) or Developer Portal.\n")
     return 0
 
 

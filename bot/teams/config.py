@@ -19,39 +19,15 @@ Nothing here imports a Teams or Graph SDK.
 
 from __future__ import annotations
 
-import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Literal
 
-from bot.settings import SettingsError
+from pydantic import AfterValidator, Field, model_validator
+
+from scheduler.sections import Port, Section, SettingsError, TestOnly, in_test_harness, secret
 
 DEFAULT_SERVICE_URL = "https://smba.trafficmanager.net/teams"
-CLOUDS = ("Public", "USGov", "USGovDoD", "China")
-
-
-class TeamsSettingsError(SettingsError, ValueError):
-    """A wrong `teams:` or `graph:` section: `partnerbot` prints it and stops."""
-
-
-def in_test_run() -> bool:
-    """True inside pytest (and processes it starts): the only place authentication may be off."""
-    return "pytest" in sys.modules or bool(os.environ.get("PYTEST_CURRENT_TEST"))
-
-
-def _env(name: str | None) -> str | None:
-    value = os.environ.get(name) if name else None
-    return value.strip() if value and value.strip() else None
-
-
-def _no_secrets(section: str, raw: dict[str, Any], keys: tuple[str, ...]) -> None:
-    for key in keys:
-        if key in raw:
-            raise TeamsSettingsError(
-                f"{section}: no secrets in app.yaml ({key}); put it in the environment variable "
-                "named by password_env"
-            )
 
 
 @dataclass(frozen=True)
@@ -71,61 +47,98 @@ class TeamsSettings:
     file_link_days: int = 14
     retry_seconds: float = 20.0  # how long one send may spend backing off before the sweep retries later
     workers: int = 8  # threads that run the (synchronous) core
-    # Tests only: accept requests without a token, and a local key set and issuer for the token test.
+    # Tests only (refused in app.yaml outside the test harness): accept requests without a token,
+    # and a local key set and issuer for the token test.
     allow_unauthenticated: bool = False
     openid_metadata_url: str | None = None
     token_issuer: str | None = None
 
     def check_for_serve(self) -> None:
-        """`serve` refuses test-only settings outside a test run, and a door without credentials."""
-        test_only = [
-            k for k in ("allow_unauthenticated", "openid_metadata_url", "token_issuer") if getattr(self, k)
-        ]
-        if test_only and not in_test_run():
-            raise TeamsSettingsError(
-                f"teams: {', '.join(test_only)} is for tests only; remove it from app.yaml "
-                "(every request to the bot must carry a valid Bot Framework token)"
-            )
+        """`serve` refuses a door without credentials."""
         if not self.allow_unauthenticated and not (self.app_id and self.password):
-            raise TeamsSettingsError(
+            raise SettingsError(
                 "teams: the door needs its app id and secret: set TEAMS_APP_ID and TEAMS_APP_PASSWORD "
                 "(and TEAMS_TENANT_ID for a single-tenant bot)"
             )
 
 
-def load_teams_settings(section: dict[str, Any] | None, root: Path | None = None) -> TeamsSettings:
-    raw = section or {}
-    _no_secrets("teams", raw, ("password", "app_password", "secret", "client_secret"))
-    cloud = str(raw.get("cloud", "Public"))
-    if cloud not in CLOUDS:
-        raise TeamsSettingsError(f"teams: cloud must be one of {', '.join(CLOUDS)}, not {cloud!r}")
-    files_dir = Path(str(raw.get("files_dir", "var/teams-files")))
-    if root is not None and not files_dir.is_absolute():
-        files_dir = root / files_dir
-    endpoint = str(raw.get("endpoint", "/api/messages"))
-    if not endpoint.startswith("/"):
-        raise TeamsSettingsError("teams: endpoint must be a path such as /api/messages")
-    public_url = raw.get("public_url")
-    return TeamsSettings(
-        enabled=bool(raw.get("enabled", False)),
-        app_id=_env("TEAMS_APP_ID") or raw.get("app_id"),
-        tenant_id=_env("TEAMS_TENANT_ID") or raw.get("tenant_id"),
-        password=_env(str(raw.get("password_env", "TEAMS_APP_PASSWORD"))),
-        host=str(raw.get("host", "127.0.0.1")),
-        port=int(raw.get("port", 3978)),
-        endpoint=endpoint,
-        public_url=str(public_url).rstrip("/") if public_url else None,
-        service_url=str(raw.get("service_url", DEFAULT_SERVICE_URL)).rstrip("/"),
-        cloud=cloud,
-        bot_name=str(raw.get("bot_name", "partnerbot")),
-        files_dir=files_dir,
-        file_link_days=int(raw.get("file_link_days", 14)),
-        retry_seconds=float(raw.get("retry_seconds", 20)),
-        workers=max(1, int(raw.get("workers", 8))),
-        allow_unauthenticated=bool(raw.get("allow_unauthenticated", False)),
-        openid_metadata_url=raw.get("openid_metadata_url"),
-        token_issuer=raw.get("token_issuer"),
+def _https(value: str) -> str:
+    if not value.lower().startswith("https://"):
+        raise ValueError(f"must be an https:// address, not {value!r}")
+    return value
+
+
+HttpsUrl = Annotated[str, Field(max_length=2048), AfterValidator(_https)]
+
+
+class TeamsPackageSection(Section):
+    """Who publishes the app, as the Teams app package shows it (the manifest's `developer`)."""
+
+    developer_name: (
+        Annotated[str, Field(min_length=1, max_length=32, description="the Teams manifest's limit")] | None
+    ) = None
+    website_url: HttpsUrl | None = None
+    privacy_url: HttpsUrl | None = None
+    terms_url: HttpsUrl | None = None
+
+    def missing(self) -> list[str]:
+        return [f"teams.package.{key}" for key in type(self).model_fields if not getattr(self, key)]
+
+
+class TeamsSection(Section):
+    """app.yaml's `teams:` section (docs/teams.md)."""
+
+    enabled: bool = False
+    app_id: str | None = None  # TEAMS_APP_ID overrides it
+    tenant_id: str | None = None  # TEAMS_TENANT_ID overrides it
+    password_env: str = "TEAMS_APP_PASSWORD"  # the variable that holds the secret
+    host: str = "127.0.0.1"
+    port: Port = 3978
+    endpoint: Annotated[str, Field(pattern=r"^/", description="a path such as /api/messages")] = (
+        "/api/messages"
     )
+    public_url: str | None = None
+    service_url: str = DEFAULT_SERVICE_URL
+    cloud: Literal["Public", "USGov", "USGovDoD", "China"] = "Public"
+    bot_name: str = "partnerbot"
+    files_dir: str = "var/teams-files"  # relative to app.yaml
+    file_link_days: Annotated[int, Field(ge=1)] = 14
+    retry_seconds: Annotated[float, Field(ge=0)] = 20.0
+    workers: Annotated[int, Field(ge=1)] = 8
+    allow_unauthenticated: Annotated[
+        bool, TestOnly("it accepts requests without a Bot Framework token: anyone could act as anyone")
+    ] = False
+    openid_metadata_url: Annotated[str | None, TestOnly("it trusts a key set other than Microsoft's")] = None
+    token_issuer: Annotated[str | None, TestOnly("it trusts tokens from an issuer other than Microsoft")] = (
+        None
+    )
+    package: TeamsPackageSection = TeamsPackageSection()
+
+    def resolve(self, root: Path | None = None) -> TeamsSettings:
+        """The door's settings, with its secret from the environment; files_dir relative to `root`."""
+        files_dir = Path(self.files_dir)
+        if root is not None and not files_dir.is_absolute():
+            files_dir = root / files_dir
+        return TeamsSettings(
+            enabled=self.enabled,
+            app_id=self.app_id,
+            tenant_id=self.tenant_id,
+            password=secret(self.password_env),
+            host=self.host,
+            port=self.port,
+            endpoint=self.endpoint,
+            public_url=self.public_url.rstrip("/") if self.public_url else None,
+            service_url=self.service_url.rstrip("/"),
+            cloud=self.cloud,
+            bot_name=self.bot_name,
+            files_dir=files_dir,
+            file_link_days=self.file_link_days,
+            retry_seconds=self.retry_seconds,
+            workers=self.workers,
+            allow_unauthenticated=self.allow_unauthenticated,
+            openid_metadata_url=self.openid_metadata_url,
+            token_issuer=self.token_issuer,
+        )
 
 
 @dataclass(frozen=True)
@@ -146,24 +159,43 @@ class GraphSettings:
         return self.enabled and self.send_mail and bool(self.mailbox)
 
 
-def load_graph_settings(section: dict[str, Any] | None) -> GraphSettings:
-    raw = section or {}
-    _no_secrets("graph", raw, ("password", "secret", "client_secret"))
-    enabled = bool(raw.get("enabled", False))
-    settings = GraphSettings(
-        enabled=enabled,
-        tenant_id=_env("GRAPH_TENANT_ID") or _env("TEAMS_TENANT_ID") or raw.get("tenant_id"),
-        client_id=_env("GRAPH_CLIENT_ID") or _env("TEAMS_APP_ID") or raw.get("client_id"),
-        secret=_env(str(raw.get("password_env", "GRAPH_CLIENT_SECRET"))) or _env("TEAMS_APP_PASSWORD"),
-        mailbox=raw.get("mailbox"),
-        send_mail=bool(raw.get("send_mail", True)),
-        organiser=raw.get("organiser"),
-        create_events=bool(raw.get("create_events", False)),
-        base_url=str(raw["base_url"]).rstrip("/") if raw.get("base_url") else None,
-        retry_seconds=float(raw.get("retry_seconds", 30)),
-    )
-    if enabled and not settings.tenant_id:
-        raise TeamsSettingsError("graph: a tenant id is needed (GRAPH_TENANT_ID or TEAMS_TENANT_ID)")
-    if settings.base_url and not settings.base_url.startswith("https://") and not in_test_run():
-        raise TeamsSettingsError("graph: base_url must be https (a plain-http fake is for tests only)")
-    return settings
+def _https_outside_tests(value: str | None) -> str | None:
+    if value and not value.lower().startswith("https://") and not in_test_harness():
+        raise ValueError("must be https (a plain-http fake is for tests only)")
+    return value
+
+
+class GraphSection(Section):
+    """app.yaml's `graph:` section (docs/teams.md)."""
+
+    enabled: bool = False
+    tenant_id: str | None = None  # GRAPH_TENANT_ID, else TEAMS_TENANT_ID, overrides it
+    client_id: str | None = None  # GRAPH_CLIENT_ID, else TEAMS_APP_ID, overrides it
+    password_env: str = "GRAPH_CLIENT_SECRET"  # the variable that holds the secret (else TEAMS_APP_PASSWORD)
+    mailbox: str | None = None
+    send_mail: bool = True
+    organiser: str | None = None
+    create_events: bool = False
+    base_url: Annotated[str | None, AfterValidator(_https_outside_tests)] = None
+    retry_seconds: Annotated[float, Field(ge=0)] = 30.0
+
+    @model_validator(mode="after")
+    def _needs_a_tenant(self) -> GraphSection:
+        if self.enabled and not self.tenant_id:
+            raise ValueError("a tenant id is needed: set GRAPH_TENANT_ID or TEAMS_TENANT_ID")
+        return self
+
+    def resolve(self) -> GraphSettings:
+        """Graph's settings, with its secret from the environment."""
+        return GraphSettings(
+            enabled=self.enabled,
+            tenant_id=self.tenant_id,
+            client_id=self.client_id,
+            secret=secret(self.password_env) or secret("TEAMS_APP_PASSWORD"),
+            mailbox=self.mailbox,
+            send_mail=self.send_mail,
+            organiser=self.organiser,
+            create_events=self.create_events,
+            base_url=self.base_url.rstrip("/") if self.base_url else None,
+            retry_seconds=self.retry_seconds,
+        )

@@ -72,13 +72,13 @@ class PackageError(ValueError):
 @dataclass(frozen=True)
 class AppInfo:
     app_id: str
+    developer: str  # who publishes the app: app.yaml's teams.package (at most 32 characters)
+    website: str
+    privacy: str
+    terms: str
     name: str = "partnerbot"
     full_name: str = "partnerbot: partnership meetings and actions"
     version: str = "1.0.0"
-    developer: str = "Westshire Safeguarding Children Partnership"
-    website: str = "https://partnerbot.westshire.example"
-    privacy: str = "https://partnerbot.westshire.example/privacy"
-    terms: str = "https://partnerbot.westshire.example/terms"
     domain: str | None = None  # the bot's public host, for file links
 
 
@@ -199,6 +199,12 @@ def outline_icon() -> bytes:
         return (255, 255, 255, 255) if _tick(x + 0.5, y + 0.5, 32, 2.2) else (255, 255, 255, 0)
 
     return _png(32, 32, pixel)
+
+
+def file_name(info: AppInfo) -> str:
+    """The zip's name when `--out` is a folder: the app and its version (Teams wants a new one per upload)."""
+    slug = "".join(c if c.isalnum() or c in "-_." else "-" for c in info.name.lower()).strip("-") or "app"
+    return f"{slug}-teams-{info.version}.zip"
 
 
 def build(info: AppInfo) -> bytes:

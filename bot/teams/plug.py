@@ -11,20 +11,15 @@ switches Teams (`teams.enabled`) or Graph (`graph.enabled`) on.
 from __future__ import annotations
 
 import argparse
-import logging
 import threading
 import time
 from typing import TYPE_CHECKING, Any, TextIO
-
-from bot.teams.config import TeamsSettingsError, load_graph_settings, load_teams_settings
 
 if TYPE_CHECKING:
     from bot.app import App
     from bot.teams.app import TeamsDoor
     from bot.teams.graph import Graph
     from scheduler.couriers import Courier
-
-log = logging.getLogger("partnerbot.teams")
 
 _doors: dict[int, TeamsDoor] = {}
 _graphs: dict[int, Graph] = {}
@@ -35,7 +30,7 @@ _plugged = False
 
 def door_for(app: App, partnership: str | None = None) -> TeamsDoor | None:
     """The process's Teams door for this app (one per app), or None when Teams is off."""
-    settings = load_teams_settings(app.settings.section("teams"), app.settings.root)
+    settings = app.settings.teams.resolve(app.settings.root)
     if not settings.enabled:
         return None
     with _lock:
@@ -47,18 +42,14 @@ def door_for(app: App, partnership: str | None = None) -> TeamsDoor | None:
             runtime.loop(settings.workers)
             graph = graph_for(app)
             door = TeamsDoor(
-                app,
-                settings,
-                load_graph_settings(app.settings.section("graph")),
-                partnership=partnership,
-                graph=graph,
+                app, settings, app.settings.graph.resolve(), partnership=partnership, graph=graph
             )
             _doors[id(app)] = door
         return door
 
 
 def graph_for(app: App) -> Graph | None:
-    settings = load_graph_settings(app.settings.section("graph"))
+    settings = app.settings.graph.resolve()
     if not settings.enabled:
         return None
     graph = _graphs.get(id(app))
@@ -72,13 +63,7 @@ def graph_for(app: App) -> Graph | None:
 
 
 def teams_courier(app: App) -> Courier | None:
-    try:
-        enabled = load_teams_settings(app.settings.section("teams"), app.settings.root).enabled
-        load_graph_settings(app.settings.section("graph"))
-    except TeamsSettingsError as e:  # the sweep goes on with the other doors; `serve` stops on it
-        log.error("%s", e)
-        return None
-    if not enabled:
+    if not app.settings.teams.enabled:
         return None
     from bot.teams.courier import TeamsCourier
 
@@ -91,12 +76,7 @@ def teams_courier(app: App) -> Courier | None:
 
 
 def graph_mail_courier(app: App) -> Courier | None:
-    try:
-        settings = load_graph_settings(app.settings.section("graph"))
-    except TeamsSettingsError as e:
-        log.error("%s", e)
-        return None
-    if not settings.mail_ready:
+    if not app.settings.graph.resolve().mail_ready:
         return None
     graph = graph_for(app)
     if graph is None:
@@ -171,11 +151,10 @@ def _http_impl() -> str:
 
 
 def teams_service(app: App, args: argparse.Namespace, out: TextIO) -> Any:
-    settings = load_teams_settings(app.settings.section("teams"), app.settings.root)
+    settings = app.settings.teams.resolve(app.settings.root)
     if not settings.enabled:
         return None
-    settings.check_for_serve()  # refuses test-only settings outside a test run
-    load_graph_settings(app.settings.section("graph"))  # a wrong graph: section stops serve now
+    settings.check_for_serve()  # a door without credentials stops `serve` now
     return TeamsService(app, getattr(args, "partnership", None), out)
 
 

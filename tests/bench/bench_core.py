@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, insert, select, text  # noqa: E402
 
 from bot.app import App, open_app  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+from bot.settings import settings_from  # noqa: E402
 from handlers.context import Request  # noqa: E402
 from storage.db import normalise_url  # noqa: E402
 from storage.models import Action, ActionOwner, ActionUpdate, Attendance, Meeting, Person, Series  # noqa: E402
@@ -298,7 +298,7 @@ def run(url: str, label: str, actions: int) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="pb-bench-"))
     (tmp / "bench.yaml").write_text(partnership_yaml(300, 20))
     t0 = time.perf_counter()
-    app = open_app(Settings(root=tmp, database_url=url, partnership_files=[tmp / "bench.yaml"]))
+    app = open_app(settings_from({"partnerships": ["bench.yaml"]}, tmp, database_url=url))
     refs = populate(app, 2000, actions)
     with app.engine.connect() as conn:  # fresh statistics, as autovacuum / a DBA would give a live database
         conn.exec_driver_sql("ANALYZE")

@@ -24,7 +24,7 @@ from sqlalchemy import select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from bot.app import App, open_app  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+from bot.settings import settings_from  # noqa: E402
 from handlers.context import Ctx, Request  # noqa: E402
 from handlers.documents_data import agenda_pack, find_meeting, minutes_draft  # noqa: E402
 from handlers.documents_render import BUILT_IN as T  # noqa: E402
@@ -147,10 +147,8 @@ def report(label: str, values: list[float], budget: float | None = None) -> None
 
 def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(
-            root=ROOT,
-            database_url=f"sqlite:///{tmp}/bench.sqlite3",
-            partnership_files=[ROOT / "examples" / "westshire.yaml"],
+        settings = settings_from(
+            {"partnerships": ["examples/westshire.yaml"]}, ROOT, database_url=f"sqlite:///{tmp}/bench.sqlite3"
         )
         app = open_app(settings)
         seed(app)

@@ -114,12 +114,11 @@ def serve(kind: str, config: Path, port: int) -> None:
         from bot.app import open_app
         from bot.settings import load_settings
         from bot.teams.app import TeamsDoor
-        from bot.teams.config import load_teams_settings
         from handlers.context import Request
 
         settings = load_settings(config)
         app = open_app(settings)
-        ts = load_teams_settings(settings.section("teams"), settings.root)
+        ts = settings.teams.resolve(settings.root)
         door = TeamsDoor(app, ts, token=lambda *a, **k: _token())
         from datetime import UTC, datetime
 
@@ -269,7 +268,7 @@ def measure(
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
-        env={**os.environ, "PYTEST_CURRENT_TEST": "bench"},  # the test-only setting, on purpose
+        env={**os.environ, "PARTNERBOT_TEST_HARNESS": "1"},  # the test-only setting, on purpose
     )
     assert child.stdout is not None and child.stdin is not None
     line = child.stdout.readline()
@@ -338,7 +337,7 @@ def serve_process(folder: Path, requests: int) -> dict[str, float]:
         "SLACK_BOT_TOKEN": "xoxb-bench",
         "SLACK_SIGNING_SECRET": "bench-signing",
     }
-    env.pop("PYTEST_CURRENT_TEST", None)
+    env.pop("PARTNERBOT_TEST_HARNESS", None)
     cli = [sys.executable, "-m", "bot.cli", "--config", str(config)]
     subprocess.run([*cli, "migrate"], env=env, cwd=ROOT, check=True, capture_output=True)
     subprocess.run(
