@@ -10,6 +10,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+import yaml
 from sqlalchemy import select
 from teams_fakes import BOT_ID, MEETING_CHAT, ORGANISER, Harness
 
@@ -61,10 +62,68 @@ def test_issuing_the_agenda_pack_puts_the_meeting_in_the_organisers_calendar(app
         h.close()
 
 
+PUBLISHER = {
+    "developer_name": "Westshire SCP",
+    "website_url": "https://partnerbot.westshire.example",
+    "privacy_url": "https://partnerbot.westshire.example/privacy",
+    "terms_url": "https://partnerbot.westshire.example/terms",
+}
+
+
+def write_config(path: Path, **package: str) -> None:
+    teams = {
+        "enabled": True,
+        "public_url": "https://partnerbot.westshire.example",
+        "package": PUBLISHER | package,
+    }
+    path.write_text(yaml.safe_dump({"teams": teams}), encoding="utf-8")
+
+
+def package(tmp_path: Path, config: Path, *args: str) -> tuple[int, str]:
+    out = io.StringIO()
+    db = f"sqlite:///{tmp_path}/db.sqlite3"
+    code = main(["--config", str(config), "--database", db, "teams", "package", *args], out, out)
+    return code, out.getvalue()
+
+
+def test_the_package_can_be_written_into_a_folder(tmp_path: Path) -> None:
+    config = tmp_path / "app.yaml"
+    write_config(config)
+    folder = tmp_path / "packages"
+    folder.mkdir()
+    code, said = package(tmp_path, config, "--out", str(folder), "--app-id", BOT_ID, "--version", "1.2.3")
+    assert code == 0, said
+    written = folder / "partnerbot-teams-1.2.3.zip"
+    assert f"Wrote {written}" in said and sorted(p.name for p in folder.iterdir()) == [written.name]
+    with zipfile.ZipFile(written) as z:
+        manifest = json.loads(z.read("manifest.json"))
+    assert (manifest["id"], manifest["version"]) == (BOT_ID, "1.2.3")
+    code, said = package(
+        tmp_path, config, "--out", str(tmp_path / "no-such-folder" / "x.zip"), "--app-id", "a"
+    )
+    assert code == 1 and "--out: there is no folder" in said
+
+
+def test_the_packages_developer_comes_from_app_yaml_and_fits_the_manifest(tmp_path: Path) -> None:
+    config = tmp_path / "app.yaml"
+    out = tmp_path / "partnerbot-teams.zip"
+    write_config(config, developer_name="Westshire Safeguarding Children Partnership")  # 43 characters
+    code, said = package(tmp_path, config, "--out", str(out), "--app-id", BOT_ID)
+    assert code == 1 and not out.exists()
+    assert (
+        f"{config}: teams.package.developer_name: must be at most 32 characters, not 43 "
+        "(the Teams manifest's limit)"
+    ) in said
+    config.write_text("teams:\n  enabled: true\n", encoding="utf-8")
+    code, said = package(tmp_path, config, "--out", str(out), "--app-id", BOT_ID)
+    assert code == 1 and not out.exists()
+    assert "set teams.package.developer_name, teams.package.website_url, teams.package.privacy_url" in said
+
+
 def test_the_package_has_the_bot_its_commands_rsc_and_icons(tmp_path: Path, monkeypatch: object) -> None:
     out = tmp_path / "partnerbot-teams.zip"
     config = tmp_path / "app.yaml"
-    config.write_text("teams:\n  enabled: true\n  public_url: https://partnerbot.westshire.example\n")
+    write_config(config)
     err = io.StringIO()
     code = main(
         [
@@ -96,6 +155,12 @@ def test_the_package_has_the_bot_its_commands_rsc_and_icons(tmp_path: Path, monk
         "OnlineMeeting.ReadBasic.Chat",
     }
     assert manifest["webApplicationInfo"]["id"] == BOT_ID
+    assert manifest["developer"] == {
+        "name": "Westshire SCP",
+        "websiteUrl": "https://partnerbot.westshire.example",
+        "privacyUrl": "https://partnerbot.westshire.example/privacy",
+        "termsOfUseUrl": "https://partnerbot.westshire.example/terms",
+    }
     assert manifest["validDomains"] == ["partnerbot.westshire.example"]
     for command_list in bot["commandLists"]:
         titles = [c["title"] for c in command_list["commands"]]

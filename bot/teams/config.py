@@ -74,9 +74,9 @@ HttpsUrl = Annotated[str, Field(max_length=2048), AfterValidator(_https)]
 class TeamsPackageSection(Section):
     """Who publishes the app, as the Teams app package shows it (the manifest's `developer`)."""
 
-    developer_name: (
-        Annotated[str, Field(min_length=1, max_length=32, description="the Teams manifest's limit")] | None
-    ) = None
+    developer_name: Annotated[
+        str | None, Field(min_length=1, max_length=32, description="the Teams manifest's limit")
+    ] = None
     website_url: HttpsUrl | None = None
     privacy_url: HttpsUrl | None = None
     terms_url: HttpsUrl | None = None
