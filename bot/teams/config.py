@@ -7,6 +7,11 @@
       public_url: https://partnerbot.westshire.example   # how Teams and people reach us (file links)
       # app id and tenant id may be written here; TEAMS_APP_ID / TEAMS_TENANT_ID override them.
       # The secret is never here: TEAMS_APP_PASSWORD (or the variable named by password_env).
+      package:                   # who publishes the app, for `partnerbot teams package`
+        developer_name: Westshire SCP          # at most 32 characters (the manifest's limit)
+        website_url: https://partnerbot.westshire.example
+        privacy_url: https://partnerbot.westshire.example/privacy
+        terms_url: https://partnerbot.westshire.example/terms
 
     graph:
       enabled: true
