@@ -49,7 +49,7 @@ SECRET_KEYS = frozenset(
     }
 )
 
-Port = Annotated[int, Field(ge=1, le=65535, description="a port number")]
+Port = Annotated[int, Field(ge=0, le=65535, description="a port number")]  # 0: any free port (tests)
 
 
 class SettingsError(ValueError):
