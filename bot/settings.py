@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import PrivateAttr, ValidationError
+from pydantic import PrivateAttr, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -96,6 +96,11 @@ class Settings(BaseSettings):
     slack: SlackSection = SlackSection()
 
     _root: Path = PrivateAttr(default_factory=Path.cwd)
+
+    @field_validator("partnerships", mode="before")
+    @classmethod
+    def _none_is_no_files(cls, value: Any) -> Any:
+        return [] if value is None else value  # `partnerships:` with every file commented out
 
     @classmethod
     def settings_customise_sources(

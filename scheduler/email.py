@@ -54,7 +54,7 @@ class EmailSection(Section):
     port: Port | None = None  # default: 465 with ssl, else 587
     starttls: bool | None = None  # default: on, except with ssl or on port 25
     ssl: bool = False
-    sender: str | None = Field(None, alias="from")
+    sender: str | None = Field(default=None, alias="from")
     username: str | None = None
     password_env: str | None = None
     reply_to: str | None = None

@@ -272,10 +272,14 @@ class FaultSection(Section):
 
 
 class NudgesSection(PolicySection):
+    """app.yaml's `nudges:` section (docs/reminders.md): the policy, per series too, and the sweep's keys."""
+
     enabled: bool = True  # false: `serve` runs no reminder sweep
     series: dict[str, PolicySection] = Field(default_factory=dict)
     lease_seconds: Annotated[int, Field(ge=30, description="a send must finish inside its lease")] = 300
-    retry_minutes: list[Annotated[float, Field(ge=0)]] = Field(default_factory=lambda: [1, 5, 15, 60, 240])
+    retry_minutes: list[Annotated[float, Field(ge=0)]] = Field(
+        default_factory=lambda: [1.0, 5.0, 15.0, 60.0, 240.0]  # waits between failed attempts
+    )
     batch_recipients: Count = 100
     fault: Annotated[
         FaultSection | None,

@@ -99,7 +99,7 @@ class Section(BaseModel):
     def _test_only(cls, value: Any, info: ValidationInfo) -> Any:
         field = cls.model_fields.get(info.field_name or "")
         marks = [m for m in field.metadata if isinstance(m, TestOnly)] if field else []
-        if marks and value not in (None, False) and not in_test_harness():
+        if marks and value is not None and value is not False and not in_test_harness():
             raise ValueError(f"is for tests only ({marks[0].why}): remove it from app.yaml")
         return value
 
@@ -205,14 +205,15 @@ def _model_at(model: type[BaseModel], loc: tuple[str | int, ...]) -> type[BaseMo
 
 
 def _unwrap(tp: Any) -> Any:
+    """`Annotated[X, …]` and `X | None` are X."""
     while True:
         origin = get_origin(tp)
         if origin is Annotated:
             tp = get_args(tp)[0]
-        elif origin in (Union, types.UnionType):
+            continue
+        if origin in (Union, types.UnionType):
             args = [a for a in get_args(tp) if a is not type(None)]
-            tp = args[0] if len(args) == 1 else tp
-            if len(args) != 1:
-                return tp
-        else:
-            return tp
+            if len(args) == 1:
+                tp = args[0]
+                continue
+        return tp
