@@ -11,26 +11,44 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import replace
-from datetime import timedelta
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from handlers import registry
+from handlers import identity, registry
 from handlers.context import Ask, Ctx, Refused, Request, UserError
+from handlers.identity import Who, who_of
 from handlers.names import Resolved, resolve_name, split_names
 from handlers.registry import CommandSpec, Perm
 from handlers.reply import ACTOR, ERROR, QUESTION, Reply, error
 from handlers.setup import CoreSetup
-from storage.doors import first_delivery, identity
-from storage.models import Binding, PendingQuestion, Person, Series
+from storage import bindings, questions
+from storage.doors import first_delivery
+from storage.models import Meeting, PendingQuestion, Person, Series
 from storage.roster import PersonRef, Roster
+
+if TYPE_CHECKING:
+    from handlers.capture_preview import CapturePreview
+    from handlers.my_actions import MyAction
 
 log = logging.getLogger("partnerbot.core")
 
 QUESTION_TTL = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class BoundSeries:
+    """The series a conversation is bound to, as a door needs it."""
+
+    id: int
+    key: str
+    name: str
+    meeting_open: bool
 
 
 class Core:
@@ -46,7 +64,7 @@ class Core:
         try:
             with self.sessions() as session, session.begin():
                 # The common case, no open question, stays in one transaction.
-                if not self._has_question(session, req):
+                if not questions.has_question(session, req.door, req.channel, req.user):
                     return self._handle(session, req)
             req, early = self._answer_question(req)
             if early is not None:
@@ -92,40 +110,88 @@ class Core:
             series=series,
         )
 
-    # --- questions -----------------------------------------------------------------------------------
-    @staticmethod
-    def _has_question(session: Session, req: Request) -> bool:
-        return (
-            session.scalar(
-                select(PendingQuestion.id)
-                .where(
-                    PendingQuestion.door == req.door,
-                    PendingQuestion.channel == req.channel,
-                    PendingQuestion.asker == req.user,
-                )
-                .limit(1)
-            )
-            is not None
-        )
+    # --- what doors ask the core (they never read these tables themselves) ----------------------------
+    def who(self, door: str, user_key: str) -> Who | None:
+        """Who a door's user is (handlers.identity has the rule)."""
+        with self.sessions() as session:
+            return who_of(identity.person_for(session, self.partnership_id, door, user_key))
 
+    def learn_identity(self, door: str, user_key: str, emails: Iterable[str], at: datetime) -> Who | None:
+        """Who a door's user is, matching the e-mail on their chat profile to the file the first time."""
+        with self.sessions() as session, session.begin():
+            found = identity.learn_by_email(session, self.partnership_id, door, user_key, emails, at)
+            return who_of(found)
+
+    def door_keys(self, door: str, person_id: int) -> list[str]:
+        """A person's ids on a door, to reach them directly: the file's first."""
+        with self.sessions() as session:
+            person = session.get(Person, person_id)
+            return identity.door_keys(session, door, person) if person is not None else []
+
+    def door_key(self, door: str, initials: str) -> str | None:
+        """Where to reach someone of this partnership on a door, by their initials."""
+        with self.sessions() as session:
+            return identity.door_key_of(session, door, initials, self.partnership_id)
+
+    def bound_series(self, door: str, channel: str) -> BoundSeries | None:
+        with self.sessions() as session:
+            series = bindings.bound_series(session, door, channel)
+            if series is None:
+                return None
+            meeting = session.scalar(
+                select(Meeting.id).where(Meeting.series_id == series.id, Meeting.status == "open").limit(1)
+            )
+            return BoundSeries(series.id, series.key, series.name, meeting_open=meeting is not None)
+
+    def has_question(self, door: str, channel: str, user: str) -> bool:
+        """Whether this person has an open question in this conversation (their next message answers it)."""
+        with self.sessions() as session:
+            return questions.has_question(session, door, channel, user)
+
+    def cancel_question(self, door: str, channel: str, user: str) -> None:
+        """Drop an open question, e.g. one asked behind a form that shows the problem instead."""
+        with self.sessions() as session, session.begin():
+            questions.drop(session, door, channel, user)
+
+    def captured_as(self, door: str, channel: str, message_id: str) -> int | None:
+        """The number of the action already captured from a message, by any route."""
+        from handlers.capture_preview import captured_as
+
+        with self.sessions() as session:
+            return captured_as(session, door, channel, message_id)
+
+    def preview_capture(self, door: str, channel: str, text: str, at: datetime) -> CapturePreview | None:
+        """How `text`, sent at `at`, would be captured in this bound conversation; None if it is not bound."""
+        from handlers.capture_preview import preview_capture
+
+        with self.sessions() as session:
+            series = bindings.bound_series(session, door, channel)
+            if series is None:
+                return None
+            ctx = self.context(session, Request(door, channel, "", text, at), series=series)
+            return preview_capture(ctx, series, text)
+
+    def my_actions(self, door: str, user: str, at: datetime) -> list[MyAction] | None:
+        """A person's open actions, soonest due first; None if the door's user is not in the file."""
+        from handlers.my_actions import my_actions
+
+        with self.sessions() as session:
+            ctx = self._asking(session, Request(door, f"home:{user}", user, "", at))
+            return my_actions(ctx) if ctx.actor is not None else None
+
+    # --- questions -----------------------------------------------------------------------------------
     def _answer_question(self, req: Request) -> tuple[Request, Reply | None]:
         """If this person has an open question here, read the message as its answer (or drop the question)."""
         with self.sessions() as session, session.begin():
-            q = session.scalars(
-                select(PendingQuestion).where(
-                    PendingQuestion.door == req.door,
-                    PendingQuestion.channel == req.channel,
-                    PendingQuestion.asker == req.user,
-                )
-            ).first()
+            q = questions.open_question(session, req.door, req.channel, req.user)
             if q is None:
                 return req, None
             text = req.text.strip()
             if q.expires_at < req.at:
-                session.delete(q)
+                questions.drop(session, req.door, req.channel, req.user)
                 return req, None
             if text.lower() in ("cancel", "never mind", "nevermind", "stop"):
-                session.delete(q)
+                questions.drop(session, req.door, req.channel, req.user)
                 return req, Reply().say("Cancelled: nothing was stored.", audience=ACTOR)
             answer = self._read_answer(session, q, text)
             if answer is None and registry.match(text) is None:
@@ -137,7 +203,7 @@ class Core:
                     QUESTION,
                     ACTOR,
                 )
-            session.delete(q)
+            questions.drop(session, req.door, req.channel, req.user)
             if answer is None:
                 return req, None  # another command: the question is dropped
             return replace(req, text=q.before + answer + q.after, at=q.sent_at, message_id=q.message_id), None
@@ -173,26 +239,18 @@ class Core:
 
     def _ask(self, req: Request, q: Ask) -> Reply:
         with self.sessions() as session, session.begin():
-            session.execute(
-                delete(PendingQuestion).where(
-                    PendingQuestion.door == req.door,
-                    PendingQuestion.channel == req.channel,
-                    PendingQuestion.asker == req.user,
-                )
-            )
-            session.add(
-                PendingQuestion(
-                    door=req.door,
-                    channel=req.channel,
-                    asker=req.user,
-                    before=q.before,
-                    after=q.after,
-                    kind=q.kind,
-                    choices=q.choices,
-                    sent_at=req.at,
-                    message_id=req.message_id,
-                    expires_at=req.at + QUESTION_TTL,
-                )
+            questions.ask(
+                session,
+                door=req.door,
+                channel=req.channel,
+                asker=req.user,
+                before=q.before,
+                after=q.after,
+                kind=q.kind,
+                choices=q.choices,
+                sent_at=req.at,
+                message_id=req.message_id,
+                expires_at=req.at + QUESTION_TTL,
             )
             prompt = q.prompt
             if q.choices:
@@ -203,8 +261,7 @@ class Core:
     def _handle(self, session: Session, req: Request) -> Reply:
         if req.event_id and not first_delivery(session, req.door, req.event_id, req.at):
             return Reply(recognised=False)  # already handled: a retry, or another process got it too
-        actor, actor_id = self._identify(session, self._roster(session), req)
-        ctx = self.context(session, req, actor=actor, actor_id=actor_id)
+        ctx = self._asking(session, req)
 
         found = registry.match(req.text)
         if found is None:
@@ -218,35 +275,14 @@ class Core:
             ctx.require_meeting()
         return spec.handler(ctx, args)
 
-    def _identify(
-        self, session: Session, roster: Roster, req: Request
-    ) -> tuple[PersonRef | None, int | None]:
-        column = {
-            "shell": Person.initials,
-            "slack": Person.slack_id,
-            "teams": Person.teams_id,
-            "email": func.lower(Person.email),
-        }.get(req.door, Person.initials)
-        key = req.user.lower() if req.door == "email" else req.user
-        learnt = identity(session, req.door, key)
-        if learnt is not None:
-            row = session.get(Person, learnt)
-            if row is not None and row.active and row.partnership_id == self.partnership_id:
-                return roster.people[row.initials], row.id
-        person = session.scalars(
-            select(Person).where(Person.partnership_id == self.partnership_id, column == key, Person.active)
-        ).first()
-        if person is None and req.door == "shell":
-            person = session.scalars(
-                select(Person).where(
-                    Person.partnership_id == self.partnership_id,
-                    func.lower(Person.initials) == key.lower(),
-                    Person.active,
-                )
-            ).first()
+    def _asking(self, session: Session, req: Request) -> Ctx:
+        """A handler's context with who is asking (handlers.identity has the rule)."""
+        person = identity.person_for(session, self.partnership_id, req.door, req.user)
         if person is None:
-            return None, None
-        return roster.people[person.initials], person.id
+            return self.context(session, req)
+        return self.context(
+            session, req, actor=self._roster(session).people[person.initials], actor_id=person.id
+        )
 
     def _series(self, session: Session, ctx: Ctx, named: str | None, spec: CommandSpec) -> Series | None:
         if named:
@@ -262,11 +298,9 @@ class Core:
                     f"I don't know a series called “{named}”. Series: {', '.join(ctx.roster.series)}."
                 )
             return row
-        binding = session.scalars(
-            select(Binding).where(Binding.door == ctx.req.door, Binding.channel == ctx.req.channel)
-        ).first()
-        if binding is not None:
-            return session.get(Series, binding.series_id)
+        bound = bindings.bound_series(session, ctx.req.door, ctx.req.channel)
+        if bound is not None:
+            return bound
         if ctx.req.series_hint:
             return session.scalars(
                 select(Series).where(

@@ -6,14 +6,15 @@ import re
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 
 from handlers.context import Ctx, UserError
 from handlers.format import long_date, plural, short_date, when
 from handlers.registry import Perm, command
 from handlers.reply import ACTOR, OK, Reply
+from storage import bindings, questions
 from storage.cadence import CadenceError, parse_cadence
-from storage.models import Action, AgendaItem, Attendance, Binding, Decision, Meeting, PendingQuestion, Series
+from storage.models import Action, AgendaItem, Attendance, Decision, Meeting, Series
 
 # --- the next meeting's date -------------------------------------------------------------------------
 
@@ -150,28 +151,14 @@ def describe_meeting(ctx: Ctx, meeting: Meeting) -> str:
 # --- commands ---------------------------------------------------------------------------------------
 
 
-def _binding(ctx: Ctx) -> Binding | None:
-    return ctx.session.scalars(
-        select(Binding).where(Binding.door == ctx.req.door, Binding.channel == ctx.req.channel)
-    ).first()
+def _bound(ctx: Ctx) -> Series | None:
+    return bindings.bound_series(ctx.session, ctx.req.door, ctx.req.channel)
 
 
-def bind_channel(ctx: Ctx, series: Series, current: Binding | None) -> None:
+def bind_channel(ctx: Ctx, series: Series, current: Series | None) -> None:
     """Bind this conversation to a series (stored, so it survives restarts), replacing another binding."""
-    before = None
-    if current is not None:
-        before = {"series": ctx.session.get(Series, current.series_id).key}  # type: ignore[union-attr]
-        current.series_id, current.bound_by, current.bound_at = series.id, ctx.actor_id, ctx.now
-    else:
-        ctx.session.add(
-            Binding(
-                door=ctx.req.door,
-                channel=ctx.req.channel,
-                series_id=series.id,
-                bound_by=ctx.actor_id,
-                bound_at=ctx.now,
-            )
-        )
+    bindings.bind(ctx.session, ctx.req.door, ctx.req.channel, series.id, ctx.actor_id, ctx.now)
+    before = {"series": current.key} if current is not None else None
     ctx.audit("binding", ctx.req.channel, "bound", before, {"series": series.key, "door": ctx.req.door})
 
 
@@ -185,8 +172,8 @@ def bind_channel(ctx: Ctx, series: Series, current: Binding | None) -> None:
 )
 def bind(ctx: Ctx, args: dict[str, Any]) -> Reply:
     series = ctx.require_series()
-    current = _binding(ctx)
-    if current is not None and current.series_id == series.id:
+    current = _bound(ctx)
+    if current is not None and current.id == series.id:
         return Reply().say(f"This channel is already bound to {series.name}.", audience=ACTOR)
     bind_channel(ctx, series, current)
     return Reply().say(
@@ -204,12 +191,11 @@ def bind(ctx: Ctx, args: dict[str, Any]) -> Reply:
 )
 def unbind(ctx: Ctx, args: dict[str, Any]) -> Reply:
     series = ctx.require_series()
-    current = _binding(ctx)
-    if current is None:
+    if _bound(ctx) is None:
         return Reply().say("This channel is not bound to a series.", audience=ACTOR)
     if ctx.open_meeting() is not None:
         raise UserError("A meeting is open here: end it with `meeting end` before unbinding.")
-    ctx.session.delete(current)
+    bindings.unbind(ctx.session, ctx.req.door, ctx.req.channel)
     ctx.audit("binding", ctx.req.channel, "unbound", {"series": series.key}, None)
     return Reply().say(f"This channel is no longer bound to {series.name}.", OK)
 
@@ -228,14 +214,13 @@ def unbind(ctx: Ctx, args: dict[str, Any]) -> Reply:
 def meeting_start(ctx: Ctx, args: dict[str, Any]) -> Reply:
     series = ctx.require_series()
     reply = Reply()
-    binding = _binding(ctx)
-    if binding is not None and binding.series_id != series.id:
-        other = ctx.session.get(Series, binding.series_id)
+    bound = _bound(ctx)
+    if bound is not None and bound.id != series.id:
         raise UserError(
-            f"This channel is bound to {other.name if other else 'another series'}. "
+            f"This channel is bound to {bound.name}. "
             f"Open the meeting there, or `bind {series.key}` here first."
         )
-    if binding is None:
+    if bound is None:
         bind_channel(ctx, series, None)
     current = ctx.open_meeting()
     if current is not None and current.opened_at is not None:
@@ -298,11 +283,7 @@ def meeting_end(ctx: Ctx, args: dict[str, Any]) -> Reply:
     meeting.status, meeting.closed_at, meeting.closed_by = "closed", ctx.now, ctx.actor_id
     if meeting.ends_at is None or meeting.ends_at < meeting.starts_at:  # type: ignore[operator]
         meeting.ends_at = ctx.now
-    ctx.session.execute(
-        delete(PendingQuestion).where(
-            PendingQuestion.door == ctx.req.door, PendingQuestion.channel == ctx.req.channel
-        )
-    )
+    questions.drop_all_in(ctx.session, ctx.req.door, ctx.req.channel)
     ctx.session.flush()
     ctx.audit("meeting", meeting.id, "closed", None, {"at": ctx.now, "not_in_attendance": absent})
 

@@ -75,12 +75,12 @@ from scheduler.policy import (
     is_working_time,
     papers_reminder_day,
 )
+from storage import bindings
 from storage.cadence import CadenceError, parse_papers_due
 from storage.models import (
     Action,
     ActionOwner,
     AgendaItem,
-    Binding,
     Meeting,
     Partnership,
     Person,
@@ -826,16 +826,7 @@ class Sweeper:
         return out
 
     def _series_doors(self, s: Session, sc: _Scope) -> dict[int, list[str]]:
-        doors: dict[int, list[str]] = defaultdict(list)
-        q = (
-            select(Binding.series_id, Binding.door)
-            .where(Binding.series_id.in_(list(sc.series)))
-            .order_by(Binding.id)
-        )
-        for series_id, door in s.execute(q):
-            if door not in doors[series_id]:
-                doors[series_id].append(door)
-        return doors
+        return bindings.doors_of(s, sc.series)
 
     def _compose(
         self, sc: _Scope, person_id: int, claims: list[NudgeClaim], content: dict[tuple[str, int], Any]

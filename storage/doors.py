@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -25,10 +26,23 @@ def first_delivery(session: Session, door: str, event_id: str, at: datetime) -> 
     return session.connection().execute(stmt).first() is not None
 
 
-def identity(session: Session, door: str, user_key: str) -> int | None:
+def learnt_person(session: Session, door: str, user_key: str) -> int | None:
+    """The person a door learnt this user to be (who they are now is `handlers.identity`'s answer)."""
     return session.scalar(
         select(DoorIdentity.person_id).where(DoorIdentity.door == door, DoorIdentity.user_key == user_key)
     )
+
+
+def learnt_keys(session: Session, door: str, person_ids: Iterable[int]) -> list[tuple[str, int]]:
+    """(user key, person id) of the identities learnt on a door for these people, newest first."""
+    return [
+        (key, pid)
+        for key, pid in session.execute(
+            select(DoorIdentity.user_key, DoorIdentity.person_id)
+            .where(DoorIdentity.door == door, DoorIdentity.person_id.in_(list(person_ids)))
+            .order_by(DoorIdentity.at.desc(), DoorIdentity.id.desc())
+        )
+    ]
 
 
 def remember_identity(

@@ -21,7 +21,6 @@ from typing import Any, TypeVar
 from slack_bolt import App as BoltApp
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
-from sqlalchemy import select
 
 from bot.app import App
 from bot.slack.config import SlackConfig
@@ -30,7 +29,6 @@ from bot.slack.identity import DOOR, Identities
 from bot.slack.render import from_slack
 from handlers.context import Request
 from handlers.reply import Reply
-from storage.models import Action, Binding, PendingQuestion, Series
 
 log = logging.getLogger("partnerbot.slack")
 
@@ -72,7 +70,7 @@ class SlackDoor:
         self.core = app.core(self.partnership_id)
         self.client = client or make_client(config)
         self.clock = clock or (lambda: datetime.now(UTC))
-        self.identities = Identities(app.sessions, self.partnership_id, self.client, self.clock)
+        self.identities = Identities(self.core, self.client, self.clock)
         self.poster = Poster(self.client, self.identities, config.name)
         self._work = ThreadPoolExecutor(config.threads, thread_name_prefix="slack-core")
         self._out = ThreadPoolExecutor(4, thread_name_prefix="slack-out")
@@ -184,49 +182,6 @@ class SlackDoor:
 
     def inbound(self, text: str) -> str:
         return from_slack(text, self.identities.mention).strip()
-
-    # --- small look-ups listeners need ----------------------------------------------------------------------
-    def bound_series(self, channel: str) -> Series | None:
-        with self.app.sessions() as session:
-            binding = session.scalars(
-                select(Binding).where(Binding.door == DOOR, Binding.channel == channel)
-            ).first()
-            return session.get(Series, binding.series_id) if binding is not None else None
-
-    def is_bound(self, channel: str) -> bool:
-        with self.app.sessions() as session:
-            return (
-                session.scalar(
-                    select(Binding.id).where(Binding.door == DOOR, Binding.channel == channel).limit(1)
-                )
-                is not None
-            )
-
-    def has_question(self, channel: str, user: str) -> bool:
-        with self.app.sessions() as session:
-            return (
-                session.scalar(
-                    select(PendingQuestion.id)
-                    .where(
-                        PendingQuestion.door == DOOR,
-                        PendingQuestion.channel == channel,
-                        PendingQuestion.asker == user,
-                    )
-                    .limit(1)
-                )
-                is not None
-            )
-
-    def captured(self, channel: str, ts: str) -> int | None:
-        """The number of the action already captured from this message, by any route."""
-        with self.app.sessions() as session:
-            return session.scalar(
-                select(Action.number).where(
-                    Action.source_door == DOOR,
-                    Action.source_channel == channel,
-                    Action.source_message == message_key(channel, ts),
-                )
-            )
 
 
 def message_key(channel: str, ts: str) -> str:

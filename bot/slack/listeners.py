@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.slack.app import WORKING, message_key, ts_time
 from bot.slack.deliver import Where, error_of, is_problem
+from bot.slack.identity import DOOR
 from bot.slack.render import (
     ACTION_PREFIX,
     ANSWER_VIEW,
@@ -33,13 +34,11 @@ from bot.slack.render import (
     read_button_value,
     render,
 )
-from handlers import registry
+from handlers.capture_preview import as_capture
 from handlers.reply import ACTOR, CHANNEL, ERROR, Message, Reply, Text
 
 if TYPE_CHECKING:
     from bot.slack.app import SlackDoor
-    from handlers.capture import Capture
-    from storage.models import Series
 
 log = logging.getLogger("partnerbot.slack")
 
@@ -145,17 +144,9 @@ def on_message(door: SlackDoor, body: dict[str, Any], event: dict[str, Any], con
 
 
 def _worth_reading(door: SlackDoor, channel: str, user: str, text: str) -> bool:
-    if CAPTURE_GATE.match(text) and door.is_bound(channel):
+    if CAPTURE_GATE.match(text) and door.core.bound_series(DOOR, channel) is not None:
         return True
-    return door.has_question(channel, user)  # "SMa" answering "who owns this action?"
-
-
-def capture_text(text: str) -> str:
-    """An explicit capture (emoji, shortcut) reads the message as an action even without "Action:"."""
-    found = registry.match(text)
-    if found is not None and found[0].name == "action":  # the capture command
-        return text
-    return "Action: " + text
+    return door.core.has_question(DOOR, channel, user)  # "SMa" answering "who owns this action?"
 
 
 # --- the emoji ----------------------------------------------------------------------------------------------
@@ -175,7 +166,7 @@ def on_reaction(door: SlackDoor, body: dict[str, Any], event: dict[str, Any]) ->
         where.thread_ts = message.get("thread_ts") or ts
         req = door.request(
             where,
-            capture_text(door.inbound(str(message.get("text") or ""))),
+            as_capture(door.inbound(str(message.get("text") or ""))),
             at=ts_time(ts),
             message_id=message_key(channel, ts),
             event_id=body.get("event_id"),
@@ -206,12 +197,13 @@ def on_shortcut(door: SlackDoor, ack: Ack, body: dict[str, Any]) -> None:
     message = body.get("message") or {}
     ts = str(message.get("ts") or body.get("message_ts"))
     where = Where(user=user, channel=channel, response_url=body.get("response_url"))
-    number = door.captured(channel, ts)
+    number = door.core.captured_as(DOOR, channel, message_key(channel, ts))
     if number is not None:
         _tell(door, where, f"That message is already Action {number}.")
         return
-    series = door.bound_series(channel)
-    if series is None:
+    text = door.inbound(str(message.get("text") or ""))
+    c = door.core.preview_capture(DOOR, channel, as_capture(text), ts_time(ts))
+    if c is None:
         keys = ", ".join(door.core.roster().series)
         _tell(
             door,
@@ -219,12 +211,8 @@ def on_shortcut(door: SlackDoor, ack: Ack, body: dict[str, Any]) -> None:
             f"This channel is not bound to a series: `{door.config.command} bind SERIES` first ({keys}).",
         )
         return
-    text = door.inbound(str(message.get("text") or ""))
-    c = parse_capture(door, series, capture_text(text), ts)
-    metadata = {"channel": channel, "ts": ts, "thread_ts": message.get("thread_ts"), "series": series.key}
-    view = capture_modal(
-        text, c.title if c.is_action else text, prefill_owners(door, c), prefill_due(c), metadata
-    )
+    metadata = {"channel": channel, "ts": ts, "thread_ts": message.get("thread_ts"), "series": c.series}
+    view = capture_modal(text, c.title if c.is_action else text, c.owners, c.due, metadata)
     try:
         door.client.views_open(trigger_id=body["trigger_id"], view=view)
     except SlackApiError as e:  # an expired trigger: say so rather than nothing happening
@@ -234,41 +222,6 @@ def on_shortcut(door: SlackDoor, ack: Ack, body: dict[str, Any]) -> None:
 
 def _tell(door: SlackDoor, where: Where, text: str) -> None:
     door.later(door.poster.deliver, Reply().say(text, audience=ACTOR), where)
-
-
-def parse_capture(door: SlackDoor, series: Series, text: str, ts: str) -> Capture:
-    """What the capture grammar reads in a message, without storing anything (to prefill or check)."""
-    from handlers.capture import capture_action
-    from handlers.context import Request
-    from handlers.meetings import next_meeting_date
-
-    at = ts_time(ts)
-    with door.app.sessions() as session:
-        ctx = door.core.context(session, Request("slack", "", "", text, at), series=series)
-        nm, _ = next_meeting_date(ctx, series)
-        return capture_action(text, ctx.roster, series=series.key, sent_at=at, next_meeting=nm)
-
-
-def prefill_owners(door: SlackDoor, c: Capture) -> str:
-    roster = door.core.roster()
-    names = []
-    for o in c.owners:
-        if o.kind == "person" and o.id:
-            names.append(o.id)
-        elif o.kind == "group" and o.id in roster.groups:
-            names.append(roster.groups[o.id].name)
-        elif o.kind == "agency" and o.id in roster.agencies:
-            names.append(roster.agencies[o.id].name)
-        elif o.kind == "all":
-            names.append("all")
-    names.extend(q.text for q in c.questions)
-    return "/".join(names)
-
-
-def prefill_due(c: Capture) -> str:
-    if c.due_kind == "next_meeting":
-        return "next meeting"
-    return c.due.strftime("%d/%m/%Y") if c.due else ""
 
 
 _DUE_LEAD = re.compile(r"^(?:by|within|before|on|at|for|to|end|next|in|no\s+later)\b", re.IGNORECASE)
@@ -293,22 +246,20 @@ def on_capture_submit(door: SlackDoor, ack: Ack, body: dict[str, Any], view: dic
         errors["title"] = "Say what is to be done."
     if not owners:
         errors["owners"] = "Who owns it? Initials, names, a group or “all”."
-    series = door.bound_series(meta["channel"])
-    if series is None:
+    text = compose_capture(owners, title, due)
+    c = door.core.preview_capture(DOOR, meta["channel"], text, ts_time(meta["ts"]))
+    if c is None:
         errors["title"] = "This channel is no longer bound to a series."
-    if errors or series is None:
+    if errors or c is None:
         ack(response_action="errors", errors=errors)
         return
-    text = compose_capture(owners, title, due)
-    c = parse_capture(door, series, text, meta["ts"])
-    if c.questions:
-        q = c.questions[0]
-        choices = getattr(q, "candidates", ()) or getattr(q, "suggestions", ())
-        hint = f" Did you mean {' or '.join(choices)}?" if choices else ""
+    if c.unclear:
+        q = c.unclear[0]
+        hint = f" Did you mean {' or '.join(q.choices)}?" if q.choices else ""
         errors["owners"] = f"I don't know exactly who “{q.text}” is.{hint}"
-    elif not c.owners:
+    elif not c.has_owners:
         errors["owners"] = "I couldn't read an owner here."
-    if due and c.due is None and c.due_kind is None:
+    if due and not c.has_due:
         errors["due"] = f"I can't read “{due}” as a date: try 29/03/24, next meeting or within two weeks."
     if errors:
         ack(response_action="errors", errors=errors)
@@ -325,7 +276,7 @@ def on_capture_submit(door: SlackDoor, ack: Ack, body: dict[str, Any], view: dic
     reply = door.in_time(lambda: door.handle(req), lambda late: door.poster.deliver(late, where))
     if reply is not None and is_problem(reply):
         ack(response_action="errors", errors={"owners": _short(error_of(reply))})
-        _drop_question(door, req.channel, user)
+        door.core.cancel_question(DOOR, req.channel, user)  # the form shows the problem instead
         return
     ack()
     if reply is not None:
@@ -340,22 +291,6 @@ def submission_id(view: dict[str, Any]) -> str:
 
 def _short(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _drop_question(door: SlackDoor, channel: str, user: str) -> None:
-    """A question the core asked behind a modal: the modal shows the problem instead."""
-    from sqlalchemy import delete
-
-    from storage.models import PendingQuestion
-
-    with door.app.sessions() as session, session.begin():
-        session.execute(
-            delete(PendingQuestion).where(
-                PendingQuestion.door == "slack",
-                PendingQuestion.channel == channel,
-                PendingQuestion.asker == user,
-            )
-        )
 
 
 # --- answer buttons (reminders, the Home tab, corrections) ------------------------------------------------
@@ -476,7 +411,7 @@ def on_answer_submit(door: SlackDoor, ack: Ack, body: dict[str, Any], view: dict
     )
     if reply is not None and is_problem(reply):
         ack(response_action="errors", errors={"answer": _short(error_of(reply))})
-        _drop_question(door, req.channel, user)
+        door.core.cancel_question(DOOR, req.channel, user)  # the form shows the problem instead
         return
     ack()
     if reply is not None:

@@ -14,9 +14,10 @@ One activity, one core call:
 - Meeting start/end and participants joining/leaving: noted in the audit trail (attendance
   import reads them), with a hint in the chat.
 
-Identity: a person is known by the `teams_id` of the file or, the first time they write, by
-matching the e-mail or UPN of their Teams profile to the file. A meeting's organiser (from
-the meeting participant API) may run chair commands if they are in the series.
+Identity: the core says who a Teams user is (the file's `teams_id` first, then an identity
+learnt earlier); the first time someone unknown writes, the e-mail or UPN of their Teams
+profile is given to the core to match to the file. A meeting's organiser (from the meeting
+participant API) may run chair commands if they are in the series.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ from bot.teams.render import ACTION_TAG, answered_card, render
 from bot.teams.retry import RetryLater, status_of, with_retries
 from handlers import registry
 from handlers.context import Request
+from handlers.identity import Who
 from handlers.reply import ACTOR, OK, PERSON, File, Message, Reply, Text
 from scheduler.couriers import DeliveryFailed, Unreachable
 from storage.roster import PersonRef
@@ -70,11 +72,11 @@ from storage.roster import PersonRef
 if TYPE_CHECKING:
     from bot.app import App
     from bot.teams.graph import Graph
+    from handlers.core import BoundSeries
 
 log = logging.getLogger("partnerbot.teams")
 
 DOOR = "teams"
-KNOWN_TTL = 600.0  # seconds a Teams user → person match is trusted in memory
 UNKNOWN_TTL = 120.0  # an unknown user's profile is looked up again after this
 ORGANISER_TTL = 3600.0
 _THREAD = re.compile(r";messageid=\d+$")
@@ -188,7 +190,7 @@ class TeamsDoor:
         self.sdk = SdkApp(**options)
         self.ready = False
         self.sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep  # tests make the back-off instant
-        self._known: dict[str, tuple[float, store.Who | None]] = {}
+        self._tried: dict[str, float] = {}  # AAD id → until when an unmatched profile is not fetched again
         self._organiser: dict[tuple[str, str], tuple[float, bool]] = {}
         self._meeting_info: dict[str, tuple[str | None, str | None, str | None, str | None]] = {}
         self._conversations: dict[int, str] = {}
@@ -244,35 +246,32 @@ class TeamsDoor:
 
     # --- who is writing --------------------------------------------------------------------------------
 
-    async def identify(self, ctx: ActivityContext[Any]) -> store.Who | None:
-        """The person behind the activity; learnt from their Teams profile the first time."""
+    async def identify(self, ctx: ActivityContext[Any]) -> Who | None:
+        """The person behind the activity, as the core says; matched by their Teams profile the first time."""
         activity = ctx.activity
         aad = activity.from_.aad_object_id if activity.from_ else None
         if not aad:
             return None
-        now = time.monotonic()
-        cached = self._known.get(aad)
-        if cached and cached[0] > now:
-            return cached[1]
-        found = await self._thread(store.who, self.sessions, self.partnership_id, aad)
-        if found is None:
-            try:
-                member = await self._send(
-                    "Teams member",
-                    lambda: ctx.api.conversations.members(base_conversation(activity.conversation.id)).get(
-                        activity.from_.id
-                    ),
-                )
-                emails = store.addresses(
-                    getattr(member, "email", None), getattr(member, "user_principal_name", None)
-                )
-            except Exception as e:  # no profile (e.g. a federated user): they stay unknown for now
-                log.info("no Teams profile for %s: %s", aad, e)
-                emails = []
-            found = await self._thread(
-                store.learn, self.sessions, self.partnership_id, aad, emails, _at(activity)
+        # Asked each time, not cached: a change of someone's Teams id in the file counts at once.
+        found: Who | None = await self._thread(self.core.who, DOOR, aad)
+        if found is not None or self._tried.get(aad, 0.0) > time.monotonic():
+            return found
+        try:
+            member = await self._send(
+                "Teams member",
+                lambda: ctx.api.conversations.members(base_conversation(activity.conversation.id)).get(
+                    activity.from_.id
+                ),
             )
-        self._known[aad] = (now + (KNOWN_TTL if found else UNKNOWN_TTL), found)
+            emails = store.addresses(
+                getattr(member, "email", None), getattr(member, "user_principal_name", None)
+            )
+        except Exception as e:  # no profile (e.g. a federated user): they stay unknown for now
+            log.info("no Teams profile for %s: %s", aad, e)
+            emails = []
+        found = await self._thread(self.core.learn_identity, DOOR, aad, emails, _at(activity))
+        if found is None:
+            self._tried[aad] = time.monotonic() + UNKNOWN_TTL
         return found
 
     async def is_organiser(self, ctx: ActivityContext[Any]) -> bool:
@@ -526,7 +525,14 @@ class TeamsDoor:
         meeting = activity.channel_data.meeting if activity.channel_data else None
         return mid or (meeting.id if meeting else None)
 
-    async def _meeting_event(self, ctx: ActivityContext[Any], verb: str, details: dict[str, Any]) -> bool:
+    async def _bound(self, ctx: ActivityContext[Any]) -> BoundSeries | None:
+        chat = base_conversation(ctx.activity.conversation.id)
+        bound: BoundSeries | None = await self._thread(self.core.bound_series, DOOR, chat)
+        return bound
+
+    async def _meeting_event(
+        self, ctx: ActivityContext[Any], verb: str, details: dict[str, Any], bound: BoundSeries | None
+    ) -> bool:
         activity = ctx.activity
         mid = self._meeting_id(activity)
         if not mid:
@@ -540,6 +546,7 @@ class TeamsDoor:
                     event_id=f"meeting:{event_id}",
                     verb=verb,
                     chat=base_conversation(activity.conversation.id),
+                    series_id=bound.id if bound is not None else None,
                     teams_meeting_id=mid,
                     at=_at(activity),
                     details=details,
@@ -560,14 +567,10 @@ class TeamsDoor:
 
     async def on_meeting_start(self, ctx: ActivityContext[MeetingStartEventActivity]) -> None:
         details = await self._event_details(ctx)
-        if not await self._meeting_event(ctx, "started", details):
+        series = await self._bound(ctx)
+        if not await self._meeting_event(ctx, "started", details, series) or series is None:
             return
-        series = await self._thread(
-            store.bound_series, self.sessions, base_conversation(ctx.activity.conversation.id)
-        )
-        if series is None:
-            return
-        if await self._thread(store.open_meeting, self.sessions, series.id) is None:
+        if not series.meeting_open:
             await self._say(
                 ctx,
                 "The Teams meeting has started. Type `meeting start` to open the "
@@ -576,11 +579,9 @@ class TeamsDoor:
 
     async def on_meeting_end(self, ctx: ActivityContext[MeetingEndEventActivity]) -> None:
         details = await self._event_details(ctx)
-        if not await self._meeting_event(ctx, "ended", details):
+        series = await self._bound(ctx)
+        if not await self._meeting_event(ctx, "ended", details, series):
             return
-        series = await self._thread(
-            store.bound_series, self.sessions, base_conversation(ctx.activity.conversation.id)
-        )
         if series is not None:
             await self._say(
                 ctx,
@@ -589,6 +590,7 @@ class TeamsDoor:
             )
 
     async def _participants(self, ctx: ActivityContext[Any], verb: str) -> None:
+        series = await self._bound(ctx)
         for member in ctx.activity.value.members or []:
             user = member.user
             await self._meeting_event(
@@ -599,6 +601,7 @@ class TeamsDoor:
                     "name": user.name,
                     "role": member.meeting.role if member.meeting else None,
                 },
+                series,
             )
 
     async def on_participant_join(self, ctx: ActivityContext[MeetingParticipantJoinEventActivity]) -> None:
@@ -670,7 +673,7 @@ class TeamsDoor:
         return str(sent.id)
 
     async def _open_chat(self, person_id: int) -> store.Conversation:
-        ids = await self._thread(store.teams_ids, self.sessions, person_id)
+        ids = await self._thread(self.core.door_keys, DOOR, person_id)
         if not ids:
             raise Unreachable("no Teams id and no 1:1 chat with the bot")
         tenant = self.settings.tenant_id

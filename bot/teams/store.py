@@ -1,7 +1,7 @@
 """What the Teams door reads and remembers in the database (synchronous: run in a worker thread).
 
-- Who a Teams user is: the file's `teams_id`, or an identity learnt once by matching the
-  e-mail or user principal name on their Teams profile against the partnership file.
+- The addresses on a Teams profile that may match the partnership file (who someone is,
+  and learning it, is the core's: `Core.who`, `Core.learn_identity`).
 - Where a person's 1:1 chat with the bot is (conversation id, service URL, tenant), for
   proactive reminders.
 - Teams meetings seen in a chat (start, end, who joined and left), kept in the audit trail:
@@ -25,18 +25,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from handlers.actions import answer_buttons
 from handlers.format import short_date
 from handlers.reply import Buttons
-from storage.doors import conversation, first_delivery, identity, remember_conversation, remember_identity
-from storage.models import Action, ActionOwner, AuditEvent, Binding, Group, Meeting, Person, Series
+from storage.doors import conversation, first_delivery, remember_conversation
+from storage.models import Action, ActionOwner, AuditEvent, Group, Person, Series
 from storage.nudge_models import Digest
 
 DOOR = "teams"
-
-
-@dataclass(frozen=True)
-class Who:
-    person_id: int
-    initials: str
-    email: str | None
 
 
 @dataclass(frozen=True)
@@ -58,25 +51,6 @@ class TeamsMeeting:
     at: datetime
 
 
-def _person(session: Session, partnership_id: str, aad_id: str) -> Person | None:
-    learnt = identity(session, DOOR, aad_id)
-    if learnt is not None:
-        row = session.get(Person, learnt)
-        if row is not None and row.partnership_id == partnership_id and row.active:
-            return row
-    return session.scalars(
-        select(Person).where(
-            Person.partnership_id == partnership_id, Person.teams_id == aad_id, Person.active.is_(True)
-        )
-    ).first()
-
-
-def who(sessions: sessionmaker[Session], partnership_id: str, aad_id: str) -> Who | None:
-    with sessions() as session:
-        row = _person(session, partnership_id, aad_id)
-        return Who(row.id, row.initials, row.email) if row else None
-
-
 def addresses(email: str | None, upn: str | None) -> list[str]:
     """The addresses a Teams profile may match in the file; a guest's UPN is `name_domain#EXT#@host`."""
     out: list[str] = []
@@ -92,28 +66,6 @@ def addresses(email: str | None, upn: str | None) -> list[str]:
         if value and value not in out:
             out.append(value)
     return out
-
-
-def learn(
-    sessions: sessionmaker[Session], partnership_id: str, aad_id: str, emails: list[str], at: datetime
-) -> Who | None:
-    """Match a Teams user to the file by e-mail, once; the match is stored for every process."""
-    if not emails:
-        return None
-    with sessions() as session, session.begin():
-        found = _person(session, partnership_id, aad_id)
-        if found is None:
-            found = session.scalars(
-                select(Person).where(
-                    Person.partnership_id == partnership_id,
-                    func.lower(Person.email).in_(emails),
-                    Person.active.is_(True),
-                )
-            ).first()
-            if found is None:
-                return None
-            remember_identity(session, DOOR, aad_id, found.id, "email", at)
-        return Who(found.id, found.initials, found.email)
 
 
 def save_conversation(
@@ -146,24 +98,6 @@ def person_by_initials(sessions: sessionmaker[Session], partnership_id: str, ini
         return row
 
 
-def teams_ids(sessions: sessionmaker[Session], person_id: int) -> list[str]:
-    """AAD object ids known for a person: from the file and learnt."""
-    from storage.models import DoorIdentity
-
-    with sessions() as session:
-        out = list(
-            session.scalars(
-                select(DoorIdentity.user_key).where(
-                    DoorIdentity.door == DOOR, DoorIdentity.person_id == person_id
-                )
-            )
-        )
-        row = session.get(Person, person_id)
-        if row is not None and row.teams_id and row.teams_id not in out:
-            out.insert(0, row.teams_id)
-        return out
-
-
 def reachable(sessions: sessionmaker[Session], initials: str) -> bool:
     """Whether someone has a 1:1 chat with the bot, or a Teams id in the file to open one.
 
@@ -192,27 +126,6 @@ def digest_recipient(sessions: sessionmaker[Session], digest_id: int) -> tuple[i
         return (row.recipient_id, row.partnership_id) if row else None
 
 
-def bound_series(sessions: sessionmaker[Session], chat: str) -> Series | None:
-    with sessions() as session:
-        binding = session.scalars(
-            select(Binding).where(Binding.door == DOOR, Binding.channel == chat)
-        ).first()
-        row = session.get(Series, binding.series_id) if binding else None
-        if row is not None:
-            session.expunge(row)
-        return row
-
-
-def open_meeting(sessions: sessionmaker[Session], series_id: int) -> Meeting | None:
-    with sessions() as session:
-        row = session.scalars(
-            select(Meeting).where(Meeting.series_id == series_id, Meeting.status == "open")
-        ).first()
-        if row is not None:
-            session.expunge(row)
-        return row
-
-
 # --- Teams meetings, in the audit trail ---------------------------------------------------------------
 
 
@@ -227,22 +140,23 @@ def record_meeting_event(
     event_id: str,
     verb: str,
     chat: str,
+    series_id: int | None,
     teams_meeting_id: str,
     at: datetime,
     details: dict[str, Any],
 ) -> bool:
-    """Note a meeting start/end or a participant joining/leaving once; False for a repeated delivery."""
+    """Note a meeting start/end or a participant joining/leaving once; False for a repeated delivery.
+
+    `series_id` is the series the chat is bound to (the core's `bound_series`), if any.
+    """
     with sessions() as session, session.begin():
         if not first_delivery(session, DOOR, event_id, at):
             return False
-        binding = session.scalars(
-            select(Binding).where(Binding.door == DOOR, Binding.channel == chat)
-        ).first()
         session.add(
             AuditEvent(
                 at=at,
                 partnership_id=partnership_id,
-                series_id=binding.series_id if binding else None,
+                series_id=series_id,
                 actor_id=None,
                 actor="teams",
                 door=DOOR,

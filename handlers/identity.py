@@ -1,0 +1,149 @@
+"""Who is this user? One answer for every door (shell, Slack, Teams, e-mail).
+
+1. The partnership file's id for the door wins: the initials on the shell (any case),
+   `slack_id`, `teams_id`, the e-mail address (any case), of a person still in the file.
+2. Otherwise an identity a door learnt earlier (a chat profile's e-mail matched the file),
+   while its person is still in the partnership and the file gives that id to nobody,
+   not even to someone who has left.
+
+Doors learn identities with `learn_by_email` and read who someone is, and where to reach
+someone, only through this module (via the core), so the core and every door agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from storage.doors import learnt_keys, learnt_person, remember_identity
+from storage.models import Person
+
+
+@dataclass(frozen=True)
+class Who:
+    person_id: int
+    initials: str
+    email: str | None
+
+
+def who_of(person: Person | None) -> Who | None:
+    return Who(person.id, person.initials, person.email) if person is not None else None
+
+
+def _column(door: str) -> InstrumentedAttribute[str | None] | ColumnElement[str | None]:
+    """The partnership file's id of a person on a door."""
+    if door == "slack":
+        return Person.slack_id
+    if door == "teams":
+        return Person.teams_id
+    if door == "email":
+        return func.lower(Person.email)
+    return Person.initials  # the shell, and a door that knows people by their initials
+
+
+def _file_id(door: str, person: Person) -> str | None:
+    if door == "slack":
+        return person.slack_id
+    if door == "teams":
+        return person.teams_id
+    if door == "email":
+        return person.email.lower() if person.email else None
+    return person.initials
+
+
+def user_key(door: str, key: str) -> str:
+    """A user's key as the door's ids are kept: e-mail addresses in lower case."""
+    return key.strip().lower() if door == "email" else key
+
+
+def _given_to(session: Session, partnership_id: str, door: str, keys: Iterable[str]) -> list[Person]:
+    """People of the partnership (including those who left) the file gives one of these ids."""
+    wanted = list(keys)
+    if not wanted:
+        return []
+    return list(
+        session.scalars(
+            select(Person)
+            .where(Person.partnership_id == partnership_id, _column(door).in_(wanted))
+            .order_by(Person.id)
+        )
+    )
+
+
+def person_for(session: Session, partnership_id: str, door: str, key: str) -> Person | None:
+    """The person of the partnership a door's user is now, or None (see the module's rule)."""
+    key = user_key(door, key)
+    in_file = _given_to(session, partnership_id, door, [key])
+    found = next((p for p in in_file if p.active), None)
+    if found is None and door == "shell":
+        found = session.scalars(
+            select(Person).where(
+                Person.partnership_id == partnership_id,
+                func.lower(Person.initials) == key.lower(),
+                Person.active,
+            )
+        ).first()
+    if found is not None or in_file:
+        return found  # the file decides whenever it gives out this id
+    learnt = learnt_person(session, door, key)
+    row = session.get(Person, learnt) if learnt is not None else None
+    if row is None or not row.active or row.partnership_id != partnership_id:
+        return None  # the person learnt has left, or belongs to another partnership
+    return row
+
+
+def learn_by_email(
+    session: Session, partnership_id: str, door: str, key: str, emails: Iterable[str], at: datetime
+) -> Person | None:
+    """Who a door's user is, matching their profile's e-mail to the file the first time (then stored)."""
+    found = person_for(session, partnership_id, door, key)
+    key = user_key(door, key)
+    if found is not None or _given_to(session, partnership_id, door, [key]):
+        return found
+    wanted = [e.strip().lower() for e in emails if e and e.strip()]
+    if not wanted:
+        return None
+    person = session.scalars(
+        select(Person)
+        .where(
+            Person.partnership_id == partnership_id,
+            func.lower(Person.email).in_(wanted),
+            Person.active,
+        )
+        .order_by(Person.id)
+    ).first()
+    if person is not None:
+        remember_identity(session, door, key, person.id, "email", at)
+    return person
+
+
+def door_keys(session: Session, door: str, person: Person) -> list[str]:
+    """A person's ids on a door, to reach them: the file's first, then those learnt (newest first).
+
+    A learnt id the file now gives to someone else is not theirs any more.
+    """
+    out = [k for k in (_file_id(door, person),) if k]
+    learnt = [key for key, _ in learnt_keys(session, door, [person.id])]
+    taken = {
+        _file_id(door, p)
+        for p in _given_to(session, person.partnership_id, door, learnt)
+        if p.id != person.id
+    }
+    out.extend(k for k in learnt if k not in taken and k not in out)
+    return out
+
+
+def door_key_of(session: Session, door: str, initials: str, partnership_id: str | None) -> str | None:
+    """Where to reach someone on a door by their initials (in any partnership if none is named)."""
+    query = select(Person).where(Person.initials == initials, Person.active).order_by(Person.id)
+    if partnership_id:
+        query = query.where(Person.partnership_id == partnership_id)
+    for person in session.scalars(query):
+        keys = door_keys(session, door, person)
+        if keys:
+            return keys[0]
+    return None
