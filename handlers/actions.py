@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select, union, update
@@ -170,20 +172,32 @@ def find_action(ctx: Ctx, args: dict[str, Any]) -> tuple[Action, Series]:
     raise UserError(f"You have no action {number}. `actions mine` lists yours.")
 
 
-def _may_change(ctx: Ctx, action: Action, series: Series, *, chair_only: bool = False) -> None:
+# --- who may change an action --------------------------------------------------------------------------
+
+
+def _owners_or_chair_team(ctx: Ctx, action: Action, series: Series) -> None:
     assert ctx.actor is not None
     sref = ctx.roster.series[series.key]
-    if ctx.is_chair_team(sref):
+    if ctx.is_chair_team(sref) or is_owner(ctx, action, ctx.actor.initials, series):
         return
-    if not chair_only and is_owner(ctx, action, ctx.actor.initials, series):
-        return
-    if chair_only:
-        raise Refused(f"Only {ctx.who_can_run_meeting(sref)} can drop an action. Nothing changed.")
     owners = owners_text(ctx.roster, current_owners(action))
     raise Refused(
         f"{_short(series)} {action.number} is not yours (owners: {owners}): only its owners or "
         f"{ctx.who_can_run_meeting(sref)} can change it. Nothing changed."
     )
+
+
+def _chair_team(ctx: Ctx, action: Action, series: Series) -> None:
+    sref = ctx.roster.series[series.key]
+    if not ctx.is_chair_team(sref):
+        raise Refused(f"Only {ctx.who_can_run_meeting(sref)} can drop an action. Nothing changed.")
+
+
+def _owners(ctx: Ctx, action: Action, series: Series) -> None:
+    """Only an owner can return an action as not theirs, the chair team included."""
+    assert ctx.actor is not None
+    if not is_owner(ctx, action, ctx.actor.initials, series):
+        raise Refused(f"{_short(series)} {action.number} is not yours, so there is nothing to return.")
 
 
 def _log(ctx: Ctx, action: Action, kind: str, text: str | None = None) -> None:
@@ -210,6 +224,63 @@ def snapshot(action: Action) -> dict[str, Any]:
         "owners": [o.as_json() for o in current_owners(action)],
         "snoozed_until": action.snoozed_until,
     }
+
+
+# --- changing an action: the one path every change takes ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    """A kind of change: the kind of its log entry (action_updates), its audit verb, who may make it."""
+
+    log: str
+    audit: str
+    may: Callable[[Ctx, Action, Series], None] = _owners_or_chair_team
+    # An update only adds to the log: its audit event holds the update's text, not the action.
+    fields: bool = True
+
+
+UPDATE = Change("update", "updated", fields=False)
+DONE = Change("done", "done")
+DUE = Change("due", "due changed")
+OWNER = Change("owner", "reassigned")
+NOT_MINE = Change("not_mine", "returned", may=_owners)
+SNOOZE = Change("snooze", "snoozed")
+DROP = Change("dropped", "dropped", may=_chair_team)
+REOPEN = Change("reopened", "reopened")
+
+
+@dataclass(frozen=True)
+class Changed:
+    """What `apply` did to the action: the answer, and the text of the log entry."""
+
+    reply: Reply
+    text: str | None = None
+
+
+Apply = Callable[[Ctx, dict[str, Any], Action, Series], Changed | Reply]
+
+
+def change_action(ctx: Ctx, args: dict[str, Any], change: Change, apply: Apply) -> Reply:
+    """Find the action, check who may change it, apply the change, then log it and audit it.
+
+    `apply` checks what was typed (raising UserError or Ask) and changes the action, returning
+    `Changed`; a plain Reply means there was nothing to change (already done, the same date),
+    so nothing is logged or audited.
+    """
+    action, series = find_action(ctx, args)
+    change.may(ctx, action, series)
+    before = snapshot(action)
+    result = apply(ctx, args, action, series)
+    if isinstance(result, Reply):
+        return result
+    _log(ctx, action, change.log, result.text)
+    ref = f"{series.key}:{action.number}"
+    if change.fields:
+        ctx.audit("action", ref, change.audit, before, snapshot(action))
+    else:
+        ctx.audit("action", ref, change.audit, None, {"update": result.text})
+    return result.reply
 
 
 # --- owners typed in a command ------------------------------------------------------------------------
@@ -396,8 +467,10 @@ _A = r"(?:action\s+)?"
     ],
 )
 def action_update(ctx: Ctx, args: dict[str, Any]) -> Reply:
-    action, series = find_action(ctx, args)
-    _may_change(ctx, action, series)
+    return change_action(ctx, args, UPDATE, _add_update)
+
+
+def _add_update(ctx: Ctx, args: dict[str, Any], action: Action, series: Series) -> Changed | Reply:
     text = args["text"].strip()
     last = latest_update(action)
     if last is not None and last.text == text and last.person_id == ctx.actor_id:
@@ -405,15 +478,13 @@ def action_update(ctx: Ctx, args: dict[str, Any]) -> Reply:
         return Reply().say(
             f"That update is already recorded on {_short(series)} {action.number}.", audience=ACTOR
         )
-    _log(ctx, action, "update", text)
-    ctx.audit("action", f"{series.key}:{action.number}", "updated", None, {"update": text})
     reply = Reply().say(f"Update recorded on {_short(series)} {action.number}: “{text}”.", OK)
     if NO_UPDATE.match(text) and action.due_date and action.due_date < ctx.today:
         reply.say(
             f"It was due {short_date(action.due_date)}: a new date (`action {action.number} due …`) helps "
             "the chair see where it stands."
         )
-    return reply
+    return Changed(reply, text)
 
 
 @command(
@@ -430,8 +501,10 @@ def action_update(ctx: Ctx, args: dict[str, Any]) -> Reply:
     ],
 )
 def action_done(ctx: Ctx, args: dict[str, Any]) -> Reply:
-    action, series = find_action(ctx, args)
-    _may_change(ctx, action, series)
+    return change_action(ctx, args, DONE, _mark_done)
+
+
+def _mark_done(ctx: Ctx, args: dict[str, Any], action: Action, series: Series) -> Changed | Reply:
     if action.status == "done":
         since = (
             f" (since {short_date(action.closed_at.astimezone(ctx.tz).date())})" if action.closed_at else ""
@@ -439,12 +512,12 @@ def action_done(ctx: Ctx, args: dict[str, Any]) -> Reply:
         return Reply().say(
             f"{_short(series)} {action.number} is already done{since}. Nothing changed.", audience=ACTOR
         )
-    before = snapshot(action)
     action.status, action.closed_at = "done", ctx.now
-    _log(ctx, action, "done", args.get("text"))
-    ctx.audit("action", f"{series.key}:{action.number}", "done", before, snapshot(action))
-    return Reply().say(
-        f"{_short(series)} {action.number} is done: “{action.title}”. No more reminders for it.", OK
+    return Changed(
+        Reply().say(
+            f"{_short(series)} {action.number} is done: “{action.title}”. No more reminders for it.", OK
+        ),
+        args.get("text"),
     )
 
 
@@ -462,10 +535,12 @@ def action_done(ctx: Ctx, args: dict[str, Any]) -> Reply:
     ],
 )
 def action_due(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    return change_action(ctx, args, DUE, _new_date)
+
+
+def _new_date(ctx: Ctx, args: dict[str, Any], action: Action, series: Series) -> Changed | Reply:
     from handlers.dates import parse_date
 
-    action, series = find_action(ctx, args)
-    _may_change(ctx, action, series)
     nm, proposed = next_meeting_date(ctx, series)
     when = args["when"].strip()
     due = parse_date(when, sent_at=ctx.now, tz=ctx.roster.timezone, next_meeting=nm)
@@ -482,13 +557,14 @@ def action_due(ctx: Ctx, args: dict[str, Any]) -> Reply:
             f"{_short(series)} {action.number} is already {due_text(day, due.kind)}. Nothing changed.",
             audience=ACTOR,
         )
-    before = snapshot(action)
     action.due_date, action.due_kind, action.snoozed_until = day, due.kind, None
-    _log(ctx, action, "due", due_text(day, due.kind))
-    ctx.audit("action", f"{series.key}:{action.number}", "due changed", before, snapshot(action))
     text = due_text(day, due.kind, proposed=proposed and due.kind == "next_meeting")
-    return Reply().say(
-        f"{_short(series)} {action.number} is now {text}; its reminders start again from the new date.", OK
+    return Changed(
+        Reply().say(
+            f"{_short(series)} {action.number} is now {text}; its reminders start again from the new date.",
+            OK,
+        ),
+        due_text(day, due.kind),
     )
 
 
@@ -507,16 +583,15 @@ def action_due(ctx: Ctx, args: dict[str, Any]) -> Reply:
     ],
 )
 def action_owner(ctx: Ctx, args: dict[str, Any]) -> Reply:
-    action, series = find_action(ctx, args)
-    _may_change(ctx, action, series)
+    return change_action(ctx, args, OWNER, _reassign)
+
+
+def _reassign(ctx: Ctx, args: dict[str, Any], action: Action, series: Series) -> Changed | Reply:
     owners = read_owners(ctx, args["names"], series.key)
     if not owners:
         raise UserError("Name the new owner: `action 3 owner HN`.")
-    before = snapshot(action)
     _set_owners(ctx, action, owners, "reassigned")
-    _log(ctx, action, "owner", owners_text(ctx.roster, owners))
-    ctx.audit("action", f"{series.key}:{action.number}", "reassigned", before, snapshot(action))
-    return Reply().say(echo(ctx, action, series), OK)
+    return Changed(Reply().say(echo(ctx, action, series), OK), owners_text(ctx.roster, owners))
 
 
 @command(
@@ -533,11 +608,11 @@ def action_owner(ctx: Ctx, args: dict[str, Any]) -> Reply:
     ],
 )
 def action_not_mine(ctx: Ctx, args: dict[str, Any]) -> Reply:
-    action, series = find_action(ctx, args)
+    return change_action(ctx, args, NOT_MINE, _return_to_chair)
+
+
+def _return_to_chair(ctx: Ctx, args: dict[str, Any], action: Action, series: Series) -> Changed | Reply:
     assert ctx.actor is not None
-    if not is_owner(ctx, action, ctx.actor.initials, series):
-        raise Refused(f"{_short(series)} {action.number} is not yours, so there is nothing to return.")
-    before = snapshot(action)
     mine = [
         o
         for o in action.owners
@@ -545,8 +620,6 @@ def action_not_mine(ctx: Ctx, args: dict[str, Any]) -> Reply:
     ]
     for o in mine:
         o.removed_at, o.removed_reason = ctx.now, "not_mine"
-    _log(ctx, action, "not_mine", None)
-    ctx.audit("action", f"{series.key}:{action.number}", "returned", before, snapshot(action))
     left = current_owners(action)
     still = (
         f"{owners_text(ctx.roster, left)} still own{'s' if len(left) == 1 else ''} it."
@@ -564,7 +637,7 @@ def action_not_mine(ctx: Ctx, args: dict[str, Any]) -> Reply:
             f"(“{action.title}”) as not theirs. {still}"
         ),
     )
-    return reply
+    return Changed(reply)
 
 
 @command(
@@ -581,10 +654,12 @@ def action_not_mine(ctx: Ctx, args: dict[str, Any]) -> Reply:
     ],
 )
 def action_snooze(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    return change_action(ctx, args, SNOOZE, _snooze)
+
+
+def _snooze(ctx: Ctx, args: dict[str, Any], action: Action, series: Series) -> Changed | Reply:
     from handlers.dates import parse_date
 
-    action, series = find_action(ctx, args)
-    _may_change(ctx, action, series)
     when = args["when"].strip()
     due = parse_date(when, sent_at=ctx.now, tz=ctx.roster.timezone)
     if due is None or due.date is None or due.date <= ctx.today:
@@ -598,11 +673,11 @@ def action_snooze(ctx: Ctx, args: dict[str, Any]) -> Reply:
             f"{short_date(due.date)}. Nothing changed.",
             audience=ACTOR,
         )
-    before = snapshot(action)
     action.snoozed_until = due.date
-    _log(ctx, action, "snooze", f"until {short_date(due.date)}")
-    ctx.audit("action", f"{series.key}:{action.number}", "snoozed", before, snapshot(action))
-    return Reply().say(f"No reminders for {_short(series)} {action.number} until {short_date(due.date)}.", OK)
+    return Changed(
+        Reply().say(f"No reminders for {_short(series)} {action.number} until {short_date(due.date)}.", OK),
+        f"until {short_date(due.date)}",
+    )
 
 
 @command(
@@ -619,18 +694,20 @@ def action_snooze(ctx: Ctx, args: dict[str, Any]) -> Reply:
     ],
 )
 def action_drop(ctx: Ctx, args: dict[str, Any]) -> Reply:
-    action, series = find_action(ctx, args)
-    _may_change(ctx, action, series, chair_only=True)
+    return change_action(ctx, args, DROP, _drop)
+
+
+def _drop(ctx: Ctx, args: dict[str, Any], action: Action, series: Series) -> Changed | Reply:
     if action.status == "dropped":
         return Reply().say(
             f"{_short(series)} {action.number} was already dropped. Nothing changed.", audience=ACTOR
         )
-    before = snapshot(action)
     action.status, action.closed_at = "dropped", ctx.now
-    _log(ctx, action, "dropped", args.get("text"))
-    ctx.audit("action", f"{series.key}:{action.number}", "dropped", before, snapshot(action))
     reason = f" ({args['text'].strip()})" if args.get("text") else ""
-    return Reply().say(f"{_short(series)} {action.number} is dropped{reason}. No more reminders for it.", OK)
+    return Changed(
+        Reply().say(f"{_short(series)} {action.number} is dropped{reason}. No more reminders for it.", OK),
+        args.get("text"),
+    )
 
 
 @command(
@@ -644,17 +721,18 @@ def action_drop(ctx: Ctx, args: dict[str, Any]) -> Reply:
     patterns=[_A + r"{ref}\s+(?:reopen|reopened|re-open)", r"(?:reopen|re-open)\s+" + _A + r"{ref}"],
 )
 def action_reopen(ctx: Ctx, args: dict[str, Any]) -> Reply:
-    action, series = find_action(ctx, args)
-    _may_change(ctx, action, series)
+    return change_action(ctx, args, REOPEN, _reopen)
+
+
+def _reopen(ctx: Ctx, args: dict[str, Any], action: Action, series: Series) -> Changed | Reply:
     if action.status == "open":
         return Reply().say(
             f"{_short(series)} {action.number} is already open. Nothing changed.", audience=ACTOR
         )
-    before = snapshot(action)
     action.status, action.closed_at = "open", None
-    _log(ctx, action, "reopened", None)
-    ctx.audit("action", f"{series.key}:{action.number}", "reopened", before, snapshot(action))
-    return Reply().say(f"{_short(series)} {action.number} is open again: {echo(ctx, action, series)}.", OK)
+    return Changed(
+        Reply().say(f"{_short(series)} {action.number} is open again: {echo(ctx, action, series)}.", OK)
+    )
 
 
 @command(

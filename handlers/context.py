@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from handlers.attendance_report import AttendanceReport, NoReport
 from handlers.format import person_name
 from storage.models import AuditEvent, Meeting, Series
 from storage.roster import PersonRef, Roster, SeriesRef
@@ -38,6 +39,9 @@ class Request:
     meeting_organiser: bool = False
     # False for ordinary chat the bot overheard: actions are still captured, but no "did you mean".
     addressed: bool = True
+    # For a command that needs one (`attendance import`): the attendance report the door fetched,
+    # or why it has none. None: this door reads no attendance reports.
+    attendance_report: AttendanceReport | NoReport | None = None
 
 
 class UserError(Exception):

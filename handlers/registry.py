@@ -51,6 +51,9 @@ class CommandSpec:
     words: tuple[str, ...] = ()  # leading words people type, for "did you mean"
     # For loose patterns ("X for Y"): does this message really mean the command?
     applies: Callable[[Ctx, dict[str, Any]], bool] | None = None
+    # The door fetches the meeting's attendance report first, if it has a source of them, and
+    # attaches it to the Request (`Request.attendance_report`).
+    needs_attendance_report: bool = False
 
 
 _REGISTRY: list[CommandSpec] = []
@@ -74,6 +77,7 @@ def command(
     needs_meeting: bool = False,
     aliases: tuple[str, ...] = (),
     applies: Callable[[Ctx, dict[str, Any]], bool] | None = None,
+    needs_attendance_report: bool = False,
 ) -> Callable[[Callable[[Ctx, dict[str, Any]], Reply]], Callable[[Ctx, dict[str, Any]], Reply]]:
     """Register a handler. Registration order is match order: put specific patterns first."""
 
@@ -93,6 +97,7 @@ def command(
                 aliases=aliases,
                 words=tuple(sorted(words)),
                 applies=applies,
+                needs_attendance_report=needs_attendance_report,
             )
         )
         return fn

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from conftest import Chat
 from sqlalchemy import func, select
 
-from storage.models import Action, ActionUpdate, PendingQuestion, Person
+from storage.models import Action, ActionUpdate, AuditEvent, PendingQuestion, Person
 
 
 @pytest.fixture
@@ -41,6 +42,43 @@ def _log(chat: Chat, number: int) -> list[tuple[str, str | None, str | None]]:
     return [(k, t, p) for k, t, p in rows]
 
 
+def _entries(
+    chat: Chat, number: int, series_id: int = 1
+) -> list[tuple[str, str | None, str | None, str, int | None]]:
+    """The action's log as stored: kind, text, who, through which door, in which meeting."""
+    with chat.app.sessions() as s:
+        rows = s.execute(
+            select(
+                ActionUpdate.kind,
+                ActionUpdate.text,
+                Person.initials,
+                ActionUpdate.door,
+                ActionUpdate.meeting_id,
+            )
+            .join(Action, Action.id == ActionUpdate.action_id)
+            .outerjoin(Person, Person.id == ActionUpdate.person_id)
+            .where(Action.number == number, Action.series_id == series_id)
+            .order_by(ActionUpdate.id)
+        ).all()
+    return [(k, t, p, d, m) for k, t, p, d, m in rows]
+
+
+def _audit(chat: Chat, ref: str) -> list[tuple[str, str, str, Any, Any]]:
+    """The audit trail of one action ("board:2"): verb, actor, door, before, after."""
+    with chat.app.sessions() as s:
+        rows = s.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.entity == "action", AuditEvent.entity_id == ref)
+            .order_by(AuditEvent.id)
+        ).all()
+        return [(e.verb, e.actor, e.door, e.before, e.after) for e in rows]
+
+
+def _changed(before: Any, after: Any) -> dict[str, tuple[Any, Any]]:
+    """What an audit event says changed: field → (before, after)."""
+    return {k: (before.get(k), after.get(k)) for k in after if before.get(k) != after.get(k)}
+
+
 def test_every_form_of_done_update_and_due(board: Chat) -> None:
     assert "Update recorded on Board 2" in board.say("HN", "update 2: two schools have replied")
     assert "Update recorded" in board.say("HN", "2 update chasing the third")
@@ -51,7 +89,29 @@ def test_every_form_of_done_update_and_due(board: Chat) -> None:
     assert "already done" in board.say("HN", "2 done")
     assert [k for k, _, _ in _log(board, 2)] == ["created", "update", "update", "due", "done"]
     assert _log(board, 2)[1] == ("update", "two schools have replied", "HN")
-    assert _action(board, 2).status == "done"
+    action = _action(board, 2)
+    assert action.status == "done" and action.closed_at is not None
+    # Each change is one log entry (who, door, the open meeting) and one audit event.
+    assert _entries(board, 2)[1:] == [
+        ("update", "two schools have replied", "HN", "shell", 1),
+        ("update", "chasing the third", "HN", "shell", 1),
+        ("due", "due Mon 5 Feb 2024", "HN", "shell", 1),
+        ("done", None, "HN", "shell", 1),
+    ]
+    trail = _audit(board, "board:2")
+    assert [(verb, actor, door) for verb, actor, door, _, _ in trail] == [
+        ("created", "PMw", "shell"),
+        ("updated", "HN", "shell"),
+        ("updated", "HN", "shell"),
+        ("due changed", "HN", "shell"),
+        ("done", "HN", "shell"),
+    ]
+    assert [(b, a) for _, _, _, b, a in trail[1:3]] == [
+        (None, {"update": "two schools have replied"}),
+        (None, {"update": "chasing the third"}),
+    ]
+    assert _changed(*trail[3][3:]) == {"due": ("2024-01-29", "2024-02-05")}
+    assert _changed(*trail[4][3:]) == {"status": ("open", "done")}
 
 
 def test_reassign_drop_reopen_and_snooze(board: Chat) -> None:
@@ -61,13 +121,39 @@ def test_reassign_drop_reopen_and_snooze(board: Chat) -> None:
     assert owners == [(False, "reassigned"), (True, None)]
     assert "No reminders for Board 3 until Thu 1 Feb 2024" in board.say("KB", "snooze 3 until 1/2/24")
     assert _action(board, 3).snoozed_until == date(2024, 2, 1)
+    assert "already snoozed" in board.say("KB", "snooze 3 until 1/2/24")
     assert "Only the chair" in board.say("KB", "drop 3 superseded")  # owners cannot drop: the chair team can
+    assert "is not yours" in board.say("HN", "reopen 3")  # neither owner nor chair team
+    assert _action(board, 3).status == "open"
     assert "dropped (superseded by the survey refresh)" in board.say(
         "MT", "action 3 drop: superseded by the survey refresh"
     )
-    assert _action(board, 3).status == "dropped"
+    assert _action(board, 3).status == "dropped" and _action(board, 3).closed_at is not None
+    assert "already dropped" in board.say("MT", "drop 3")
     assert "open again" in board.say("MT", "reopen 3")
-    assert _action(board, 3).status == "open"
+    assert _action(board, 3).status == "open" and _action(board, 3).closed_at is None
+    assert "already open" in board.say("MT", "reopen 3")
+    # Refusals and repeats stored nothing; each change is one log entry and one audit event.
+    assert _entries(board, 3)[1:] == [
+        ("owner", "Kieran Blake", "MT", "shell", 1),
+        ("snooze", "until Thu 1 Feb 2024", "KB", "shell", 1),
+        ("dropped", "superseded by the survey refresh", "MT", "shell", 1),
+        ("reopened", None, "MT", "shell", 1),
+    ]
+    trail = _audit(board, "board:3")
+    assert [(verb, actor) for verb, actor, _, _, _ in trail] == [
+        ("created", "PMw"),
+        ("reassigned", "MT"),
+        ("snoozed", "KB"),
+        ("dropped", "MT"),
+        ("reopened", "MT"),
+    ]
+    assert [_changed(b, a) for _, _, _, b, a in trail[1:]] == [
+        {"owners": ([{"kind": "group", "id": "business-unit"}], [{"kind": "person", "id": "KB"}])},
+        {"snoozed_until": (None, "2024-02-01")},
+        {"status": ("open", "dropped")},
+        {"status": ("dropped", "open")},
+    ]
 
 
 def test_not_mine_goes_to_the_chair(board: Chat) -> None:
@@ -77,6 +163,19 @@ def test_not_mine_goes_to_the_chair(board: Chat) -> None:
     active = [o for o in _action(board, 1).owners if o.removed_at is None]
     assert len(active) == 1
     assert _log(board, 1)[-1][0] == "not_mine"
+    returned = [o for o in _action(board, 1).owners if o.removed_reason == "not_mine"]
+    assert len(returned) == 1 and returned[0].removed_at is not None
+    assert _entries(board, 1)[1:] == [("not_mine", None, "SMa", "shell", 1)]
+    (verb, actor, door, before, after) = _audit(board, "board:1")[-1]
+    assert (verb, actor, door) == ("returned", "SMa", "shell")
+    assert _changed(before, after) == {
+        "owners": (
+            [{"kind": "person", "id": "SMa"}, {"kind": "person", "id": "PMw"}],
+            [{"kind": "person", "id": "PMw"}],
+        )
+    }
+    assert "nothing to return" in board.dm("HN", "not mine board 1")  # not an owner: nothing stored
+    assert len(_entries(board, 1)) == 2 and len(_audit(board, "board:1")) == 2
 
 
 def test_direct_messages_resolve_numbers_among_your_own_actions(board: Chat) -> None:
@@ -116,6 +215,8 @@ def test_bad_dates_and_unknown_numbers_change_nothing(board: Chat) -> None:
     assert "has passed" in board.say("HN", "2 new date 1/1/24")
     assert "no action 99" in board.say("HN", "action 99 done")
     assert _action(board, 2).due_date == before
+    assert [k for k, _, _ in _log(board, 2)] == ["created"]
+    assert [verb for verb, _, _, _, _ in _audit(board, "board:2")] == ["created"]
 
 
 def test_questions_wait_for_an_answer_and_can_be_cancelled(board: Chat) -> None:
@@ -178,3 +279,5 @@ def test_answering_twice_changes_nothing(board: Chat) -> None:
         board.dm("HN", "snooze 2 until 1/2/24")
     assert "already" in board.dm("HN", "update 2: two schools have replied")
     assert [k for k, _, _ in _log(board, 2)] == ["created", "update", "due", "snooze"]
+    trail = [verb for verb, _, _, _, _ in _audit(board, "board:2")]
+    assert trail == ["created", "updated", "due changed", "snoozed"]

@@ -24,7 +24,6 @@ from teams_fakes import (
     load,
 )
 
-import bot.teams.attendance_command  # noqa: F401 - registers the commands until handlers.commands lists them
 from bot.app import App
 from storage.models import Attendance, Person
 

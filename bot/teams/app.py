@@ -55,14 +55,15 @@ from microsoft_teams.api.models.adaptive_card.adaptive_card_action_response impo
 from microsoft_teams.apps import ActivityContext, FastAPIAdapter
 from microsoft_teams.apps import App as SdkApp
 
-import bot.teams.attendance_command  # noqa: F401 - `attendance import` works wherever the door runs
 from bot.teams import store
-from bot.teams.attendance import Fetched, prefetched, report_from_events
+from bot.teams.attendance import fetch_report, report_from_events
+from bot.teams.calendar import has_invite
 from bot.teams.config import GraphSettings, TeamsSettings
 from bot.teams.files import FileStore
 from bot.teams.render import ACTION_TAG, answered_card, render
 from bot.teams.retry import RetryLater, status_of, with_retries
 from handlers import registry
+from handlers.attendance_report import AttendanceReport, NoReport
 from handlers.context import Request
 from handlers.identity import Who
 from handlers.reply import ACTOR, OK, PERSON, File, Message, Reply, Text
@@ -339,9 +340,8 @@ class TeamsDoor:
         extra: dict[str, Any] = {}
         if spec is not None and spec.perm == registry.Perm.CHAIR_TEAM and not direct:
             extra["meeting_organiser"] = await self.is_organiser(ctx)
-        fetched = None
-        if spec is not None and spec.name == "attendance import":
-            fetched = await self.fetch_attendance(ctx)
+        if spec is not None and spec.needs_attendance_report:
+            extra["attendance_report"] = await self.fetch_attendance(ctx)
         req = Request(
             door=DOOR,
             channel=base_conversation(activity.conversation.id),
@@ -354,16 +354,12 @@ class TeamsDoor:
             addressed=mentioned or direct,
             **extra,
         )
-        reply = await self._thread(self._handle, req, fetched)
+        reply = await self._thread(self.core.handle, req)
         if not reply.recognised and not (mentioned or direct):
             return  # ordinary conversation in the chat: stay quiet
         await self.deliver(ctx, reply, direct=direct)
-        if spec is not None and spec.name == "agenda next" and self.graph_settings.create_events:
+        if self.graph_settings.create_events and has_invite(reply):
             self._spawn(self.calendar_event(ctx, reply))
-
-    def _handle(self, req: Request, fetched: Fetched | None) -> Reply:
-        with prefetched(fetched):
-            return self.core.handle(req)
 
     async def deliver(self, ctx: ActivityContext[Any], reply: Reply, *, direct: bool) -> None:
         """Send a reply: to the conversation (the actor's part too: Teams has no ephemeral), or 1:1."""
@@ -456,7 +452,7 @@ class TeamsDoor:
             event_id=f"card:{key}",
             **extra,
         )
-        reply = await self._thread(self._handle, req, None)
+        reply = await self._thread(self.core.handle, req)
         for message in reply.messages:
             if message.audience == PERSON:
                 await self._tell(message)
@@ -618,7 +614,7 @@ class TeamsDoor:
 
     # --- attendance from Teams ---------------------------------------------------------------------------
 
-    async def fetch_attendance(self, ctx: ActivityContext[Any]) -> Fetched:
+    async def fetch_attendance(self, ctx: ActivityContext[Any]) -> AttendanceReport | NoReport:
         """The attendance report of this chat's Teams meeting: from Graph, else from the events seen."""
         activity = ctx.activity
         chat = base_conversation(activity.conversation.id)
@@ -628,8 +624,8 @@ class TeamsDoor:
             meeting.id if meeting and meeting.id else (seen[0].teams_meeting_id if seen else None)
         )
         if teams_meeting_id is None:
-            return Fetched(
-                error="I haven't seen a Teams meeting in this chat, so there is no attendance to import."
+            return NoReport(
+                "I haven't seen a Teams meeting in this chat, so there is no attendance to import."
             )
         graph = self.graph()
         if graph is None:
@@ -637,16 +633,14 @@ class TeamsDoor:
                 store.participant_events, self.sessions, self.partnership_id, teams_meeting_id
             )
             if not events:
-                return Fetched(
-                    error="Microsoft Graph is not set up, and I saw nobody join or leave this meeting."
-                )
-            return Fetched(report=report_from_events(events))
+                return NoReport("Microsoft Graph is not set up, and I saw nobody join or leave this meeting.")
+            return report_from_events(events)
         graph_id, organiser, _join, _title = await self.meeting_details(ctx, teams_meeting_id)
         known = next((m for m in seen if m.teams_meeting_id == teams_meeting_id), None)
         graph_id = graph_id or (known.graph_id if known else None)
         organiser = organiser or (known.organiser if known else None) or self.graph_settings.organiser
         if not graph_id or not organiser:
-            return Fetched(error="Teams did not tell me this meeting's Graph id or organiser.")
+            return NoReport("Teams did not tell me this meeting's Graph id or organiser.")
         return await fetch_report(graph, organiser, graph_id)
 
     # --- proactive --------------------------------------------------------------------------------------
@@ -742,16 +736,4 @@ class TeamsDoor:
         )
 
 
-async def fetch_report(graph: Graph, organiser: str, graph_meeting_id: str) -> Fetched:
-    from bot.teams.graph import GraphError
-
-    try:
-        report = await graph.attendance(organiser, graph_meeting_id)
-    except GraphError as e:
-        return Fetched(error=str(e))
-    if not report.attendees:
-        return Fetched(error=report.note or "Teams has no attendance report for this meeting yet.")
-    return Fetched(report=report)
-
-
-__all__ = ["TeamsDoor", "base_conversation", "command_text", "fetch_report"]
+__all__ = ["TeamsDoor", "base_conversation", "command_text"]

@@ -76,12 +76,19 @@ def parse_ics(data: bytes) -> Invite | None:
     return None
 
 
+def _invitation(reply: Reply) -> File | None:
+    files = (b for m in reply.messages for b in m.blocks if isinstance(b, File))
+    return next((f for f in files if f.filename.endswith(".ics")), None)
+
+
+def has_invite(reply: Reply) -> bool:
+    """Whether a reply carries a calendar invitation (an agenda pack does)."""
+    return _invitation(reply) is not None
+
+
 def event_from_reply(reply: Reply) -> Invite | None:
-    for message in reply.messages:
-        for block in message.blocks:
-            if isinstance(block, File) and block.filename.endswith(".ics"):
-                return parse_ics(block.data)
-    return None
+    found = _invitation(reply)
+    return parse_ics(found.data) if found is not None else None
 
 
 def _key(uid: str) -> str:
@@ -137,4 +144,4 @@ def remember_event(
         )
 
 
-__all__ = ["Invite", "event_from_reply", "parse_ics", "remember_event", "saved_event"]
+__all__ = ["Invite", "event_from_reply", "has_invite", "parse_ics", "remember_event", "saved_event"]

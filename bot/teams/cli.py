@@ -99,12 +99,11 @@ def run_teams(app: App, args: argparse.Namespace, out: TextIO) -> int:
 
 
 def run_attendance(app: App, args: argparse.Namespace, out: TextIO) -> int:
-    import bot.teams.attendance_command  # noqa: F401 - registers the commands it runs
     from bot.shell import ShellDoor
     from bot.teams import runtime, store
-    from bot.teams.app import fetch_report
-    from bot.teams.attendance import Fetched, prefetched
+    from bot.teams.attendance import fetch_report
     from bot.teams.plug import graph_for
+    from handlers.attendance_report import NoReport
     from handlers.context import Request
     from handlers.reply import Buttons
 
@@ -132,22 +131,23 @@ def run_attendance(app: App, args: argparse.Namespace, out: TextIO) -> int:
     if not organiser:
         out.write("Who organised the meeting? Give --organiser (or set graph.organiser in app.yaml).\n")
         return 1
-    fetched: Fetched = runtime.run(fetch_report(graph, organiser, str(graph_id)))
+    report = runtime.run(fetch_report(graph, organiser, str(graph_id)))
+    failed = isinstance(report, NoReport)
     user = args.user or roster.series[args.series].chair
     door = ShellDoor(core, out, user=user, channel="cli:attendance")
     now = datetime.now(UTC)
-    with prefetched(fetched):
-        reply = core.handle(Request("shell", "cli:attendance", user, f"attendance import {args.series}", now))
+    text = f"attendance import {args.series}"
+    reply = core.handle(Request("shell", "cli:attendance", user, text, now, attendance_report=report))
     door.render(reply, user, False)
     if args.confirm:
         lines = [
             b.typed for m in reply.messages for x in m.blocks if isinstance(x, Buttons) for b in x.buttons
         ]
         if not lines:
-            return 1 if fetched.error else 0
+            return 1 if failed else 0
         done = core.handle(Request("shell", "cli:attendance", user, lines[0], now))
         door.render(done, user, False)
-    return 1 if fetched.error else 0
+    return 1 if failed else 0
 
 
 COMMANDS = {"teams": run_teams, "attendance": run_attendance}

@@ -13,12 +13,13 @@ in tests (and at a national cloud's endpoint in production).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from bot.teams.attendance import DOOR, REPORT
 from bot.teams.config import GraphSettings
 from bot.teams.retry import RetryLater, status_of, with_retries
+from handlers.attendance_report import AttendanceReport, Attendee, Interval
 
 if TYPE_CHECKING:
     from msgraph import GraphServiceClient
@@ -34,38 +35,6 @@ class GraphError(Exception):
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
-
-
-@dataclass(frozen=True)
-class Interval:
-    joined: datetime
-    left: datetime
-
-
-@dataclass(frozen=True)
-class Attendee:
-    name: str
-    email: str | None
-    aad_id: str | None
-    role: str | None
-    intervals: tuple[Interval, ...]
-
-    @property
-    def first_join(self) -> datetime | None:
-        return min((i.joined for i in self.intervals), default=None)
-
-    @property
-    def last_leave(self) -> datetime | None:
-        return max((i.left for i in self.intervals), default=None)
-
-
-@dataclass
-class AttendanceReport:
-    source: str  # "graph" | "events"
-    started: datetime | None = None
-    ended: datetime | None = None
-    attendees: list[Attendee] = field(default_factory=list)
-    note: str | None = None
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -176,7 +145,7 @@ class Graph:
         listed = await self._call("attendance", lambda: meeting.attendance_reports.get())
         reports = list(getattr(listed, "value", None) or [])
         if not reports:
-            return AttendanceReport("graph", note="Teams has no attendance report for this meeting yet.")
+            return AttendanceReport(DOOR, REPORT, note="Teams has no attendance report for this meeting yet.")
 
         def start(r: Any) -> datetime:
             return _aware(r.meeting_start_date_time) or datetime.min.replace(tzinfo=UTC)
@@ -209,13 +178,14 @@ class Graph:
                 Attendee(
                     name=(ident.display_name if ident else None) or r.email_address or "someone",
                     email=(r.email_address or "").lower() or None,
-                    aad_id=ident.id if ident else None,
+                    user=ident.id if ident else None,
                     role=r.role,
                     intervals=intervals,
                 )
             )
         return AttendanceReport(
-            "graph",
+            DOOR,
+            REPORT,
             started=_aware(report.meeting_start_date_time),
             ended=_aware(report.meeting_end_date_time),
             attendees=attendees,

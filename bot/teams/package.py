@@ -83,7 +83,6 @@ class AppInfo:
 
 
 def _commands(names: tuple[str, ...]) -> list[dict[str, str]]:
-    import bot.teams.attendance_command  # noqa: F401 - its commands belong in the list
     from handlers.registry import all_commands
 
     specs = {s.name: s for s in all_commands()}
