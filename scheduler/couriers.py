@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from handlers.format import table_lines
 from handlers.reply import Buttons, File, Message, Reply, Table, Text
 from storage.roster import PersonRef
 
@@ -106,14 +107,12 @@ def route(person: PersonRef, series_doors: Iterable[str], couriers: Mapping[str,
 
 
 def plain_text(message: Message, *, answers_hint: bool = True) -> str:
-    from bot.shell import render_table
-
     lines: list[str] = []
     for block in message.blocks:
         if isinstance(block, Text):
             lines.append(block.text)
         elif isinstance(block, Table):
-            lines.extend(render_table(block))
+            lines.extend(table_lines(block))
         elif isinstance(block, Buttons) and block.buttons and answers_hint:
             forms = " · ".join(f"{b.label}: {b.typed.replace('{text}', '…')}" for b in block.buttons)
             lines.append(f"    Answer with one line — {forms}")
