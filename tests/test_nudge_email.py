@@ -15,8 +15,10 @@ from conftest import EXAMPLE, FIXTURES, ROOT, Chat
 from sqlalchemy import select
 
 from bot.app import App, open_app
+from bot.plugs import build_couriers
 from bot.settings import Settings
-from scheduler.couriers import Outgoing, TerminalCourier, build_couriers
+from bot.terminal_courier import TerminalCourier
+from scheduler.couriers import Outgoing
 from scheduler.email import EmailCourier, EmailSettingsError, SmtpSettings, load_email_settings
 from scheduler.policy import NudgeSettings
 from scheduler.sweep import Sweeper

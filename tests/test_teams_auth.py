@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 import io
+import re
 import time
 from collections.abc import Iterator
 
 import pytest
 from teams_fakes import BOT_ID, Harness, Keys, load
+from web_helpers import Running, web_server
 
 import bot.teams.config as config
 from bot.app import App
@@ -106,9 +108,9 @@ def test_the_serve_service_checks_settings(app: App, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(config, "in_test_run", lambda: False)
     app.settings.raw["teams"] = {"enabled": True, "allow_unauthenticated": True}
     with pytest.raises(TeamsSettingsError):
-        teams_service(app, argparse.Namespace(partnership=None), io.StringIO())
+        teams_service(app, argparse.Namespace(partnership=None), io.StringIO(), web_server())
     app.settings.raw["teams"] = {"enabled": False}
-    assert teams_service(app, argparse.Namespace(partnership=None), io.StringIO()) is None
+    assert teams_service(app, argparse.Namespace(partnership=None), io.StringIO(), web_server()) is None
 
 
 def test_secrets_never_come_from_app_yaml(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -118,38 +120,49 @@ def test_secrets_never_come_from_app_yaml(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("TEAMS_APP_PASSWORD", "env-secret")
     monkeypatch.setenv("TEAMS_TENANT_ID", "env-tenant")
     s = load_teams_settings({"enabled": True, "app_id": "yaml-app"})
-    assert (s.app_id, s.password, s.tenant_id, s.host) == ("env-app", "env-secret", "env-tenant", "127.0.0.1")
+    assert (s.app_id, s.password, s.tenant_id) == ("env-app", "env-secret", "env-tenant")
     assert "env-secret" not in repr(s)
 
 
-def test_serve_runs_the_endpoint_on_the_configured_address(app: App) -> None:
+def test_serve_runs_the_endpoint_on_the_web_server_s_address(app: App) -> None:
     import socket
-    import threading
 
     import httpx
 
     from bot.teams.plug import teams_service
+    from bot.web import WebServer, load_web_settings
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    app.settings.raw["teams"] = {
-        "enabled": True,
-        "allow_unauthenticated": True,
-        "app_id": BOT_ID,
-        "port": port,
-    }
+    app.settings.raw["teams"] = {"enabled": True, "allow_unauthenticated": True, "app_id": BOT_ID}
+    app.settings.raw["web"] = {"host": "127.0.0.1", "port": port}
     out = io.StringIO()
-    service = teams_service(app, argparse.Namespace(partnership=None), out)
-    stop = threading.Event()
-    thread = threading.Thread(target=service.run, args=(stop,), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while "listening" not in out.getvalue():
-        assert time.monotonic() < deadline and thread.is_alive(), out.getvalue()
-        time.sleep(0.02)
-    assert f"http://127.0.0.1:{port}/api/messages" in out.getvalue()
-    assert httpx.get(f"http://127.0.0.1:{port}/healthz").json() == {"ok": True}
-    stop.set()
-    thread.join(timeout=15)
-    assert not thread.is_alive()
+    web = WebServer(load_web_settings(app.settings), out)
+    service = teams_service(app, argparse.Namespace(partnership=None), out, web)
+    teams, server = Running(service, service.part.opened), Running(web, web.ready)
+    try:
+        assert f"http://127.0.0.1:{port}/api/messages (teams)" in out.getvalue()
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz").json() == {"ok": True}
+        assert httpx.get(f"http://127.0.0.1:{port}/health").json()["teams"] == {"ok": True}
+    finally:
+        server.close()
+        teams.close()
+    assert not teams.error and not server.error
+
+
+def test_the_old_port_settings_say_where_they_went(app: App) -> None:
+    from bot.settings import SettingsError
+    from bot.web import load_web_settings
+
+    for raw, moved in (
+        ({"teams": {"enabled": True, "port": 3978}}, "teams.port in app.yaml has moved to web.port"),
+        ({"slack": {"http": {"host": "0.0.0.0"}}}, "slack.http.host in app.yaml has moved to web.host"),
+        ({"slack": {"health": {"port": 3001}}}, "slack.health in app.yaml has moved to web.host and"),
+        ({"web": {"port": "eighty"}}, "web.port in app.yaml must be a port number (0-65535), not 'eighty'"),
+        ({"web": {"adress": "x"}}, "web.adress in app.yaml is not a setting"),
+    ):
+        app.settings.raw.clear()
+        app.settings.raw.update(raw)
+        with pytest.raises(SettingsError, match=re.escape(moved)):
+            load_web_settings(app.settings)

@@ -20,12 +20,7 @@ class SlackConfig:
     command: str = "/pb"
     capture_emoji: str = "memo"
     name: str = "partnerbot"  # the app's and bot user's display name (manifest, "/invite @…")
-    http_host: str = "127.0.0.1"
-    http_port: int = 3000
-    http_path: str = "/slack/events"
-    health_enabled: bool = True
-    health_host: str = "127.0.0.1"
-    health_port: int = 3001
+    http_path: str = "/slack/events"  # HTTP mode: Slack's URL on the web server (`web:` in app.yaml)
     api_base_url: str | None = None  # tests point the Web API at a local fake
     proxy: str | None = None
     process_before_response: bool = True
@@ -69,19 +64,16 @@ def load_config(settings: Settings, env: dict[str, str] | None = None) -> SlackC
     if not command.startswith("/"):
         command = "/" + command
     http = raw.get("http") if isinstance(raw.get("http"), dict) else {}
-    health = raw.get("health") if isinstance(raw.get("health"), dict) else {}
+    path = str(http.get("path") or "/slack/events")
+    if not path.startswith("/"):
+        raise SlackConfigError(f"slack.http.path in app.yaml is {path!r}: use a path such as /slack/events.")
     return SlackConfig(
         enabled=bool(raw.get("enabled")),
         mode=mode,
         command=command,
         capture_emoji=str(raw.get("capture_emoji") or "memo").strip(":"),
         name=str(raw.get("name") or "partnerbot"),
-        http_host=str(http.get("host") or "127.0.0.1"),
-        http_port=_int(http.get("port"), "http.port", 3000),
-        http_path=str(http.get("path") or "/slack/events"),
-        health_enabled=bool(health.get("enabled", True)),
-        health_host=str(health.get("host") or "127.0.0.1"),
-        health_port=_int(health.get("port"), "health.port", 3001),
+        http_path=path,
         api_base_url=raw.get("api_base_url") or environ.get("SLACK_API_BASE_URL") or None,
         proxy=raw.get("proxy") or None,  # slack_sdk also honours HTTPS_PROXY itself
         process_before_response=bool(raw.get("process_before_response", True)),

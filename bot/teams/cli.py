@@ -80,8 +80,9 @@ def run_teams(app: App, args: argparse.Namespace, out: TextIO) -> int:
 
 def run_attendance(app: App, args: argparse.Namespace, out: TextIO) -> int:
     import bot.teams.attendance_command  # noqa: F401 - registers the commands it runs
+    from bot import runtime
     from bot.shell import ShellDoor
-    from bot.teams import runtime, store
+    from bot.teams import store
     from bot.teams.app import fetch_report
     from bot.teams.attendance import Fetched, prefetched
     from bot.teams.plug import graph_for

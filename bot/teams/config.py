@@ -1,9 +1,7 @@
 """Settings of the Teams door and of Microsoft Graph, from app.yaml; secrets only from the environment.
 
     teams:
-      enabled: true
-      host: 127.0.0.1            # bind address; put a reverse proxy (TLS) in front
-      port: 3978
+      enabled: true              # served by the one web server (`web: {host, port}`, bot/web.py)
       public_url: https://partnerbot.westshire.example   # how Teams and people reach us (file links)
       # app id and tenant id may be written here; TEAMS_APP_ID / TEAMS_TENANT_ID override them.
       # The secret is never here: TEAMS_APP_PASSWORD (or the variable named by password_env).
@@ -60,8 +58,6 @@ class TeamsSettings:
     app_id: str | None = None
     tenant_id: str | None = None
     password: str | None = field(default=None, repr=False)
-    host: str = "127.0.0.1"
-    port: int = 3978
     endpoint: str = "/api/messages"
     public_url: str | None = None
     service_url: str = DEFAULT_SERVICE_URL  # where 1:1 chats are opened when none is stored yet
@@ -111,8 +107,6 @@ def load_teams_settings(section: dict[str, Any] | None, root: Path | None = None
         app_id=_env("TEAMS_APP_ID") or raw.get("app_id"),
         tenant_id=_env("TEAMS_TENANT_ID") or raw.get("tenant_id"),
         password=_env(str(raw.get("password_env", "TEAMS_APP_PASSWORD"))),
-        host=str(raw.get("host", "127.0.0.1")),
-        port=int(raw.get("port", 3978)),
         endpoint=endpoint,
         public_url=str(public_url).rstrip("/") if public_url else None,
         service_url=str(raw.get("service_url", DEFAULT_SERVICE_URL)).rstrip("/"),
