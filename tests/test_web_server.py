@@ -7,6 +7,7 @@ connections that dawdle. What the doors did is read from the database and the fa
 from __future__ import annotations
 
 import io
+import json
 import logging
 import socket
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from slack_fake import BOARD, FORM, FakeSlack, signature_headers, slash_body, uid
+from slack_fake import BOARD, FORM, FakeSlack, fixture, signature_headers, slash_body, uid
 from sqlalchemy import func, select
 from teams_fakes import MEETING_CHAT, Harness, load
 from web_helpers import Running, web_server
@@ -24,7 +25,7 @@ from bot.slack.app import SlackDoor
 from bot.slack.config import SlackConfig
 from bot.slack.service import SlackService
 from bot.web import WebServer
-from storage.models import Binding, Meeting
+from storage.models import Action, Binding, Meeting
 
 SMALL = 4096  # a body limit the tests can exceed cheaply
 
@@ -88,6 +89,20 @@ def test_one_server_serves_slack_teams_and_health(both: Both, fake: FakeSlack, a
     assert both.teams.say("MT", "bind board").status_code == 200
     both.slack_door.wait_idle()
     assert _bindings(app) == [("slack", BOARD), ("teams", MEETING_CHAT)]
+
+    # An event, then Slack's retry of it (the same event id): one action, one answer.
+    event = fixture("message_thread.json") | {
+        "user": "U07SAMIRM1",
+        "text": "Action: SMa to ring the schools by Friday",
+    }
+    payload = json.dumps(fixture("event_callback.json") | {"event": event, "event_id": "Ev0HTTP0001"})
+    for retry in ({}, {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}):
+        headers = {"Content-Type": "application/json", **signature_headers(payload), **retry}
+        assert both.http.post("/slack/events", content=payload, headers=headers).status_code == 200
+    both.slack_door.wait_idle()
+    with app.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Action)) == 1
+    assert len([c for c in fake.calls("chat.postMessage") if c["channel"] == BOARD]) == 1
 
     # Bolt still checks every Slack request: a wrong signature is refused and changes nothing.
     bad = both.slack_post("meeting start board", **signature_headers("forged", secret="guess"))
