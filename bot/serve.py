@@ -14,7 +14,7 @@ import logging
 import signal
 import threading
 import time
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TextIO
 from zoneinfo import ZoneInfo
 
@@ -60,18 +60,18 @@ def _terminal(app: App, out: TextIO) -> TerminalCourier:
     return TerminalCourier(ShellDoor(app.core(), out, user=""))
 
 
-def report_zone(app: App, partnership: str | None) -> tzinfo:
+def report_zone(app: App, partnership: str | None) -> ZoneInfo:
     """The time zone a sweep report is written in: the partnership's (UTC if those swept differ)."""
     with app.sessions() as session:
         query = select(Partnership.timezone).distinct()
         if partnership:
             query = query.where(Partnership.id == partnership)
         zones = list(session.scalars(query))
-    return ZoneInfo(zones[0]) if len(zones) == 1 else UTC
+    return ZoneInfo(zones[0] if len(zones) == 1 else "UTC")
 
 
-def _report_lines(report: SweepReport, tz: tzinfo) -> list[str]:
-    zone = " UTC" if tz is UTC else ""
+def _report_lines(report: SweepReport, tz: ZoneInfo) -> list[str]:
+    zone = " UTC" if tz.key == "UTC" else ""
     lines = [f"Sweep as of {when(report.at, tz)}{zone}: {report.summary()}."]
     lines.extend(
         f"  sent to {m.initials} by {m.door}: {m.nudges} nudge(s), {', '.join(m.kinds)}"
@@ -128,10 +128,10 @@ class SweepService:
         out: TextIO,
         interval: float = 60.0,
         max_sweeps: int | None = None,
-        tz: tzinfo = UTC,
+        tz: ZoneInfo | None = None,
     ) -> None:
         self.sweeper, self.out, self.interval, self.max_sweeps = sweeper, out, interval, max_sweeps
-        self.tz = tz
+        self.tz = tz or ZoneInfo("UTC")
         self.done = 0
 
     def run(self, stop: threading.Event) -> None:
