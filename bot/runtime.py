@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import importlib
 import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -25,10 +26,11 @@ _workers = 0
 
 def _new_loop() -> asyncio.AbstractEventLoop:
     try:
-        import uvloop  # optional: faster when installed
+        uvloop = importlib.import_module("uvloop")  # optional: faster when installed
     except ImportError:
         return asyncio.new_event_loop()
-    return uvloop.new_event_loop()  # type: ignore[no-any-return]
+    loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
+    return loop
 
 
 def _executor(workers: int) -> concurrent.futures.ThreadPoolExecutor:

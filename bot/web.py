@@ -248,7 +248,7 @@ def _protocol(head_seconds: float) -> type[asyncio.Protocol]:
     except ImportError:
         from uvicorn.protocols.http.h11_impl import H11Protocol as base
 
-    class Protocol(base):  # type: ignore[misc, valid-type]
+    class Protocol(base):
         _head_timer: asyncio.TimerHandle | None = None
         _waiting_after: Any = None  # the request cycle before the head we are waiting for
 
@@ -263,7 +263,7 @@ def _protocol(head_seconds: float) -> type[asyncio.Protocol]:
             if self.cycle is self._waiting_after:  # no new request began in time
                 self.timeout_keep_alive_handler()  # closes the connection the way uvicorn does
 
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        def connection_made(self, transport: asyncio.Transport) -> None:
             super().connection_made(transport)
             self._wait_for_head()
 

@@ -63,7 +63,7 @@ def load_config(settings: Settings, env: dict[str, str] | None = None) -> SlackC
     command = str(raw.get("command") or "/pb")
     if not command.startswith("/"):
         command = "/" + command
-    http = raw.get("http") if isinstance(raw.get("http"), dict) else {}
+    http: dict[str, Any] = raw["http"] if isinstance(raw.get("http"), dict) else {}
     path = str(http.get("path") or "/slack/events")
     if not path.startswith("/"):
         raise SlackConfigError(f"slack.http.path in app.yaml is {path!r}: use a path such as /slack/events.")
