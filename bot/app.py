@@ -16,6 +16,7 @@ from storage.db import make_engine, make_sessionmaker, migrate
 from storage.models import Partnership
 
 if TYPE_CHECKING:
+    from bot.shell import ShellDoor
     from storage.loader import LoadResult
 
 
@@ -50,9 +51,9 @@ class App:
             raise AppError("No partnership is loaded: `partnerbot load FILE.yaml` first.")
         raise AppError(f"Several partnerships are loaded ({', '.join(ids)}): say which with --partnership.")
 
-    def plug_shell(self, door: object) -> None:
-        """Let the scheduler answer `! sweep` lines in a shell."""
-        from scheduler.shell import plug
+    def plug_shell(self, door: ShellDoor) -> None:
+        """Let `! sweep` lines in a shell run the reminder sweep."""
+        from bot.shell_sweep import plug
 
         plug(self, door)
 

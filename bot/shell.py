@@ -24,25 +24,11 @@ from typing import TextIO
 
 from handlers.context import Request
 from handlers.core import Core
+from handlers.format import table_lines
 from handlers.reply import PERSON, Buttons, File, Reply, Table, Text
 
 SPEAKER = re.compile(r"^(?P<who>[A-Za-z][A-Za-z.'-]{0,7})\s*(?P<mark>:|>)\s+(?P<text>.*)$")
 TONE_MARK = {"warning": "⚠ ", "error": "✗ ", "question": "? ", "ok": "", "info": ""}
-
-
-def render_table(table: Table) -> list[str]:
-    rows = [table.columns, *table.rows]
-    widths = [min(max(len(str(r[i])) for r in rows), 48) for i in range(len(table.columns))]
-
-    def cell(value: str, width: int) -> str:
-        value = str(value).replace("\n", " ")
-        return (value[: width - 1] + "…") if len(value) > width else value.ljust(width)
-
-    out = [table.caption] if table.caption else []
-    out.append("  ".join(cell(c, w) for c, w in zip(table.columns, widths, strict=True)).rstrip())
-    out.append("  ".join("-" * w for w in widths))
-    out.extend("  ".join(cell(v, w) for v, w in zip(r, widths, strict=True)).rstrip() for r in table.rows)
-    return out
 
 
 def render_buttons(buttons: Buttons) -> list[str]:
@@ -150,7 +136,7 @@ class ShellDoor:
                 if isinstance(block, Text):
                     lines.extend((TONE_MARK.get(block.tone, "") + block.text).split("\n"))
                 elif isinstance(block, Table):
-                    lines.extend(render_table(block))
+                    lines.extend(table_lines(block))
                 elif isinstance(block, Buttons):
                     lines.extend(render_buttons(block))
                 elif isinstance(block, File):

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from handlers.names import Owner
+from handlers.reply import Table
 from storage.roster import Roster
 
 
@@ -75,3 +76,19 @@ def due_text(due: date | None, kind: str | None, *, proposed: bool = False) -> s
 
 def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def table_lines(table: Table, max_width: int = 48) -> list[str]:
+    """A table as plain-text lines in aligned columns (terminal, e-mail, Slack code blocks)."""
+    rows = [table.columns, *table.rows]
+    widths = [min(max(len(str(r[i])) for r in rows), max_width) for i in range(len(table.columns))]
+
+    def cell(value: str, width: int) -> str:
+        value = str(value).replace("\n", " ")
+        return (value[: width - 1] + "…") if len(value) > width else value.ljust(width)
+
+    out = [table.caption] if table.caption else []
+    out.append("  ".join(cell(c, w) for c, w in zip(table.columns, widths, strict=True)).rstrip())
+    out.append("  ".join("-" * w for w in widths))
+    out.extend("  ".join(cell(v, w) for v, w in zip(r, widths, strict=True)).rstrip() for r in table.rows)
+    return out

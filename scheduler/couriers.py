@@ -1,24 +1,22 @@
-"""Where a reminder goes: one courier per door, and the order in which they are tried for a person.
+"""The courier port: how the sweep hands a reminder to a door, and the order doors are tried in.
 
-A person is reached on the chat door their series lives in (Slack or Teams, by their id
-there), by e-mail when they have only an address (owners outside the host's tenant), and
-on the terminal in the shell. Doors plug in with `register_courier`; every door tried is
-recorded on the digest, so "why did this go by e-mail?" has an answer.
+The scheduler defines this port and the doors implement it (Slack, Teams, the terminal in
+`bot/`; SMTP e-mail in scheduler/email.py). A person is reached on the chat door their
+series lives in (Slack or Teams, by their id there), by e-mail when they have only an
+address (owners outside the host's tenant), and on the terminal in the shell. The sweep
+is given a mapping of door name → courier; every door tried is recorded on the digest,
+so "why did this go by e-mail?" has an answer.
 """
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-from handlers.reply import Buttons, File, Message, Reply, Table, Text
+from handlers.format import table_lines
+from handlers.reply import Buttons, File, Message, Table, Text
 from storage.roster import PersonRef
-
-if TYPE_CHECKING:
-    from bot.app import App
-    from bot.shell import ShellDoor
 
 CHAT_DOORS = ("slack", "teams")
 
@@ -52,32 +50,6 @@ class Courier(Protocol):
         ...
 
 
-# Doors that can deliver reminders register a factory here (Slack and Teams in their own modules);
-# a factory returns None when its door is not configured.
-COURIER_FACTORIES: dict[str, Callable[[App], Courier | None]] = {}
-
-
-def register_courier(door: str, factory: Callable[[App], Courier | None]) -> None:
-    COURIER_FACTORIES[door] = factory
-
-
-def build_couriers(app: App, *extra: Courier) -> dict[str, Courier]:
-    """Couriers of every configured door, e-mail when SMTP is set up, plus any given (the terminal)."""
-    from scheduler.email import EmailCourier
-
-    found: dict[str, Courier] = {}
-    for door, factory in COURIER_FACTORIES.items():
-        courier = factory(app)
-        if courier is not None:
-            found[door] = courier
-    smtp = app.settings.email.resolve()
-    if smtp is not None and "email" not in found:
-        found["email"] = EmailCourier(smtp)
-    for courier in extra:
-        found.setdefault(courier.door, courier)
-    return found
-
-
 def has_chat_identity(person: PersonRef) -> bool:
     return bool(person.slack_id or person.teams_id)
 
@@ -102,41 +74,19 @@ def route(person: PersonRef, series_doors: Iterable[str], couriers: Mapping[str,
     return out
 
 
-# --- plain text, for e-mail and the terminal ----------------------------------------------------------
+# --- plain text, for e-mail and logs ------------------------------------------------------------------
 
 
 def plain_text(message: Message, *, answers_hint: bool = True) -> str:
-    from bot.shell import render_table
-
     lines: list[str] = []
     for block in message.blocks:
         if isinstance(block, Text):
             lines.append(block.text)
         elif isinstance(block, Table):
-            lines.extend(render_table(block))
+            lines.extend(table_lines(block))
         elif isinstance(block, Buttons) and block.buttons and answers_hint:
             forms = " · ".join(f"{b.label}: {b.typed.replace('{text}', '…')}" for b in block.buttons)
             lines.append(f"    Answer with one line — {forms}")
         elif isinstance(block, File):
             lines.append(f"[{block.title}: {block.filename}]")
     return "\n".join(lines)
-
-
-# --- the terminal --------------------------------------------------------------------------------------
-
-
-class TerminalCourier:
-    """The shell door: a reminder prints as a direct message, `→ XX: …`, with its typed answers."""
-
-    door = "shell"
-
-    def __init__(self, shell: ShellDoor) -> None:
-        self.shell = shell
-        self._ids = itertools.count(1)
-
-    def reach(self, person: PersonRef) -> bool:
-        return True
-
-    def send(self, out: Outgoing) -> str:
-        self.shell.render(Reply([out.message]), out.person.initials, True)
-        return f"shell-{out.digest_id}-{next(self._ids)}"

@@ -5,7 +5,8 @@ The section models live beside the feature they configure (`nudges:` in schedule
 bot/settings.py composes them into the whole file. This base sits in the lowest layer that
 reads settings, so the scheduler's sections can use it without importing `bot/`.
 
-- An unknown key is refused with its dotted path (a misspelt key would otherwise be ignored).
+- An unknown key is refused with its dotted path (a misspelt key would otherwise be ignored);
+  a key that has moved (a section's `moved`) is refused with the key that took its place.
 - Values are strict: `enabled: "false"` is text, not a boolean, and is refused; a number
   written in quotes is refused too.
 - A key marked TestOnly is refused unless the test harness marker is set (tests/conftest.py).
@@ -20,7 +21,7 @@ import os
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Self, Union, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Self, Union, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -88,6 +89,9 @@ class Section(BaseModel):
     """A mapping of app.yaml: unknown keys refused, strict values, an empty section means the defaults."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    # Keys this section no longer has → where they went (named when such a key is refused).
+    moved: ClassVar[Mapping[str, str]] = {}
 
     @model_validator(mode="before")
     @classmethod
@@ -165,6 +169,9 @@ def problem(e: Any, model: type[BaseModel], prefix: tuple[str, ...] = ()) -> str
 
 
 def unknown_key(key: str, model: type[BaseModel] | None) -> str:
+    moved = getattr(model, "moved", {}) if model is not None else {}
+    if key in moved:
+        return f"has moved to {moved[key]}: set it there and remove it here"
     if key.lower() in SECRET_KEYS and model is not None and "password_env" in model.model_fields:
         return (
             "no secrets in app.yaml: remove it, put the secret in an environment variable "

@@ -410,7 +410,7 @@ def bot_token() -> str:
 
 
 class Harness:
-    """A Teams door over the real core, served by uvicorn on loopback, with fake Connector and Graph."""
+    """A Teams door over the real core, on the one web server on loopback, with fake Connector and Graph."""
 
     def __init__(
         self,
@@ -420,11 +420,11 @@ class Harness:
         auth: dict[str, Any] | None = None,
         teams: dict[str, Any] | None = None,
         graph_settings: dict[str, Any] | None = None,
+        web: Any = None,
     ) -> None:
-        import httpx
-
+        """`web`: a web server (not yet started) to put the door on; by default it gets its own."""
+        from bot import runtime
         from bot.settings import settings_from
-        from bot.teams import runtime
         from bot.teams.app import TeamsDoor
         from bot.teams.graph import Graph
 
@@ -473,38 +473,45 @@ class Harness:
         self.door.sleep = no_sleep
         self.clock = "2024-01-19T10:00:00+00:00"
         self.ids = itertools.count(1)
-        self._start_server(runtime)
-        self.http = httpx.Client(base_url=self.base, timeout=30)
+        runtime.run(self.door.initialize())
+        self.server: Any = None
+        if web is None:
+            from web_helpers import Running, web_server
 
-    def _start_server(self, runtime: Any) -> None:
-        import time
+            web = web_server()
+            self._mount(web)
+            self.server = Running(web, web.ready)
+        else:
+            self._mount(web)
+        self.web = web
+        self._http: Any = None
 
-        import uvicorn
+    def _mount(self, web: Any) -> None:
+        from bot.teams.plug import mount
 
-        config = uvicorn.Config(self.door.web, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-        self.server = uvicorn.Server(config)
+        mount(self.door, web.part("teams"))  # as `serve` does: the door's routes on the one server
 
-        async def serve() -> None:
-            await self.door.initialize()
-            await self.server.serve()
+    @property
+    def http(self) -> Any:
+        """A client of the web server (once it serves)."""
+        import httpx
 
-        self.future = runtime.submit(serve())
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if self.future.done():
-                self.future.result()
-            if time.monotonic() > deadline:
-                raise RuntimeError("the Teams door did not start")
-            time.sleep(0.01)
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        self.base = f"http://127.0.0.1:{port}"
+        if self._http is None:
+            assert self.web.ready.is_set(), "start the web server first"
+            self._http = httpx.Client(base_url=self.web.url, timeout=30)
+        return self._http
+
+    @property
+    def base(self) -> str:
+        return str(self.web.url)
 
     def close(self) -> None:
-        self.server.should_exit = True
         try:
-            self.future.result(timeout=10)
+            if self.server is not None:
+                self.server.close()
         finally:
-            self.http.close()
+            if self._http is not None:
+                self._http.close()
             self.connector.close()
             self.graph.close()
 

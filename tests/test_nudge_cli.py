@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import io
 import threading
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
+import pytest
 import yaml
 from conftest import EXAMPLE, FIXTURES, Chat
+from sqlalchemy import select
 
+from bot import serve
 from bot.app import App
 from bot.cli import main
-from scheduler.cli import SweepService, supervise
+from bot.serve import SweepService, supervise
+from storage.models import Action, Person
+from storage.nudge_models import Digest, NudgeClaim
 
 BOARD = [
     line
@@ -55,11 +61,37 @@ def test_a_bad_policy_in_app_yaml_is_reported(app: App, database_url: str, tmp_p
     assert code == 1 and "nudges.before: cannot read 'soonish'" in out and "7 days" in out
 
 
-def test_serve_runs_the_sweep_and_stops(app: App, database_url: str, tmp_path: Path) -> None:
+class MondayMorning(datetime):
+    """`serve` sweeps as of now: here, a working Monday morning a week before Board 2 is due."""
+
+    @classmethod
+    def now(cls, tz: tzinfo | None = None) -> MondayMorning:
+        at = cls(2024, 1, 22, 9, 5, tzinfo=UTC)
+        return at.astimezone(tz) if tz else at
+
+
+def test_serve_runs_the_sweep_and_stops(
+    app: App, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Chat(app).script("\n".join(BOARD))
+    monkeypatch.setattr(serve, "datetime", MondayMorning)
     cfg = config(tmp_path, database_url, doors={"shell": {"enabled": True}})
     code, out = run("--config", cfg, "serve", "--sweeps", "1", "--interval", "0.05")
     assert code == 0, out
     assert "partnerbot serving: sweep." in out
+    # The sweep ran: HN's reminder was claimed, composed into a digest and sent on the terminal.
+    with app.sessions() as s:
+        claims = s.execute(
+            select(NudgeClaim.kind, NudgeClaim.state, NudgeClaim.door, Person.initials, Action.number)
+            .join(Person, Person.id == NudgeClaim.recipient_id)
+            .join(Action, Action.id == NudgeClaim.action_id)
+        ).all()
+        assert [tuple(c) for c in claims] == [("before:7d", "sent", "shell", "HN", 2)]
+        digests = s.execute(select(Digest.state, Digest.door, Digest.nudges)).all()
+        assert [tuple(d) for d in digests] == [("sent", "shell", 1)]
+    # Its report is written in the partnership's time zone.
+    assert "Sweep as of Mon 22 Jan 2024 09:05: 1 message (1 nudge)." in out
+    assert "→ HN: Reminder: Board 2 is due Mon 29 Jan 2024 (in 7 days)" in out
 
 
 def test_a_service_that_dies_stops_the_process() -> None:

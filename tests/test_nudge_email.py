@@ -15,7 +15,9 @@ from conftest import FIXTURES, Chat, make_app
 from sqlalchemy import select
 
 from bot.app import App
-from scheduler.couriers import Outgoing, TerminalCourier, build_couriers
+from bot.plugs import build_couriers
+from bot.terminal_courier import TerminalCourier
+from scheduler.couriers import Outgoing
 from scheduler.email import EmailCourier, SmtpSettings, load_email_settings
 from scheduler.policy import NudgeSettings
 from scheduler.sections import SettingsError

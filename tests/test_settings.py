@@ -56,7 +56,7 @@ def test_unknown_keys_are_refused_with_their_path_and_nothing_starts(tmp_path: P
         {
             "database": {"url": f"sqlite:///{db}"},
             "partnerhsips": [str(EXAMPLE)],
-            "slack": {"enabled": True, "http": {"prot": 3000}},
+            "web": {"prot": 3000},
             "nudges": {"series": {"board": {"overdue_evry": "2 weeks"}}},
         },
     )
@@ -64,7 +64,7 @@ def test_unknown_keys_are_refused_with_their_path_and_nothing_starts(tmp_path: P
     assert code == 1
     assert f"{config} has 3 problems:" in said
     assert "  - partnerhsips: unknown setting; did you mean partnerships?" in said
-    assert "  - slack.http.prot: unknown setting; did you mean port? known here: host, path, port" in said
+    assert "  - web.prot: unknown setting; did you mean port? known here: host, port" in said
     assert "  - nudges.series.board.overdue_evry: unknown setting; did you mean overdue_every?" in said
     assert "Traceback" not in said and not db.exists()  # refused before the database was touched
 
@@ -84,14 +84,52 @@ def test_a_quoted_boolean_is_refused_not_read_as_true(tmp_path: Path) -> None:
 
 
 def test_a_bad_port_is_refused_with_its_path(tmp_path: Path) -> None:
-    config = write(tmp_path, {"teams": {"port": "3978"}, "slack": {"health": {"port": 99999}}})
+    config = write(tmp_path, {"web": {"port": "3000"}})
     code, said = partnerbot("--config", str(config), "migrate")
     assert code == 1
-    assert "teams.port: must be a whole number, without quotes, not '3978' (a port number)" in said
-    assert "slack.health.port: must be at most 65535, not 99999 (a port number)" in said
-    config = write(tmp_path, {"teams": {"port": 3978}, "slack": {"health": {"port": 3001}}})
-    settings = load_settings(config)
-    assert (settings.teams.resolve().port, settings.slack.resolve().health_port) == (3978, 3001)
+    assert "web.port: must be a whole number, without quotes, not '3000' (a port number)" in said
+    for port, why in (
+        (99999, "at most 65535, not 99999"),
+        (-1, "at least 0, not -1"),
+        (True, "a whole number"),
+    ):
+        with pytest.raises(SettingsError) as refused:
+            load_settings(write(tmp_path, {"web": {"port": port}}))
+        assert len(refused.value.problems) == 1 and refused.value.problems[0].startswith("web.port: must be ")
+        assert why in refused.value.problems[0]
+    settings = load_settings(write(tmp_path, {"web": {"host": "0.0.0.0", "port": 8080}}))
+    assert (settings.web.host, settings.web.port) == ("0.0.0.0", 8080)
+    defaults = load_settings(write(tmp_path, {})).web
+    assert (defaults.host, defaults.port) == ("127.0.0.1", 3000)
+
+
+def test_the_doors_own_server_keys_are_refused_naming_the_web_key(tmp_path: Path) -> None:
+    config = write(
+        tmp_path,
+        {
+            "teams": {"enabled": True, "host": "0.0.0.0", "port": 3978},
+            "slack": {
+                "http": {"host": "0.0.0.0", "port": 3000, "path": "slack/events"},
+                "health": {"port": 3001},
+            },
+            "web": {"adress": "0.0.0.0"},
+        },
+    )
+    code, said = partnerbot("--config", str(config), "migrate")
+    assert code == 1 and "Traceback" not in said
+    with pytest.raises(SettingsError) as refused:
+        load_settings(config)
+    why = "(one web server serves Slack, Teams and GET /health): set it there and remove it here"
+    assert refused.value.problems == [
+        "teams.host: has moved to web.host " + why,
+        "teams.port: has moved to web.port " + why,
+        "slack.http.path: is not in the expected form: 'slack/events' (a path such as /slack/events)",
+        "slack.http.host: has moved to web.host " + why,
+        "slack.http.port: has moved to web.port " + why,
+        "slack.health: has moved to web.host and web.port " + why,
+        "web.adress: unknown setting; known here: host, port",
+    ]
+    assert f"{config} has 7 problems:" in said
 
 
 def test_every_problem_is_reported_in_one_error(tmp_path: Path) -> None:
@@ -152,9 +190,10 @@ def test_secrets_in_app_yaml_are_refused(tmp_path: Path) -> None:
 
 def test_an_empty_section_means_its_defaults(tmp_path: Path) -> None:
     config = tmp_path / "app.yaml"
-    config.write_text("email:\nteams:\nnudges:\n", encoding="utf-8")
+    config.write_text("email:\nteams:\nnudges:\nweb:\n", encoding="utf-8")
     settings = load_settings(config)
-    assert settings.email.resolve() is None and settings.teams.resolve().port == 3978
+    assert settings.email.resolve() is None and settings.teams.resolve().endpoint == "/api/messages"
+    assert (settings.web.host, settings.web.port) == ("127.0.0.1", 3000)
     assert settings.nudges.resolve() == NudgeSettings()
 
 

@@ -112,14 +112,14 @@ def test_a_documents_comment_is_short() -> None:
 
 
 def test_settings_come_from_app_yaml_and_tokens_from_the_environment() -> None:
-    raw = {"slack": {"enabled": True, "mode": "http", "command": "meet", "http": {"port": 8080}}}
+    raw = {"slack": {"enabled": True, "mode": "http", "command": "meet", "http": {"path": "/slack/in"}}}
     env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}
     cfg = settings_from(raw, ROOT).slack.resolve(env)
-    assert (cfg.enabled, cfg.mode, cfg.command, cfg.http_port, cfg.bot_token) == (
+    assert (cfg.enabled, cfg.mode, cfg.command, cfg.http_path, cfg.bot_token) == (
         True,
         "http",
         "/meet",
-        8080,
+        "/slack/in",
         "xoxb-1",
     )
     cfg.require_tokens()

@@ -23,8 +23,9 @@ from sqlalchemy import select
 from bot.app import App
 from bot.shell import ShellDoor
 from bot.slack.courier import SlackCourier
+from bot.terminal_courier import TerminalCourier
 from handlers.reports import tracker_rows
-from scheduler.couriers import Courier, TerminalCourier
+from scheduler.couriers import Courier
 from scheduler.sweep import Sweeper
 from storage.models import Attendance, Person
 

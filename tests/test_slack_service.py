@@ -1,4 +1,4 @@
-"""`partnerbot serve` with Slack on: HTTP mode over a real socket, Socket Mode end to end, health."""
+"""`partnerbot serve` with Slack on: HTTP mode on the one web server, Socket Mode end to end, health."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from slack_fake import (
     uid,
 )
 from sqlalchemy import func, select
+from web_helpers import Running, web_server
 
 from bot.app import App
 from bot.slack.app import SlackDoor, make_client
@@ -47,37 +48,24 @@ def config(fake: FakeSlack, **extra: Any) -> SlackConfig:
         "app_token": "xapp-test",
         "signing_secret": "test-signing-secret",
         "api_base_url": fake.api_url,
-        "http_port": 0,
-        "health_port": 0,
     }
     return SlackConfig(**(base | extra))
 
 
-class Running:
-    """A service in its thread, as `serve` runs it."""
+class Serving:
+    """The Slack service and the web server, in their threads, as `serve` runs them."""
 
-    def __init__(self, service: SlackService) -> None:
-        self.service, self.stop = service, threading.Event()
-        self.error: list[BaseException] = []
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-        assert service.ready.wait(10), self.error
-
-    def _run(self) -> None:
-        try:
-            self.service.run(self.stop)
-        except BaseException as e:  # surfaced by the test
-            self.error.append(e)
-            self.service.ready.set()
-
-    @property
-    def url(self) -> str:
-        assert self.service.server is not None
-        return self.service.server.url
+    def __init__(self, app: App, cfg: SlackConfig, door: Any) -> None:
+        self.web = web_server()
+        self.service = SlackService(app, cfg, io.StringIO(), self.web, door_factory=lambda: door)
+        self.slack = Running(self.service, self.service.ready)
+        self.server = Running(self.web, self.web.ready)
+        self.url = self.web.url
 
     def close(self) -> None:
-        self.stop.set()
-        self.thread.join(10)
+        self.server.close()
+        self.slack.close()
+        assert not self.slack.error and not self.server.error
 
 
 def post(url: str, body: str, headers: dict[str, str]) -> tuple[int, str]:
@@ -99,7 +87,7 @@ def get(url: str) -> tuple[int, dict[str, Any]]:
 
 def test_http_mode_serves_signed_requests_and_refuses_the_rest(app: App, fake: FakeSlack) -> None:
     cfg = config(fake)
-    running = Running(SlackService(app, cfg, io.StringIO(), door_factory=lambda: SlackDoor(app, cfg)))
+    running = Serving(app, cfg, SlackDoor(app, cfg))
     try:
         url = running.url + "/slack/events"
         body = slash_body(uid("MT"), BOARD, "help", fake.response_url())
@@ -114,22 +102,21 @@ def test_http_mode_serves_signed_requests_and_refuses_the_rest(app: App, fake: F
             assert s.scalar(select(func.count()).select_from(Meeting)) == 0
         assert post(running.url + "/elsewhere", body, bad)[0] == 404
         status, health = get(running.url + "/health")
-        assert status == 200 and health["ok"] is True and health["mode"] == "http"
+        assert status == 200 and health["ok"] is True and health["slack"]["mode"] == "http"
     finally:
         running.close()
-    assert not running.error
 
 
 def test_socket_mode_end_to_end_with_health(app: App, fake: FakeSlack) -> None:
     ws = FakeSocket(fake)
     cfg = config(fake, mode="socket")
     door = SlackDoor(app, cfg, client=make_client(cfg))
-    running = Running(SlackService(app, cfg, io.StringIO(), door_factory=lambda: door))
+    running = Serving(app, cfg, door)
     try:
         ws.wait_connected()
         assert fake.calls("apps.connections.open")
         status, health = get(running.url + "/health")
-        assert status == 200 and health["connected"] is True
+        assert status == 200 and health["slack"] == {"ok": True, "mode": "socket", "connected": True}
 
         # A slash command over the socket: the ack carries the ephemeral answer.
         command = fixture("slash_command.json") | {"user_id": "U07SAMIRM1", "text": "help"}
@@ -170,7 +157,6 @@ def test_socket_mode_end_to_end_with_health(app: App, fake: FakeSlack) -> None:
     finally:
         running.close()
         ws.close()
-    assert not running.error
 
 
 def _where(user: str) -> Any:
@@ -184,27 +170,28 @@ def test_a_missing_token_stops_the_service_with_a_clear_message(app: App, fake: 
 
     cfg = config(fake, mode="socket", app_token=None)
     with pytest.raises(SettingsError, match="SLACK_APP_TOKEN"):
-        SlackService(app, cfg, io.StringIO()).run(threading.Event())
+        SlackService(app, cfg, io.StringIO(), web_server()).run(threading.Event())
 
 
 def test_serve_runs_the_slack_service_when_app_yaml_turns_it_on(
     app: App, fake: FakeSlack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from bot.serve import run_serve
     from bot.slack.plug import plug
-    from scheduler.cli import run_serve
 
     plug()
     plug()  # twice is harmless
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
     monkeypatch.setenv("SLACK_SIGNING_SECRET", "test-signing-secret")
-    slack = {"enabled": True, "mode": "http", "http": {"port": 0}, "api_base_url": fake.api_url}
-    reconfigure(app, slack=slack)
+    slack = {"enabled": True, "mode": "http", "api_base_url": fake.api_url}
+    reconfigure(app, slack=slack, web={"port": 0})
     out = io.StringIO()
     args = argparse.Namespace(partnership=None, interval=0.05, sweeps=2)
     assert run_serve(app, args, out) == 0
-    assert "sweep, slack" in out.getvalue()
+    assert "sweep, slack, web" in out.getvalue()
+    assert "/slack/events (slack)" in out.getvalue()
     # The reminder courier is there too, and absent when Slack is off.
-    from scheduler.couriers import build_couriers
+    from bot.plugs import build_couriers
 
     assert "slack" in build_couriers(app)
     reconfigure(app, slack=slack | {"enabled": False})

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import pytest
 from conftest import ROOT, reconfigure
 from teams_fakes import BOT_ID, Harness, Keys, load
+from web_helpers import Running, web_server
 
 from bot.app import App
 from bot.settings import SettingsError, settings_from
@@ -107,9 +108,9 @@ def test_the_serve_service_checks_credentials(app: App, monkeypatch: pytest.Monk
     monkeypatch.delenv("TEAMS_APP_PASSWORD", raising=False)
     reconfigure(app, teams={"enabled": True, "app_id": "a"})
     with pytest.raises(SettingsError, match="TEAMS_APP_PASSWORD"):
-        teams_service(app, argparse.Namespace(partnership=None), io.StringIO())
+        teams_service(app, argparse.Namespace(partnership=None), io.StringIO(), web_server())
     reconfigure(app, teams={"enabled": False})
-    assert teams_service(app, argparse.Namespace(partnership=None), io.StringIO()) is None
+    assert teams_service(app, argparse.Namespace(partnership=None), io.StringIO(), web_server()) is None
 
 
 def test_secrets_never_come_from_app_yaml(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -119,33 +120,32 @@ def test_secrets_never_come_from_app_yaml(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("TEAMS_APP_PASSWORD", "env-secret")
     monkeypatch.setenv("TEAMS_TENANT_ID", "env-tenant")
     s = settings_from({"teams": {"enabled": True, "app_id": "yaml-app"}}, ROOT).teams.resolve()
-    assert (s.app_id, s.password, s.tenant_id, s.host) == ("env-app", "env-secret", "env-tenant", "127.0.0.1")
+    assert (s.app_id, s.password, s.tenant_id) == ("env-app", "env-secret", "env-tenant")
     assert "env-secret" not in repr(s)
 
 
-def test_serve_runs_the_endpoint_on_the_configured_address(app: App) -> None:
+def test_serve_runs_the_endpoint_on_the_web_server_s_address(app: App) -> None:
     import socket
-    import threading
 
     import httpx
 
     from bot.teams.plug import teams_service
+    from bot.web import WebServer
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    reconfigure(app, teams={"enabled": True, "allow_unauthenticated": True, "app_id": BOT_ID, "port": port})
+    teams = {"enabled": True, "allow_unauthenticated": True, "app_id": BOT_ID}
+    reconfigure(app, teams=teams, web={"host": "127.0.0.1", "port": port})
     out = io.StringIO()
-    service = teams_service(app, argparse.Namespace(partnership=None), out)
-    stop = threading.Event()
-    thread = threading.Thread(target=service.run, args=(stop,), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while "listening" not in out.getvalue():
-        assert time.monotonic() < deadline and thread.is_alive(), out.getvalue()
-        time.sleep(0.02)
-    assert f"http://127.0.0.1:{port}/api/messages" in out.getvalue()
-    assert httpx.get(f"http://127.0.0.1:{port}/healthz").json() == {"ok": True}
-    stop.set()
-    thread.join(timeout=15)
-    assert not thread.is_alive()
+    web = WebServer(app.settings.web, out)
+    service = teams_service(app, argparse.Namespace(partnership=None), out, web)
+    teams, server = Running(service, service.part.opened), Running(web, web.ready)
+    try:
+        assert f"http://127.0.0.1:{port}/api/messages (teams)" in out.getvalue()
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz").json() == {"ok": True}
+        assert httpx.get(f"http://127.0.0.1:{port}/health").json()["teams"] == {"ok": True}
+    finally:
+        server.close()
+        teams.close()
+    assert not teams.error and not server.error

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
-from scheduler.sections import Port, Section, SettingsError, secret
+from bot.web_settings import moved_to_web
+from scheduler.sections import Section, SettingsError, secret
 
 
 @dataclass(frozen=True)
@@ -21,12 +22,7 @@ class SlackConfig:
     command: str = "/pb"
     capture_emoji: str = "memo"
     name: str = "partnerbot"  # the app's and bot user's display name (manifest, "/invite @…")
-    http_host: str = "127.0.0.1"
-    http_port: int = 3000
-    http_path: str = "/slack/events"
-    health_enabled: bool = True
-    health_host: str = "127.0.0.1"
-    health_port: int = 3001
+    http_path: str = "/slack/events"  # HTTP mode: Slack's URL on the web server (`web:` in app.yaml)
     api_base_url: str | None = None  # tests point the Web API at a local fake
     proxy: str | None = None
     process_before_response: bool = True
@@ -52,19 +48,17 @@ class SlackConfig:
 
 
 class SlackHttpSection(Section):
-    host: str = "127.0.0.1"
-    port: Port = 3000
-    path: str = "/slack/events"
+    """HTTP mode: the path Slack posts to on the one web server."""
 
+    moved: ClassVar[dict[str, str]] = {"host": moved_to_web("host"), "port": moved_to_web("port")}
 
-class SlackHealthSection(Section):
-    enabled: bool = True
-    host: str = "127.0.0.1"
-    port: Port = 3001
+    path: Annotated[str, Field(pattern=r"^/", description="a path such as /slack/events")] = "/slack/events"
 
 
 class SlackSection(Section):
     """app.yaml's `slack:` section (docs/slack.md)."""
+
+    moved: ClassVar[dict[str, str]] = {"health": moved_to_web("host", "port")}
 
     enabled: bool = False
     mode: Literal["socket", "http"] = "socket"
@@ -72,7 +66,6 @@ class SlackSection(Section):
     capture_emoji: str = "memo"
     name: str = "partnerbot"
     http: SlackHttpSection = SlackHttpSection()
-    health: SlackHealthSection = SlackHealthSection()
     api_base_url: str | None = None  # SLACK_API_BASE_URL overrides it
     proxy: str | None = None  # slack_sdk also honours HTTPS_PROXY itself
     process_before_response: bool = True
@@ -87,12 +80,7 @@ class SlackSection(Section):
             command=self.command if self.command.startswith("/") else "/" + self.command,
             capture_emoji=self.capture_emoji.strip(":"),
             name=self.name,
-            http_host=self.http.host,
-            http_port=self.http.port,
             http_path=self.http.path,
-            health_enabled=self.health.enabled,
-            health_host=self.health.host,
-            health_port=self.health.port,
             api_base_url=self.api_base_url,
             proxy=self.proxy,
             process_before_response=self.process_before_response,

@@ -1,4 +1,4 @@
-"""Plug the Slack door into the scheduler: its reminder courier and its `serve` service.
+"""Plug the Slack door into `serve` and the reminder sweep: its courier and its service.
 
 Importing this module imports no Slack SDK; the factories do, and only when app.yaml turns
 Slack on. Call `plug()` once at start-up of `serve` and `nudge` (calling it again is harmless).
@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from bot.app import App
+    from bot.web import WebServer
 
 _plugged = False
 
@@ -24,7 +25,7 @@ def _courier(app: App) -> Any:
     return courier_for(app, config)
 
 
-def _service(app: App, args: argparse.Namespace, out: TextIO) -> Any:
+def _service(app: App, args: argparse.Namespace, out: TextIO, web: WebServer) -> Any:
     config = app.settings.slack.resolve()
     if not config.enabled:
         return None
@@ -34,15 +35,14 @@ def _service(app: App, args: argparse.Namespace, out: TextIO) -> Any:
         config = replace(config, partnership=args.partnership)
     from bot.slack.service import SlackService
 
-    return SlackService(app, config, out)
+    return SlackService(app, config, out, web)
 
 
 def plug() -> None:
     global _plugged
     if _plugged:
         return
-    from scheduler.cli import register_service
-    from scheduler.couriers import register_courier
+    from bot.plugs import register_courier, register_service
 
     register_courier("slack", _courier)
     register_service(_service)

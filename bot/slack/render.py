@@ -30,6 +30,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from handlers.format import table_lines
 from handlers.reply import ERROR, QUESTION, WARNING, Button, Buttons, File, Message, Table, Text
 
 MAX_BLOCKS = 50  # per message (a modal or the Home tab: 100)
@@ -112,12 +113,10 @@ def _sections(text: str) -> list[Block]:
 
 
 def _table(table: Table) -> list[Block]:
-    from bot.shell import render_table
-
     blocks: list[Block] = []
     if table.caption:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*{escape(table.caption)}*")))
-    lines = [escape(line) for line in render_table(Table(table.columns, table.rows))]
+    lines = [escape(line) for line in table_lines(Table(table.columns, table.rows))]
     # Monospace keeps the columns; each chunk gets its own fences.
     for chunk in _chunks("\n".join(lines), SECTION_LIMIT - 8):
         blocks.append(SectionBlock(text=MarkdownTextObject(text=f"```{chunk}```")))

@@ -150,6 +150,9 @@ class TeamsDoor:
     ) -> None:
         from microsoft_teams.api.auth.cloud_environment import from_name, with_overrides
 
+        from bot.teams.telemetry import quiet_telemetry
+
+        quiet_telemetry()  # before the SDK asks for its first meter
         self.app = app
         self.settings = settings
         self.graph_settings = graph_settings or GraphSettings()

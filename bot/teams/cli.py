@@ -99,8 +99,9 @@ def run_teams(app: App, args: argparse.Namespace, out: TextIO) -> int:
 
 
 def run_attendance(app: App, args: argparse.Namespace, out: TextIO) -> int:
+    from bot import runtime
     from bot.shell import ShellDoor
-    from bot.teams import runtime, store
+    from bot.teams import store
     from bot.teams.attendance import fetch_report
     from bot.teams.plug import graph_for
     from handlers.attendance_report import NoReport

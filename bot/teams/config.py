@@ -1,9 +1,7 @@
 """Settings of the Teams door and of Microsoft Graph, from app.yaml; secrets only from the environment.
 
     teams:
-      enabled: true
-      host: 127.0.0.1            # bind address; put a reverse proxy (TLS) in front
-      port: 3978
+      enabled: true              # served by the one web server (`web: {host, port}`, bot/web.py)
       public_url: https://partnerbot.westshire.example   # how Teams and people reach us (file links)
       # app id and tenant id may be written here; TEAMS_APP_ID / TEAMS_TENANT_ID override them.
       # The secret is never here: TEAMS_APP_PASSWORD (or the variable named by password_env).
@@ -26,11 +24,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from scheduler.sections import Port, Section, SettingsError, TestOnly, in_test_harness, secret
+from bot.web_settings import moved_to_web
+from scheduler.sections import Section, SettingsError, TestOnly, in_test_harness, secret
 
 DEFAULT_SERVICE_URL = "https://smba.trafficmanager.net/teams"
 
@@ -41,8 +40,6 @@ class TeamsSettings:
     app_id: str | None = None
     tenant_id: str | None = None
     password: str | None = field(default=None, repr=False)
-    host: str = "127.0.0.1"
-    port: int = 3978
     endpoint: str = "/api/messages"
     public_url: str | None = None
     service_url: str = DEFAULT_SERVICE_URL  # where 1:1 chats are opened when none is stored yet
@@ -93,12 +90,12 @@ class TeamsPackageSection(Section):
 class TeamsSection(Section):
     """app.yaml's `teams:` section (docs/teams.md)."""
 
+    moved: ClassVar[dict[str, str]] = {"host": moved_to_web("host"), "port": moved_to_web("port")}
+
     enabled: bool = False
     app_id: str | None = None  # TEAMS_APP_ID overrides it
     tenant_id: str | None = None  # TEAMS_TENANT_ID overrides it
     password_env: str = "TEAMS_APP_PASSWORD"  # the variable that holds the secret
-    host: str = "127.0.0.1"
-    port: Port = 3978
     endpoint: Annotated[str, Field(pattern=r"^/", description="a path such as /api/messages")] = (
         "/api/messages"
     )
@@ -129,8 +126,6 @@ class TeamsSection(Section):
             app_id=self.app_id,
             tenant_id=self.tenant_id,
             password=secret(self.password_env),
-            host=self.host,
-            port=self.port,
             endpoint=self.endpoint,
             public_url=self.public_url.rstrip("/") if self.public_url else None,
             service_url=self.service_url.rstrip("/"),

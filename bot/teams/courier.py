@@ -1,6 +1,6 @@
 """Reminder couriers: Teams 1:1 cards, and e-mail through Graph from the partnership mailbox.
 
-The sweep calls `send` from its own thread; the sends run on the Teams loop (runtime.run).
+The sweep calls `send` from its own thread; the sends run on the event loop (bot/runtime.py).
 - Teams: to the person's stored 1:1 chat with the bot (or a 1:1 chat opened for them). A 403
   (BotNotInConversationRoster: a guest from a police or NHS tenant, or the app not installed
   for them) or no chat at all raises `Unreachable`, so the sweep goes on to e-mail and records
@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.teams import runtime, store
+from bot import runtime
+from bot.teams import store
 from scheduler.couriers import DeliveryFailed, Outgoing, Unreachable
 from storage.roster import PersonRef
 

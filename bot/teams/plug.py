@@ -1,24 +1,25 @@
-"""Wire the Teams door into `partnerbot serve` and the reminder sweep; call `plug()` once at start-up.
+"""Plug the Teams door into `partnerbot serve` and the reminder sweep; call `plug()` once at start-up.
 
 Importing this module loads no Teams or Graph SDK: the factories import them only when app.yaml
 switches Teams (`teams.enabled`) or Graph (`graph.enabled`) on.
 - courier "teams": reminder cards in people's 1:1 chats with the bot;
 - courier "email": Graph `sendMail` from the partnership mailbox, instead of SMTP, when
   `graph.mailbox` is set (otherwise the SMTP courier of scheduler/email.py is used);
-- service "teams": the bot endpoint, bound to `teams.host:teams.port`.
+- service "teams": the bot endpoint (`teams.endpoint`), `/files/` and `/healthz` on the one web
+  server (bot/web.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import threading
-import time
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from bot.app import App
     from bot.teams.app import TeamsDoor
     from bot.teams.graph import Graph
+    from bot.web import Part, WebServer
     from scheduler.couriers import Courier
 
 _doors: dict[int, TeamsDoor] = {}
@@ -36,7 +37,7 @@ def door_for(app: App, partnership: str | None = None) -> TeamsDoor | None:
     with _lock:
         door = _doors.get(id(app))
         if door is None or door.app is not app:  # an id can be reused once an app is gone
-            from bot.teams import runtime
+            from bot import runtime
             from bot.teams.app import TeamsDoor
 
             runtime.loop(settings.workers)
@@ -87,75 +88,47 @@ def graph_mail_courier(app: App) -> Courier | None:
 
 
 class TeamsService:
-    """`serve`'s Teams service: the bot endpoint on the configured address until `stop`.
+    """`serve`'s Teams service: the bot endpoint on the web server until `stop`.
 
     The door (and the Teams SDK, about a second to import) is made in the service's own thread,
-    so the other doors and the sweep start meanwhile."""
+    so the other doors and the sweep start meanwhile; the web server opens once it is ready."""
 
     name = "teams"
 
-    def __init__(self, app: App, partnership: str | None, out: TextIO) -> None:
+    def __init__(self, app: App, partnership: str | None, out: TextIO, web: WebServer) -> None:
         self.app = app
         self.partnership = partnership
         self.out = out
+        self.part = web.part("teams")
         self.door: TeamsDoor | None = None
 
     def run(self, stop: threading.Event) -> None:
-        import uvicorn
-
-        from bot.teams import runtime
+        from bot import runtime
 
         door = door_for(self.app, self.partnership)
         if door is None:
-            return
+            raise RuntimeError("Teams was switched off while starting")
         self.door = door
-        s = door.settings
-        config = uvicorn.Config(
-            door.web,
-            host=s.host,
-            port=s.port,
-            log_level="warning",
-            access_log=False,
-            http=_http_impl(),
-            lifespan="off",
-        )
-        server = uvicorn.Server(config)
-
-        async def serve() -> None:
-            await door.initialize()
-            await server.serve()
-
-        future = runtime.submit(serve())
-        deadline = time.monotonic() + 15
-        while not server.started and not future.done() and time.monotonic() < deadline:
-            time.sleep(0.02)
-        if future.done():
-            future.result()  # raises why it could not start (e.g. the port is taken)
-            raise RuntimeError("the Teams endpoint stopped at once")
-        self.out.write(f"Teams door listening on http://{s.host}:{s.port}{s.endpoint}\n")
-        self.out.flush()
-        while not stop.wait(0.5):
-            if future.done():
-                future.result()
-                raise RuntimeError("the Teams endpoint stopped")
-        server.should_exit = True
-        future.result(timeout=10)
+        runtime.run(door.initialize())
+        mount(door, self.part)
+        stop.wait()
 
 
-def _http_impl() -> str:
-    try:
-        import httptools  # noqa: F401 - optional, faster HTTP parsing
-    except ImportError:
-        return "h11"
-    return "httptools"
+def mount(door: TeamsDoor, part: Part) -> None:
+    """The door's routes on the web server: the bot endpoint, signed file links, `/healthz`."""
+    part.route(door.settings.endpoint, door.web)
+    part.route("/files/", door.web, prefix=True)
+    part.route("/healthz", door.web)
+    part.check(lambda: {"ok": door.ready})
+    part.ready()
 
 
-def teams_service(app: App, args: argparse.Namespace, out: TextIO) -> Any:
+def teams_service(app: App, args: argparse.Namespace, out: TextIO, web: WebServer) -> Any:
     settings = app.settings.teams.resolve(app.settings.root)
     if not settings.enabled:
         return None
     settings.check_for_serve()  # a door without credentials stops `serve` now
-    return TeamsService(app, getattr(args, "partnership", None), out)
+    return TeamsService(app, getattr(args, "partnership", None), out, web)
 
 
 def plug() -> None:
@@ -163,8 +136,7 @@ def plug() -> None:
     global _plugged
     if _plugged:
         return
-    from scheduler.cli import register_service
-    from scheduler.couriers import register_courier
+    from bot.plugs import register_courier, register_service
 
     register_courier("teams", teams_courier)
     register_courier("email", graph_mail_courier)

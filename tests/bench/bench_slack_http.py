@@ -71,14 +71,8 @@ def prepare(work: Path, fake_url: str, port: int) -> Path:
     settings: dict[str, Any] = {
         "database": {"url": "sqlite:///bench.sqlite3"},
         "partnerships": ["westshire.yaml"],
-        "slack": {
-            "enabled": True,
-            "mode": "http",
-            "http": {"host": "127.0.0.1", "port": port},
-            "health": {"enabled": False},
-            "api_base_url": fake_url,
-            "threads": THREADS,
-        },
+        "slack": {"enabled": True, "mode": "http", "api_base_url": fake_url, "threads": THREADS},
+        "web": {"host": "127.0.0.1", "port": port},
     }
     config.write_text(yaml.safe_dump(settings), encoding="utf-8")
     app = open_app(load_settings(config))
@@ -97,20 +91,18 @@ def prepare(work: Path, fake_url: str, port: int) -> Path:
 
 
 def start_server(config: Path, port: int, cpu: int | None) -> subprocess.Popen[bytes]:
-    # plug() is what serve's start-up calls; calling it here as well is harmless.
-    code = (
-        "import sys; import bot.slack.plug as p; p.plug(); "
-        "from bot.cli import main; sys.exit(main(sys.argv[1:]))"
-    )
     env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SECRET}
     env.pop("SLACK_APP_TOKEN", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code, "--config", str(config), "serve", "--interval", "3600"],
-        cwd=config.parent,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    # Output to a file, not a pipe: the access log must never fill a pipe nobody reads.
+    log = config.parent / f"serve-{len(list(config.parent.glob('serve-*.log')))}.log"
+    with log.open("wb") as sink:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "--config", str(config), "serve", "--interval", "3600"],
+            cwd=config.parent,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
     if cpu is not None:
         os.sched_setaffinity(proc.pid, {cpu})
     deadline = time.monotonic() + 30
@@ -122,7 +114,7 @@ def start_server(config: Path, port: int, cpu: int | None) -> subprocess.Popen[b
         except OSError:
             time.sleep(0.1)
     proc.kill()
-    raise SystemExit("the server did not start:\n" + (proc.stdout.read().decode() if proc.stdout else ""))
+    raise SystemExit("the server did not start:\n" + log.read_text())
 
 
 # --- the load generator (its own process) ---------------------------------------------------------------

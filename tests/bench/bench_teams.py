@@ -65,7 +65,13 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def write_config(folder: Path, *, teams: dict[str, Any], slack: dict[str, Any] | None = None) -> Path:
+def write_config(
+    folder: Path,
+    *,
+    teams: dict[str, Any],
+    slack: dict[str, Any] | None = None,
+    web: dict[str, Any] | None = None,
+) -> Path:
     import yaml
 
     config = {
@@ -76,6 +82,8 @@ def write_config(folder: Path, *, teams: dict[str, Any], slack: dict[str, Any] |
     }
     if slack:
         config["slack"] = slack
+    if web:
+        config["web"] = web
     path = folder / "app.yaml"
     path.write_text(yaml.safe_dump(config))
     return path
@@ -86,63 +94,84 @@ def write_config(folder: Path, *, teams: dict[str, Any], slack: dict[str, Any] |
 
 def serve(kind: str, config: Path, port: int) -> None:
     pin(0)
-    import uvicorn
-
-    from bot.teams import runtime
+    from bot import runtime
 
     runtime.loop(8)
-    if kind == "noop":
-        from fastapi import FastAPI
-        from microsoft_teams.apps import App as SdkApp
-        from microsoft_teams.apps import FastAPIAdapter
-
-        web = FastAPI()
-        sdk = SdkApp(
-            http_server_adapter=FastAPIAdapter(app=web), dangerously_allow_unauthenticated_requests=True
-        )
-
-        @sdk.on_message
-        async def nothing(ctx: Any) -> None:
-            return None
-
-        async def start() -> None:
-            await sdk.initialize()
-
-        runtime.run(start())
-        asgi: Any = web
-    else:
-        from bot.app import open_app
-        from bot.settings import load_settings
-        from bot.teams.app import TeamsDoor
-        from handlers.context import Request
-
-        settings = load_settings(config)
-        app = open_app(settings)
-        ts = settings.teams.resolve(settings.root)
-        door = TeamsDoor(app, ts, token=lambda *a, **k: _token())
-        from datetime import UTC, datetime
-
-        core = app.core()
-        now = datetime.now(UTC)
-        core.handle(Request("teams", CHAT, "6f1c2a9e-4b7d-4c3e-9a51-0d2f8e7b1c44", "bind board", now))
-        _know_chair(app)
-        core.handle(Request("teams", CHAT, "chair-aad", "meeting start", now))
-        core.handle(Request("teams", CHAT, "chair-aad", "present MT LE SMa", now))
-        runtime.run(door.initialize())
-        asgi = door.web
-    server = uvicorn.Server(
-        uvicorn.Config(
-            asgi, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off"
-        )
-    )
-    future = runtime.submit(server.serve())
-    while not server.started:
-        time.sleep(0.01)
+    stop = serve_noop(port) if kind == "noop" else serve_ours(config, port)
     print("READY", flush=True)
     sys.stdin.readline()  # the parent closes stdin to stop us
     print(f"RSS {rss_mb(os.getpid()):.1f}", flush=True)
-    server.should_exit = True
-    future.result(timeout=10)
+    stop()
+
+
+def serve_noop(port: int) -> Any:
+    """The bare SDK app on plain uvicorn: the floor."""
+    import uvicorn
+    from fastapi import FastAPI
+    from microsoft_teams.apps import App as SdkApp
+    from microsoft_teams.apps import FastAPIAdapter
+
+    from bot import runtime
+
+    web = FastAPI()
+    sdk = SdkApp(http_server_adapter=FastAPIAdapter(app=web), dangerously_allow_unauthenticated_requests=True)
+
+    @sdk.on_message
+    async def nothing(ctx: Any) -> None:
+        return None
+
+    runtime.run(sdk.initialize())
+    config = uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    config.lifespan = "off"
+    server = uvicorn.Server(config)
+    future = runtime.submit(server.serve())
+    while not server.started:
+        time.sleep(0.01)
+
+    def stop() -> None:
+        server.should_exit = True
+        future.result(timeout=10)
+
+    return stop
+
+
+def serve_ours(config: Path, port: int) -> Any:
+    """Our door as `serve` runs it: on the one web server, with its limits and access log."""
+    import io
+    from datetime import UTC, datetime
+
+    from bot import runtime
+    from bot.app import open_app
+    from bot.settings import load_settings
+    from bot.teams.app import TeamsDoor
+    from bot.teams.plug import mount
+    from bot.web import WebServer
+    from bot.web_settings import WebSection
+    from handlers.context import Request
+
+    settings = load_settings(config)
+    app = open_app(settings)
+    ts = settings.teams.resolve(settings.root)
+    door = TeamsDoor(app, ts, token=lambda *a, **k: _token())
+    core = app.core()
+    now = datetime.now(UTC)
+    core.handle(Request("teams", CHAT, "6f1c2a9e-4b7d-4c3e-9a51-0d2f8e7b1c44", "bind board", now))
+    _know_chair(app)
+    core.handle(Request("teams", CHAT, "chair-aad", "meeting start", now))
+    core.handle(Request("teams", CHAT, "chair-aad", "present MT LE SMa", now))
+    runtime.run(door.initialize())
+    web = WebServer(WebSection(port=port), io.StringIO())
+    mount(door, web.part("teams"))
+    halt = threading.Event()
+    thread = threading.Thread(target=web.run, args=(halt,), daemon=True)
+    thread.start()
+    web.ready.wait(30)
+
+    def stop() -> None:
+        halt.set()
+        thread.join(timeout=15)
+
+    return stop
 
 
 def _token() -> str:
@@ -317,17 +346,16 @@ def serve_process(folder: Path, requests: int) -> dict[str, float]:
 
     slack_api = ThreadingHTTPServer(("127.0.0.1", 0), _SlackApi)
     threading.Thread(target=slack_api.serve_forever, daemon=True).start()
-    teams_port, slack_port, health_port = free_port(), free_port(), free_port()
+    port = free_port()  # the one web server: Slack's events, Teams' messages, /health
     config = write_config(
         folder,
-        teams={"enabled": True, "port": teams_port, "files_dir": str(folder / "files")},
+        teams={"enabled": True, "files_dir": str(folder / "files")},
         slack={
             "enabled": True,
             "mode": "http",
-            "http": {"port": slack_port},
-            "health": {"port": health_port},
             "api_base_url": f"http://127.0.0.1:{slack_api.server_address[1]}/api/",
         },
+        web={"port": port},
     )
     env = {
         **os.environ,
@@ -347,30 +375,19 @@ def serve_process(folder: Path, requests: int) -> dict[str, float]:
         check=True,
         capture_output=True,
     )
-    # Until the lead wires `plug()` into serve, plug the doors here the same way.
-    code = (
-        "import sys\n"
-        "from bot.teams.plug import plug\nplug()\n"
-        "try:\n    from bot.slack.plug import plug as slack\n    slack()\nexcept ImportError:\n    pass\n"
-        "from bot.cli import main\n"
-        f"sys.exit(main(['--config', {str(config)!r}, 'serve', '--interval', '3600']))\n"
-    )
+    log = folder / "serve.log"  # a file, not a pipe: the access log must never fill a pipe nobody reads
     started = time.perf_counter()
-    child = subprocess.Popen(
-        [sys.executable, "-c", code],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    with log.open("w") as sink:
+        child = subprocess.Popen(
+            [*cli, "serve", "--interval", "3600"], env=env, cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT
+        )
     ready = {"teams": None, "slack": None}
     try:
         with httpx.Client(timeout=1) as client:
             while None in ready.values() and time.perf_counter() - started < 20 and child.poll() is None:
                 for name, url in (
-                    ("teams", f"http://127.0.0.1:{teams_port}/healthz"),
-                    ("slack", f"http://127.0.0.1:{slack_port}/health"),
+                    ("teams", f"http://127.0.0.1:{port}/healthz"),
+                    ("slack", f"http://127.0.0.1:{port}/health"),
                 ):
                     if ready[name] is None:
                         try:
@@ -384,17 +401,18 @@ def serve_process(folder: Path, requests: int) -> dict[str, float]:
             refused = 0
             for n in range(requests):
                 body = activity(n, "quorum", "https://smba.trafficmanager.net/uk/", True)
-                if client.post(f"http://127.0.0.1:{teams_port}/api/messages", json=body).status_code == 401:
+                if client.post(f"http://127.0.0.1:{port}/api/messages", json=body).status_code == 401:
                     refused += 1
             loaded = rss_mb(child.pid)
     finally:
         child.terminate()
         try:
-            out, _ = child.communicate(timeout=15)
+            child.wait(timeout=15)
         except subprocess.TimeoutExpired:
             child.kill()
-            out, _ = child.communicate()
+            child.wait()
         slack_api.shutdown()
+        out = log.read_text()
     if None in ready.values():
         print("   serve output:\n" + "\n".join("     " + line for line in (out or "").splitlines()[-15:]))
     return {

@@ -1,9 +1,10 @@
 """`partnerbot nudge` (one sweep, as of a time) and `partnerbot serve` (the long-running process).
 
 `serve` runs a list of services, each in its own thread: the reminder sweep every minute
-first; the Slack and Teams doors add theirs with `register_service`. A service that dies
-stops the process (exit code 1), so a supervisor restarts it — never a silently dead
-thread. Several `serve` processes may share one PostgreSQL database.
+first; the doors add theirs through bot/plugs.py, and the one web server (bot/web.py) runs
+when a door has taken a place on it. A service that dies stops the process (exit code 1), so
+a supervisor restarts it — never a silently dead thread. Several `serve` processes may share
+one PostgreSQL database.
 """
 
 from __future__ import annotations
@@ -13,17 +14,21 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Protocol, TextIO
+from typing import TYPE_CHECKING, TextIO
 from zoneinfo import ZoneInfo
 
-from scheduler.couriers import TerminalCourier, build_couriers
+from sqlalchemy import select
+
+from bot.plugs import SERVICE_FACTORIES, Service, build_couriers, plug_doors
+from handlers.format import when
 from scheduler.policy import NudgeSettings
 from scheduler.sweep import Sweeper, SweepReport
+from storage.models import Partnership
 
 if TYPE_CHECKING:
     from bot.app import App
+    from bot.terminal_courier import TerminalCourier
 
 log = logging.getLogger("partnerbot.serve")
 
@@ -40,32 +45,30 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     s.add_argument("--sweeps", type=int, help=argparse.SUPPRESS)  # tests: stop after N sweeps
 
 
-# Door modules that plug a courier and a `serve` service in (see register_courier, register_service);
-# each has plug(), imports no platform SDK until its door is on, and may be absent from a build.
-DOOR_PLUGS = ("bot.slack.plug", "bot.teams.plug")
-
-
-def plug_doors() -> None:
-    import importlib
-
-    for name in DOOR_PLUGS:
-        importlib.import_module(name).plug()
-
-
 def _settings(app: App) -> NudgeSettings:
     return app.settings.nudges.resolve()  # app.yaml was checked whole when it was loaded
 
 
 def _terminal(app: App, out: TextIO) -> TerminalCourier:
     from bot.shell import ShellDoor
+    from bot.terminal_courier import TerminalCourier
 
     return TerminalCourier(ShellDoor(app.core(), out, user=""))
 
 
-def _report_lines(report: SweepReport, tz: ZoneInfo) -> list[str]:
-    from handlers.format import when
+def report_zone(app: App, partnership: str | None) -> ZoneInfo:
+    """The time zone a sweep report is written in: the partnership's (UTC if those swept differ)."""
+    with app.sessions() as session:
+        query = select(Partnership.timezone).distinct()
+        if partnership:
+            query = query.where(Partnership.id == partnership)
+        zones = list(session.scalars(query))
+    return ZoneInfo(zones[0] if len(zones) == 1 else "UTC")
 
-    lines = [f"Sweep as of {when(report.at, tz)}: {report.summary()}."]
+
+def _report_lines(report: SweepReport, tz: ZoneInfo) -> list[str]:
+    zone = " UTC" if tz.key == "UTC" else ""
+    lines = [f"Sweep as of {when(report.at, tz)}{zone}: {report.summary()}."]
     lines.extend(
         f"  sent to {m.initials} by {m.door}: {m.nudges} nudge(s), {', '.join(m.kinds)}"
         + (" — possible duplicate" if m.possible_duplicate else "")
@@ -73,7 +76,7 @@ def _report_lines(report: SweepReport, tz: ZoneInfo) -> list[str]:
     )
     lines.extend(
         f"  to {f.initials} failed: {f.error}; "
-        + (f"retry after {when(f.retry_at, tz)}" if f.retry_at else "given up")
+        + (f"retry after {when(f.retry_at, tz)}{zone}" if f.retry_at else "given up")
         for f in report.failed
     )
     if report.claimed or report.new_claims:
@@ -84,7 +87,7 @@ def _report_lines(report: SweepReport, tz: ZoneInfo) -> list[str]:
 def run_nudge(app: App, args: argparse.Namespace, out: TextIO) -> int:
     settings = _settings(app)
     pid = app.partnership_id(args.partnership) if args.partnership else None
-    tz = ZoneInfo(app.core(pid).roster().timezone) if pid or _single(app) else ZoneInfo("Europe/London")
+    tz = report_zone(app, pid)
     if args.at:
         try:
             at = datetime.fromisoformat(args.at)
@@ -103,31 +106,7 @@ def run_nudge(app: App, args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def _single(app: App) -> bool:
-    try:
-        app.partnership_id()
-    except Exception:
-        return False
-    return True
-
-
 # --- serve ------------------------------------------------------------------------------------------------
-
-
-class Service(Protocol):
-    name: str
-
-    def run(self, stop: threading.Event) -> None:
-        """Work until `stop` is set; return then. Raising stops the whole process."""
-        ...
-
-
-# Doors add their services here (a factory returns None when its door is off in app.yaml).
-SERVICE_FACTORIES: list[Callable[[App, argparse.Namespace, TextIO], Service | None]] = []
-
-
-def register_service(factory: Callable[[App, argparse.Namespace, TextIO], Service | None]) -> None:
-    SERVICE_FACTORIES.append(factory)
 
 
 class SweepService:
@@ -136,9 +115,15 @@ class SweepService:
     name = "sweep"
 
     def __init__(
-        self, sweeper: Sweeper, out: TextIO, interval: float = 60.0, max_sweeps: int | None = None
+        self,
+        sweeper: Sweeper,
+        out: TextIO,
+        interval: float = 60.0,
+        max_sweeps: int | None = None,
+        tz: ZoneInfo | None = None,
     ) -> None:
         self.sweeper, self.out, self.interval, self.max_sweeps = sweeper, out, interval, max_sweeps
+        self.tz = tz or ZoneInfo("UTC")
         self.done = 0
 
     def run(self, stop: threading.Event) -> None:
@@ -146,7 +131,7 @@ class SweepService:
             try:
                 report = self.sweeper.run(datetime.now(UTC))
                 if report.sent or report.failed:
-                    self.out.write("\n".join(_report_lines(report, ZoneInfo("Europe/London"))) + "\n")
+                    self.out.write("\n".join(_report_lines(report, self.tz)) + "\n")
                     self.out.flush()
             except Exception:  # the database may be away for a moment; the next sweep finds everything
                 log.exception("reminder sweep failed; trying again at the next one")
@@ -157,8 +142,19 @@ class SweepService:
             stop.wait(self.interval - (time.time() % self.interval))
 
 
+def _log_to_stderr() -> None:
+    """`serve` logs warnings and errors, and the web server's access log, to standard error."""
+    if not logging.getLogger().handlers:  # an embedding program's own logging is left alone
+        logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("partnerbot.web.access").setLevel(logging.INFO)
+
+
 def run_serve(app: App, args: argparse.Namespace, out: TextIO) -> int:
+    from bot.web import WebServer
+
+    _log_to_stderr()
     settings = _settings(app)
+    web = WebServer(app.settings.web, out)
     app.load_files()  # the partnership files of app.yaml; an unchanged file changes nothing
     plug_doors()
     pid = app.partnership_id(args.partnership) if args.partnership else None
@@ -172,11 +168,13 @@ def run_serve(app: App, args: argparse.Namespace, out: TextIO) -> int:
     )
     services: list[Service] = []
     if app.settings.nudges.enabled:
-        services.append(SweepService(sweeper, out, args.interval, args.sweeps))
+        services.append(SweepService(sweeper, out, args.interval, args.sweeps, report_zone(app, pid)))
     for factory in SERVICE_FACTORIES:
-        service = factory(app, args, out)
+        service = factory(app, args, out, web)
         if service is not None:
             services.append(service)
+    if web.parts:  # a door has routes or a health check: the one web server serves them
+        services.append(web)
     if not services:
         out.write("Nothing to serve: reminders are off (nudges: enabled: false) and no door is configured.\n")
         return 1

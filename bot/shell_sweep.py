@@ -9,14 +9,16 @@ identity carry across `! sweep` lines.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
+from bot.plugs import build_couriers
+from bot.shell import ShellDoor
+from bot.terminal_courier import TerminalCourier
 from handlers.format import when
-from scheduler.couriers import TerminalCourier, build_couriers
 from scheduler.sweep import Sweeper, SweepReport
 
 if TYPE_CHECKING:
     from bot.app import App
-    from bot.shell import ShellDoor
 
 
 def plug(app: App, door: ShellDoor) -> None:
@@ -38,15 +40,10 @@ def plug(app: App, door: ShellDoor) -> None:
 
     def sweep(shell: ShellDoor, rest: str) -> None:
         report = sweeper.run(shell.now())
-        shell.say_local(f"(sweep {when(report.at, _tz(shell))}: {_summary(report)})")
+        tz = ZoneInfo(shell.core.roster().timezone)
+        shell.say_local(f"(sweep {when(report.at, tz)}: {_summary(report)})")
 
     door.bang["sweep"] = sweep
-
-
-def _tz(door: ShellDoor) -> object:
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(door.core.roster().timezone)
 
 
 def _summary(report: SweepReport) -> str:
