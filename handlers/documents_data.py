@@ -223,7 +223,7 @@ _KINDS = (
     ("aob", re.compile(r"any\s+other\s+business|\baob\b", re.I)),
     ("next", re.compile(r"next\s+meeting|date\s+of\s+(?:the\s+)?next", re.I)),
 )
-# The meeting's own items go before the first of these, as in the seed minutes (items, then risk register …).
+# Partnership minutes take the meeting's own items before the first of these (items, then risk register …).
 CLOSING = ("risk", "escalate", "difference", "aob", "next")
 
 
@@ -1103,7 +1103,7 @@ def _minutes_items(
     following: Meeting | None,
     meetings: list[Meeting],
 ) -> list[MinutesItem]:
-    """The numbered items, in the seed minutes' order; titles from the series' standing items."""
+    """The numbered items, in the order partnership minutes use; titles from the series' standing items."""
     standing = [clean(str(s)) for s in (series.standing_items or [])]
     by_kind = {standing_kind(s): s for s in reversed(standing)}
     items = [

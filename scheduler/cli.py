@@ -41,7 +41,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 # Door modules that plug a courier and a `serve` service in (see register_courier, register_service);
-# each has plug(), imports no platform SDK until its door is on, and may be absent from a build.
+# each has plug() and imports no platform SDK until its door is on.
 DOOR_PLUGS = ("bot.slack.plug", "bot.teams.plug")
 
 
