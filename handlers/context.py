@@ -25,9 +25,9 @@ if TYPE_CHECKING:
 class Request:
     """One message from a door."""
 
-    door: str  # shell | slack | teams | email
+    door: str  # shell | slack | teams
     channel: str  # the conversation; a direct message has its own
-    user: str  # the person's key on that door: initials (shell), Slack user id, Teams AAD id, e-mail
+    user: str  # the person's key on that door: initials (shell), Slack user id, Teams AAD id
     text: str
     at: datetime  # aware: the message's own time
     direct: bool = False

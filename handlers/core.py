@@ -1,6 +1,6 @@
 """The domain core's front door: one Request in, one Reply out, in one unit of work.
 
-Every door (shell, Slack, Teams, e-mail) calls `Core.handle`. The core finds who
+Every door (shell, Slack, Teams) calls `Core.handle`. The core finds who
 is asking, which series the conversation is bound to, answers any open question,
 matches the command in the registry, checks the person's role, and runs the
 handler in a transaction. Bad input rolls back and says how to fix it; an

@@ -808,7 +808,7 @@ class _DateParser:
     @staticmethod
     def parse(phrase: str, base: datetime) -> tuple[date, bool] | None:
         """`base` is the message time, aware, in the partnership's timezone."""
-        from dateparser import DateDataParser
+        from dateparser.date import DateDataParser  # the documented path; the package root does not export it
 
         # languages=['en'] and an explicit DMY order: without them a call costs 50-200 ms,
         # reads "to" as Thursday and 04/08 as 8 April.

@@ -36,6 +36,7 @@ from storage.models import (
     QuorumChange,
     Series,
 )
+from storage.roster import SeriesRef
 
 # C0 control characters other than tab and newline are not allowed in XML (Word, PDF tags) nor useful.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -222,7 +223,7 @@ _KINDS = (
     ("aob", re.compile(r"any\s+other\s+business|\baob\b", re.I)),
     ("next", re.compile(r"next\s+meeting|date\s+of\s+(?:the\s+)?next", re.I)),
 )
-# The meeting's own items go before the first of these, as in the seed minutes (items, then risk register …).
+# Partnership minutes take the meeting's own items before the first of these (items, then risk register …).
 CLOSING = ("risk", "escalate", "difference", "aob", "next")
 
 
@@ -419,34 +420,46 @@ def _apology_lines(ctx: Ctx, meeting: Meeting) -> list[str]:
     return lines
 
 
-def agenda_pack(ctx: Ctx, series: Series) -> AgendaPack:
-    sref = ctx.roster.series[series.key]
-    nxt = planned_meeting(ctx, series)
+@dataclass(frozen=True)
+class _Slot:
+    """When and where the next meeting is: the one set, or the date its cadence proposes."""
+
+    day: date
+    time_text: str
+    place: str
+    link: str
+
+
+def _next_slot(ctx: Ctx, series: Series, nxt: Meeting | None) -> _Slot:
     if nxt is not None and nxt.starts_at is not None:
         start = nxt.starts_at.astimezone(ctx.tz)
-        day = start.date()
         end = nxt.ends_at.astimezone(ctx.tz) if nxt.ends_at else None
         time_text = f"{start:%H:%M}" + (f"–{end:%H:%M}" if end else "")
-        place, link = clean(nxt.place or series.place), clean(nxt.online_link)
-    else:
-        proposed = proposed_date(ctx, series)
-        if proposed is None:
-            raise UserError(
-                f"No next meeting of {series.name} is set and its cadence proposes none. "
-                "Set it with `next meeting DATE TIME at PLACE`."
-            )
-        day, place, link = proposed, clean(series.place), ""
-        time_text = (series.time or "").replace("-", "–")
-    meetings = series_meetings(ctx, series)
+        return _Slot(start.date(), time_text, clean(nxt.place or series.place), clean(nxt.online_link))
+    proposed = proposed_date(ctx, series)
+    if proposed is None:
+        raise UserError(
+            f"No next meeting of {series.name} is set and its cadence proposes none. "
+            "Set it with `next meeting DATE TIME at PLACE`."
+        )
+    return _Slot(proposed, (series.time or "").replace("-", "–"), clean(series.place), "")
+
+
+def _last_held(ctx: Ctx, meetings: list[Meeting], nxt: Meeting | None) -> Meeting | None:
+    """The last meeting held before the next one (or, with no next one set, before now)."""
     held = [
         m
         for m in meetings
         if m.status in ("open", "closed")
         and (m.starts_at < nxt.starts_at if nxt is not None else m.starts_at <= ctx.now)  # type: ignore[operator]
     ]
-    last = held[-1] if held else None
+    return held[-1] if held else None
 
-    # Items asked for this meeting, and those carried forward from the last one.
+
+def _requested_entries(
+    ctx: Ctx, series: Series, meetings: list[Meeting], nxt: Meeting | None, last: Meeting | None
+) -> list[AgendaEntry]:
+    """Items asked for the next meeting, and those carried forward from the last one (listed first)."""
     requested: list[AgendaEntry] = []
     for item in series_items(ctx, series):
         target = item_target(item, meetings)
@@ -468,8 +481,12 @@ def agenda_pack(ctx: Ctx, series: Series) -> AgendaPack:
             )
         )
     requested.sort(key=lambda e: e.kind != "carried")  # carried items first, as minutes list them
+    return requested
 
-    ratify = [
+
+def _for_ratification(ctx: Ctx, series: Series) -> list[DecisionRow]:
+    """Decisions taken while inquorate and not yet ratified."""
+    return [
         DecisionRow(short_date(d.created_at.astimezone(ctx.tz).date()), clean(d.text))
         for d in ctx.session.scalars(
             select(Decision)
@@ -481,10 +498,20 @@ def agenda_pack(ctx: Ctx, series: Series) -> AgendaPack:
             .order_by(Decision.created_at)
         )
     ]
-    since = (last.closed_at or last.ends_at or last.starts_at) if last is not None else None
-    tracker = _tracker(ctx, series, day, since)
-    apologies = _apology_lines(ctx, nxt) if nxt is not None else []
 
+
+def _agenda_entries(
+    ctx: Ctx,
+    series: Series,
+    day: date,
+    last: Meeting | None,
+    tracker: Tracker,
+    requested: list[AgendaEntry],
+    ratify: list[DecisionRow],
+    apologies: bool,
+) -> list[AgendaEntry]:
+    """The numbered agenda: standing items, the requested ones before the closing standing items, and
+    the decisions for ratification after the minutes (or second, when there is no minutes item)."""
     entries: list[AgendaEntry] = []
     standing = [clean(str(s)) for s in (series.standing_items or [])]
     kinds = [standing_kind(s) for s in standing]
@@ -492,7 +519,7 @@ def agenda_pack(ctx: Ctx, series: Series) -> AgendaPack:
     for i, title in enumerate(standing):
         if i == insert_at:
             entries.extend(requested)
-        note = _standing_note(ctx, kinds[i], series, day, last, tracker, bool(apologies))
+        note = _standing_note(ctx, kinds[i], series, day, last, tracker, apologies)
         entries.append(AgendaEntry("", title, "standing", note=note))
         if kinds[i] == "minutes" and ratify:
             entries.append(_ratification_entry(ratify))
@@ -500,30 +527,45 @@ def agenda_pack(ctx: Ctx, series: Series) -> AgendaPack:
         entries.extend(requested)
     if ratify and "minutes" not in kinds:
         entries.insert(min(1, len(entries)), _ratification_entry(ratify))
-    entries = [dataclasses.replace(e, number=str(n)) for n, e in enumerate(entries, 1)]
+    return [dataclasses.replace(e, number=str(n)) for n, e in enumerate(entries, 1)]
 
-    papers = ""
-    if series.papers_due:
-        try:
-            papers = long_date(parse_papers_due(series.papers_due).deadline(day))
-        except CadenceError:
-            papers = ""
-    date_text = long_date(day)
+
+def _papers_due(series: Series, day: date) -> str:
+    if not series.papers_due:
+        return ""
+    try:
+        return long_date(parse_papers_due(series.papers_due).deadline(day))
+    except CadenceError:
+        return ""
+
+
+def agenda_pack(ctx: Ctx, series: Series) -> AgendaPack:
+    sref = ctx.roster.series[series.key]
+    nxt = planned_meeting(ctx, series)
+    slot = _next_slot(ctx, series, nxt)
+    meetings = series_meetings(ctx, series)
+    last = _last_held(ctx, meetings, nxt)
+    requested = _requested_entries(ctx, series, meetings, nxt, last)
+    ratify = _for_ratification(ctx, series)
+    since = (last.closed_at or last.ends_at or last.starts_at) if last is not None else None
+    tracker = _tracker(ctx, series, slot.day, since)
+    apologies = _apology_lines(ctx, nxt) if nxt is not None else []
+    date_text = long_date(slot.day)
     pack = AgendaPack(
         title=f"Agenda: {series.name}, {date_text}",
         partnership=ctx.roster.name,
         series=series.name,
         series_key=series.key,
         date_text=date_text,
-        date_iso=day.isoformat(),
-        time_text=time_text,
-        place=place,
-        online_link=link,
+        date_iso=slot.day.isoformat(),
+        time_text=slot.time_text,
+        place=slot.place,
+        online_link=slot.link,
         chair=ctx.name(sref.chair),
-        papers_due=papers,
+        papers_due=_papers_due(series, slot.day),
         date_confirmed=nxt is not None,
         previous=long_date(last.starts_at.astimezone(ctx.tz).date()) if last and last.starts_at else "",
-        items=entries,
+        items=_agenda_entries(ctx, series, slot.day, last, tracker, requested, ratify, bool(apologies)),
         ratification=ratify,
         tracker=tracker,
         apologies=apologies,
@@ -792,20 +834,47 @@ def _movements(ctx: Ctx, name: str, movements: list[dict[str, str]]) -> str:
     return f"{name} " + (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]) + "."
 
 
-def minutes_draft(ctx: Ctx, series: Series, meeting: Meeting) -> Minutes:
-    if meeting.status != "closed":
-        raise UserError("That meeting is still open: `meeting end` first, then `minutes draft`.")
-    assert meeting.starts_at is not None
-    ctx.series = series
-    sref = ctx.roster.series[series.key]
-    meetings = series_meetings(ctx, series)
+def _neighbours(meetings: list[Meeting], meeting: Meeting) -> tuple[Meeting | None, Meeting | None]:
+    """The closed meeting before this one (whose minutes it approves) and the meeting after it."""
     earlier = [m for m in meetings if m.starts_at < meeting.starts_at and m.status == "closed"]  # type: ignore[operator]
-    previous = earlier[-1] if earlier else None
     later = [m for m in meetings if m.starts_at > meeting.starts_at]  # type: ignore[operator]
-    following = later[0] if later else None
-    day = meeting.starts_at.astimezone(ctx.tz).date()
+    return (earlier[-1] if earlier else None), (later[0] if later else None)
 
-    # --- attendance
+
+@dataclass(frozen=True)
+class _Attendance:
+    """Who came and who did not, as the minutes list them."""
+
+    attendees: list[AttendeeRow]  # the chair, the vice-chair, then the others and deputies
+    business_unit: list[str]
+    in_attendance: list[AttendeeRow]
+    apologies: list[str]
+    absent: list[AttendeeRow]
+    movements: list[str]
+
+
+def _attendee_row(ctx: Ctx, initials: str | None, name: str, note: str = "") -> AttendeeRow:
+    p = ctx.roster.people.get(initials or "")
+    agency = ctx.roster.agencies.get(p.agency) if p else None
+    return AttendeeRow(
+        name=name + (f" ({note})" if note else ""),
+        initials=initials or "",
+        organisation=agency.name if agency else "",
+        title=clean(p.title) if p else "",
+    )
+
+
+def _business_unit_lines(bu_name: str, bu_lines: list[str], notes_by: str) -> list[str]:
+    if bu_lines:
+        lines = [f"Attending from the {bu_name}: " + "; ".join(bu_lines) + "."]
+    else:
+        lines = [f"No attendance from the {bu_name}."]
+    if notes_by:
+        lines.append(notes_by)
+    return lines
+
+
+def _minutes_attendance(ctx: Ctx, sref: SeriesRef, meeting: Meeting) -> _Attendance:
     rows = ctx.session.execute(
         select(Attendance, Person.initials)
         .outerjoin(Person, Person.id == Attendance.person_id)
@@ -816,16 +885,6 @@ def minutes_draft(ctx: Ctx, series: Series, meeting: Meeting) -> Minutes:
     bu_people = set(ctx.roster.group_members(bu)) if bu and bu in ctx.roster.groups else set()
     bu_name = ctx.roster.groups[bu].name if bu and bu in ctx.roster.groups else "business unit"
     roles = {sref.chair: "Chair", sref.vice_chair: "Vice-chair"}
-
-    def row_of(initials: str | None, name: str, note: str = "") -> AttendeeRow:
-        p = ctx.roster.people.get(initials or "")
-        agency = ctx.roster.agencies.get(p.agency) if p else None
-        return AttendeeRow(
-            name=name + (f" ({note})" if note else ""),
-            initials=initials or "",
-            organisation=agency.name if agency else "",
-            title=clean(p.title) if p else "",
-        )
 
     attendees: list[tuple[int, AttendeeRow]] = []
     guests: list[AttendeeRow] = []
@@ -844,64 +903,85 @@ def minutes_draft(ctx: Ctx, series: Series, meeting: Meeting) -> Minutes:
         if row.status == "deputy":
             member = ctx.initials_of(row.deputy_for_id)
             deputy_for[member or ""] = name
-            rank = 2
-            attendees.append((rank, row_of(initials, name, f"for {ctx.name(member)}")))
+            attendees.append((2, _attendee_row(ctx, initials, name, f"for {ctx.name(member)}")))
         elif row.status == "present":
             if initials in bu_people:
                 bu_lines.append(_bu_line(ctx, initials))
                 continue
             rank = 0 if initials == sref.chair else 1 if initials == sref.vice_chair else 2
-            attendees.append((rank, row_of(initials, name, roles.get(initials, "") if initials else "")))
+            role = roles.get(initials, "") if initials else ""
+            attendees.append((rank, _attendee_row(ctx, initials, name, role)))
         elif row.status == "in_attendance":
             if initials and initials == sref.minute_taker:
                 notes_by = f"Notes were taken by {_bu_line(ctx, initials)}."
             elif initials in bu_people:
                 bu_lines.append(_bu_line(ctx, initials))
             else:
-                guests.append(row_of(initials, name, clean(row.role_note)))
+                guests.append(_attendee_row(ctx, initials, name, clean(row.role_note)))
         elif row.status == "apologies" and initials:
             apologies_in.append(initials)
         elif row.status == "absent":
-            absent.append(row_of(initials, name))
+            absent.append(_attendee_row(ctx, initials, name))
     attendees.sort(key=lambda t: t[0])
     apologies = [
         _person_line(ctx, i) + (f" ({deputy_for[i]} attending)" if i in deputy_for else "")
         for i in apologies_in
     ]
-    business_unit = bu_lines[:] if bu_lines else [f"No attendance from the {bu_name}."]
-    if bu_lines:
-        business_unit = [f"Attending from the {bu_name}: " + "; ".join(bu_lines) + "."]
-    if notes_by:
-        business_unit.append(notes_by)
+    return _Attendance(
+        attendees=[r for _, r in attendees],
+        business_unit=_business_unit_lines(bu_name, bu_lines, notes_by),
+        in_attendance=guests,
+        apologies=apologies,
+        absent=absent,
+        movements=movements,
+    )
 
-    # --- what the meeting recorded
-    # The meeting's items: those for it, and those it carried forward (asked for before it, re-asked in it).
-    items_here = [
+
+def _meeting_items(ctx: Ctx, series: Series, meeting: Meeting, meetings: list[Meeting]) -> list[AgendaItem]:
+    """The meeting's items: those for it, and those it carried forward (asked before it, re-asked in it)."""
+    assert meeting.starts_at is not None
+    return [
         it
         for it in series_items(ctx, series)
         if item_target(it, meetings) == meeting.id
         or (it.requested_in_meeting_id == meeting.id and it.created_at < meeting.starts_at)
     ]
+
+
+class _Routed:
+    """Paragraphs by the part of the minutes they go to ("business", "risk", "item:TITLE" …)."""
+
+    def __init__(self) -> None:
+        self._parts: dict[str, list[tuple[datetime, Para]]] = {}
+
+    def put(self, key: str, at: datetime, para: Para) -> None:
+        self._parts.setdefault(key, []).append((at, para))
+
+    def take(self, key: str) -> list[Para]:
+        """A part's paragraphs in the order they were recorded; each part is taken once."""
+        return [p for _, p in sorted(self._parts.pop(key, []), key=lambda t: t[0])]
+
+
+def _route_records(
+    ctx: Ctx, meeting: Meeting, items_here: list[AgendaItem], decisions: list[Decision]
+) -> _Routed:
+    """The meeting's notes and decisions, each under the item or closing part its label names."""
     titles = {clean(it.title).lower(): clean(it.title) for it in items_here}
-    notes = list(
-        ctx.session.scalars(
-            select(Note).where(Note.meeting_id == meeting.id).order_by(Note.created_at, Note.id)
-        )
+    notes = ctx.session.scalars(
+        select(Note).where(Note.meeting_id == meeting.id).order_by(Note.created_at, Note.id)
     )
-    decisions = list(
-        ctx.session.scalars(
-            select(Decision)
-            .where(Decision.meeting_id == meeting.id)
-            .order_by(Decision.created_at, Decision.id)
-        )
-    )
-    declarations = list(
-        ctx.session.scalars(
-            select(Declaration)
-            .where(Declaration.meeting_id == meeting.id)
-            .order_by(Declaration.created_at, Declaration.id)
-        )
-    )
+    routed = _Routed()
+    for n in notes:
+        key, text = _route(clean(n.text), titles)
+        routed.put(key, n.created_at, Para("text", text))
+    for d in decisions:
+        key, text = _route(clean(d.text), titles)
+        flag = " (taken while the meeting was not quorate: for ratification)" if d.inquorate else ""
+        routed.put(key, d.created_at, Para("decision", f"Decision: {text}{flag}"))
+    return routed
+
+
+def _actions_until_close(ctx: Ctx, series: Series, meeting: Meeting) -> list[Action]:
     actions = list(
         ctx.session.scalars(
             select(Action)
@@ -911,109 +991,166 @@ def minutes_draft(ctx: Ctx, series: Series, meeting: Meeting) -> Minutes:
         )
     )
     load_owner_initials(ctx, actions)
+    return actions
 
-    routed: dict[str, list[tuple[datetime, Para]]] = {}
 
-    def put(key: str, at: datetime, para: Para) -> None:
-        routed.setdefault(key, []).append((at, para))
+def _route_raised_actions(ctx: Ctx, meeting: Meeting, actions: list[Action], routed: _Routed) -> None:
+    """Actions raised at the meeting, and updates given on them there, belong to its business."""
+    for a in actions:
+        if a.created_meeting_id != meeting.id:
+            continue
+        owners = owners_text(ctx.roster, current_owners(a))
+        routed.put(
+            "business",
+            a.created_at,
+            Para("action", f"Action {a.number}: {owners} to {clean(a.title)}. Due {due_text(a)}."),
+        )
+        for u in a.updates:
+            if u.meeting_id == meeting.id and u.kind == "update" and u.text:
+                routed.put("business", u.at, Para("bullet", f"Update on Action {a.number}: {clean(u.text)}"))
 
-    for n in notes:
-        key, text = _route(clean(n.text), titles)
-        put(key, n.created_at, Para("text", text))
-    for d in decisions:
-        key, text = _route(clean(d.text), titles)
-        flag = " (taken while the meeting was not quorate: for ratification)" if d.inquorate else ""
-        put(key, d.created_at, Para("decision", f"Decision: {text}{flag}"))
 
+def _tracker_review(ctx: Ctx, meeting: Meeting, actions: list[Action]) -> list[ReviewRow]:
+    """Actions from earlier meetings: those still open when it started, and those it changed."""
+    assert meeting.starts_at is not None
     review: list[ReviewRow] = []
     for a in actions:
-        in_meeting = [u for u in a.updates if u.meeting_id == meeting.id]
         if a.created_meeting_id == meeting.id:
-            owners = owners_text(ctx.roster, current_owners(a))
-            put(
-                "business",
-                a.created_at,
-                Para("action", f"Action {a.number}: {owners} to {clean(a.title)}. Due {due_text(a)}."),
-            )
-            for u in in_meeting:
-                if u.kind == "update" and u.text:
-                    put("business", u.at, Para("bullet", f"Update on Action {a.number}: {clean(u.text)}"))
             continue
         if a.created_at >= meeting.starts_at:  # raised after the meeting: not part of it
             continue
+        in_meeting = [u for u in a.updates if u.meeting_id == meeting.id]
         closed_before = a.closed_at is not None and a.closed_at < meeting.starts_at and a.status != "open"
         if closed_before and not in_meeting:
             continue
         review.append(_review_row(ctx, a, in_meeting))
+    return review
 
-    # --- the numbered items, in the seed minutes' order
-    items: list[MinutesItem] = []
 
-    def add(title: str, key: str, paras: list[Para], review_rows: list[ReviewRow] | None = None) -> None:
-        items.append(MinutesItem(str(len(items) + 1), title, key, paras, review_rows or []))
-
-    standing = [clean(str(s)) for s in (series.standing_items or [])]
-    by_kind = {standing_kind(s): s for s in reversed(standing)}
-    welcome = [Para("text", "Apologies were received from:")] + [Para("bullet", a) for a in apologies]
+def _welcome_paras(apologies: list[str]) -> list[Para]:
     if not apologies:
-        welcome = [Para("text", "No apologies were received.")]
-    add(by_kind.get("welcome", "Welcome and apologies"), "welcome", welcome)
-    decl = [
+        return [Para("text", "No apologies were received.")]
+    return [Para("text", "Apologies were received from:")] + [Para("bullet", a) for a in apologies]
+
+
+def _declaration_paras(ctx: Ctx, meeting: Meeting) -> list[Para]:
+    declarations = ctx.session.scalars(
+        select(Declaration)
+        .where(Declaration.meeting_id == meeting.id)
+        .order_by(Declaration.created_at, Declaration.id)
+    )
+    return [
         Para("bullet", f"{ctx.name(ctx.initials_of(d.person_id))}: {clean(d.text)}")
         if d.person_id
         else Para("bullet", clean(d.text))
         for d in declarations
     ] or [Para("text", "No declarations of interest were made.")]
-    add(by_kind.get("declarations", "Declarations of interest"), "declarations", decl)
-    add(
-        by_kind.get("minutes", "Minutes of the previous meeting and matters arising"),
-        "previous",
-        _previous_paras(ctx, meeting, previous),
-    )
-    tracker_paras = (
-        [Para("text", "The action tracker was reviewed; updates given at the meeting are recorded below.")]
-        if review
-        else [Para("text", "There were no actions from earlier meetings to review.")]
-    )
-    add(by_kind.get("tracker", "Action tracker"), "tracker", tracker_paras, review)
-    for it in items_here:
-        title = clean(it.title)
-        paras: list[Para] = []
-        if it.presenter_id:
-            paras.append(Para("text", f"Presented by {ctx.name(ctx.initials_of(it.presenter_id))}."))
-        if it.paper_url:
-            paras.append(Para("text", f"Paper: {clean(it.paper_url)}"))
-        paras.extend(p for _, p in sorted(routed.pop("item:" + title, []), key=lambda t: t[0]))
-        if it.requested_in_meeting_id == meeting.id and it.created_at < meeting.starts_at:
-            paras.append(Para("text", "Not taken at this meeting: carried forward to the next meeting."))
-        if len(paras) == 0:
-            paras.append(Para("text", "No notes were recorded for this item."))
-        add(title, "item", paras)
-    business = [p for _, p in sorted(routed.pop("business", []), key=lambda t: t[0])]
-    if business or not items_here:
-        add(
-            "Business of the meeting",
-            "business",
-            business or [Para("text", "No other business was recorded.")],
-        )
+
+
+def _tracker_paras(review: list[ReviewRow]) -> list[Para]:
+    if review:
+        return [
+            Para("text", "The action tracker was reviewed; updates given at the meeting are recorded below.")
+        ]
+    return [Para("text", "There were no actions from earlier meetings to review.")]
+
+
+def _item_paras(ctx: Ctx, meeting: Meeting, item: AgendaItem, routed: _Routed) -> list[Para]:
+    assert meeting.starts_at is not None
+    paras: list[Para] = []
+    if item.presenter_id:
+        paras.append(Para("text", f"Presented by {ctx.name(ctx.initials_of(item.presenter_id))}."))
+    if item.paper_url:
+        paras.append(Para("text", f"Paper: {clean(item.paper_url)}"))
+    paras.extend(routed.take("item:" + clean(item.title)))
+    if item.requested_in_meeting_id == meeting.id and item.created_at < meeting.starts_at:
+        paras.append(Para("text", "Not taken at this meeting: carried forward to the next meeting."))
+    if len(paras) == 0:
+        paras.append(Para("text", "No notes were recorded for this item."))
+    return paras
+
+
+def _closing_items(ctx: Ctx, series: Series, by_kind: dict[str, str], routed: _Routed) -> list[MinutesItem]:
+    """Risk, escalation and difference when the series has them or something was noted; always AOB."""
     escalate_title = CLOSING_TITLES["escalate"]
     if series.escalates_to:
         target = next((s for k, s in ctx.roster.series.items() if k == series.escalates_to), None)
         if target is not None:
             escalate_title += f" to the {target.name}"
+    items: list[MinutesItem] = []
     for key in ("risk", "escalate", "difference", "aob"):
-        paras = [p for _, p in sorted(routed.pop(key, []), key=lambda t: t[0])]
+        paras = routed.take(key)
         if key in by_kind or paras or key == "aob":
             default = escalate_title if key == "escalate" else CLOSING_TITLES[key]
-            add(by_kind.get(key, default), key, paras or [Para("text", "No items were raised.")])
-    add(
-        by_kind.get("next", CLOSING_TITLES["next"]),
-        "next",
-        _next_paras(ctx, series, meeting, following, meetings),
-    )
+            items.append(
+                MinutesItem(
+                    "", by_kind.get(key, default), key, paras or [Para("text", "No items were raised.")]
+                )
+            )
+    return items
 
-    inquorate = sum(1 for d in decisions if d.inquorate)
-    corrections = [
+
+def _minutes_items(
+    ctx: Ctx,
+    series: Series,
+    meeting: Meeting,
+    *,
+    apologies: list[str],
+    review: list[ReviewRow],
+    items_here: list[AgendaItem],
+    routed: _Routed,
+    previous: Meeting | None,
+    following: Meeting | None,
+    meetings: list[Meeting],
+) -> list[MinutesItem]:
+    """The numbered items, in the order partnership minutes use; titles from the series' standing items."""
+    standing = [clean(str(s)) for s in (series.standing_items or [])]
+    by_kind = {standing_kind(s): s for s in reversed(standing)}
+    items = [
+        MinutesItem(
+            "", by_kind.get("welcome", "Welcome and apologies"), "welcome", _welcome_paras(apologies)
+        ),
+        MinutesItem(
+            "",
+            by_kind.get("declarations", "Declarations of interest"),
+            "declarations",
+            _declaration_paras(ctx, meeting),
+        ),
+        MinutesItem(
+            "",
+            by_kind.get("minutes", "Minutes of the previous meeting and matters arising"),
+            "previous",
+            _previous_paras(ctx, meeting, previous),
+        ),
+        MinutesItem("", by_kind.get("tracker", "Action tracker"), "tracker", _tracker_paras(review), review),
+    ]
+    items.extend(
+        MinutesItem("", clean(it.title), "item", _item_paras(ctx, meeting, it, routed)) for it in items_here
+    )
+    business = routed.take("business")
+    if business or not items_here:
+        items.append(
+            MinutesItem(
+                "",
+                "Business of the meeting",
+                "business",
+                business or [Para("text", "No other business was recorded.")],
+            )
+        )
+    items.extend(_closing_items(ctx, series, by_kind, routed))
+    items.append(
+        MinutesItem(
+            "",
+            by_kind.get("next", CLOSING_TITLES["next"]),
+            "next",
+            _next_paras(ctx, series, meeting, following, meetings),
+        )
+    )
+    return [dataclasses.replace(it, number=str(n)) for n, it in enumerate(items, 1)]
+
+
+def _corrections(ctx: Ctx, meeting: Meeting) -> list[str]:
+    return [
         f"Correction made at the meeting of {_meeting_day(ctx, c.made_in_meeting_id)}: {clean(c.text)}"
         for c in ctx.session.scalars(
             select(MinutesCorrection)
@@ -1021,11 +1158,53 @@ def minutes_draft(ctx: Ctx, series: Series, meeting: Meeting) -> Minutes:
             .order_by(MinutesCorrection.created_at, MinutesCorrection.id)
         )
     ]
-    if meeting.minutes_approved_at:
-        approved_in = _meeting_day(ctx, meeting.minutes_approved_in)
-        status = f"Approved at the meeting of {approved_in}." if approved_in else "Approved."
-    else:
-        status = "Draft: not yet approved."
+
+
+def _approval_status(ctx: Ctx, meeting: Meeting) -> str:
+    if not meeting.minutes_approved_at:
+        return "Draft: not yet approved."
+    approved_in = _meeting_day(ctx, meeting.minutes_approved_in)
+    return f"Approved at the meeting of {approved_in}." if approved_in else "Approved."
+
+
+def minutes_draft(ctx: Ctx, series: Series, meeting: Meeting) -> Minutes:
+    if meeting.status != "closed":
+        raise UserError("That meeting is still open: `meeting end` first, then `minutes draft`.")
+    assert meeting.starts_at is not None
+    ctx.series = series
+    sref = ctx.roster.series[series.key]
+    meetings = series_meetings(ctx, series)
+    previous, following = _neighbours(meetings, meeting)
+    present = _minutes_attendance(ctx, sref, meeting)
+
+    # What the meeting recorded, routed to the part of the minutes it belongs to.
+    items_here = _meeting_items(ctx, series, meeting, meetings)
+    decisions = list(
+        ctx.session.scalars(
+            select(Decision)
+            .where(Decision.meeting_id == meeting.id)
+            .order_by(Decision.created_at, Decision.id)
+        )
+    )
+    routed = _route_records(ctx, meeting, items_here, decisions)
+    actions = _actions_until_close(ctx, series, meeting)
+    _route_raised_actions(ctx, meeting, actions, routed)
+    review = _tracker_review(ctx, meeting, actions)
+    items = _minutes_items(
+        ctx,
+        series,
+        meeting,
+        apologies=present.apologies,
+        review=review,
+        items_here=items_here,
+        routed=routed,
+        previous=previous,
+        following=following,
+        meetings=meetings,
+    )
+
+    inquorate = sum(1 for d in decisions if d.inquorate)
+    day = meeting.starts_at.astimezone(ctx.tz).date()
     date_text = long_date(day)
     place = clean(meeting.place)
     return Minutes(
@@ -1037,15 +1216,15 @@ def minutes_draft(ctx: Ctx, series: Series, meeting: Meeting) -> Minutes:
         date_iso=day.isoformat(),
         when=f"{date_text}, {_time_range(ctx, meeting)}" + (f", {place}" if place else ""),
         chair=ctx.name(sref.chair),
-        status=status,
+        status=_approval_status(ctx, meeting),
         approved=meeting.minutes_approved_at is not None,
-        corrections=corrections,
-        attendees=[r for _, r in attendees],
-        business_unit=business_unit,
-        in_attendance=guests,
-        apologies=apologies,
-        absent=absent,
-        movements=movements,
+        corrections=_corrections(ctx, meeting),
+        attendees=present.attendees,
+        business_unit=present.business_unit,
+        in_attendance=present.in_attendance,
+        apologies=present.apologies,
+        absent=present.absent,
+        movements=present.movements,
         quorum=_quorum_statement(ctx, meeting, inquorate),
         items=items,
         prepared=prepared_line(ctx),

@@ -1,4 +1,4 @@
-"""Who is this user? One answer for every door (shell, Slack, Teams, e-mail).
+"""Who is this user? One answer for every door (shell, Slack, Teams).
 
 1. The partnership file's id for the door wins: the initials on the shell (any case),
    `slack_id`, `teams_id`, the e-mail address (any case), of a person still in the file.

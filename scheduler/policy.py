@@ -1,6 +1,6 @@
 """The nudge policy: which reminder is due for an action on a given day. Pure functions, no database.
 
-Defaults (PRODUCT.md "Nudges"): 7 days and 1 working day before the due date, on the day,
+Defaults (docs/reminders.md): 7 days and 1 working day before the due date, on the day,
 then every 7 days overdue; only on working days (England and Wales) between 09:00 and
 17:30 in the partnership's timezone. `app.yaml` may override any of it, per series too:
 

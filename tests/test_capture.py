@@ -1,6 +1,6 @@
 """Action capture: which messages are actions, their owners, due dates, titles and numbers.
 
-Cases are written the way partnership minutes are (see the seed minutes), with
+Cases are written the way partnership minutes are, with
 the fictional Westshire people. Owners are written "p:HN" (person), "g:health"
 (group), "a:police" (agency) and "all"; questions "?SM" (ambiguous) and "!TM"
 (unknown).

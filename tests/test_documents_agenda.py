@@ -40,6 +40,8 @@ def _attendees(cal: Calendar) -> dict[str, object]:
 
 
 def test_agenda_pack_in_chat(board: Chat) -> None:
+    for path in _files(board, ""):  # the script's own pack: these must be written again
+        path.unlink()
     said = board.say("RB", "agenda next board")
     assert "Agenda pack: Children's Safeguarding Partnership Board" in said
     assert "Friday 15 March 2024, 10:00–12:00, Westshire House" in said
@@ -50,6 +52,14 @@ def test_agenda_pack_in_chat(board: Chat) -> None:
     assert "HN has written to the three schools" in said
     for suffix in (".docx", ".pdf", ".ics"):
         assert f"board-agenda-2024-03-15{suffix}" in said
+    # The files named were written, and the invitation is a calendar event for that meeting.
+    assert [p.name for p in _files(board, "")] == [
+        "board-agenda-2024-03-15.docx",
+        "board-agenda-2024-03-15.ics",
+        "board-agenda-2024-03-15.pdf",
+    ]
+    (event,) = _ics(board).walk("VEVENT")
+    assert event.decoded("DTSTART") == datetime(2024, 3, 15, 10, 0, tzinfo=UTC)
 
 
 def test_agenda_order_puts_items_before_the_closing_standing_items(board: Chat) -> None:
@@ -203,7 +213,10 @@ def test_carried_forward_item_and_withdrawn_item(board: Chat) -> None:
     assert "Friday 17 May 2024" in said and "date proposed by the cadence" in said
     assert "Voice of the Child (Samir Malik), carried forward" in said
     assert "Neglect audit findings" not in said
-    assert not _files(board, ".ics") or all("2024-05" not in p.name for p in _files(board, ".ics"))
+    # Only proposed by the cadence: no invitation; the one written before is the March meeting's.
+    assert "calendar invitation" not in said
+    assert [p.name for p in _files(board, ".docx")][-1] == "board-agenda-2024-05-17.docx"
+    assert [p.name for p in _files(board, ".ics")] == ["board-agenda-2024-03-15.ics"]
     minutes = board.say("RB", "minutes draft")
     assert "Voice of the Child" in minutes
     assert "Not taken at this meeting: carried forward to the next meeting." in minutes
@@ -214,6 +227,11 @@ def test_agenda_of_a_series_with_no_date_set(board: Chat) -> None:
     assert "Agenda pack: Tackling Exploitation Group" in said
     assert "date proposed by the cadence" in said
     assert "calendar invitation" not in said  # no date set: nothing to invite to
+    assert "Wednesday 8 May 2024" in said
+    assert [p.name for p in _files(board, "") if p.name.startswith("exploitation")] == [
+        "exploitation-agenda-2024-05-08.docx",
+        "exploitation-agenda-2024-05-08.pdf",
+    ]
     assert "1. Welcome and apologies" in said and "3. Any other business" in said
 
 

@@ -95,7 +95,8 @@ def test_word_documents_are_a4_en_gb_with_repeating_table_headers(board: Chat, p
     for table in doc.tables:
         header = table.rows[0]._tr
         assert header.trPr is not None and header.trPr.find(qn("w:tblHeader")) is not None
-        assert all(run.bold for cell in table.rows[0].cells for run in cell.paragraphs[0].runs)
+        runs = [run for cell in table.rows[0].cells for run in cell.paragraphs[0].runs]
+        assert runs and all(run.bold for run in runs)
     # No template tag survives rendering.
     xml = doc.element.xml
     assert "{%" not in xml and "{{" not in xml
@@ -108,6 +109,7 @@ def test_chat_blocks_stay_under_the_platform_limits() -> None:
     assert "".join(b.text for b in blocks).count("Paragraph") == 60
     one_huge = chat_blocks("\n".join("line " * 30 for _ in range(400)))
     assert all(len(b.text) <= BLOCK_LIMIT for b in one_huge)
+    assert "".join(b.text for b in one_huge).count("line") == 30 * 400
 
 
 def test_a_long_tracker_is_summarised_in_chat(board: Chat) -> None:

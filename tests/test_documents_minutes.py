@@ -61,7 +61,7 @@ def test_minutes_draft_in_chat(board: Chat) -> None:
     assert "board-minutes-2024-01-19-draft.docx" in said and "board-minutes-2024-01-19-draft.pdf" in said
 
 
-def test_minutes_docx_follows_the_seed_minutes(board: Chat) -> None:
+def test_minutes_docx_follows_the_shape_of_partnership_minutes(board: Chat) -> None:
     board.say("RB", "minutes draft")
     doc = _minutes_docx(board, "2024-01-19")
     assert doc.core_properties.title == (

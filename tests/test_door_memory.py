@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from bot.app import App
 from handlers.context import Request
 from storage.doors import conversation, remember_conversation, remember_identity
-from storage.models import Action, Person
+from storage.models import Action, Decision, Person
 
 AT = datetime(2024, 1, 19, 10, 5, tzinfo=UTC)
 
@@ -36,6 +36,8 @@ def test_a_failed_command_can_be_delivered_again(app: App) -> None:
     req = Request("shell", "C-BOARD", "KB", "decision: something", AT, event_id="Ev0002")
     assert "Only the chair" in core.handle(req).plain
     assert "Only the chair" in core.handle(req).plain  # nothing was stored, so the retry is answered too
+    with app.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Decision)) == 0
 
 
 def test_learnt_identities_identify_people_on_that_door(app: App) -> None:

@@ -90,7 +90,9 @@ def test_bad_file_is_refused_whole(app: App, database_url: str, tmp_path: Path) 
     code, _, err = cli(database_url, "load", str(bad))
     assert code == 1
     assert "polce" in err and "RB" in err and "chair" in err and "Nothing was loaded" in err
-    assert all(line.strip().startswith("line ") for line in err.splitlines()[1:-1] if line.strip())
+    lines = err.splitlines()
+    assert lines[0].endswith(": 6 problems") and len(lines) == 8
+    assert all(line.startswith("  line ") for line in lines[1:-1])
     assert _counts(app) == before
     with app.sessions() as s:
         assert s.scalars(select(Person.title).where(Person.initials == "OK")).one() == "Development Officer"

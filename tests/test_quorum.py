@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import pytest
 from conftest import Chat
 from sqlalchemy import select
 
 from handlers.quorum import Presence, evaluate, normalise_rule, required_agencies
-from storage.models import QuorumChange
+from storage.models import Attendance, Person, QuorumChange
 from storage.roster import AgencyRef
 
 AGENCIES = {
@@ -164,22 +166,51 @@ def _open_board(chat: Chat) -> None:
     chat.say("MT", "meeting start board")
 
 
-def _changes(chat: Chat) -> list[bool]:
+def _changes(chat: Chat) -> list[tuple[str, bool, list[str]]]:
+    """The stored quorum changes: (time, quorate, agencies missing)."""
     with chat.app.sessions() as s:
-        return [c.quorate for c in s.scalars(select(QuorumChange).order_by(QuorumChange.id))]
+        return [
+            (c.at.astimezone(UTC).strftime("%H:%M"), c.quorate, list(c.missing))
+            for c in s.scalars(select(QuorumChange).order_by(QuorumChange.id))
+        ]
+
+
+def _attendance(chat: Chat) -> dict[str, tuple[str, str | None]]:
+    """The stored attendance of every meeting: initials (or a guest's name) -> (status, deputising for)."""
+    with chat.app.sessions() as s:
+        initials = {p.id: p.initials for p in s.scalars(select(Person))}
+        return {
+            initials[a.person_id] if a.person_id is not None else str(a.guest_name): (
+                a.status,
+                initials.get(a.deputy_for_id) if a.deputy_for_id is not None else None,
+            )
+            for a in s.scalars(select(Attendance).order_by(Attendance.id))
+        }
 
 
 def test_deputy_makes_it_quorate_and_leaving_breaks_it(chat: Chat) -> None:
     _open_board(chat)
     out = chat.say("MT", "present MT LE")
-    assert "quorate" not in out.lower() or "not" in out.lower()
+    assert "Present: Miriam Tolley, Lowri Evans." in out
+    assert "quorate" not in out.lower()  # still not quorate: nothing changed, nothing announced
+    assert _changes(chat) == []
+    assert _attendance(chat) == {"MT": ("present", None), "LE": ("present", None)}
     assert chat.say("MT", "quorum").count("Marcia Police") == 1
     out = chat.say("MT", "CG attending for TR")
     assert "The meeting is quorate" in out and "Chloe Grant for Tom Rees" in out
+    assert _changes(chat) == [("10:00", True, [])]
+    assert _attendance(chat)["CG"] == ("deputy", "TR")
+    assert _attendance(chat)["TR"] == ("apologies", None)
     chat.at("2024-01-19T10:30:00+00:00")
     out = chat.say("MT", "CG left")
     assert "no longer quorate" in out and "Marcia Police" in out
-    assert _changes(chat) == [True, False]
+    assert _changes(chat) == [("10:00", True, []), ("10:30", False, ["Marcia Police"])]
+    with chat.app.sessions() as s:
+        cg = s.scalars(
+            select(Attendance).join(Person, Person.id == Attendance.person_id).where(Person.initials == "CG")
+        ).one()
+        assert cg.left_at is not None and cg.left_at.astimezone(UTC).strftime("%H:%M") == "10:30"
+        assert [m["event"] for m in cg.movements] == ["left"]
 
 
 def test_guests_and_non_members_never_count(chat: Chat) -> None:
@@ -194,15 +225,25 @@ def test_guests_and_non_members_never_count(chat: Chat) -> None:
     assert "not a member" in out and "CG for TR" in out
     assert "Not quorate" in chat.say("MT", "quorum")
     assert _changes(chat) == []
+    assert _attendance(chat) == {
+        "MT": ("present", None),
+        "LE": ("present", None),
+        "Neil Wiley": ("in_attendance", None),
+        "PMw": ("in_attendance", None),
+        "CG": ("in_attendance", None),
+    }
 
 
 def test_apologies_then_arrival_counts(chat: Chat) -> None:
     _open_board(chat)
     chat.say("MT", "present MT LE")
     chat.say("MT", "apologies Tom Rees")
+    assert _attendance(chat)["TR"] == ("apologies", None)
     chat.at("2024-01-19T10:20:00+00:00")
     out = chat.say("MT", "TR joined")
     assert "joined at 10:20" in out and "The meeting is quorate" in out
+    assert _attendance(chat)["TR"] == ("present", None)
+    assert _changes(chat) == [("10:20", True, [])]
 
 
 def test_minimum_count_rule_of_a_series(chat: Chat) -> None:
@@ -211,8 +252,11 @@ def test_minimum_count_rule_of_a_series(chat: Chat) -> None:
     chat.say("TR", "present TR SMa LE")
     out = chat.say("TR", "quorum")
     assert "3 of the 4 members needed" in out
+    assert _changes(chat) == []
     out = chat.say("TR", "present KB")
     assert "The meeting is quorate" in out
+    assert _changes(chat) == [("14:00", True, [])]
+    assert set(_attendance(chat)) == {"TR", "SMa", "LE", "KB"}
 
 
 def test_required_role_rule_of_a_series(chat: Chat) -> None:
@@ -223,3 +267,5 @@ def test_required_role_rule_of_a_series(chat: Chat) -> None:
     # BLl is not DA's authorised deputy for the executive, and a deputy for the chair is not the chair.
     out = chat.say("RB", "quorum")
     assert "Not quorate" in out and "chair not present" in out
+    assert _attendance(chat)["BLl"] == ("deputy", "DA")
+    assert _changes(chat) == []

@@ -10,6 +10,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import yaml
 from sqlalchemy import select
 from teams_fakes import BOT_ID, MEETING_CHAT, ORGANISER, Harness
@@ -174,11 +175,8 @@ def test_the_package_has_the_bot_its_commands_rsc_and_icons(tmp_path: Path, monk
         assert struct.unpack(">II", png[16:24]) == (size, size)
 
 
-def test_the_package_needs_the_app_id(tmp_path: Path, monkeypatch: object) -> None:
-    import os
-
-    if os.environ.get("TEAMS_APP_ID"):
-        return
+def test_the_package_needs_the_app_id(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TEAMS_APP_ID", raising=False)
     out = io.StringIO()
     code = main(
         [

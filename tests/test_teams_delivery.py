@@ -99,7 +99,17 @@ def test_a_403_on_a_stored_chat_also_falls_back(teams: Harness, app: App) -> Non
     assert ("LE", "email") in {(m.initials, m.door) for m in report.sent}
     route = digest_of(app, "LE").route
     assert "BotNotInConversationRoster" in route[0]["result"]
+
+
+def test_a_refusal_with_no_email_to_fall_back_on_leaves_the_digest_failed(teams: Harness, app: App) -> None:
     # HN has no e-mail address: a refusal leaves the digest failed, with the reason, for the chair to see.
+    teams.connector.fail(rf"/v3/conversations/a:1-{aad('HN')}/activities", 403, ROSTER_403)
+    report = sweep(teams)
+    assert [f.initials for f in report.failed] == ["HN"]
+    assert "HN" not in {m.initials for m in report.sent}
+    digest = digest_of(app, "HN")
+    assert digest.state == "failed"
+    assert digest.route == [{"door": "teams", "result": "unreachable: Teams 403 BotNotInConversationRoster"}]
 
 
 def test_throttling_is_retried_with_backoff(teams: Harness, app: App) -> None:
@@ -107,7 +117,7 @@ def test_throttling_is_retried_with_backoff(teams: Harness, app: App) -> None:
     before = len(teams.connector.calls)
     report = sweep(teams)
     assert ("HN", "teams") in {(m.initials, m.door) for m in report.sent}
-    assert teams.sleeps[:2] and all(s >= 1 for s in teams.sleeps[:2])  # never sooner than Retry-After
+    assert teams.sleeps == [1.0, 1.0]  # as long as Retry-After asked (longer than the jitter)
     path = f"/v3/conversations/a:1-{aad('HN')}/activities"
     assert [c.path for c in teams.connector.calls[before:]].count(path) == 3  # two refusals, then sent
 

@@ -7,7 +7,7 @@ Budget: 300 requests/s with p99 under 100 ms and no errors, on 2 cores. The serv
 `partnerbot serve` (SQLite, the example partnership, a bound channel with an open meeting)
 against a local fake of Slack's Web API (answers travel in the acks; the fake sees any other call).
 Two set-ups: one server process pinned to one core with the load generator (and the fake) on
-the other, as in research/perf-floor.md; then two `serve` processes sharing the port, unpinned
+the other; then two `serve` processes sharing the port, unpinned
 (what a 2-core host would run). Each gets two runs: as fast as 8 keep-alive connections go
 (closed loop), then a steady 300 requests/s (open loop), which is what the budget is about.
 """
