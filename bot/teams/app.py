@@ -35,7 +35,9 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Query
 from fastapi.responses import FileResponse, JSONResponse, Response
-from microsoft_teams.api import (
+
+# The SDK re-exports these through a dynamically built __all__, which mypy cannot follow.
+from microsoft_teams.api import (  # type: ignore[attr-defined]
     Account,
     AdaptiveCardInvokeActivity,
     ConversationUpdateActivity,
@@ -385,7 +387,7 @@ class TeamsDoor:
                 await self._thread(draw) if any(isinstance(b, File) for b in message.blocks) else draw()
             )
             try:
-                await self._send("Teams reply", lambda r=rendered: ctx.send(r.activity))
+                await self._send("Teams reply", partial(ctx.send, rendered.activity))
             except Exception as e:
                 log.warning("reply to %s failed: %s", ctx.activity.conversation.id[:40], e)
 

@@ -42,7 +42,7 @@ class TeamsCourier:
         if hasattr(teams, "send_to_person"):
             self._door = teams  # type: ignore[assignment]
         else:
-            self._make = teams  # type: ignore[assignment]
+            self._make = teams
         self.sessions = sessions or self._teams().sessions
 
     def _teams(self) -> TeamsDoor:

@@ -16,7 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from microsoft_teams.api import Account, MessageActivityInput
+# The SDK re-exports MessageActivityInput through a dynamically built __all__, which mypy cannot follow.
+from microsoft_teams.api import Account, MessageActivityInput  # type: ignore[attr-defined]
 from microsoft_teams.cards import (
     ActionSet,
     AdaptiveCard,
@@ -120,7 +121,7 @@ def _text_block(text: str, tone: str, *, limit: int | None = None) -> TextBlock:
     if tone in TONE_COLOUR:
         block.color = TONE_COLOUR[tone]  # type: ignore[assignment]
     if tone == QUESTION:
-        block.weight = "Bolder"  # type: ignore[assignment]
+        block.weight = "Bolder"
     return block
 
 
@@ -128,7 +129,7 @@ def _table(table: ReplyTable, rows: int) -> list[CardElement]:
     shown = table.rows[:rows]
     out: list[CardElement] = []
     if table.caption:
-        out.append(TextBlock(text=table.caption, wrap=True, weight="Bolder"))  # type: ignore[arg-type]
+        out.append(TextBlock(text=table.caption, wrap=True, weight="Bolder"))
     header = TableRow(cells=[TableCell(items=[TextBlock(text=str(c), wrap=True)]) for c in table.columns])
     body = [
         TableRow(cells=[TableCell(items=[TextBlock(text=str(v), wrap=True)]) for v in row]) for row in shown
@@ -262,9 +263,7 @@ def answered_card(answer: Sequence[Text], states: Sequence[ActionState], card_id
     counter = [0]
     body: list[CardElement] = [_text_block(t.text, t.tone or OK, limit=1500) for t in answer]
     for s in states:
-        body.append(
-            TextBlock(text=f"**{s.ref}** — “{s.title}” — {s.state}", wrap=True, separator=True)  # type: ignore[arg-type]
-        )
+        body.append(TextBlock(text=f"**{s.ref}** — “{s.title}” — {s.state}", wrap=True, separator=True))
         if s.buttons is not None and s.buttons.buttons:
             body.append(ActionSet(actions=_actions(s.buttons, card_id, refs, counter)))
     return AdaptiveCard(body=body, version="1.5", fallback_text=" ".join(t.text for t in answer)[:500])

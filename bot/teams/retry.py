@@ -45,7 +45,7 @@ def headers_of(error: BaseException) -> Mapping[str, str]:
     response = getattr(error, "response", None)
     headers = getattr(response, "headers", None)
     if headers is not None:
-        return headers  # type: ignore[no-any-return]
+        return headers
     return getattr(error, "response_headers", None) or {}
 
 
