@@ -36,20 +36,19 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI, Query
 from fastapi.responses import FileResponse, JSONResponse, Response
 
-# The SDK re-exports these through a dynamically built __all__, which mypy cannot follow.
-from microsoft_teams.api import (  # type: ignore[attr-defined]
-    Account,
-    AdaptiveCardInvokeActivity,
-    ConversationUpdateActivity,
-    CreateConversationParams,
-    InstalledActivity,
+# Taken from the SDK subpackages that list them in a literal __all__: the top package builds its
+# __all__ at run time, which a type checker cannot follow. They are the same classes.
+from microsoft_teams.api import Account, ConversationUpdateActivity
+from microsoft_teams.api.activities.event import (
     MeetingEndEventActivity,
     MeetingParticipantJoinEventActivity,
     MeetingParticipantLeaveEventActivity,
     MeetingStartEventActivity,
-    MessageActivity,
-    MessageActivityInput,
 )
+from microsoft_teams.api.activities.install_update import InstalledActivity
+from microsoft_teams.api.activities.invoke import AdaptiveCardInvokeActivity
+from microsoft_teams.api.activities.message import MessageActivity, MessageActivityInput
+from microsoft_teams.api.clients.conversation import CreateConversationParams
 from microsoft_teams.api.models.adaptive_card.adaptive_card_action_response import (
     AdaptiveCardActionCardResponse,
     AdaptiveCardActionMessageResponse,

@@ -39,10 +39,10 @@ class TeamsCourier:
     ) -> None:
         self._door: TeamsDoor | None = None
         self._make: Callable[[], TeamsDoor] | None = None
-        if hasattr(teams, "send_to_person"):
-            self._door = teams  # type: ignore[assignment]
-        else:
+        if callable(teams):
             self._make = teams
+        else:
+            self._door = teams
         self.sessions = sessions or self._teams().sessions
 
     def _teams(self) -> TeamsDoor:

@@ -38,8 +38,11 @@ class GraphError(Exception):
 
 
 def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
+    return None if value is None else _utc(value)
+
+
+def _utc(value: datetime) -> datetime:
+    """A Graph time made aware: one without a zone is UTC."""
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
@@ -170,7 +173,7 @@ class Graph:
         for r in records:
             ident = r.identity
             intervals = tuple(
-                Interval(_aware(i.join_date_time), _aware(i.leave_date_time))  # type: ignore[arg-type]
+                Interval(_utc(i.join_date_time), _utc(i.leave_date_time))
                 for i in (r.attendance_intervals or [])
                 if i.join_date_time and i.leave_date_time
             )

@@ -14,10 +14,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
-# The SDK re-exports MessageActivityInput through a dynamically built __all__, which mypy cannot follow.
-from microsoft_teams.api import Account, MessageActivityInput  # type: ignore[attr-defined]
+from microsoft_teams.api import Account
+
+# From the subpackage with a literal __all__ (the top package builds its own at run time).
+from microsoft_teams.api.activities.message import MessageActivityInput
 from microsoft_teams.cards import (
     ActionSet,
     AdaptiveCard,
@@ -43,7 +45,12 @@ TABLE_ROWS = 30
 ACTION_TAG = "partnerbot"  # the `action` of our Action.Execute data, for the SDK's router
 
 TONE_MARK = {WARNING: "⚠ ", ERROR: "✗ ", QUESTION: "? "}
-TONE_COLOUR = {WARNING: "Warning", ERROR: "Attention", OK: "Good"}
+# Values from the Adaptive Card text colours, which the SDK types as literals.
+TONE_COLOUR: dict[str, Literal["Warning", "Attention", "Good"]] = {
+    WARNING: "Warning",
+    ERROR: "Attention",
+    OK: "Good",
+}
 
 Linker = Callable[[File], str | None]
 
@@ -119,7 +126,7 @@ def _text_block(text: str, tone: str, *, limit: int | None = None) -> TextBlock:
         text = text[: limit - 1].rstrip() + "…"
     block = TextBlock(text=text, wrap=True)
     if tone in TONE_COLOUR:
-        block.color = TONE_COLOUR[tone]  # type: ignore[assignment]
+        block.color = TONE_COLOUR[tone]
     if tone == QUESTION:
         block.weight = "Bolder"
     return block
