@@ -121,6 +121,13 @@ def _query_action(ctx: Ctx, series_id: int, number: int) -> Action | None:
     return action
 
 
+def _series_of(ctx: Ctx, action: Action) -> Series:
+    series = ctx.session.get(Series, action.series_id)
+    if series is None:  # the foreign key makes this unreachable
+        raise LookupError(f"action {action.id}: series {action.series_id} is not in the database")
+    return series
+
+
 def find_action(ctx: Ctx, args: dict[str, Any]) -> tuple[Action, Series]:
     number = int(args["num"])
     if ctx.series is not None:
@@ -140,14 +147,13 @@ def find_action(ctx: Ctx, args: dict[str, Any]) -> tuple[Action, Series]:
         )
     )
     load_owner_initials(ctx, rows)
-    mine = [a for a in rows if is_owner(ctx, a, ctx.actor.initials, ctx.session.get(Series, a.series_id))]  # type: ignore[arg-type]
+    mine = [a for a in rows if is_owner(ctx, a, ctx.actor.initials, _series_of(ctx, a))]
     if len(mine) == 1:
-        series = ctx.session.get(Series, mine[0].series_id)
-        assert series is not None
+        series = _series_of(ctx, mine[0])
         ctx.series = series
         return mine[0], series
     if len(mine) > 1:
-        keys = [ctx.session.get(Series, a.series_id).key for a in mine]  # type: ignore[union-attr]
+        keys = [_series_of(ctx, a).key for a in mine]
         before, after = ctx.hole(str(number))
         raise Ask(
             f"Which action {number}: " + " or ".join(f"{k[:1].upper()}{k[1:]} {number}" for k in keys) + "?",
@@ -158,8 +164,7 @@ def find_action(ctx: Ctx, args: dict[str, Any]) -> tuple[Action, Series]:
         )
     if rows:
         a = rows[0]
-        series = ctx.session.get(Series, a.series_id)
-        assert series is not None
+        series = _series_of(ctx, a)
         owners = owners_text(ctx.roster, current_owners(a))
         raise Refused(
             f"{_short(series)} {number} is not yours (owners: {owners}). Nothing changed."
