@@ -336,7 +336,7 @@ def present(ctx: Ctx, args: dict[str, Any]) -> Reply:
                 deputy_of = [m for m, ds in ctx.sref.deputies.items() if initials in ds]
                 extra = f" If they are deputising, say `{initials} for {deputy_of[0]}`." if deputy_of else ""
                 notes.append(
-                    f"{ctx.name(initials)} is not a member of {ctx.series.name}: recorded as in "  # type: ignore[union-attr]
+                    f"{ctx.name(initials)} is not a member of {ctx.require_series().name}: recorded as in "
                     f"attendance{f' ({note})' if note else ''}.{extra}"
                 )
         reply = Reply()
@@ -365,7 +365,7 @@ def apologies(ctx: Ctx, args: dict[str, Any]) -> Reply:
     for initials, _typed, _note in people:
         if initials not in members:
             raise UserError(
-                f"{ctx.name(initials)} is not a member of {ctx.series.name}: apologies are for "  # type: ignore[union-attr]
+                f"{ctx.name(initials)} is not a member of {ctx.require_series().name}: apologies are for "
                 "members. Nothing was recorded."
             )
 

@@ -237,8 +237,10 @@ def parse_entries(text: str) -> list[tuple[str, str, str]]:
 
 def apply(ctx: Ctx, meeting: Meeting, entries: list[tuple[str, str, str]]) -> Reply:
     """Record confirmed attendance; anyone already recorded (apologies, deputy, present) stays as is."""
-    assert meeting.starts_at is not None or meeting.opened_at is not None
-    base = (meeting.starts_at or meeting.opened_at).astimezone(ctx.tz)  # type: ignore[union-attr]
+    when = meeting.starts_at or meeting.opened_at
+    if when is None:
+        raise ValueError(f"meeting {meeting.id} has neither a start nor an opening time")
+    base = when.astimezone(ctx.tz)
     start = meeting.starts_at
     end = meeting.ends_at
     members = true_members(ctx)

@@ -766,7 +766,8 @@ def parse_date(text: str, *, sent_at: datetime, tz: str, next_meeting: date | No
     if not phrase:
         return None
     ctx = _ctx(sent_at, tz, next_meeting, phrase=True)
-    body_start = _LEAD_CUE.match(phrase).end()  # type: ignore[union-attr]
+    lead = _LEAD_CUE.match(phrase)  # always matches: the cue is optional
+    body_start = lead.end() if lead else 0
     body = phrase[body_start:]
     bare = re.fullmatch(r"(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)?", body, _I)
     if bare:

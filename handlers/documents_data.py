@@ -253,6 +253,13 @@ def series_meetings(ctx: Ctx, series: Series) -> list[Meeting]:
     ]
 
 
+def _start_of(meeting: Meeting) -> datetime:
+    """A dated meeting's start: one from `series_meetings`, the planned one, or one that was held."""
+    if meeting.starts_at is None:
+        raise ValueError(f"meeting {meeting.id} has no start time")
+    return meeting.starts_at
+
+
 def item_target(item: AgendaItem, meetings: list[Meeting]) -> int | None:
     """The meeting an agenda item is for: the one named, else the first held after it was asked for.
 
@@ -451,7 +458,7 @@ def _last_held(ctx: Ctx, meetings: list[Meeting], nxt: Meeting | None) -> Meetin
         m
         for m in meetings
         if m.status in ("open", "closed")
-        and (m.starts_at < nxt.starts_at if nxt is not None else m.starts_at <= ctx.now)  # type: ignore[operator]
+        and (_start_of(m) < _start_of(nxt) if nxt is not None else _start_of(m) <= ctx.now)
     ]
     return held[-1] if held else None
 
@@ -466,7 +473,7 @@ def _requested_entries(
         if target != (nxt.id if nxt is not None else None):
             continue
         carried = (
-            last is not None and item.requested_in_meeting_id == last.id and item.created_at < last.starts_at  # type: ignore[operator]
+            last is not None and item.requested_in_meeting_id == last.id and item.created_at < _start_of(last)
         )
         requested.append(
             AgendaEntry(
@@ -836,8 +843,8 @@ def _movements(ctx: Ctx, name: str, movements: list[dict[str, str]]) -> str:
 
 def _neighbours(meetings: list[Meeting], meeting: Meeting) -> tuple[Meeting | None, Meeting | None]:
     """The closed meeting before this one (whose minutes it approves) and the meeting after it."""
-    earlier = [m for m in meetings if m.starts_at < meeting.starts_at and m.status == "closed"]  # type: ignore[operator]
-    later = [m for m in meetings if m.starts_at > meeting.starts_at]  # type: ignore[operator]
+    earlier = [m for m in meetings if _start_of(m) < _start_of(meeting) and m.status == "closed"]
+    later = [m for m in meetings if _start_of(m) > _start_of(meeting)]
     return (earlier[-1] if earlier else None), (later[0] if later else None)
 
 
@@ -1318,7 +1325,7 @@ def _next_paras(
         paras.append(Para("text", f"Date of the next meeting: {text}."))
     else:
         try:
-            nxt = parse_cadence(series.cadence).next_after(meeting.starts_at.astimezone(ctx.tz).date())  # type: ignore[union-attr]
+            nxt = parse_cadence(series.cadence).next_after(_start_of(meeting).astimezone(ctx.tz).date())
             paras.append(
                 Para("text", f"Date of the next meeting: to be confirmed (proposed {long_date(nxt)}).")
             )

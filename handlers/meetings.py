@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 
 from handlers.context import Ctx, UserError
 from handlers.format import long_date, plural, short_date, when
@@ -281,7 +281,7 @@ def meeting_end(ctx: Ctx, args: dict[str, Any]) -> Reply:
             absent.append(initials)
     result = quorum_now(ctx, meeting)
     meeting.status, meeting.closed_at, meeting.closed_by = "closed", ctx.now, ctx.actor_id
-    if meeting.ends_at is None or meeting.ends_at < meeting.starts_at:  # type: ignore[operator]
+    if meeting.ends_at is None or (meeting.starts_at is not None and meeting.ends_at < meeting.starts_at):
         meeting.ends_at = ctx.now
     questions.drop_all_in(ctx.session, ctx.req.door, ctx.req.channel)
     ctx.session.flush()
@@ -387,7 +387,7 @@ def retarget_next_meeting_actions(ctx: Ctx, series: Series, day: date) -> int:
         .values(due_date=day)
         .execution_options(synchronize_session=False)
     )
-    count = result.rowcount or 0  # type: ignore[attr-defined]
+    count = cast(CursorResult[Any], result).rowcount or 0  # an UPDATE's result is a CursorResult
     if count:
         ctx.audit("actions", series.key, "due moved with the meeting", None, {"due": day, "count": count})
     return count
