@@ -36,11 +36,13 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     Boolean,
+    CursorResult,
     Date,
     DateTime,
     Integer,
@@ -277,9 +279,7 @@ class Sweeper:
             self._rng.shuffle(recipients)  # processes sharing a database start on different people
         for batch in _chunks(recipients, self.settings.batch_recipients):
             started = clock.perf_counter()
-            digests, leased = self._retry(
-                lambda b=batch: self._claim(scope, sorted(b), work, previous)  # type: ignore[misc]
-            )
+            digests, leased = self._retry(partial(self._claim, scope, sorted(batch), work, previous))
             report.find_claim_seconds += clock.perf_counter() - started
             started = clock.perf_counter()
             try:
@@ -653,7 +653,7 @@ class Sweeper:
                         .where(C.id.in_(ids), _claimable(sc.at))
                         .values(state="dropped", error=reason, lease_until=None)
                     )
-                    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+                    return int(cast(CursorResult[Any], result).rowcount or 0)
 
             report.dropped += self._retry(write)
         return work, previous
@@ -882,8 +882,8 @@ class Sweeper:
                     update(CL)
                     .where(C.digest_id == digest_id, C.state == "claimed", C.claimed_by == self.holder)
                     .values(state="sending")
-                ).rowcount  # type: ignore[attr-defined]
-                if moved != len(claims):
+                )
+                if cast(CursorResult[Any], moved).rowcount != len(claims):
                     s.rollback()  # our lease ran out and someone else has them now: leave them alone
                     return False
                 s.execute(
