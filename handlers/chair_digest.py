@@ -28,9 +28,14 @@ def short_series(key: str) -> str:
     return key[:1].upper() + key[1:]
 
 
+def action_ref(series: Series, number: int) -> str:
+    """How reminders and digests name an action: by the series' display name, never its id."""
+    return f"{series.name} {number}"
+
+
 @dataclass
 class DigestEntry:
-    ref: str  # "Board 3"
+    ref: str  # "Children's Safeguarding Partnership Board 3"
     text: str
     reasons: list[str]
     suggestion: str
@@ -121,9 +126,8 @@ def chair_digest(
         today=today,
         open_actions=len(actions),
     )
-    short = short_series(series.key)
     for a in actions:
-        ref = f"{short} {a.number}"
+        ref = action_ref(series, a.number)
         owners = current_owners(a)
         reasons: list[str] = []
         suggestion = ""

@@ -12,7 +12,7 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from handlers.actions import answer_buttons, current_owners, latest_update
-from handlers.chair_digest import ChairDigest, short_series
+from handlers.chair_digest import ChairDigest, action_ref
 from handlers.format import owners_text, plural, short_date
 from handlers.names import Owner
 from handlers.reply import PERSON, Block, Message, Text
@@ -65,7 +65,7 @@ def _action_blocks(
     n: ActionNudge, roster: Roster, person: PersonRef, today: date, tz: ZoneInfo, bullet: str
 ) -> list[Block]:
     a = n.action
-    ref = f"{short_series(n.series.key)} {a.number}"
+    ref = action_ref(n.series, a.number)
     text = (
         f"{bullet}{ref} {due_phrase(a, today)}: “{a.title}”.{_owner_note(roster, current_owners(a), person)}"
     )
@@ -129,7 +129,7 @@ def _subject(
         parts.append("Papers due " + short_date(min(p.deadline for p in papers)))
     if len(actions) == 1:
         a = actions[0]
-        parts.append(f"{short_series(a.series.key)} {a.action.number} {due_phrase(a.action, today)}")
+        parts.append(f"{action_ref(a.series, a.action.number)} {due_phrase(a.action, today)}")
     elif actions:
         parts.append(f"{len(actions)} actions to look at")
     return "Reminder: " + "; ".join(parts) if parts else "Reminder"

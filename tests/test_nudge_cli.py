@@ -44,7 +44,10 @@ def test_nudge_at_a_time_prints_what_it_sent_once(app: App, database_url: str, t
     cfg = config(tmp_path, database_url)
     code, out = run("--config", cfg, "nudge", "--at", "2024-01-22T09:05:00+00:00")
     assert code == 0, out
-    assert "→ HN: Reminder: Board 2 is due Mon 29 Jan 2024 (in 7 days)" in out
+    assert (
+        "→ HN: Reminder: Children's Safeguarding Partnership Board 2 is due Mon 29 Jan 2024 (in 7 days)"
+        in out
+    )
     assert "Sweep as of Mon 22 Jan 2024 09:05: 1 message (1 nudge)." in out
     assert "sent to HN by shell: 1 nudge(s), before:7d" in out
     code, out = run("--config", cfg, "nudge", "--at", "2024-01-22T09:06:00", "--partnership", "westshire-scp")
@@ -91,7 +94,10 @@ def test_serve_runs_the_sweep_and_stops(
         assert [tuple(d) for d in digests] == [("sent", "shell", 1)]
     # Its report is written in the partnership's time zone.
     assert "Sweep as of Mon 22 Jan 2024 09:05: 1 message (1 nudge)." in out
-    assert "→ HN: Reminder: Board 2 is due Mon 29 Jan 2024 (in 7 days)" in out
+    assert (
+        "→ HN: Reminder: Children's Safeguarding Partnership Board 2 is due Mon 29 Jan 2024 (in 7 days)"
+        in out
+    )
 
 
 def test_a_service_that_dies_stops_the_process() -> None:

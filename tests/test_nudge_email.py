@@ -81,11 +81,17 @@ def test_people_with_only_an_address_get_email(database_url: str, smtp: tuple[Co
     chat.at("2024-02-02T09:00:00+00:00")
     out = chat.script("! sweep")
     # The Business Unit's Board 3: Owen Kaye (no address) on the terminal, Rhian Bowen (an address) by e-mail.
-    assert "→ OK: Reminder: Board 3 is due Fri 9 Feb 2024" in out and "→ RB:" not in out
+    assert (
+        "→ OK: Reminder: Children's Safeguarding Partnership Board 3 is due Fri 9 Feb 2024" in out
+        and "→ RB:" not in out
+    )
     assert "by e-mail to RB" in out
     ((to, msg),) = box.messages
     assert to == ["rhian.bowen@westshire.example"]
-    assert msg["Subject"] == "Reminder: Board 3 is due Fri 9 Feb 2024 (in 7 days)"
+    assert (
+        " ".join(msg["Subject"].split())
+        == "Reminder: Children's Safeguarding Partnership Board 3 is due Fri 9 Feb 2024 (in 7 days)"
+    )
     assert msg["From"] == "partnership-bot@westshire.example"
     assert msg["Reply-To"] == "business.unit@westshire.example"
     body = msg.get_payload(decode=True).decode()
