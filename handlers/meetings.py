@@ -243,11 +243,25 @@ def meeting_start(ctx: Ctx, args: dict[str, Any]) -> Reply:
         f"chaired by {ctx.name(ctx.sref.chair)}.",
         OK,
     )
-    reply.say(
-        "Record who is here with `present MT LE …`, `apologies …` and `CG for TR`; "
+    reply.say(_attendance_hint(ctx))
+    return reply
+
+
+def _attendance_hint(ctx: Ctx) -> str:
+    """How to record attendance, shown with this series' own people so the example can be typed."""
+    s = ctx.sref
+    people = [s.chair, *(i for i in s.members if i != s.chair)]
+    active = [i for i in people if i in ctx.roster.people and ctx.roster.people[i].active]
+    present = " ".join(active[:2]) or "INITIALS"
+    apologies = active[2] if len(active) > 2 else "…"
+    pairs = [(d[0], m) for m, d in s.deputies.items() if d]
+    deputy = (
+        f"`{pairs[0][0]} for {pairs[0][1]}`" if pairs else f"`DEPUTY for {active[0] if active else 'MEMBER'}`"
+    )
+    return (
+        f"Record who is here with `present {present} …`, `apologies {apologies}` and {deputy}; "
         "`quorum` says whether the meeting is quorate."
     )
-    return reply
 
 
 @command(

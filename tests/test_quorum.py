@@ -269,3 +269,23 @@ def test_required_role_rule_of_a_series(chat: Chat) -> None:
     assert "Not quorate" in out and "chair not present" in out
     assert _attendance(chat)["BLl"] == ("deputy", "DA")
     assert _changes(chat) == []
+
+
+def test_the_hint_after_meeting_start_names_the_series_own_people(chat: Chat) -> None:
+    board = chat.say("MT", "meeting start board")
+    assert "`present MT LE …`, `apologies SMa` and `CG for TR`" in board
+    chat.say("MT", "meeting end")
+    # The Tackling Exploitation Group has other people and no deputies: its own initials, typed as shown.
+    other = Chat(chat.app, channel="exploitation")
+    hint = next(
+        line for line in other.say("TR", "meeting start exploitation").splitlines() if "present" in line
+    )
+    assert "`present TR CG …`, `apologies KB` and `DEPUTY for TR`" in hint
+    other.say("TR", "present TR CG")
+    with chat.app.sessions() as s:
+        present = s.scalars(
+            select(Person.initials)
+            .join(Attendance, Attendance.person_id == Person.id)
+            .where(Attendance.status == "present")
+        ).all()
+    assert sorted(present) == ["CG", "TR"]
