@@ -408,7 +408,9 @@ def retarget_next_meeting_actions(ctx: Ctx, series: Series, day: date) -> int:
 
 
 _AGENDA = re.compile(
-    r"""^\s*(?:["“'‘](?P<q>[^"”'’]+)["”'’]|(?P<t>.+?))
+    # A quoted title keeps its apostrophes ("Children's …"): each quote pairs with its own
+    # closing mark, and a straight single quote closes only before a space or the end.
+    r"""^\s*(?:"(?P<dq>[^"]+)"|“(?P<cq>[^”"]+)[”"]|‘(?P<sq>[^’]+)’|'(?P<aq>.+?)'(?=\s|$)|(?P<t>.+?))
         (?:\s+(?:presenter|presented\s+by|by|lead)\s*:?\s+(?P<presenter>[^,;]+?))?
         (?:\s+(?:paper|papers|link)\s*:?\s+(?P<paper>\S+))?
         (?:\s+(?P<minutes>\d{1,3})\s*(?:min|mins|minutes))?\s*$""",
@@ -429,9 +431,9 @@ def agenda_add(ctx: Ctx, args: dict[str, Any]) -> Reply:
 
     series = ctx.require_series()
     m = _AGENDA.match(args["rest"])
-    if m is None or not (m.group("q") or m.group("t")):
+    title = next((g.strip() for g in m.group("dq", "cq", "sq", "aq", "t") if g), "") if m else ""
+    if m is None or not title:
         raise UserError('Write it as `agenda add "Voice of the Child" presenter SMa`.')
-    title = (m.group("q") or m.group("t")).strip()
     presenter_id = None
     presenter = m.group("presenter")
     if presenter:

@@ -7,7 +7,7 @@ from datetime import date
 from conftest import Chat
 from sqlalchemy import select
 
-from storage.models import Action, Attendance, Decision, Meeting, Note
+from storage.models import Action, AgendaItem, Attendance, Decision, Meeting, Note
 
 
 def test_next_meeting_is_proposed_by_the_cadence_until_set(chat: Chat) -> None:
@@ -64,3 +64,23 @@ def test_minutes_style_lines_are_captured_and_reports_are_not(chat: Chat) -> Non
     with chat.app.sessions() as s:
         assert [a.number for a in s.scalars(select(Action))] == [1, 2]
         assert s.scalars(select(Decision)).all() == []
+
+
+def test_quoted_agenda_titles_keep_apostrophes_and_lose_their_quotes(chat: Chat) -> None:
+    chat.at("2024-01-19T10:00:00+00:00")
+    chat.say("MT", "bind board")
+    out = chat.say("SMa", 'agenda add "Children\'s Safeguarding Summit Update" presenter LE')
+    assert "Added “Children's Safeguarding Summit Update”, presented by Lowri Evans" in out
+    chat.say("SMa", "agenda add “Parents’ voice: what we heard” 10 minutes")
+    chat.say("SMa", "agenda add 'Children's Trust review'")
+    chat.say("SMa", "agenda add Young people's forum")
+    with chat.app.sessions() as s:
+        titles = s.scalars(select(AgendaItem.title).order_by(AgendaItem.id)).all()
+        minutes = s.scalars(select(AgendaItem.minutes).order_by(AgendaItem.id)).all()
+    assert titles == [
+        "Children's Safeguarding Summit Update",
+        "Parents’ voice: what we heard",
+        "Children's Trust review",
+        "Young people's forum",
+    ]
+    assert minutes == [None, 10, None, None]
