@@ -278,7 +278,14 @@ def _at_time(ctx: Ctx, text: str | None) -> datetime:
         return ctx.now
     t = parse_clock(text)
     local = ctx.now.astimezone(ctx.tz)
-    return local.replace(hour=t.hour, minute=t.minute, second=0, microsecond=0)
+    at = local.replace(hour=t.hour, minute=t.minute, second=0, microsecond=0)
+    if at > ctx.now:
+        # A time still to come is a slip (10:40 for 09:40) or a guess: recording it would be false.
+        raise UserError(
+            f"{clock(at, ctx.tz)} has not happened yet: it is {clock(ctx.now, ctx.tz)} now. "
+            "Give the time it happened, or leave the time out to record it as now. Nothing recorded."
+        )
+    return at
 
 
 def _non_member_note(ctx: Ctx, initials: str) -> str | None:
@@ -489,8 +496,8 @@ def deputy(ctx: Ctx, args: dict[str, Any]) -> Reply:
 )
 def left(ctx: Ctx, args: dict[str, Any]) -> Reply:
     meeting = ctx.require_meeting()
+    at = _at_time(ctx, args.get("time"))  # refused before any question about the names
     people = resolve_people(ctx, args["names"])
-    at = _at_time(ctx, args.get("time"))
 
     def change() -> Reply:
         names = []
@@ -536,8 +543,8 @@ def left(ctx: Ctx, args: dict[str, Any]) -> Reply:
 )
 def joined(ctx: Ctx, args: dict[str, Any]) -> Reply:
     meeting = ctx.require_meeting()
+    at = _at_time(ctx, args.get("time"))  # refused before any question about the names
     people = resolve_people(ctx, args["names"])
-    at = _at_time(ctx, args.get("time"))
 
     def change() -> Reply:
         members = true_members(ctx)

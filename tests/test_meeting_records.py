@@ -84,3 +84,25 @@ def test_quoted_agenda_titles_keep_apostrophes_and_lose_their_quotes(chat: Chat)
         "Young people's forum",
     ]
     assert minutes == [None, 10, None, None]
+
+
+def test_a_time_still_to_come_is_refused_and_nothing_is_recorded(chat: Chat) -> None:
+    chat.at("2024-01-19T09:00:00+00:00")
+    chat.say("MT", "meeting start board")
+    chat.say("MT", "present MT LE SMa")
+    with chat.app.sessions() as s:
+        before = [(r.person_id, r.status, r.arrived_at, r.left_at) for r in s.scalars(select(Attendance))]
+    out = chat.say("MT", "LE left 10:40")
+    assert "10:40 has not happened yet: it is 09:00 now" in out and "Nothing recorded" in out
+    assert "has not happened yet" in chat.say("MT", "left: SMa at 9:30")
+    assert "has not happened yet" in chat.say("MT", "HN joined 11:15")
+    assert "has not happened yet" in chat.say("MT", "joined: TR at 10:00")
+    with chat.app.sessions() as s:
+        after = [(r.person_id, r.status, r.arrived_at, r.left_at) for r in s.scalars(select(Attendance))]
+    assert after == before and len(after) == 3
+    # A time already past is recorded as given.
+    chat.at("2024-01-19T11:00:00+00:00")
+    chat.say("MT", "LE left 10:40")
+    with chat.app.sessions() as s:
+        row = s.scalars(select(Attendance).where(Attendance.left_at.is_not(None))).one()
+        assert row.left_at.isoformat() == "2024-01-19T10:40:00+00:00"
