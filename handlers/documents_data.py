@@ -445,8 +445,9 @@ def _next_slot(ctx: Ctx, series: Series, nxt: Meeting | None) -> _Slot:
         return _Slot(start.date(), time_text, clean(nxt.place or series.place), clean(nxt.online_link))
     proposed = proposed_date(ctx, series)
     if proposed is None:
+        why = "it has no cadence" if series.cadence is None else "its cadence proposes none"
         raise UserError(
-            f"No next meeting of {series.name} is set and its cadence proposes none. "
+            f"No next meeting of {series.name} is set and {why}. "
             "Set it with `next meeting DATE TIME at PLACE`."
         )
     return _Slot(proposed, (series.time or "").replace("-", "–"), clean(series.place), "")
@@ -603,7 +604,7 @@ def _standing_note(
         return f"Minutes of the meeting of {held} ({state}), for accuracy; matters arising."
     if kind == "tracker":
         return tracker.summary
-    if kind == "next":
+    if kind == "next" and series.cadence is not None:
         try:
             return f"Proposed by the cadence: {long_date(parse_cadence(series.cadence).next_after(day))}."
         except CadenceError:
@@ -1323,6 +1324,8 @@ def _next_paras(
         if following.place:
             text += f", {clean(following.place)}"
         paras.append(Para("text", f"Date of the next meeting: {text}."))
+    elif series.cadence is None:
+        paras.append(Para("text", "Date of the next meeting: to be confirmed."))
     else:
         try:
             nxt = parse_cadence(series.cadence).next_after(_start_of(meeting).astimezone(ctx.tz).date())

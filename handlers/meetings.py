@@ -44,6 +44,8 @@ def last_meeting_day(ctx: Ctx, series: Series) -> date | None:
 
 def proposed_date(ctx: Ctx, series: Series) -> date | None:
     """The date the series' cadence proposes for its next meeting, from its last meeting (or today)."""
+    if series.cadence is None:
+        return None  # an ad hoc group: each date is set with `next meeting`
     try:
         cadence = parse_cadence(series.cadence)
     except CadenceError:
@@ -330,6 +332,8 @@ def meeting_end(ctx: Ctx, args: dict[str, Any]) -> Reply:
             f"Next meeting: {long_date(nxt)}"
             + (" (proposed by the cadence; set it with `next meeting DATE TIME`)." if proposed else ".")
         )
+    else:
+        reply.say("No next meeting is set: set it with `next meeting DATE TIME`.")
     reply.say("The minutes draft is ready when you are: `minutes draft`.")
     return reply
 

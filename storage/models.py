@@ -132,7 +132,7 @@ class Series(Base):
     members: Mapped[list[Any]] = mapped_column(default=list)
     deputies: Mapped[dict[str, Any]] = mapped_column(default=dict)
     quorum: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    cadence: Mapped[str] = mapped_column(String(100))
+    cadence: Mapped[str | None] = mapped_column(String(100))  # None: each date set by `next meeting`
     time: Mapped[str | None] = mapped_column(String(20))
     place: Mapped[str | None] = mapped_column(String(300))
     papers_due: Mapped[str | None] = mapped_column(String(100))

@@ -63,12 +63,12 @@ SERIES_KEYS: dict[str, bool] = {
     "members": True,
     "deputies": False,
     "quorum": True,
-    "cadence": True,
+    "cadence": False,
     "time": False,
     "place": False,
     "papers_due": False,
     "escalates_to": False,
-    "standing_items": True,
+    "standing_items": False,
 }
 QUORUM_KEYS: dict[str, bool] = {"agencies": False, "min_members": False, "roles": False}
 
@@ -154,7 +154,7 @@ class SeriesSpec:
     members: tuple[str, ...]  # as written; role holders may or may not be listed
     deputies: dict[str, tuple[str, ...]]  # member initials -> allowed deputies
     quorum: QuorumRule
-    cadence: str  # as written, already validated: see cadence_rule
+    cadence: str | None  # as written, already validated; None: each date set by `next meeting`
     time: str | None  # "HH:MM" or "HH:MM-HH:MM", normalised
     place: str | None
     papers_due: str | None  # as written, already validated: see papers_rule
@@ -163,8 +163,8 @@ class SeriesSpec:
     line: int = 0
 
     @property
-    def cadence_rule(self) -> Cadence:
-        return parse_cadence(self.cadence)
+    def cadence_rule(self) -> Cadence | None:
+        return parse_cadence(self.cadence) if self.cadence is not None else None
 
     @property
     def papers_rule(self) -> PapersDue | None:
@@ -651,7 +651,7 @@ class _Parser:
 
         deputies = self.deputies(f.get("deputies"), label, everyone)
         quorum = self.quorum(f.get("quorum"), label)
-        cadence = self.text(f.get("cadence"), f"cadence of {label}", required=True)
+        cadence = self.text(f.get("cadence"), f"cadence of {label}")
         if cadence is not None:
             try:
                 parse_cadence(cadence)
@@ -670,7 +670,7 @@ class _Parser:
         standing_items = self.texts(f.get("standing_items"), f"standing_items of {label}")
 
         chair = roles["chair"]
-        if sid is None or duplicate or chair is None or quorum is None or cadence is None:
+        if sid is None or duplicate or chair is None or quorum is None:
             return None
         spec = SeriesSpec(
             id=sid,

@@ -187,8 +187,12 @@ def test_missing_person_agency() -> None:
     assert_problem(edit(13, "  - {name: Carl Dunn, initials: CD}"), 13, "person CD has no 'agency'")
 
 
-def test_missing_series_cadence() -> None:
-    assert_problem(edit(23, "    # no cadence"), 17, "series board has no 'cadence'")
+def test_a_series_needs_neither_cadence_nor_standing_items() -> None:
+    # An ad hoc group: each date is set with `next meeting`, and its agenda is what is asked for.
+    spec = parse_partnership(edit(24, "    # no standing items", edit(23, "    # no cadence")))
+    board = spec.series[0]
+    assert board.cadence is None and board.cadence_rule is None
+    assert board.standing_items == ()
 
 
 def test_chair_missing() -> None:
