@@ -37,7 +37,7 @@ from storage.nudge_models import Digest, NudgeClaim
 
 # Wed 12 Jun 2024, 11:00 in London: a working day, inside working hours.
 AT = datetime(2024, 6, 12, 10, 0, tzinfo=UTC)
-REF = re.compile(r"(?:Reminder: |• )Board (\d+) ")
+REF = re.compile(r"(?:Reminder: |• )Loadtest Board (\d+) ")
 
 
 # --- a partnership with many people and actions ---------------------------------------------------------
@@ -151,7 +151,7 @@ WORKER = textwrap.dedent(
     from storage.db import make_engine, make_sessionmaker
 
     url, at, received, settings, go, name = sys.argv[1:]
-    REF = re.compile(r"(?:Reminder: |• )Board (\\d+) ")
+    REF = re.compile(r"(?:Reminder: |• )Loadtest Board (\\d+) ")
 
     class FileDoor:
         door = "shell"
