@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
 import pytest
 from conftest import Chat
+from docx import Document
 from sqlalchemy import select
 
+import handlers.documents  # noqa: F401 - registers the document commands
 from bot.app import App
 from bot.cli import main
 from storage.models import Action
 
-# Two meetings of the board: five actions raised at the first, updates and closures at the second.
+# Meetings of the board: actions raised at the first, updated and closed at and after the second.
 FIRST = """
 @ 2024-01-19T10:00:00+00:00
 MT: meeting start board
@@ -24,6 +27,7 @@ MT: Action: LE to review the health contribution to the neglect strategy
 MT: Action: PMw to book the venue for the summit
 MT: Action: SMa to chase the missing returns
 MT: Action: HN to update the escalation policy
+MT: Action: RB to send the meeting dates for next year
 MT: meeting end
 @ 2024-01-25T10:00:00+00:00
 LE: action 3 update: No further update
@@ -32,10 +36,13 @@ SECOND = """
 @ 2024-02-16T10:00:00+00:00
 MT: meeting start board
 MT: present MT LE SMa PMw HN RB
+@ 2024-02-16T10:30:00+00:00
 MT: action 2 update: RB sent the results to all partners
 MT: done 4
-MT: drop 5: covered by the audit
 MT: meeting end
+@ 2024-02-18T09:00:00+00:00
+RB: done 7
+MT: drop 5: covered by the audit
 """
 THIRD = """
 @ 2024-03-15T10:00:00+00:00
@@ -77,12 +84,12 @@ def test_status_words_closed_date_owners_and_raised_in(app: App, board: Chat, da
         stored = {a.number: a for a in s.scalars(select(Action))}
         assert stored[4].status == "done" and stored[4].closed_at is not None
         assert stored[5].status == "dropped" and stored[2].status == "open" and stored[2].closed_at is None
-    code, rows, _ = export(database_url, "--at", "2024-02-16T12:00")
+    code, rows, _ = export(database_url, "--at", "2024-02-18T12:00")
     assert code == 0
     assert (
         rows["4"]["status"] == "closed" and rows["4"]["closed_on"] == "2024-02-16" and rows["4"]["rag"] == ""
     )
-    assert rows["5"]["status"] == "dropped" and rows["5"]["closed_on"] == "2024-02-16"
+    assert rows["5"]["status"] == "dropped" and rows["5"]["closed_on"] == "2024-02-18"
     assert rows["2"]["status"] == "ongoing" and rows["2"]["closed_on"] == ""
     assert rows["1"]["owners"] == "HN" and rows["4"]["owners"] == "PMw"
     assert {r["raised_in"] for r in rows.values()} == {"2024-01-19"}
@@ -130,3 +137,29 @@ def test_at_moves_stale_and_red(board: Chat, database_url: str) -> None:
 def test_at_that_cannot_be_read_is_refused(board: Chat, database_url: str) -> None:
     code, rows, err = export(database_url, "--at", "next Tuesday")
     assert code == 1 and not rows and "--at: cannot read 'next Tuesday'" in err and "2024-03-08T09:00" in err
+
+
+def test_agenda_pack_shows_status_words_rag_and_the_date_closed(
+    board: Chat, database_url: str, tmp_path: Path
+) -> None:
+    board.script(SECOND)
+    board.door.files_dir = tmp_path
+    board.at("2024-02-20T09:00:00+00:00").say("RB", "agenda next board")
+    (docx,) = sorted(tmp_path.glob("*-agenda-*.docx"))
+    doc = Document(str(docx))
+    tracker = [t for t in doc.tables if [c.text for c in t.rows[0].cells][4:5] == ["Status"]]
+    shown = {r.cells[0].text: r.cells[4].text for t in tracker for r in t.rows[1:]}
+    assert shown == {
+        "1": "Ongoing, Amber",
+        "2": "Ongoing, Green",
+        "3": "Ongoing, Amber",
+        "6": "Ongoing, Amber",
+    }
+    # The pack and the export read RAG from the one rule.
+    exported = rag_at(database_url, "2024-02-20T09:00")
+    assert {n: v.split(", ")[1].lower() for n, v in shown.items()} == {n: exported[n] for n in shown}
+    closed = doc.tables[-1]
+    assert [[c.text for c in r.cells][::3] for r in closed.rows[1:]] == [
+        ["5", "Dropped Sun 18 Feb 2024"],
+        ["7", "Closed Sun 18 Feb 2024"],
+    ]
