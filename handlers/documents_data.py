@@ -175,7 +175,7 @@ class ReviewRow:
     title: str
     owners: str
     update: str
-    status: str  # Action ongoing. | Action closed. | …
+    status: str  # Action ongoing. | Action closed (Fri 15 Mar 2024). | …
 
 
 @dataclass(frozen=True)
@@ -1262,7 +1262,7 @@ def _review_row(ctx: Ctx, action: Action, in_meeting: list[ActionUpdate]) -> Rev
         if u.kind == "update" and text:
             said.append(text)
         elif u.kind == "done":
-            status = "Action closed."
+            status = f"Action closed ({short_date(u.at.astimezone(ctx.tz).date())})."
             if text:
                 said.append(text)
         elif u.kind == "dropped":

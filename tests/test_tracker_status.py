@@ -163,3 +163,15 @@ def test_agenda_pack_shows_status_words_rag_and_the_date_closed(
         ["5", "Dropped Sun 18 Feb 2024"],
         ["7", "Closed Sun 18 Feb 2024"],
     ]
+
+
+def test_minutes_draft_reads_ongoing_and_closed_with_the_date(board: Chat, tmp_path: Path) -> None:
+    board.door.files_dir = tmp_path
+    board.script(SECOND.split("@ 2024-02-18")[0])  # the meeting of 16 Feb, closed at its end
+    board.say("RB", "minutes draft")
+    (docx,) = sorted(tmp_path.glob("board-minutes-2024-02-16*.docx"))
+    doc = Document(str(docx))
+    review = next(t for t in doc.tables if t.rows[0].cells[3].text == "Update at the meeting")
+    status = {r.cells[0].text: r.cells[4].text for r in review.rows[1:]}
+    assert status["4"] == "Action closed (Fri 16 Feb 2024)."
+    assert status["2"] == status["3"] == "Action ongoing."
