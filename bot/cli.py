@@ -67,6 +67,10 @@ def _parser(extensions: bool = True) -> argparse.ArgumentParser:
     ex.add_argument("--series", required=True)
     ex.add_argument("--format", choices=["csv", "json"], default="csv")
     ex.add_argument("--out", help="file to write (default: standard output)")
+    ex.add_argument(
+        "--at",
+        help="overdue, stale and RAG as of this ISO time (default: now; no offset: the partnership's time)",
+    )
     ex.add_argument("--partnership")
 
     au = sub.add_parser("audit", help="list the audit trail (who changed what, when, through which door)")
@@ -207,6 +211,21 @@ def _zone(session: Any, pid: str) -> ZoneInfo:
     return ZoneInfo(part.timezone)
 
 
+def _as_of(text: str | None, zone: ZoneInfo) -> datetime:
+    """--at as an aware time: now when not given, the partnership's zone when it has no offset."""
+    from handlers.context import UserError
+
+    if not text:
+        return datetime.now(UTC)
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise UserError(
+            f"--at: cannot read {text!r}; use e.g. 2024-03-08T09:00 or 2024-03-08T09:00+00:00."
+        ) from None
+    return at if at.tzinfo else at.replace(tzinfo=zone)
+
+
 def _export(app: object, args: argparse.Namespace, out: TextIO) -> int:
     from bot.app import App
     from handlers.reports import export_actions
@@ -214,8 +233,8 @@ def _export(app: object, args: argparse.Namespace, out: TextIO) -> int:
     assert isinstance(app, App)
     pid = app.partnership_id(args.partnership)
     with app.sessions() as session:
-        today = datetime.now(UTC).astimezone(_zone(session, pid)).date()
-        text = export_actions(app.core(pid), session, args.series, args.format, today)
+        at = _as_of(args.at, _zone(session, pid))
+        text = export_actions(app.core(pid), session, args.series, args.format, at)
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
         out.write(f"Wrote {args.out}.\n")

@@ -20,7 +20,7 @@ from handlers.attendance import describe_quorum, quorum_now
 from handlers.context import Ctx, UserError
 from handlers.format import long_date, owners_text, plural, short_date
 from handlers.meetings import planned_meeting, proposed_date
-from handlers.tracker import held_meetings, is_overdue, is_stale
+from handlers.tracker import held_meetings, is_overdue, is_stale, rag
 from storage.cadence import CadenceError, parse_cadence, parse_papers_due
 from storage.models import (
     Action,
@@ -72,10 +72,11 @@ class ActionRow:
     title: str
     owners: str
     due: str
-    status: str  # Overdue | Due by the meeting | Stale | On track | Done | Dropped
+    status: str  # Ongoing | Closed <date> | Dropped <date>
     update: str  # the latest update, or "No update yet"
     update_date: str
     flags: str = ""
+    rag: str = ""  # Red | Amber | Green for an ongoing action (handlers/tracker.rag)
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,7 @@ class ReviewRow:
     title: str
     owners: str
     update: str
-    status: str  # Action ongoing. | Action closed. | …
+    status: str  # Action ongoing. | Action closed (Fri 15 Mar 2024). | …
 
 
 @dataclass(frozen=True)
@@ -306,7 +307,7 @@ def due_text(action: Action) -> str:
     return text + " (next meeting)" if action.due_kind == "next_meeting" else text
 
 
-def _action_row(ctx: Ctx, action: Action, status: str, flags: list[str]) -> ActionRow:
+def _action_row(ctx: Ctx, action: Action, status: str, flags: list[str], colour: str = "") -> ActionRow:
     latest = latest_update(action)
     return ActionRow(
         number=str(action.number),
@@ -317,6 +318,7 @@ def _action_row(ctx: Ctx, action: Action, status: str, flags: list[str]) -> Acti
         update=clean(latest.text) if latest and latest.text else "No update yet",
         update_date=short_date(latest.at.astimezone(ctx.tz).date()) if latest else "",
         flags="; ".join(flags),
+        rag=colour,
     )
 
 
@@ -329,7 +331,7 @@ def prepared_line(ctx: Ctx) -> str:
 GROUPS = (
     ("overdue", "Overdue", "Red"),
     ("due", "Due by the meeting", "Amber"),
-    ("stale", "Stale: no real update for two meetings", "Amber"),
+    ("stale", "Stale: no real update for two meetings", "Red"),
     ("on_track", "On track", "Green"),
 )
 
@@ -365,7 +367,8 @@ def _tracker(ctx: Ctx, series: Series, meeting_day: date, since: datetime | None
             flags.append("stale")
         if a.snoozed_until and a.snoozed_until > ctx.today:
             flags.append(f"snoozed until {short_date(a.snoozed_until)}")
-        grouped[key].append(_action_row(ctx, a, labels[key].split(":")[0], flags))
+        colour = rag(a, held, stale_n, ctx.now, ctx.today) or ""
+        grouped[key].append(_action_row(ctx, a, "Ongoing", flags, colour.capitalize()))
     closed_q = select(Action).where(Action.series_id == series.id, Action.status.in_(("done", "dropped")))
     if since is not None:
         closed_q = closed_q.where(Action.closed_at > since)
@@ -380,9 +383,9 @@ def _tracker(ctx: Ctx, series: Series, meeting_day: date, since: datetime | None
     closed = []
     for a in closed_actions:
         when = short_date(a.closed_at.astimezone(ctx.tz).date()) if a.closed_at else ""
-        status = ("Done" if a.status == "done" else "Dropped") + (f" {when}" if when else "")
+        status = ("Closed" if a.status == "done" else "Dropped") + (f" {when}" if when else "")
         closed.append(_action_row(ctx, a, status, []))
-    groups = [ActionGroup(key, label, rag, grouped[key]) for key, label, rag in GROUPS if grouped[key]]
+    groups = [ActionGroup(key, label, colour, grouped[key]) for key, label, colour in GROUPS if grouped[key]]
     counts = [f"{len(grouped[k])} {labels[k].split(':')[0].lower()}" for k, _, _ in GROUPS if grouped[k]]
     summary = f"{plural(len(actions), 'open action')}" + (f": {', '.join(counts)}" if counts else "") + "."
     if since is not None:
@@ -1259,7 +1262,7 @@ def _review_row(ctx: Ctx, action: Action, in_meeting: list[ActionUpdate]) -> Rev
         if u.kind == "update" and text:
             said.append(text)
         elif u.kind == "done":
-            status = "Action closed."
+            status = f"Action closed ({short_date(u.at.astimezone(ctx.tz).date())})."
             if text:
                 said.append(text)
         elif u.kind == "dropped":

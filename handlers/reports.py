@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from handlers.actions import current_owners, latest_update, load_owner_initials
 from handlers.context import Request, UserError
-from handlers.format import owners_text
-from handlers.tracker import held_meetings, is_overdue, is_stale
+from handlers.format import owner_name
+from handlers.tracker import held_meetings, is_overdue, is_stale, rag
 from storage.models import Action, AuditEvent, Meeting, Series
 
 if TYPE_CHECKING:
@@ -27,12 +27,17 @@ EXPORT_COLUMNS = (
     "due",
     "due_kind",
     "status",
+    "closed_on",
     "latest_update",
     "latest_update_date",
-    "created_in_meeting",
+    "raised_in",
     "stale",
     "overdue",
+    "rag",
 )
+
+# How the business unit reads an action's status.
+STATUS_WORDS = {"open": "ongoing", "done": "closed", "dropped": "dropped"}
 
 
 def _series(session: Session, partnership_id: str, key: str) -> Series:
@@ -45,13 +50,13 @@ def _series(session: Session, partnership_id: str, key: str) -> Series:
     return row
 
 
-def tracker_rows(core: Core, session: Session, series_key: str, today: date) -> list[dict[str, Any]]:
-    from datetime import UTC, datetime
-
+def tracker_rows(core: Core, session: Session, series_key: str, at: datetime) -> list[dict[str, Any]]:
+    """The series' actions, with overdue, stale and RAG as of at (an aware time)."""
     series = _series(session, core.partnership_id, series_key)
     # A context without a person: enough to read initials for owners.
-    ctx = core.context(session, Request("cli", "export", "export", "", datetime.now(UTC)), series=series)
+    ctx = core.context(session, Request("cli", "export", "export", "", at), series=series)
     roster, tz = ctx.roster, ctx.tz
+    today = at.astimezone(tz).date()
     actions = list(
         session.scalars(
             select(Action)
@@ -74,22 +79,27 @@ def tracker_rows(core: Core, session: Session, series_key: str, today: date) -> 
             {
                 "number": a.number,
                 "title": a.title,
-                "owners": owners_text(roster, current_owners(a)),
+                # Initials as the minutes write them (SM/PMcL); groups and the like by name.
+                "owners": "/".join(
+                    o.id if o.kind == "person" and o.id else owner_name(roster, o) for o in current_owners(a)
+                ),
                 "due": a.due_date.isoformat() if a.due_date else None,
                 "due_kind": a.due_kind,
-                "status": a.status,
+                "status": STATUS_WORDS.get(a.status, a.status),
+                "closed_on": closed.astimezone(tz).date().isoformat() if (closed := a.closed_at) else None,
                 "latest_update": latest.text if latest else None,
                 "latest_update_date": latest.at.astimezone(tz).date().isoformat() if latest else None,
-                "created_in_meeting": created_in.astimezone(tz).date().isoformat() if created_in else None,
-                "stale": is_stale(a, meetings, stale_n),
+                "raised_in": created_in.astimezone(tz).date().isoformat() if created_in else None,
+                "stale": is_stale(a, meetings, stale_n, at),
                 "overdue": is_overdue(a, today),
+                "rag": rag(a, meetings, stale_n, at, today),
             }
         )
     return rows
 
 
-def export_actions(core: Core, session: Session, series_key: str, fmt: str, today: date) -> str:
-    rows = tracker_rows(core, session, series_key, today)
+def export_actions(core: Core, session: Session, series_key: str, fmt: str, at: datetime) -> str:
+    rows = tracker_rows(core, session, series_key, at)
     if fmt == "json":
         return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
     if fmt != "csv":

@@ -155,16 +155,17 @@ def agenda() -> DocumentType:
     doc.add_heading("{{ group.label }} ({{ group.count }}, {{ group.rag }})", level=3)
     table(
         doc,
-        ["No.", "Action", "Owners", "Due", "Latest update"],
+        ["No.", "Action", "Owners", "Due", "Status", "Latest update"],
         [
             "{{ a.number }}",
             "{{ a.title }}{% if a.flags %}\n{{ a.flags }}{% endif %}",
             "{{ a.owners }}",
             "{{ a.due }}",
+            "{{ a.status }}, {{ a.rag }}",
             "{{ a.update }}{% if a.update_date %} ({{ a.update_date }}){% endif %}",
         ],
         "a in group.actions",
-        [12, 60, 32, 26, 40],
+        [12, 52, 28, 24, 20, 34],
     )
     tag(doc, "{%p endfor %}")
     doc.add_heading("Closed since the last meeting", level=3)

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from conftest import EXAMPLE, FIXTURES, ROOT, Chat
@@ -52,18 +53,21 @@ def test_export_actions_as_csv_and_json(app: App, database_url: str) -> None:
         "due",
         "due_kind",
         "status",
+        "closed_on",
         "latest_update",
         "latest_update_date",
-        "created_in_meeting",
+        "raised_in",
         "stale",
         "overdue",
+        "rag",
     }
-    assert rows[0]["owners"] == "Samir Malik, Paul Mawer" and rows[0]["due_kind"] == "next_meeting"
+    assert rows[0]["owners"] == "SMa/PMw" and rows[0]["due_kind"] == "next_meeting"
+    assert rows[0]["status"] == "ongoing" and rows[0]["closed_on"] == ""
     assert (
         rows[1]["latest_update"].startswith("HN has written")
         and rows[1]["latest_update_date"] == "2024-01-19"
     )
-    assert rows[2]["created_in_meeting"] == "2024-01-19" and rows[2]["overdue"] == "yes"
+    assert rows[2]["raised_in"] == "2024-01-19" and rows[2]["overdue"] == "yes"
     code, out, _ = cli(database_url, "export", "actions", "--series", "board", "--format", "json")
     data = json.loads(out)
     assert (
@@ -158,7 +162,7 @@ def test_stale_follows_the_series_reminder_policy(tmp_path: Path) -> None:
         chat.at(f"{day}T10:00:00+00:00")
         chat.say("MT", "meeting start board")
         chat.say("MT", "meeting end")
-    today = __import__("datetime").date(2024, 5, 20)
+    today = datetime(2024, 5, 20, 12, tzinfo=UTC)
     with app.sessions() as s:
         assert tracker_rows(app.core(), s, "board", today)[0]["stale"] is True
     app.engine.dispose()

@@ -102,7 +102,14 @@ def test_agenda_docx_holds_the_tracker_grouped_for_the_chair(board: Chat) -> Non
     ratify = doc.tables[1]
     assert ratify.rows[1].cells[1].text == "the neglect strategy refresh is approved"
     overdue = doc.tables[2]
-    assert [c.text for c in overdue.rows[0].cells] == ["No.", "Action", "Owners", "Due", "Latest update"]
+    assert [c.text for c in overdue.rows[0].cells] == [
+        "No.",
+        "Action",
+        "Owners",
+        "Due",
+        "Status",
+        "Latest update",
+    ]
     rows = [[c.text for c in r.cells] for r in overdue.rows[1:]]
     assert rows[0][:4] == [
         "2",
@@ -110,9 +117,10 @@ def test_agenda_docx_holds_the_tracker_grouped_for_the_chair(board: Chat) -> Non
         "Hannah Noor",
         "Mon 29 Jan 2024",
     ]
-    assert rows[0][4] == "HN has written to the three schools; reply expected next week (Fri 19 Jan 2024)"
+    assert rows[0][4] == "Ongoing, Red"  # overdue
+    assert rows[0][5] == "HN has written to the three schools; reply expected next week (Fri 19 Jan 2024)"
     assert rows[1][:3] == ["3", "resend the neglect survey", "Business Unit"]
-    assert rows[1][4] == "No update yet"
+    assert rows[1][4:] == ["Ongoing, Red", "No update yet"]
     due = doc.tables[3]
     assert due.rows[1].cells[3].text == "Fri 15 Mar 2024 (next meeting)"
 
@@ -129,7 +137,7 @@ def test_closed_actions_are_listed_briefly(board: Chat) -> None:
         "tell MT why education colleagues are not attending strategy meetings",
         "Hannah Noor",
     ]
-    assert closed.rows[1].cells[3].text == "Done Fri 8 Mar 2024"
+    assert closed.rows[1].cells[3].text == "Closed Fri 8 Mar 2024"
 
 
 def test_invitation_has_a_stable_uid_and_a_sequence_that_grows(board: Chat) -> None:

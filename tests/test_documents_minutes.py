@@ -197,7 +197,7 @@ def test_tracker_review_and_notes_routed_to_their_items(board: Chat) -> None:
     rows = {r.cells[0].text: [c.text for c in r.cells] for r in review.rows[1:]}
     assert rows["1"][3:] == ["No update was recorded at the meeting.", "Action ongoing."]
     assert rows["2"][3:] == ["all three schools replied; attendance agreed from April", "Action ongoing."]
-    assert rows["3"][4] == "Action closed."
+    assert rows["3"][4] == "Action closed (Fri 15 Mar 2024)."
     headings = [t for s, t in _headings(doc) if s == "Heading 2"]
     assert "5. Voice of the Child" in headings
     assert _item_text(doc, "5. Voice of the Child") == [

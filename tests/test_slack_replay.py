@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -128,7 +128,7 @@ def run_in_slack(h: Harness, fake: FakeSlack) -> tuple[list[list[str]], int]:
 
 def tracker(app: App) -> list[dict[str, Any]]:
     with app.sessions() as s:
-        return tracker_rows(app.core(), s, "board", date(2024, 3, 8))
+        return tracker_rows(app.core(), s, "board", datetime(2024, 3, 8, 12, tzinfo=UTC))
 
 
 def attendance(app: App) -> list[tuple[str, str, str | None]]:  # (who, status, deputy for)
@@ -161,7 +161,7 @@ def test_the_example_meeting_gives_the_same_tracker_through_slack(
         assert slack_sent == shell_sent  # the same people reminded at each sweep
         assert any(slack_sent) and pressed >= 4  # the owners answered with buttons
         rows = {r["number"]: r for r in tracker(slack_app)}
-        assert rows[2]["status"] == "done" and rows[3]["due"] == "2024-02-23"
+        assert rows[2]["status"] == "closed" and rows[3]["due"] == "2024-02-23"
         # What Slack saw: reminders as direct messages with buttons, the chair's "not mine" notice,
         # the minutes and the agenda pack as files, updated reminder messages.
         reminders = [c for c in fake.calls("chat.postMessage") if c["channel"].startswith("U")]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +55,9 @@ def outcome(app: App) -> dict[str, Any]:
     with app.sessions() as s:
         pid = app.partnership_id()
         initials = dict(s.execute(select(Person.id, Person.initials)).all())
-        tracker = json.loads(export_actions(app.core(pid), s, "board", "json", date(2024, 3, 8)))
+        tracker = json.loads(
+            export_actions(app.core(pid), s, "board", "json", datetime(2024, 3, 8, 12, tzinfo=UTC))
+        )
         for row in tracker:  # the door an update came through is the one thing that differs
             row.pop("door", None)
             for key in [k for k in row if "door" in k]:
