@@ -193,6 +193,13 @@ def supervise(services: list[Service], out: TextIO, *, until_first_returns: bool
             log.exception("service %s stopped with an error", service.name)
             failed.append(service.name)
         finally:
+            if until_first_returns and not failed:
+                # A bounded run (`--sweeps`, for tests) ends only once every service has come up,
+                # so what each says on starting is there to read, however slow the machine.
+                for other in services:
+                    ready = getattr(other, "ready", None)
+                    if isinstance(ready, threading.Event):
+                        ready.wait(timeout=60)
             if failed or until_first_returns:
                 stop.set()
 

@@ -189,7 +189,8 @@ def test_serve_runs_the_slack_service_when_app_yaml_turns_it_on(
     args = argparse.Namespace(partnership=None, interval=0.05, sweeps=2)
     assert run_serve(app, args, out) == 0
     assert "sweep, slack, web" in out.getvalue()
-    assert "/slack/events (slack)" in out.getvalue()
+    assert "Slack: HTTP mode, events at /slack/events on the web server" in out.getvalue()
+    assert "/slack/events (slack)" in out.getvalue()  # the web server says it opened the route
     # The reminder courier is there too, and absent when Slack is off.
     from bot.plugs import build_couriers
 
