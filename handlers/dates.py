@@ -51,6 +51,8 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from storage.cadence import NUMBER_WORDS
+
 MAX_AHEAD = timedelta(days=548)  # about 18 months
 GRACE = timedelta(days=7)  # minutes are often typed up after the meeting
 
@@ -100,27 +102,7 @@ WEEKDAYS: dict[str, int] = {
     "sun": 6,
     "sunday": 6,
 }
-NUMBER_WORDS: dict[str, int] = {
-    "a": 1,
-    "an": 1,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "fifteen": 15,
-    "twenty": 20,
-    "thirty": 30,
-    "a couple of": 2,
-    "couple of": 2,
-}
+_COUNT_WORDS = {**NUMBER_WORDS, "last": -1}  # "the last Friday"
 
 # Deadline cues rank 3, softer cues 2, no cue 1; negative cues make a date a reference, not a deadline.
 STRONG, SOFT, BARE, NEGATIVE = 3, 2, 1, 0
@@ -344,7 +326,7 @@ def _weekday(word: str) -> int:
 
 def _number(word: str) -> int | None:
     word = re.sub(r"\s+", " ", word.lower())
-    return int(word) if word.isdigit() else NUMBER_WORDS.get(word)
+    return int(word) if word.isdigit() else _COUNT_WORDS.get(word)
 
 
 def _safe_date(year: int, month: int, day: int) -> date | None:

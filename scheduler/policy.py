@@ -23,6 +23,7 @@ from pydantic import Field, PlainValidator
 
 from handlers.setup import TRACKER_DEFAULTS
 from scheduler.sections import Section, TestOnly
+from storage.cadence import NUMBER_WORDS
 from storage.workdays import add_working_days, is_working_day, last_working_day_on_or_before
 
 BEFORE, DUE, OVERDUE, CHAIR, PAPERS = "before", "due", "overdue", "chair", "papers"
@@ -37,19 +38,6 @@ _UNITS = {
     "weeks": "week",
 }
 _SHORT = {"day": "d", "working_day": "wd", "week": "w"}
-_WORDS = {
-    "a": 1,
-    "an": 1,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "ten": 10,
-    "fourteen": 14,
-}
 _OFFSET = re.compile(r"^(\d+|[a-z]+)\s+(working days?|days?|weeks?)(?:\s+(?:before|after))?$")
 
 
@@ -68,7 +56,7 @@ class Offset:
         amount = None
         if m:
             word = m.group(1)
-            amount = int(word) if word.isdigit() else _WORDS.get(word)
+            amount = int(word) if word.isdigit() else NUMBER_WORDS.get(word)
         if not m or amount is None:
             raise ValueError(f"cannot read {value!r}; write e.g. '7 days', '1 working day' or '2 weeks'")
         return cls(amount, _UNITS[m.group(2)])

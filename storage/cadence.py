@@ -31,8 +31,10 @@ _ORDINALS = {
 }
 _ORDINAL_WORDS = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}
 
-_NUMBER_WORDS = {
+# Counts as people write them in words; the date grammar and the reminder policy read them too.
+NUMBER_WORDS: dict[str, int] = {
     "a": 1,
+    "an": 1,
     "one": 1,
     "two": 2,
     "three": 3,
@@ -45,8 +47,12 @@ _NUMBER_WORDS = {
     "ten": 10,
     "eleven": 11,
     "twelve": 12,
-    "other": 2,
+    "fourteen": 14,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
 }
+_NUMBER_WORDS = {**NUMBER_WORDS, "other": 2}  # "every other week"
 
 # Fixed phrases → (unit, every). "Bi-monthly" means every two months in UK usage.
 _FIXED = {
