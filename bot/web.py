@@ -93,20 +93,13 @@ class WebApp:
             return
         began = time.perf_counter()
         sent = {"status": 0, "bytes": 0}
+        logged = False
 
-        async def logged_send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                sent["status"] = message["status"]
-            elif message["type"] == "http.response.body":
-                sent["bytes"] += len(message.get("body", b""))
-            await send(message)
-
-        try:
-            await self._limited(scope, receive, logged_send)
-        except Exception:
-            sent["status"] = sent["status"] or 500
-            raise
-        finally:
+        def log() -> None:
+            nonlocal logged
+            if logged:
+                return
+            logged = True
             client = scope.get("client")
             access_log.info(
                 '%s "%s %s" %d %d %.0f ms',
@@ -117,6 +110,25 @@ class WebApp:
                 sent["bytes"],
                 (time.perf_counter() - began) * 1000,
             )
+
+        async def logged_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                sent["status"] = message["status"]
+            elif message["type"] == "http.response.body":
+                sent["bytes"] += len(message.get("body", b""))
+                if not message.get("more_body", False):
+                    # Written before the last byte goes out, so a client that has its answer
+                    # can rely on the line being there.
+                    log()
+            await send(message)
+
+        try:
+            await self._limited(scope, receive, logged_send)
+        except Exception:
+            sent["status"] = sent["status"] or 500
+            raise
+        finally:
+            log()  # a request that ended without a whole response still gets its line
 
     async def _limited(self, scope: Scope, receive: Receive, send: Send) -> None:
         length = dict(scope["headers"]).get(b"content-length")
