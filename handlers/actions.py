@@ -161,6 +161,7 @@ def find_action(ctx: Ctx, args: dict[str, Any]) -> tuple[Action, Series]:
             after=f" {number}{after}",
             kind="series",
             choices=keys,
+            part=f"action {number}",
         )
     if rows:
         a = rows[0]
@@ -294,13 +295,16 @@ def change_action(ctx: Ctx, args: dict[str, Any], change: Change, apply: Apply) 
 def read_owners(ctx: Ctx, text: str, series_key: str | None) -> list[Owner]:
     owners: list[Owner] = []
     start = ctx.req.text.find(text)
-    for name in split_names(text):
+    names = split_names(text)
+    for name in names:
         found = resolve_name(name, ctx.roster, series_key)
         if isinstance(found, Resolved):
             if found.owner not in owners:
                 owners.append(found.owner)
             continue
         before, after = ctx.hole(name, max(start, 0))
+        # Nothing changes until every owner is settled; `skip` leaves this name out of the list.
+        skip = ctx.without(name, max(start, 0)) if len(names) > 1 else None
         if isinstance(found, Ambiguous):
             raise Ask(
                 f"“{name}” could be more than one person: who did you mean?",
@@ -308,6 +312,9 @@ def read_owners(ctx: Ctx, text: str, series_key: str | None) -> list[Owner]:
                 after=after,
                 kind="person",
                 choices=list(found.candidates),
+                part=name,
+                multiple=True,
+                skip=skip,
             )
         raise Ask(
             f"I don't know “{name}”: who did you mean? (initials, a name, a group or “all”)",
@@ -315,6 +322,9 @@ def read_owners(ctx: Ctx, text: str, series_key: str | None) -> list[Owner]:
             after=after,
             kind="owner",
             choices=list(found.suggestions),
+            part=name,
+            multiple=True,
+            skip=skip,
         )
     return owners
 
@@ -361,8 +371,12 @@ def create_action(ctx: Ctx, text: str) -> Reply:
             "I couldn't read an action in that. Write it as "
             "`Action: SMa to invite the performance lead by 29/09/23`."
         )
+    # An action is stored whole or not at all: a question about an owner holds the whole message
+    # (an action with some of its owners would remind the wrong people). `skip` leaves the name
+    # out when others own it too.
     for q in c.questions:
         before, after = ctx.hole(q.text)
+        skip = ctx.without(q.text) if c.owners or len(c.questions) > 1 else None
         if isinstance(q, Ambiguous):
             names = " or ".join(q.candidates)
             raise Ask(
@@ -371,6 +385,9 @@ def create_action(ctx: Ctx, text: str) -> Reply:
                 after=after,
                 kind="person",
                 choices=list(q.candidates),
+                part=q.text,
+                multiple=True,
+                skip=skip,
             )
         assert isinstance(q, Unknown)
         raise Ask(
@@ -379,15 +396,19 @@ def create_action(ctx: Ctx, text: str) -> Reply:
             after=after,
             kind="owner",
             choices=list(q.suggestions),
+            part=q.text,
+            multiple=True,
+            skip=skip,
         )
     if not c.owners:
         m = PREFIX.match(text)
         cut = m.end() if m else 0
         raise Ask(
-            "Who owns this action? Reply with initials, names, a group or “all”.",
+            "Who owns this action?",
             before=text[:cut],
             after=" " + text[cut:],
             kind="owner",
+            multiple=True,
         )
     if c.number is not None:
         existing = _query_action(ctx, series.id, c.number)

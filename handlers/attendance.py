@@ -195,47 +195,173 @@ def _names_apply(ctx: Ctx, args: dict[str, Any]) -> bool:
     return names_someone(ctx, args.get("names", ""), args.get("deputy", ""), args.get("member", ""))
 
 
-def resolve_people(ctx: Ctx, text: str, *, guests: bool = False) -> list[tuple[str | None, str, str | None]]:
-    """Names in a list -> (initials or None for a guest, the name as typed, a role note in brackets).
+# --- names in attendance lines: what is clear is recorded, and a question for each name that is not -------
 
-    Asks (raises Ask) for the first name that is ambiguous, or unknown when guests are not allowed.
-    """
-    out: list[tuple[str | None, str, str | None]] = []
-    start = ctx.req.text.find(text)
-    for part in people_spans(ctx, text):
-        note = None
-        m = re.match(r"^(.*?)\s*\((.+)\)\s*$", part)
+Named = tuple[str | None, str, str | None]  # initials (None: a guest), the name as typed, a note in brackets
+
+_NOTE = re.compile(r"^(.*?)\s*\((.+)\)\s*$")
+# Ranks and titles before a surname: "Inspector Kaye", "DCI Rees", "Cllr Hughes".
+_RANKS = re.compile(
+    r"^(?:(?:the|acting|temporary|interim|detective|det\.?|chief|superintendent|supt\.?|inspector|insp\.?|"
+    r"sergeant|sgt\.?|constable|pc|di|dci|ds|dr|mr|mrs|ms|miss|mx|prof|professor|cllr|councillor)\s+)+",
+    re.I,
+)
+# "(for Inspector Kaye)", "(deputising for TR)", "(on behalf of DA)" after someone present.
+_FOR_MEMBER = re.compile(
+    r"^(?:(?:deputising|deputizing|deputy|attending|sitting\s+in|standing\s+in)\s+)?"
+    r"(?:for|on\s+behalf\s+of|in\s+place\s+of|representing)\s+(?P<member>.+)$",
+    re.I,
+)
+# "(Paula Mason attending)", "(PM deputising)", "(represented by PM)" after someone sending apologies.
+_DEPUTY_NOTE = (
+    re.compile(
+        r"^(?P<deputy>.+?)\s+(?:is\s+|was\s+)?(?:attending|attended|attends|deputising|deputizing|deputised|"
+        r"deputized|sitting\s+in|sat\s+in|standing\s+in|stood\s+in|in\s+(?:her|his|their)\s+place|instead|"
+        r"as\s+(?:a\s+|their\s+|her\s+|his\s+)?deputy)"
+        r"(?:\s+(?:in\s+(?:her|his|their)\s+place|for\s+(?:her|him|them)|instead))?$",
+        re.I,
+    ),
+    re.compile(
+        r"^(?:deputy|deputised\s+by|deputized\s+by|represented\s+by|attended\s+by|replaced\s+by)\s*:?\s*"
+        r"(?P<deputy>.+)$",
+        re.I,
+    ),
+)
+
+
+def _split_note(span: str) -> tuple[str, str | None]:
+    m = _NOTE.match(span)
+    typed, note = (m.group(1), m.group(2).strip()) if m else (span, None)
+    return typed.strip().strip('"“”').strip(), note
+
+
+def _member_in(note: str | None) -> str | None:
+    m = _FOR_MEMBER.match(note) if note else None
+    return m.group("member").strip() if m else None
+
+
+def _deputy_in(note: str | None) -> str | None:
+    for pattern in _DEPUTY_NOTE:
+        m = pattern.match(note) if note else None
         if m:
-            part, note = m.group(1), m.group(2)
-        part = part.strip().strip('"“”')
-        found = resolve_name(part, ctx.roster, ctx.series.key if ctx.series else None, people_only=True)
-        if isinstance(found, Resolved) and found.owner.id:
-            out.append((found.owner.id, part, note))
-            continue
-        if guests and not isinstance(found, Ambiguous) and re.search(r"[a-z]", part):
-            out.append((None, part, note))
-            continue
-        before, after = ctx.hole(part, max(start, 0))
-        if isinstance(found, Ambiguous):
-            raise Ask(
-                f"“{part}” could be more than one person: who did you mean?",
-                before=before,
-                after=after,
-                kind="person",
-                choices=list(found.candidates),
-            )
-        hint = " If they are a guest, use `in attendance Full Name (role)`." if not guests else ""
-        raise Ask(
-            f"I don't know “{part}” in the partnership file: who did you mean?{hint}",
+            return m.group("deputy").strip()
+    return None
+
+
+def _person(ctx: Ctx, typed: str, *, member: bool = False) -> str | Ambiguous | Unknown:
+    """One typed name -> initials, or why not. A member may also be named by a surname after a rank or
+    title ("Inspector Kaye"); of several people a name fits, the one member of the series is meant."""
+    series = ctx.series.key if ctx.series else None
+    found = resolve_name(typed, ctx.roster, series, people_only=True)
+    if isinstance(found, Resolved) and found.owner.id:
+        return found.owner.id
+    problem = found if isinstance(found, Ambiguous | Unknown) else Unknown(typed)
+    if not member:
+        return problem
+    members = true_members(ctx)
+    if isinstance(problem, Ambiguous):
+        mine = [c for c in problem.candidates if c in members]
+        return mine[0] if len(mine) == 1 else problem
+    bare = _RANKS.sub("", typed.strip())
+    if bare and bare != typed.strip():
+        again = _person(ctx, bare, member=True)  # "Inspector Kaye" -> "Kaye", a surname
+        if isinstance(again, str):
+            return again
+    return problem
+
+
+def _ask_about(
+    ctx: Ctx,
+    typed: str,
+    found: Ambiguous | Unknown,
+    *,
+    before: str,
+    after: str,
+    holds: str,
+    multiple: bool,
+    hint: str = "",
+) -> None:
+    """Ask who a name is, and carry on: the answer runs `before + answer + after`."""
+    if isinstance(found, Ambiguous):
+        prompt, choices = (
+            f"“{typed}” could be more than one person: who did you mean?",
+            list(found.candidates),
+        )
+    else:
+        prompt = f"I don't know “{typed}” in the partnership file: who did you mean?{hint}"
+        choices = list(found.suggestions)
+    ctx.ask(
+        Ask(
+            prompt,
             before=before,
             after=after,
             kind="person",
-            # A name that reads as a group or role is no person: no suggestions to offer.
-            choices=list(found.suggestions) if isinstance(found, Unknown) else [],
+            choices=choices,
+            part=typed,
+            holds=holds,
+            multiple=multiple,
         )
-    if not out:
+    )
+
+
+def people_or_ask(
+    ctx: Ctx, text: str, *, again: str, doing: str, tail: str = "", guests: bool = False
+) -> list[Named]:
+    """The people named in a list; for each name that is not exactly one person, a question.
+
+    The rest is recorded at once. An answer runs `again + answer (note) + tail` ("present SMa",
+    "left SMa at 10:40"); `doing` says what waits on it ("as present").
+    """
+    out: list[Named] = []
+    for span in people_spans(ctx, text):
+        typed, note = _split_note(span)
+        found = _person(ctx, typed)
+        if isinstance(found, str):
+            out.append((found, typed, note))
+            continue
+        if guests and not isinstance(found, Ambiguous) and re.search(r"[a-z]", typed):
+            out.append((None, typed, note))
+            continue
+        _ask_about(
+            ctx,
+            typed,
+            found,
+            before=again,
+            after=(f" ({note})" if note else "") + tail,
+            holds=f"“{typed}” {doing}",
+            multiple=True,
+            hint="" if guests else " If they are a guest, use `in attendance Full Name (role)`.",
+        )
+    if not out and not ctx.asked:
         raise UserError("Name at least one person, by initials or name.")
     return out
+
+
+# A deputy attending for a member: (the deputy's initials, or a guest's name, and the member's initials).
+Deputy = tuple[str | None, str | None, str]
+
+
+def _deputy_for(ctx: Ctx, typed: str, member: str) -> Deputy | None:
+    """The deputy named for a member (whose name is clear); a question if the deputy's is not.
+
+    Unanswered, the member's apologies stay recorded; the answer runs `DEPUTY for MEMBER`.
+    """
+    if typed[:1] in '"“':
+        return None, typed.strip('"“”').strip(), member  # quoted: a guest deputy, by name
+    found = _person(ctx, typed)
+    if isinstance(found, str):
+        return found, None, member
+    _ask_about(
+        ctx,
+        typed,
+        found,
+        before="",
+        after=f" for {member}",
+        holds=f"“{typed}” attending for {ctx.name(member)} (their apologies are recorded)",
+        multiple=False,
+        hint=f' If they are not in the file, type `"{typed}" for {member}` to record them by name.',
+    )
+    return None
 
 
 def _row(ctx: Ctx, meeting: Meeting, person_id: int) -> Attendance | None:
@@ -303,10 +429,136 @@ _NAMES_CS = (
 )
 
 
+_DEPUTY_CS = r"(?-i:(?P<deputy>(?:[A-Z@][\w@.'’-]*)(?:\s+[A-Z][\w.'’-]*){0,2}|[\"“][^\"”]+[\"”]))"
+
+
+def _check_deputies(ctx: Ctx, deputies: list[Deputy]) -> None:
+    members = true_members(ctx)
+    for deputy_initials, _guest, member in deputies:
+        if member not in members:
+            raise UserError(
+                f"{ctx.name(member)} is not a member of {ctx.require_series().name}: "
+                "a deputy stands in for a member. Nothing was recorded."
+            )
+        if deputy_initials == member:
+            raise UserError("Someone cannot deputise for themselves. Nothing was recorded.")
+
+
+def _deputise(ctx: Ctx, meeting: Meeting, deputy: Deputy, reply: Reply) -> None:
+    """Record a deputy attending for a member (the member's apologies with it), by the series' rules."""
+    deputy_initials, guest, member = deputy
+    mrow = _row(ctx, meeting, ctx.person_id(member))
+    if mrow is None or mrow.status != "apologies":
+        _record(ctx, meeting, member, "apologies", left_at=None)
+    if deputy_initials is not None:
+        _record(
+            ctx,
+            meeting,
+            deputy_initials,
+            "deputy",
+            deputy_for_id=ctx.person_id(member),
+            arrived_at=ctx.now,
+            left_at=None,
+        )
+        name = ctx.name(deputy_initials)
+    else:
+        add_row(
+            ctx,
+            meeting,
+            Attendance(
+                meeting_id=meeting.id,
+                person_id=None,
+                guest_name=guest,
+                status="deputy",
+                deputy_for_id=ctx.person_id(member),
+                arrived_at=ctx.now,
+                updated_at=ctx.now,
+                movements=[],
+            ),
+        )
+        ctx.audit(
+            "attendance", f"{meeting.id}:{guest}", "recorded", None, {"status": "deputy", "for": member}
+        )
+        name = str(guest)
+    agency = ctx.roster.agencies.get(ctx.roster.people[member].agency)
+    reply.say(
+        f"{name} is attending for {ctx.name(member)}"
+        f"{f' and counts for {agency.name}' if agency and deputy_initials else ''}.",
+        OK,
+    )
+    allowed = ctx.sref.deputies.get(member, ())
+    if deputy_initials not in allowed:
+        reply.say(
+            f"Note: {name} is not listed as an authorised deputy for {ctx.name(member)} in the "
+            "partnership file."
+            + ("" if deputy_initials else " A deputy not in the file does not count towards quorum.")
+        )
+
+
+def _record_apologies(ctx: Ctx, meeting: Meeting, away: list[str], deputies: list[Deputy]) -> Reply:
+    reply = Reply()
+    names = []
+    for initials in away:
+        row = _row(ctx, meeting, ctx.person_id(initials))
+        if row is not None and row.status == "apologies":
+            continue
+        _record(ctx, meeting, initials, "apologies", left_at=None)
+        names.append(ctx.name(initials))
+    if names:
+        reply.say(f"Apologies: {', '.join(names)}.", OK)
+    elif away:
+        reply.say("Those apologies were already recorded.", OK)
+    for deputy in deputies:
+        _deputise(ctx, meeting, deputy, reply)
+    return reply
+
+
+def _apologies(ctx: Ctx, entries: list[tuple[str, str | None]], again: str) -> Reply:
+    """Apologies from members, each perhaps with a deputy attending in their place.
+
+    `entries`: (member as typed, deputy as typed or None). A member whose name is unclear is asked
+    about (the answer runs `again + answer`, with the deputy), nothing of theirs recorded meanwhile;
+    an unclear deputy is asked about with the member's apologies recorded.
+    """
+    meeting = ctx.require_meeting()
+    away: list[str] = []
+    deputies: list[Deputy] = []
+    for typed, deputy_typed in entries:
+        member = _person(ctx, typed, member=True)
+        if not isinstance(member, str):
+            _ask_about(
+                ctx,
+                typed,
+                member,
+                before=again,
+                after=f" ({deputy_typed} attending)" if deputy_typed else "",
+                holds=f"apologies from “{typed}”"
+                + (f", and {deputy_typed} attending for them" if deputy_typed else ""),
+                multiple=deputy_typed is None,
+            )
+            continue
+        away.append(member)
+        if deputy_typed:
+            deputy = _deputy_for(ctx, deputy_typed, member)
+            if deputy is not None:
+                deputies.append(deputy)
+    if not away and not ctx.asked:
+        raise UserError("Name at least one person, by initials or name.")
+    members = true_members(ctx)
+    for initials in away:
+        if initials not in members:
+            raise UserError(
+                f"{ctx.name(initials)} is not a member of {ctx.require_series().name}: apologies are for "
+                "members. Nothing was recorded."
+            )
+    _check_deputies(ctx, deputies)
+    return _with_quorum_watch(ctx, meeting, lambda: _record_apologies(ctx, meeting, away, deputies))
+
+
 @command(
     "present",
     usage="present NAMES",
-    summary="Record who is present",
+    summary="Record who is present (`present CG (for TR)` records a deputy)",
     section="Attendance",
     perm=Perm.CHAIR_TEAM,
     needs_meeting=True,
@@ -314,13 +566,53 @@ _NAMES_CS = (
 )
 def present(ctx: Ctx, args: dict[str, Any]) -> Reply:
     meeting = ctx.require_meeting()
-    people = resolve_people(ctx, args["names"])
+    people: list[str] = []
+    deputies: list[Deputy] = []
+    absent: list[str] = []  # members whose deputy is asked about
+    for span in people_spans(ctx, args["names"]):
+        typed, note = _split_note(span)
+        member_typed = _member_in(note)
+        if member_typed is None:
+            found = _person(ctx, typed)
+            if isinstance(found, str):
+                people.append(found)
+            else:
+                _ask_about(
+                    ctx,
+                    typed,
+                    found,
+                    before="present ",
+                    after=f" ({note})" if note else "",
+                    holds=f"“{typed}” as present",
+                    multiple=True,
+                    hint=" If they are a guest, use `in attendance Full Name (role)`.",
+                )
+            continue
+        member = _person(ctx, member_typed, member=True)
+        if not isinstance(member, str):
+            _ask_about(
+                ctx,
+                member_typed,
+                member,
+                before=f"present {typed} (for ",
+                after=")",
+                holds=f"{typed} attending for “{member_typed}”",
+                multiple=False,
+            )
+            continue
+        deputy = _deputy_for(ctx, typed if span.lstrip()[:1] not in '"“' else f'"{typed}"', member)
+        if deputy is None:
+            absent.append(member)
+        else:
+            deputies.append(deputy)
+    if not people and not deputies and not absent and not ctx.asked:
+        raise UserError("Name at least one person, by initials or name.")
+    _check_deputies(ctx, deputies + [(None, None, m) for m in absent])
 
     def change() -> Reply:
         members = true_members(ctx)
         done, notes = [], []
-        for initials, _typed, _note in people:
-            assert initials
+        for initials in people:
             row = _row(ctx, meeting, ctx.person_id(initials))
             if initials in members:
                 if row is not None and row.status in ("present", "deputy") and row.left_at is None:
@@ -351,6 +643,10 @@ def present(ctx: Ctx, args: dict[str, Any]) -> Reply:
             reply.say(f"Present: {', '.join(done)}.", OK)
         for n in notes:
             reply.say(n)
+        if absent:
+            reply.extend(_record_apologies(ctx, meeting, absent, []))
+        for deputy in deputies:
+            _deputise(ctx, meeting, deputy, reply)
         return reply
 
     return _with_quorum_watch(ctx, meeting, change)
@@ -359,37 +655,48 @@ def present(ctx: Ctx, args: dict[str, Any]) -> Reply:
 @command(
     "apologies",
     usage="apologies NAMES",
-    summary="Record apologies",
+    summary="Record apologies (`apologies TR (CG attending)` records the deputy too)",
     section="Attendance",
     perm=Perm.CHAIR_TEAM,
     needs_meeting=True,
     patterns=[r"(?:apologies|apologies\s+from|apols)\s*:?\s*(?P<names>.+)"],
 )
 def apologies(ctx: Ctx, args: dict[str, Any]) -> Reply:
-    meeting = ctx.require_meeting()
-    people = resolve_people(ctx, args["names"])
-    members = true_members(ctx)
-    for initials, _typed, _note in people:
-        if initials not in members:
-            raise UserError(
-                f"{ctx.name(initials)} is not a member of {ctx.require_series().name}: apologies are for "
-                "members. Nothing was recorded."
-            )
+    entries = []
+    for span in people_spans(ctx, args["names"]):
+        typed, note = _split_note(span)
+        entries.append((typed, _deputy_in(note)))
+    return _apologies(ctx, entries, "apologies ")
 
-    def change() -> Reply:
-        names = []
-        for initials, _typed, _note in people:
-            assert initials
-            row = _row(ctx, meeting, ctx.person_id(initials))
-            if row is not None and row.status == "apologies":
-                continue
-            _record(ctx, meeting, initials, "apologies", left_at=None)
-            names.append(ctx.name(initials))
-        return Reply().say(
-            f"Apologies: {', '.join(names)}." if names else "Those apologies were already recorded.", OK
-        )
 
-    return _with_quorum_watch(ctx, meeting, change)
+@command(
+    "sent apologies",
+    usage="NAME sent apologies; DEPUTY attended in her place",
+    summary="Record apologies, and who attended in the member's place",
+    section="Attendance",
+    perm=Perm.CHAIR_TEAM,
+    needs_meeting=True,
+    aliases=("TR sent apologies",),
+    applies=_names_apply,
+    patterns=[
+        _NAMES_CS
+        + r"\s+(?:has\s+|have\s+)?(?:sent|sends|gave|give|offered)\s+(?:(?:her|his|their)\s+)?apologies"
+        r"(?:\s*[;,.]\s*(?:and\s+)?|\s+and\s+)"
+        + _DEPUTY_CS
+        + r"\s+(?:is\s+|was\s+)?(?:attended|attending|attends|came|deputised|deputized|deputising|deputizing|"
+        r"sat\s+in|stood\s+in)"
+        r"(?:\s+(?:in\s+(?:her|his|their)\s+place|for\s+(?:her|him|them)|instead|on\s+(?:her|his|their)\s+behalf))?",
+        _NAMES_CS
+        + r"\s+(?:has\s+|have\s+)?(?:sent|sends|gave|give|offered)\s+(?:(?:her|his|their)\s+)?apologies",
+    ],
+)
+def sent_apologies(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    names = people_spans(ctx, args["names"])
+    deputy_typed = args.get("deputy")
+    if deputy_typed and len(names) != 1:
+        raise UserError("Name the one member whose place the deputy took: `TR sent apologies; CG attended`.")
+    entries = [(_split_note(n)[0], deputy_typed.strip() if deputy_typed else None) for n in names]
+    return _apologies(ctx, entries, "apologies ")
 
 
 @command(
@@ -399,81 +706,42 @@ def apologies(ctx: Ctx, args: dict[str, Any]) -> Reply:
     section="Attendance",
     perm=Perm.CHAIR_TEAM,
     needs_meeting=True,
-    aliases=("CG deputising for TR", "CG attending for TR"),
+    aliases=("CG deputising for TR", "CG deputised for TR", "CG attending for TR"),
     applies=_names_apply,
     patterns=[
-        r"(?-i:(?P<deputy>(?:[A-Z@][\w@.'’-]*)(?:\s+[A-Z][\w.'’-]*){0,2}|[\"“][^\"”]+[\"”]))"
-        r"\s+(?:is\s+)?(?:deputising|deputizing|attending|deputy|sitting\s+in|standing\s+in)?\s*"
+        _DEPUTY_CS + r"\s+(?:is\s+|was\s+)?(?:deputising|deputizing|deputised|deputized|deputises|deputizes|"
+        r"attending|attended|attends|deputy|sitting\s+in|sat\s+in|standing\s+in|stood\s+in)?\s*"
         r"(?:for|on\s+behalf\s+of)\s+(?P<member>[\w@.'’ -]+?)"
     ],
 )
 def deputy(ctx: Ctx, args: dict[str, Any]) -> Reply:
     meeting = ctx.require_meeting()
     typed = args["deputy"].strip()
-    quoted = typed[0] in '"“'
-    member_list = resolve_people(ctx, args["member"])
-    if len(member_list) != 1:
+    member_typed = args["member"].strip()
+    if len(people_spans(ctx, member_typed)) != 1:
         raise UserError("Name one member: `CG for TR`.")
-    member = member_list[0][0]
-    assert member
-    if member not in true_members(ctx):
-        raise UserError(
-            f"{ctx.name(member)} is not a member of {ctx.require_series().name}: "
-            "a deputy stands in for a member."
-        )
-    if quoted:
-        deputy_initials, guest = None, typed.strip('"“”')
-    else:
-        found = resolve_people(ctx, typed)
-        deputy_initials, guest = found[0][0], None
-    if deputy_initials == member:
-        raise UserError("Someone cannot deputise for themselves.")
+    member = _person(ctx, member_typed, member=True)
+    if not isinstance(member, str):
+        before, after = ctx.hole(member_typed, max(ctx.req.text.rfind(member_typed), 0))
+        if isinstance(member, Ambiguous):
+            prompt, choices = (
+                f"“{member_typed}” could be more than one person: who did you mean?",
+                member.candidates,
+            )
+        else:
+            prompt, choices = (
+                f"I don't know “{member_typed}” in the partnership file: who did you mean?",
+                member.suggestions,
+            )
+        raise Ask(prompt, before=before, after=after, kind="person", choices=list(choices), part=member_typed)
+    found = _deputy_for(ctx, typed, member)
+    _check_deputies(ctx, [found or (None, None, member)])
 
     def change() -> Reply:
+        if found is None:
+            return _record_apologies(ctx, meeting, [member], [])
         reply = Reply()
-        mrow = _row(ctx, meeting, ctx.person_id(member))
-        if mrow is None or mrow.status != "apologies":
-            _record(ctx, meeting, member, "apologies", left_at=None)
-        if deputy_initials is not None:
-            _record(
-                ctx,
-                meeting,
-                deputy_initials,
-                "deputy",
-                deputy_for_id=ctx.person_id(member),
-                arrived_at=ctx.now,
-                left_at=None,
-            )
-            name = ctx.name(deputy_initials)
-        else:
-            row = Attendance(
-                meeting_id=meeting.id,
-                person_id=None,
-                guest_name=guest,
-                status="deputy",
-                deputy_for_id=ctx.person_id(member),
-                arrived_at=ctx.now,
-                updated_at=ctx.now,
-                movements=[],
-            )
-            add_row(ctx, meeting, row)
-            ctx.audit(
-                "attendance", f"{meeting.id}:{guest}", "recorded", None, {"status": "deputy", "for": member}
-            )
-            name = str(guest)
-        agency = ctx.roster.agencies.get(ctx.roster.people[member].agency)
-        reply.say(
-            f"{name} is attending for {ctx.name(member)}"
-            f"{f' and counts for {agency.name}' if agency and deputy_initials else ''}.",
-            OK,
-        )
-        allowed = ctx.sref.deputies.get(member, ())
-        if deputy_initials not in allowed:
-            reply.say(
-                f"Note: {name} is not listed as an authorised deputy for {ctx.name(member)} in the "
-                "partnership file."
-                + ("" if deputy_initials else " A deputy not in the file does not count towards quorum.")
-            )
+        _deputise(ctx, meeting, found, reply)
         return reply
 
     return _with_quorum_watch(ctx, meeting, change)
@@ -497,7 +765,8 @@ def deputy(ctx: Ctx, args: dict[str, Any]) -> Reply:
 def left(ctx: Ctx, args: dict[str, Any]) -> Reply:
     meeting = ctx.require_meeting()
     at = _at_time(ctx, args.get("time"))  # refused before any question about the names
-    people = resolve_people(ctx, args["names"])
+    tail = f" at {args['time']}" if args.get("time") else ""
+    people = people_or_ask(ctx, args["names"], again="left ", doing="as having left", tail=tail)
 
     def change() -> Reply:
         names = []
@@ -521,6 +790,8 @@ def left(ctx: Ctx, args: dict[str, Any]) -> Reply:
                 movements=[*row.movements, {"event": "left", "at": at.isoformat()}],
             )
             names.append(ctx.name(initials))
+        if not names:
+            return Reply()  # every name waits on a question
         return Reply().say(f"{', '.join(names)} left at {clock(at, ctx.tz)}.", OK)
 
     return _with_quorum_watch(ctx, meeting, change)
@@ -544,7 +815,8 @@ def left(ctx: Ctx, args: dict[str, Any]) -> Reply:
 def joined(ctx: Ctx, args: dict[str, Any]) -> Reply:
     meeting = ctx.require_meeting()
     at = _at_time(ctx, args.get("time"))  # refused before any question about the names
-    people = resolve_people(ctx, args["names"])
+    tail = f" at {args['time']}" if args.get("time") else ""
+    people = people_or_ask(ctx, args["names"], again="joined ", doing="as having joined", tail=tail)
 
     def change() -> Reply:
         members = true_members(ctx)
@@ -590,6 +862,8 @@ def joined(ctx: Ctx, args: dict[str, Any]) -> Reply:
                     movements=[],
                 )
                 names.append(f"{ctx.name(initials)} joined (in attendance, not a member)")
+        if not names:
+            return Reply()  # every name waits on a question
         return Reply().say(f"{'; '.join(names)} at {clock(at, ctx.tz)}.", OK)
 
     return _with_quorum_watch(ctx, meeting, change)
@@ -606,7 +880,7 @@ def joined(ctx: Ctx, args: dict[str, Any]) -> Reply:
 )
 def in_attendance(ctx: Ctx, args: dict[str, Any]) -> Reply:
     meeting = ctx.require_meeting()
-    people = resolve_people(ctx, args["names"], guests=True)
+    people = people_or_ask(ctx, args["names"], again="in attendance ", doing="as in attendance", guests=True)
     members = true_members(ctx)
 
     def change() -> Reply:
@@ -648,6 +922,8 @@ def in_attendance(ctx: Ctx, args: dict[str, Any]) -> Reply:
                 names.append(
                     ctx.name(initials) + (" (a member: recorded as present)" if status == "present" else "")
                 )
+        if not names:
+            return Reply()  # every name waits on a question
         return Reply().say(f"In attendance: {', '.join(names)}.", OK)
 
     return _with_quorum_watch(ctx, meeting, change)

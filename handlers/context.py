@@ -53,12 +53,33 @@ class Refused(UserError):
 
 
 class Ask(Exception):
-    """A question back: nothing is stored until the answer completes the original message."""
+    """A question back about one part of a message; the answer fills the hole `before + answer + after`,
+    which then runs as the original message (at its time).
 
-    def __init__(self, prompt: str, *, before: str, after: str, kind: str, choices: list[str] | None = None):
+    Raised, nothing of the command is stored (`holds` "" says so: the whole message waits). Given to
+    `Ctx.ask` instead, the command stores what is clear and the question waits for the rest only:
+    `holds` says in words what waits ("SM as present"). `part` is the words asked about; `multiple`
+    lets one answer name several (`both`, `1 2`); `skip` is the message to run when the person
+    answers `skip` (None: leaving the part out leaves nothing to run).
+    """
+
+    def __init__(
+        self,
+        prompt: str,
+        *,
+        before: str,
+        after: str,
+        kind: str,
+        choices: list[str] | None = None,
+        part: str = "",
+        holds: str = "",
+        multiple: bool = False,
+        skip: str | None = None,
+    ):
         super().__init__(prompt)
         self.prompt, self.before, self.after, self.kind = prompt, before, after, kind
         self.choices = choices or []
+        self.part, self.holds, self.multiple, self.skip = part, holds, multiple, skip
 
 
 def _jsonable(value: Any) -> Any:
@@ -80,6 +101,8 @@ class Ctx:
     # What a handler has already read in this command (e.g. a meeting's attendance), to read it once.
     memo: dict[Any, Any] = field(default_factory=dict)
     _initials: dict[int, str] = field(default_factory=dict)
+    # Questions about the parts of the message the command could not store (see `Ask`).
+    asked: list[Ask] = field(default_factory=list)
 
     # --- time -------------------------------------------------------------------------------------
     @property
@@ -187,16 +210,34 @@ class Ctx:
         return person_name(self.roster, initials)
 
     # --- questions -----------------------------------------------------------------------------------
-    def hole(self, token: str, start: int = 0) -> tuple[str, str]:
-        """Split the message around the first whole-word `token` (at or after `start`) for a question."""
+    def ask(self, question: Ask) -> None:
+        """Ask about one part and carry on: what the command stores stays, the question waits for the rest."""
+        self.asked.append(question)
+
+    def _token(self, token: str, start: int) -> tuple[int, int]:
         text = self.req.text
         m = re.compile(r"(?<![\w@])" + re.escape(token) + r"(?!\w)").search(text, start)
-        if m is None:
-            i = text.find(token, start)
-            if i < 0:
-                raise ValueError(f"{token!r} not in message")
-            return text[:i], text[i + len(token) :]
-        return text[: m.start()], text[m.end() :]
+        if m is not None:
+            return m.start(), m.end()
+        i = text.find(token, start)
+        if i < 0:
+            raise ValueError(f"{token!r} not in message")
+        return i, i + len(token)
+
+    def hole(self, token: str, start: int = 0) -> tuple[str, str]:
+        """Split the message around the first whole-word `token` (at or after `start`) for a question."""
+        i, j = self._token(token, start)
+        return self.req.text[:i], self.req.text[j:]
+
+    def without(self, token: str, start: int = 0) -> str:
+        """The message with `token` and the separator beside it left out ("SM and HN to …" -> "HN to …")."""
+        before, after = self.hole(token, start)
+        sep = re.compile(r"\s*(?:/|,|&|\+|\band\b)\s*$", re.I)
+        if sep.search(before):
+            before = sep.sub("", before)
+        else:
+            after = re.sub(r"^\s*(?:/|,|&|\+|\band\b)\s*", "", after, flags=re.I)
+        return (before.rstrip() + " " + after.lstrip()).strip()
 
     # --- audit ---------------------------------------------------------------------------------------
     def audit(

@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -21,15 +21,27 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from handlers import identity, registry
+from handlers.asking import (
+    CANCEL_WORDS,
+    QUESTION_TTL,
+    SKIP_WORDS,
+    Fits,
+    Waiting,
+    answer_words,
+    dropped_text,
+    prompt_with_options,
+    read_answer,
+    waiting_note,
+)
 from handlers.context import Ask, Ctx, Refused, Request, UserError
 from handlers.identity import Who, who_of
-from handlers.names import Resolved, resolve_name, split_names
 from handlers.registry import CommandSpec, Perm
-from handlers.reply import ACTOR, ERROR, QUESTION, Reply, error
+from handlers.reply import ACTOR, ERROR, OK, QUESTION, WARNING, Reply, error
 from handlers.setup import CoreSetup
-from storage import bindings, questions
+from storage import bindings
+from storage import questions as stored
 from storage.doors import first_delivery
-from storage.models import Meeting, PendingQuestion, Person, Series
+from storage.models import Meeting, Person, Series
 from storage.roster import PersonRef, Roster
 
 if TYPE_CHECKING:
@@ -38,7 +50,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("partnerbot.core")
 
-QUESTION_TTL = timedelta(minutes=15)
+__all__ = ["QUESTION_TTL", "BoundSeries", "Core"]
 
 
 @dataclass(frozen=True)
@@ -62,23 +74,26 @@ class Core:
     # --- entry point ---------------------------------------------------------------------------------
     def handle(self, req: Request) -> Reply:
         try:
-            with self.sessions() as session, session.begin():
-                # The common case, no open question, stays in one transaction.
-                if not questions.has_question(session, req.door, req.channel, req.user):
-                    return self._handle(session, req)
-            req, early = self._answer_question(req)
-            if early is not None:
-                return early
-            with self.sessions() as session, session.begin():
-                return self._handle(session, req)
-        except Ask as q:
-            return self._ask(req, q)
-        except UserError as e:
-            return error(str(e))
+            return self._handle(req)
         except Exception:
             ref = uuid.uuid4().hex[:8]
             log.exception("command failed (ref %s): %r", ref, req.text)
             return error(f"Sorry, something went wrong and nothing was changed. (reference {ref})")
+
+    def _handle(self, req: Request) -> Reply:
+        slot = _Slot(batch=req.event_id or uuid.uuid4().hex, command=req.text.strip(), now=req.at)
+        try:
+            with self.sessions() as session, session.begin():
+                if req.event_id and not first_delivery(session, req.door, req.event_id, req.at):
+                    return Reply(recognised=False)  # already handled: a retry, or another process got it
+                # The common case, no open question, stays in one transaction.
+                if not stored.has_question(session, req.door, req.channel, req.user):
+                    return self._run(session, req, slot)
+        except Ask as q:
+            return self._asked(req, slot, q)
+        except UserError as e:
+            return error(str(e))
+        return self._with_questions(req, slot)
 
     def roster(self) -> Roster:
         with self.sessions() as session:
@@ -146,12 +161,18 @@ class Core:
     def has_question(self, door: str, channel: str, user: str) -> bool:
         """Whether this person has an open question in this conversation (their next message answers it)."""
         with self.sessions() as session:
-            return questions.has_question(session, door, channel, user)
+            return stored.has_question(session, door, channel, user)
 
-    def cancel_question(self, door: str, channel: str, user: str) -> None:
-        """Drop an open question, e.g. one asked behind a form that shows the problem instead."""
+    def cancel_question(self, door: str, channel: str, user: str, event_id: str | None = None) -> None:
+        """Drop the question a message just asked, e.g. behind a form that shows the problem instead.
+
+        With the message's `event_id`, only what that message asked; without, the newest question's.
+        """
         with self.sessions() as session, session.begin():
-            questions.drop(session, door, channel, user)
+            if event_id is not None:
+                stored.drop_batch(session, door, channel, user, event_id)
+            else:
+                stored.drop_newest_batch(session, door, channel, user)
 
     def captured_as(self, door: str, channel: str, message_id: str) -> int | None:
         """The number of the action already captured from a message, by any route."""
@@ -180,94 +201,180 @@ class Core:
             return my_actions(ctx) if ctx.actor is not None else None
 
     # --- questions -----------------------------------------------------------------------------------
-    def _answer_question(self, req: Request) -> tuple[Request, Reply | None]:
-        """If this person has an open question here, read the message as its answer (or drop the question)."""
+    def _with_questions(self, req: Request, slot: _Slot) -> Reply:
+        """This person has open questions here: read the message as the first one's answer, or run it."""
+        reply = Reply()
         with self.sessions() as session, session.begin():
-            q = questions.open_question(session, req.door, req.channel, req.user)
-            if q is None:
-                return req, None
-            text = req.text.strip()
-            if q.expires_at < req.at:
-                questions.drop(session, req.door, req.channel, req.user)
-                return req, None
-            if text.lower() in ("cancel", "never mind", "nevermind", "stop"):
-                questions.drop(session, req.door, req.channel, req.user)
-                return req, Reply().say("Cancelled: nothing was stored.", audience=ACTOR)
-            answer = self._read_answer(session, q, text)
-            if answer is None and registry.match(text) is None:
-                # Neither an answer nor a command: keep the question and ask again.
-                choices = self._choices_text(session, q.choices)
-                return req, Reply().say(
-                    f"I still need an answer to my question{': ' + choices if choices else ''}. "
-                    "Reply with one of those, or `cancel`.",
-                    QUESTION,
+            for q in map(Waiting.of, stored.drop_expired(session, req.door, req.channel, req.user, req.at)):
+                reply.say(
+                    f"My question about {q.about} waited more than {int(QUESTION_TTL.total_seconds() // 60)} "
+                    f"minutes without an answer and is dropped. Not recorded: {q.what}.",
+                    WARNING,
                     ACTOR,
                 )
-            questions.drop(session, req.door, req.channel, req.user)
-            if answer is None:
-                return req, None  # another command: the question is dropped
-            return replace(req, text=q.before + answer + q.after, at=q.sent_at, message_id=q.message_id), None
-
-    def _read_answer(self, session: Session, q: PendingQuestion, text: str) -> str | None:
-        roster = self._roster(session)
-        if text.isdigit() and 1 <= int(text) <= len(q.choices):
-            return str(q.choices[int(text) - 1])
-        if q.kind == "series":
-            wanted = text.lower().split()[0] if text.split() else ""
-            return next((str(c) for c in q.choices if str(c).lower() == wanted), None)
-        names = split_names(text) if q.kind == "owner" else [text]
-        if not names:
-            return None
-        for name in names:
-            found = resolve_name(name, roster, None, people_only=q.kind == "person")
-            if not isinstance(found, Resolved):
-                return None
-        if len(names) == 1:
-            found = resolve_name(names[0], roster, None, people_only=q.kind == "person")
-            assert isinstance(found, Resolved)
-            owner = found.owner
-            if owner.kind == "person" and owner.id:
-                return owner.id
-        return text
-
-    def _choices_text(self, session: Session, choices: list[str]) -> str:
-        roster = self._roster(session)
-        return "; ".join(
-            f"{i}. {c} ({roster.people[c].name})" if c in roster.people else f"{i}. {c}"
-            for i, c in enumerate(choices, 1)
+            stored.keep_until(session, req.door, req.channel, req.user, req.at + QUESTION_TTL)
+            waiting = [Waiting.of(q) for q in stored.queue(session, req.door, req.channel, req.user)]
+            roster = self._roster(session)
+            bound = bindings.bound_series(session, req.door, req.channel)
+        if not waiting:
+            return reply.extend(self._attempt(req, slot))
+        first = waiting[0]
+        words = answer_words(req.text)
+        if words in CANCEL_WORDS:
+            with self.sessions() as session, session.begin():
+                dropped = [
+                    Waiting.of(q)
+                    for q in stored.drop_batch(session, req.door, req.channel, req.user, first.batch)
+                ]
+            stays = (
+                " What was recorded from it before stays recorded." if any(q.holds for q in dropped) else ""
+            )
+            reply.say(f"Cancelled. Not recorded: {dropped_text(dropped)}.{stays}", OK, ACTOR)
+            return self._next_question(req, reply, slot)
+        if words in SKIP_WORDS:
+            if first.skip is None:
+                with self.sessions() as session, session.begin():
+                    stored.drop_one(session, first.id)
+                reply.say(f"Skipped {first.about}. Not recorded: {first.what}.", OK, ACTOR)
+            else:
+                reply.say(f"Left out {first.about}.", OK, ACTOR)
+                reply.extend(self._replay(req, first, first.skip, slot))
+            return self._next_question(req, reply, slot)
+        answer = read_answer(first, req.text, roster, bound.key if bound is not None else None)
+        if isinstance(answer, Fits):
+            reply.extend(self._replay(req, first, first.before + answer.fill + first.after, slot))
+            return self._next_question(req, reply, slot)
+        if self._is_command(req):
+            # Not an answer but a command of its own: it runs, and the question goes on waiting.
+            reply.extend(self._attempt(req, slot))
+            return self._still_waiting(req, reply, slot)
+        return reply.say(
+            f"“{req.text.strip()[:60]}” doesn't answer my question: {answer.why}. "
+            f"My question about {first.about}: {first.shown()}",
+            QUESTION,
+            ACTOR,
         )
 
-    def _ask(self, req: Request, q: Ask) -> Reply:
+    def _replay(self, req: Request, q: Waiting, text: str, slot: _Slot) -> Reply:
+        """Run the question's message completed by the answer, at the original message's time."""
+        again = replace(req, text=text, at=q.sent_at, message_id=q.message_id, event_id=None)
+        follow = _Slot(q.batch, q.command, slot.now, position=q.position, answered=q.id, shown=slot.shown)
+        try:
+            with self.sessions() as session, session.begin():
+                stored.drop_one(session, q.id)
+                return self._run(session, again, follow)
+        except Ask as asked:
+            return self._asked(again, follow, asked)
+        except UserError as e:
+            # The completed message was refused: the question stays (nothing changed) and is put again.
+            return Reply().say(
+                f"Your answer made `{_short(text)}`, and that was refused: {e} "
+                f"My question about {q.about} is still open: {q.shown()}",
+                QUESTION,
+                ACTOR,
+            )
+
+    def _attempt(self, req: Request, slot: _Slot) -> Reply:
+        try:
+            with self.sessions() as session, session.begin():
+                return self._run(session, req, slot)
+        except Ask as q:
+            return self._asked(req, slot, q)
+        except UserError as e:
+            return error(str(e))
+
+    def _asked(self, req: Request, slot: _Slot, q: Ask) -> Reply:
+        """A command raised a question: nothing of it was stored; store the question (and the delivery)."""
         with self.sessions() as session, session.begin():
-            questions.ask(
+            if req.event_id:
+                first_delivery(session, req.door, req.event_id, req.at)
+            if slot.answered is not None:
+                stored.drop_one(session, slot.answered)  # the question this one follows up
+            return self._store(session, req, slot, [q])
+
+    def _store(self, session: Session, req: Request, slot: _Slot, asks: list[Ask]) -> Reply:
+        roster = self._roster(session)
+        new: list[Waiting] = []
+        for i, asked in enumerate(asks):
+            row = stored.ask(
                 session,
                 door=req.door,
                 channel=req.channel,
                 asker=req.user,
-                before=q.before,
-                after=q.after,
-                kind=q.kind,
-                choices=q.choices,
+                batch=slot.batch,
+                command=slot.command,
+                part=asked.part,
+                holds=asked.holds,
+                prompt=prompt_with_options(roster, asked.prompt, asked.choices),
+                before=asked.before,
+                after=asked.after,
+                kind=asked.kind,
+                choices=asked.choices,
+                multiple=asked.multiple,
+                skip=asked.skip,
                 sent_at=req.at,
                 message_id=req.message_id,
-                expires_at=req.at + QUESTION_TTL,
+                expires_at=slot.now + QUESTION_TTL,
+                position=None if slot.position is None else slot.position + i,
             )
-            prompt = q.prompt
-            if q.choices:
-                prompt += " " + self._choices_text(session, q.choices) + "."
-        return Reply().say(prompt + " Nothing is stored until you answer (or `cancel`).", QUESTION)
+            new.append(Waiting.of(row))
+        slot.shown.update(w.id for w in new)
+        first = Waiting.of(stored.queue(session, req.door, req.channel, req.user)[0])
+        reply = Reply()
+        if first.id == new[0].id:
+            reply.say(f"{first.shown()} {waiting_note(first)}", QUESTION)
+            later = new[1:]
+        else:
+            later = new
+        after = "that one" if first.id == new[0].id else f"your question about {first.about}"
+        for w in later:
+            reply.say(
+                f"Also waiting for your answer: {w.prompt} {waiting_note(w)} I'll come to it after {after}.",
+                QUESTION,
+            )
+        return reply
+
+    def _next_question(self, req: Request, reply: Reply, slot: _Slot) -> Reply:
+        """After an answer: put the next open question, unless this step has just asked it."""
+        with self.sessions() as session:
+            first = stored.open_question(session, req.door, req.channel, req.user)
+            nxt = Waiting.of(first) if first is not None else None
+        if nxt is not None and nxt.id not in slot.shown:
+            source = f" (from `{_short(nxt.command)}`)" if nxt.part else ""
+            reply.say(f"Next question, about {nxt.about}{source}: {nxt.shown()}", QUESTION)
+        return reply
+
+    def _still_waiting(self, req: Request, reply: Reply, slot: _Slot) -> Reply:
+        """After another command: repeat the waiting question in one line."""
+        with self.sessions() as session:
+            first = stored.open_question(session, req.door, req.channel, req.user)
+            nxt = Waiting.of(first) if first is not None else None
+        if nxt is not None:
+            reply.say(nxt.repeated(), audience=ACTOR)  # not a problem with the command itself
+        return reply
+
+    def _is_command(self, req: Request) -> bool:
+        """Is a message that does not answer the question plainly something else to do?"""
+        if registry.match(req.text) is not None:
+            return True
+        preview = self.preview_capture(req.door, req.channel, req.text, req.at)
+        return preview is not None and preview.is_action  # an action line in minutes English
 
     # --- one command -------------------------------------------------------------------------------
-    def _handle(self, session: Session, req: Request) -> Reply:
-        if req.event_id and not first_delivery(session, req.door, req.event_id, req.at):
-            return Reply(recognised=False)  # already handled: a retry, or another process got it too
+    def _run(self, session: Session, req: Request, slot: _Slot) -> Reply:
+        """Run one message as a command; store the questions it asks about what it could not store."""
         ctx = self._asking(session, req)
+        reply = self._command(ctx)
+        if ctx.asked:
+            reply.extend(self._store(session, req, slot, ctx.asked))
+        return reply
 
-        found = registry.match(req.text)
+    def _command(self, ctx: Ctx) -> Reply:
+        found = registry.match(ctx.req.text)
         if found is None:
             return self._not_a_command(ctx)
         spec, args = found
-        ctx.series = self._series(session, ctx, args.get("series"), spec)
+        ctx.series = self._series(ctx.session, ctx, args.get("series"), spec)
         if spec.applies is not None and not spec.applies(ctx, args):
             return self._not_a_command(ctx)  # a loose pattern caught ordinary chat ("Thanks for that")
         self._check(ctx, spec)
@@ -358,3 +465,20 @@ class Core:
         else:
             reply.say(f"{head} Type `help` for the commands.", ERROR, ACTOR)
         return reply
+
+
+@dataclass
+class _Slot:
+    """Where the questions a run asks go: the message that asked them, and their place in the queue."""
+
+    batch: str
+    command: str  # the message as the person typed it
+    now: datetime  # when the person wrote: questions wait QUESTION_TTL from here
+    position: int | None = None  # None: the back of the queue; a follow-up takes its question's place
+    answered: int | None = None  # the question this run answers (dropped with the run)
+    shown: set[int] = field(default_factory=set)  # questions already put in this reply
+
+
+def _short(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

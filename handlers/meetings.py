@@ -12,7 +12,7 @@ from handlers.context import Ctx, UserError
 from handlers.format import long_date, plural, short_date, when
 from handlers.registry import Perm, command
 from handlers.reply import ACTOR, OK, Reply
-from storage import bindings, questions
+from storage import bindings
 from storage.cadence import CadenceError, parse_cadence
 from storage.models import Action, AgendaItem, Attendance, Decision, Meeting, Series
 
@@ -277,6 +277,7 @@ def _attendance_hint(ctx: Ctx) -> str:
     patterns=[r"(?:meeting\s+(?:end|close)|(?:end|close)\s+(?:the\s+)?meeting)"],
 )
 def meeting_end(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    from handlers.asking import close_questions
     from handlers.attendance import add_row, attendance_summary, quorum_now, sheet
 
     series = ctx.require_series()
@@ -299,7 +300,7 @@ def meeting_end(ctx: Ctx, args: dict[str, Any]) -> Reply:
     meeting.status, meeting.closed_at, meeting.closed_by = "closed", ctx.now, ctx.actor_id
     if meeting.ends_at is None or (meeting.starts_at is not None and meeting.ends_at < meeting.starts_at):
         meeting.ends_at = ctx.now
-    questions.drop_all_in(ctx.session, ctx.req.door, ctx.req.channel)
+    dropped = close_questions(ctx)  # said plainly, at the end of the summary
     ctx.session.flush()
     ctx.audit("meeting", meeting.id, "closed", None, {"at": ctx.now, "not_in_attendance": absent})
 
@@ -335,7 +336,7 @@ def meeting_end(ctx: Ctx, args: dict[str, Any]) -> Reply:
     else:
         reply.say("No next meeting is set: set it with `next meeting DATE TIME`.")
     reply.say("The minutes draft is ready when you are: `minutes draft`.")
-    return reply
+    return reply.extend(dropped)
 
 
 @command(

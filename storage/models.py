@@ -374,20 +374,37 @@ class AuditEvent(Base):
 
 
 class PendingQuestion(Base):
-    """One open question per person and conversation; its answer completes the original command."""
+    """A question waiting for one person's answer in one conversation; several queue in order.
+
+    The answer to the first one fills the hole: `before + answer + after` runs as the original
+    message. What the command could store without the answer is stored already; `holds` says in
+    words what still waits on it, so nothing is dropped without saying exactly what.
+    """
 
     __tablename__ = "pending_questions"
-    __table_args__ = (UniqueConstraint("door", "channel", "asker"),)
+    __table_args__ = (Index("ix_pending_questions_asker", "door", "channel", "asker"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     door: Mapped[str] = mapped_column(String(16))
     channel: Mapped[str] = mapped_column(String(200))
     asker: Mapped[str] = mapped_column(String(200))  # the person's key on that door
+    position: Mapped[int] = mapped_column(default=0)  # order in this person's queue here
+    batch: Mapped[str] = mapped_column(
+        String(200), default=""
+    )  # the message that asked: `cancel` drops all of it
+    command: Mapped[str] = mapped_column(Text, default="")  # that message as typed
+    part: Mapped[str] = mapped_column(Text, default="")  # the words asked about ("SM")
+    holds: Mapped[str] = mapped_column(Text, default="")  # what waits on the answer; "" for the whole message
+    prompt: Mapped[str] = mapped_column(Text, default="")  # the question with its options, to repeat it
     # The original message with a hole where the answer goes: before + answer + after.
     before: Mapped[str] = mapped_column(Text)
     after: Mapped[str] = mapped_column(Text)
-    kind: Mapped[str] = mapped_column(String(16))  # person | owner
-    choices: Mapped[list[Any]] = mapped_column(default=list)  # initials
+    kind: Mapped[str] = mapped_column(String(16))  # person | owner | series
+    choices: Mapped[list[Any]] = mapped_column(default=list)  # initials (series keys for kind series)
+    multiple: Mapped[bool] = mapped_column(default=False)  # several answers fit ("both", "1 2")
+    skip: Mapped[str | None] = mapped_column(
+        Text
+    )  # the message to run on `skip`; None: nothing is left to run
     sent_at: Mapped[datetime]  # the original message's time, for dates in it
     message_id: Mapped[str | None] = mapped_column(String(200))
     expires_at: Mapped[datetime]
