@@ -718,7 +718,7 @@ def deputy(ctx: Ctx, args: dict[str, Any]) -> Reply:
     meeting = ctx.require_meeting()
     typed = args["deputy"].strip()
     member_typed = args["member"].strip()
-    if len(people_spans(ctx, member_typed)) != 1:
+    if len(split_names(member_typed)) != 1:
         raise UserError("Name one member: `CG for TR`.")
     member = _person(ctx, member_typed, member=True)
     if not isinstance(member, str):

@@ -232,16 +232,18 @@ def test_questions_wait_for_an_answer_and_can_be_cancelled(board: Chat) -> None:
     assert pending() == 0
     board.say("PMw", "Action: to form a task and finish group")
     out = board.say("PMw", "nobody in particular")
-    assert "still need an answer" in out and pending() == 1
+    assert "doesn't answer my question" in out and "`cancel`" in out and pending() == 1
     out = board.say("PMw", "HN and Business Unit")
     assert "Action 4 — Hannah Noor, Business Unit" in out and pending() == 0
-    # Another command drops an open question; a question expires after 15 minutes.
+    # Another command runs while a question waits, and the question is repeated after it.
     board.say("PMw", "Action: SM to check the figures")
-    board.say("PMw", "actions")
-    assert pending() == 0
-    board.say("PMw", "Action: SM to check the figures")
+    out = board.say("PMw", "actions")
+    assert "Open actions" in out and "Still waiting for your answer about “SM”" in out
+    assert pending() == 1
+    # A question expires after 15 minutes, saying what was lost; the message is read as usual.
     board.at((board.now + timedelta(minutes=16)).isoformat())
-    board.say("PMw", "SMa")
+    out = board.say("PMw", "SMa")
+    assert "Not recorded: all of `Action: SM to check the figures`" in out and pending() == 0
     with board.app.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Action)) == (count or 0) + 1
 

@@ -118,15 +118,31 @@ def test_a_question_is_stored_until_answered_or_cancelled(app: App) -> None:
     assert _questions(app) == [("shell", "C-ONE", "PMw", "Action: ")]
     assert core.has_question("shell", "C-ONE", "PMw")
     assert not core.has_question("shell", "C-ONE", "MT") and not core.has_question("shell", "C-TWO", "PMw")
-    # Asked again: still one question for this person here.
+    # Asked again: a second question queues behind the first, nothing replaced.
     core.handle(ask)
-    assert len(_questions(app)) == 1
+    assert len(_questions(app)) == 2
+    # A door cancels the question a message just asked: the newest, the first stays.
+    core.cancel_question("shell", "C-ONE", "PMw")
+    assert len(_questions(app)) == 1 and core.has_question("shell", "C-ONE", "PMw")
     core.cancel_question("shell", "C-ONE", "PMw")
     assert _questions(app) == [] and not core.has_question("shell", "C-ONE", "PMw")
     # Answered: the question goes and the original message is completed.
     core.handle(ask)
     assert "Action 1 — Samir Malik" in core.handle(Request("shell", "C-ONE", "PMw", "SMa", AT)).plain
     assert _questions(app) == []
+
+
+def test_a_door_cancels_only_what_its_own_message_asked(app: App) -> None:
+    core = app.core()
+    core.handle(Request("shell", "C-ONE", "MT", "bind board", AT))
+    core.handle(Request("shell", "C-ONE", "PMw", "Action: SM to check the figures", AT))
+    form = Request("shell", "C-ONE", "PMw", "Action: TW to ring the school", AT, event_id="view:1")
+    assert "I don't know “TW”" in core.handle(form).plain
+    assert len(_questions(app)) == 2
+    core.cancel_question("shell", "C-ONE", "PMw", event_id="view:1")
+    assert _questions(app) == [("shell", "C-ONE", "PMw", "Action: ")]
+    core.cancel_question("shell", "C-ONE", "PMw", event_id="view:2")  # asked nothing: nothing dropped
+    assert len(_questions(app)) == 1
 
 
 def test_the_end_of_a_meeting_drops_the_questions_in_its_channel_only(app: App) -> None:
@@ -137,12 +153,16 @@ def test_the_end_of_a_meeting_drops_the_questions_in_its_channel_only(app: App) 
     core.handle(Request("shell", "C-TWO", "RB", "bind executive", AT))
     core.handle(Request("shell", "C-TWO", "RB", "Action: SM to write the report", AT))
     assert len(_questions(app)) == 3
-    core.handle(Request("shell", "C-ONE", "MT", "meeting end", AT + timedelta(hours=1)))
+    said = core.handle(Request("shell", "C-ONE", "MT", "meeting end", AT + timedelta(minutes=10))).plain
     assert [(c, a) for _, c, a, _ in _questions(app)] == [("C-TWO", "RB")]
+    # What was dropped is said, message by message.
+    assert "2 questions were still open and are now dropped" in said
+    assert "Paul Mawer: “SM” — not recorded: all of `Action: SM to check the figures`" in said
+    assert "Hannah Noor: “SM” — not recorded: all of `Action: SM to ring the school`" in said
 
 
 def test_the_questions_repository(app: App) -> None:
-    def ask(s: Session, channel: str, asker: str, before: str) -> None:
+    def ask(s: Session, channel: str, asker: str, before: str, position: int | None = None) -> None:
         questions.ask(
             s,
             door="slack",
@@ -155,25 +175,31 @@ def test_the_questions_repository(app: App) -> None:
             sent_at=AT,
             message_id=None,
             expires_at=AT + timedelta(minutes=15),
+            batch=before.strip(),
+            position=position,
         )
 
     with app.sessions() as s, s.begin():
         ask(s, "C1", "U1", "first ")
-        ask(s, "C1", "U1", "second ")  # replaces U1's question in C1
+        ask(s, "C1", "U1", "second ")  # queues behind U1's first question in C1
+        ask(s, "C1", "U1", "follow-up ", position=0)  # a follow-up takes the front
         ask(s, "C1", "U2", "other ")
         ask(s, "C2", "U1", "elsewhere ")
-    assert sorted(_questions(app)) == [
-        ("slack", "C1", "U1", "second "),
-        ("slack", "C1", "U2", "other "),
-        ("slack", "C2", "U1", "elsewhere "),
-    ]
     with app.sessions() as s:
+        queued = [q.before for q in questions.queue(s, "slack", "C1", "U1")]
+        assert queued == ["follow-up ", "first ", "second "]
         q = questions.open_question(s, "slack", "C1", "U1")
-        assert q is not None and (q.before, q.choices) == ("second ", ["SMa", "SMi"])
+        assert q is not None and (q.before, q.choices) == ("follow-up ", ["SMa", "SMi"])
         assert questions.has_question(s, "slack", "C2", "U1") and not questions.has_question(
             s, "teams", "C1", "U1"
         )
     with app.sessions() as s, s.begin():
+        assert [q.before for q in questions.drop_batch(s, "slack", "C1", "U1", "first")] == ["first "]
+        # The newest is the one asked last, wherever it stands in the queue.
+        assert [q.before for q in questions.drop_newest_batch(s, "slack", "C1", "U1")] == ["follow-up "]
         questions.drop(s, "slack", "C1", "U2")
-        questions.drop_all_in(s, "slack", "C1")
-    assert _questions(app) == [("slack", "C2", "U1", "elsewhere ")]
+        dropped = questions.drop_all_in(s, "slack", "C1")
+        assert [q.before for q in dropped] == ["second "]
+        later = AT + timedelta(minutes=20)
+        assert [q.before for q in questions.drop_expired(s, "slack", "C2", "U1", later)] == ["elsewhere "]
+    assert _questions(app) == []

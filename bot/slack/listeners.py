@@ -276,7 +276,7 @@ def on_capture_submit(door: SlackDoor, ack: Ack, body: dict[str, Any], view: dic
     reply = door.in_time(lambda: door.handle(req), lambda late: door.poster.deliver(late, where))
     if reply is not None and is_problem(reply):
         ack(response_action="errors", errors={"owners": _short(error_of(reply))})
-        door.core.cancel_question(DOOR, req.channel, user)  # the form shows the problem instead
+        door.core.cancel_question(DOOR, req.channel, user, req.event_id)  # the form shows the problem
         return
     ack()
     if reply is not None:
@@ -411,7 +411,7 @@ def on_answer_submit(door: SlackDoor, ack: Ack, body: dict[str, Any], view: dict
     )
     if reply is not None and is_problem(reply):
         ack(response_action="errors", errors={"answer": _short(error_of(reply))})
-        door.core.cancel_question(DOOR, req.channel, user)  # the form shows the problem instead
+        door.core.cancel_question(DOOR, req.channel, user, req.event_id)  # the form shows the problem
         return
     ack()
     if reply is not None:
