@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from handlers import identity
 from handlers.context import Ctx
 from handlers.format import clock
 from handlers.names import Ambiguous, Resolved, Unknown, resolve_name, split_names
@@ -304,8 +305,6 @@ def close_questions(ctx: Ctx) -> Reply:
 
 
 def _asker_name(ctx: Ctx, asker: str) -> str:
-    from handlers import identity
-
     person = identity.person_for(ctx.session, ctx.partnership_id, ctx.req.door, asker)
     return ctx.name(person.initials) if person is not None else asker
 

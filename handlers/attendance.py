@@ -229,20 +229,54 @@ _DEPUTY_NOTE = (
 )
 
 
-def _split_note(span: str) -> tuple[str, str | None]:
-    m = _NOTE.match(span)
-    typed, note = (m.group(1), m.group(2).strip()) if m else (span, None)
-    return typed.strip().strip('"“”').strip(), note
+_BRACKETS = re.compile(r"\s*\(([^()]*)\)")
+_INITIALS_NOTE = re.compile(r"[A-Z][a-z]?[A-Z][A-Za-z]{0,3}")  # "(AE)", "(PMcL)": initials, not "(Chair)"
 
 
-def _member_in(note: str | None) -> str | None:
-    m = _FOR_MEMBER.match(note) if note else None
+def _split_notes(span: str) -> tuple[str, list[str]]:
+    """ "Alfie Evans (AE) (for Sarah Rock)" -> ("Alfie Evans", ["AE", "for Sarah Rock"])."""
+    notes = [n.strip() for n in _BRACKETS.findall(span) if n.strip()]
+    typed = " ".join(_BRACKETS.sub(" ", span).split())
+    return typed.strip('"“”').strip(), notes
+
+
+def _brackets(notes: list[str]) -> str:
+    return "".join(f" ({n})" for n in notes)
+
+
+def _role_note(notes: list[str]) -> str | None:
+    """The note saying what someone is there as ("presenter"): not their initials, nor whom they stand for."""
+    return next(
+        (
+            n
+            for n in notes
+            if not _INITIALS_NOTE.fullmatch(n) and _member_in(n) is None and _deputy_in(n) is None
+        ),
+        None,
+    )
+
+
+def _named(ctx: Ctx, typed: str, notes: list[str], *, member: bool = False) -> str | Ambiguous | Unknown:
+    """A name, or failing that the initials given in brackets after it ("Alfie Evans (AE)")."""
+    found = _person(ctx, typed, member=member)
+    if isinstance(found, str):
+        return found
+    for note in notes:
+        if _INITIALS_NOTE.fullmatch(note):
+            by_initials = _person(ctx, note, member=member)
+            if isinstance(by_initials, str):
+                return by_initials
+    return found
+
+
+def _member_in(note: str) -> str | None:
+    m = _FOR_MEMBER.match(note)
     return m.group("member").strip() if m else None
 
 
-def _deputy_in(note: str | None) -> str | None:
+def _deputy_in(note: str) -> str | None:
     for pattern in _DEPUTY_NOTE:
-        m = pattern.match(note) if note else None
+        m = pattern.match(note)
         if m:
             return m.group("deputy").strip()
     return None
@@ -314,8 +348,9 @@ def people_or_ask(
     """
     out: list[Named] = []
     for span in people_spans(ctx, text):
-        typed, note = _split_note(span)
-        found = _person(ctx, typed)
+        typed, notes = _split_notes(span)
+        note = _role_note(notes)
+        found = _named(ctx, typed, notes)
         if isinstance(found, str):
             out.append((found, typed, note))
             continue
@@ -327,7 +362,7 @@ def people_or_ask(
             typed,
             found,
             before=again,
-            after=(f" ({note})" if note else "") + tail,
+            after=_brackets(notes) + tail,
             holds=f"“{typed}” {doing}",
             multiple=True,
             hint="" if guests else " If they are a guest, use `in attendance Full Name (role)`.",
@@ -341,14 +376,14 @@ def people_or_ask(
 Deputy = tuple[str | None, str | None, str]
 
 
-def _deputy_for(ctx: Ctx, typed: str, member: str) -> Deputy | None:
+def _deputy_for(ctx: Ctx, typed: str, member: str, notes: list[str] | None = None) -> Deputy | None:
     """The deputy named for a member (whose name is clear); a question if the deputy's is not.
 
     Unanswered, the member's apologies stay recorded; the answer runs `DEPUTY for MEMBER`.
     """
     if typed[:1] in '"“':
         return None, typed.strip('"“”').strip(), member  # quoted: a guest deputy, by name
-    found = _person(ctx, typed)
+    found = _named(ctx, typed, notes or [])
     if isinstance(found, str):
         return found, None, member
     _ask_about(
@@ -570,10 +605,10 @@ def present(ctx: Ctx, args: dict[str, Any]) -> Reply:
     deputies: list[Deputy] = []
     absent: list[str] = []  # members whose deputy is asked about
     for span in people_spans(ctx, args["names"]):
-        typed, note = _split_note(span)
-        member_typed = _member_in(note)
+        typed, notes = _split_notes(span)
+        member_typed = next((m for m in map(_member_in, notes) if m), None)
         if member_typed is None:
-            found = _person(ctx, typed)
+            found = _named(ctx, typed, notes)
             if isinstance(found, str):
                 people.append(found)
             else:
@@ -582,7 +617,7 @@ def present(ctx: Ctx, args: dict[str, Any]) -> Reply:
                     typed,
                     found,
                     before="present ",
-                    after=f" ({note})" if note else "",
+                    after=_brackets(notes),
                     holds=f"“{typed}” as present",
                     multiple=True,
                     hint=" If they are a guest, use `in attendance Full Name (role)`.",
@@ -594,13 +629,13 @@ def present(ctx: Ctx, args: dict[str, Any]) -> Reply:
                 ctx,
                 member_typed,
                 member,
-                before=f"present {typed} (for ",
+                before=f"present {typed}{_brackets([n for n in notes if _INITIALS_NOTE.fullmatch(n)])} (for ",
                 after=")",
                 holds=f"{typed} attending for “{member_typed}”",
                 multiple=False,
             )
             continue
-        deputy = _deputy_for(ctx, typed if span.lstrip()[:1] not in '"“' else f'"{typed}"', member)
+        deputy = _deputy_for(ctx, typed if span.lstrip()[:1] not in '"“' else f'"{typed}"', member, notes)
         if deputy is None:
             absent.append(member)
         else:
@@ -664,8 +699,8 @@ def present(ctx: Ctx, args: dict[str, Any]) -> Reply:
 def apologies(ctx: Ctx, args: dict[str, Any]) -> Reply:
     entries = []
     for span in people_spans(ctx, args["names"]):
-        typed, note = _split_note(span)
-        entries.append((typed, _deputy_in(note)))
+        typed, notes = _split_notes(span)
+        entries.append((typed, next((d for d in map(_deputy_in, notes) if d), None)))
     return _apologies(ctx, entries, "apologies ")
 
 
@@ -695,7 +730,7 @@ def sent_apologies(ctx: Ctx, args: dict[str, Any]) -> Reply:
     deputy_typed = args.get("deputy")
     if deputy_typed and len(names) != 1:
         raise UserError("Name the one member whose place the deputy took: `TR sent apologies; CG attended`.")
-    entries = [(_split_note(n)[0], deputy_typed.strip() if deputy_typed else None) for n in names]
+    entries = [(_split_notes(n)[0], deputy_typed.strip() if deputy_typed else None) for n in names]
     return _apologies(ctx, entries, "apologies ")
 
 

@@ -50,8 +50,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("partnerbot.core")
 
-__all__ = ["QUESTION_TTL", "BoundSeries", "Core"]
-
 
 @dataclass(frozen=True)
 class BoundSeries:
@@ -237,8 +235,7 @@ class Core:
                     stored.drop_one(session, first.id)
                 reply.say(f"Skipped {first.about}. Not recorded: {first.what}.", OK, ACTOR)
             else:
-                reply.say(f"Left out {first.about}.", OK, ACTOR)
-                reply.extend(self._replay(req, first, first.skip, slot))
+                reply.extend(self._replay(req, first, first.skip, slot, done=f"Left out {first.about}."))
             return self._next_question(req, reply, slot)
         answer = read_answer(first, req.text, roster, bound.key if bound is not None else None)
         if isinstance(answer, Fits):
@@ -255,16 +252,20 @@ class Core:
             ACTOR,
         )
 
-    def _replay(self, req: Request, q: Waiting, text: str, slot: _Slot) -> Reply:
-        """Run the question's message completed by the answer, at the original message's time."""
+    def _replay(self, req: Request, q: Waiting, text: str, slot: _Slot, done: str = "") -> Reply:
+        """Run the question's message completed by the answer, at the original message's time.
+
+        `done` is said first when it runs (a question it asks in turn counts: nothing was refused).
+        """
         again = replace(req, text=text, at=q.sent_at, message_id=q.message_id, event_id=None)
         follow = _Slot(q.batch, q.command, slot.now, position=q.position, answered=q.id, shown=slot.shown)
+        lead = Reply().say(done, OK, ACTOR) if done else Reply()
         try:
             with self.sessions() as session, session.begin():
                 stored.drop_one(session, q.id)
-                return self._run(session, again, follow)
+                return lead.extend(self._run(session, again, follow))
         except Ask as asked:
-            return self._asked(again, follow, asked)
+            return lead.extend(self._asked(again, follow, asked))
         except UserError as e:
             # The completed message was refused: the question stays (nothing changed) and is put again.
             return Reply().say(

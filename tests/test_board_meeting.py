@@ -133,9 +133,13 @@ def test_actions_are_numbered_with_owners_and_due_dates(after_meeting: tuple[Cha
 
 
 def test_questions_are_dropped_at_meeting_end(after_meeting: tuple[Chat, str]) -> None:
-    chat, _ = after_meeting
+    chat, out = after_meeting
     with chat.app.sessions() as s:
         assert s.scalars(select(PendingQuestion)).all() == []
+    # Never silently: the close lists what each question held.
+    assert "2 questions were still open and are now dropped with the meeting" in out
+    assert "not recorded: all of `Action: SM to check the police protection figures by Friday`" in out
+    assert "not recorded: all of `Action: to form a task and finish group on local procedures`" in out
 
 
 def test_agenda_item_for_the_next_meeting(after_meeting: tuple[Chat, str]) -> None:

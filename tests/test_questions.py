@@ -356,6 +356,11 @@ def test_meeting_end_lists_the_open_questions_and_what_each_held(meeting: Chat) 
             {"DA": ("apologies", None), "BLl": ("deputy", "DA")},
         ),
         ("NF sent her apologies", {"NF": ("apologies", None)}),
+        ("present Bethan Lloyd (BLl) (for Mr Anand)", {"DA": ("apologies", None), "BLl": ("deputy", "DA")}),
+        (
+            "present Lowri Evans (LE) (Chair), Beth Lloyd (BLl)",
+            {"LE": ("present", None), "BLl": ("present", None)},
+        ),
         ("CG for TR", {"TR": ("apologies", None), "CG": ("deputy", "TR")}),
         ("BLl deputising for DA", {"DA": ("apologies", None), "BLl": ("deputy", "DA")}),
         ('apologies TR ("Jane Doe" attending)', {"TR": ("apologies", None), "Jane Doe": ("deputy", "TR")}),
