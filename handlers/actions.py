@@ -19,7 +19,7 @@ from handlers.reply import ACTOR, OK, Button, Buttons, Reply, Table, Text
 from storage.models import Action, ActionOwner, ActionUpdate, Series
 from storage.roster import SeriesRef
 
-PREFIX = re.compile(r"^\s*(?:action|actions)\s*(?:\d+)?\s*[:.\-–—]?\s*", re.I)
+_CLOSED = ("closed", "complete", "completed", "done")
 NO_UPDATE = re.compile(r"^\s*(?:no\s+(?:further\s+)?updates?|nothing\s+(?:new|further)|ongoing)\b", re.I)
 
 
@@ -357,12 +357,19 @@ def create_action(ctx: Ctx, text: str) -> Reply:
     nm, proposed = next_meeting_date(ctx, series)
     c = capture_action(text, ctx.roster, series=series.key, sent_at=ctx.now, next_meeting=nm)
     if not c.is_action:
+        if c.number is not None and (c.update or c.status):
+            said = " ".join(p for p in (c.update, f"Action {c.status}." if c.status else None) if p)
+            raise UserError(
+                f"That reads as an update of Action {c.number} (“{said}”), not a new action: nothing was "
+                f"stored. Record it with `action {c.number} update: …`"
+                + (f" or `action {c.number} done`." if c.status in _CLOSED else ".")
+            )
         raise UserError(
             "I couldn't read an action in that. Write it as "
             "`Action: SMa to invite the performance lead by 29/09/23`."
         )
     for q in c.questions:
-        before, after = ctx.hole(q.text)
+        before, after = ctx.hole(q.text, c.offset)  # not a name in the sentence before a mid-line "Action:"
         if isinstance(q, Ambiguous):
             names = " or ".join(q.candidates)
             raise Ask(
@@ -381,12 +388,12 @@ def create_action(ctx: Ctx, text: str) -> Reply:
             choices=list(q.suggestions),
         )
     if not c.owners:
-        m = PREFIX.match(text)
-        cut = m.end() if m else 0
+        # The answer is marked as the owner after the text, never glued into its sentence
+        # ("Action 4. FD suggested …" must not become "SH FD suggested …").
         raise Ask(
             "Who owns this action? Reply with initials, names, a group or “all”.",
-            before=text[:cut],
-            after=" " + text[cut:],
+            before=text.rstrip() + " (owner: ",
+            after=")",
             kind="owner",
         )
     if c.number is not None:
@@ -436,6 +443,12 @@ def create_action(ctx: Ctx, text: str) -> Reply:
     ctx.audit("action", f"{series.key}:{number}", "created", None, snapshot(action))
     reply = Reply().say(echo(ctx, action, series, proposed=proposed and kind == "next_meeting"), OK)
     reply.say(f"“{c.title}”. Not right? `action {number} owner …` or `action {number} due …`.")
+    if c.update or c.status:
+        said = " ".join(p for p in (c.update, f"Action {c.status}." if c.status else None) if p)
+        reply.say(
+            f"The update after it (“{said}”) is not recorded on the new action: add it with "
+            f"`action {number} update: …`" + (f" or `action {number} done`." if c.status in _CLOSED else ".")
+        )
     reply.add(correction_buttons(series, action))
     return reply
 

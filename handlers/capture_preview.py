@@ -6,13 +6,14 @@ and checks the person's corrections with this; the capture itself is still `Core
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handlers import registry
-from handlers.capture import capture_action
+from handlers.capture import action_start, capture_action, opens_with_verb
 from handlers.context import Ctx
 from handlers.meetings import next_meeting_date
 from handlers.names import Ambiguous
@@ -44,7 +45,29 @@ def as_capture(text: str) -> str:
     found = registry.match(text)
     if found is not None and found[0].name == "action":  # the capture command
         return text
+    if action_start(text) > 0:  # "FD suggested … Action: LE to …": the action is already marked
+        return text
     return "Action: " + text
+
+
+_DUE_LEAD = re.compile(r"^(?:by|within|before|on|at|for|to|end|next|in|no\s+later)\b", re.IGNORECASE)
+
+
+def compose_capture(owners: str, title: str, due: str) -> str:
+    """The message a capture form's fields stand for.
+
+    "SMa" and "invite the lead" read as "Action: SMa to invite the lead"; a task that is not a verb
+    ("FD suggested …") keeps its words and gets its owner marked after it, never glued in front.
+    """
+    title = title.strip()
+    if due:
+        if re.fullmatch(r"(?:the\s+)?next\s+meeting", due, re.IGNORECASE):
+            due = "the next meeting"
+        due = f" {due}" if _DUE_LEAD.match(due) else f" by {due}"
+    if opens_with_verb(title):
+        task = re.sub(r"^to\s+", "", title, flags=re.IGNORECASE)
+        return f"Action: {owners.strip()} to {task}{due}"
+    return f"Action: {title.rstrip(' .')}{due} (owner: {owners.strip()})"
 
 
 def captured_as(session: Session, door: str, channel: str, message_id: str) -> int | None:

@@ -290,7 +290,11 @@ def resolve_name(
     if not people_only:
         if low in EVERYONE_WORDS:
             return Resolved(Owner("all"), text)
-        owner = _group_or_agency(low, index) or _group_by_suffix(raw, index)
+        owner = _group_or_agency(low, index)
+        suffix = _group_by_suffix(raw, index)
+        # "SSCP Business Unit" is the business unit group, even when an agency carries that name.
+        if suffix and (owner is None or (owner.kind == "agency" and suffix.kind == "group")):
+            owner = suffix
         if owner is None and _COLLECTIVE_TAIL.search(low):
             owner = _group_or_agency(_COLLECTIVE_TAIL.sub("", low), index)
         if owner:

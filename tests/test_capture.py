@@ -688,4 +688,6 @@ def test_answer_shape() -> None:
         "due": None,
         "due_kind": None,
         "title": "No further update. Action ongoing.",
+        "update": "No further update.",
+        "status": "ongoing",
     }
