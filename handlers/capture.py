@@ -635,9 +635,9 @@ def _cut_update(body: str, has_status: bool) -> tuple[str, str | None]:
         return "", body
     breaks = [m for rx in (_UPDATE_BREAK, _UPDATE_BREAK_CASED) if (m := rx.search(body))]
     if has_status:
-        breaks += [m for rx in (_SENTENCE_BREAK, _LINE_BREAK) if (m := rx.search(body))]
-        # not the dash of "Action: RB – update the tracker": a dash after the action's first words
-        breaks += [m for m in _DASH_BREAK.finditer(body) if len(body[: m.start()].split()) >= 3][:1]
+        # after the action's first words: not "Dr. Evans to …" nor the dash of "RB – update the tracker"
+        for rx in (_SENTENCE_BREAK, _LINE_BREAK, _DASH_BREAK):
+            breaks += [m for m in rx.finditer(body) if len(body[: m.start()].split()) >= 3][:1]
     breaks = [m for m in breaks if m.start() > 0]
     if not breaks:
         return body, None
@@ -659,14 +659,17 @@ def _reads_as_task(part: str, roster: Roster, series: str | None) -> bool:
 Span = tuple[int, int]
 
 
-def _marked_owners(body: str, roster: Roster, series: str | None) -> tuple[list[Name], Span] | None:
-    """Owners marked beside the task, which win over its subject: "(owner: SM)", "— for SH"."""
+def _marked_owners(
+    body: str, roster: Roster, series: str | None, *, with_for: bool
+) -> tuple[list[Name], Span] | None:
+    """Owners marked beside the task, which win over its subject: "(owner: SM)", and in an action,
+    "— for SH" (in chat, "Thanks — for RB" marks nothing)."""
     m = _OWNER_MARK.search(body)
     if m:
         found = _read_owners(m.group("owners"), roster, series, lenient=True)
         if found:
             return found, (m.start(), m.end())
-    m = _FOR_MARK.search(body)
+    m = _FOR_MARK.search(body) if with_for else None
     if m:
         found = _read_owners(m.group("owners"), roster, series, lenient=False)
         # "— for all partners" says who it is for, not who does it
@@ -746,23 +749,26 @@ def capture_action(
     if prefix and (prefix.group("for") or prefix.group("paren")):
         found = _read_owners(prefix.group("for") or prefix.group("paren"), roster, series, lenient=True)
         names.extend(found or [])
-    marked = _marked_owners(body, roster, series)
 
     subject = None if re.match(r"\s*to\s", body, _I) else _SUBJECT.match(body)
     if subject and not _verb_ok(subject.group("verb"), body):
         subject = None
+    owners = None
     if subject:
         aux = subject.group("aux").lower()
         active = not subject.group("be")
         owners = _read_owners(subject.group("subj"), roster, series, lenient=flagged) if active else None
         # "HN agreed to circulate ..." is a commitment; "HN will ..." is narrative unless flagged.
-        if owners and (aux == "to" or aux.endswith(" to") or flagged):
-            is_action = True
-            # A marked owner wins; the subject then stays in the title unless it names the same owners.
-            if marked is None or set(map(str, owners)) == set(map(str, marked[0])):
-                title_start = subject.start("verb")
-            if marked is None:
-                names.extend(owners)
+        if not (aux == "to" or aux.endswith(" to") or flagged):
+            owners = None
+    marked = _marked_owners(body, roster, series, with_for=flagged or bool(owners))
+    if subject and owners:
+        is_action = True
+        # A marked owner wins; the subject then stays in the title unless it names the same owners.
+        if marked is None or set(map(str, owners)) == set(map(str, marked[0])):
+            title_start = subject.start("verb")
+        if marked is None:
+            names.extend(owners)
     opening_to = re.match(r"\s*to\s+(?=[a-z])", body, _I)
     if flagged and opening_to:
         title_start = opening_to.end()  # "Action: to form a task and finish group"
