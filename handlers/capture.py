@@ -590,7 +590,10 @@ def _not_action(
 def opens_with_verb(task: str) -> bool:
     """Does this task read after "<owners> to" ("invite the lead"), unlike "FD suggested ..."?"""
     word = re.match(r"\s*(?:to\s+)?([A-Za-z][\w'’-]*)", task, _I)
-    return word is not None and _verb_ok(word.group(1), task) and word.group(1).lower() not in _SUBJECT_STOP
+    return word is not None and _verb_ok(word.group(1), task) and word.group(1).lower() not in _PRONOUNS
+
+
+_PRONOUNS = {"i", "we", "you", "he", "she", "they"}
 
 
 def action_start(text: str) -> int:

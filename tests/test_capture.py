@@ -1079,6 +1079,9 @@ def test_a_capture_form_never_glues_the_owner_into_the_sentence() -> None:
     )
     text = compose_capture("HN", "write to the three schools", "Friday")
     assert text == "Action: HN to write to the three schools by Friday"
+    assert compose_capture("RB", "update the risk register", "") == "Action: RB to update the risk register"
+    text = compose_capture("RB", "we need a new venue", "")
+    assert text == "Action: we need a new venue (owner: RB)"
     text = compose_capture("RB", "the revised protocol to be shared", "next meeting")
     assert text == "Action: the revised protocol to be shared by the next meeting (owner: RB)"
     c = cap(text)
