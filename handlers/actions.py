@@ -858,7 +858,8 @@ def actions_list(ctx: Ctx, args: dict[str, Any]) -> Reply:
     summary="Capture an action",
     section="Actions",
     perm=Perm.MEMBER,
-    aliases=("HN to inform MT by Friday",),
+    # During the tracker review item, a numbered line updates that action (handlers/tracker_review).
+    aliases=("HN to inform MT by Friday", "Action 28. No further update. Action ongoing. (tracker review)"),
     patterns=[r"(?P<text>actions?\s*(?:\d+\s*)?[:.\-–—]\s*.+)", r"(?P<text>action\s+\d+\s+.+)"],
 )
 def action_capture(ctx: Ctx, args: dict[str, Any]) -> Reply:

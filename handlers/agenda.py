@@ -368,12 +368,24 @@ def split_label(text: str, lines: list[AgendaLine]) -> tuple[AgendaLine | None, 
     return None, text
 
 
+def names_other_business(text: str) -> str | None:
+    """For "aob: …" when the agenda has no such item: the rest, which the minutes put under that heading."""
+    m = _LABEL.match(text)
+    return m.group(2).strip() if m and _KIND_LABELS["aob"].match(_unquote(m.group(1))) else None
+
+
 def file_record(ctx: Ctx, meeting: Meeting, text: str) -> tuple[int | None, str]:
-    """Where a record of the open meeting belongs: the item its text names, else the current item."""
+    """Where a record of the open meeting belongs: the item its text names, else the current item.
+
+    None: under no item, which the minutes call any other business.
+    """
     if _LABEL.match(text):
         line, rest = split_label(text, open_agenda(ctx, meeting))
         if line is not None and line.item is not None:
             return line.item.id, rest
+        other = names_other_business(text)
+        if line is None and other is not None:
+            return None, other
     return meeting.current_item_id, text
 
 
@@ -444,7 +456,7 @@ def _names_an_item(ctx: Ctx, args: dict[str, Any]) -> bool:
     section="Meetings",
     perm=Perm.CHAIR_TEAM,
     needs_meeting=True,
-    aliases=("item Performance Review", "item (the current item)"),
+    aliases=("item Performance Review", "item (which item is current)"),
     patterns=[
         r"(?:agenda\s+)?item\s*(?:no\.?\s*|number\s+|#)?(?P<num>\d{1,3})",
         r"(?:agenda\s+)?item(?:\s*[:\-–]\s*|\s+)(?P<title>\D.*)",

@@ -22,6 +22,7 @@ from handlers.agenda import (
     held_before,
     item_target,
     meeting_agenda,
+    names_other_business,
     pending_ratification,
     series_items,
     series_meetings,
@@ -925,6 +926,9 @@ class _Section:
     def put(self, at: datetime, para: Para) -> None:
         self.records.append((at, len(self.records), para))
 
+    def empty(self) -> bool:
+        return not (self.intro or self.records or self.review or self.after)
+
     def item(self) -> MinutesItem:
         paras = [
             *self.intro,
@@ -948,6 +952,7 @@ class _Sections:
             _Section(ln.number, ln.title, ln.standing if ln.kind == "standing" else ln.kind, ln)
             for ln in lines
         ]
+        self.added_aob = self.first("aob") is None
         self.by_item = {ln.item.id: self.list[i] for i, ln in enumerate(lines) if ln.item is not None}
         self.lines = lines
         aob = self.first("aob")
@@ -971,7 +976,10 @@ class _Sections:
             return section, text
         line, rest = split_label(text, self.lines)
         target = next((sec for sec in self.list if line is not None and sec.line is line), None)
-        return (target, rest) if target is not None else (self.aob, text)
+        if target is not None:
+            return target, rest
+        other = names_other_business(text)
+        return self.aob, other if other is not None else text
 
 
 def _fill_records(ctx: Ctx, meeting: Meeting, sections: _Sections, decisions: list[Decision]) -> None:
@@ -1013,6 +1021,10 @@ def _fill_actions(ctx: Ctx, meeting: Meeting, sections: _Sections, actions: list
         in_meeting = [u for u in a.updates if u.meeting_id == meeting.id]
         if a.created_meeting_id == meeting.id:
             raised_in = sections.filed(a.agenda_item_id) or sections.aob
+            if raised_in is sections.tracker and re.match(rf"\s*actions?\s+{a.number}\b", a.text or "", re.I):
+                # Typed as a line of the tracker ("Action 29. …"): shown as the tracker shows it.
+                raised_in.review.append((a.number, _review_row(ctx, a, in_meeting, nothing_said="")))
+                continue
             due = f" Due {due_text(a)}." if a.due_date is not None or a.due_kind == "next_meeting" else ""
             raised_in.put(a.created_at, Para("action", f"Action {a.number}: {as_captured(a)}{due}"))
             for u in in_meeting:
@@ -1087,6 +1099,8 @@ def _minutes_items(
         sections.tracker.intro.append(Para("text", "There were no actions from earlier meetings to review."))
     nxt = sections.first("next") or sections.aob
     nxt.after.extend(_next_paras(ctx, series, meeting, following, meetings))
+    if sections.added_aob and sections.aob.empty():  # nothing was recorded outside the agenda's items
+        sections.list.remove(sections.aob)
     return [sec.item() for sec in sections.list]
 
 
@@ -1201,7 +1215,12 @@ def _meeting_day(ctx: Ctx, meeting_id: int | None) -> str:
     return long_date(m.starts_at.astimezone(ctx.tz).date()) if m and m.starts_at else ""
 
 
-def _review_row(ctx: Ctx, action: Action, in_meeting: list[ActionUpdate]) -> ReviewRow:
+def _review_row(
+    ctx: Ctx,
+    action: Action,
+    in_meeting: list[ActionUpdate],
+    nothing_said: str = "No update was recorded at the meeting.",
+) -> ReviewRow:
     said: list[str] = []
     status = "Action ongoing."
     for u in in_meeting:
@@ -1224,7 +1243,7 @@ def _review_row(ctx: Ctx, action: Action, in_meeting: list[ActionUpdate]) -> Rev
         number=str(action.number),
         title=clean(action.title),
         owners=owners_initials(ctx.roster, current_owners(action)),
-        update=" ".join(_sentence(t) for t in said) if said else "No update was recorded at the meeting.",
+        update=" ".join(_sentence(t) for t in said) if said else nothing_said,
         status=status,
         text=f"Action {action.number}. {as_captured(action)}",
     )

@@ -219,9 +219,14 @@ def _create(ctx: Ctx, action_text: str, line: TrackerLine, rest: str = "") -> Re
     try:
         reply = create_action(ctx, action_text, review=False)
     except Ask as q:
-        # A question about the text given here (no owner) must bring the rest of the line back too.
-        if line.choice == "keep" and _MARKER.search(q.after) is None:
-            q.after = q.after.rstrip() + (f" {rest}" if rest else "") + " [tracker review: keep]"
+        if q.kind == "owner" and q.before + q.after[1:] == action_text:
+            # "Who owns this action?" about the text given here: the answer goes in as "(owner: …)",
+            # which reads whatever the sentence looks like, and the rest of the line comes back too.
+            q.before = action_text.rstrip().rstrip(".") + " (owner: "
+            q.after = ")."
+            if line.choice == "keep":
+                closing = " Action closed." if line.status == "closed" else ""
+                q.after += (f" {rest}" if rest else "") + closing + " [tracker review: keep]"
         raise
     if line.choice == "keep" and (rest or line.status == "closed"):
         action = _action(ctx, ctx.require_series(), line.number)
@@ -238,9 +243,9 @@ def _review(ctx: Ctx, action: Action, update: str, status: str | None) -> Reply:
 
         def close(ctx: Ctx, args: dict[str, Any], action: Action, series: Series) -> Changed | Reply:
             action.status, action.closed_at = "done", ctx.now
-            said = f": “{text}”" if text else ""
+            said = f": “{text}”" if text else "."
             return Changed(
-                Reply().say(f"Action {action.number} closed{said}. No more reminders for it.", OK),
+                Reply().say(f"Action {action.number} closed{said} No more reminders for it.", OK),
                 text or None,
             )
 

@@ -271,7 +271,7 @@ def minutes() -> DocumentType:
     # The tracker review as minutes print it: "Action 29. SMa/PMw to …", then its update and status.
     tag(doc, "{%p for r in item.review %}")
     doc.add_paragraph().add_run("{{ r.text }}").bold = True
-    doc.add_paragraph("{{ r.update }} {{ r.status }}")
+    doc.add_paragraph("{% if r.update %}{{ r.update }} {% endif %}{{ r.status }}")
     tag(doc, "{%p endfor %}")
     tag(doc, "{%p endfor %}")
     doc.add_paragraph(

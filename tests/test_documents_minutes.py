@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, Chat
+from conftest import FIXTURES, Chat, make_app
 from docx import Document
 from sqlalchemy import select
 
@@ -232,3 +233,124 @@ def test_tracker_review_and_notes_routed_to_their_items(board: Chat) -> None:
         "the summit follow-up is on 26 March",
         "the chair thanked partners for their updates",
     ]
+
+
+# --- a meeting run through its agenda, as the real minutes were written --------------------------------
+
+PRACTICE_SCRIPT = """
+@ 2023-07-21T09:00:00+01:00
+TM: meeting start practice
+TM: present TM EL SM EH DL
+PMcL: Action: SM to investigate whether concerns around online harm are coming to Children's Services.
+PMcL: Action: EH to look at actions recorded on both the tracker and the Strategic Action Plan.
+TM: meeting end
+@ 2023-09-22T09:00:00+01:00
+TM: meeting start practice
+TM: present TM EL SM DL
+TM: apologies EH
+TM: item 1
+TM: next item
+TM: minutes correct: Action 2 is owned by Education colleagues
+TM: minutes approve
+PMcL: Action 1. SM to investigate whether concerns around online harm are coming to Children's Services. No further update. Action ongoing.
+PMcL: Action 2: EH has merged the two lists. Action closed.
+TM: item 5
+PMcL: note: SM shared the CHAT data update
+PMcL: Action: SM/PMcL to invite the performance lead to the next meeting to give a PowerBI presentation.
+TM: item Strategic Action Plan Review
+TM: decision: the plan will be shared for all members to update
+TM: item 11
+PMcL: note: aob: WB raised the new domestic abuse legislation
+TM: meeting end
+"""  # noqa: E501 - tracker lines are typed as the minutes have them
+
+
+@pytest.fixture
+def practice(database_url: str, tmp_path: Path) -> Iterator[Chat]:
+    application = make_app(database_url, FIXTURES / "agenda-practice.yaml")
+    chat = Chat(application)
+    chat.door.files_dir = tmp_path
+    yield chat
+    application.engine.dispose()
+
+
+def test_minutes_sections_are_the_meetings_agenda_items(practice: Chat) -> None:
+    practice.script(PRACTICE_SCRIPT)
+    said = practice.say("RB", "minutes draft")
+    doc = Document(str(max(practice.door.files_dir.glob("practice-minutes-2023-09-22*.docx"))))
+    headings = [text for style, text in _headings(doc) if style == "Heading 2"]
+    assert headings == [
+        "Attendance",
+        "1. Welcome & Introductions",
+        "2. Relevant Actions from previous Children's Safeguarding & Protection Practice Oversight Group",
+        "3. Children's Safeguarding Summit Update",
+        "4. Update from Strategic Governance Group",
+        "5. Performance Review",
+        "6. Strategic Action Plan Review",
+        "7. Children's Statutory Case Review Group Update",
+        "8. Risk Register",
+        "9. Matters to be Raised to Strategic Governing Group",
+        "10. What was discussed today that makes a difference to people's lives?",
+        "11. Next Meeting",
+        "12. Any other business",  # the agenda has none: what was recorded outside an item goes last
+    ]
+    text = [p.text for p in doc.paragraphs]
+    # The standing text comes after the title and date, before the attendance.
+    preamble = text.index(
+        "The partnership's minutes take note of discussion, challenge and actions; they are not a full "
+        "record of the meeting."
+    )
+    assert (
+        text[preamble + 1] == "Please note that meetings are recorded to support the minuting of the meeting."
+    )
+    when = next(i for i, t in enumerate(text) if t.startswith("Friday 22 September 2023, 09:00"))
+    assert when < preamble < text.index("Attendance")
+    assert said.index("they are not a full record") < said.index("Present: Tara Milner (Chair)")
+    # The notes are the minute taker's, though nobody marked her present; apologies are listed once.
+    assert "Notes were taken by Pippa McLeod, Executive Support Officer to Tara Milner (PMcL)." in text
+    apology = "Erin Hardy, Safeguarding Officer, Education, Marchshire Council"
+    assert sum(t.count(apology) for t in text) == 1
+    assert _item_text(doc, "1. Welcome & Introductions") == [
+        "Apologies were received from:",
+        apology,
+        "No declarations of interest were made.",
+    ]
+    # The tracker item holds the previous minutes and the review, each action as the minutes print it.
+    assert _item_text(
+        doc, "2. Relevant Actions from previous Children's Safeguarding & Protection Practice Oversight Group"
+    ) == [
+        "A correction was made to the minutes: Action 2 is owned by Education colleagues",
+        "The minutes of the meeting of Friday 21 July 2023 were then agreed as an accurate record.",
+        "The action tracker was reviewed; updates given at the meeting are recorded below.",
+        "Action 1. SM to investigate whether concerns around online harm are coming to Children's Services.",
+        "No further update. Action ongoing.",
+        "Action 2. EH to look at actions recorded on both the tracker and the Strategic Action Plan.",
+        "EH has merged the two lists. Action closed (Fri 22 Sep 2023).",
+    ]
+    assert _item_text(doc, "5. Performance Review") == [
+        "SM shared the CHAT data update",
+        "Action 3: SM/PMcL to invite the performance lead to the next meeting to give a PowerBI "
+        "presentation. Due Wed 22 Nov 2023 (next meeting).",
+    ]
+    # An item merely titled with "Action" holds only what was recorded under it: no tracker.
+    assert _item_text(doc, "6. Strategic Action Plan Review") == [
+        "Decision: the plan will be shared for all members to update"
+    ]
+    assert _item_text(doc, "8. Risk Register") == ["No items were raised."]
+    assert _item_text(doc, "12. Any other business")[0] == "WB raised the new domestic abuse legislation"
+
+
+def test_agenda_pack_lists_the_previous_minutes_and_the_tracker_only_under_its_item(practice: Chat) -> None:
+    practice.script(PRACTICE_SCRIPT.split("@ 2023-09-22")[0])
+    practice.at("2023-09-01T09:00:00+01:00")
+    said = practice.say("RB", "agenda next practice")
+    assert "Item 2: Minutes of the previous meeting, Friday 21 July 2023 (draft, for approval)" in said
+    doc = Document(str(max(practice.door.files_dir.glob("practice-agenda-*.docx"))))
+    rows = {r.cells[0].text: r.cells[1].text for r in doc.tables[0].rows[1:]}
+    tracker = rows["2"]
+    assert "Minutes of the meeting of Friday 21 July 2023 (draft, for approval)" in tracker
+    assert "2 open actions" in tracker
+    assert rows["6"] == "Strategic Action Plan Review"  # no tracker summary under it
+    assert "open action" not in "".join(v for k, v in rows.items() if k != "2")
+    papers = [p.text for p in doc.paragraphs if p.style.name == "List Bullet"]
+    assert "Item 2: Minutes of the previous meeting, Friday 21 July 2023 (draft, for approval)" in papers
