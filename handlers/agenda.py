@@ -444,9 +444,9 @@ def _names_an_item(ctx: Ctx, args: dict[str, Any]) -> bool:
     if ctx.req.addressed or not args.get("title"):
         return True
     meeting = ctx.open_meeting()
-    if meeting is None:
+    if meeting is None or ctx.series is None:
         return False
-    return named_line(meeting_agenda(ctx, ctx.require_series(), meeting), args["title"]) is not None
+    return named_line(meeting_agenda(ctx, ctx.series, meeting), args["title"]) is not None
 
 
 @command(

@@ -4,6 +4,8 @@ current item, which item reviews the tracker, and tracker lines read as updates 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, Chat, make_app
@@ -11,11 +13,13 @@ from sqlalchemy import select
 
 from bot.app import App
 from handlers.agenda import tracker_position
+from handlers.context import Request
 from handlers.tracker_review import read_line
 from storage.models import (
     Action,
     ActionUpdate,
     AgendaItem,
+    Attendance,
     AuditEvent,
     Decision,
     Declaration,
@@ -214,10 +218,8 @@ def test_a_wrong_tracker_item_is_reported_with_its_line(value: str, problem: str
     assert "line 49" in str(caught.value)
 
 
-def test_the_file_can_name_the_tracker_item(database_url: str, tmp_path: object) -> None:
-    from pathlib import Path
-
-    path = Path(str(tmp_path)) / "practice.yaml"
+def test_the_file_can_name_the_tracker_item(database_url: str, tmp_path: Path) -> None:
+    path = tmp_path / "practice.yaml"
     path.write_text(_file("    tracker_item: Performance Review\n"), encoding="utf-8")
     application = make_app(database_url, path)
     try:
@@ -389,3 +391,38 @@ def test_a_kept_number_with_no_owner_asks_and_keeps_the_rest_of_the_line(practic
     assert "Action 32 — Tara Milner" in said and "Action 32 closed" in said
     assert _updates(practice, 32)[0][:2] == ("done", "To be added to the agenda.")
     assert _status(practice, 32) == "done"
+
+
+def test_the_minute_taker_is_never_recorded_as_not_in_attendance(database_url: str, tmp_path: Path) -> None:
+    path = tmp_path / "practice.yaml"
+    path.write_text(
+        PRACTICE.read_text(encoding="utf-8").replace(
+            "members: [TM, EL, SM, EH, DL]", "members: [TM, EL, SM, EH, DL, PMcL]"
+        ),
+        encoding="utf-8",
+    )
+    application = make_app(database_url, path)
+    try:
+        chat = Chat(application)
+        chat.script(JULY)  # PMcL, a member here, takes the notes without being marked present
+        chat.say("TM", "meeting end")
+        with application.sessions() as s:
+            statuses = [a.status for a in s.scalars(select(Attendance))]
+        assert "absent" not in statuses
+        assert "Notes were taken by Pippa McLeod" in chat.say("TM", "minutes draft")
+    finally:
+        application.engine.dispose()
+
+
+def test_overheard_chat_naming_no_item_is_left_alone(practice: Chat) -> None:
+    reply = practice.core.handle(
+        Request(
+            "shell",
+            "shell",
+            "TM",
+            "item of interest: the summit",
+            datetime.now().astimezone(),
+            addressed=False,
+        )
+    )
+    assert not reply.recognised and _current(practice) is None
