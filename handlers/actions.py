@@ -215,6 +215,8 @@ def _log(ctx: Ctx, action: Action, kind: str, text: str | None = None) -> None:
             kind=kind,
             text=text,
             meeting_id=meeting.id if meeting else None,
+            # Given while an agenda item is being taken: the minutes show it under that item.
+            agenda_item_id=meeting.current_item_id if meeting else None,
         )
     )
 
@@ -339,11 +341,21 @@ def _set_owners(ctx: Ctx, action: Action, owners: list[Owner], reason: str) -> N
 # --- capture ---------------------------------------------------------------------------------------------
 
 
-def create_action(ctx: Ctx, text: str) -> Reply:
-    """Capture an action from a message; ask about owners until it can be stored whole."""
+def create_action(ctx: Ctx, text: str, *, review: bool = True) -> Reply:
+    """Capture an action from a message; ask about owners until it can be stored whole.
+
+    During the tracker review, a numbered line is first read as an update of that action
+    (handlers/tracker_review); `review=False` is that module creating one itself.
+    """
     from handlers.capture import capture_action
 
     series = ctx.require_series()
+    if review:
+        from handlers.tracker_review import review_line
+
+        reviewed = review_line(ctx, text)
+        if reviewed is not None:
+            return reviewed
     if ctx.req.message_id:
         seen = ctx.session.scalars(
             select(Action).where(
@@ -430,6 +442,7 @@ def create_action(ctx: Ctx, text: str) -> Reply:
         due_date=due,
         due_kind=kind,
         created_meeting_id=meeting.id if meeting else None,
+        agenda_item_id=meeting.current_item_id if meeting else None,
         created_by=ctx.actor_id,
         created_at=ctx.now,
         source_door=ctx.req.door if ctx.req.message_id else None,
@@ -459,6 +472,11 @@ def capture_from_chat(ctx: Ctx) -> Reply | None:
 
     if ctx.series is None:
         return None
+    from handlers.tracker_review import review_line
+
+    reviewed = review_line(ctx, ctx.req.text)  # read before capture: it is an update, not a new action
+    if reviewed is not None:
+        return reviewed
     nm, _ = next_meeting_date(ctx, ctx.series)
     c = capture_action(ctx.req.text, ctx.roster, series=ctx.series.key, sent_at=ctx.now, next_meeting=nm)
     if not c.is_action:
@@ -853,7 +871,8 @@ def actions_list(ctx: Ctx, args: dict[str, Any]) -> Reply:
     summary="Capture an action",
     section="Actions",
     perm=Perm.MEMBER,
-    aliases=("HN to inform MT by Friday",),
+    # During the tracker review item, a numbered line updates that action (handlers/tracker_review).
+    aliases=("HN to inform MT by Friday", "Action 28. No further update. Action ongoing. (tracker review)"),
     patterns=[r"(?P<text>actions?\s*(?:\d+\s*)?[:.\-–—]\s*.+)", r"(?P<text>action\s+\d+\s+.+)"],
 )
 def action_capture(ctx: Ctx, args: dict[str, Any]) -> Reply:

@@ -212,7 +212,7 @@ class Core:
         roster = self._roster(session)
         if text.isdigit() and 1 <= int(text) <= len(q.choices):
             return str(q.choices[int(text) - 1])
-        if q.kind == "series":
+        if q.kind in ("series", "choice"):  # one of the words offered
             wanted = text.lower().split()[0] if text.split() else ""
             return next((str(c) for c in q.choices if str(c).lower() == wanted), None)
         names = split_names(text) if q.kind == "owner" else [text]

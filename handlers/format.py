@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from handlers.names import Owner
 from handlers.reply import Table
 from storage.roster import Roster
+
+# C0 control characters other than tab and newline are not allowed in XML (Word, PDF tags) nor useful.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def clean(text: str | None) -> str:
+    """User text made safe to place in any format; it stays data, whatever it looks like."""
+    return _CONTROL.sub("", text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 def short_date(d: date) -> str:
@@ -61,6 +70,13 @@ def owners_text(
     if not owners:
         return "no owner"
     return ", ".join(owner_name(roster, o, with_members=with_members) for o in owners)
+
+
+def owners_initials(roster: Roster, owners: list[Owner] | tuple[Owner, ...]) -> str:
+    """Owners as minutes write them: people by initials joined with '/' ("SMa/PMw"), others by name."""
+    if not owners:
+        return "no owner"
+    return "/".join(o.id if o.kind == "person" and o.id else owner_name(roster, o) for o in owners)
 
 
 def due_text(due: date | None, kind: str | None, *, proposed: bool = False) -> str:

@@ -232,6 +232,8 @@ class _Loader:
                         "papers_due": s.papers_due,
                         "escalates_to": s.escalates_to,
                         "standing_items": list(s.standing_items),
+                        "tracker_item": s.tracker_item,
+                        "minutes_preamble": s.minutes_preamble,
                     },
                 )
                 for s in spec.series

@@ -138,6 +138,9 @@ class Series(Base):
     papers_due: Mapped[str | None] = mapped_column(String(100))
     escalates_to: Mapped[str | None] = mapped_column(String(64))
     standing_items: Mapped[list[Any]] = mapped_column(default=list)
+    # The standing item that reviews the action tracker (its title), when the file names one.
+    tracker_item: Mapped[str | None] = mapped_column(Text)
+    minutes_preamble: Mapped[str | None] = mapped_column(Text)  # standing text at the top of the minutes
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Actions are numbered per series for ever: the counter is bumped atomically.
     last_action_number: Mapped[int] = mapped_column(Integer, default=0)
@@ -183,6 +186,11 @@ class Meeting(Base):
     minutes_approved_at: Mapped[datetime | None]
     minutes_approved_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     minutes_approved_in: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
+    # The agenda item being taken now: what is recorded meanwhile is filed under it. The two tables
+    # refer to each other, so this key is added after both exist.
+    current_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agenda_items.id", use_alter=True, name="fk_meetings_current_item_id")
+    )
 
     series: Mapped[Series] = relationship(foreign_keys=[series_id])
 
@@ -238,6 +246,7 @@ class Decision(Base):
     text: Mapped[str] = mapped_column(Text)
     inquorate: Mapped[bool] = mapped_column(Boolean, default=False)
     ratified_meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
+    agenda_item_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_items.id"))  # taken under it
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime]
 
@@ -249,6 +258,7 @@ class Declaration(Base):
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     text: Mapped[str] = mapped_column(Text)
+    agenda_item_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_items.id"))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime]
 
@@ -259,6 +269,7 @@ class Note(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
     text: Mapped[str] = mapped_column(Text)
+    agenda_item_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_items.id"))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime]
 
@@ -271,6 +282,9 @@ class AgendaItem(Base):
     # The meeting the item is for; None means "the next meeting", whichever that turns out to be.
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
     title: Mapped[str] = mapped_column(Text)
+    # requested (asked for with `agenda add`) | standing (a series' standing item, one row per meeting,
+    # made when the meeting opens) | ratification (decisions to ratify, when there are some)
+    kind: Mapped[str] = mapped_column(String(16), default="requested", server_default="requested")
     presenter_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     paper_url: Mapped[str | None] = mapped_column(String(500))
     minutes: Mapped[int | None] = mapped_column(Integer)
@@ -299,6 +313,7 @@ class Action(Base):
     due_kind: Mapped[str | None] = mapped_column(String(16))  # date | next_meeting | None
     snoozed_until: Mapped[date | None] = mapped_column(Date)
     created_meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
+    agenda_item_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_items.id"))  # raised under it
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
@@ -349,6 +364,7 @@ class ActionUpdate(Base):
     kind: Mapped[str] = mapped_column(String(16))
     text: Mapped[str | None] = mapped_column(Text)
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
+    agenda_item_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_items.id"))
 
     action: Mapped[Action] = relationship(back_populates="updates")
 
@@ -386,7 +402,7 @@ class PendingQuestion(Base):
     # The original message with a hole where the answer goes: before + answer + after.
     before: Mapped[str] = mapped_column(Text)
     after: Mapped[str] = mapped_column(Text)
-    kind: Mapped[str] = mapped_column(String(16))  # person | owner
+    kind: Mapped[str] = mapped_column(String(16))  # person | owner | series | choice
     choices: Mapped[list[Any]] = mapped_column(default=list)  # initials
     sent_at: Mapped[datetime]  # the original message's time, for dates in it
     message_id: Mapped[str | None] = mapped_column(String(200))
