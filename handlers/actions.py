@@ -402,10 +402,12 @@ def create_action(ctx: Ctx, text: str, *, review: bool = True) -> Reply:
     if not c.owners:
         # The answer is marked as the owner after the text, never glued into its sentence
         # ("Action 4. FD suggested …" must not become "SH FD suggested …").
+        body = text.rstrip()
+        stop = len(body) - len(body.rstrip(".!?"))
         raise Ask(
             "Who owns this action? Reply with initials, names, a group or “all”.",
-            before=text.rstrip() + " (owner: ",
-            after=")",
+            before=body[: len(body) - stop] + " (owner: ",
+            after=")" + body[len(body) - stop :],
             kind="owner",
         )
     if c.number is not None:

@@ -607,6 +607,14 @@ def action_start(text: str) -> int:
     return 0
 
 
+def as_typed(text: str) -> str:
+    """A captured message as the minutes print the action: from where the action starts (not the
+    sentence before a mid-line "Action:"), without its "Action 3:" label."""
+    message = text[action_start(text) :]
+    prefix = _PREFIX.match(message)
+    return message[prefix.end() :].strip() if prefix else message.strip()
+
+
 _MID_PREFIX = re.compile(r"(?:[-*•·>]\s*)*(?:\*\*|__)?\s*(?:new\s+|agreed\s+)?actions?\b", _I)
 _STATUS_WORDS = re.compile(
     r"(?:action\s+)?(?P<word>ongoing|closed|complete[d]?|open|done|carried\s+forward|c/f|deferred|superseded)$",

@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from handlers.actions import PREFIX, current_owners, latest_update, load_owner_initials
+from handlers.actions import current_owners, latest_update, load_owner_initials
 from handlers.agenda import (
     CLOSING,
     AgendaLine,
@@ -30,6 +30,7 @@ from handlers.agenda import (
     standing_kind,
 )
 from handlers.attendance import describe_quorum, quorum_now
+from handlers.capture import as_typed
 from handlers.context import Ctx, UserError
 from handlers.format import clean, long_date, owners_initials, owners_text, plural, short_date
 from handlers.meetings import planned_meeting, proposed_date
@@ -910,7 +911,7 @@ def _sentence(text: str) -> str:
 
 def as_captured(action: Action) -> str:
     """The action as it was typed, without its "Action 3:" label: never re-joined from its parts."""
-    return _sentence(clean(PREFIX.sub("", action.text or "", count=1)) or clean(action.title))
+    return _sentence(clean(as_typed(action.text or "")) or clean(action.title))
 
 
 class _Section:

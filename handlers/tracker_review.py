@@ -219,11 +219,9 @@ def _create(ctx: Ctx, action_text: str, line: TrackerLine, rest: str = "") -> Re
     try:
         reply = create_action(ctx, action_text, review=False)
     except Ask as q:
-        if q.kind == "owner" and q.before + q.after[1:] == action_text:
-            # "Who owns this action?" about the text given here: the answer goes in as "(owner: …)",
-            # which reads whatever the sentence looks like, and the rest of the line comes back too.
-            q.before = action_text.rstrip().rstrip(".") + " (owner: "
-            q.after = ")."
+        if q.kind == "owner":
+            # A question about this action's owner: the answer completes the action text, and the
+            # rest of the line (its update, its closing, the answer already given) comes back too.
             if line.choice == "keep":
                 closing = " Action closed." if line.status == "closed" else ""
                 q.after += (f" {rest}" if rest else "") + closing + " [tracker review: keep]"
