@@ -14,6 +14,7 @@ from handlers.context import Ask, Ctx, Refused, UserError
 from handlers.format import due_text, owners_text, plural, short_date
 from handlers.meetings import next_meeting_date
 from handlers.names import Ambiguous, Owner, Resolved, Unknown, resolve_name, split_names
+from handlers.people import guest_or_ask
 from handlers.registry import Perm, command
 from handlers.reply import ACTOR, OK, Button, Buttons, Reply, Table, Text
 from storage.models import Action, ActionOwner, ActionUpdate, Series
@@ -296,6 +297,8 @@ def read_owners(ctx: Ctx, text: str, series_key: str | None) -> list[Owner]:
     start = ctx.req.text.find(text)
     for name in split_names(text):
         found = resolve_name(name, ctx.roster, series_key)
+        if isinstance(found, Unknown) and (guest := guest_or_ask(ctx, name, start=max(start, 0))):
+            found = Resolved(Owner("person", guest), name)
         if isinstance(found, Resolved):
             if found.owner not in owners:
                 owners.append(found.owner)
@@ -361,7 +364,13 @@ def create_action(ctx: Ctx, text: str) -> Reply:
             "I couldn't read an action in that. Write it as "
             "`Action: SMa to invite the performance lead by 29/09/23`."
         )
+    owners = list(c.owners)
     for q in c.questions:
+        # A full name nobody in the file has is a guest (or, close to someone, a question first).
+        guest = guest_or_ask(ctx, q.text, role="who owns this action?") if isinstance(q, Unknown) else None
+        if guest is not None:
+            owners.append(Owner("person", guest))
+            continue
         before, after = ctx.hole(q.text)
         if isinstance(q, Ambiguous):
             names = " or ".join(q.candidates)
@@ -380,7 +389,7 @@ def create_action(ctx: Ctx, text: str) -> Reply:
             kind="owner",
             choices=list(q.suggestions),
         )
-    if not c.owners:
+    if not owners:
         m = PREFIX.match(text)
         cut = m.end() if m else 0
         raise Ask(
@@ -430,7 +439,7 @@ def create_action(ctx: Ctx, text: str) -> Reply:
         source_message=ctx.req.message_id,
     )
     ctx.session.add(action)
-    _set_owners(ctx, action, list(c.owners), "")
+    _set_owners(ctx, action, owners, "")
     _log(ctx, action, "created", text)
     ctx.session.flush()
     ctx.audit("action", f"{series.key}:{number}", "created", None, snapshot(action))

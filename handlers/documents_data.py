@@ -869,7 +869,7 @@ def _attendee_row(ctx: Ctx, initials: str | None, name: str, note: str = "") -> 
     agency = ctx.roster.agencies.get(p.agency) if p else None
     return AttendeeRow(
         name=name + (f" ({note})" if note else ""),
-        initials=initials or "",
+        initials=initials or "" if p is None or not p.guest else "",  # a guest has no initials
         organisation=agency.name if agency else "",
         title=clean(p.title) if p else "",
     )
