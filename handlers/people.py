@@ -133,16 +133,23 @@ def read_answer(
     if q.kind == GUEST_QUESTION:
         return _close_answer(session, partnership_id, roster, q, text)
     if q.kind in ("person", "owner"):
+        # Guests have no initials to put in the message: their name stays as typed.
         names = split_names(text) if q.kind == "owner" else [text.strip()]
         found = [resolve_name(n, roster, None, people_only=q.kind == "person", suggest=False) for n in names]
-        new = [n for n, f in zip(names, found, strict=True) if isinstance(f, Unknown) and full_name_like(n)]
-        if (
-            names
-            and new
-            and all(isinstance(f, Resolved) or n in new for n, f in zip(names, found, strict=True))
-        ):
+        guests = [
+            n
+            for n, f in zip(names, found, strict=True)
+            if (isinstance(f, Unknown) and full_name_like(n))
+            or (isinstance(f, Resolved) and f.owner.kind == "person" and _is_guest(roster, f.owner.id))
+        ]
+        if guests and all(isinstance(f, Resolved) or n in guests for n, f in zip(names, found, strict=True)):
             return text.strip()
     return None
+
+
+def _is_guest(roster: Roster, key: str | None) -> bool:
+    p = roster.people.get(key or "")
+    return p is not None and p.guest
 
 
 def _close_answer(

@@ -111,7 +111,8 @@ class Person(Base):
     left_at: Mapped[datetime | None]
     guest: Mapped[bool] = mapped_column(Boolean, default=False)
     # A guest merged into a person once the file gained them: everything moved there; kept for the audit.
-    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    # The id of that person (no foreign key: SQLite then adds and drops the column without a rebuild).
+    merged_into_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class Group(Base):

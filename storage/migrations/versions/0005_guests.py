@@ -20,10 +20,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("people", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("guest", sa.Boolean(), nullable=False, server_default=sa.false()))
-        batch_op.add_column(sa.Column("merged_into_id", sa.Integer(), nullable=True))
-        batch_op.create_foreign_key("fk_people_merged_into_id_people", "people", ["merged_into_id"], ["id"])
+    # Plain ALTER TABLE ADD COLUMN on both databases: SQLite's batch mode would rebuild `people`,
+    # which the rows referencing it forbid.
+    op.add_column("people", sa.Column("guest", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column("people", sa.Column("merged_into_id", sa.Integer(), nullable=True))
     _guest_names_to_people()
 
 
@@ -96,7 +96,5 @@ def downgrade() -> None:
             person_id=None,
         )
     )
-    with op.batch_alter_table("people", schema=None) as batch_op:
-        batch_op.drop_constraint("fk_people_merged_into_id_people", type_="foreignkey")
-        batch_op.drop_column("merged_into_id")
-        batch_op.drop_column("guest")
+    for column in ("merged_into_id", "guest"):
+        op.execute(f"ALTER TABLE people DROP COLUMN {column}")  # SQLite 3.35+ and PostgreSQL alike
