@@ -365,9 +365,15 @@ def create_action(ctx: Ctx, text: str) -> Reply:
             "`Action: SMa to invite the performance lead by 29/09/23`."
         )
     owners = list(c.owners)
+    # A full name nobody in the file has is a guest (or, close to someone, a question first); not in
+    # chat the bot only overheard, unless it says it is an action ("Happy Birthday to you" is not).
+    guests_ok = ctx.req.addressed or PREFIX.match(text) is not None
     for q in c.questions:
-        # A full name nobody in the file has is a guest (or, close to someone, a question first).
-        guest = guest_or_ask(ctx, q.text, role="who owns this action?") if isinstance(q, Unknown) else None
+        guest = (
+            guest_or_ask(ctx, q.text, role="who owns this action?")
+            if guests_ok and isinstance(q, Unknown)
+            else None
+        )
         if guest is not None:
             owners.append(Owner("person", guest))
             continue
