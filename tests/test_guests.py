@@ -532,3 +532,18 @@ def test_migration_makes_attendance_guest_names_guest_people(app: App, database_
         assert "Neil Wiley" in Chat(fresh).say("RB", "people guests")
     finally:
         fresh.engine.dispose()
+
+
+def test_overheard_chat_makes_no_guest_unless_it_says_it_is_an_action(chat: Chat) -> None:
+    from handlers.context import Request
+
+    open_board(chat)
+
+    def overheard(text_: str) -> str:
+        return chat.core.handle(Request("shell", "shell", "MT", text_, chat.now, addressed=False)).plain
+
+    assert "I don't know “Imogen Parry”" in overheard("Imogen Parry to send the figures by Friday")
+    assert guests(chat) == [] and count(chat, Action) == 0
+    chat.say("MT", "cancel")
+    assert "Action 1 — Imogen Parry" in overheard("Action: Imogen Parry to send the figures by Friday")
+    assert guests(chat) == [("Imogen Parry", "", None, True)]
