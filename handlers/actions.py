@@ -14,6 +14,7 @@ from handlers.context import Ask, Ctx, Refused, UserError
 from handlers.format import due_text, owners_text, plural, short_date
 from handlers.meetings import next_meeting_date
 from handlers.names import Ambiguous, Owner, Resolved, Unknown, resolve_name, split_names
+from handlers.people import guest_or_ask
 from handlers.registry import Perm, command
 from handlers.reply import ACTOR, OK, Button, Buttons, Reply, Table, Text
 from storage.models import Action, ActionOwner, ActionUpdate, Series
@@ -298,6 +299,8 @@ def read_owners(ctx: Ctx, text: str, series_key: str | None) -> list[Owner]:
     start = ctx.req.text.find(text)
     for name in split_names(text):
         found = resolve_name(name, ctx.roster, series_key)
+        if isinstance(found, Unknown) and (guest := guest_or_ask(ctx, name, start=max(start, 0))):
+            found = Resolved(Owner("person", guest), name)
         if isinstance(found, Resolved):
             if found.owner not in owners:
                 owners.append(found.owner)
@@ -347,7 +350,7 @@ def create_action(ctx: Ctx, text: str, *, review: bool = True) -> Reply:
     During the tracker review, a numbered line is first read as an update of that action
     (handlers/tracker_review); `review=False` is that module creating one itself.
     """
-    from handlers.capture import capture_action
+    from handlers.capture import capture_action, has_action_label
 
     series = ctx.require_series()
     if review:
@@ -380,7 +383,19 @@ def create_action(ctx: Ctx, text: str, *, review: bool = True) -> Reply:
             "I couldn't read an action in that. Write it as "
             "`Action: SMa to invite the performance lead by 29/09/23`."
         )
+    owners = list(c.owners)
+    # A full name nobody in the file has is a guest (or, close to someone, a question first); not in
+    # chat the bot only overheard, unless it says it is an action ("Happy Birthday to you" is not).
+    guests_ok = ctx.req.addressed or has_action_label(text)
     for q in c.questions:
+        guest = (
+            guest_or_ask(ctx, q.text, role="who owns this action?")
+            if guests_ok and isinstance(q, Unknown)
+            else None
+        )
+        if guest is not None:
+            owners.append(Owner("person", guest))
+            continue
         before, after = ctx.hole(q.text, c.offset)  # not a name in the sentence before a mid-line "Action:"
         if isinstance(q, Ambiguous):
             names = " or ".join(q.candidates)
@@ -399,7 +414,7 @@ def create_action(ctx: Ctx, text: str, *, review: bool = True) -> Reply:
             kind="owner",
             choices=list(q.suggestions),
         )
-    if not c.owners:
+    if not owners:
         # The answer is marked as the owner after the text, never glued into its sentence
         # ("Action 4. FD suggested …" must not become "SH FD suggested …").
         body = text.rstrip()
@@ -452,7 +467,7 @@ def create_action(ctx: Ctx, text: str, *, review: bool = True) -> Reply:
         source_message=ctx.req.message_id,
     )
     ctx.session.add(action)
-    _set_owners(ctx, action, list(c.owners), "")
+    _set_owners(ctx, action, owners, "")
     _log(ctx, action, "created", text)
     ctx.session.flush()
     ctx.audit("action", f"{series.key}:{number}", "created", None, snapshot(action))

@@ -10,9 +10,10 @@ from typing import Any
 from sqlalchemy import select
 
 from handlers.context import Ask, Ctx, UserError
-from handlers.format import clock, plural
+from handlers.format import clock, is_guest, plural
 from handlers.meetings import parse_clock
-from handlers.names import Ambiguous, Resolved, Unknown, resolve_name, split_names
+from handlers.names import Ambiguous, Resolved, Unknown, full_name_like, resolve_name, split_names
+from handlers.people import guest_or_ask, record_guest
 from handlers.quorum import Presence, QuorumResult, evaluate
 from handlers.registry import Perm, command
 from handlers.reply import OK, WARNING, Reply
@@ -60,7 +61,8 @@ def quorum_now(ctx: Ctx, meeting: Meeting) -> QuorumResult:
         if row.status == "present" and initials in members:
             roles = frozenset(r for r in ("chair", "vice_chair") if getattr(s, r) == initials)
             present.append(Presence(initials, ctx.roster.people[initials].agency, roles=roles))
-        elif row.status == "deputy" and row.deputy_for_id is not None:
+        elif row.status == "deputy" and row.deputy_for_id is not None and not is_guest(ctx.roster, initials):
+            # A deputy the file does not hold (a guest) does not count: the file names authorised deputies.
             member = ctx.initials_of(row.deputy_for_id)
             if member in members:
                 present.append(Presence(initials, ctx.roster.people[member].agency, for_member=member))
@@ -172,13 +174,24 @@ def people_spans(ctx: Ctx, text: str) -> list[str]:
         while i < len(words):
             for j in range(min(len(words), i + 4), i, -1):
                 span = " ".join(words[i:j])
-                if j == i + 1 or not isinstance(
-                    resolve_name(span, ctx.roster, series, people_only=True), Unknown
-                ):
-                    out.append(span)
-                    i = j
+                if not isinstance(resolve_name(span, ctx.roster, series, people_only=True), Unknown):
                     break
+                if j == i + 1:
+                    j = i + _new_name_length(ctx, words[i:], series)  # a full name nobody has: a guest
+                    span = " ".join(words[i:j])
+                    break
+            out.append(span)
+            i = j
     return out
+
+
+def _new_name_length(ctx: Ctx, words: list[str], series: str | None) -> int:
+    """How many of these words make a full name nobody in the file has: 3, 2, or 1 (no full name)."""
+    if len(words) >= 3 and full_name_like(" ".join(words[:3])):
+        third = resolve_name(words[2], ctx.roster, series, people_only=True, suggest=False)
+        if isinstance(third, Unknown):  # "Mary Ann Hale", but not "Imogen Parry Tom" (Tom Rees)
+            return 3
+    return 2 if len(words) >= 2 and full_name_like(" ".join(words[:2])) else 1
 
 
 def names_someone(ctx: Ctx, *texts: str) -> bool:
@@ -195,26 +208,36 @@ def _names_apply(ctx: Ctx, args: dict[str, Any]) -> bool:
     return names_someone(ctx, args.get("names", ""), args.get("deputy", ""), args.get("member", ""))
 
 
-def resolve_people(ctx: Ctx, text: str, *, guests: bool = False) -> list[tuple[str | None, str, str | None]]:
-    """Names in a list -> (initials or None for a guest, the name as typed, a role note in brackets).
+def resolve_people(ctx: Ctx, text: str, *, guests: bool = False) -> list[tuple[str, str, str | None]]:
+    """Names in a list -> (initials, or a guest's key, the name as typed, a role note in brackets).
 
-    Asks (raises Ask) for the first name that is ambiguous, or unknown when guests are not allowed.
+    A full name nobody in the file has is a guest (asked about first if close to someone); with
+    `guests`, so is any name in quotes or with small letters ("Neil"). Asks (raises Ask) for the
+    first name that is ambiguous or unknown.
     """
-    out: list[tuple[str | None, str, str | None]] = []
+    out: list[tuple[str, str, str | None]] = []
     start = ctx.req.text.find(text)
     for part in people_spans(ctx, text):
         note = None
         m = re.match(r"^(.*?)\s*\((.+)\)\s*$", part)
         if m:
             part, note = m.group(1), m.group(2)
+        quoted = part.strip()[:1] in '"“'
         part = part.strip().strip('"“”')
         found = resolve_name(part, ctx.roster, ctx.series.key if ctx.series else None, people_only=True)
         if isinstance(found, Resolved) and found.owner.id:
             out.append((found.owner.id, part, note))
             continue
-        if guests and not isinstance(found, Ambiguous) and re.search(r"[a-z]", part):
-            out.append((None, part, note))
-            continue
+        if isinstance(found, Unknown):
+            agency = _agency_of(ctx, note)  # "Aled Price (Marcia Police)"
+            guest: str | None = None
+            if guests and (quoted or (re.search(r"[a-z]", part) and not full_name_like(part))):
+                guest = record_guest(ctx, part, agency=agency)  # `in attendance` takes any name
+            else:
+                guest = guest_or_ask(ctx, part, start=max(start, 0), agency=agency)
+            if guest is not None:
+                out.append((guest, part, note))
+                continue
         before, after = ctx.hole(part, max(start, 0))
         if isinstance(found, Ambiguous):
             raise Ask(
@@ -238,22 +261,30 @@ def resolve_people(ctx: Ctx, text: str, *, guests: bool = False) -> list[tuple[s
     return out
 
 
+def _agency_of(ctx: Ctx, note: str | None) -> str:
+    """The agency a guest's bracketed note names, if it names one ("Tim Hale (Barnardo's)")."""
+    if not note:
+        return ""
+    found = resolve_name(note, ctx.roster, None, suggest=False)
+    return found.owner.id or "" if isinstance(found, Resolved) and found.owner.kind == "agency" else ""
+
+
 def _row(ctx: Ctx, meeting: Meeting, person_id: int) -> Attendance | None:
     return next((row for row in sheet(ctx, meeting) if row.person_id == person_id), None)
 
 
 def _record(
-    ctx: Ctx, meeting: Meeting, initials: str | None, status: str, *, guest: str | None = None, **fields: Any
+    ctx: Ctx, meeting: Meeting, initials: str, status: str, **fields: Any
 ) -> tuple[Attendance, str | None]:
-    """Create or change one attendance row; returns the row and its status before."""
-    pid = ctx.person_id(initials) if initials else None
-    row = _row(ctx, meeting, pid) if pid else None
+    """Create or change one attendance row (of someone in the file or a guest); returns the row and its
+    status before."""
+    pid = ctx.person_id(initials)
+    row = _row(ctx, meeting, pid)
     before = row.status if row else None
     if row is None:
         row = Attendance(
             meeting_id=meeting.id,
             person_id=pid,
-            guest_name=guest,
             status=status,
             updated_at=ctx.now,
             movements=[],
@@ -265,7 +296,7 @@ def _record(
         setattr(row, key, value)
     ctx.audit(
         "attendance",
-        f"{meeting.id}:{initials or guest}",
+        f"{meeting.id}:{initials}",
         "recorded",
         {"status": before} if before else None,
         {"status": status, **{k: v for k, v in fields.items() if k != "movements"}},
@@ -421,50 +452,31 @@ def deputy(ctx: Ctx, args: dict[str, Any]) -> Reply:
             f"{ctx.name(member)} is not a member of {ctx.require_series().name}: "
             "a deputy stands in for a member."
         )
-    if quoted:
-        deputy_initials, guest = None, typed.strip('"“”')
-    else:
-        found = resolve_people(ctx, typed)
-        deputy_initials, guest = found[0][0], None
+    # A name in quotes is taken as it is: a guest unless it is someone's name in the file.
+    deputy_initials = resolve_people(ctx, typed, guests=quoted)[0][0]
     if deputy_initials == member:
         raise UserError("Someone cannot deputise for themselves.")
+    guest = is_guest(ctx.roster, deputy_initials)
 
     def change() -> Reply:
         reply = Reply()
         mrow = _row(ctx, meeting, ctx.person_id(member))
         if mrow is None or mrow.status != "apologies":
             _record(ctx, meeting, member, "apologies", left_at=None)
-        if deputy_initials is not None:
-            _record(
-                ctx,
-                meeting,
-                deputy_initials,
-                "deputy",
-                deputy_for_id=ctx.person_id(member),
-                arrived_at=ctx.now,
-                left_at=None,
-            )
-            name = ctx.name(deputy_initials)
-        else:
-            row = Attendance(
-                meeting_id=meeting.id,
-                person_id=None,
-                guest_name=guest,
-                status="deputy",
-                deputy_for_id=ctx.person_id(member),
-                arrived_at=ctx.now,
-                updated_at=ctx.now,
-                movements=[],
-            )
-            add_row(ctx, meeting, row)
-            ctx.audit(
-                "attendance", f"{meeting.id}:{guest}", "recorded", None, {"status": "deputy", "for": member}
-            )
-            name = str(guest)
+        _record(
+            ctx,
+            meeting,
+            deputy_initials,
+            "deputy",
+            deputy_for_id=ctx.person_id(member),
+            arrived_at=ctx.now,
+            left_at=None,
+        )
+        name = ctx.name(deputy_initials)
         agency = ctx.roster.agencies.get(ctx.roster.people[member].agency)
         reply.say(
             f"{name} is attending for {ctx.name(member)}"
-            f"{f' and counts for {agency.name}' if agency and deputy_initials else ''}.",
+            f"{f' and counts for {agency.name}' if agency and not guest else ''}.",
             OK,
         )
         allowed = ctx.sref.deputies.get(member, ())
@@ -472,7 +484,7 @@ def deputy(ctx: Ctx, args: dict[str, Any]) -> Reply:
             reply.say(
                 f"Note: {name} is not listed as an authorised deputy for {ctx.name(member)} in the "
                 "partnership file."
-                + ("" if deputy_initials else " A deputy not in the file does not count towards quorum.")
+                + (" A deputy not in the file does not count towards quorum." if guest else "")
             )
         return reply
 
@@ -611,43 +623,21 @@ def in_attendance(ctx: Ctx, args: dict[str, Any]) -> Reply:
 
     def change() -> Reply:
         names = []
-        for initials, typed, note in people:
-            if initials is None:
-                add_row(
-                    ctx,
-                    meeting,
-                    Attendance(
-                        meeting_id=meeting.id,
-                        guest_name=typed,
-                        status="in_attendance",
-                        role_note=note,
-                        arrived_at=ctx.now,
-                        updated_at=ctx.now,
-                        movements=[],
-                    ),
-                )
-                ctx.audit(
-                    "attendance",
-                    f"{meeting.id}:{typed}",
-                    "recorded",
-                    None,
-                    {"status": "in_attendance", "guest": typed, "role": note},
-                )
-                names.append(typed + (f" ({note})" if note else ""))
+        for initials, _typed, note in people:
+            status = "present" if initials in members else "in_attendance"
+            _record(
+                ctx,
+                meeting,
+                initials,
+                status,
+                role_note=note or _non_member_note(ctx, initials),
+                arrived_at=ctx.now,
+                left_at=None,
+            )
+            if status == "present":
+                names.append(ctx.name(initials) + " (a member: recorded as present)")
             else:
-                status = "present" if initials in members else "in_attendance"
-                _record(
-                    ctx,
-                    meeting,
-                    initials,
-                    status,
-                    role_note=note or _non_member_note(ctx, initials),
-                    arrived_at=ctx.now,
-                    left_at=None,
-                )
-                names.append(
-                    ctx.name(initials) + (" (a member: recorded as present)" if status == "present" else "")
-                )
+                names.append(ctx.name(initials) + (f" ({note})" if note else ""))
         return Reply().say(f"In attendance: {', '.join(names)}.", OK)
 
     return _with_quorum_watch(ctx, meeting, change)

@@ -615,6 +615,11 @@ def as_typed(text: str) -> str:
     return message[prefix.end() :].strip() if prefix else message.strip()
 
 
+def has_action_label(text: str) -> bool:
+    """Does the message say it is an action ("Action 3:", "ACTION –", or mid-line after a sentence)?"""
+    return _PREFIX.match(text[action_start(text) :]) is not None
+
+
 _MID_PREFIX = re.compile(r"(?:[-*•·>]\s*)*(?:\*\*|__)?\s*(?:new\s+|agreed\s+)?actions?\b", _I)
 _STATUS_WORDS = re.compile(
     r"(?:action\s+)?(?P<word>ongoing|closed|complete[d]?|open|done|carried\s+forward|c/f|deferred|superseded)$",

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 from handlers import registry
 from handlers.capture import action_start, capture_action, opens_with_verb
 from handlers.context import Ctx
+from handlers.format import short_name
 from handlers.meetings import next_meeting_date
-from handlers.names import Ambiguous
+from handlers.names import Ambiguous, Unknown, close_people, full_name_like
 from storage.models import Action, Series
 
 
@@ -89,7 +90,7 @@ def preview_capture(ctx: Ctx, series: Series, text: str) -> CapturePreview:
     names: list[str] = []
     for o in c.owners:
         if o.kind == "person" and o.id:
-            names.append(o.id)
+            names.append(short_name(roster, o.id))  # a guest by name: they have no initials
         elif o.kind == "group" and o.id in roster.groups:
             names.append(roster.groups[o.id].name)
         elif o.kind == "agency" and o.id in roster.agencies:
@@ -97,6 +98,9 @@ def preview_capture(ctx: Ctx, series: Series, text: str) -> CapturePreview:
         elif o.kind == "all":
             names.append("all")
     names.extend(q.text for q in c.questions)
+    # A full name nobody has, close to no one, is recorded as a guest when captured: no question.
+    guests = [q for q in c.questions if isinstance(q, Unknown) and full_name_like(q.text)]
+    new_guests = [q for q in guests if not close_people(q.text, roster)]
     due = c.due.strftime("%d/%m/%Y") if c.due else ""
     if c.due_kind == "next_meeting":
         due = "next meeting"
@@ -106,10 +110,20 @@ def preview_capture(ctx: Ctx, series: Series, text: str) -> CapturePreview:
         title=c.title,
         owners="/".join(names),
         due=due,
-        has_owners=bool(c.owners),
+        has_owners=bool(c.owners) or bool(new_guests),
         has_due=c.due is not None or c.due_kind is not None,
         unclear=tuple(
-            Unclear(q.text, tuple(q.candidates if isinstance(q, Ambiguous) else q.suggestions))
+            Unclear(
+                q.text,
+                tuple(
+                    q.candidates
+                    if isinstance(q, Ambiguous)
+                    else close_people(q.text, roster)
+                    if q in guests
+                    else q.suggestions
+                ),
+            )
             for q in c.questions
+            if q not in new_guests
         ),
     )

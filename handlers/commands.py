@@ -8,5 +8,6 @@ from handlers import actions, meetings, records  # noqa: F401, I001 - the order 
 from handlers import agenda  # noqa: F401
 from handlers import documents, digest  # noqa: F401
 from handlers import attendance_import  # noqa: F401
+from handlers import people  # noqa: F401 - before attendance: `guests` is no attendance list
 from handlers import attendance  # noqa: F401
 from handlers import help  # noqa: F401

@@ -186,6 +186,13 @@ class Ctx:
     def name(self, initials: str | None) -> str:
         return person_name(self.roster, initials)
 
+    def add_person(self, person: PersonRef, person_id: int) -> None:
+        """Someone recorded during this command (a guest): known by key and id from now on."""
+        self._ids()
+        self._people_ids[person.initials] = person_id
+        self._initials[person_id] = person.initials
+        self.roster = self.roster.with_person(person)
+
     # --- questions -----------------------------------------------------------------------------------
     def hole(self, token: str, start: int = 0) -> tuple[str, str]:
         """Split the message around the first whole-word `token` (at or after `start`) for a question."""

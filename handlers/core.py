@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from handlers import identity, registry
+from handlers import identity, people, registry
 from handlers.context import Ask, Ctx, Refused, Request, UserError
 from handlers.identity import Who, who_of
 from handlers.names import Resolved, resolve_name, split_names
@@ -210,6 +210,9 @@ class Core:
 
     def _read_answer(self, session: Session, q: PendingQuestion, text: str) -> str | None:
         roster = self._roster(session)
+        named = people.read_answer(session, self.partnership_id, roster, q, text)  # guests, close names
+        if named is not None:
+            return named
         if text.isdigit() and 1 <= int(text) <= len(q.choices):
             return str(q.choices[int(text) - 1])
         if q.kind in ("series", "choice"):  # one of the words offered
@@ -273,7 +276,7 @@ class Core:
         self._check(ctx, spec)
         if spec.needs_meeting:
             ctx.require_meeting()
-        return spec.handler(ctx, args)
+        return people.announce(ctx, spec.handler(ctx, args))
 
     def _asking(self, session: Session, req: Request) -> Ctx:
         """A handler's context with who is asking (handlers.identity has the rule)."""
@@ -345,7 +348,7 @@ class Core:
         if ctx.series is not None and ctx.actor is not None and ctx.is_member():
             reply = capture_from_chat(ctx)
             if reply is not None:
-                return reply
+                return people.announce(ctx, reply)
         text = ctx.req.text.strip()
         reply = Reply(recognised=False)
         if not ctx.req.addressed:

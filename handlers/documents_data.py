@@ -32,7 +32,7 @@ from handlers.agenda import (
 from handlers.attendance import describe_quorum, quorum_now
 from handlers.capture import as_typed
 from handlers.context import Ctx, UserError
-from handlers.format import clean, long_date, owners_initials, owners_text, plural, short_date
+from handlers.format import clean, long_date, owners_short, owners_text, plural, short_date
 from handlers.meetings import planned_meeting, proposed_date
 from handlers.tracker import held_meetings, is_overdue, is_stale, rag
 from storage.cadence import CadenceError, parse_cadence, parse_papers_due
@@ -808,7 +808,7 @@ def _attendee_row(ctx: Ctx, initials: str | None, name: str, note: str = "") -> 
     agency = ctx.roster.agencies.get(p.agency) if p else None
     return AttendeeRow(
         name=name + (f" ({note})" if note else ""),
-        initials=initials or "",
+        initials=initials or "" if p is None or not p.guest else "",  # a guest has no initials
         organisation=agency.name if agency else "",
         title=clean(p.title) if p else "",
     )
@@ -1243,7 +1243,7 @@ def _review_row(
     return ReviewRow(
         number=str(action.number),
         title=clean(action.title),
-        owners=owners_initials(ctx.roster, current_owners(action)),
+        owners=owners_short(ctx.roster, current_owners(action)),
         update=" ".join(_sentence(t) for t in said) if said else nothing_said,
         status=status,
         text=f"Action {action.number}. {as_captured(action)}",

@@ -446,7 +446,12 @@ def agenda_add(ctx: Ctx, args: dict[str, Any]) -> Reply:
     presenter_id = None
     presenter = m.group("presenter")
     if presenter:
+        from handlers.names import Owner, Unknown
+        from handlers.people import guest_or_ask
+
         found = resolve_name(presenter, ctx.roster, series.key, people_only=True)
+        if isinstance(found, Unknown) and (guest := guest_or_ask(ctx, presenter, role="who presents?")):
+            found = Resolved(Owner("person", guest), presenter)
         if isinstance(found, Ambiguous):
             from handlers.context import Ask
 
@@ -460,7 +465,8 @@ def agenda_add(ctx: Ctx, args: dict[str, Any]) -> Reply:
             )
         if not isinstance(found, Resolved) or found.owner.id is None:
             raise UserError(
-                f"I don't know “{presenter}”. Use their initials or full name as in the partnership file."
+                f"I don't know “{presenter}”. Use their initials or full name (someone not in the "
+                "partnership file by their full name: they are recorded as a guest)."
             )
         presenter_id = ctx.person_id(found.owner.id)
     item = AgendaItem(

@@ -219,12 +219,11 @@ def _create(ctx: Ctx, action_text: str, line: TrackerLine, rest: str = "") -> Re
     try:
         reply = create_action(ctx, action_text, review=False)
     except Ask as q:
-        if q.kind == "owner":
-            # A question about this action's owner: the answer completes the action text, and the
+        if line.choice == "keep":
+            # Any question here is about this action's owners: the answer completes the action text, and the
             # rest of the line (its update, its closing, the answer already given) comes back too.
-            if line.choice == "keep":
-                closing = " Action closed." if line.status == "closed" else ""
-                q.after += (f" {rest}" if rest else "") + closing + " [tracker review: keep]"
+            closing = " Action closed." if line.status == "closed" else ""
+            q.after += (f" {rest}" if rest else "") + closing + " [tracker review: keep]"
         raise
     if line.choice == "keep" and (rest or line.status == "closed"):
         action = _action(ctx, ctx.require_series(), line.number)

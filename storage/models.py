@@ -66,7 +66,8 @@ class Partnership(Base):
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64))
     business_unit: Mapped[str | None] = mapped_column(String(64))
-    # Hash of the last file loaded, so a load of the same file is a no-op; version bumps on every change.
+    # Hash of the last file loaded, so a load of the same file is a no-op; version bumps on every change
+    # of who is who (a file load that changed something, a guest added, changed or merged).
     spec_hash: Mapped[str] = mapped_column(String(64), default="")
     version: Mapped[int] = mapped_column(Integer, default=0)
     loaded_at: Mapped[datetime | None]
@@ -86,6 +87,13 @@ class Agency(Base):
 
 
 class Person(Base):
+    """Someone of the partnership: in the file, or a guest the file does not hold.
+
+    A guest (an owner, presenter or attendee named in a meeting) is kept by the name as typed;
+    `initials` holds a key no file can give ("guest-12": file initials are letters only), so a
+    guest is never found by initials, and the file loader never touches them.
+    """
+
     __tablename__ = "people"
     __table_args__ = (UniqueConstraint("partnership_id", "initials"),)
 
@@ -101,6 +109,10 @@ class Person(Base):
     # A person removed from the file keeps their history; they are marked as having left.
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     left_at: Mapped[datetime | None]
+    guest: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A guest merged into a person once the file gained them: everything moved there; kept for the audit.
+    # The id of that person (no foreign key: SQLite then adds and drops the column without a rebuild).
+    merged_into_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class Group(Base):
@@ -202,7 +214,8 @@ class Attendance(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
-    guest_name: Mapped[str | None] = mapped_column(String(200))  # someone not in the partnership file
+    # Rows from before guests were people (migration 0005 made each a guest person); no longer written.
+    guest_name: Mapped[str | None] = mapped_column(String(200))
     # present | deputy | apologies | in_attendance
     status: Mapped[str] = mapped_column(String(16))
     deputy_for_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
@@ -402,7 +415,7 @@ class PendingQuestion(Base):
     # The original message with a hole where the answer goes: before + answer + after.
     before: Mapped[str] = mapped_column(Text)
     after: Mapped[str] = mapped_column(Text)
-    kind: Mapped[str] = mapped_column(String(16))  # person | owner | series | choice
+    kind: Mapped[str] = mapped_column(String(16))  # person | owner | series | choice | guest
     choices: Mapped[list[Any]] = mapped_column(default=list)  # initials
     sent_at: Mapped[datetime]  # the original message's time, for dates in it
     message_id: Mapped[str | None] = mapped_column(String(200))

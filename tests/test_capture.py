@@ -1189,7 +1189,6 @@ def test_an_update_only_tracker_line_stores_nothing_and_says_how(board: Chat) ->
     assert "reads as an update of Action 3" in out and "`action 3 done`" in out
 
 
-@pytest.mark.xfail(strict=True, reason="guests land on another branch")
 def test_a_full_name_owner_not_in_the_file_is_stored_without_a_question(board: Chat) -> None:
     board.say("PMw", "Action 1. Ceri Holt to agree timescale with the animator.")
     assert _count(board, PendingQuestion) == 0
