@@ -14,12 +14,13 @@ from handlers.context import Ask, Ctx, Refused, UserError
 from handlers.format import due_text, owners_text, plural, short_date
 from handlers.meetings import next_meeting_date
 from handlers.names import Ambiguous, Owner, Resolved, Unknown, resolve_name, split_names
+from handlers.people import guest_or_ask
 from handlers.registry import Perm, command
 from handlers.reply import ACTOR, OK, Button, Buttons, Reply, Table, Text
 from storage.models import Action, ActionOwner, ActionUpdate, Series
 from storage.roster import SeriesRef
 
-PREFIX = re.compile(r"^\s*(?:action|actions)\s*(?:\d+)?\s*[:.\-–—]?\s*", re.I)
+_CLOSED = ("closed", "complete", "completed", "done")
 NO_UPDATE = re.compile(r"^\s*(?:no\s+(?:further\s+)?updates?|nothing\s+(?:new|further)|ongoing)\b", re.I)
 
 
@@ -216,6 +217,8 @@ def _log(ctx: Ctx, action: Action, kind: str, text: str | None = None) -> None:
             kind=kind,
             text=text,
             meeting_id=meeting.id if meeting else None,
+            # Given while an agenda item is being taken: the minutes show it under that item.
+            agenda_item_id=meeting.current_item_id if meeting else None,
         )
     )
 
@@ -298,6 +301,8 @@ def read_owners(ctx: Ctx, text: str, series_key: str | None) -> list[Owner]:
     names = split_names(text)
     for name in names:
         found = resolve_name(name, ctx.roster, series_key)
+        if isinstance(found, Unknown) and (guest := guest_or_ask(ctx, name, start=max(start, 0))):
+            found = Resolved(Owner("person", guest), name)
         if isinstance(found, Resolved):
             if found.owner not in owners:
                 owners.append(found.owner)
@@ -349,11 +354,21 @@ def _set_owners(ctx: Ctx, action: Action, owners: list[Owner], reason: str) -> N
 # --- capture ---------------------------------------------------------------------------------------------
 
 
-def create_action(ctx: Ctx, text: str) -> Reply:
-    """Capture an action from a message; ask about owners until it can be stored whole."""
-    from handlers.capture import capture_action
+def create_action(ctx: Ctx, text: str, *, review: bool = True) -> Reply:
+    """Capture an action from a message; ask about owners until it can be stored whole.
+
+    During the tracker review, a numbered line is first read as an update of that action
+    (handlers/tracker_review); `review=False` is that module creating one itself.
+    """
+    from handlers.capture import capture_action, has_action_label
 
     series = ctx.require_series()
+    if review:
+        from handlers.tracker_review import review_line
+
+        reviewed = review_line(ctx, text)
+        if reviewed is not None:
+            return reviewed
     if ctx.req.message_id:
         seen = ctx.session.scalars(
             select(Action).where(
@@ -367,16 +382,35 @@ def create_action(ctx: Ctx, text: str) -> Reply:
     nm, proposed = next_meeting_date(ctx, series)
     c = capture_action(text, ctx.roster, series=series.key, sent_at=ctx.now, next_meeting=nm)
     if not c.is_action:
+        if c.number is not None and (c.update or c.status):
+            said = " ".join(p for p in (c.update, f"Action {c.status}." if c.status else None) if p)
+            raise UserError(
+                f"That reads as an update of Action {c.number} (“{said}”), not a new action: nothing was "
+                f"stored. Record it with `action {c.number} update: …`"
+                + (f" or `action {c.number} done`." if c.status in _CLOSED else ".")
+            )
         raise UserError(
             "I couldn't read an action in that. Write it as "
             "`Action: SMa to invite the performance lead by 29/09/23`."
         )
+    owners = list(c.owners)
+    # A full name nobody in the file has is a guest (or, close to someone, a question first); not in
+    # chat the bot only overheard, unless it says it is an action ("Happy Birthday to you" is not).
+    guests_ok = ctx.req.addressed or has_action_label(text)
     # An action is stored whole or not at all: a question about an owner holds the whole message
     # (an action with some of its owners would remind the wrong people). `skip` leaves the name
     # out when others own it too.
     for q in c.questions:
-        before, after = ctx.hole(q.text)
-        skip = ctx.without(q.text) if c.owners or len(c.questions) > 1 else None
+        guest = (
+            guest_or_ask(ctx, q.text, role="who owns this action?")
+            if guests_ok and isinstance(q, Unknown)
+            else None
+        )
+        if guest is not None:
+            owners.append(Owner("person", guest))
+            continue
+        before, after = ctx.hole(q.text, c.offset)  # not a name in the sentence before a mid-line "Action:"
+        skip = ctx.without(q.text, c.offset) if owners or len(c.questions) > 1 else None
         if isinstance(q, Ambiguous):
             names = " or ".join(q.candidates)
             raise Ask(
@@ -400,13 +434,15 @@ def create_action(ctx: Ctx, text: str) -> Reply:
             multiple=True,
             skip=skip,
         )
-    if not c.owners:
-        m = PREFIX.match(text)
-        cut = m.end() if m else 0
+    if not owners:
+        # The answer is marked as the owner after the text, never glued into its sentence
+        # ("Action 4. FD suggested …" must not become "SH FD suggested …").
+        body = text.rstrip()
+        stop = len(body) - len(body.rstrip(".!?"))
         raise Ask(
             "Who owns this action?",
-            before=text[:cut],
-            after=" " + text[cut:],
+            before=body[: len(body) - stop] + " (owner: ",
+            after=")" + body[len(body) - stop :],
             kind="owner",
             multiple=True,
         )
@@ -444,6 +480,7 @@ def create_action(ctx: Ctx, text: str) -> Reply:
         due_date=due,
         due_kind=kind,
         created_meeting_id=meeting.id if meeting else None,
+        agenda_item_id=meeting.current_item_id if meeting else None,
         created_by=ctx.actor_id,
         created_at=ctx.now,
         source_door=ctx.req.door if ctx.req.message_id else None,
@@ -451,12 +488,18 @@ def create_action(ctx: Ctx, text: str) -> Reply:
         source_message=ctx.req.message_id,
     )
     ctx.session.add(action)
-    _set_owners(ctx, action, list(c.owners), "")
+    _set_owners(ctx, action, owners, "")
     _log(ctx, action, "created", text)
     ctx.session.flush()
     ctx.audit("action", f"{series.key}:{number}", "created", None, snapshot(action))
     reply = Reply().say(echo(ctx, action, series, proposed=proposed and kind == "next_meeting"), OK)
     reply.say(f"“{c.title}”. Not right? `action {number} owner …` or `action {number} due …`.")
+    if c.update or c.status:
+        said = " ".join(p for p in (c.update, f"Action {c.status}." if c.status else None) if p)
+        reply.say(
+            f"The update after it (“{said}”) is not recorded on the new action: add it with "
+            f"`action {number} update: …`" + (f" or `action {number} done`." if c.status in _CLOSED else ".")
+        )
     reply.add(correction_buttons(series, action))
     return reply
 
@@ -467,6 +510,11 @@ def capture_from_chat(ctx: Ctx) -> Reply | None:
 
     if ctx.series is None:
         return None
+    from handlers.tracker_review import review_line
+
+    reviewed = review_line(ctx, ctx.req.text)  # read before capture: it is an update, not a new action
+    if reviewed is not None:
+        return reviewed
     nm, _ = next_meeting_date(ctx, ctx.series)
     c = capture_action(ctx.req.text, ctx.roster, series=ctx.series.key, sent_at=ctx.now, next_meeting=nm)
     if not c.is_action:
@@ -861,7 +909,8 @@ def actions_list(ctx: Ctx, args: dict[str, Any]) -> Reply:
     summary="Capture an action",
     section="Actions",
     perm=Perm.MEMBER,
-    aliases=("HN to inform MT by Friday",),
+    # During the tracker review item, a numbered line updates that action (handlers/tracker_review).
+    aliases=("HN to inform MT by Friday", "Action 28. No further update. Action ongoing. (tracker review)"),
     patterns=[r"(?P<text>actions?\s*(?:\d+\s*)?[:.\-–—]\s*.+)", r"(?P<text>action\s+\d+\s+.+)"],
 )
 def action_capture(ctx: Ctx, args: dict[str, Any]) -> Reply:

@@ -151,8 +151,10 @@ def options_text(roster: Roster, choices: list[str] | tuple[str, ...]) -> str:
     )
 
 
-def prompt_with_options(roster: Roster, prompt: str, choices: list[str]) -> str:
-    return f"{prompt} {options_text(roster, choices)}." if choices else prompt
+def prompt_with_options(roster: Roster, prompt: str, choices: list[str], kind: str = "person") -> str:
+    if not choices or kind == "guest":  # a close-name question names its options itself
+        return prompt
+    return f"{prompt} {options_text(roster, choices)}."
 
 
 def how_to_answer(q: Waiting) -> str:
@@ -163,11 +165,15 @@ def how_to_answer(q: Waiting) -> str:
         ways.append("a number" + (f" (`1 2` or {pair} for several)" if several else ""))
     if q.kind == "series":
         ways.append("the series")
+    elif q.kind == "choice":
+        ways.append("the word")
     elif q.kind == "owner":
         ways.append("initials, names, a group or `all`")
     else:
         ways.append("initials or names" if q.multiple else "initials or a name")
     leave = f"`skip` leaves {q.about} out" if q.part else "`skip` leaves it out"
+    if q.kind == "guest":  # the question says how to answer it
+        return f"Or {leave}, `cancel` drops {_what_cancel_drops(q)}."
     said = ", ".join(ways[:-1]) + " or " + ways[-1] if len(ways) > 1 else ways[0]
     return f"Reply with {said}; {leave}, `cancel` drops {_what_cancel_drops(q)}."
 
@@ -223,8 +229,10 @@ def read_answer(q: Waiting, text: str, roster: Roster, series: str | None) -> Fi
         if not n:
             return Misfit("there are no options to take all of")
         return _several(q, list(q.choices))
-    if q.kind == "series":
-        return _series_answer(q, typed, roster)
+    if q.kind in ("series", "choice"):  # one of the words offered
+        return _word_answer(q, typed, roster)
+    if q.kind == "guest":  # a name close to someone's: the guests module read what fits
+        return Misfit("answer `yes`, a number, their initials, or `guest` to record the name as typed")
     return _names_answer(q, typed, roster, series)
 
 
@@ -234,14 +242,14 @@ def _several(q: Waiting, picked: list[str]) -> Fits | Misfit:
     return Fits("/".join(picked))
 
 
-def _series_answer(q: Waiting, typed: str, roster: Roster) -> Fits | Misfit:
+def _word_answer(q: Waiting, typed: str, roster: Roster) -> Fits | Misfit:
     low = typed.lower()
     word = low.split()[0]
     for key in q.choices:
-        s = roster.series.get(key)
+        s = roster.series.get(key) if q.kind == "series" else None
         if key.lower() == word or (s is not None and s.name.lower() == low):
             return Fits(key)
-    return Misfit(f"“{typed}” is not one of the series I asked about")
+    return Misfit(f"“{typed}” is not one of the options: {', '.join(f'`{c}`' for c in q.choices)}")
 
 
 def _names_answer(q: Waiting, typed: str, roster: Roster, series: str | None) -> Fits | Misfit:

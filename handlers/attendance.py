@@ -10,9 +10,10 @@ from typing import Any
 from sqlalchemy import select
 
 from handlers.context import Ask, Ctx, UserError
-from handlers.format import clock, plural
+from handlers.format import clock, is_guest, plural
 from handlers.meetings import parse_clock
-from handlers.names import Ambiguous, Resolved, Unknown, resolve_name, split_names
+from handlers.names import Ambiguous, Resolved, Unknown, full_name_like, resolve_name, split_names
+from handlers.people import guest_or_ask, record_guest
 from handlers.quorum import Presence, QuorumResult, evaluate
 from handlers.registry import Perm, command
 from handlers.reply import OK, WARNING, Reply
@@ -60,7 +61,8 @@ def quorum_now(ctx: Ctx, meeting: Meeting) -> QuorumResult:
         if row.status == "present" and initials in members:
             roles = frozenset(r for r in ("chair", "vice_chair") if getattr(s, r) == initials)
             present.append(Presence(initials, ctx.roster.people[initials].agency, roles=roles))
-        elif row.status == "deputy" and row.deputy_for_id is not None:
+        elif row.status == "deputy" and row.deputy_for_id is not None and not is_guest(ctx.roster, initials):
+            # A deputy the file does not hold (a guest) does not count: the file names authorised deputies.
             member = ctx.initials_of(row.deputy_for_id)
             if member in members:
                 present.append(Presence(initials, ctx.roster.people[member].agency, for_member=member))
@@ -172,13 +174,24 @@ def people_spans(ctx: Ctx, text: str) -> list[str]:
         while i < len(words):
             for j in range(min(len(words), i + 4), i, -1):
                 span = " ".join(words[i:j])
-                if j == i + 1 or not isinstance(
-                    resolve_name(span, ctx.roster, series, people_only=True), Unknown
-                ):
-                    out.append(span)
-                    i = j
+                if not isinstance(resolve_name(span, ctx.roster, series, people_only=True), Unknown):
                     break
+                if j == i + 1:
+                    j = i + _new_name_length(ctx, words[i:], series)  # a full name nobody has: a guest
+                    span = " ".join(words[i:j])
+                    break
+            out.append(span)
+            i = j
     return out
+
+
+def _new_name_length(ctx: Ctx, words: list[str], series: str | None) -> int:
+    """How many of these words make a full name nobody in the file has: 3, 2, or 1 (no full name)."""
+    if len(words) >= 3 and full_name_like(" ".join(words[:3])):
+        third = resolve_name(words[2], ctx.roster, series, people_only=True, suggest=False)
+        if isinstance(third, Unknown):  # "Mary Ann Hale", but not "Imogen Parry Tom" (Tom Rees)
+            return 3
+    return 2 if len(words) >= 2 and full_name_like(" ".join(words[:2])) else 1
 
 
 def names_someone(ctx: Ctx, *texts: str) -> bool:
@@ -197,16 +210,16 @@ def _names_apply(ctx: Ctx, args: dict[str, Any]) -> bool:
 
 # --- names in attendance lines: what is clear is recorded, and a question for each name that is not -------
 
-Named = tuple[str | None, str, str | None]  # initials (None: a guest), the name as typed, a note in brackets
+Named = tuple[str, str, str | None]  # initials (or a guest's key), the name as typed, a note in brackets
 
 _NOTE = re.compile(r"^(.*?)\s*\((.+)\)\s*$")
-# Ranks and titles before a surname: "Inspector Kaye", "DCI Rees", "Cllr Hughes".
+# Ranks and titles before a surname: "Superintendent Rees", "DCI Rees", "Cllr Hughes".
 _RANKS = re.compile(
     r"^(?:(?:the|acting|temporary|interim|detective|det\.?|chief|superintendent|supt\.?|inspector|insp\.?|"
     r"sergeant|sgt\.?|constable|pc|di|dci|ds|dr|mr|mrs|ms|miss|mx|prof|professor|cllr|councillor)\s+)+",
     re.I,
 )
-# "(for Inspector Kaye)", "(deputising for TR)", "(on behalf of DA)" after someone present.
+# "(for Superintendent Rees)", "(deputising for TR)", "(on behalf of DA)" after someone present.
 _FOR_MEMBER = re.compile(
     r"^(?:(?:deputising|deputizing|deputy|attending|sitting\s+in|standing\s+in)\s+)?"
     r"(?:for|on\s+behalf\s+of|in\s+place\s+of|representing)\s+(?P<member>.+)$",
@@ -234,7 +247,7 @@ _INITIALS_NOTE = re.compile(r"[A-Z][a-z]?[A-Z][A-Za-z]{0,3}")  # "(AE)", "(PMcL)
 
 
 def _split_notes(span: str) -> tuple[str, list[str]]:
-    """ "Alfie Evans (AE) (for Sarah Rock)" -> ("Alfie Evans", ["AE", "for Sarah Rock"])."""
+    """ "Beth Lloyd (BLl) (for Mr Anand)" -> ("Beth Lloyd", ["BLl", "for Mr Anand"])."""
     notes = [n.strip() for n in _BRACKETS.findall(span) if n.strip()]
     typed = " ".join(_BRACKETS.sub(" ", span).split())
     return typed.strip('"“”').strip(), notes
@@ -257,7 +270,7 @@ def _role_note(notes: list[str]) -> str | None:
 
 
 def _named(ctx: Ctx, typed: str, notes: list[str], *, member: bool = False) -> str | Ambiguous | Unknown:
-    """A name, or failing that the initials given in brackets after it ("Alfie Evans (AE)")."""
+    """A name, or failing that the initials given in brackets after it ("Beth Lloyd (BLl)")."""
     found = _person(ctx, typed, member=member)
     if isinstance(found, str):
         return found
@@ -284,7 +297,7 @@ def _deputy_in(note: str) -> str | None:
 
 def _person(ctx: Ctx, typed: str, *, member: bool = False) -> str | Ambiguous | Unknown:
     """One typed name -> initials, or why not. A member may also be named by a surname after a rank or
-    title ("Inspector Kaye"); of several people a name fits, the one member of the series is meant."""
+    title ("Superintendent Rees"); of several people a name fits, the one member of the series is meant."""
     series = ctx.series.key if ctx.series else None
     found = resolve_name(typed, ctx.roster, series, people_only=True)
     if isinstance(found, Resolved) and found.owner.id:
@@ -298,7 +311,7 @@ def _person(ctx: Ctx, typed: str, *, member: bool = False) -> str | Ambiguous | 
         return mine[0] if len(mine) == 1 else problem
     bare = _RANKS.sub("", typed.strip())
     if bare and bare != typed.strip():
-        again = _person(ctx, bare, member=True)  # "Inspector Kaye" -> "Kaye", a surname
+        again = _person(ctx, bare, member=True)  # "Superintendent Rees" -> "Rees", a surname
         if isinstance(again, str):
             return again
     return problem
@@ -338,65 +351,127 @@ def _ask_about(
     )
 
 
+_NOT_IN_FILE = " A full name records someone who is not in the file as a guest."
+
+
+def _key_or_ask(
+    ctx: Ctx,
+    typed: str,
+    notes: list[str],
+    *,
+    before: str,
+    after: str,
+    holds: str,
+    multiple: bool = True,
+    member: bool = False,
+    guests: bool = False,
+    quoted: bool = False,
+) -> str | None:
+    """Who a typed name is: initials, or a guest's key; otherwise a question (None), the rest carrying on.
+
+    A full name nobody in the file has is a guest, asked about first if it is close to someone's;
+    with `guests`, so is a name in quotes or with small letters ("Neil"). A member is never a guest.
+    The answer runs `before + answer + after`.
+    """
+    found = _named(ctx, typed, notes, member=member)
+    if isinstance(found, str):
+        return found
+    if isinstance(found, Unknown) and not member:
+        agency = _agency_of(ctx, _role_note(notes))  # "Aled Price (Marcia Police)"
+        if guests and (quoted or (re.search(r"[a-z]", typed) and not full_name_like(typed))):
+            return record_guest(ctx, typed, agency=agency)  # `in attendance` takes any name
+        try:
+            guest = guest_or_ask(ctx, typed, agency=agency)
+        except Ask as close:  # close to someone in the file: asked, the rest recorded meanwhile
+            ctx.ask(
+                Ask(
+                    close.prompt,
+                    before=before,
+                    after=after,
+                    kind=close.kind,
+                    choices=close.choices,
+                    part=typed,
+                    holds=holds,
+                )
+            )
+            return None
+        except ValueError:  # the name as read is not in the message as typed: our own question
+            guest = None
+        if guest is not None:
+            return guest
+    _ask_about(
+        ctx,
+        typed,
+        found,
+        before=before,
+        after=after,
+        holds=holds,
+        multiple=multiple,
+        hint="" if member else _NOT_IN_FILE,
+    )
+    return None
+
+
+def _agency_of(ctx: Ctx, note: str | None) -> str:
+    """The agency a guest's bracketed note names, if it names one ("Tim Hale (Barnardo's)")."""
+    if not note:
+        return ""
+    found = resolve_name(note, ctx.roster, None, suggest=False)
+    return found.owner.id or "" if isinstance(found, Resolved) and found.owner.kind == "agency" else ""
+
+
 def people_or_ask(
     ctx: Ctx, text: str, *, again: str, doing: str, tail: str = "", guests: bool = False
 ) -> list[Named]:
     """The people named in a list; for each name that is not exactly one person, a question.
 
-    The rest is recorded at once. An answer runs `again + answer (note) + tail` ("present SMa",
+    The rest is recorded at once. An answer runs `again + answer (notes) + tail` ("present SMa",
     "left SMa at 10:40"); `doing` says what waits on it ("as present").
     """
     out: list[Named] = []
     for span in people_spans(ctx, text):
         typed, notes = _split_notes(span)
-        note = _role_note(notes)
-        found = _named(ctx, typed, notes)
-        if isinstance(found, str):
-            out.append((found, typed, note))
-            continue
-        if guests and not isinstance(found, Ambiguous) and re.search(r"[a-z]", typed):
-            out.append((None, typed, note))
-            continue
-        _ask_about(
+        key = _key_or_ask(
             ctx,
             typed,
-            found,
+            notes,
             before=again,
             after=_brackets(notes) + tail,
             holds=f"“{typed}” {doing}",
-            multiple=True,
-            hint="" if guests else " If they are a guest, use `in attendance Full Name (role)`.",
+            guests=guests,
+            quoted=span.lstrip()[:1] in '"“',
         )
+        if key is not None:
+            out.append((key, typed, _role_note(notes)))
     if not out and not ctx.asked:
         raise UserError("Name at least one person, by initials or name.")
     return out
 
 
-# A deputy attending for a member: (the deputy's initials, or a guest's name, and the member's initials).
-Deputy = tuple[str | None, str | None, str]
+# A deputy attending for a member: (the deputy's initials or guest key, the member's initials).
+Deputy = tuple[str, str]
 
 
 def _deputy_for(ctx: Ctx, typed: str, member: str, notes: list[str] | None = None) -> Deputy | None:
     """The deputy named for a member (whose name is clear); a question if the deputy's is not.
 
-    Unanswered, the member's apologies stay recorded; the answer runs `DEPUTY for MEMBER`.
+    A name in quotes is taken as it is: a guest unless it is someone's name in the file. Unanswered,
+    the member's apologies stay recorded; the answer runs `DEPUTY for MEMBER`.
     """
-    if typed[:1] in '"“':
-        return None, typed.strip('"“”').strip(), member  # quoted: a guest deputy, by name
-    found = _named(ctx, typed, notes or [])
-    if isinstance(found, str):
-        return found, None, member
-    _ask_about(
+    quoted = typed[:1] in '"“'
+    name = typed.strip('"“”').strip()
+    key = _key_or_ask(
         ctx,
-        typed,
-        found,
+        name,
+        notes or [],
         before="",
         after=f" for {member}",
-        holds=f"“{typed}” attending for {ctx.name(member)} (their apologies are recorded)",
+        holds=f"“{name}” attending for {ctx.name(member)} (their apologies are recorded)",
         multiple=False,
-        hint=f' If they are not in the file, type `"{typed}" for {member}` to record them by name.',
+        guests=quoted,
+        quoted=quoted,
     )
-    return None
+    return (key, member) if key is not None else None
 
 
 def _row(ctx: Ctx, meeting: Meeting, person_id: int) -> Attendance | None:
@@ -404,17 +479,17 @@ def _row(ctx: Ctx, meeting: Meeting, person_id: int) -> Attendance | None:
 
 
 def _record(
-    ctx: Ctx, meeting: Meeting, initials: str | None, status: str, *, guest: str | None = None, **fields: Any
+    ctx: Ctx, meeting: Meeting, initials: str, status: str, **fields: Any
 ) -> tuple[Attendance, str | None]:
-    """Create or change one attendance row; returns the row and its status before."""
-    pid = ctx.person_id(initials) if initials else None
-    row = _row(ctx, meeting, pid) if pid else None
+    """Create or change one attendance row (of someone in the file or a guest); returns the row and its
+    status before."""
+    pid = ctx.person_id(initials)
+    row = _row(ctx, meeting, pid)
     before = row.status if row else None
     if row is None:
         row = Attendance(
             meeting_id=meeting.id,
             person_id=pid,
-            guest_name=guest,
             status=status,
             updated_at=ctx.now,
             movements=[],
@@ -426,7 +501,7 @@ def _record(
         setattr(row, key, value)
     ctx.audit(
         "attendance",
-        f"{meeting.id}:{initials or guest}",
+        f"{meeting.id}:{initials}",
         "recorded",
         {"status": before} if before else None,
         {"status": status, **{k: v for k, v in fields.items() if k != "movements"}},
@@ -469,64 +544,45 @@ _DEPUTY_CS = r"(?-i:(?P<deputy>(?:[A-Z@][\w@.'’-]*)(?:\s+[A-Z][\w.'’-]*){0,2
 
 def _check_deputies(ctx: Ctx, deputies: list[Deputy]) -> None:
     members = true_members(ctx)
-    for deputy_initials, _guest, member in deputies:
+    for deputy_key, member in deputies:
         if member not in members:
             raise UserError(
                 f"{ctx.name(member)} is not a member of {ctx.require_series().name}: "
                 "a deputy stands in for a member. Nothing was recorded."
             )
-        if deputy_initials == member:
+        if deputy_key == member:
             raise UserError("Someone cannot deputise for themselves. Nothing was recorded.")
 
 
 def _deputise(ctx: Ctx, meeting: Meeting, deputy: Deputy, reply: Reply) -> None:
     """Record a deputy attending for a member (the member's apologies with it), by the series' rules."""
-    deputy_initials, guest, member = deputy
+    deputy_key, member = deputy
     mrow = _row(ctx, meeting, ctx.person_id(member))
     if mrow is None or mrow.status != "apologies":
         _record(ctx, meeting, member, "apologies", left_at=None)
-    if deputy_initials is not None:
-        _record(
-            ctx,
-            meeting,
-            deputy_initials,
-            "deputy",
-            deputy_for_id=ctx.person_id(member),
-            arrived_at=ctx.now,
-            left_at=None,
-        )
-        name = ctx.name(deputy_initials)
-    else:
-        add_row(
-            ctx,
-            meeting,
-            Attendance(
-                meeting_id=meeting.id,
-                person_id=None,
-                guest_name=guest,
-                status="deputy",
-                deputy_for_id=ctx.person_id(member),
-                arrived_at=ctx.now,
-                updated_at=ctx.now,
-                movements=[],
-            ),
-        )
-        ctx.audit(
-            "attendance", f"{meeting.id}:{guest}", "recorded", None, {"status": "deputy", "for": member}
-        )
-        name = str(guest)
+    _record(
+        ctx,
+        meeting,
+        deputy_key,
+        "deputy",
+        deputy_for_id=ctx.person_id(member),
+        arrived_at=ctx.now,
+        left_at=None,
+    )
+    name = ctx.name(deputy_key)
+    guest = is_guest(ctx.roster, deputy_key)
     agency = ctx.roster.agencies.get(ctx.roster.people[member].agency)
     reply.say(
         f"{name} is attending for {ctx.name(member)}"
-        f"{f' and counts for {agency.name}' if agency and deputy_initials else ''}.",
+        f"{f' and counts for {agency.name}' if agency and not guest else ''}.",
         OK,
     )
     allowed = ctx.sref.deputies.get(member, ())
-    if deputy_initials not in allowed:
+    if deputy_key not in allowed:
         reply.say(
             f"Note: {name} is not listed as an authorised deputy for {ctx.name(member)} in the "
             "partnership file."
-            + ("" if deputy_initials else " A deputy not in the file does not count towards quorum.")
+            + (" A deputy not in the file does not count towards quorum." if guest else "")
         )
 
 
@@ -559,18 +615,18 @@ def _apologies(ctx: Ctx, entries: list[tuple[str, str | None]], again: str) -> R
     away: list[str] = []
     deputies: list[Deputy] = []
     for typed, deputy_typed in entries:
-        member = _person(ctx, typed, member=True)
-        if not isinstance(member, str):
-            _ask_about(
-                ctx,
-                typed,
-                member,
-                before=again,
-                after=f" ({deputy_typed} attending)" if deputy_typed else "",
-                holds=f"apologies from “{typed}”"
-                + (f", and {deputy_typed} attending for them" if deputy_typed else ""),
-                multiple=deputy_typed is None,
-            )
+        member = _key_or_ask(
+            ctx,
+            typed,
+            [],
+            before=again,
+            after=f" ({deputy_typed} attending)" if deputy_typed else "",
+            holds=f"apologies from “{typed}”"
+            + (f", and {deputy_typed} attending for them" if deputy_typed else ""),
+            multiple=deputy_typed is None,
+            member=True,
+        )
+        if member is None:
             continue
         away.append(member)
         if deputy_typed:
@@ -608,32 +664,24 @@ def present(ctx: Ctx, args: dict[str, Any]) -> Reply:
         typed, notes = _split_notes(span)
         member_typed = next((m for m in map(_member_in, notes) if m), None)
         if member_typed is None:
-            found = _named(ctx, typed, notes)
-            if isinstance(found, str):
-                people.append(found)
-            else:
-                _ask_about(
-                    ctx,
-                    typed,
-                    found,
-                    before="present ",
-                    after=_brackets(notes),
-                    holds=f"“{typed}” as present",
-                    multiple=True,
-                    hint=" If they are a guest, use `in attendance Full Name (role)`.",
-                )
-            continue
-        member = _person(ctx, member_typed, member=True)
-        if not isinstance(member, str):
-            _ask_about(
-                ctx,
-                member_typed,
-                member,
-                before=f"present {typed}{_brackets([n for n in notes if _INITIALS_NOTE.fullmatch(n)])} (for ",
-                after=")",
-                holds=f"{typed} attending for “{member_typed}”",
-                multiple=False,
+            key = _key_or_ask(
+                ctx, typed, notes, before="present ", after=_brackets(notes), holds=f"“{typed}” as present"
             )
+            if key is not None:
+                people.append(key)
+            continue
+        initials_notes = _brackets([n for n in notes if _INITIALS_NOTE.fullmatch(n)])
+        member = _key_or_ask(
+            ctx,
+            member_typed,
+            [],
+            before=f"present {typed}{initials_notes} (for ",
+            after=")",
+            holds=f"{typed} attending for “{member_typed}”",
+            multiple=False,
+            member=True,
+        )
+        if member is None:
             continue
         deputy = _deputy_for(ctx, typed if span.lstrip()[:1] not in '"“' else f'"{typed}"', member, notes)
         if deputy is None:
@@ -642,7 +690,7 @@ def present(ctx: Ctx, args: dict[str, Any]) -> Reply:
             deputies.append(deputy)
     if not people and not deputies and not absent and not ctx.asked:
         raise UserError("Name at least one person, by initials or name.")
-    _check_deputies(ctx, deputies + [(None, None, m) for m in absent])
+    _check_deputies(ctx, deputies + [("", m) for m in absent])
 
     def change() -> Reply:
         members = true_members(ctx)
@@ -770,7 +818,7 @@ def deputy(ctx: Ctx, args: dict[str, Any]) -> Reply:
             )
         raise Ask(prompt, before=before, after=after, kind="person", choices=list(choices), part=member_typed)
     found = _deputy_for(ctx, typed, member)
-    _check_deputies(ctx, [found or (None, None, member)])
+    _check_deputies(ctx, [found or ("", member)])
 
     def change() -> Reply:
         if found is None:
@@ -920,43 +968,21 @@ def in_attendance(ctx: Ctx, args: dict[str, Any]) -> Reply:
 
     def change() -> Reply:
         names = []
-        for initials, typed, note in people:
-            if initials is None:
-                add_row(
-                    ctx,
-                    meeting,
-                    Attendance(
-                        meeting_id=meeting.id,
-                        guest_name=typed,
-                        status="in_attendance",
-                        role_note=note,
-                        arrived_at=ctx.now,
-                        updated_at=ctx.now,
-                        movements=[],
-                    ),
-                )
-                ctx.audit(
-                    "attendance",
-                    f"{meeting.id}:{typed}",
-                    "recorded",
-                    None,
-                    {"status": "in_attendance", "guest": typed, "role": note},
-                )
-                names.append(typed + (f" ({note})" if note else ""))
+        for initials, _typed, note in people:
+            status = "present" if initials in members else "in_attendance"
+            _record(
+                ctx,
+                meeting,
+                initials,
+                status,
+                role_note=note or _non_member_note(ctx, initials),
+                arrived_at=ctx.now,
+                left_at=None,
+            )
+            if status == "present":
+                names.append(ctx.name(initials) + " (a member: recorded as present)")
             else:
-                status = "present" if initials in members else "in_attendance"
-                _record(
-                    ctx,
-                    meeting,
-                    initials,
-                    status,
-                    role_note=note or _non_member_note(ctx, initials),
-                    arrived_at=ctx.now,
-                    left_at=None,
-                )
-                names.append(
-                    ctx.name(initials) + (" (a member: recorded as present)" if status == "present" else "")
-                )
+                names.append(ctx.name(initials) + (f" ({note})" if note else ""))
         if not names:
             return Reply()  # every name waits on a question
         return Reply().say(f"In attendance: {', '.join(names)}.", OK)

@@ -12,6 +12,13 @@ shared by RB"), never the people named after the verb: in "HN to check with RB"
 RB is not an owner. Reports of what was said ("TM advised that ..."), tracker
 statuses ("No further update. Action ongoing."), resolutions ("RESOLVED: that
 ...") and "The minutes were agreed ..." are not actions.
+
+An "Action:" may start mid-line ("FD suggested we look at it. Action: LE to ..."): the action is
+what follows it, and what came before is kept apart as its context. An owner may also be marked
+after the task ("(owner: SM)", "— for SH", "SH to lead"), which names the owner without touching
+the task's words. A line in the tracker's own form ("Action 28. EH to inform TM ... — No further
+update. Action ongoing.") gives its number, its action, its update and its status word apart;
+whether it updates an existing action is for the tracker review to decide, not this reader.
 """
 
 from __future__ import annotations
@@ -47,6 +54,36 @@ _STATUS = re.compile(
     _I,
 )
 
+# Where an "Action:" starts mid-line: after a sentence ends ("... cases. Action: LE to ...").
+_SENTENCE_GAP = re.compile(r"[.!?;][\"'”’)]*\s+|\s*\n\s*")
+# A status word closing a tracker line: "... No further update. Action ongoing.", "— Closed".
+_END_STATUS = re.compile(
+    r"(?:^|(?<=[.;,!?])\s*|\s*[-–—]+\s*|\s*\n\s*)"
+    r"(?:(?:action|status)\s*[:–—-]?\s*)?"
+    r"(?P<word>ongoing|closed|complete[d]?|open|done|carried\s+forward|deferred|superseded|on\s+hold)"
+    r"\s*[.!]?\s*$",
+    _I,
+)
+# Where an update starts after the action: "... SCR. No further update.", "... possible It was noted ...".
+_UPDATE_OPENER = re.compile(
+    r"(?:no\s+(?:further\s+)?updates?|nothing\s+further|not\s+discussed|it\s+was\s+noted)\b|updates?\s*[:–—]",
+    _I,
+)
+_UPDATE_BREAK = re.compile(r"(?:[.;,!?]\s*|\s+[-–—]+\s+|\s*\n\s*)(?=" + _UPDATE_OPENER.pattern + r")", _I)
+# Minute takers drop the full stop: "... as soon as possible It was noted that ...".
+_UPDATE_BREAK_CASED = re.compile(
+    r"(?<=[a-z])\s+(?=(?:No\s+(?:further\s+)?updates?|Not\s+discussed|It\s+was\s+noted)\b)"
+)
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'“‘(])")
+_LINE_BREAK = re.compile(r"\s*\n\s*")
+_DASH_BREAK = re.compile(r"\s+[–—]+\s+")
+# A subject that narrates rather than owns: "Siobhan is arranging for this to be added ...".
+_NARRATIVE = re.compile(
+    r"\b(?:is|are|was|were|has|have|had|been|being|will|would|can|could|updated|advised|confirmed|noted"
+    r"|reported|said|suggested|explained)\b",
+    _I,
+)
+
 # The subject of "<owners> to <verb>": lazily the shortest run before the first "to"/"will".
 _SUBJECT = re.compile(
     r"^(?P<subj>[^.;:!?\n]{1,120}?)\s+(?P<aux>(?i:to|will|would|should|shall|must|are\s+to|is\s+to"
@@ -55,6 +92,7 @@ _SUBJECT = re.compile(
 )
 _PASSIVE = re.compile(
     r"\b(?:(?:to|will|would|should|shall|must|is\s+to|are\s+to)\s+be\s+(?P<verb>[a-z]+)"
+    r"(?:\s+(?:forward|up|on|out|back))?"  # "to be taken forward by SH"
     r"|(?P<led>led|chaired|owned|coordinated|co-ordinated|overseen))\s+by\s+",
     _I,
 )
@@ -69,6 +107,23 @@ _FIELD_OWNER = re.compile(
 _TRAILING_OWNER = re.compile(
     r"(?:\(|\[)\s*(?P<owners>[^()\[\]\n]{1,60})\s*[)\]]\s*\.?\s*$|\s[-–—]\s*"
     r"(?P<dash>[A-Z@][^-–—\n]{0,50})\s*\.?\s*$"
+)
+# "(owner: SM)", "Owner – SM", "; action owner: SM": an explicit owner, which wins over the subject.
+_OWNER_MARK = re.compile(
+    r"(?:\s*[(\[]\s*|\s*[-–—;,.]\s*|^)(?:action\s+)?owners?\s*(?::|[-–—]\s)\s*"
+    r"(?P<owners>[^.;\n()\[\]]{1,60}?)\s*(?:[)\]]|(?=[.;\n]|$))",
+    _I,
+)
+# "... the report — for SH": who the action is for, marked at the end.
+_FOR_MARK = re.compile(r"(?:\s+[-–—]+\s*|\s*;\s*)for\s+(?P<owners>[^()\[\]\n.;,]{1,60}?)\s*[.!]?\s*$", _I)
+# "... (for SH)": the same in brackets, read only when the sentence names no owner
+# ("CG to send it (for TR)" is a deputy acting).
+_FOR_PAREN = re.compile(r"\s*\(\s*for\s+(?P<owners>[^()\n]{1,60}?)\s*\)\s*[.!]?\s*$", _I)
+# "..., SH to lead", "(SH leading)": the lead named at the end.
+_LEAD_MARK = re.compile(
+    r"(?:\s*[,;]\s*|\s*\(\s*|\s+[-–—]+\s*)(?P<owners>[^,;()\n]{1,60}?)\s+"
+    r"(?:to\s+lead(?:\s+on\s+(?:this|it))?|leading|to\s+take\s+(?:this\s+|it\s+)?forward)\s*\)?\s*[.!]?\s*$",
+    _I,
 )
 _PAREN = re.compile(r"\s*\([^)]*\)")
 # "CG for TR", "BLl on behalf of DA": the deputy acting is the owner.
@@ -380,6 +435,15 @@ class Capture:
     due_text: str | None
     title: str
     number: int | None  # the number of an "Action 23." prefix
+    # The parts of a line that holds more than the action. `action_text` is the action as written
+    # (no prefix, context, update or status); `context` what came before an "Action:" starting
+    # mid-line; `update` and `status` ("ongoing", "closed", ... lower case) what a tracker line
+    # adds after it. `offset` is where the action's message starts in the text (after the context).
+    action_text: str | None = None
+    context: str | None = None
+    update: str | None = None
+    status: str | None = None
+    offset: int = 0
 
 
 Name = Resolved | Ambiguous | Unknown
@@ -509,8 +573,136 @@ def _strip_spans(body: str, spans: list[tuple[int, int]], start: int, end: int) 
     return "".join(out)
 
 
-def _not_action(text: str) -> Capture:
-    return Capture(False, (), (), None, None, None, text.strip(), None)
+def _not_action(
+    text: str,
+    *,
+    number: int | None = None,
+    context: str | None = None,
+    update: str | None = None,
+    status: str | None = None,
+    offset: int = 0,
+) -> Capture:
+    return Capture(
+        False, (), (), None, None, None, text.strip(), number, None, context, update, status, offset
+    )
+
+
+def opens_with_verb(task: str) -> bool:
+    """Does this task read after "<owners> to" ("invite the lead"), unlike "FD suggested ..."?"""
+    word = re.match(r"\s*(?:to\s+)?([A-Za-z][\w'’-]*)", task, _I)
+    return word is not None and _verb_ok(word.group(1), task) and word.group(1).lower() not in _PRONOUNS
+
+
+_PRONOUNS = {"i", "we", "you", "he", "she", "they"}
+
+
+def action_start(text: str) -> int:
+    """Where an "Action:" starting mid-line begins, after the sentence before it; 0 if none does."""
+    if _PREFIX.match(text):
+        return 0
+    for gap in _SENTENCE_GAP.finditer(text):
+        rest = text[gap.end() :]
+        if _MID_PREFIX.match(rest) and _PREFIX.match(rest):
+            return gap.end()
+    return 0
+
+
+def as_typed(text: str) -> str:
+    """A captured message as the minutes print the action: from where the action starts (not the
+    sentence before a mid-line "Action:"), without its "Action 3:" label."""
+    message = text[action_start(text) :]
+    prefix = _PREFIX.match(message)
+    return message[prefix.end() :].strip() if prefix else message.strip()
+
+
+def has_action_label(text: str) -> bool:
+    """Does the message say it is an action ("Action 3:", "ACTION –", or mid-line after a sentence)?"""
+    return _PREFIX.match(text[action_start(text) :]) is not None
+
+
+_MID_PREFIX = re.compile(r"(?:[-*•·>]\s*)*(?:\*\*|__)?\s*(?:new\s+|agreed\s+)?actions?\b", _I)
+_STATUS_WORDS = re.compile(
+    r"(?:action\s+)?(?P<word>ongoing|closed|complete[d]?|open|done|carried\s+forward|c/f|deferred|superseded)$",
+    _I,
+)
+
+
+def _status_word(text: str) -> str | None:
+    """The status a leading status phrase gives ("Ongoing", "Action closed"); None for "No further update"."""
+    m = _STATUS_WORDS.match(text.strip())
+    return re.sub(r"\s+", " ", m.group("word").lower()) if m else None
+
+
+def _cut_status(body: str) -> tuple[str, str | None]:
+    """A tracker line's closing status word ("... Action ongoing."), and the body without it."""
+    m = _END_STATUS.search(body)
+    if m is None:
+        return body, None
+    return body[: m.start()].rstrip(), re.sub(r"\s+", " ", m.group("word").lower())
+
+
+def _cut_update(body: str, has_status: bool) -> tuple[str, str | None]:
+    """The action and the update written after it.
+
+    An update opens with its own words ("No further update", "It was noted"); on a line closed by a
+    status, the first sentence, line or spaced dash ends the action too.
+    """
+    if _UPDATE_OPENER.match(body):
+        return "", body
+    breaks = [m for rx in (_UPDATE_BREAK, _UPDATE_BREAK_CASED) if (m := rx.search(body))]
+    if has_status:
+        # after the action's first words: not "Dr. Evans to …" nor the dash of "RB – update the tracker"
+        for rx in (_SENTENCE_BREAK, _LINE_BREAK, _DASH_BREAK):
+            breaks += [m for m in rx.finditer(body) if len(body[: m.start()].split()) >= 3][:1]
+    breaks = [m for m in breaks if m.start() > 0]
+    if not breaks:
+        return body, None
+    first = min(breaks, key=lambda m: m.start())
+    end = first.start() + (1 if body[first.start()] in ".!?" else 0)  # the action keeps its full stop
+    return body[:end].rstrip(), body[first.end() :].strip() or None
+
+
+def _reads_as_task(part: str, roster: Roster, series: str | None) -> bool:
+    """Does this part of a tracker line state a task ("EH to inform TM ..."), not news about one?"""
+    if re.match(r"\s*to\s+[a-z]", part, _I):
+        return True
+    subject = _SUBJECT.match(part)
+    if subject and _verb_ok(subject.group("verb"), part) and not _NARRATIVE.search(subject.group("subj")):
+        return True
+    return bool(_OWNER_MARK.search(part) or _agent(part, roster, series))
+
+
+Span = tuple[int, int]
+
+
+def _marked_owners(
+    body: str, roster: Roster, series: str | None, *, with_for: bool
+) -> tuple[list[Name], Span] | None:
+    """Owners marked beside the task, which win over its subject: "(owner: SM)", and in an action,
+    "— for SH" (in chat, "Thanks — for RB" marks nothing)."""
+    m = _OWNER_MARK.search(body)
+    if m:
+        found = _read_owners(m.group("owners"), roster, series, lenient=True)
+        if found:
+            return found, (m.start(), m.end())
+    m = _FOR_MARK.search(body) if with_for else None
+    if m:
+        found = _read_owners(m.group("owners"), roster, series, lenient=False)
+        # "— for all partners" says who it is for, not who does it
+        if found and not any(isinstance(n, Resolved) and n.owner.kind == "all" for n in found):
+            return found, (m.start(), m.end())
+    return None
+
+
+def _side_owners(body: str, roster: Roster, series: str | None) -> tuple[list[Name], Span] | None:
+    """Owners named after the task when its sentence names none: "..., SH to lead", "... (for SH)"."""
+    for rx in (_LEAD_MARK, _FOR_PAREN):
+        m = rx.search(body)
+        if m:
+            found = _read_owners(m.group("owners"), roster, series, lenient=False)
+            if found:
+                return found, (m.start(), m.end())
+    return None
 
 
 def capture_action(
@@ -522,34 +714,48 @@ def capture_action(
     next_meeting: date | None,
 ) -> Capture:
     """Read one message: is it an action, whose, due when, and its title."""
-    prefix = _PREFIX.match(text)
-    agreed = None if prefix else _AGREED.match(text)
+    offset = action_start(text)
+    context = text[:offset].strip() or None
+    message = text[offset:]
+    prefix = _PREFIX.match(message)
+    agreed = None if prefix else _AGREED.match(message)
     if prefix:
-        body = text[prefix.end() :]
+        body = message[prefix.end() :]
     elif agreed:
-        body = text[agreed.end() :]
+        body = message[agreed.end() :]
     else:
-        if _NOT_ACTION_START.match(text):
+        if _NOT_ACTION_START.match(message):
             return _not_action(text)
-        numbered = _NUMBERING.match(text)
-        body = text[numbered.end() :] if numbered else text
+        numbered = _NUMBERING.match(message)
+        body = message[numbered.end() :] if numbered else message
     agreed_inside = _AGREED.match(body) if prefix else None
     if agreed_inside:  # "Action: it was agreed that HN would ..."
         body = body[agreed_inside.end() :]
-    body = body.rstrip()
     number = int(prefix.group("num")) if prefix and prefix.group("num") else None
-    flagged = bool(prefix or agreed)
-    status = _STATUS.match(body) if flagged else None
-    if status:
+
+    body, status = _cut_status(body.rstrip())
+    whole = body  # the action and its update
+    body, update = _cut_update(body, status is not None)
+
+    def not_action(update: str | None = update, status: str | None = status) -> Capture:
+        return _not_action(text, number=number, context=context, update=update, status=status, offset=offset)
+
+    if not body:
+        return not_action()
+    flagged = bool(prefix or agreed or _OWNER_MARK.search(body))
+    lead_status = _STATUS.match(body) if flagged else None
+    if lead_status:
         # "Action 6: Ongoing - HN to report back": a status, then perhaps the action itself
-        rest = re.sub(r"^[^.;:–—-]*[.;:–—-]+\s*", "", body[status.end() :])
+        word = _status_word(lead_status.group(0))
+        rest = re.sub(r"^[^.;:–—-]*[.;:–—-]+\s*", "", body[lead_status.end() :])
         subject = _SUBJECT.match(rest)
         subj_owners = _read_owners(subject.group("subj"), roster, series, lenient=False) if subject else None
         if not subject or subject.group("be") or not subj_owners:
-            return _not_action(text)
-        body = rest
-    if flagged and not body:
-        return _not_action(text)
+            news = " ".join(p for p in (rest if word else body, update) if p)
+            return not_action(news or None, status or word)
+        body, status = rest, status or word
+    if (status or update) and not _reads_as_task(body, roster, series):
+        return not_action(whole)  # "Action 3: Training has been done. Action closed.": all update
 
     names: list[Name] = []
     cut: list[tuple[int, int]] = []
@@ -563,18 +769,29 @@ def capture_action(
     subject = None if re.match(r"\s*to\s", body, _I) else _SUBJECT.match(body)
     if subject and not _verb_ok(subject.group("verb"), body):
         subject = None
+    owners = None
     if subject:
         aux = subject.group("aux").lower()
         active = not subject.group("be")
         owners = _read_owners(subject.group("subj"), roster, series, lenient=flagged) if active else None
         # "HN agreed to circulate ..." is a commitment; "HN will ..." is narrative unless flagged.
-        if owners and (aux == "to" or aux.endswith(" to") or flagged):
-            names.extend(owners)
-            is_action = True
+        if not (aux == "to" or aux.endswith(" to") or flagged):
+            owners = None
+    marked = _marked_owners(body, roster, series, with_for=flagged or bool(owners))
+    if subject and owners:
+        is_action = True
+        # A marked owner wins; the subject then stays in the title unless it names the same owners.
+        if marked is None or set(map(str, owners)) == set(map(str, marked[0])):
             title_start = subject.start("verb")
+        if marked is None:
+            names.extend(owners)
     opening_to = re.match(r"\s*to\s+(?=[a-z])", body, _I)
     if flagged and opening_to:
         title_start = opening_to.end()  # "Action: to form a task and finish group"
+    if marked:
+        names.extend(marked[0])
+        cut.append(marked[1])
+        is_action = True
 
     if not names:
         agent = _agent(body, roster, series)
@@ -591,6 +808,11 @@ def capture_action(
         if lead and found:
             names.extend(found)
             title_start = lead.end()
+    if flagged and not names:
+        side = _side_owners(body, roster, series)
+        if side:
+            names.extend(side[0])
+            cut.append(side[1])
     if flagged and not names:
         field = _FIELD_OWNER.search(body)
         trailing = _TRAILING_OWNER.search(body)
@@ -612,7 +834,7 @@ def capture_action(
         # "Agreed: ... to be ... by ...": a passive with a deadline or agent is an action, owner or not.
         is_action = bool(re.search(r"\bto\s+be\s+[a-z]+\b.*\bby\b", body, _I))
     if not is_action:
-        return _not_action(text)
+        return not_action()
 
     masked = body
     for s, e in cut:  # an agent is not a date: "to be shared by June" when June is a person
@@ -631,4 +853,9 @@ def capture_action(
         due_text=due.text,
         title=_title(body, cut, due, title_start) or body.strip(),
         number=number,
+        action_text=body.strip(),
+        context=context,
+        update=update,
+        status=status,
+        offset=offset,
     )

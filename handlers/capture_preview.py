@@ -6,16 +6,18 @@ and checks the person's corrections with this; the capture itself is still `Core
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handlers import registry
-from handlers.capture import capture_action
+from handlers.capture import action_start, capture_action, opens_with_verb
 from handlers.context import Ctx
+from handlers.format import short_name
 from handlers.meetings import next_meeting_date
-from handlers.names import Ambiguous
+from handlers.names import Ambiguous, Unknown, close_people, full_name_like
 from storage.models import Action, Series
 
 
@@ -44,7 +46,29 @@ def as_capture(text: str) -> str:
     found = registry.match(text)
     if found is not None and found[0].name == "action":  # the capture command
         return text
+    if action_start(text) > 0:  # "FD suggested … Action: LE to …": the action is already marked
+        return text
     return "Action: " + text
+
+
+_DUE_LEAD = re.compile(r"^(?:by|within|before|on|at|for|to|end|next|in|no\s+later)\b", re.IGNORECASE)
+
+
+def compose_capture(owners: str, title: str, due: str) -> str:
+    """The message a capture form's fields stand for.
+
+    "SMa" and "invite the lead" read as "Action: SMa to invite the lead"; a task that is not a verb
+    ("FD suggested …") keeps its words and gets its owner marked after it, never glued in front.
+    """
+    title = title.strip()
+    if due:
+        if re.fullmatch(r"(?:the\s+)?next\s+meeting", due, re.IGNORECASE):
+            due = "the next meeting"
+        due = f" {due}" if _DUE_LEAD.match(due) else f" by {due}"
+    if opens_with_verb(title):
+        task = re.sub(r"^to\s+", "", title, flags=re.IGNORECASE)
+        return f"Action: {owners.strip()} to {task}{due}"
+    return f"Action: {title.rstrip(' .')}{due} (owner: {owners.strip()})"
 
 
 def captured_as(session: Session, door: str, channel: str, message_id: str) -> int | None:
@@ -66,7 +90,7 @@ def preview_capture(ctx: Ctx, series: Series, text: str) -> CapturePreview:
     names: list[str] = []
     for o in c.owners:
         if o.kind == "person" and o.id:
-            names.append(o.id)
+            names.append(short_name(roster, o.id))  # a guest by name: they have no initials
         elif o.kind == "group" and o.id in roster.groups:
             names.append(roster.groups[o.id].name)
         elif o.kind == "agency" and o.id in roster.agencies:
@@ -74,6 +98,9 @@ def preview_capture(ctx: Ctx, series: Series, text: str) -> CapturePreview:
         elif o.kind == "all":
             names.append("all")
     names.extend(q.text for q in c.questions)
+    # A full name nobody has, close to no one, is recorded as a guest when captured: no question.
+    guests = [q for q in c.questions if isinstance(q, Unknown) and full_name_like(q.text)]
+    new_guests = [q for q in guests if not close_people(q.text, roster)]
     due = c.due.strftime("%d/%m/%Y") if c.due else ""
     if c.due_kind == "next_meeting":
         due = "next meeting"
@@ -83,10 +110,20 @@ def preview_capture(ctx: Ctx, series: Series, text: str) -> CapturePreview:
         title=c.title,
         owners="/".join(names),
         due=due,
-        has_owners=bool(c.owners),
+        has_owners=bool(c.owners) or bool(new_guests),
         has_due=c.due is not None or c.due_kind is not None,
         unclear=tuple(
-            Unclear(q.text, tuple(q.candidates if isinstance(q, Ambiguous) else q.suggestions))
+            Unclear(
+                q.text,
+                tuple(
+                    q.candidates
+                    if isinstance(q, Ambiguous)
+                    else close_people(q.text, roster)
+                    if q in guests
+                    else q.suggestions
+                ),
+            )
             for q in c.questions
+            if q not in new_guests
         ),
     )

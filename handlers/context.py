@@ -209,6 +209,13 @@ class Ctx:
     def name(self, initials: str | None) -> str:
         return person_name(self.roster, initials)
 
+    def add_person(self, person: PersonRef, person_id: int) -> None:
+        """Someone recorded during this command (a guest): known by key and id from now on."""
+        self._ids()
+        self._people_ids[person.initials] = person_id
+        self._initials[person_id] = person.initials
+        self.roster = self.roster.with_person(person)
+
     # --- questions -----------------------------------------------------------------------------------
     def ask(self, question: Ask) -> None:
         """Ask about one part and carry on: what the command stores stays, the question waits for the rest."""

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from handlers import identity, registry
+from handlers import identity, people, registry
 from handlers.asking import (
     CANCEL_WORDS,
     QUESTION_TTL,
@@ -202,6 +202,8 @@ class Core:
     def _with_questions(self, req: Request, slot: _Slot) -> Reply:
         """This person has open questions here: read the message as the first one's answer, or run it."""
         reply = Reply()
+        words = answer_words(req.text)
+        named: str | None = None
         with self.sessions() as session, session.begin():
             for q in map(Waiting.of, stored.drop_expired(session, req.door, req.channel, req.user, req.at)):
                 reply.say(
@@ -211,13 +213,16 @@ class Core:
                     ACTOR,
                 )
             stored.keep_until(session, req.door, req.channel, req.user, req.at + QUESTION_TTL)
-            waiting = [Waiting.of(q) for q in stored.queue(session, req.door, req.channel, req.user)]
+            rows = stored.queue(session, req.door, req.channel, req.user)
             roster = self._roster(session)
             bound = bindings.bound_series(session, req.door, req.channel)
+            if rows and words not in CANCEL_WORDS | SKIP_WORDS:
+                # Guests and names close to someone's first (`guest` records the guest now).
+                named = people.read_answer(session, self.partnership_id, roster, rows[0], req.text)
+            waiting = [Waiting.of(q) for q in rows]
         if not waiting:
             return reply.extend(self._attempt(req, slot))
         first = waiting[0]
-        words = answer_words(req.text)
         if words in CANCEL_WORDS:
             with self.sessions() as session, session.begin():
                 dropped = [
@@ -237,7 +242,11 @@ class Core:
             else:
                 reply.extend(self._replay(req, first, first.skip, slot, done=f"Left out {first.about}."))
             return self._next_question(req, reply, slot)
-        answer = read_answer(first, req.text, roster, bound.key if bound is not None else None)
+        answer = (
+            Fits(named)
+            if named is not None
+            else read_answer(first, req.text, roster, bound.key if bound is not None else None)
+        )
         if isinstance(answer, Fits):
             reply.extend(self._replay(req, first, first.before + answer.fill + first.after, slot))
             return self._next_question(req, reply, slot)
@@ -306,7 +315,7 @@ class Core:
                 command=slot.command,
                 part=asked.part,
                 holds=asked.holds,
-                prompt=prompt_with_options(roster, asked.prompt, asked.choices),
+                prompt=prompt_with_options(roster, asked.prompt, asked.choices, asked.kind),
                 before=asked.before,
                 after=asked.after,
                 kind=asked.kind,
@@ -381,7 +390,7 @@ class Core:
         self._check(ctx, spec)
         if spec.needs_meeting:
             ctx.require_meeting()
-        return spec.handler(ctx, args)
+        return people.announce(ctx, spec.handler(ctx, args))
 
     def _asking(self, session: Session, req: Request) -> Ctx:
         """A handler's context with who is asking (handlers.identity has the rule)."""
@@ -453,7 +462,7 @@ class Core:
         if ctx.series is not None and ctx.actor is not None and ctx.is_member():
             reply = capture_from_chat(ctx)
             if reply is not None:
-                return reply
+                return people.announce(ctx, reply)
         text = ctx.req.text.strip()
         reply = Reply(recognised=False)
         if not ctx.req.addressed:

@@ -16,9 +16,23 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from handlers.actions import current_owners, latest_update, load_owner_initials
+from handlers.agenda import (
+    CLOSING,
+    AgendaLine,
+    held_before,
+    item_target,
+    meeting_agenda,
+    names_other_business,
+    pending_ratification,
+    series_items,
+    series_meetings,
+    split_label,
+    standing_kind,
+)
 from handlers.attendance import describe_quorum, quorum_now
+from handlers.capture import as_typed
 from handlers.context import Ctx, UserError
-from handlers.format import long_date, owners_text, plural, short_date
+from handlers.format import clean, long_date, owners_short, owners_text, plural, short_date
 from handlers.meetings import planned_meeting, proposed_date
 from handlers.tracker import held_meetings, is_overdue, is_stale, rag
 from storage.cadence import CadenceError, parse_cadence, parse_papers_due
@@ -38,13 +52,14 @@ from storage.models import (
 )
 from storage.roster import SeriesRef
 
-# C0 control characters other than tab and newline are not allowed in XML (Word, PDF tags) nor useful.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-
-def clean(text: str | None) -> str:
-    """User text made safe to place in any format; it stays data, whatever it looks like."""
-    return _CONTROL.sub("", text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+__all__ = [  # also read from here by other modules: the documents' shared look-ups
+    "CLOSING",
+    "clean",
+    "item_target",
+    "series_items",
+    "series_meetings",
+    "standing_kind",
+]
 
 
 def clock_text(dt: datetime, ctx: Ctx) -> str:
@@ -130,6 +145,14 @@ class Invite:
 
 
 @dataclass(frozen=True)
+class Paper:
+    title: str  # "Minutes of the previous meeting, Friday 19 January 2024"
+    note: str = ""  # "draft, for approval"
+    link: str = ""
+    item: str = ""  # the number of the agenda item it is for
+
+
+@dataclass(frozen=True)
 class AgendaPack:
     title: str  # the document title
     partnership: str
@@ -150,6 +173,8 @@ class AgendaPack:
     apologies: list[str]
     prepared: str
     invite: Invite | None = None
+    # Papers for the meeting: the previous minutes for approval, then the items' papers.
+    papers: list[Paper] = field(default_factory=list)
 
 
 # --- the minutes draft ---------------------------------------------------------------------------------
@@ -171,18 +196,25 @@ class Para:
 
 @dataclass(frozen=True)
 class ReviewRow:
+    """An action from an earlier meeting as the minutes' tracker review shows it."""
+
     number: str
     title: str
-    owners: str
-    update: str
-    status: str  # Action ongoing. | Action closed (Fri 15 Mar 2024). | …
+    owners: str  # as minutes write them: "SMa/PMw"
+    update: str  # what was said at the meeting, or that nothing was
+    status: str  # Action ongoing. | Action closed (Fri 15 Mar 2024). | Action dropped. | Action reopened.
+    text: str = ""  # "Action 29. SMa/PMw to invite the performance lead …": the action as captured
 
 
 @dataclass(frozen=True)
 class MinutesItem:
+    """One numbered section: an agenda item of the meeting, in agenda order (or "Any other business")."""
+
     number: str
     title: str
-    key: str  # welcome | declarations | previous | tracker | item | business | risk | escalate | …
+    # what the item is: welcome | declarations | minutes | tracker | risk | escalate | difference | aob
+    # | next | other (standing items), requested | carried | ratification
+    key: str
     paras: list[Para] = field(default_factory=list)
     review: list[ReviewRow] = field(default_factory=list)
 
@@ -209,49 +241,11 @@ class Minutes:
     quorum: str
     items: list[MinutesItem]
     prepared: str
-
-
-# --- standing items: which is which ----------------------------------------------------------------------
-
-_KINDS = (
-    ("welcome", re.compile(r"welcome|apolog|introduc", re.I)),
-    ("declarations", re.compile(r"declaration|interest", re.I)),
-    ("minutes", re.compile(r"minutes|matters\s+arising", re.I)),
-    ("tracker", re.compile(r"\bactions?\b|tracker", re.I)),
-    ("risk", re.compile(r"risk", re.I)),
-    ("escalate", re.compile(r"escalat|raised\s+to", re.I)),
-    ("difference", re.compile(r"difference|children'?s\s+lives|people'?s\s+lives|impact", re.I)),
-    ("aob", re.compile(r"any\s+other\s+business|\baob\b", re.I)),
-    ("next", re.compile(r"next\s+meeting|date\s+of\s+(?:the\s+)?next", re.I)),
-)
-# Partnership minutes take the meeting's own items before the first of these (items, then risk register …).
-CLOSING = ("risk", "escalate", "difference", "aob", "next")
-
-
-def standing_kind(title: str) -> str:
-    # "Matters escalated from the Board" opens a meeting; only escalation *to* somewhere closes one.
-    if re.search(r"escalated\s+from", title, re.I):
-        return "other"
-    for kind, pattern in _KINDS:
-        if pattern.search(title):
-            return kind
-    return "other"
+    preamble: list[str] = field(default_factory=list)  # the series' standing text, by paragraph
+    apologies_in_item: bool = False  # the apologies are listed under the welcome item, not again above
 
 
 # --- shared look-ups ---------------------------------------------------------------------------------------
-
-
-def series_meetings(ctx: Ctx, series: Series) -> list[Meeting]:
-    """The series' meetings that have a date, oldest first (cancelled ones are not meetings)."""
-    return [
-        m
-        for m in ctx.session.scalars(
-            select(Meeting)
-            .where(Meeting.series_id == series.id, Meeting.status != "cancelled")
-            .order_by(Meeting.starts_at, Meeting.id)
-        )
-        if m.starts_at is not None
-    ]
 
 
 def _start_of(meeting: Meeting) -> datetime:
@@ -259,35 +253,6 @@ def _start_of(meeting: Meeting) -> datetime:
     if meeting.starts_at is None:
         raise ValueError(f"meeting {meeting.id} has no start time")
     return meeting.starts_at
-
-
-def item_target(item: AgendaItem, meetings: list[Meeting]) -> int | None:
-    """The meeting an agenda item is for: the one named, else the first held after it was asked for.
-
-    Asked for during a meeting means the meeting after that one; carrying an item forward moves its
-    `requested_in_meeting_id` to the meeting that carried it. None: a meeting not yet set.
-    """
-    if item.meeting_id is not None:
-        return item.meeting_id
-    starts = {m.id: m.starts_at for m in meetings}
-    anchor_id = item.requested_in_meeting_id
-    anchor = starts.get(anchor_id) if anchor_id is not None else None
-    if anchor is None:
-        anchor = item.created_at
-    for m in meetings:
-        if m.id != anchor_id and m.starts_at is not None and m.starts_at > anchor:
-            return m.id
-    return None
-
-
-def series_items(ctx: Ctx, series: Series) -> list[AgendaItem]:
-    return list(
-        ctx.session.scalars(
-            select(AgendaItem)
-            .where(AgendaItem.series_id == series.id, AgendaItem.status != "withdrawn")
-            .order_by(AgendaItem.created_at, AgendaItem.id)
-        )
-    )
 
 
 def _person_line(ctx: Ctx, initials: str | None) -> str:
@@ -456,89 +421,100 @@ def _next_slot(ctx: Ctx, series: Series, nxt: Meeting | None) -> _Slot:
     return _Slot(proposed, (series.time or "").replace("-", "–"), clean(series.place), "")
 
 
-def _last_held(ctx: Ctx, meetings: list[Meeting], nxt: Meeting | None) -> Meeting | None:
-    """The last meeting held before the next one (or, with no next one set, before now)."""
-    held = [
-        m
-        for m in meetings
-        if m.status in ("open", "closed")
-        and (_start_of(m) < _start_of(nxt) if nxt is not None else _start_of(m) <= ctx.now)
-    ]
-    return held[-1] if held else None
-
-
-def _requested_entries(
-    ctx: Ctx, series: Series, meetings: list[Meeting], nxt: Meeting | None, last: Meeting | None
-) -> list[AgendaEntry]:
-    """Items asked for the next meeting, and those carried forward from the last one (listed first)."""
-    requested: list[AgendaEntry] = []
-    for item in series_items(ctx, series):
-        target = item_target(item, meetings)
-        if target != (nxt.id if nxt is not None else None):
-            continue
-        carried = (
-            last is not None and item.requested_in_meeting_id == last.id and item.created_at < _start_of(last)
-        )
-        requested.append(
-            AgendaEntry(
-                number="",
-                title=clean(item.title),
-                kind="carried" if carried else "requested",
-                presenter=ctx.name(ctx.initials_of(item.presenter_id)) if item.presenter_id else "",
-                paper=clean(item.paper_url),
-                time=f"{item.minutes} minutes" if item.minutes else "",
-                note="Carried forward from the last meeting." if carried else "",
-                presenter_initials=ctx.initials_of(item.presenter_id) or "",
-            )
-        )
-    requested.sort(key=lambda e: e.kind != "carried")  # carried items first, as minutes list them
-    return requested
-
-
 def _for_ratification(ctx: Ctx, series: Series) -> list[DecisionRow]:
     """Decisions taken while inquorate and not yet ratified."""
     return [
         DecisionRow(short_date(d.created_at.astimezone(ctx.tz).date()), clean(d.text))
-        for d in ctx.session.scalars(
-            select(Decision)
-            .where(
-                Decision.series_id == series.id,
-                Decision.inquorate.is_(True),
-                Decision.ratified_meeting_id.is_(None),
-            )
-            .order_by(Decision.created_at)
-        )
+        for d in pending_ratification(ctx, series)
     ]
+
+
+def _presenter(ctx: Ctx, item: AgendaItem | None) -> tuple[str, str]:
+    """(name, initials) of an item's presenter, or empty strings."""
+    if item is None or item.presenter_id is None:
+        return "", ""
+    initials = ctx.initials_of(item.presenter_id) or ""
+    return ctx.name(initials), initials
 
 
 def _agenda_entries(
     ctx: Ctx,
     series: Series,
     day: date,
+    lines: list[AgendaLine],
     last: Meeting | None,
     tracker: Tracker,
-    requested: list[AgendaEntry],
     ratify: list[DecisionRow],
     apologies: bool,
 ) -> list[AgendaEntry]:
-    """The numbered agenda: standing items, the requested ones before the closing standing items, and
-    the decisions for ratification after the minutes (or second, when there is no minutes item)."""
+    """The numbered agenda (handlers/agenda has the order), each item with what the chair needs."""
+    has_minutes_item = any(ln.standing == "minutes" for ln in lines)
     entries: list[AgendaEntry] = []
-    standing = [clean(str(s)) for s in (series.standing_items or [])]
-    kinds = [standing_kind(s) for s in standing]
-    insert_at = next((i for i, k in enumerate(kinds) if k in CLOSING), len(standing))
-    for i, title in enumerate(standing):
-        if i == insert_at:
-            entries.extend(requested)
-        note = _standing_note(ctx, kinds[i], series, day, last, tracker, apologies)
-        entries.append(AgendaEntry("", title, "standing", note=note))
-        if kinds[i] == "minutes" and ratify:
-            entries.append(_ratification_entry(ratify))
-    if insert_at >= len(standing):
-        entries.extend(requested)
-    if ratify and "minutes" not in kinds:
-        entries.insert(min(1, len(entries)), _ratification_entry(ratify))
-    return [dataclasses.replace(e, number=str(n)) for n, e in enumerate(entries, 1)]
+    for ln in lines:
+        if ln.kind == "ratification":
+            entries.append(_ratification_entry(str(ln.number), ratify))
+            continue
+        if ln.kind in ("requested", "carried"):
+            item = ln.item
+            name, initials = _presenter(ctx, item)
+            carried = ln.kind == "carried"
+            entries.append(
+                AgendaEntry(
+                    number=str(ln.number),
+                    title=ln.title,
+                    kind=ln.kind,
+                    presenter=name,
+                    paper=clean(item.paper_url) if item else "",
+                    time=f"{item.minutes} minutes" if item and item.minutes else "",
+                    note="Carried forward from the last meeting." if carried else "",
+                    presenter_initials=initials,
+                )
+            )
+            continue
+        notes = []
+        if ln.standing == "welcome" and apologies:
+            notes.append("Apologies received so far are listed at the end of the pack.")
+        # The previous minutes are approved under the minutes item; a series with none takes them
+        # under its tracker review ("Relevant actions from the previous meeting").
+        if ln.standing == "minutes" or (ln.tracker and not has_minutes_item):
+            notes.append(_minutes_note(ctx, last))
+        if ln.tracker:
+            notes.append(tracker.summary)  # only under the tracker item, never any title with "action"
+        if ln.standing == "next":
+            notes.append(_proposed_next(series, day))
+        entries.append(
+            AgendaEntry(str(ln.number), ln.title, "standing", note=" ".join(n for n in notes if n))
+        )
+    return entries
+
+
+def _proposed_next(series: Series, day: date) -> str:
+    if series.cadence is None:
+        return ""
+    try:
+        return f"Proposed by the cadence: {long_date(parse_cadence(series.cadence).next_after(day))}."
+    except CadenceError:
+        return ""
+
+
+def _minutes_note(ctx: Ctx, last: Meeting | None) -> str:
+    if last is None or last.starts_at is None:
+        return ""
+    held = long_date(last.starts_at.astimezone(ctx.tz).date())
+    state = "approved" if last.minutes_approved_at else "draft, for approval"
+    return f"Minutes of the meeting of {held} ({state}), for accuracy; matters arising."
+
+
+def _papers(ctx: Ctx, entries: list[AgendaEntry], last: Meeting | None) -> list[Paper]:
+    """The previous minutes, for approval when there was a previous meeting, then each item's paper."""
+    papers: list[Paper] = []
+    if last is not None and last.starts_at is not None:
+        held = long_date(last.starts_at.astimezone(ctx.tz).date())
+        state = "approved" if last.minutes_approved_at else "draft, for approval"
+        item = next((e.number for e in entries if "Minutes of the meeting of" in e.note), "")
+        papers.append(Paper(f"Minutes of the previous meeting, {held}", state, item=item))
+    papers.extend(Paper(e.title, "", e.paper, e.number) for e in entries if e.paper)
+    return papers
 
 
 def _papers_due(series: Series, day: date) -> str:
@@ -555,13 +531,14 @@ def agenda_pack(ctx: Ctx, series: Series) -> AgendaPack:
     nxt = planned_meeting(ctx, series)
     slot = _next_slot(ctx, series, nxt)
     meetings = series_meetings(ctx, series)
-    last = _last_held(ctx, meetings, nxt)
-    requested = _requested_entries(ctx, series, meetings, nxt, last)
+    last = held_before(ctx, meetings, nxt)
+    lines = meeting_agenda(ctx, series, nxt, meetings)
     ratify = _for_ratification(ctx, series)
     since = (last.closed_at or last.ends_at or last.starts_at) if last is not None else None
     tracker = _tracker(ctx, series, slot.day, since)
     apologies = _apology_lines(ctx, nxt) if nxt is not None else []
     date_text = long_date(slot.day)
+    entries = _agenda_entries(ctx, series, slot.day, lines, last, tracker, ratify, bool(apologies))
     pack = AgendaPack(
         title=f"Agenda: {series.name}, {date_text}",
         partnership=ctx.roster.name,
@@ -576,43 +553,25 @@ def agenda_pack(ctx: Ctx, series: Series) -> AgendaPack:
         papers_due=_papers_due(series, slot.day),
         date_confirmed=nxt is not None,
         previous=long_date(last.starts_at.astimezone(ctx.tz).date()) if last and last.starts_at else "",
-        items=_agenda_entries(ctx, series, slot.day, last, tracker, requested, ratify, bool(apologies)),
+        items=entries,
         ratification=ratify,
         tracker=tracker,
         apologies=apologies,
         prepared=prepared_line(ctx),
+        papers=_papers(ctx, entries, last),
     )
     if nxt is not None:
         pack = _with_invite(ctx, series, nxt, pack)
     return pack
 
 
-def _ratification_entry(ratify: list[DecisionRow]) -> AgendaEntry:
+def _ratification_entry(number: str, ratify: list[DecisionRow]) -> AgendaEntry:
     return AgendaEntry(
-        "",
+        number,
         "Decisions taken while the meeting was not quorate, for ratification",
         "ratification",
-        note=f"{plural(len(ratify), 'decision')}: see below.",
+        note=f"{plural(len(ratify), 'decision')}: see below." if ratify else "",
     )
-
-
-def _standing_note(
-    ctx: Ctx, kind: str, series: Series, day: date, last: Meeting | None, tracker: Tracker, apologies: bool
-) -> str:
-    if kind == "welcome" and apologies:
-        return "Apologies received so far are listed at the end of the pack."
-    if kind == "minutes" and last is not None and last.starts_at is not None:
-        held = long_date(last.starts_at.astimezone(ctx.tz).date())
-        state = "approved" if last.minutes_approved_at else "draft, for approval"
-        return f"Minutes of the meeting of {held} ({state}), for accuracy; matters arising."
-    if kind == "tracker":
-        return tracker.summary
-    if kind == "next" and series.cadence is not None:
-        try:
-            return f"Proposed by the cadence: {long_date(parse_cadence(series.cadence).next_after(day))}."
-        except CadenceError:
-            return ""
-    return ""
 
 
 def _address(ctx: Ctx, initials: str) -> str:
@@ -748,13 +707,6 @@ def find_meeting(
 
 # --- the minutes draft ----------------------------------------------------------------------------------
 
-_ROUTES = {
-    "risk": re.compile(r"^(?:risk\s+register|risks?)$", re.I),
-    "escalate": re.compile(r"^(?:escalat\w*|matters\s+to\s+escalate|to\s+escalate)$", re.I),
-    "difference": re.compile(r"^(?:difference|impact|children'?s\s+lives|what\s+difference)$", re.I),
-    "aob": re.compile(r"^(?:aob|any\s+other\s+business|other\s+business)$", re.I),
-}
-_LABEL = re.compile(r"^\s*([^:\n]{2,80}?)\s*:\s*(.+)$", re.S)
 CLOSING_TITLES = {
     "risk": "Risk register",
     "escalate": "Matters to escalate",
@@ -762,19 +714,6 @@ CLOSING_TITLES = {
     "aob": "Any other business",
     "next": "Next meeting",
 }
-
-
-def _route(text: str, item_titles: dict[str, str]) -> tuple[str, str]:
-    """A note or decision "risk register: …" or "Voice of the Child: …" goes to that part of the minutes."""
-    m = _LABEL.match(text)
-    if m:
-        label = m.group(1).strip().strip("\"“”'")
-        for key, pattern in _ROUTES.items():
-            if pattern.match(label):
-                return key, m.group(2).strip()
-        if label.lower() in item_titles:
-            return "item:" + item_titles[label.lower()], m.group(2).strip()
-    return "business", text
 
 
 def _time_range(ctx: Ctx, meeting: Meeting) -> str:
@@ -869,7 +808,7 @@ def _attendee_row(ctx: Ctx, initials: str | None, name: str, note: str = "") -> 
     agency = ctx.roster.agencies.get(p.agency) if p else None
     return AttendeeRow(
         name=name + (f" ({note})" if note else ""),
-        initials=initials or "",
+        initials=initials or "" if p is None or not p.guest else "",  # a guest has no initials
         organisation=agency.name if agency else "",
         title=clean(p.title) if p else "",
     )
@@ -886,6 +825,7 @@ def _business_unit_lines(bu_name: str, bu_lines: list[str], notes_by: str) -> li
 
 
 def _minutes_attendance(ctx: Ctx, sref: SeriesRef, meeting: Meeting) -> _Attendance:
+    """Who came and who did not; the notes are the series' minute taker's, marked present or not."""
     rows = ctx.session.execute(
         select(Attendance, Person.initials)
         .outerjoin(Person, Person.id == Attendance.person_id)
@@ -900,7 +840,8 @@ def _minutes_attendance(ctx: Ctx, sref: SeriesRef, meeting: Meeting) -> _Attenda
     attendees: list[tuple[int, AttendeeRow]] = []
     guests: list[AttendeeRow] = []
     bu_lines: list[str] = []
-    notes_by = ""
+    taker = sref.minute_taker if sref.minute_taker in ctx.roster.people else None
+    notes_by = f"Notes were taken by {_bu_line(ctx, taker)}." if taker else ""
     absent: list[AttendeeRow] = []
     movements: list[str] = []
     deputy_for: dict[str, str] = {}
@@ -917,20 +858,23 @@ def _minutes_attendance(ctx: Ctx, sref: SeriesRef, meeting: Meeting) -> _Attenda
             attendees.append((2, _attendee_row(ctx, initials, name, f"for {ctx.name(member)}")))
         elif row.status == "present":
             if initials in bu_people:
-                bu_lines.append(_bu_line(ctx, initials))
+                if initials != taker:  # the minute taker has the notes line
+                    bu_lines.append(_bu_line(ctx, initials))
                 continue
             rank = 0 if initials == sref.chair else 1 if initials == sref.vice_chair else 2
             role = roles.get(initials, "") if initials else ""
             attendees.append((rank, _attendee_row(ctx, initials, name, role)))
         elif row.status == "in_attendance":
-            if initials and initials == sref.minute_taker:
-                notes_by = f"Notes were taken by {_bu_line(ctx, initials)}."
+            if initials and initials == taker:
+                continue
             elif initials in bu_people:
                 bu_lines.append(_bu_line(ctx, initials))
             else:
                 guests.append(_attendee_row(ctx, initials, name, clean(row.role_note)))
         elif row.status == "apologies" and initials:
             apologies_in.append(initials)
+            if initials == taker:  # someone else took the notes
+                notes_by = ""
         elif row.status == "absent":
             absent.append(_attendee_row(ctx, initials, name))
     attendees.sort(key=lambda t: t[0])
@@ -948,50 +892,6 @@ def _minutes_attendance(ctx: Ctx, sref: SeriesRef, meeting: Meeting) -> _Attenda
     )
 
 
-def _meeting_items(ctx: Ctx, series: Series, meeting: Meeting, meetings: list[Meeting]) -> list[AgendaItem]:
-    """The meeting's items: those for it, and those it carried forward (asked before it, re-asked in it)."""
-    assert meeting.starts_at is not None
-    return [
-        it
-        for it in series_items(ctx, series)
-        if item_target(it, meetings) == meeting.id
-        or (it.requested_in_meeting_id == meeting.id and it.created_at < meeting.starts_at)
-    ]
-
-
-class _Routed:
-    """Paragraphs by the part of the minutes they go to ("business", "risk", "item:TITLE" …)."""
-
-    def __init__(self) -> None:
-        self._parts: dict[str, list[tuple[datetime, Para]]] = {}
-
-    def put(self, key: str, at: datetime, para: Para) -> None:
-        self._parts.setdefault(key, []).append((at, para))
-
-    def take(self, key: str) -> list[Para]:
-        """A part's paragraphs in the order they were recorded; each part is taken once."""
-        return [p for _, p in sorted(self._parts.pop(key, []), key=lambda t: t[0])]
-
-
-def _route_records(
-    ctx: Ctx, meeting: Meeting, items_here: list[AgendaItem], decisions: list[Decision]
-) -> _Routed:
-    """The meeting's notes and decisions, each under the item or closing part its label names."""
-    titles = {clean(it.title).lower(): clean(it.title) for it in items_here}
-    notes = ctx.session.scalars(
-        select(Note).where(Note.meeting_id == meeting.id).order_by(Note.created_at, Note.id)
-    )
-    routed = _Routed()
-    for n in notes:
-        key, text = _route(clean(n.text), titles)
-        routed.put(key, n.created_at, Para("text", text))
-    for d in decisions:
-        key, text = _route(clean(d.text), titles)
-        flag = " (taken while the meeting was not quorate: for ratification)" if d.inquorate else ""
-        routed.put(key, d.created_at, Para("decision", f"Decision: {text}{flag}"))
-    return routed
-
-
 def _actions_until_close(ctx: Ctx, series: Series, meeting: Meeting) -> list[Action]:
     actions = list(
         ctx.session.scalars(
@@ -1005,100 +905,150 @@ def _actions_until_close(ctx: Ctx, series: Series, meeting: Meeting) -> list[Act
     return actions
 
 
-def _route_raised_actions(ctx: Ctx, meeting: Meeting, actions: list[Action], routed: _Routed) -> None:
-    """Actions raised at the meeting, and updates given on them there, belong to its business."""
-    for a in actions:
-        if a.created_meeting_id != meeting.id:
-            continue
-        owners = owners_text(ctx.roster, current_owners(a))
-        routed.put(
-            "business",
-            a.created_at,
-            Para("action", f"Action {a.number}: {owners} to {clean(a.title)}. Due {due_text(a)}."),
-        )
-        for u in a.updates:
-            if u.meeting_id == meeting.id and u.kind == "update" and u.text:
-                routed.put("business", u.at, Para("bullet", f"Update on Action {a.number}: {clean(u.text)}"))
+def _sentence(text: str) -> str:
+    return text if not text or text.endswith((".", "!", "?")) else text + "."
 
 
-def _tracker_review(ctx: Ctx, meeting: Meeting, actions: list[Action]) -> list[ReviewRow]:
-    """Actions from earlier meetings: those still open when it started, and those it changed."""
-    assert meeting.starts_at is not None
-    review: list[ReviewRow] = []
-    for a in actions:
-        if a.created_meeting_id == meeting.id:
-            continue
-        if a.created_at >= meeting.starts_at:  # raised after the meeting: not part of it
-            continue
-        in_meeting = [u for u in a.updates if u.meeting_id == meeting.id]
-        closed_before = a.closed_at is not None and a.closed_at < meeting.starts_at and a.status != "open"
-        if closed_before and not in_meeting:
-            continue
-        review.append(_review_row(ctx, a, in_meeting))
-    return review
+def as_captured(action: Action) -> str:
+    """The action as it was typed, without its "Action 3:" label: never re-joined from its parts."""
+    return _sentence(clean(as_typed(action.text or "")) or clean(action.title))
 
 
-def _welcome_paras(apologies: list[str]) -> list[Para]:
-    if not apologies:
-        return [Para("text", "No apologies were received.")]
-    return [Para("text", "Apologies were received from:")] + [Para("bullet", a) for a in apologies]
+class _Section:
+    """One numbered section of the minutes while it is being filled."""
+
+    def __init__(self, number: int, title: str, key: str, line: AgendaLine | None = None) -> None:
+        self.number, self.title, self.key, self.line = number, title, key, line
+        self.intro: list[Para] = []  # what the item always says first (apologies, previous minutes)
+        self.records: list[tuple[datetime, int, Para]] = []  # notes, decisions, actions … in time order
+        self.review: list[tuple[int, ReviewRow]] = []
+        self.after: list[Para] = []  # what closes it (carried forward, next meeting)
+
+    def put(self, at: datetime, para: Para) -> None:
+        self.records.append((at, len(self.records), para))
+
+    def empty(self) -> bool:
+        return not (self.intro or self.records or self.review or self.after)
+
+    def item(self) -> MinutesItem:
+        paras = [
+            *self.intro,
+            *(p for _, _, p in sorted(self.records, key=lambda r: (r[0], r[1]))),
+            *self.after,
+        ]
+        review = [r for _, r in sorted(self.review, key=lambda t: t[0])]
+        if not paras and not review:
+            empty = (
+                "No items were raised." if self.key in CLOSING else "No notes were recorded for this item."
+            )
+            paras = [Para("text", empty)]
+        return MinutesItem(str(self.number), self.title, self.key, paras, review)
 
 
-def _declaration_paras(ctx: Ctx, meeting: Meeting) -> list[Para]:
-    declarations = ctx.session.scalars(
+class _Sections:
+    """The meeting's agenda as sections, and where each kind of record goes."""
+
+    def __init__(self, lines: list[AgendaLine]) -> None:
+        self.list = [
+            _Section(ln.number, ln.title, ln.standing if ln.kind == "standing" else ln.kind, ln)
+            for ln in lines
+        ]
+        self.added_aob = self.first("aob") is None
+        self.by_item = {ln.item.id: self.list[i] for i, ln in enumerate(lines) if ln.item is not None}
+        self.lines = lines
+        aob = self.first("aob")
+        if aob is None:  # anything recorded outside an item has a home, as the last section
+            aob = _Section(len(self.list) + 1, CLOSING_TITLES["aob"], "aob")
+            self.list.append(aob)
+        self.aob = aob
+        self.tracker = next((sec for sec in self.list if sec.line is not None and sec.line.tracker), None)
+
+    def first(self, key: str) -> _Section | None:
+        return next((sec for sec in self.list if sec.key == key), None)
+
+    def filed(self, item_id: int | None) -> _Section | None:
+        return self.by_item.get(item_id) if item_id is not None else None
+
+    def route(self, item_id: int | None, text: str) -> tuple[_Section, str]:
+        """Where a note or decision goes: its item; one recorded before items were taken, by its label
+        ("risk register: …", "Voice of the Child: …"); else any other business."""
+        section = self.filed(item_id)
+        if section is not None:
+            return section, text
+        line, rest = split_label(text, self.lines)
+        target = next((sec for sec in self.list if line is not None and sec.line is line), None)
+        if target is not None:
+            return target, rest
+        other = names_other_business(text)
+        return self.aob, other if other is not None else text
+
+
+def _fill_records(ctx: Ctx, meeting: Meeting, sections: _Sections, decisions: list[Decision]) -> None:
+    notes = ctx.session.scalars(
+        select(Note).where(Note.meeting_id == meeting.id).order_by(Note.created_at, Note.id)
+    )
+    for n in notes:
+        section, text = sections.route(n.agenda_item_id, clean(n.text))
+        section.put(n.created_at, Para("text", text))
+    for d in decisions:
+        section, text = sections.route(d.agenda_item_id, clean(d.text))
+        flag = " (taken while the meeting was not quorate: for ratification)" if d.inquorate else ""
+        section.put(d.created_at, Para("decision", f"Decision: {text}{flag}"))
+    # Declarations made outside an item belong to the declarations item, or the welcome one.
+    home = sections.first("declarations") or sections.first("welcome")
+    declared = False
+    for row in ctx.session.scalars(
         select(Declaration)
         .where(Declaration.meeting_id == meeting.id)
         .order_by(Declaration.created_at, Declaration.id)
-    )
-    return [
-        Para("bullet", f"{ctx.name(ctx.initials_of(d.person_id))}: {clean(d.text)}")
-        if d.person_id
-        else Para("bullet", clean(d.text))
-        for d in declarations
-    ] or [Para("text", "No declarations of interest were made.")]
+    ):
+        declared = True
+        section = sections.filed(row.agenda_item_id) or home or sections.aob
+        text = (
+            f"{ctx.name(ctx.initials_of(row.person_id))}: {clean(row.text)}"
+            if row.person_id
+            else clean(row.text)
+        )
+        section.put(row.created_at, Para("bullet", text))
+    if not declared and home is not None:
+        home.after.append(Para("text", "No declarations of interest were made."))
 
 
-def _tracker_paras(review: list[ReviewRow]) -> list[Para]:
-    if review:
-        return [
-            Para("text", "The action tracker was reviewed; updates given at the meeting are recorded below.")
-        ]
-    return [Para("text", "There were no actions from earlier meetings to review.")]
-
-
-def _item_paras(ctx: Ctx, meeting: Meeting, item: AgendaItem, routed: _Routed) -> list[Para]:
+def _fill_actions(ctx: Ctx, meeting: Meeting, sections: _Sections, actions: list[Action]) -> None:
+    """Actions raised at the meeting under the item they were raised in; the tracker review of the
+    earlier ones under the tracker item, or under the item an update was given in."""
     assert meeting.starts_at is not None
-    paras: list[Para] = []
-    if item.presenter_id:
-        paras.append(Para("text", f"Presented by {ctx.name(ctx.initials_of(item.presenter_id))}."))
-    if item.paper_url:
-        paras.append(Para("text", f"Paper: {clean(item.paper_url)}"))
-    paras.extend(routed.take("item:" + clean(item.title)))
-    if item.requested_in_meeting_id == meeting.id and item.created_at < meeting.starts_at:
-        paras.append(Para("text", "Not taken at this meeting: carried forward to the next meeting."))
-    if len(paras) == 0:
-        paras.append(Para("text", "No notes were recorded for this item."))
-    return paras
-
-
-def _closing_items(ctx: Ctx, series: Series, by_kind: dict[str, str], routed: _Routed) -> list[MinutesItem]:
-    """Risk, escalation and difference when the series has them or something was noted; always AOB."""
-    escalate_title = CLOSING_TITLES["escalate"]
-    if series.escalates_to:
-        target = next((s for k, s in ctx.roster.series.items() if k == series.escalates_to), None)
-        if target is not None:
-            escalate_title += f" to the {target.name}"
-    items: list[MinutesItem] = []
-    for key in ("risk", "escalate", "difference", "aob"):
-        paras = routed.take(key)
-        if key in by_kind or paras or key == "aob":
-            default = escalate_title if key == "escalate" else CLOSING_TITLES[key]
-            items.append(
-                MinutesItem(
-                    "", by_kind.get(key, default), key, paras or [Para("text", "No items were raised.")]
-                )
-            )
-    return items
+    for a in actions:
+        in_meeting = [u for u in a.updates if u.meeting_id == meeting.id]
+        if a.created_meeting_id == meeting.id:
+            raised_in = sections.filed(a.agenda_item_id) or sections.aob
+            if raised_in is sections.tracker and re.match(rf"\s*actions?\s+{a.number}\b", a.text or "", re.I):
+                # Typed as a line of the tracker ("Action 29. …"): shown as the tracker shows it.
+                raised_in.review.append((a.number, _review_row(ctx, a, in_meeting, nothing_said="")))
+                continue
+            due = f" Due {due_text(a)}." if a.due_date is not None or a.due_kind == "next_meeting" else ""
+            raised_in.put(a.created_at, Para("action", f"Action {a.number}: {as_captured(a)}{due}"))
+            for u in in_meeting:
+                if u.kind == "update" and u.text:
+                    target = sections.filed(u.agenda_item_id) or sections.aob
+                    target.put(u.at, Para("bullet", f"Update on Action {a.number}: {clean(u.text)}"))
+            continue
+        if a.created_at >= meeting.starts_at:  # raised after the meeting: not part of it
+            continue
+        closed_before = a.closed_at is not None and a.closed_at < meeting.starts_at and a.status != "open"
+        if closed_before and not in_meeting:
+            continue
+        elsewhere = next(
+            (
+                sections.filed(u.agenda_item_id)
+                for u in in_meeting
+                if sections.filed(u.agenda_item_id) not in (None, sections.tracker)
+            ),
+            None,
+        )
+        section = elsewhere or sections.tracker or (sections.aob if in_meeting else None)
+        if section is not None:
+            section.review.append((a.number, _review_row(ctx, a, in_meeting)))
 
 
 def _minutes_items(
@@ -1106,58 +1056,68 @@ def _minutes_items(
     series: Series,
     meeting: Meeting,
     *,
+    lines: list[AgendaLine],
     apologies: list[str],
-    review: list[ReviewRow],
-    items_here: list[AgendaItem],
-    routed: _Routed,
+    decisions: list[Decision],
+    actions: list[Action],
     previous: Meeting | None,
     following: Meeting | None,
     meetings: list[Meeting],
 ) -> list[MinutesItem]:
-    """The numbered items, in the order partnership minutes use; titles from the series' standing items."""
-    standing = [clean(str(s)) for s in (series.standing_items or [])]
-    by_kind = {standing_kind(s): s for s in reversed(standing)}
-    items = [
-        MinutesItem(
-            "", by_kind.get("welcome", "Welcome and apologies"), "welcome", _welcome_paras(apologies)
-        ),
-        MinutesItem(
-            "",
-            by_kind.get("declarations", "Declarations of interest"),
-            "declarations",
-            _declaration_paras(ctx, meeting),
-        ),
-        MinutesItem(
-            "",
-            by_kind.get("minutes", "Minutes of the previous meeting and matters arising"),
-            "previous",
-            _previous_paras(ctx, meeting, previous),
-        ),
-        MinutesItem("", by_kind.get("tracker", "Action tracker"), "tracker", _tracker_paras(review), review),
-    ]
-    items.extend(
-        MinutesItem("", clean(it.title), "item", _item_paras(ctx, meeting, it, routed)) for it in items_here
-    )
-    business = routed.take("business")
-    if business or not items_here:
-        items.append(
-            MinutesItem(
-                "",
-                "Business of the meeting",
-                "business",
-                business or [Para("text", "No other business was recorded.")],
-            )
+    """One section per agenda item, in agenda order, each with what was recorded under it; what was
+    recorded outside any item under any other business."""
+    assert meeting.starts_at is not None
+    sections = _Sections(lines)
+    welcome = sections.first("welcome")
+    if welcome is not None:
+        welcome.intro.extend(_welcome_paras(apologies))
+    ratify_section = sections.first("ratification")
+    previous_paras, ratified = _previous_paras(ctx, meeting, previous)
+    if ratify_section is not None:
+        ratify_section.intro.extend(ratified or [Para("text", "No decisions were ratified.")])
+    else:
+        previous_paras.extend(ratified)
+    home = sections.first("minutes") or sections.tracker
+    if home is not None:
+        home.intro.extend(previous_paras)
+    elif previous is not None and (previous.minutes_approved_in == meeting.id or ratified):
+        sections.aob.intro.extend(previous_paras)
+    for sec in sections.list:
+        line = sec.line
+        if line is not None and line.kind in ("requested", "carried") and line.item is not None:
+            sec.intro.extend(_item_intro(ctx, line.item))
+            if line.item.requested_in_meeting_id == meeting.id and line.item.created_at < meeting.starts_at:
+                sec.after.append(
+                    Para("text", "Not taken at this meeting: carried forward to the next meeting.")
+                )
+    _fill_records(ctx, meeting, sections, decisions)
+    _fill_actions(ctx, meeting, sections, actions)
+    if sections.tracker is not None and sections.tracker.review:
+        sections.tracker.intro.append(
+            Para("text", "The action tracker was reviewed; updates given at the meeting are recorded below.")
         )
-    items.extend(_closing_items(ctx, series, by_kind, routed))
-    items.append(
-        MinutesItem(
-            "",
-            by_kind.get("next", CLOSING_TITLES["next"]),
-            "next",
-            _next_paras(ctx, series, meeting, following, meetings),
-        )
-    )
-    return [dataclasses.replace(it, number=str(n)) for n, it in enumerate(items, 1)]
+    elif sections.tracker is not None:
+        sections.tracker.intro.append(Para("text", "There were no actions from earlier meetings to review."))
+    nxt = sections.first("next") or sections.aob
+    nxt.after.extend(_next_paras(ctx, series, meeting, following, meetings))
+    if sections.added_aob and sections.aob.empty():  # nothing was recorded outside the agenda's items
+        sections.list.remove(sections.aob)
+    return [sec.item() for sec in sections.list]
+
+
+def _item_intro(ctx: Ctx, item: AgendaItem) -> list[Para]:
+    paras: list[Para] = []
+    if item.presenter_id:
+        paras.append(Para("text", f"Presented by {ctx.name(ctx.initials_of(item.presenter_id))}."))
+    if item.paper_url:
+        paras.append(Para("text", f"Paper: {clean(item.paper_url)}"))
+    return paras
+
+
+def _welcome_paras(apologies: list[str]) -> list[Para]:
+    if not apologies:
+        return [Para("text", "No apologies were received.")]
+    return [Para("text", "Apologies were received from:")] + [Para("bullet", a) for a in apologies]
 
 
 def _corrections(ctx: Ctx, meeting: Meeting) -> list[str]:
@@ -1188,8 +1148,7 @@ def minutes_draft(ctx: Ctx, series: Series, meeting: Meeting) -> Minutes:
     previous, following = _neighbours(meetings, meeting)
     present = _minutes_attendance(ctx, sref, meeting)
 
-    # What the meeting recorded, routed to the part of the minutes it belongs to.
-    items_here = _meeting_items(ctx, series, meeting, meetings)
+    lines = meeting_agenda(ctx, series, meeting, meetings)
     decisions = list(
         ctx.session.scalars(
             select(Decision)
@@ -1197,18 +1156,14 @@ def minutes_draft(ctx: Ctx, series: Series, meeting: Meeting) -> Minutes:
             .order_by(Decision.created_at, Decision.id)
         )
     )
-    routed = _route_records(ctx, meeting, items_here, decisions)
-    actions = _actions_until_close(ctx, series, meeting)
-    _route_raised_actions(ctx, meeting, actions, routed)
-    review = _tracker_review(ctx, meeting, actions)
     items = _minutes_items(
         ctx,
         series,
         meeting,
+        lines=lines,
         apologies=present.apologies,
-        review=review,
-        items_here=items_here,
-        routed=routed,
+        decisions=decisions,
+        actions=_actions_until_close(ctx, series, meeting),
         previous=previous,
         following=following,
         meetings=meetings,
@@ -1239,7 +1194,14 @@ def minutes_draft(ctx: Ctx, series: Series, meeting: Meeting) -> Minutes:
         quorum=_quorum_statement(ctx, meeting, inquorate),
         items=items,
         prepared=prepared_line(ctx),
+        preamble=_paragraphs(series.minutes_preamble),
+        apologies_in_item=any(it.key == "welcome" for it in items),
     )
+
+
+def _paragraphs(text: str | None) -> list[str]:
+    """Text from the partnership file, by paragraph (a blank line between them), each on one line."""
+    return [" ".join(p.split()) for p in re.split(r"\n\s*\n", clean(text)) if p.strip()]
 
 
 def _bu_line(ctx: Ctx, initials: str) -> str:
@@ -1254,7 +1216,12 @@ def _meeting_day(ctx: Ctx, meeting_id: int | None) -> str:
     return long_date(m.starts_at.astimezone(ctx.tz).date()) if m and m.starts_at else ""
 
 
-def _review_row(ctx: Ctx, action: Action, in_meeting: list[ActionUpdate]) -> ReviewRow:
+def _review_row(
+    ctx: Ctx,
+    action: Action,
+    in_meeting: list[ActionUpdate],
+    nothing_said: str = "No update was recorded at the meeting.",
+) -> ReviewRow:
     said: list[str] = []
     status = "Action ongoing."
     for u in in_meeting:
@@ -1276,15 +1243,25 @@ def _review_row(ctx: Ctx, action: Action, in_meeting: list[ActionUpdate]) -> Rev
     return ReviewRow(
         number=str(action.number),
         title=clean(action.title),
-        owners=owners_text(ctx.roster, current_owners(action)),
-        update=" ".join(said) if said else "No update was recorded at the meeting.",
+        owners=owners_short(ctx.roster, current_owners(action)),
+        update=" ".join(_sentence(t) for t in said) if said else nothing_said,
         status=status,
+        text=f"Action {action.number}. {as_captured(action)}",
     )
 
 
-def _previous_paras(ctx: Ctx, meeting: Meeting, previous: Meeting | None) -> list[Para]:
+def _previous_paras(ctx: Ctx, meeting: Meeting, previous: Meeting | None) -> tuple[list[Para], list[Para]]:
+    """What the meeting did with the previous minutes, and the decisions it ratified."""
+    ratified = [
+        Para("bullet", clean(d.text))
+        for d in ctx.session.scalars(
+            select(Decision).where(Decision.ratified_meeting_id == meeting.id).order_by(Decision.created_at)
+        )
+    ]
+    if ratified:
+        ratified.insert(0, Para("text", "Decisions ratified:"))
     if previous is None or previous.starts_at is None:
-        return [Para("text", "There were no previous minutes to approve.")]
+        return [Para("text", "There were no previous minutes to approve.")], ratified
     day = long_date(previous.starts_at.astimezone(ctx.tz).date())
     paras = [
         Para("text", f"A correction was made to the minutes: {clean(c.text)}")
@@ -1304,15 +1281,7 @@ def _previous_paras(ctx: Ctx, meeting: Meeting, previous: Meeting | None) -> lis
         )
     else:
         paras.append(Para("text", f"The minutes of the meeting of {day} were not approved at this meeting."))
-    ratified = list(
-        ctx.session.scalars(
-            select(Decision).where(Decision.ratified_meeting_id == meeting.id).order_by(Decision.created_at)
-        )
-    )
-    if ratified:
-        paras.append(Para("text", "Decisions ratified:"))
-        paras.extend(Para("bullet", clean(d.text)) for d in ratified)
-    return paras
+    return paras, ratified
 
 
 def _next_paras(

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from handlers.names import Owner
 from handlers.reply import Table
 from storage.roster import Roster
+
+# C0 control characters other than tab and newline are not allowed in XML (Word, PDF tags) nor useful.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def clean(text: str | None) -> str:
+    """User text made safe to place in any format; it stays data, whatever it looks like."""
+    return _CONTROL.sub("", text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 def short_date(d: date) -> str:
@@ -36,7 +45,24 @@ def person_name(roster: Roster, initials: str | None) -> str:
     p = roster.people.get(initials)
     if p is None:
         return initials
-    return p.name if p.active else f"{p.name} (left the partnership)"
+    if p.merged_into:
+        return person_name(roster, p.merged_into)
+    return p.name if p.active or p.guest else f"{p.name} (left the partnership)"
+
+
+def is_guest(roster: Roster, initials: str | None) -> bool:
+    p = roster.people.get(initials or "")
+    return p is not None and p.guest and not p.merged_into
+
+
+def short_name(roster: Roster, initials: str | None) -> str:
+    """How the minutes and the tracker write someone: initials, or a guest's name (guests have none)."""
+    p = roster.people.get(initials or "")
+    if p is not None and p.merged_into:
+        return short_name(roster, p.merged_into)
+    if p is not None and p.guest:
+        return p.name
+    return initials or "nobody"
 
 
 def owner_name(roster: Roster, owner: Owner, *, with_members: bool = False) -> str:
@@ -61,6 +87,20 @@ def owners_text(
     if not owners:
         return "no owner"
     return ", ".join(owner_name(roster, o, with_members=with_members) for o in owners)
+
+
+def owners_short(
+    roster: Roster, owners: list[Owner] | tuple[Owner, ...], *, mark_guests: bool = False
+) -> str:
+    """Owners as the minutes write them, "SM/PMcL": people by initials, guests by name (marked
+    "(guest)" if asked), groups and the like by name."""
+
+    def one(o: Owner) -> str:
+        if o.kind != "person" or not o.id:
+            return owner_name(roster, o)
+        return short_name(roster, o.id) + (" (guest)" if mark_guests and is_guest(roster, o.id) else "")
+
+    return "/".join(one(o) for o in owners)
 
 
 def due_text(due: date | None, kind: str | None, *, proposed: bool = False) -> str:

@@ -6,6 +6,8 @@
    while its person is still in the partnership and the file gives that id to nobody,
    not even to someone who has left.
 
+Guests (people named in meetings, not in the file) are nobody's identity: they cannot act.
+
 Doors learn identities with `learn_by_email` and read who someone is, and where to reach
 someone, only through this module (via the core), so the core and every door agree.
 """
@@ -68,7 +70,9 @@ def _given_to(session: Session, partnership_id: str, door: str, keys: Iterable[s
     return list(
         session.scalars(
             select(Person)
-            .where(Person.partnership_id == partnership_id, _column(door).in_(wanted))
+            .where(
+                Person.partnership_id == partnership_id, _column(door).in_(wanted), Person.guest.is_(False)
+            )
             .order_by(Person.id)
         )
     )
@@ -85,13 +89,14 @@ def person_for(session: Session, partnership_id: str, door: str, key: str) -> Pe
                 Person.partnership_id == partnership_id,
                 func.lower(Person.initials) == key.lower(),
                 Person.active,
+                Person.guest.is_(False),
             )
         ).first()
     if found is not None or in_file:
         return found  # the file decides whenever it gives out this id
     learnt = learnt_person(session, door, key)
     row = session.get(Person, learnt) if learnt is not None else None
-    if row is None or not row.active or row.partnership_id != partnership_id:
+    if row is None or not row.active or row.guest or row.partnership_id != partnership_id:
         return None  # the person learnt has left, or belongs to another partnership
     return row
 
@@ -113,6 +118,7 @@ def learn_by_email(
             Person.partnership_id == partnership_id,
             func.lower(Person.email).in_(wanted),
             Person.active,
+            Person.guest.is_(False),
         )
         .order_by(Person.id)
     ).first()

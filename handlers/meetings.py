@@ -214,6 +214,8 @@ def unbind(ctx: Ctx, args: dict[str, Any]) -> Reply:
     ],
 )
 def meeting_start(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    from handlers.agenda import fix_agenda
+
     series = ctx.require_series()
     reply = Reply()
     bound = _bound(ctx)
@@ -239,6 +241,7 @@ def meeting_start(ctx: Ctx, args: dict[str, Any]) -> Reply:
     meeting.status, meeting.opened_at, meeting.opened_by = "open", ctx.now, ctx.actor_id
     meeting.door, meeting.channel = ctx.req.door, ctx.req.channel
     ctx.session.flush()
+    fix_agenda(ctx, series, meeting)
     ctx.audit("meeting", meeting.id, "opened", None, {"series": series.key, "at": ctx.now})
     reply.say(
         f"The meeting of {series.name} is open in this channel ({when(ctx.now, ctx.tz)}), "
@@ -283,9 +286,11 @@ def meeting_end(ctx: Ctx, args: dict[str, Any]) -> Reply:
     series = ctx.require_series()
     meeting = ctx.require_meeting()
     # Members with no record were not in attendance: stored, so it stays true if membership changes.
+    # The minute taker was there taking the notes, marked present or not.
     recorded = {row.person_id for row in sheet(ctx, meeting)}
     absent = []
-    for initials in sorted(ctx.members() - {d for ds in ctx.sref.deputies.values() for d in ds}):
+    deputies = {d for ds in ctx.sref.deputies.values() for d in ds}
+    for initials in sorted(ctx.members() - deputies - {ctx.sref.minute_taker}):
         pid = ctx.person_id(initials)
         if pid not in recorded and ctx.roster.people[initials].active:
             add_row(
@@ -442,7 +447,12 @@ def agenda_add(ctx: Ctx, args: dict[str, Any]) -> Reply:
     presenter_id = None
     presenter = m.group("presenter")
     if presenter:
+        from handlers.names import Owner, Unknown
+        from handlers.people import guest_or_ask
+
         found = resolve_name(presenter, ctx.roster, series.key, people_only=True)
+        if isinstance(found, Unknown) and (guest := guest_or_ask(ctx, presenter, role="who presents?")):
+            found = Resolved(Owner("person", guest), presenter)
         if isinstance(found, Ambiguous):
             from handlers.context import Ask
 
@@ -456,7 +466,8 @@ def agenda_add(ctx: Ctx, args: dict[str, Any]) -> Reply:
             )
         if not isinstance(found, Resolved) or found.owner.id is None:
             raise UserError(
-                f"I don't know “{presenter}”. Use their initials or full name as in the partnership file."
+                f"I don't know “{presenter}”. Use their initials or full name (someone not in the "
+                "partnership file by their full name: they are recorded as a guest)."
             )
         presenter_id = ctx.person_id(found.owner.id)
     item = AgendaItem(

@@ -5,6 +5,11 @@ names, unique first names or surnames, job titles held by one person,
 @-mentions and platform ids, the roles of a series, groups by name or alias,
 agencies, and "all". Anything that is not exactly one match comes back as a
 question (Ambiguous) or Unknown with suggestions: never a silent guess.
+
+Guests (people a meeting named who are not in the file) are found by their full name
+only, never by initials, first name or surname, and never before someone in the file.
+`full_name_like` and `close_people` tell the core whether an unknown name may become a
+guest, or is close enough to someone to ask first.
 """
 
 from __future__ import annotations
@@ -133,6 +138,7 @@ class _Index:
     capitals: dict[str, list[str]]
     titles: tuple[tuple[str, str], ...]  # (title, initials)
     series_names: dict[str, str]  # series ids and names -> series id
+    guests: dict[str, str]  # full names of guests -> their key (a merged guest: the person they became)
 
 
 _INDEXES: dict[int, tuple[tuple[int, ...], _Index]] = {}
@@ -162,7 +168,11 @@ def _index(roster: Roster) -> _Index:
     last: dict[str, list[str]] = {}
     lower: dict[str, list[str]] = {}
     caps: dict[str, list[str]] = {}
+    guests: dict[str, str] = {}
     for p in roster.people.values():
+        if p.guest:
+            guests.setdefault(name_key(p.name), p.merged_into or p.initials)
+            continue
         for ident in (p.slack_id, p.teams_id):
             if ident:
                 ids[ident] = p.initials
@@ -191,8 +201,9 @@ def _index(roster: Roster) -> _Index:
         surnames=last,
         lower_initials=lower,
         capitals=caps,
-        titles=tuple((_norm(p.title), p.initials) for p in roster.people.values() if p.title),
+        titles=tuple((_norm(p.title), p.initials) for p in roster.people.values() if p.title and not p.guest),
         series_names={k: s.id for s in roster.series.values() for k in (s.id.lower(), _norm(s.name))},
+        guests=guests,
     )
     if len(_INDEXES) > 64:  # rosters come and go in tests and reloads
         _INDEXES.clear()
@@ -276,7 +287,7 @@ def resolve_name(
     raw = re.sub(r"['’]s$", "", raw)  # "HN's team" is still HN's
 
     # Exact initials are the commonest and must win over everything else.
-    if raw in people:
+    if raw in people and not people[raw].guest:
         return Resolved(Owner("person", raw), text)
     by_id = index.ids.get(raw) or index.ids.get(raw.lower())
     if by_id:
@@ -290,7 +301,11 @@ def resolve_name(
     if not people_only:
         if low in EVERYONE_WORDS:
             return Resolved(Owner("all"), text)
-        owner = _group_or_agency(low, index) or _group_by_suffix(raw, index)
+        owner = _group_or_agency(low, index)
+        suffix = _group_by_suffix(raw, index)
+        # "SSCP Business Unit" is the business unit group, even when an agency carries that name.
+        if suffix and (owner is None or (owner.kind == "agency" and suffix.kind == "group")):
+            owner = suffix
         if owner is None and _COLLECTIVE_TAIL.search(low):
             owner = _group_or_agency(_COLLECTIVE_TAIL.sub("", low), index)
         if owner:
@@ -300,6 +315,9 @@ def resolve_name(
     by_name = index.full_names.get(named, [])
     if len(by_name) == 1:
         return Resolved(Owner("person", by_name[0]), text)
+    guest = None if by_name else index.guests.get(name_key(raw))
+    if guest:
+        return Resolved(Owner("person", guest), text)
 
     # Initials typed in another case ("sma"), or without the letters that tell two people apart ("SM").
     if re.fullmatch(r"[A-Za-z]{2,5}", raw):
@@ -337,9 +355,11 @@ def resolve_name(
 
 
 def suggest_people(text: str, roster: Roster, limit: int = 3) -> tuple[str, ...]:
-    """Nearest people by initials or name, for 'did you mean' answers."""
+    """Nearest people in the file by initials or name, for 'did you mean' answers."""
     keys: dict[str, str] = {}
     for p in roster.people.values():
+        if p.guest:
+            continue
         keys[p.initials.lower()] = p.initials
         keys[p.name.lower()] = p.initials
         keys[p.first_name.lower()] = p.initials
@@ -348,3 +368,180 @@ def suggest_people(text: str, roster: Roster, limit: int = 3) -> tuple[str, ...]
         if keys[match] not in found:
             found.append(keys[match])
     return tuple(found[:limit])
+
+
+# --- names that may become guests ----------------------------------------------------------------------
+
+# Words that make a phrase a team, a post or a thing rather than a person ("Early Help", "Named GP").
+_NOT_A_PERSON = frozenset(
+    {
+        "team",
+        "teams",
+        "unit",
+        "units",
+        "group",
+        "groups",
+        "board",
+        "boards",
+        "colleagues",
+        "partners",
+        "partner",
+        "partnership",
+        "service",
+        "services",
+        "lead",
+        "leads",
+        "manager",
+        "managers",
+        "officer",
+        "officers",
+        "nurse",
+        "nurses",
+        "director",
+        "directors",
+        "head",
+        "heads",
+        "chair",
+        "chairs",
+        "committee",
+        "panel",
+        "forum",
+        "network",
+        "hub",
+        "mash",
+        "authority",
+        "authorities",
+        "agency",
+        "agencies",
+        "council",
+        "police",
+        "health",
+        "care",
+        "help",
+        "education",
+        "justice",
+        "housing",
+        "probation",
+        "school",
+        "schools",
+        "trust",
+        "trusts",
+        "provider",
+        "providers",
+        "commissioner",
+        "commissioners",
+        "commissioning",
+        "department",
+        "practice",
+        "practitioners",
+        "safeguarding",
+        "children",
+        "children's",
+        "childrens",
+        "adults",
+        "families",
+        "family",
+        "youth",
+        "representative",
+        "representatives",
+        "reps",
+        "plan",
+        "review",
+        "update",
+        "report",
+        "reports",
+        "meeting",
+        "meetings",
+        "agenda",
+        "minutes",
+        "item",
+        "items",
+        "tracker",
+        "strategy",
+        "policy",
+        "protocol",
+        "procedure",
+        "procedures",
+        "audit",
+        "training",
+        "conference",
+        "summit",
+        "event",
+        "project",
+        "programme",
+        "data",
+        "all",
+        "the",
+        "everyone",
+        "members",
+        "executive",
+        "secretariat",
+        "business",
+        "designated",
+        "named",
+        "deputy",
+        "vice",
+        "gp",
+        "gps",
+    }
+)
+_CONNECTOR_WORDS = frozenset(
+    {"de", "van", "von", "der", "den", "le", "la", "da", "di", "du", "del", "bin", "al"}
+)
+_NAME_WORD = re.compile(r"[A-Z][A-Za-z]*(?:['’-][A-Za-z]+)*\.?")
+
+
+def name_key(text: str) -> str:
+    """How guest names compare: case, spacing, quotes and honorifics aside ("Dr Imogen  parry")."""
+    return _HONORIFIC.sub("", _norm(text.strip("\"“”'‘’ ")))
+
+
+def full_name_like(text: str) -> bool:
+    """Two to five words capitalised like a person's name ("Imogen Parry", "Rhys ap Gwyn", "Ann O'Neil").
+
+    Initials ("SM PMcL"), groups and posts ("Early Help", "Designated Nurse") are not.
+    """
+    words = text.strip().strip('"“”').split()
+    if not 2 <= len(words) <= 5:
+        return False
+    for i, word in enumerate(words):
+        if word.lower().strip(".") in _NOT_A_PERSON:
+            return False
+        if 0 < i < len(words) - 1 and (word in _CONNECTOR_WORDS or word == "ap"):
+            continue
+        if not _NAME_WORD.fullmatch(word):
+            return False
+        edge = i in (0, len(words) - 1)
+        if edge and not any(c.islower() for c in word):
+            return False  # "SM", "PMcL"'s capitals alone, "J." at either end: not a full name
+    return True
+
+
+def close_people(text: str, roster: Roster, limit: int = 3) -> tuple[str, ...]:
+    """People whose full name is close to a full name typed: a misspelling ("Bethan Loyd"), or the same
+    surname with a close first name ("Beth Lloyd"). People in the file by initials; guests by their name.
+    """
+    typed = name_key(text)
+    words = typed.split()
+    if len(words) < 2:
+        return ()
+    first, last = words[0], words[-1]
+    scored: list[tuple[float, str]] = []
+    for p in roster.people.values():
+        if p.merged_into or (not p.active and not p.guest):
+            continue
+        name = name_key(p.name)
+        if name == typed:
+            continue
+        theirs = name.split()
+        ratio = difflib.SequenceMatcher(None, typed, name).ratio()
+        same_surname = len(theirs) > 1 and theirs[-1] == last
+        their_first = theirs[0]
+        close_first = difflib.SequenceMatcher(None, first, their_first).ratio() >= 0.6 or (
+            min(len(first), len(their_first)) >= 2
+            and (their_first.startswith(first) or first.startswith(their_first))
+        )
+        if ratio >= 0.85 or (same_surname and close_first):
+            scored.append((ratio, p.name if p.guest else p.initials))
+    scored.sort(key=lambda t: -t[0])
+    return tuple(key for _, key in scored[:limit])

@@ -15,6 +15,7 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from handlers.capture import Capture, capture_action
+from handlers.names import Ambiguous
 from storage.roster import Roster
 
 
@@ -29,14 +30,38 @@ def load_roster(partnership_path: str) -> Roster:
 
 
 def answer(capture: Capture) -> dict[str, Any]:
-    """The contract's output shape for one captured message."""
-    return {
+    """The contract's output shape for one captured message, and what else the line held.
+
+    The five contract keys are always there; the others only when the line gives them: the action's
+    number, the owner names the partnership file does not settle ("unresolved", as typed, with the
+    people they may be), and for a line holding more than the action, the action as written, the
+    context before a mid-line "Action:", and a tracker line's update and status word.
+    """
+    out: dict[str, Any] = {
         "is_action": capture.is_action,
         "owners": [o.as_json() for o in capture.owners] if capture.is_action else None,
         "due": capture.due.isoformat() if capture.is_action and capture.due else None,
         "due_kind": capture.due_kind if capture.is_action else None,
         "title": capture.title,
     }
+    if capture.number is not None:
+        out["number"] = capture.number
+    if capture.questions:
+        out["unresolved"] = [
+            {"text": q.text, "kind": "ambiguous", "choices": list(q.candidates)}
+            if isinstance(q, Ambiguous)
+            else {"text": q.text, "kind": "unknown", "choices": list(q.suggestions)}
+            for q in capture.questions
+        ]
+    if capture.context or capture.update or capture.status:
+        extra = {
+            "action_text": capture.action_text,
+            "context": capture.context,
+            "update": capture.update,
+            "status": capture.status,
+        }
+        out.update({k: v for k, v in extra.items() if v is not None})
+    return out
 
 
 def _read_line(line: str, roster: Roster) -> tuple[str, str | None, datetime, date | None]:

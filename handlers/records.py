@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from handlers.agenda import file_record, where_filed
 from handlers.attendance import quorum_now, quorum_reasons
 from handlers.context import Ctx
 from handlers.names import Resolved, resolve_name
@@ -32,19 +33,22 @@ def decision(ctx: Ctx, args: dict[str, Any]) -> Reply:
             return as_action
     meeting = ctx.require_meeting()
     result = quorum_now(ctx, meeting)
-    text = args["text"].strip()
+    item_id, text = file_record(ctx, meeting, args["text"].strip())
     row = Decision(
         series_id=meeting.series_id,
         meeting_id=meeting.id,
         text=text,
+        agenda_item_id=item_id,
         inquorate=not result.quorate,
         created_by=ctx.actor_id,
         created_at=ctx.now,
     )
     ctx.session.add(row)
     ctx.session.flush()
-    ctx.audit("decision", row.id, "recorded", None, {"text": text, "inquorate": row.inquorate})
-    reply = Reply().say(f"Decision recorded: “{text}”.", OK)
+    ctx.audit(
+        "decision", row.id, "recorded", None, {"text": text, "inquorate": row.inquorate, "item": item_id}
+    )
+    reply = Reply().say(f"Decision recorded{where_filed(ctx, meeting, item_id)}: “{text}”.", OK)
     if row.inquorate:
         reply.say(
             f"It was taken while the meeting is not quorate ({quorum_reasons(ctx, result)}), so it is "
@@ -77,12 +81,19 @@ def declaration(ctx: Ctx, args: dict[str, Any]) -> Reply:
         meeting_id=meeting.id,
         person_id=ctx.person_id(initials) if initials else None,
         text=text,
+        agenda_item_id=meeting.current_item_id,
         created_by=ctx.actor_id,
         created_at=ctx.now,
     )
     ctx.session.add(row)
     ctx.session.flush()
-    ctx.audit("declaration", row.id, "recorded", None, {"person": initials, "text": text})
+    ctx.audit(
+        "declaration",
+        row.id,
+        "recorded",
+        None,
+        {"person": initials, "text": text, "item": meeting.current_item_id},
+    )
     return Reply().say(f"Declaration of interest recorded for {ctx.name(initials)}: “{text}”.", OK)
 
 
@@ -97,8 +108,16 @@ def declaration(ctx: Ctx, args: dict[str, Any]) -> Reply:
 )
 def note(ctx: Ctx, args: dict[str, Any]) -> Reply:
     meeting = ctx.require_meeting()
-    row = Note(meeting_id=meeting.id, text=args["text"].strip(), created_by=ctx.actor_id, created_at=ctx.now)
+    # "note: Performance Review: …" files the note under that item, whichever item is current.
+    item_id, text = file_record(ctx, meeting, args["text"].strip())
+    row = Note(
+        meeting_id=meeting.id,
+        text=text,
+        agenda_item_id=item_id,
+        created_by=ctx.actor_id,
+        created_at=ctx.now,
+    )
     ctx.session.add(row)
     ctx.session.flush()
-    ctx.audit("note", row.id, "recorded", None, {"text": row.text})
-    return Reply().say("Noted for the minutes.", OK)
+    ctx.audit("note", row.id, "recorded", None, {"text": row.text, "item": item_id})
+    return Reply().say(f"Noted for the minutes{where_filed(ctx, meeting, item_id)}.", OK)

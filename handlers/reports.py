@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from handlers.actions import current_owners, latest_update, load_owner_initials
 from handlers.context import Request, UserError
-from handlers.format import owner_name
+from handlers.format import is_guest, owners_short, short_name
 from handlers.tracker import held_meetings, is_overdue, is_stale, rag
 from storage.models import Action, AuditEvent, Meeting, Series
 
@@ -24,6 +24,7 @@ EXPORT_COLUMNS = (
     "number",
     "title",
     "owners",
+    "guest_owners",
     "due",
     "due_kind",
     "status",
@@ -79,10 +80,14 @@ def tracker_rows(core: Core, session: Session, series_key: str, at: datetime) ->
             {
                 "number": a.number,
                 "title": a.title,
-                # Initials as the minutes write them (SM/PMcL); groups and the like by name.
-                "owners": "/".join(
-                    o.id if o.kind == "person" and o.id else owner_name(roster, o) for o in current_owners(a)
-                ),
+                # Initials as the minutes write them (SM/PMcL), guests by name; groups and the like by name.
+                "owners": owners_short(roster, current_owners(a)),
+                "guest_owners": "/".join(
+                    short_name(roster, o.id)
+                    for o in current_owners(a)
+                    if o.kind == "person" and is_guest(roster, o.id)
+                )
+                or None,
                 "due": a.due_date.isoformat() if a.due_date else None,
                 "due_kind": a.due_kind,
                 "status": STATUS_WORDS.get(a.status, a.status),

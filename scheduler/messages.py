@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from handlers.actions import answer_buttons, current_owners, latest_update
 from handlers.chair_digest import ChairDigest, action_ref
-from handlers.format import owners_text, plural, short_date
+from handlers.format import is_guest, owners_text, plural, short_date
 from handlers.names import Owner
 from handlers.reply import PERSON, Block, Message, Text
 from storage.models import Action, Series
@@ -58,7 +58,20 @@ def due_phrase(action: Action, today: date) -> str:
 def _owner_note(roster: Roster, owners: list[Owner], person: PersonRef) -> str:
     if owners == [Owner("person", person.initials)]:
         return ""
-    return f" Owners: {owners_text(roster, owners, with_members=True)}."
+    note = f" Owners: {owners_text(roster, owners, with_members=True)}."
+    # A guest with no e-mail cannot be reached: their reminders come to the business unit instead.
+    unreached = [
+        roster.people[o.id].name
+        for o in owners
+        if o.kind == "person" and is_guest(roster, o.id) and o.id and not roster.people[o.id].email
+    ]
+    if unreached and Owner("person", person.initials) not in owners:  # a co-owner hears as an owner
+        who = " and ".join(unreached)
+        note += (
+            f" {who} {'is a guest' if len(unreached) == 1 else 'are guests'} with no e-mail, so this comes "
+            f"to you: pass it on, or give them one (`person {unreached[0]} email …`)."
+        )
+    return note
 
 
 def _action_blocks(

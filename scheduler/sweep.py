@@ -59,6 +59,7 @@ from sqlalchemy import (
     update,
     values,
 )
+from sqlalchemy import cast as sql_cast
 from sqlalchemy import column as sql_column
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
@@ -368,7 +369,8 @@ class Sweeper:
 
     def _expansion(self, sc: _Scope) -> list[tuple[str, str, int, int]]:
         """(owner kind, key, series or 0 for any, person) for owners that are not one person: each member
-        of a group; the series' members of an agency; every member of the series for "all"."""
+        of a group; the series' members of an agency; every member of the series for "all"; and for a
+        guest with no e-mail (kind person, key their id), whoever takes their reminders."""
         roster = sc.roster
         rows: list[tuple[str, str, int, int]] = []
         for gid in roster.groups:
@@ -382,7 +384,29 @@ class Sweeper:
                 if ini in sc.ids and ini in roster.people:
                     rows.append(("all", "", series_id, sc.ids[ini]))
                     rows.append(("agency", roster.people[ini].agency, series_id, sc.ids[ini]))
+        for guest_id in self._unreachable_guests(sc):
+            for series_id, series in sc.series.items():
+                rows.extend(
+                    ("person", str(guest_id), series_id, p) for p in self._guest_stand_ins(sc, series)
+                )
         return rows
+
+    def _unreachable_guests(self, sc: _Scope) -> list[int]:
+        """Guests with no e-mail: no door reaches them, so their reminders go to the business unit."""
+        return [
+            sc.ids[p.initials]
+            for p in sc.roster.people.values()
+            if p.guest and not p.email and p.initials in sc.ids
+        ]
+
+    def _guest_stand_ins(self, sc: _Scope, series: Series) -> list[int]:
+        """Who takes the reminders of a guest with no e-mail: the business unit, else the series' chair."""
+        bu = sc.roster.business_unit
+        people = (
+            [sc.ids[i] for i in sc.roster.group_members(bu) if i in sc.ids] if bu in sc.roster.groups else []
+        )
+        chair = self._chair_id(sc, series)
+        return people or ([chair] if chair is not None else [])
 
     def _action_claims(
         self,
@@ -427,12 +451,15 @@ class Sweeper:
         source = (
             Action.__table__.join(v, and_(a.series_id == v.c.series_id, a.due_date == v.c.due_on))
             .join(ActionOwner.__table__, and_(o.action_id == a.id, o.removed_at.is_(None)))
-            .outerjoin(Person.__table__, and_(p.id == o.person_id, p.active))
+            # A guest with no e-mail is reached through the expansion (the business unit), not directly.
+            .outerjoin(
+                Person.__table__, and_(p.id == o.person_id, p.active, or_(~p.guest, p.email.is_not(None)))
+            )
             .outerjoin(
                 x,
                 and_(
                     x.c.kind == func.coalesce(o.kind, ""),
-                    x.c.key == func.coalesce(o.key, ""),
+                    x.c.key == func.coalesce(o.key, sql_cast(o.person_id, String()), ""),
                     or_(x.c.series_id == a.series_id, x.c.series_id == 0),
                 ),
             )
@@ -487,8 +514,11 @@ class Sweeper:
         if sref is not None:
             members = [*sref.members, *(i for i in (sref.chair, sref.vice_chair) if i)]
         out: list[int] = []
+        unreachable = set(self._unreachable_guests(sc))
         for kind, person_id, key in owners:
-            if kind == "person":
+            if kind == "person" and person_id in unreachable:
+                found = [sc.initials.get(i, "") for i in self._guest_stand_ins(sc, series)]
+            elif kind == "person":
                 found = [sc.initials.get(person_id or -1, "")]
             elif kind == "group" and key in roster.groups:
                 found = roster.group_members(key)

@@ -3,7 +3,8 @@
 Idempotent: the same file twice changes nothing (not even the version). A changed
 file updates what changed, row by row, with an audit event for each change;
 people, groups and series missing from the new file are marked inactive, never
-deleted, so their history (attendance, actions) stays intact.
+deleted, so their history (attendance, actions) stays intact. Guests (people named in
+meetings who are not in the file) are not the file's: a load never changes them.
 """
 
 from __future__ import annotations
@@ -100,10 +101,10 @@ class _Loader:
     ) -> dict[str, Any]:
         """Insert or update rows of one kind; rows not in the file become inactive."""
         pid = self.spec.id
-        existing = {
-            getattr(r, key_field): r
-            for r in self.session.scalars(select(model).where(model.partnership_id == pid))
-        }
+        query = select(model).where(model.partnership_id == pid)
+        if model is Person:
+            query = query.where(Person.guest.is_(False))  # guests are not the file's: never touched
+        existing = {getattr(r, key_field): r for r in self.session.scalars(query)}
         seen: dict[str, Any] = {}
         for key, values in items:
             values = {**values, "active": True}
@@ -232,6 +233,8 @@ class _Loader:
                         "papers_due": s.papers_due,
                         "escalates_to": s.escalates_to,
                         "standing_items": list(s.standing_items),
+                        "tracker_item": s.tracker_item,
+                        "minutes_preamble": s.minutes_preamble,
                     },
                 )
                 for s in spec.series

@@ -66,7 +66,8 @@ class Partnership(Base):
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64))
     business_unit: Mapped[str | None] = mapped_column(String(64))
-    # Hash of the last file loaded, so a load of the same file is a no-op; version bumps on every change.
+    # Hash of the last file loaded, so a load of the same file is a no-op; version bumps on every change
+    # of who is who (a file load that changed something, a guest added, changed or merged).
     spec_hash: Mapped[str] = mapped_column(String(64), default="")
     version: Mapped[int] = mapped_column(Integer, default=0)
     loaded_at: Mapped[datetime | None]
@@ -86,6 +87,13 @@ class Agency(Base):
 
 
 class Person(Base):
+    """Someone of the partnership: in the file, or a guest the file does not hold.
+
+    A guest (an owner, presenter or attendee named in a meeting) is kept by the name as typed;
+    `initials` holds a key no file can give ("guest-12": file initials are letters only), so a
+    guest is never found by initials, and the file loader never touches them.
+    """
+
     __tablename__ = "people"
     __table_args__ = (UniqueConstraint("partnership_id", "initials"),)
 
@@ -101,6 +109,10 @@ class Person(Base):
     # A person removed from the file keeps their history; they are marked as having left.
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     left_at: Mapped[datetime | None]
+    guest: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A guest merged into a person once the file gained them: everything moved there; kept for the audit.
+    # The id of that person (no foreign key: SQLite then adds and drops the column without a rebuild).
+    merged_into_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class Group(Base):
@@ -138,6 +150,9 @@ class Series(Base):
     papers_due: Mapped[str | None] = mapped_column(String(100))
     escalates_to: Mapped[str | None] = mapped_column(String(64))
     standing_items: Mapped[list[Any]] = mapped_column(default=list)
+    # The standing item that reviews the action tracker (its title), when the file names one.
+    tracker_item: Mapped[str | None] = mapped_column(Text)
+    minutes_preamble: Mapped[str | None] = mapped_column(Text)  # standing text at the top of the minutes
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Actions are numbered per series for ever: the counter is bumped atomically.
     last_action_number: Mapped[int] = mapped_column(Integer, default=0)
@@ -183,6 +198,11 @@ class Meeting(Base):
     minutes_approved_at: Mapped[datetime | None]
     minutes_approved_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     minutes_approved_in: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
+    # The agenda item being taken now: what is recorded meanwhile is filed under it. The two tables
+    # refer to each other, so this key is added after both exist.
+    current_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agenda_items.id", use_alter=True, name="fk_meetings_current_item_id")
+    )
 
     series: Mapped[Series] = relationship(foreign_keys=[series_id])
 
@@ -194,7 +214,8 @@ class Attendance(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
-    guest_name: Mapped[str | None] = mapped_column(String(200))  # someone not in the partnership file
+    # Rows from before guests were people (migration 0005 made each a guest person); no longer written.
+    guest_name: Mapped[str | None] = mapped_column(String(200))
     # present | deputy | apologies | in_attendance
     status: Mapped[str] = mapped_column(String(16))
     deputy_for_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
@@ -238,6 +259,7 @@ class Decision(Base):
     text: Mapped[str] = mapped_column(Text)
     inquorate: Mapped[bool] = mapped_column(Boolean, default=False)
     ratified_meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
+    agenda_item_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_items.id"))  # taken under it
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime]
 
@@ -249,6 +271,7 @@ class Declaration(Base):
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     text: Mapped[str] = mapped_column(Text)
+    agenda_item_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_items.id"))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime]
 
@@ -259,6 +282,7 @@ class Note(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
     text: Mapped[str] = mapped_column(Text)
+    agenda_item_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_items.id"))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime]
 
@@ -271,6 +295,9 @@ class AgendaItem(Base):
     # The meeting the item is for; None means "the next meeting", whichever that turns out to be.
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
     title: Mapped[str] = mapped_column(Text)
+    # requested (asked for with `agenda add`) | standing (a series' standing item, one row per meeting,
+    # made when the meeting opens) | ratification (decisions to ratify, when there are some)
+    kind: Mapped[str] = mapped_column(String(16), default="requested", server_default="requested")
     presenter_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     paper_url: Mapped[str | None] = mapped_column(String(500))
     minutes: Mapped[int | None] = mapped_column(Integer)
@@ -299,6 +326,7 @@ class Action(Base):
     due_kind: Mapped[str | None] = mapped_column(String(16))  # date | next_meeting | None
     snoozed_until: Mapped[date | None] = mapped_column(Date)
     created_meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
+    agenda_item_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_items.id"))  # raised under it
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
@@ -349,6 +377,7 @@ class ActionUpdate(Base):
     kind: Mapped[str] = mapped_column(String(16))
     text: Mapped[str | None] = mapped_column(Text)
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
+    agenda_item_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_items.id"))
 
     action: Mapped[Action] = relationship(back_populates="updates")
 
@@ -399,12 +428,10 @@ class PendingQuestion(Base):
     # The original message with a hole where the answer goes: before + answer + after.
     before: Mapped[str] = mapped_column(Text)
     after: Mapped[str] = mapped_column(Text)
-    kind: Mapped[str] = mapped_column(String(16))  # person | owner | series
-    choices: Mapped[list[Any]] = mapped_column(default=list)  # initials (series keys for kind series)
+    kind: Mapped[str] = mapped_column(String(16))  # person | owner | series | choice | guest
+    choices: Mapped[list[Any]] = mapped_column(default=list)  # initials (words offered: series, choice)
     multiple: Mapped[bool] = mapped_column(default=False)  # several answers fit ("both", "1 2")
-    skip: Mapped[str | None] = mapped_column(
-        Text
-    )  # the message to run on `skip`; None: nothing is left to run
+    skip: Mapped[str | None] = mapped_column(Text)  # the message `skip` runs; None: nothing is left to run
     sent_at: Mapped[datetime]  # the original message's time, for dates in it
     message_id: Mapped[str | None] = mapped_column(String(200))
     expires_at: Mapped[datetime]

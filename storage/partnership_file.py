@@ -69,6 +69,8 @@ SERIES_KEYS: dict[str, bool] = {
     "papers_due": False,
     "escalates_to": False,
     "standing_items": False,
+    "tracker_item": False,
+    "minutes_preamble": False,
 }
 QUORUM_KEYS: dict[str, bool] = {"agencies": False, "min_members": False, "roles": False}
 
@@ -160,6 +162,8 @@ class SeriesSpec:
     papers_due: str | None  # as written, already validated: see papers_rule
     escalates_to: str | None
     standing_items: tuple[str, ...]
+    tracker_item: str | None = None  # the standing item that reviews the action tracker: its title
+    minutes_preamble: str | None = None  # standing text placed at the top of every minutes draft
     line: int = 0
 
     @property
@@ -668,6 +672,8 @@ class _Parser:
         escalates_to = self.ident(f.get("escalates_to"), f"escalates_to of {label}")
         self.ref("series", escalates_to, lines.get("escalates_to", 0), f"for escalates_to of {label}")
         standing_items = self.texts(f.get("standing_items"), f"standing_items of {label}")
+        tracker_item = self.tracker_item(f.get("tracker_item"), label, standing_items)
+        minutes_preamble = self.text(f.get("minutes_preamble"), f"minutes_preamble of {label}")
 
         chair = roles["chair"]
         if sid is None or duplicate or chair is None or quorum is None:
@@ -688,9 +694,42 @@ class _Parser:
             papers_due=papers_due,
             escalates_to=escalates_to,
             standing_items=standing_items,
+            tracker_item=tracker_item,
+            minutes_preamble=minutes_preamble,
             line=_line(item),
         )
         return _SeriesInfo(spec, lines)
+
+    def tracker_item(self, node: Node | None, label: str, standing: tuple[str, ...]) -> str | None:
+        """A standing item named by its title (any case) or its position (1 is the first): its title."""
+        if node is None or (isinstance(node, ScalarNode) and node.tag == _NULL):
+            return None
+        what = f"tracker_item of {label}"
+        if not isinstance(node, ScalarNode):
+            self.add(_line(node), f"{what} must be a standing item's title or position, not {_kind(node)}")
+            return None
+        value = node.value.strip()
+        if not standing:
+            self.add(_line(node), f"{what} names a standing item, but the series has no standing_items")
+            return None
+        by_title = {s.lower(): s for s in standing}
+        if node.tag == _STR and value.lower() in by_title:
+            return by_title[value.lower()]
+        if value.isdigit():
+            position = int(value)
+            if 1 <= position <= len(standing):
+                return standing[position - 1]
+            count = f"{len(standing)} standing item{'' if len(standing) == 1 else 's'}"
+            self.add(
+                _line(node), f"{what} is {position}, but the series has {count}: give 1 to {len(standing)}"
+            )
+            return None
+        self.add(
+            _line(node),
+            f"{what} {value!r} is not one of its standing_items{_suggest(value, standing)}: "
+            "give the item's title as written there, or its position (1 is the first)",
+        )
+        return None
 
     def deputies(self, node: Node | None, label: str, everyone: set[str]) -> dict[str, tuple[str, ...]]:
         if node is None or (isinstance(node, ScalarNode) and node.tag == _NULL):

@@ -7,7 +7,7 @@ builds it from the database; `parse` builds it from a partnership file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -26,6 +26,9 @@ class PersonRef:
     slack_id: str | None = None
     teams_id: str | None = None
     active: bool = True
+    # Not in the partnership file (see storage.models.Person): found by full name only, in no group.
+    guest: bool = False
+    merged_into: str | None = None  # a merged guest: the initials of the person they became
 
     @property
     def first_name(self) -> str:
@@ -81,14 +84,22 @@ class Roster:
         group = self.groups[group_id]
         out = [i for i in group.members if i in self.people and self.people[i].active]
         for p in self.people.values():
-            if p.agency in group.agencies and p.active and p.initials not in out:
+            if p.agency in group.agencies and p.active and not p.guest and p.initials not in out:
                 out.append(p.initials)
         return out
 
     def agency_people(self, agency_id: str, series_id: str | None = None) -> list[str]:
-        """People of an agency; within a series, only its members."""
+        """People of an agency in the file; within a series, only its members."""
         pool = self.series[series_id].members if series_id else tuple(self.people)
-        return [i for i in pool if i in self.people and self.people[i].agency == agency_id]
+        return [
+            i
+            for i in pool
+            if i in self.people and self.people[i].agency == agency_id and not self.people[i].guest
+        ]
+
+    def with_person(self, person: PersonRef) -> Roster:
+        """A copy that also holds this person (a guest just recorded); the cached original stays as it is."""
+        return replace(self, people={**self.people, person.initials: person})
 
     @classmethod
     def from_spec(cls, spec: PartnershipSpec) -> Roster:

@@ -53,7 +53,10 @@ class RosterCache:
 
 def _build(session: Session, part: Partnership) -> Roster:
     pid = part.id
-    # People who left stay in the roster (inactive) so their past actions and attendance still read.
+    # People who left stay in the roster (inactive) so their past actions and attendance still read;
+    # so do guests, and guests merged into someone (so their name still finds that person).
+    rows = list(session.scalars(select(Person).where(Person.partnership_id == pid).order_by(Person.id)))
+    initials = {p.id: p.initials for p in rows}
     people = {
         p.initials: PersonRef(
             initials=p.initials,
@@ -64,8 +67,10 @@ def _build(session: Session, part: Partnership) -> Roster:
             slack_id=p.slack_id,
             teams_id=p.teams_id,
             active=p.active,
+            guest=p.guest,
+            merged_into=initials.get(p.merged_into_id) if p.merged_into_id is not None else None,
         )
-        for p in session.scalars(select(Person).where(Person.partnership_id == pid).order_by(Person.id))
+        for p in rows
     }
     agencies = {
         a.key: AgencyRef(id=a.key, name=a.name, statutory=a.statutory, contact=a.contact)

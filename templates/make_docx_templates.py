@@ -139,6 +139,18 @@ def agenda() -> DocumentType:
         [14, 90, 36, 30],
     )
 
+    doc.add_heading("Papers", level=2)
+    tag(doc, "{%p for p in pack.papers %}")
+    doc.add_paragraph(
+        "{% if p.item %}Item {{ p.item }}: {% endif %}{{ p.title }}{% if p.note %} ({{ p.note }}){% endif %}"
+        "{% if p.link %}: {{ p.link }}{% endif %}",
+        style="List Bullet",
+    )
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p if not pack.papers %}")
+    doc.add_paragraph("None.")
+    tag(doc, "{%p endif %}")
+
     doc.add_heading("Decisions for ratification", level=2)
     tag(doc, "{%p if pack.ratification %}")
     doc.add_paragraph(
@@ -204,6 +216,9 @@ def minutes() -> DocumentType:
     tag(doc, "{%p for c in minutes.corrections %}")
     doc.add_paragraph("{{ c }}", style="List Bullet")
     tag(doc, "{%p endfor %}")
+    tag(doc, "{%p for p in minutes.preamble %}")
+    doc.add_paragraph("{{ p }}")
+    tag(doc, "{%p endfor %}")
 
     people = ["{{ r.name }}", "{{ r.initials }}", "{{ r.organisation }}", "{{ r.title }}"]
     headers = ["Name", "Initials", "Organisation", "Job title"]
@@ -218,12 +233,14 @@ def minutes() -> DocumentType:
     doc.add_heading("In attendance", level=3)
     table(doc, headers, people, "r in minutes.in_attendance", widths)
     tag(doc, "{%p endif %}")
+    tag(doc, "{%p if not minutes.apologies_in_item %}")
     doc.add_heading("Apologies", level=3)
     tag(doc, "{%p for a in minutes.apologies %}")
     doc.add_paragraph("{{ a }}", style="List Bullet")
     tag(doc, "{%p endfor %}")
     tag(doc, "{%p if not minutes.apologies %}")
     doc.add_paragraph("None.")
+    tag(doc, "{%p endif %}")
     tag(doc, "{%p endif %}")
     doc.add_heading("Not in attendance", level=3)
     tag(doc, "{%p if minutes.absent %}")
@@ -251,15 +268,11 @@ def minutes() -> DocumentType:
     doc.add_paragraph("{{ p.text }}")
     tag(doc, "{%p endif %}")
     tag(doc, "{%p endfor %}")
-    tag(doc, "{%p if item.review %}")
-    table(
-        doc,
-        ["No.", "Action", "Owners", "Update at the meeting", "Status"],
-        ["{{ r.number }}", "{{ r.title }}", "{{ r.owners }}", "{{ r.update }}", "{{ r.status }}"],
-        "r in item.review",
-        [12, 50, 30, 50, 28],
-    )
-    tag(doc, "{%p endif %}")
+    # The tracker review as minutes print it: "Action 29. SMa/PMw to …", then its update and status.
+    tag(doc, "{%p for r in item.review %}")
+    doc.add_paragraph().add_run("{{ r.text }}").bold = True
+    doc.add_paragraph("{% if r.update %}{{ r.update }} {% endif %}{{ r.status }}")
+    tag(doc, "{%p endfor %}")
     tag(doc, "{%p endfor %}")
     doc.add_paragraph(
         "{{ minutes.prepared }} If you need this document in another format, "

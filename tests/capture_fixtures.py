@@ -1,4 +1,5 @@
-"""Shared data for the capture, date and name tests: the Westshire roster and a few extra people."""
+"""Shared data for the capture, date and name tests: the Westshire roster and a few extra people,
+and Northmarch, a partnership shaped like a real oversight group's minutes, with its action lines."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ from storage.roster import PersonRef, Roster
 ROOT = Path(__file__).resolve().parents[1]
 WESTSHIRE = ROOT / "examples" / "westshire.yaml"
 EXAMPLES = ROOT / "tests" / "fixtures" / "capture-examples.jsonl"
+NORTHMARCH = ROOT / "tests" / "fixtures" / "northmarch.yaml"
+# The 27 action lines of a September meeting's minutes (people renamed), with what each should give.
+NORTHMARCH_ACTIONS = ROOT / "tests" / "fixtures" / "northmarch-actions.jsonl"
 TZ = "Europe/London"
 
 # Fri 19 Jan 2024, the board meeting of the worked examples; next meeting Fri 15 Mar 2024.
@@ -25,6 +29,16 @@ NEXT = date(2024, 3, 15)
 @lru_cache(maxsize=1)
 def _westshire() -> Roster:
     return Roster.from_spec(read_partnership(WESTSHIRE))
+
+
+@lru_cache(maxsize=1)
+def northmarch() -> Roster:
+    return Roster.from_spec(read_partnership(NORTHMARCH))
+
+
+# The Northmarch meeting: Fri 22 Sep 2023 at 09:30; its next meeting Mon 20 Nov 2023.
+SEPT = datetime.fromisoformat("2023-09-22T09:30:00+01:00")
+NOV = date(2023, 11, 20)
 
 
 def westshire() -> Roster:
@@ -50,5 +64,5 @@ def at(iso: str) -> datetime:
     return datetime.fromisoformat(iso)
 
 
-def example_cases() -> list[dict[str, Any]]:
-    return [json.loads(line) for line in EXAMPLES.read_text(encoding="utf-8").splitlines() if line.strip()]
+def example_cases(path: Path = EXAMPLES) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -8,15 +8,34 @@ the fictional Westshire people. Owners are written "p:HN" (person), "g:health"
 
 from __future__ import annotations
 
+import io
+import json
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
-from capture_fixtures import FRI, NEXT, at, example_cases, westshire, westshire_plus
+from capture_fixtures import (
+    FRI,
+    NEXT,
+    NORTHMARCH,
+    NORTHMARCH_ACTIONS,
+    NOV,
+    SEPT,
+    at,
+    example_cases,
+    northmarch,
+    westshire,
+    westshire_plus,
+)
+from conftest import Chat
+from sqlalchemy import func, select
 
 from handlers.capture import Capture, capture_action
-from handlers.names import Ambiguous, Owner
-from handlers.parse_jsonl import answer
-from storage.roster import Roster
+from handlers.capture_preview import as_capture, compose_capture
+from handlers.names import Ambiguous, Owner, Unknown
+from handlers.parse_jsonl import answer, run
+from storage.models import Action, ActionUpdate, PendingQuestion, Person
+from storage.roster import PersonRef, Roster
 
 ROSTER = westshire()
 PLUS = westshire_plus()
@@ -688,4 +707,493 @@ def test_answer_shape() -> None:
         "due": None,
         "due_kind": None,
         "title": "No further update. Action ongoing.",
+        "update": "No further update.",
+        "status": "ongoing",
     }
+
+
+# --- the action lines of real minutes (Northmarch: the people renamed) ------------------------------------
+
+
+def test_the_minutes_action_lines_through_parse(tmp_path: Path) -> None:
+    """The 27 action lines of one meeting's minutes, read by `partnerbot parse` against their partnership.
+
+    Owners the file does not hold come back unresolved, as typed, for the name rules to settle.
+    """
+    out, err = io.StringIO(), io.StringIO()
+    assert run(str(NORTHMARCH), str(NORTHMARCH_ACTIONS), out, err) == 0, err.getvalue()
+    got = [json.loads(line) for line in out.getvalue().splitlines()]
+    cases = example_cases(NORTHMARCH_ACTIONS)
+    assert len(cases) == len(got) == 27
+    misses = []
+    for case, answered in zip(cases, got, strict=True):
+        want, text = case["expect"], case["input"]["text"][:50]
+        unresolved = [u["text"] for u in answered.get("unresolved", [])]
+        for key, value in (
+            ("is_action", answered["is_action"]),
+            ("owners", answered["owners"]),
+            ("due", answered["due"]),
+            ("due_kind", answered["due_kind"]),
+            ("number", answered.get("number")),
+            ("unresolved", unresolved),
+            ("update", answered.get("update")),
+            ("status", answered.get("status")),
+            ("title", answered["title"]),
+        ):
+            if key in want and want[key] != value:
+                misses.append(f"{text}: {key} {value!r}")
+    assert misses == []
+
+
+def test_a_full_name_not_in_the_file_is_the_owner_candidate() -> None:
+    """The name as typed goes to the name rules; capture itself decides nothing about who it is."""
+    text = "Action 1. Ceri Holt to agree timescale with animator for the animation for G family SCR."
+    c = cap(text)
+    assert c.is_action and c.number == 1 and c.owners == ()
+    assert c.questions == (Unknown("Ceri Holt"),)
+    assert c.title == "agree timescale with animator for the animation for G family SCR"
+    assert answer(c)["unresolved"] == [{"text": "Ceri Holt", "kind": "unknown", "choices": []}]
+    # Once the name resolves (a guest, or someone added to the file), it is simply the owner: no question.
+    roster = westshire()
+    roster.people["CH"] = PersonRef("CH", "Ceri Holt", "council", "Development Officer")
+    c = cap(text, roster=roster)
+    assert c.owners == owners("p:CH") and c.questions == ()
+
+
+# --- an "Action:" starting mid-line ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "owner_spec", "due", "title", "context"),
+    [
+        (
+            "FD suggested that we look at the cross-border cases. "
+            "Action: LE to arrange a meeting with the leads",
+            "p:LE",
+            None,
+            "arrange a meeting with the leads",
+            "FD suggested that we look at the cross-border cases.",
+        ),
+        (
+            "Discussion of the audit findings followed. ACTION – TR to share the figures by 2/2/24",
+            "p:TR",
+            "2024-02-02",
+            "share the figures",
+            "Discussion of the audit findings followed.",
+        ),
+        (
+            "HN raised attendance at strategy meetings.\nAction: HN to write to the three schools by Friday",
+            "p:HN",
+            "2024-01-26",
+            "write to the three schools",
+            "HN raised attendance at strategy meetings.",
+        ),
+        # the sentence before is context: its dates and names are not the action's
+        (
+            "On 14/02/24 SMa said MT would look at it. Action: to arrange a meeting with the leads",
+            "",
+            None,
+            "arrange a meeting with the leads",
+            "On 14/02/24 SMa said MT would look at it.",
+        ),
+    ],
+)
+def test_an_action_starting_mid_line(
+    text: str, owner_spec: str, due: str | None, title: str, context: str
+) -> None:
+    c = cap(text)
+    assert c.is_action and c.owners == owners(owner_spec) and c.questions == ()
+    assert c.due == (date.fromisoformat(due) if due else None)
+    assert (c.title, c.context) == (title, context)
+    assert text[c.offset :].startswith(("Action", "ACTION"))
+    assert answer(c)["context"] == context
+
+
+def test_a_numbered_action_mid_line_keeps_its_number() -> None:
+    c = cap("The group noted the risk. Action 12: RB to update the register by the end of February.")
+    assert (c.number, c.owners, c.due) == (12, owners("p:RB"), date(2024, 2, 29))
+    assert c.action_text == "RB to update the register by the end of February."
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We looked at the action plan. Actions were agreed at the last meeting.",
+        "The tracker was reviewed. Action ongoing.",
+        "Thanks for the update — for RB",
+    ],
+)
+def test_not_actions_mid_line(text: str) -> None:
+    assert not cap(text).is_action
+
+
+# --- owners named later in the sentence, or by "for" -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "owner_spec", "due", "title"),
+    [
+        (
+            "Agreed that the Business Unit will circulate the report — for SMa",
+            "p:SMa",
+            None,
+            "the Business Unit will circulate the report",
+        ),
+        (
+            "To invite the performance lead to the next meeting (owner: SMa)",
+            "p:SMa",
+            "2024-03-15",
+            "invite the performance lead to the next meeting",
+        ),
+        (
+            "Action: invite the analyst to present the dashboard (owner: SMa/PMw)",
+            "p:SMa p:PMw",
+            None,
+            "invite the analyst to present the dashboard",
+        ),
+        ("Action: review the risk register — for RB", "p:RB", None, "review the risk register"),
+        ("Action: review the risk register; for RB", "p:RB", None, "review the risk register"),
+        (
+            "Action: circulate the revised terms of reference, RB to lead.",
+            "p:RB",
+            None,
+            "circulate the revised terms of reference",
+        ),
+        (
+            "Action: circulate the revised terms of reference (RB to lead)",
+            "p:RB",
+            None,
+            "circulate the revised terms of reference",
+        ),
+        ("Action: circulate the audit summary (for HN)", "p:HN", None, "circulate the audit summary"),
+        (
+            "Action: the escalation policy to be taken forward by HN by end of October",
+            "p:HN",
+            "2024-10-31",
+            "the escalation policy to be taken forward",
+        ),
+        # the owner marked after the task wins over the subject, whose words then stay in the title
+        ("Action: HN to send the slides — for MT", "p:MT", None, "HN to send the slides"),
+        ("Action: HN to send the slides (owner: HN)", "p:HN", None, "send the slides"),
+        # a deputy acting for a member, and "for all partners" (who it is for), are not owner marks
+        ("Action: CG to provide the figures (for TR)", "p:CG", None, "provide the figures (for TR)"),
+        (
+            "Action: RB to send the papers — for all partners",
+            "p:RB",
+            None,
+            "send the papers — for all partners",
+        ),
+        ("Rhian Bowen to book the venue by 1 March", "p:RB", "2024-03-01", "book the venue"),
+    ],
+)
+def test_owner_named_later_or_by_for(text: str, owner_spec: str, due: str | None, title: str) -> None:
+    c = cap(text)
+    assert c.is_action and c.owners == owners(owner_spec) and c.questions == (), c
+    assert c.due == (date.fromisoformat(due) if due else None)
+    assert c.title == title
+
+
+def test_an_unknown_owner_marked_later_is_asked_about_as_typed() -> None:
+    c = cap("Agreed that the Business Unit will circulate the report — for Ceri Holt")
+    assert c.owners == () and c.questions == (Unknown("Ceri Holt"),)
+    assert c.title == "the Business Unit will circulate the report"
+
+
+# --- several owners, groups and the due phrases of the minutes ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "owner_spec", "due", "kind"),
+    [
+        (
+            "Action: SMa and PMw to invite the analyst by the next meeting",
+            "p:SMa p:PMw",
+            "2023-11-20",
+            "next_meeting",
+        ),
+        ("Action: SMa & PMw to invite the analyst by 29/09/23", "p:SMa p:PMw", "2023-09-29", "date"),
+        (
+            "Action: SMa/PMw/HN to agree the data set by end of October",
+            "p:SMa p:PMw p:HN",
+            "2023-10-31",
+            "date",
+        ),
+        ("Action 7. SSCP Business Unit to raise the attendance at triage.", "g:business-unit", None, None),
+        (
+            "Action: Health colleagues and the Business Unit to meet by mid-October",
+            "g:health g:business-unit",
+            "2023-10-15",
+            "date",
+        ),
+        (
+            "Action: Education colleagues to resolve the single point of failure ASAP",
+            "g:education",
+            None,
+            None,
+        ),
+    ],
+)
+def test_owners_and_due_phrases_of_the_minutes(
+    text: str, owner_spec: str, due: str | None, kind: str | None
+) -> None:
+    c = cap(text, sent=SEPT, next_meeting=NOV)
+    assert c.is_action and c.owners == owners(owner_spec) and c.questions == (), c
+    assert (c.due, c.due_kind) == (date.fromisoformat(due) if due else None, kind)
+
+
+def test_asap_is_no_date_and_stays_in_the_title() -> None:
+    c = cap("Action: SMa and PMw to invite the analyst ASAP", sent=SEPT, next_meeting=NOV)
+    assert c.due is None and c.title == "invite the analyst ASAP"
+
+
+def test_owners_it_cannot_read_stay_in_the_words_for_a_question() -> None:
+    """Nothing is dropped: the sentence is kept whole and the capture has no owner, so the bot asks."""
+    c = cap("Action: the new team from early help to arrange the training")
+    assert c.is_action and c.owners == () and c.questions == ()
+    assert c.title == "the new team from early help to arrange the training"
+
+
+def test_the_northmarch_business_unit_is_the_group_not_the_agency_of_that_name() -> None:
+    c = cap("Action 7. NSCP Business Unit to raise the issue.", series="practice", roster=northmarch())
+    assert c.owners == owners("g:business-unit")
+
+
+# --- a line in the tracker's own form ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "is_action", "number", "action_text", "update", "status"),
+    [
+        (
+            "Action 28. HN to inform MT of the attendance at strategy meetings — No further update. "
+            "Action ongoing.",
+            True,
+            28,
+            "HN to inform MT of the attendance at strategy meetings",
+            "No further update.",
+            "ongoing",
+        ),
+        (
+            "Action 2. JK to share the exclusions data.\n\nNo further update. Action ongoing.",
+            True,
+            2,
+            "JK to share the exclusions data.",
+            "No further update.",
+            "ongoing",
+        ),
+        (
+            "Action 9. Agencies to give feedback on the screening tool. RB has merged the related actions "
+            "into this one. Action ongoing.",
+            True,
+            9,
+            "Agencies to give feedback on the screening tool.",
+            "RB has merged the related actions into this one.",
+            "ongoing",
+        ),
+        (
+            "Action 14: RB to check with the web team – RB has asked for a quote. Action ongoing.",
+            True,
+            14,
+            "RB to check with the web team",
+            "RB has asked for a quote.",
+            "ongoing",
+        ),
+        ("Action 16. SMa to report back. Status: closed", True, 16, "SMa to report back.", None, "closed"),
+        (
+            "Action 6: Ongoing - HN to provide an update at the next meeting.",
+            True,
+            6,
+            "HN to provide an update at the next meeting.",
+            None,
+            "ongoing",
+        ),
+        (
+            "Action 3: Neglect training has been undertaken across the service, workers are trained. "
+            "Action closed.",
+            False,
+            3,
+            None,
+            "Neglect training has been undertaken across the service, workers are trained.",
+            "closed",
+        ),
+        (
+            "Action 7: Complete. RB circulated the terms of reference.",
+            False,
+            7,
+            None,
+            "RB circulated the terms of reference.",
+            "complete",
+        ),
+        ("No further update. Action ongoing.", False, None, None, "No further update.", "ongoing"),
+        (
+            "Action 5: JK to keep the referral line open.",
+            True,
+            5,
+            "JK to keep the referral line open.",
+            None,
+            None,
+        ),
+    ],
+)
+def test_tracker_lines_give_number_action_update_and_status_apart(
+    text: str,
+    is_action: bool,
+    number: int | None,
+    action_text: str | None,
+    update: str | None,
+    status: str | None,
+) -> None:
+    c = cap(text)
+    assert (c.is_action, c.number, c.action_text, c.update, c.status) == (
+        is_action,
+        number,
+        action_text,
+        update,
+        status,
+    )
+
+
+def test_a_tracker_line_title_is_the_action_alone() -> None:
+    c = cap("Action 28. HN to inform MT by 29/01/24 of the attendance — No further update. Action ongoing.")
+    assert c.owners == owners("p:HN") and c.due == date(2024, 1, 29)
+    assert c.title == "inform MT of the attendance"
+    got = answer(c)
+    assert (got["number"], got["action_text"], got["update"], got["status"]) == (
+        28,
+        "HN to inform MT by 29/01/24 of the attendance",
+        "No further update.",
+        "ongoing",
+    )
+
+
+# --- capture forms: the text they stand for -----------------------------------------------------------
+
+
+def test_a_capture_form_never_glues_the_owner_into_the_sentence() -> None:
+    text = compose_capture("SMa", "FD suggested getting the screening tool onto the ICB agenda", "")
+    assert text == "Action: FD suggested getting the screening tool onto the ICB agenda (owner: SMa)"
+    c = cap(text)
+    assert (
+        c.owners == owners("p:SMa")
+        and c.title == "FD suggested getting the screening tool onto the ICB agenda"
+    )
+    text = compose_capture("HN", "write to the three schools", "Friday")
+    assert text == "Action: HN to write to the three schools by Friday"
+    assert compose_capture("RB", "update the risk register", "") == "Action: RB to update the risk register"
+    text = compose_capture("RB", "we need a new venue", "")
+    assert text == "Action: we need a new venue (owner: RB)"
+    text = compose_capture("RB", "the revised protocol to be shared", "next meeting")
+    assert text == "Action: the revised protocol to be shared by the next meeting (owner: RB)"
+    c = cap(text)
+    assert c.owners == owners("p:RB") and (c.due, c.due_kind) == (NEXT, "next_meeting")
+
+
+def test_an_explicit_capture_keeps_a_mid_line_action_marker() -> None:
+    text = "FD suggested that we look at the cases. Action: LE to arrange a meeting with the leads"
+    assert as_capture(text) == text
+    assert as_capture("LE to arrange a meeting") == "Action: LE to arrange a meeting"
+
+
+# --- through the bot: what is stored ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def board(chat: Chat) -> Chat:
+    chat.at("2024-01-19T10:00:00+00:00")
+    chat.say("MT", "meeting start board")
+    chat.say("MT", "next meeting 15/03/24 10:00")
+    return chat
+
+
+def _stored(chat: Chat, number: int) -> tuple[Action, list[str], list[tuple[str, str | None]]]:
+    """The action, its owners' initials (or group keys), and its log."""
+    with chat.app.sessions() as s:
+        action = s.scalars(select(Action).where(Action.number == number)).one()
+        owned = []
+        for o in action.owners:
+            person = s.get(Person, o.person_id) if o.person_id else None
+            owned.append(person.initials if person else (o.key or o.kind))
+        log = [
+            (u.kind, u.text)
+            for u in s.scalars(select(ActionUpdate).where(ActionUpdate.action_id == action.id))
+        ]
+        s.expunge(action)
+        return action, owned, log
+
+
+def _count(chat: Chat, model: type[Action] | type[PendingQuestion]) -> int:
+    with chat.app.sessions() as s:
+        return s.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_a_mid_line_action_is_stored_with_its_words_and_the_message_kept(board: Chat) -> None:
+    text = (
+        "FD suggested that we look at the cross-border cases. Action: LE to arrange a meeting with the leads"
+    )
+    board.say("PMw", text + " by Friday")
+    action, owned, _ = _stored(board, 1)
+    assert (action.title, owned, action.due_date) == (
+        "arrange a meeting with the leads",
+        ["LE"],
+        date(2024, 1, 26),
+    )
+    assert action.text == text + " by Friday"  # the context is kept with the message, not in the title
+
+
+def test_a_question_about_a_name_in_a_mid_line_action_fills_that_name(board: Chat) -> None:
+    board.say("PMw", "TM raised the figures. Action: TM to chase the police figures by Friday")
+    assert _count(board, PendingQuestion) == 1
+    board.say("PMw", "MT")
+    action, owned, _ = _stored(board, 1)
+    assert owned == ["MT"] and action.title == "chase the police figures"
+    assert action.text == "TM raised the figures. Action: MT to chase the police figures by Friday"
+
+
+def test_an_owner_answer_is_never_glued_into_the_sentence(board: Chat) -> None:
+    out = board.say("PMw", "Action 4. FD suggested getting the neglect screening tool onto the ICB agenda.")
+    assert "Who owns this action?" in out and _count(board, Action) == 0
+    board.say("PMw", "SMa")
+    action, owned, _ = _stored(board, 4)
+    assert owned == ["SMa"]
+    assert action.title == "FD suggested getting the neglect screening tool onto the ICB agenda"
+    assert "SMa FD" not in action.text and "SMa to FD" not in action.text
+
+
+def test_owner_given_by_for_is_stored(board: Chat) -> None:
+    board.say("PMw", "Agreed that the Business Unit will circulate the report — for SMa")
+    action, owned, _ = _stored(board, 1)
+    assert owned == ["SMa"] and action.title == "the Business Unit will circulate the report"
+
+
+def test_a_new_action_in_tracker_form_says_its_update_was_not_recorded(board: Chat) -> None:
+    out = board.say(
+        "PMw",
+        "Action 28. HN to inform MT of the attendance at strategy meetings — "
+        "No further update. Action ongoing.",
+    )
+    action, owned, log = _stored(board, 28)
+    assert (action.title, owned, action.status) == (
+        "inform MT of the attendance at strategy meetings",
+        ["HN"],
+        "open",
+    )
+    assert log == [("created", action.text)]
+    assert "“No further update. Action ongoing.”) is not recorded" in out and "`action 28 update: …`" in out
+
+
+def test_an_update_only_tracker_line_stores_nothing_and_says_how(board: Chat) -> None:
+    out = board.say(
+        "PMw", "Action 3: Neglect training has been undertaken across the service. Action closed."
+    )
+    assert _count(board, Action) == 0 and _count(board, PendingQuestion) == 0
+    assert "reads as an update of Action 3" in out and "`action 3 done`" in out
+
+
+def test_a_full_name_owner_not_in_the_file_is_stored_without_a_question(board: Chat) -> None:
+    board.say("PMw", "Action 1. Ceri Holt to agree timescale with the animator.")
+    assert _count(board, PendingQuestion) == 0
+    with board.app.sessions() as s:
+        action = s.scalars(select(Action).where(Action.number == 1)).one()
+        (owner,) = action.owners
+        person = s.get(Person, owner.person_id)
+        assert person is not None and person.name == "Ceri Holt"

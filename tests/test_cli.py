@@ -50,6 +50,7 @@ def test_export_actions_as_csv_and_json(app: App, database_url: str) -> None:
         "number",
         "title",
         "owners",
+        "guest_owners",
         "due",
         "due_kind",
         "status",

@@ -72,7 +72,7 @@ def test_minutes_pdf_text(board: Chat) -> None:
     assert "Minutes: Children's Safeguarding Partnership Board" in text
     assert "Chloe Grant (for Tom Rees)" in text
     assert "Quorum was lost at 10:40" in text
-    assert "1. Welcome and apologies" in text and "10. Date of next meeting" in text
+    assert "1. Welcome and apologies" in text and "9. Date of next meeting" in text
 
 
 def test_agenda_pdf_text(board: Chat) -> None:

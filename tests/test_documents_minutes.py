@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, Chat
+from conftest import FIXTURES, Chat, make_app
 from docx import Document
 from sqlalchemy import select
 
@@ -70,18 +71,18 @@ def test_minutes_docx_follows_the_shape_of_partnership_minutes(board: Chat) -> N
     headings = _headings(doc)
     assert headings[0] == ("Heading 1", "Minutes: Children's Safeguarding Partnership Board")
     items = [text for style, text in headings if style == "Heading 2"]
+    # One section per agenda item, numbered as the agenda numbered them, standing items included.
     assert items == [
         "Attendance",
         "1. Welcome and apologies",
         "2. Declarations of interest",
         "3. Minutes and matters arising",
         "4. Action tracker",
-        "5. Business of the meeting",
-        "6. Risk register",
-        "7. Matters to escalate to the Executive",
-        "8. What difference did today make for children?",
-        "9. Any other business",
-        "10. Date of next meeting",
+        "5. Risk register",
+        "6. Matters to escalate to the Executive",
+        "7. What difference did today make for children?",
+        "8. Any other business",
+        "9. Date of next meeting",
     ]
     present = doc.tables[0]
     assert [c.text for c in present.rows[0].cells] == ["Name", "Initials", "Organisation", "Job title"]
@@ -107,21 +108,25 @@ def test_minutes_docx_follows_the_shape_of_partnership_minutes(board: Chat) -> N
     assert "Gareth Pryce" in absent and "Owen Kaye" in absent
     welcome = _item_text(doc, "1. Welcome and apologies")
     assert "Tom Rees, Detective Superintendent, Marcia Police (Chloe Grant attending)" in welcome
+    # Apologies once: under the welcome item, not again with the attendance.
+    assert text.count("Tom Rees, Detective Superintendent, Marcia Police (Chloe Grant attending)") == 1
+    assert ("Heading 3", "Apologies") not in headings
     assert _item_text(doc, "2. Declarations of interest") == [
         "Hannah Noor: HN has an interest in item 5 (school governor)"
     ]
-    business = _item_text(doc, "5. Business of the meeting")
+    # No item was taken during the meeting: what it recorded is any other business, as typed.
+    business = _item_text(doc, "8. Any other business")
     assert business[0] == (
         "Decision: the neglect strategy refresh is approved "
         "(taken while the meeting was not quorate: for ratification)"
     )
     assert (
-        "Action 1: Samir Malik, Paul Mawer to invite the performance lead to the next meeting to present "
+        "Action 1: SMa/PMw to invite the performance lead to the next meeting to present "
         "the Power BI dashboard. Due Fri 15 Mar 2024 (next meeting)." in business
     )
     assert "Update on Action 2: HN has written to the three schools; reply expected next week" in business
-    assert _item_text(doc, "6. Risk register") == ["No items were raised."]
-    nxt = _item_text(doc, "10. Date of next meeting")
+    assert _item_text(doc, "5. Risk register") == ["No items were raised."]
+    nxt = _item_text(doc, "9. Date of next meeting")
     assert nxt[0] == "Date of the next meeting: Friday 15 March 2024, 10:00–12:00, Westshire House."
     assert "Voice of the Child (Samir Malik)" in nxt
 
@@ -193,17 +198,159 @@ def test_tracker_review_and_notes_routed_to_their_items(board: Chat) -> None:
     board.say("MT", "meeting end")
     board.say("RB", "minutes draft")
     doc = _minutes_docx(board, "2024-03-15")
-    review = next(t for t in doc.tables if t.rows[0].cells[3].text == "Update at the meeting")
-    rows = {r.cells[0].text: [c.text for c in r.cells] for r in review.rows[1:]}
-    assert rows["1"][3:] == ["No update was recorded at the meeting.", "Action ongoing."]
-    assert rows["2"][3:] == ["all three schools replied; attendance agreed from April", "Action ongoing."]
-    assert rows["3"][4] == "Action closed (Fri 15 Mar 2024)."
     headings = [t for s, t in _headings(doc) if s == "Heading 2"]
-    assert "5. Voice of the Child" in headings
-    assert _item_text(doc, "5. Voice of the Child") == [
+    assert headings[1:] == [
+        "1. Welcome and apologies",
+        "2. Declarations of interest",
+        "3. Minutes and matters arising",
+        "4. Decisions taken while the meeting was not quorate, for ratification",
+        "5. Action tracker",
+        "6. Voice of the Child",
+        "7. Risk register",
+        "8. Matters to escalate to the Executive",
+        "9. What difference did today make for children?",
+        "10. Any other business",
+        "11. Date of next meeting",
+    ]
+    # The tracker review as minutes print it: the action as captured, its update, its status.
+    assert _item_text(doc, "5. Action tracker") == [
+        "The action tracker was reviewed; updates given at the meeting are recorded below.",
+        "Action 1. SMa/PMw to invite the performance lead to the next meeting to present the Power BI "
+        "dashboard.",
+        "No update was recorded at the meeting. Action ongoing.",
+        "Action 2. HN to tell MT by Monday the 29th of January 2024 why education colleagues are not "
+        "attending strategy meetings.",
+        "all three schools replied; attendance agreed from April. Action ongoing.",
+        "Action 3. Business Unit to resend the neglect survey with a deadline of 9th February 2024.",
+        "No update was recorded at the meeting. Action closed (Fri 15 Mar 2024).",
+    ]
+    assert _item_text(doc, "6. Voice of the Child") == [
         "Presented by Samir Malik.",
         "SMa presented the young people's survey",
     ]
-    assert _item_text(doc, "6. Business of the meeting") == ["the chair thanked partners for their updates"]
     assert _item_text(doc, "7. Risk register") == ["staffing in the front door team added as a new risk"]
-    assert _item_text(doc, "10. Any other business") == ["the summit follow-up is on 26 March"]
+    assert _item_text(doc, "10. Any other business") == [
+        "the summit follow-up is on 26 March",
+        "the chair thanked partners for their updates",
+    ]
+
+
+# --- a meeting run through its agenda, as the real minutes were written --------------------------------
+
+PRACTICE_SCRIPT = """
+@ 2023-07-21T09:00:00+01:00
+TM: meeting start practice
+TM: present TM EL SM EH DL
+PMcL: Action: SM to investigate whether concerns around online harm are coming to Children's Services.
+PMcL: Action: EH to look at actions recorded on both the tracker and the Strategic Action Plan.
+TM: meeting end
+@ 2023-09-22T09:00:00+01:00
+TM: meeting start practice
+TM: present TM EL SM DL
+TM: apologies EH
+TM: item 1
+TM: next item
+TM: minutes correct: Action 2 is owned by Education colleagues
+TM: minutes approve
+PMcL: Action 1. SM to investigate whether concerns around online harm are coming to Children's Services. No further update. Action ongoing.
+PMcL: Action 2: EH has merged the two lists. Action closed.
+TM: item 5
+PMcL: note: SM shared the CHAT data update
+PMcL: Action: SM/PMcL to invite the performance lead to the next meeting to give a PowerBI presentation.
+TM: item Strategic Action Plan Review
+TM: decision: the plan will be shared for all members to update
+TM: item 11
+PMcL: note: aob: WB raised the new domestic abuse legislation
+TM: meeting end
+"""  # noqa: E501 - tracker lines are typed as the minutes have them
+
+
+@pytest.fixture
+def practice(database_url: str, tmp_path: Path) -> Iterator[Chat]:
+    application = make_app(database_url, FIXTURES / "agenda-practice.yaml")
+    chat = Chat(application)
+    chat.door.files_dir = tmp_path
+    yield chat
+    application.engine.dispose()
+
+
+def test_minutes_sections_are_the_meetings_agenda_items(practice: Chat) -> None:
+    practice.script(PRACTICE_SCRIPT)
+    said = practice.say("RB", "minutes draft")
+    doc = Document(str(max(practice.door.files_dir.glob("practice-minutes-2023-09-22*.docx"))))
+    headings = [text for style, text in _headings(doc) if style == "Heading 2"]
+    assert headings == [
+        "Attendance",
+        "1. Welcome & Introductions",
+        "2. Relevant Actions from previous Children's Safeguarding & Protection Practice Oversight Group",
+        "3. Children's Safeguarding Summit Update",
+        "4. Update from Strategic Governance Group",
+        "5. Performance Review",
+        "6. Strategic Action Plan Review",
+        "7. Children's Statutory Case Review Group Update",
+        "8. Risk Register",
+        "9. Matters to be Raised to Strategic Governing Group",
+        "10. What was discussed today that makes a difference to people's lives?",
+        "11. Next Meeting",
+        "12. Any other business",  # the agenda has none: what was recorded outside an item goes last
+    ]
+    text = [p.text for p in doc.paragraphs]
+    # The standing text comes after the title and date, before the attendance.
+    preamble = text.index(
+        "The partnership's minutes take note of discussion, challenge and actions; they are not a full "
+        "record of the meeting."
+    )
+    assert (
+        text[preamble + 1] == "Please note that meetings are recorded to support the minuting of the meeting."
+    )
+    when = next(i for i, t in enumerate(text) if t.startswith("Friday 22 September 2023, 09:00"))
+    assert when < preamble < text.index("Attendance")
+    assert said.index("they are not a full record") < said.index("Present: Tara Milner (Chair)")
+    # The notes are the minute taker's, though nobody marked her present; apologies are listed once.
+    assert "Notes were taken by Pippa McLeod, Executive Support Officer to Tara Milner (PMcL)." in text
+    apology = "Erin Hardy, Safeguarding Officer, Education, Marchshire Council"
+    assert sum(t.count(apology) for t in text) == 1
+    assert _item_text(doc, "1. Welcome & Introductions") == [
+        "Apologies were received from:",
+        apology,
+        "No declarations of interest were made.",
+    ]
+    # The tracker item holds the previous minutes and the review, each action as the minutes print it.
+    assert _item_text(
+        doc, "2. Relevant Actions from previous Children's Safeguarding & Protection Practice Oversight Group"
+    ) == [
+        "A correction was made to the minutes: Action 2 is owned by Education colleagues",
+        "The minutes of the meeting of Friday 21 July 2023 were then agreed as an accurate record.",
+        "The action tracker was reviewed; updates given at the meeting are recorded below.",
+        "Action 1. SM to investigate whether concerns around online harm are coming to Children's Services.",
+        "No further update. Action ongoing.",
+        "Action 2. EH to look at actions recorded on both the tracker and the Strategic Action Plan.",
+        "EH has merged the two lists. Action closed (Fri 22 Sep 2023).",
+    ]
+    assert _item_text(doc, "5. Performance Review") == [
+        "SM shared the CHAT data update",
+        "Action 3: SM/PMcL to invite the performance lead to the next meeting to give a PowerBI "
+        "presentation. Due Wed 22 Nov 2023 (next meeting).",
+    ]
+    # An item merely titled with "Action" holds only what was recorded under it: no tracker.
+    assert _item_text(doc, "6. Strategic Action Plan Review") == [
+        "Decision: the plan will be shared for all members to update"
+    ]
+    assert _item_text(doc, "8. Risk Register") == ["No items were raised."]
+    assert _item_text(doc, "12. Any other business")[0] == "WB raised the new domestic abuse legislation"
+
+
+def test_agenda_pack_lists_the_previous_minutes_and_the_tracker_only_under_its_item(practice: Chat) -> None:
+    practice.script(PRACTICE_SCRIPT.split("@ 2023-09-22")[0])
+    practice.at("2023-09-01T09:00:00+01:00")
+    said = practice.say("RB", "agenda next practice")
+    assert "Item 2: Minutes of the previous meeting, Friday 21 July 2023 (draft, for approval)" in said
+    doc = Document(str(max(practice.door.files_dir.glob("practice-agenda-*.docx"))))
+    rows = {r.cells[0].text: r.cells[1].text for r in doc.tables[0].rows[1:]}
+    tracker = rows["2"]
+    assert "Minutes of the meeting of Friday 21 July 2023 (draft, for approval)" in tracker
+    assert "2 open actions" in tracker
+    assert rows["6"] == "Strategic Action Plan Review"  # no tracker summary under it
+    assert "open action" not in "".join(v for k, v in rows.items() if k != "2")
+    papers = [p.text for p in doc.paragraphs if p.style.name == "List Bullet"]
+    assert "Item 2: Minutes of the previous meeting, Friday 21 July 2023 (draft, for approval)" in papers

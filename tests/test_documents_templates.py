@@ -36,7 +36,7 @@ def board(chat: Chat, tmp_path: Path) -> Chat:
 def _hostile(chat: Chat) -> None:
     with chat.app.sessions() as session, session.begin():
         session.execute(update(Action).where(Action.number == 2).values(title=HOSTILE))
-        item = session.scalars(select(AgendaItem)).one()
+        item = session.scalars(select(AgendaItem).where(AgendaItem.kind == "requested")).one()
         item.title = "Voice of the Child {{ 7 * 7 }} <b>bold</b>"
 
 

@@ -53,6 +53,8 @@ def test_every_line_answered_in_order(tmp_path: Path) -> None:
             "due": None,
             "due_kind": None,
             "title": "No further update. Action ongoing.",
+            "update": "No further update.",
+            "status": "ongoing",
         },
     ]
 

@@ -27,12 +27,13 @@ def meeting(chat: Chat) -> Chat:
 
 
 def _initials(chat: Chat) -> dict[int, str]:
+    """Person id -> initials; a guest (not in the file) by name."""
     with chat.app.sessions() as s:
-        return {p.id: p.initials for p in s.scalars(select(Person))}
+        return {p.id: p.name if p.guest else p.initials for p in s.scalars(select(Person))}
 
 
 def attendance(chat: Chat) -> dict[str, tuple[str, str | None]]:
-    """Who is on the sheet: initials (or a guest's name) -> (status, the member they deputise for)."""
+    """Who is on the sheet: initials (a guest's name) -> (status, the member they deputise for)."""
     people = _initials(chat)
     with chat.app.sessions() as s:
         rows = list(s.scalars(select(Attendance).order_by(Attendance.id)))
@@ -376,15 +377,32 @@ def test_attendance_forms_minutes_use(
 
 
 def test_an_unclear_deputy_is_asked_about_with_the_apology_recorded(meeting: Chat) -> None:
-    out = meeting.say("MT", "apologies TR (Cleo Grant attending)")
-    assert "Apologies: Tom Rees." in out and "I don't know “Cleo Grant”" in out
-    assert '`"Cleo Grant" for TR`' in out  # how to record someone not in the file
+    out = meeting.say("MT", "apologies TR (XY attending)")
+    assert "Apologies: Tom Rees." in out and "I don't know “XY”" in out
+    assert "A full name records someone who is not in the file as a guest." in out
     assert attendance(meeting) == {"TR": ("apologies", None)}
-    assert pending(meeting) == [
-        ("MT", "Cleo Grant", "“Cleo Grant” attending for Tom Rees (their apologies are recorded)")
-    ]
+    assert pending(meeting) == [("MT", "XY", "“XY” attending for Tom Rees (their apologies are recorded)")]
     meeting.say("MT", "CG")
     assert attendance(meeting) == {"TR": ("apologies", None), "CG": ("deputy", "TR")}
+
+
+def test_a_deputy_named_close_to_someone_is_asked_about_with_the_rest_recorded(meeting: Chat) -> None:
+    out = meeting.say("MT", "apologies TR (Cleo Grant attending), DA")
+    assert "Apologies: Tom Rees, Dev Anand." in out and "Did you mean Chloe Grant (CG)?" in out
+    assert attendance(meeting) == {"TR": ("apologies", None), "DA": ("apologies", None)}
+    meeting.say("MT", "yes")
+    assert attendance(meeting)["CG"] == ("deputy", "TR") and pending(meeting) == []
+
+
+def test_a_full_name_not_in_the_file_is_a_guest_with_no_question(meeting: Chat) -> None:
+    out = meeting.say("MT", "present MT, Ivor Hale (for Superintendent Rees)")
+    assert "Ivor Hale is attending for Tom Rees." in out and "recorded as a guest" in out
+    assert attendance(meeting) == {
+        "MT": ("present", None),
+        "TR": ("apologies", None),
+        "Ivor Hale": ("deputy", "TR"),
+    }
+    assert pending(meeting) == []
 
 
 def test_an_unclear_member_holds_the_deputy_until_answered(meeting: Chat) -> None:

@@ -176,9 +176,9 @@ def _changes(chat: Chat) -> list[tuple[str, bool, list[str]]]:
 
 
 def _attendance(chat: Chat) -> dict[str, tuple[str, str | None]]:
-    """The stored attendance of every meeting: initials (or a guest's name) -> (status, deputising for)."""
+    """The stored attendance of every meeting: initials (a guest's name) -> (status, deputising for)."""
     with chat.app.sessions() as s:
-        initials = {p.id: p.initials for p in s.scalars(select(Person))}
+        initials = {p.id: p.name if p.guest else p.initials for p in s.scalars(select(Person))}
         return {
             initials[a.person_id] if a.person_id is not None else str(a.guest_name): (
                 a.status,

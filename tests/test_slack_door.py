@@ -28,7 +28,7 @@ from slack_fake import (
 from sqlalchemy import func, select
 
 from bot.app import App
-from storage.models import Action, ActionUpdate, DoorIdentity, Meeting, ProcessedEvent
+from storage.models import Action, ActionUpdate, DoorIdentity, Meeting, Person, ProcessedEvent
 
 EVERYONE = ("MT", "LE", "PMw", "HN", "RB", "OK", "CG", "BLl", "TR", "DA", "SMi", "GP")
 
@@ -308,6 +308,30 @@ def test_the_shortcut_modal_refuses_an_ambiguous_owner(slack: Harness, fake: Fak
     assert actions(app) == []
     slack.message("MT", "Thanks")  # no question was left behind to catch MT's next words
     assert posts(fake) == []
+
+
+def test_the_shortcut_modal_takes_a_guest_and_asks_about_a_close_name(
+    slack: Harness, fake: FakeSlack, app: App
+) -> None:
+    open_meeting(slack)
+    slack.interact(fixture("message_action.json"))
+    view = fake.calls("views.open")[0]["view"]
+    close = {
+        "title": text_value("check the figures"),
+        "owners": text_value("Bethan Loyd"),
+        "due": text_value(""),
+    }
+    body = json.loads(slack.submit("MT", view, close).body)
+    assert body["response_action"] == "errors" and "Did you mean BLl?" in body["errors"]["owners"]
+    assert actions(app) == []
+    # Someone not in the partnership file, close to no one: recorded as a guest who owns it.
+    guest = {**close, "owners": text_value("Imogen Parry")}
+    slack.submit("MT", view, guest)
+    (a,) = actions(app)
+    with app.sessions() as s:
+        (owner,) = s.merge(a).owners
+        person = s.get(Person, owner.person_id)
+        assert person is not None and person.guest and person.name == "Imogen Parry"
 
 
 def test_user_text_is_escaped_so_it_pings_nobody(slack: Harness, fake: FakeSlack, app: App) -> None:

@@ -171,7 +171,13 @@ def test_minutes_draft_reads_ongoing_and_closed_with_the_date(board: Chat, tmp_p
     board.say("RB", "minutes draft")
     (docx,) = sorted(tmp_path.glob("board-minutes-2024-02-16*.docx"))
     doc = Document(str(docx))
-    review = next(t for t in doc.tables if t.rows[0].cells[3].text == "Update at the meeting")
-    status = {r.cells[0].text: r.cells[4].text for r in review.rows[1:]}
-    assert status["4"] == "Action closed (Fri 16 Feb 2024)."
-    assert status["2"] == status["3"] == "Action ongoing."
+    # The tracker review prints each action, then a paragraph with its update and status.
+    paras = [p.text for p in doc.paragraphs]
+    status = {
+        text.split(".")[0].removeprefix("Action "): paras[i + 1]
+        for i, text in enumerate(paras)
+        if text.startswith("Action ") and i + 1 < len(paras)
+    }
+    assert status["4"].endswith("Action closed (Fri 16 Feb 2024).")
+    assert status["2"].endswith("Action ongoing.") and status["3"].endswith("Action ongoing.")
+    assert status["2"] == "RB sent the results to all partners. Action ongoing."

@@ -34,7 +34,7 @@ from bot.slack.render import (
     read_button_value,
     render,
 )
-from handlers.capture_preview import as_capture
+from handlers.capture_preview import as_capture, compose_capture
 from handlers.reply import ACTOR, CHANNEL, ERROR, Message, Reply, Text
 
 if TYPE_CHECKING:
@@ -222,19 +222,6 @@ def on_shortcut(door: SlackDoor, ack: Ack, body: dict[str, Any]) -> None:
 
 def _tell(door: SlackDoor, where: Where, text: str) -> None:
     door.later(door.poster.deliver, Reply().say(text, audience=ACTOR), where)
-
-
-_DUE_LEAD = re.compile(r"^(?:by|within|before|on|at|for|to|end|next|in|no\s+later)\b", re.IGNORECASE)
-
-
-def compose_capture(owners: str, title: str, due: str) -> str:
-    title = re.sub(r"^to\s+", "", title.strip(), flags=re.IGNORECASE)
-    text = f"Action: {owners.strip()} to {title}"
-    if due:
-        if re.fullmatch(r"(?:the\s+)?next\s+meeting", due, re.IGNORECASE):
-            due = "the next meeting"
-        text += f" {due}" if _DUE_LEAD.match(due) else f" by {due}"
-    return text
 
 
 def on_capture_submit(door: SlackDoor, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:

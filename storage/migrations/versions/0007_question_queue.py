@@ -1,7 +1,7 @@
 """Questions queue per person and conversation, and say what each holds
 
-Revision ID: 0006
-Revises: 0004
+Revision ID: 0007
+Revises: 0006
 
 The one-question-per-person unique constraint goes (it was unnamed, so the table is rebuilt
 and its rows copied, keeping any open question). New columns: the queue position, the message
@@ -15,8 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006"
-down_revision: str | None = "0004"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
