@@ -151,6 +151,23 @@ def settings_from(
     # Keys that cannot be settings (and, starting with "_", would reach pydantic-settings as options).
     odd = [k for k in data if not isinstance(k, str) or k.startswith("_")]
     problems = [f"{k}: {unknown_key(str(k), Settings)}" for k in odd]
+    data = dict(data)
+    if isinstance(data.get("database"), str):
+        data["database"] = {"url": data["database"]}  # `database: sqlite:///…`, the URL alone
+    # pydantic-settings would quietly put a section's defaults in place of a value that is no mapping.
+    for key, field in Settings.model_fields.items():
+        value = data.get(key)
+        kind = field.annotation
+        if (
+            value is not None
+            and isinstance(kind, type)
+            and issubclass(kind, Section)
+            and not isinstance(value, dict)
+        ):
+            problems.append(
+                f"{key}: expected its settings as a mapping (`{key}:` then indented `name: value` lines)"
+            )
+            odd.append(key)
     try:
         settings = Settings(**{k: v for k, v in data.items() if k not in odd})
     except ValidationError as e:

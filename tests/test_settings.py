@@ -83,6 +83,19 @@ def test_a_quoted_boolean_is_refused_not_read_as_true(tmp_path: Path) -> None:
     assert settings.nudges.resolve().default.on_due_day is False
 
 
+def test_a_section_given_as_a_plain_value_is_refused_not_replaced_by_its_defaults(tmp_path: Path) -> None:
+    # `database:` may be the URL alone; any other section written as one value is a mistake that
+    # must not quietly become that section's defaults.
+    db = tmp_path / "elsewhere.sqlite3"
+    assert load_settings(write(tmp_path, {"database": f"sqlite:///{db}"})).database_url == f"sqlite:///{db}"
+    with pytest.raises(SettingsError) as refused:
+        load_settings(write(tmp_path, {"slack": "enabled", "web": 8080}))
+    assert refused.value.problems == [
+        "slack: expected its settings as a mapping (`slack:` then indented `name: value` lines)",
+        "web: expected its settings as a mapping (`web:` then indented `name: value` lines)",
+    ]
+
+
 def test_a_bad_port_is_refused_with_its_path(tmp_path: Path) -> None:
     config = write(tmp_path, {"web": {"port": "3000"}})
     code, said = partnerbot("--config", str(config), "migrate")
