@@ -21,6 +21,7 @@ from storage.models import Action, ActionOwner, ActionUpdate, Series
 from storage.roster import SeriesRef
 
 _CLOSED = ("closed", "complete", "completed", "done")
+_NO_OWNER = re.compile(r"\s*\(\s*owners?\s*:\s*(?:none|no\s*one|nobody|not\s+yet\s+agreed|tbc)\s*\)", re.I)
 NO_UPDATE = re.compile(r"^\s*(?:no\s+(?:further\s+)?updates?|nothing\s+(?:new|further)|ongoing)\b", re.I)
 
 
@@ -380,6 +381,11 @@ def create_action(ctx: Ctx, text: str, *, review: bool = True) -> Reply:
         if seen is not None:
             return Reply().say(f"That message is already Action {seen.number}.", audience=ACTOR)
     nm, proposed = next_meeting_date(ctx, series)
+    # "(owner: none)": the meeting agreed the action but not who leads it (the answer `none`, or
+    # `skip`, to "Who owns this action?"). It is stored without an owner for the chair to settle.
+    unowned = _NO_OWNER.search(text)
+    if unowned:
+        text = (text[: unowned.start()] + text[unowned.end() :]).strip()
     c = capture_action(text, ctx.roster, series=series.key, sent_at=ctx.now, next_meeting=nm)
     if not c.is_action:
         if c.number is not None and (c.update or c.status):
@@ -434,17 +440,20 @@ def create_action(ctx: Ctx, text: str, *, review: bool = True) -> Reply:
             multiple=True,
             skip=skip,
         )
-    if not owners:
+    if not owners and not unowned:
         # The answer is marked as the owner after the text, never glued into its sentence
         # ("Action 4. FD suggested …" must not become "SH FD suggested …").
         body = text.rstrip()
         stop = len(body) - len(body.rstrip(".!?"))
+        before, after = body[: len(body) - stop] + " (owner: ", ")" + body[len(body) - stop :]
         raise Ask(
-            "Who owns this action?",
-            before=body[: len(body) - stop] + " (owner: ",
-            after=")" + body[len(body) - stop :],
+            "Who owns this action? (`none` if nobody leads it yet: the chair's digest lists it until "
+            "someone does.)",
+            before=before,
+            after=after,
             kind="owner",
             multiple=True,
+            skip=before + "none" + after,
         )
     if c.number is not None:
         existing = _query_action(ctx, series.id, c.number)
@@ -494,6 +503,11 @@ def create_action(ctx: Ctx, text: str, *, review: bool = True) -> Reply:
     ctx.audit("action", f"{series.key}:{number}", "created", None, snapshot(action))
     reply = Reply().say(echo(ctx, action, series, proposed=proposed and kind == "next_meeting"), OK)
     reply.say(f"“{c.title}”. Not right? `action {number} owner …` or `action {number} due …`.")
+    if not owners:
+        reply.say(
+            f"Action {number} has no owner yet: nobody is reminded, and the chair's digest lists it "
+            f"until someone takes it (`action {number} owner …`)."
+        )
     if c.update or c.status:
         said = " ".join(p for p in (c.update, f"Action {c.status}." if c.status else None) if p)
         reply.say(

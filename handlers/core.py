@@ -240,7 +240,10 @@ class Core:
                     stored.drop_one(session, first.id)
                 reply.say(f"Skipped {first.about}. Not recorded: {first.what}.", OK, ACTOR)
             else:
-                reply.extend(self._replay(req, first, first.skip, slot, done=f"Left out {first.about}."))
+                done = (
+                    f"Left out {first.about}." if first.part else f"Skipped my question about {first.about}."
+                )
+                reply.extend(self._replay(req, first, first.skip, slot, done=done))
             return self._next_question(req, reply, slot)
         answer = (
             Fits(named)

@@ -1022,11 +1022,17 @@ def _fill_actions(ctx: Ctx, meeting: Meeting, sections: _Sections, actions: list
         in_meeting = [u for u in a.updates if u.meeting_id == meeting.id]
         if a.created_meeting_id == meeting.id:
             raised_in = sections.filed(a.agenda_item_id) or sections.aob
-            if raised_in is sections.tracker and re.match(rf"\s*actions?\s+{a.number}\b", a.text or "", re.I):
-                # Typed as a line of the tracker ("Action 29. …"): shown as the tracker shows it.
+            if raised_in is sections.tracker and re.match(r"\s*actions?\s+\d+\b", a.text or "", re.I):
+                # Typed as a line of the tracker ("Action 29. …", even when its number was taken and
+                # it became the next one): shown as the tracker shows it, under its own number.
                 raised_in.review.append((a.number, _review_row(ctx, a, in_meeting, nothing_said="")))
                 continue
-            due = f" Due {due_text(a)}." if a.due_date is not None or a.due_kind == "next_meeting" else ""
+            when = due_text(a)
+            due = (
+                f" Due {when[0].lower() + when[1:] if when.startswith('At ') else when}."
+                if a.due_date is not None or a.due_kind == "next_meeting"
+                else ""
+            )
             raised_in.put(a.created_at, Para("action", f"Action {a.number}: {as_captured(a)}{due}"))
             for u in in_meeting:
                 if u.kind == "update" and u.text:

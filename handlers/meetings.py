@@ -405,8 +405,9 @@ def retarget_next_meeting_actions(ctx: Ctx, series: Series, day: date) -> int:
             Action.series_id == series.id,
             Action.status == "open",
             Action.due_kind == "next_meeting",
-            (Action.due_date >= ctx.today) | Action.due_date.is_(None),
-            Action.due_date != day,
+            # No date yet (raised before any next meeting was set), or one that is still to come;
+            # SQL's `!=` is never true of NULL, hence the NULL test on its own.
+            Action.due_date.is_(None) | ((Action.due_date >= ctx.today) & (Action.due_date != day)),
         )
         .values(due_date=day)
         .execution_options(synchronize_session=False)

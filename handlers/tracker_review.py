@@ -16,7 +16,7 @@ bot asks, and the answer comes back as a marker at the end of the line: `[tracke
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -49,6 +49,7 @@ _MARKER = re.compile(r"\s*\[tracker review:\s*(?P<choice>update|new|keep|next)\s
 _DASH = re.compile(r"\s+[—–]\s+|\s+-{1,2}\s+")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“'(])")
 _WORD = re.compile(r"[a-z0-9]+")
+_ANY_WORD = re.compile(r"[A-Za-z0-9]+")
 
 
 def _wordset(words: str) -> frozenset[str]:
@@ -120,8 +121,24 @@ class Reading:
     differs: bool  # the line restates another action, so it may be a new one
 
 
+def _after_restated(body: str, action: Action) -> str | None:
+    """What follows the action's own words when the line repeats them word for word, as a tracker
+    copied from the last minutes does; None if it does not start with them."""
+    from handlers.capture import as_typed
+
+    for known in (as_typed(action.text or ""), action.title):
+        words = _ANY_WORD.findall(known.lower())
+        typed = list(_ANY_WORD.finditer(body))
+        if words and len(typed) > len(words) and [m.group().lower() for m in typed[: len(words)]] == words:
+            return body[typed[len(words) - 1].end() :].lstrip(" .,;:–—-")
+    return None
+
+
 def split_update(body: str, action: Action) -> Reading:
     """The update in a tracker line, after the action's own text if the line repeats it."""
+    exact = _after_restated(body, action)
+    if exact is not None:
+        return Reading(exact, False)
     known = _words(f"{action.text} {action.title}")
     dash = _DASH.split(body, maxsplit=1)
     if len(dash) == 2 and dash[0].strip():
@@ -187,7 +204,7 @@ def review_line(ctx: Ctx, text: str) -> Reply | None:
             first, rest = _first_sentence(line.body)
             return _create(ctx, f"Action {line.number}. {first}", line, rest)
         if line.choice in ("next", "new"):
-            return _create(ctx, f"Action: {line.body}", line)
+            return _create_next(ctx, line, following)
         raise Ask(
             f"There is no Action {line.number} in {series.name} yet. Reply `keep` (1) to record this as a "
             f"new Action {line.number}, or `next` (2) to record it as a new action numbered {following}.",
@@ -197,7 +214,7 @@ def review_line(ctx: Ctx, text: str) -> Reply | None:
             choices=["keep", "next"],
         )
     if line.choice in ("new", "next"):
-        return _create(ctx, f"Action: {line.body}", line)
+        return _create_next(ctx, line, following)
     reading = split_update(line.body, action)
     if line.choice == "update":
         reading = Reading(reading.update, False)
@@ -214,6 +231,14 @@ def review_line(ctx: Ctx, text: str) -> Reply | None:
     return _review(ctx, action, reading.update, line.status)
 
 
+def _create_next(ctx: Ctx, line: TrackerLine, following: int) -> Reply:
+    """A new action numbered next: its first sentence is the action, the rest its update, as for a
+    kept number (so an owner question on the way keeps both, under that next number)."""
+    first, rest = _first_sentence(line.body)
+    kept = replace(line, number=following, choice="keep")
+    return _create(ctx, f"Action {following}. {first}", kept, rest)
+
+
 def _create(ctx: Ctx, action_text: str, line: TrackerLine, rest: str = "") -> Reply:
     """A new action from a tracker line; for one that keeps its number, the rest is its update."""
     try:
@@ -223,7 +248,10 @@ def _create(ctx: Ctx, action_text: str, line: TrackerLine, rest: str = "") -> Re
             # Any question here is about this action's owners: the answer completes the action text, and the
             # rest of the line (its update, its closing, the answer already given) comes back too.
             closing = " Action closed." if line.status == "closed" else ""
-            q.after += (f" {rest}" if rest else "") + closing + " [tracker review: keep]"
+            kept = (f" {rest}" if rest else "") + closing + " [tracker review: keep]"
+            q.after += kept
+            if q.skip is not None:  # `skip`/`none`: the same line with no owner, still this number
+                q.skip += kept
         raise
     if line.choice == "keep" and (rest or line.status == "closed"):
         action = _action(ctx, ctx.require_series(), line.number)

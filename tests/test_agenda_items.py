@@ -325,6 +325,22 @@ def test_tracker_lines_update_the_existing_action(practice: Chat) -> None:
     assert _updates(practice, 2) == [("update", "No further update.", tracker)]
 
 
+def test_an_update_in_the_actions_own_words_is_kept_after_the_action_repeated(practice: Chat) -> None:
+    # Every word of this update is in the action too: only the repeated action itself is left out.
+    tracker = _item_ids(practice)[
+        "Relevant Actions from previous Children's Safeguarding & Protection Practice Oversight Group"
+    ]
+    practice.say("TM", "item 2")
+    said = practice.say(
+        "PMcL",
+        "Action 2. SM to investigate whether concerns around online harm are coming to Children's Services "
+        "or whether this is being dealt with within schools. Concerns are being dealt with within schools. "
+        "Action ongoing.",
+    )
+    assert "Action 2 updated: “Concerns are being dealt with within schools.”" in said
+    assert _updates(practice, 2) == [("update", "Concerns are being dealt with within schools.", tracker)]
+
+
 def test_a_numbered_line_outside_the_tracker_item_is_not_an_update(practice: Chat) -> None:
     practice.say("TM", "item Strategic Action Plan Review")  # its title has "Action" in it: no tracker
     said = practice.say(
@@ -350,11 +366,13 @@ def test_a_line_that_reads_as_another_action_is_asked_about(practice: Chat) -> N
     assert "Action 4 — Tara Milner" in said
     with practice.app.sessions() as s:
         new = s.scalars(select(Action).where(Action.number == 4)).one()
+        # Its first sentence is the action, numbered next; the rest of the line is its first update.
         assert new.text == (
-            "Action: Voice of the Child resources to be delayed until the next meeting of the group. "
-            "To be added to the agenda for the next meeting (owner: TM)."
+            "Action 4. Voice of the Child resources to be delayed until the next meeting of the group "
+            "(owner: TM)."
         )
         assert s.scalars(select(PendingQuestion)).all() == []
+    assert _updates(practice, 4)[0][:2] == ("update", "To be added to the agenda for the next meeting.")
     assert _updates(practice, 2) == []
 
     # Answered `update`, the whole line is the update of action 2.
