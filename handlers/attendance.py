@@ -64,7 +64,7 @@ def quorum_now(ctx: Ctx, meeting: Meeting) -> QuorumResult:
         elif row.status == "deputy" and row.deputy_for_id is not None and not is_guest(ctx.roster, initials):
             # A deputy the file does not hold (a guest) does not count: the file names authorised deputies.
             member = ctx.initials_of(row.deputy_for_id)
-            if member in members:
+            if member in members and _same_agency(ctx, initials, member):
                 present.append(Presence(initials, ctx.roster.people[member].agency, for_member=member))
     quorum = ctx.series.quorum if ctx.series else None
     return evaluate(quorum, present, ctx.roster.agencies)
@@ -542,6 +542,12 @@ _NAMES_CS = (
 _DEPUTY_CS = r"(?-i:(?P<deputy>(?:[A-Z@][\w@.'’-]*)(?:\s+[A-Z][\w.'’-]*){0,2}|[\"“][^\"”]+[\"”]))"
 
 
+def _same_agency(ctx: Ctx, deputy: str, member: str) -> bool:
+    """A deputy represents only their own agency: someone from another agency standing in for a
+    member attends on their behalf, but cannot make the member's agency represented."""
+    return ctx.roster.people[deputy].agency == ctx.roster.people[member].agency
+
+
 def _check_deputies(ctx: Ctx, deputies: list[Deputy]) -> None:
     members = true_members(ctx)
     for deputy_key, member in deputies:
@@ -558,7 +564,19 @@ def _deputise(ctx: Ctx, meeting: Meeting, deputy: Deputy, reply: Reply) -> None:
     """Record a deputy attending for a member (the member's apologies with it), by the series' rules."""
     deputy_key, member = deputy
     mrow = _row(ctx, meeting, ctx.person_id(member))
-    if mrow is None or mrow.status != "apologies":
+    if mrow is not None and mrow.status == "present":
+        # The member came: their attendance stands as it was (a deputy takes over from here on,
+        # e.g. after they left); it is never rewritten as apologies.
+        if mrow.left_at is None:
+            _record(
+                ctx,
+                meeting,
+                member,
+                "present",
+                left_at=ctx.now,
+                movements=[*mrow.movements, {"event": "left", "at": ctx.now.isoformat()}],
+            )
+    elif mrow is None or mrow.status != "apologies":
         _record(ctx, meeting, member, "apologies", left_at=None)
     _record(
         ctx,
@@ -572,11 +590,18 @@ def _deputise(ctx: Ctx, meeting: Meeting, deputy: Deputy, reply: Reply) -> None:
     name = ctx.name(deputy_key)
     guest = is_guest(ctx.roster, deputy_key)
     agency = ctx.roster.agencies.get(ctx.roster.people[member].agency)
+    other = not guest and not _same_agency(ctx, deputy_key, member)
+    counts = agency is not None and not guest and not other
     reply.say(
-        f"{name} is attending for {ctx.name(member)}"
-        f"{f' and counts for {agency.name}' if agency and not guest else ''}.",
-        OK,
+        f"{name} is attending for {ctx.name(member)}{f' and counts for {agency.name}' if counts else ''}.", OK
     )
+    if other and agency is not None:
+        own = ctx.roster.agencies.get(ctx.roster.people[deputy_key].agency)
+        reply.say(
+            f"{name} is from {own.name if own else 'another agency'}, so attends on "
+            f"{ctx.name(member)}'s behalf but does not count for {agency.name} towards quorum: "
+            "a deputy counts only for their own agency."
+        )
     allowed = ctx.sref.deputies.get(member, ())
     if deputy_key not in allowed:
         reply.say(

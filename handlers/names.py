@@ -76,6 +76,7 @@ _COLLECTIVE_TAIL = re.compile(r"\s+(?:colleagues|partners|team|teams|reps|repres
 _HONORIFIC = re.compile(r"^(?:dr|mr|mrs|ms|miss|mx|prof|professor|cllr|councillor)\.?\s+", re.IGNORECASE)
 _MENTION = re.compile(r"^<@([A-Z0-9]+)(?:\|[^>]*)?>$|^<at>(.+)</at>$")
 _SPLIT = re.compile(r"\s*(?:/|,|&|\band\b|\+)\s*", re.IGNORECASE)
+_KEPT_WHOLE = re.compile(r"\([^()]*\)|\"[^\"]*\"|“[^”]*”")
 
 
 @dataclass(frozen=True)
@@ -111,8 +112,18 @@ NameResult = Resolved | Ambiguous | Unknown
 
 
 def split_names(text: str) -> list[str]:
-    """'SMa/PMw', 'SMa, BLl and DA' -> the separate names, stripped."""
-    return [p.strip() for p in _SPLIT.split(text.strip()) if p and p.strip()]
+    """'SMa/PMw', 'SMa, BLl and DA' -> the separate names, stripped. A separator inside brackets or
+    quotes belongs to a note or a name: '"Dana Whyte" (Marches Police, PPU)' is one person."""
+    text = text.strip()
+    kept = [(m.start(), m.end()) for m in _KEPT_WHOLE.finditer(text)]
+    parts, start = [], 0
+    for sep in _SPLIT.finditer(text):
+        if any(a < sep.end() and sep.start() < b for a, b in kept):
+            continue
+        parts.append(text[start : sep.start()])
+        start = sep.end()
+    parts.append(text[start:])
+    return [p.strip() for p in parts if p and p.strip()]
 
 
 def _capital_letters(initials: str) -> str:

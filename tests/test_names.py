@@ -172,6 +172,9 @@ def test_attendance_commands_keep_resolving() -> None:
         ("LE/TT/SC", ["LE", "TT", "SC"]),
         ("Tom Rees, Dev Anand", ["Tom Rees", "Dev Anand"]),
         ("  HN  ", ["HN"]),
+        # A separator in a bracketed note or a quoted name does not split a person in two.
+        ('"Dana Whyte" (Marcia Police, PPU), HN', ['"Dana Whyte" (Marcia Police, PPU)', "HN"]),
+        ('"Smith & Jones" (auditors) and KB', ['"Smith & Jones" (auditors)', "KB"]),
     ],
 )
 def test_split_names(text: str, expected: list[str]) -> None:

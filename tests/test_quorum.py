@@ -213,11 +213,44 @@ def test_deputy_makes_it_quorate_and_leaving_breaks_it(chat: Chat) -> None:
         assert [m["event"] for m in cg.movements] == ["left"]
 
 
+def test_a_deputy_from_another_agency_attends_but_never_counts(chat: Chat) -> None:
+    _open_board(chat)
+    chat.say("MT", "present MT LE")
+    # A council director standing in for the police's member: recorded on TR's behalf, and the
+    # police still unrepresented.
+    out = chat.say("MT", "SMa for TR")
+    assert "does not count for Marcia Police" in out and "The meeting is quorate" not in out
+    assert _attendance(chat)["SMa"] == ("deputy", "TR") and _attendance(chat)["TR"] == ("apologies", None)
+    assert "Not quorate" in chat.say("MT", "quorum")
+    assert _changes(chat) == []
+    # The police's own officer makes it quorate.
+    assert "The meeting is quorate" in chat.say("MT", "CG for TR")
+    assert _changes(chat) == [("10:00", True, [])]
+
+
+def test_a_deputy_after_the_member_left_never_rewrites_their_attendance(chat: Chat) -> None:
+    _open_board(chat)
+    chat.say("MT", "present MT LE TR")
+    chat.at("2024-01-19T10:40:00+00:00")
+    assert "no longer quorate" in chat.say("MT", "TR left")
+    assert "The meeting is quorate" in chat.say("MT", "CG for TR")
+    # Tom Rees was here until 10:40, then Chloe Grant for him: both stand in the record.
+    assert _attendance(chat)["TR"] == ("present", None) and _attendance(chat)["CG"] == ("deputy", "TR")
+    assert _changes(chat) == [("10:00", True, []), ("10:40", False, ["Marcia Police"]), ("10:40", True, [])]
+    with chat.app.sessions() as s:
+        rows = {
+            p.initials: a
+            for a, p in s.execute(select(Attendance, Person).join(Person, Person.id == Attendance.person_id))
+        }
+        assert rows["TR"].left_at is not None and rows["TR"].left_at.strftime("%H:%M") == "10:40"
+        assert rows["CG"].arrived_at is not None and rows["CG"].arrived_at.strftime("%H:%M") == "10:40"
+
+
 def test_guests_and_non_members_never_count(chat: Chat) -> None:
     _open_board(chat)
     chat.say("MT", "present MT LE")
-    out = chat.say("MT", 'in attendance "Neil Wiley" (police analyst), PMw')
-    assert "Neil Wiley (police analyst)" in out
+    out = chat.say("MT", 'in attendance "Neil Wiley" (police analyst, PPU), PMw')
+    assert "Neil Wiley (police analyst, PPU)" in out
     out = chat.say("MT", "quorum")
     assert "Not quorate" in out and "Marcia Police" in out
     # A police officer who is not a board member, recorded as present, is in attendance only.
