@@ -591,10 +591,8 @@ def _deputise(ctx: Ctx, meeting: Meeting, deputy: Deputy, reply: Reply) -> None:
     guest = is_guest(ctx.roster, deputy_key)
     agency = ctx.roster.agencies.get(ctx.roster.people[member].agency)
     other = not guest and not _same_agency(ctx, deputy_key, member)
-    counts = agency is not None and not guest and not other
-    reply.say(
-        f"{name} is attending for {ctx.name(member)}{f' and counts for {agency.name}' if counts else ''}.", OK
-    )
+    counts = f" and counts for {agency.name}" if agency is not None and not guest and not other else ""
+    reply.say(f"{name} is attending for {ctx.name(member)}{counts}.", OK)
     if other and agency is not None:
         own = ctx.roster.agencies.get(ctx.roster.people[deputy_key].agency)
         reply.say(
