@@ -863,6 +863,8 @@ def _minutes_attendance(ctx: Ctx, sref: SeriesRef, meeting: Meeting) -> _Attenda
                 continue
             rank = 0 if initials == sref.chair else 1 if initials == sref.vice_chair else 2
             role = roles.get(initials, "") if initials else ""
+            if row.role_note == "observer":  # minuted as present, never counted for quorum
+                role = "observer"
             attendees.append((rank, _attendee_row(ctx, initials, name, role)))
         elif row.status == "in_attendance":
             if initials and initials == taker:

@@ -235,6 +235,7 @@ class _Loader:
                         "standing_items": list(s.standing_items),
                         "tracker_item": s.tracker_item,
                         "minutes_preamble": s.minutes_preamble,
+                        "observers": list(s.observers),
                     },
                 )
                 for s in spec.series

@@ -71,6 +71,7 @@ SERIES_KEYS: dict[str, bool] = {
     "standing_items": False,
     "tracker_item": False,
     "minutes_preamble": False,
+    "observers": False,
 }
 QUORUM_KEYS: dict[str, bool] = {"agencies": False, "min_members": False, "roles": False}
 
@@ -164,6 +165,7 @@ class SeriesSpec:
     standing_items: tuple[str, ...]
     tracker_item: str | None = None  # the standing item that reviews the action tracker: its title
     minutes_preamble: str | None = None  # standing text placed at the top of every minutes draft
+    observers: tuple[str, ...] = ()  # present and minuted, never counted for quorum nor for their agency
     line: int = 0
 
     @property
@@ -652,6 +654,7 @@ class _Parser:
             members.append(initials)
             self.ref("initials", initials, line, f"in members of {label}")
         everyone = set(members) | {v for v in roles.values() if v}
+        observers = self.observers(f.get("observers"), label, everyone)
 
         deputies = self.deputies(f.get("deputies"), label, everyone)
         quorum = self.quorum(f.get("quorum"), label)
@@ -696,9 +699,27 @@ class _Parser:
             standing_items=standing_items,
             tracker_item=tracker_item,
             minutes_preamble=minutes_preamble,
+            observers=observers,
             line=_line(item),
         )
         return _SeriesInfo(spec, lines)
+
+    def observers(self, node: Node | None, label: str, everyone: set[str]) -> tuple[str, ...]:
+        """Observers attend without a seat: one who is also a member or role holder would count twice over."""
+        out: list[str] = []
+        for initials, line in self.idents(node, f"observers of {label}"):
+            self.ref("initials", initials, line, f"in observers of {label}")
+            if initials in everyone:
+                self.add(
+                    line,
+                    f"{initials} is both a member (or role holder) and an observer of {label}: "
+                    "an observer never counts for quorum, so list them in one or the other",
+                )
+            elif initials in out:
+                self.add(line, f"{initials} is listed twice in observers of {label}")
+            else:
+                out.append(initials)
+        return tuple(out)
 
     def tracker_item(self, node: Node | None, label: str, standing: tuple[str, ...]) -> str | None:
         """A standing item named by its title (any case) or its position (1 is the first): its title."""

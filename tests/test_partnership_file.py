@@ -656,3 +656,11 @@ def test_yaml_merge_keys_work() -> None:
         ("sub", "Sub-group", "CD"),
         ("sub2", "Second sub-group", "CD"),
     ]
+
+
+def test_observers_of_a_series() -> None:
+    spec = parse_partnership(insert(21, "    observers: [EF]"))
+    assert spec.series[0].observers == ("EF",)
+    assert parse_partnership(BASE).series[0].observers == ()
+    assert_problem(insert(21, "    observers: [CD]"), 22, "CD is both a member", "observer of series board")
+    assert_problem(insert(21, "    observers: [ZZ]"), 22, "unknown initials 'ZZ' in observers of series")
