@@ -89,6 +89,8 @@ def describe_quorum(ctx: Ctx, result: QuorumResult) -> str:
             f"{ctx.name(p.initials)} for {ctx.name(p.for_member)}" if p.for_member else ctx.name(p.initials)
         )
 
+    if not result.ruled:
+        return "There is no quorum rule for this series: decisions are never marked for ratification."
     if result.quorate:
         shown = [a for a in result.required] + [a for a in result.represented if a not in result.required]
         parts = [

@@ -731,8 +731,10 @@ def _quorum_statement(ctx: Ctx, meeting: Meeting, inquorate_decisions: int) -> s
         )
     )
     sentences: list[str] = []
-    if not any(c.quorate for c in changes):
-        result = quorum_now(ctx, meeting)
+    result = quorum_now(ctx, meeting)
+    if not result.ruled:
+        sentences.append("The series has no quorum rule.")
+    elif not any(c.quorate for c in changes):
         sentences.append(
             "The meeting was not quorate at any point ("
             + describe_quorum(ctx, result).removeprefix("Not quorate: ").rstrip(".")

@@ -31,6 +31,7 @@ PARTNERSHIP_KEYS: dict[str, bool] = {
     "name": True,
     "timezone": True,
     "business_unit": False,
+    "quorum": False,  # the default of every series that gives none
     "agencies": True,
     "groups": False,
     "people": True,
@@ -62,7 +63,7 @@ SERIES_KEYS: dict[str, bool] = {
     "business_manager": False,
     "members": True,
     "deputies": False,
-    "quorum": True,
+    "quorum": False,  # required unless the partnership gives a default
     "cadence": False,
     "time": False,
     "place": False,
@@ -143,7 +144,7 @@ class QuorumRule:
         if self.roles:
             words = [r.replace("_", "-") for r in self.roles]
             parts.append(f"the {' or '.join(words)} present")
-        return ", ".join(parts) if parts else "no quorum conditions"
+        return ", ".join(parts) if parts else "no quorum rule"
 
 
 @dataclass(frozen=True)
@@ -283,6 +284,8 @@ class _Parser:
         self._refs: list[_Ref] = []
         # ids seen, even of entities with other problems, so one mistake is not reported twice
         self._known: dict[str, list[str]] = {"agency": [], "group": [], "series": [], "initials": []}
+        self._default_quorum: QuorumRule | None = None  # the partnership's `quorum:`, if it gives one
+        self._top_keys: set[str] = set()
 
     def add(self, line: int | None, message: str) -> None:
         self.problems.append(Problem(line, message))
@@ -456,6 +459,7 @@ class _Parser:
         top = self.mapping(root, "the partnership", PARTNERSHIP_KEYS)
         if top is None:
             return None
+        self._top_keys = set(top)
         pid = self.checked_id(top.get("id"), "partnership id")
         name = self.text(top.get("name"), "partnership name", required=True)
         timezone = self.timezone(top.get("timezone"))
@@ -466,6 +470,7 @@ class _Parser:
         agencies = self.agencies(top.get("agencies"))
         people = self.people(top.get("people"))
         groups = self.groups(top.get("groups"))
+        self._default_quorum = self.quorum(top.get("quorum"), "the partnership")
         series = self.series(top.get("series"))
         self.check_refs()
         self.check_series(agencies, people, series)
@@ -657,7 +662,12 @@ class _Parser:
         observers = self.observers(f.get("observers"), label, everyone)
 
         deputies = self.deputies(f.get("deputies"), label, everyone)
-        quorum = self.quorum(f.get("quorum"), label)
+        quorum = self.quorum(f.get("quorum"), label) if "quorum" in f else self._default_quorum
+        if "quorum" not in f and quorum is None and "quorum" not in self._top_keys:
+            self.add(
+                _line(item),
+                f"{label} has no 'quorum': give it one, or a partnership-wide quorum at the top of the file",
+            )
         cadence = self.text(f.get("cadence"), f"cadence of {label}")
         if cadence is not None:
             try:
@@ -786,7 +796,7 @@ class _Parser:
         if node is None:
             return None
         what = f"quorum of {label}"
-        usage = "use all-statutory-agencies, or a mapping of agencies, min_members and roles"
+        usage = "use all-statutory-agencies, none, or a mapping of agencies, min_members and roles"
         if isinstance(node, ScalarNode):
             value = node.value.strip()
             if node.tag == _NULL or not value:
@@ -794,6 +804,8 @@ class _Parser:
                 return None
             if node.tag == _STR and value in ("all-statutory-agencies", ALL_STATUTORY):
                 return QuorumRule()
+            if node.tag == _STR and value.lower() == "none":  # no quorum rule: never inquorate
+                return QuorumRule(agencies=None)
             self.add(_line(node), f"{what} {value!r} is not a quorum rule: {usage}")
             return None
         f = self.mapping(node, what, QUORUM_KEYS)
@@ -884,7 +896,8 @@ class _Parser:
         agency_of = {p.initials: p.agency for p in people}
         by_id = {s.spec.id: s for s in series}
         for info in series:
-            spec, line = info.spec, info.lines.get("quorum")
+            # a series under the partnership's default quorum is reported at the series
+            spec, line = info.spec, info.lines.get("quorum", info.spec.line)
             rule = spec.quorum
             roles = (spec.chair, spec.vice_chair, spec.minute_taker, spec.business_manager)
             seats = set(spec.members) | {r for r in roles if r}

@@ -12,7 +12,7 @@ from conftest import EXAMPLE, Chat, make_app
 from sqlalchemy import select
 
 from bot.app import App
-from storage.models import Attendance, Person, QuorumChange
+from storage.models import Attendance, Decision, Person, QuorumChange
 
 # A police officer observing the board: if an observer counted, the police would be represented.
 OBSERVER = "  - {name: Pat Dunmore, initials: PD, agency: police, title: Lead Member}\n"
@@ -87,3 +87,23 @@ def test_an_observer_cannot_stand_in_for_a_member(observed: Chat) -> None:
     assert "an observer never represents their agency" in out and "The meeting is quorate" not in out
     assert _rows(chat)["PD"] == ("deputy", None, False)
     assert _changes(chat) == []
+
+
+def test_a_series_without_a_quorum_rule_is_never_inquorate(database_url: str, tmp_path: Path) -> None:
+    edit = ("    quorum: {agencies: all-statutory, min_members: 4}\n", "    quorum: none\n")
+    application = make_app(database_url, arrangements(tmp_path, edit))
+    try:
+        chat = Chat(application)
+        chat.at("2024-01-22T14:00:00+00:00")
+        chat.say("TR", "meeting start exploitation")
+        chat.say("TR", "present TR")
+        assert "no quorum rule" in chat.say("TR", "quorum")
+        out = chat.say("TR", "decision: the group adopts the new screening tool")
+        assert "ratification" not in out
+        chat.say("TR", "TR left")
+        assert "Quorum at the close" not in chat.say("TR", "meeting end")
+        with application.sessions() as s:
+            assert [d.inquorate for d in s.scalars(select(Decision))] == [False]
+        assert _changes(chat) == []
+    finally:
+        application.engine.dispose()

@@ -525,7 +525,7 @@ def test_quorum_describe() -> None:
     assert QuorumRule(("council", "icb", "police")).describe() == "council, icb and police each represented"
     assert QuorumRule(("police",), 1).describe() == "police represented, at least 1 member present"
     assert QuorumRule(None, None, ("chair", "vice_chair")).describe() == "the chair or vice-chair present"
-    assert QuorumRule(None).describe() == "no quorum conditions"
+    assert QuorumRule(None).describe() == "no quorum rule"
 
 
 # --- cadence, papers, standing items ------------------------------------------------------------
@@ -664,3 +664,23 @@ def test_observers_of_a_series() -> None:
     assert parse_partnership(BASE).series[0].observers == ()
     assert_problem(insert(21, "    observers: [CD]"), 22, "CD is both a member", "observer of series board")
     assert_problem(insert(21, "    observers: [ZZ]"), 22, "unknown initials 'ZZ' in observers of series")
+
+
+def test_no_quorum_rule_and_a_partnership_wide_default() -> None:
+    assert parse_partnership(edit(22, "    quorum: none")).series[0].quorum == QuorumRule(agencies=None)
+    assert QuorumRule(agencies=None).describe() == "no quorum rule"
+    # a series without quorum takes the partnership's; one with its own keeps it
+    text = insert(4, "quorum: {agencies: [council]}", edit(22, "    quorum: none"))
+    assert parse_partnership(text).series[0].quorum == QuorumRule(agencies=None)
+    text = insert(4, "quorum: {agencies: [council]}", edit(22, "    # no quorum of its own"))
+    assert parse_partnership(text).series[0].quorum == QuorumRule(agencies=("council",))
+    assert_problem(insert(4, "quorum: most"), 5, "quorum of the partnership 'most' is not a quorum rule")
+    # neither: refused, as before
+    assert_problem(
+        edit(22, "    # no quorum of its own"), 17, "series board has no 'quorum'", "partnership-wide"
+    )
+
+
+def test_the_default_quorum_is_checked_for_each_series() -> None:
+    text = insert(4, "quorum: {min_members: 5}", edit(22, "    # no quorum of its own"))
+    assert_problem(text, 18, "quorum of series board can never be met: min_members 5")
