@@ -23,7 +23,14 @@ import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from storage.cadence import Cadence, CadenceError, PapersDue, parse_cadence, parse_papers_due
+from storage.cadence import (
+    Cadence,
+    CadenceError,
+    PapersDue,
+    as_required,
+    parse_cadence,
+    parse_papers_due,
+)
 
 # key -> required?
 PARTNERSHIP_KEYS: dict[str, bool] = {
@@ -669,6 +676,8 @@ class _Parser:
                 f"{label} has no 'quorum': give it one, or a partnership-wide quorum at the top of the file",
             )
         cadence = self.text(f.get("cadence"), f"cadence of {label}")
+        if cadence is not None and as_required(cadence):
+            cadence = None  # meets when needed: an ad hoc group, each date set with `next meeting`
         if cadence is not None:
             try:
                 parse_cadence(cadence)

@@ -684,3 +684,10 @@ def test_no_quorum_rule_and_a_partnership_wide_default() -> None:
 def test_the_default_quorum_is_checked_for_each_series() -> None:
     text = insert(4, "quorum: {min_members: 5}", edit(22, "    # no quorum of its own"))
     assert_problem(text, 18, "quorum of series board can never be met: min_members 5")
+
+
+def test_cadence_as_the_documents_write_it() -> None:
+    assert parse_partnership(edit(23, "    cadence: as required")).series[0].cadence is None
+    spec = parse_partnership(edit(23, "    cadence: monthly and when required"))
+    assert spec.series[0].cadence == "monthly and when required"
+    assert_problem(edit(23, "    cadence: now and then"), 23, "three times a year", "as required")
