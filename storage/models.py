@@ -148,7 +148,7 @@ class Series(Base):
     time: Mapped[str | None] = mapped_column(String(20))
     place: Mapped[str | None] = mapped_column(String(300))
     papers_due: Mapped[str | None] = mapped_column(String(100))
-    escalates_to: Mapped[str | None] = mapped_column(String(64))
+    escalates_to: Mapped[list[Any]] = mapped_column(default=list)  # series keys: one or several routes
     standing_items: Mapped[list[Any]] = mapped_column(default=list)
     # The standing item that reviews the action tracker (its title), when the file names one.
     tracker_item: Mapped[str | None] = mapped_column(Text)

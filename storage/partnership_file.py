@@ -169,7 +169,7 @@ class SeriesSpec:
     time: str | None  # "HH:MM" or "HH:MM-HH:MM", normalised
     place: str | None
     papers_due: str | None  # as written, already validated: see papers_rule
-    escalates_to: str | None
+    escalates_to: tuple[str, ...]  # series ids, in the order written: one or several routes
     standing_items: tuple[str, ...]
     tracker_item: str | None = None  # the standing item that reviews the action tracker: its title
     minutes_preamble: str | None = None  # standing text placed at the top of every minutes draft
@@ -691,8 +691,11 @@ class _Parser:
                 self.add(lines["papers_due"], f"{label}: {exc}")
         time = self.meeting_time(f.get("time"), f"time of {label}")
         place = self.text(f.get("place"), f"place of {label}")
-        escalates_to = self.ident(f.get("escalates_to"), f"escalates_to of {label}")
-        self.ref("series", escalates_to, lines.get("escalates_to", 0), f"for escalates_to of {label}")
+        escalates_to = tuple(
+            _unique(e for e, _ in self.idents(f.get("escalates_to"), f"escalates_to of {label}"))
+        )
+        for route in escalates_to:
+            self.ref("series", route, lines.get("escalates_to", 0), f"for escalates_to of {label}")
         standing_items = self.texts(f.get("standing_items"), f"standing_items of {label}")
         tracker_item = self.tracker_item(f.get("tracker_item"), label, standing_items)
         minutes_preamble = self.text(f.get("minutes_preamble"), f"minutes_preamble of {label}")
@@ -939,23 +942,29 @@ class _Parser:
                 )
             if rule.roles == ("vice_chair",) and spec.vice_chair is None:
                 self.add(line, f"quorum of series {spec.id} needs the vice_chair, but the series has none")
-            if spec.escalates_to == spec.id:
+            if spec.id in spec.escalates_to:
                 self.add(info.lines.get("escalates_to"), f"series {spec.id} escalates to itself")
         self.check_escalation_cycles(by_id)
 
     def check_escalation_cycles(self, by_id: dict[str, _SeriesInfo]) -> None:
+        reported: set[frozenset[str]] = set()
         for start in sorted(by_id):
-            chain = [start]
-            current = by_id[start].spec.escalates_to
-            while current in by_id and current not in chain:
-                chain.append(current)
-                current = by_id[current].spec.escalates_to
-            # report a loop once, from its alphabetically first series; self-loops are reported above
-            if current == start and len(chain) > 1 and start == min(chain):
-                self.add(
-                    by_id[start].lines.get("escalates_to"),
-                    f"escalation goes round in a circle: {' → '.join([*chain, start])}",
-                )
+            # every route out of `start`, depth first, looking for one that comes back to it
+            stack: list[list[str]] = [[start]]
+            while stack:
+                chain = stack.pop()
+                for nxt in reversed(by_id[chain[-1]].spec.escalates_to):
+                    if nxt == start and len(chain) > 1:
+                        loop = frozenset(chain)
+                        # report a loop once, from its alphabetically first series; self-loops are above
+                        if loop not in reported and start == min(chain):
+                            reported.add(loop)
+                            self.add(
+                                by_id[start].lines.get("escalates_to"),
+                                f"escalation goes round in a circle: {' → '.join([*chain, start])}",
+                            )
+                    elif nxt in by_id and nxt not in chain:
+                        stack.append([*chain, nxt])
 
 
 def _unique(values: Iterable[str]) -> list[str]:

@@ -132,7 +132,7 @@ def test_westshire_series() -> None:
     assert board.place == "Westshire House, Committee Room 2"
     assert board.papers_due == "5 working days before"
     assert board.papers_rule is not None and board.papers_rule.amount == 5
-    assert board.escalates_to == "executive"
+    assert board.escalates_to == ("executive",)
     assert board.standing_items[0] == "Welcome and apologies"
     assert board.standing_items[6] == "What difference did today make for children?"
     assert len(board.standing_items) == 9
@@ -691,3 +691,20 @@ def test_cadence_as_the_documents_write_it() -> None:
     spec = parse_partnership(edit(23, "    cadence: monthly and when required"))
     assert spec.series[0].cadence == "monthly and when required"
     assert_problem(edit(23, "    cadence: now and then"), 23, "three times a year", "as required")
+
+
+def test_several_escalation_routes() -> None:
+    second = "\n".join(BASE.splitlines()[16:]).replace("id: board", "id: exec")
+    third = "\n".join(BASE.splitlines()[16:]).replace("id: board", "id: chiefs")
+    spec = parse_partnership(insert(23, "    escalates_to: [exec, chiefs]") + second + "\n" + third + "\n")
+    assert spec.series[0].escalates_to == ("exec", "chiefs")
+    assert spec.series[1].escalates_to == ()
+    # a circle through the second route is still found
+    text = (
+        insert(23, "    escalates_to: [exec, chiefs]")
+        + second
+        + "\n"
+        + third.replace("cadence:", "escalates_to: board\n    cadence:")
+        + "\n"
+    )
+    assert_problem(text, 24, "escalation goes round in a circle: board → chiefs → board")
