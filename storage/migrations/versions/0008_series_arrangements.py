@@ -42,6 +42,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("series", schema=None) as batch_op:
         batch_op.alter_column("escalates_to", new_column_name="escalates_to_list")
+    with op.batch_alter_table("series", schema=None) as batch_op:  # after the rename: same name
         batch_op.add_column(sa.Column("escalates_to", sa.String(length=64), nullable=True))
     conn = op.get_bind()
     for sid, routes in list(conn.execute(sa.select(_series.c.id, _series.c.escalates_to_list))):
