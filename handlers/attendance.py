@@ -20,12 +20,23 @@ from handlers.reply import OK, WARNING, Reply
 from storage.models import Attendance, Meeting, QuorumChange
 
 ROLE_NOTES = {"minute_taker": "minute taker", "business_manager": "business manager"}
+OBSERVER = "observer"  # the role note of an observer's attendance row
 
 
 def true_members(ctx: Ctx) -> set[str]:
     """Members in their own right (deputies are not members)."""
     s = ctx.sref
     return set(s.members) | {i for i in (s.chair, s.vice_chair) if i}
+
+
+def _seated(ctx: Ctx, initials: str) -> dict[str, Any] | None:
+    """Fields of a present row for someone with a place at the table (a member, or an observer, who
+    is recorded present but never counts), or None for anyone else."""
+    if initials in true_members(ctx):
+        return {}
+    if initials in ctx.sref.observers:
+        return {"role_note": OBSERVER}
+    return None
 
 
 def sheet(ctx: Ctx, meeting: Meeting) -> list[Attendance]:
@@ -64,7 +75,7 @@ def quorum_now(ctx: Ctx, meeting: Meeting) -> QuorumResult:
         elif row.status == "deputy" and row.deputy_for_id is not None and not is_guest(ctx.roster, initials):
             # A deputy the file does not hold (a guest) does not count: the file names authorised deputies.
             member = ctx.initials_of(row.deputy_for_id)
-            if member in members and _same_agency(ctx, initials, member):
+            if member in members and _same_agency(ctx, initials, member) and initials not in s.observers:
                 present.append(Presence(initials, ctx.roster.people[member].agency, for_member=member))
     quorum = ctx.series.quorum if ctx.series else None
     return evaluate(quorum, present, ctx.roster.agencies)
@@ -78,6 +89,8 @@ def describe_quorum(ctx: Ctx, result: QuorumResult) -> str:
             f"{ctx.name(p.initials)} for {ctx.name(p.for_member)}" if p.for_member else ctx.name(p.initials)
         )
 
+    if not result.ruled:
+        return "There is no quorum rule for this series: decisions are never marked for ratification."
     if result.quorate:
         shown = [a for a in result.required] + [a for a in result.represented if a not in result.required]
         parts = [
@@ -591,14 +604,22 @@ def _deputise(ctx: Ctx, meeting: Meeting, deputy: Deputy, reply: Reply) -> None:
     guest = is_guest(ctx.roster, deputy_key)
     agency = ctx.roster.agencies.get(ctx.roster.people[member].agency)
     other = not guest and not _same_agency(ctx, deputy_key, member)
-    counts = f" and counts for {agency.name}" if agency is not None and not guest and not other else ""
-    reply.say(f"{name} is attending for {ctx.name(member)}{counts}.", OK)
+    observer = deputy_key in ctx.sref.observers
+    counts = agency.name if agency is not None and not (guest or other or observer) else None
+    reply.say(
+        f"{name} is attending for {ctx.name(member)}{f' and counts for {counts}' if counts else ''}.", OK
+    )
     if other and agency is not None:
         own = ctx.roster.agencies.get(ctx.roster.people[deputy_key].agency)
         reply.say(
             f"{name} is from {own.name if own else 'another agency'}, so attends on "
             f"{ctx.name(member)}'s behalf but does not count for {agency.name} towards quorum: "
             "a deputy counts only for their own agency."
+        )
+    if observer and agency is not None and not other:
+        reply.say(
+            f"{name} observes {ctx.require_series().name}, so attends on {ctx.name(member)}'s behalf but "
+            f"does not count for {agency.name} towards quorum: an observer never represents their agency."
         )
     allowed = ctx.sref.deputies.get(member, ())
     if deputy_key not in allowed:
@@ -716,11 +737,11 @@ def present(ctx: Ctx, args: dict[str, Any]) -> Reply:
     _check_deputies(ctx, deputies + [("", m) for m in absent])
 
     def change() -> Reply:
-        members = true_members(ctx)
         done, notes = [], []
         for initials in people:
             row = _row(ctx, meeting, ctx.person_id(initials))
-            if initials in members:
+            seat = _seated(ctx, initials)
+            if seat is not None:
                 if row is not None and row.status in ("present", "deputy") and row.left_at is None:
                     notes.append(f"{ctx.name(initials)} was already recorded as present.")
                     continue
@@ -731,10 +752,11 @@ def present(ctx: Ctx, args: dict[str, Any]) -> Reply:
                     "present",
                     arrived_at=row.arrived_at if row and row.arrived_at else ctx.now,
                     left_at=None,
+                    **seat,
                 )
                 if before == "apologies":
                     notes.append(f"{ctx.name(initials)} had sent apologies: now present.")
-                done.append(ctx.name(initials))
+                done.append(ctx.name(initials) + (f" ({OBSERVER})" if seat else ""))
             else:
                 note = _non_member_note(ctx, initials)
                 _record(ctx, meeting, initials, "in_attendance", role_note=note, arrived_at=ctx.now)
@@ -925,11 +947,11 @@ def joined(ctx: Ctx, args: dict[str, Any]) -> Reply:
     people = people_or_ask(ctx, args["names"], again="joined ", doing="as having joined", tail=tail)
 
     def change() -> Reply:
-        members = true_members(ctx)
         names = []
         for initials, _t, _n in people:
             assert initials
             row = _row(ctx, meeting, ctx.person_id(initials))
+            seat = _seated(ctx, initials)
             if (
                 row is not None
                 and row.status in ("present", "deputy", "in_attendance")
@@ -946,7 +968,7 @@ def joined(ctx: Ctx, args: dict[str, Any]) -> Reply:
                     movements=[*row.movements, {"event": "rejoined", "at": at.isoformat()}],
                 )
                 names.append(f"{ctx.name(initials)} rejoined")
-            elif initials in members:
+            elif seat is not None:
                 _record(
                     ctx,
                     meeting,
@@ -955,8 +977,9 @@ def joined(ctx: Ctx, args: dict[str, Any]) -> Reply:
                     arrived_at=at,
                     left_at=None,
                     movements=[{"event": "joined", "at": at.isoformat()}],
+                    **seat,
                 )
-                names.append(f"{ctx.name(initials)} joined")
+                names.append(f"{ctx.name(initials)} joined" + (f" ({OBSERVER})" if seat else ""))
             else:
                 _record(
                     ctx,
@@ -993,6 +1016,8 @@ def in_attendance(ctx: Ctx, args: dict[str, Any]) -> Reply:
         names = []
         for initials, _typed, note in people:
             status = "present" if initials in members else "in_attendance"
+            if initials in ctx.sref.observers:
+                status, note = "present", OBSERVER
             _record(
                 ctx,
                 meeting,
@@ -1002,7 +1027,9 @@ def in_attendance(ctx: Ctx, args: dict[str, Any]) -> Reply:
                 arrived_at=ctx.now,
                 left_at=None,
             )
-            if status == "present":
+            if note == OBSERVER:
+                names.append(f"{ctx.name(initials)} ({OBSERVER}: present, never counted for quorum)")
+            elif status == "present":
                 names.append(ctx.name(initials) + " (a member: recorded as present)")
             else:
                 names.append(ctx.name(initials) + (f" ({note})" if note else ""))
@@ -1046,7 +1073,7 @@ def attendance_summary(ctx: Ctx, meeting: Meeting) -> str:
     for row, initials in _rows(ctx, meeting):
         name = ctx.name(initials) if initials else (row.guest_name or "a guest")
         if row.status == "present":
-            present.append(name)
+            present.append(name + (f" ({OBSERVER})" if row.role_note == OBSERVER else ""))
         elif row.status == "deputy":
             deputies.append(f"{name} (for {ctx.name(ctx.initials_of(row.deputy_for_id))})")
         elif row.status == "in_attendance":

@@ -731,8 +731,10 @@ def _quorum_statement(ctx: Ctx, meeting: Meeting, inquorate_decisions: int) -> s
         )
     )
     sentences: list[str] = []
-    if not any(c.quorate for c in changes):
-        result = quorum_now(ctx, meeting)
+    result = quorum_now(ctx, meeting)
+    if not result.ruled:
+        sentences.append("The series has no quorum rule.")
+    elif not any(c.quorate for c in changes):
         sentences.append(
             "The meeting was not quorate at any point ("
             + describe_quorum(ctx, result).removeprefix("Not quorate: ").rstrip(".")
@@ -863,6 +865,8 @@ def _minutes_attendance(ctx: Ctx, sref: SeriesRef, meeting: Meeting) -> _Attenda
                 continue
             rank = 0 if initials == sref.chair else 1 if initials == sref.vice_chair else 2
             role = roles.get(initials, "") if initials else ""
+            if row.role_note == "observer":  # minuted as present, never counted for quorum
+                role = "observer"
             attendees.append((rank, _attendee_row(ctx, initials, name, role)))
         elif row.status == "in_attendance":
             if initials and initials == taker:

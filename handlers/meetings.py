@@ -317,7 +317,8 @@ def meeting_end(ctx: Ctx, args: dict[str, Any]) -> Reply:
     decisions = list(ctx.session.scalars(select(Decision).where(Decision.meeting_id == meeting.id)))
     reply = Reply().say(f"The meeting of {series.name} is closed ({when(ctx.now, ctx.tz)}).", OK)
     reply.say(attendance_summary(ctx, meeting))
-    reply.say(f"Quorum at the close: {'quorate' if result.quorate else 'not quorate'}.")
+    if result.ruled:
+        reply.say(f"Quorum at the close: {'quorate' if result.quorate else 'not quorate'}.")
     inquorate = sum(1 for d in decisions if d.inquorate)
     line = f"{plural(len(decisions), 'decision')}"
     if inquorate:

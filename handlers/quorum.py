@@ -4,6 +4,7 @@ Pure: the attendance handler turns attendance rows into Presences (members
 present, and deputies counted for the agency of the member they stand in for;
 guests and people "in attendance" never count) and asks `evaluate`.
 
+A rule with no conditions is `quorum: none`: the series has no quorum rule.
 A rule holds every condition it names: `agencies` ("all-statutory" or a list of
 agency ids, each with at least one present member or deputy), `min_members`
 (members and deputies present), `roles` (either listed role present counts).
@@ -35,6 +36,7 @@ class QuorumResult:
     min_members: int | None = None
     roles: tuple[str, ...] = ()
     roles_met: bool = True
+    ruled: bool = True  # False: the series has no quorum rule (`quorum: none`), so it is never inquorate
 
     @property
     def short_of_members(self) -> int:
@@ -79,6 +81,7 @@ def evaluate(rule: Any, present: list[Presence], agencies: dict[str, AgencyRef])
     roles = tuple(r["roles"])
     roles_met = not roles or any(role in p.roles for p in present for role in roles)
     quorate = not missing and (min_members is None or count >= min_members) and roles_met
+    ruled = r["agencies"] is not None or min_members is not None or bool(roles)
     return QuorumResult(
         quorate=quorate,
         required=required,
@@ -88,4 +91,5 @@ def evaluate(rule: Any, present: list[Presence], agencies: dict[str, AgencyRef])
         min_members=min_members,
         roles=roles,
         roles_met=roles_met,
+        ruled=ruled,
     )

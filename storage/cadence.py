@@ -83,12 +83,20 @@ _FIXED = {
 }
 
 _EVERY_N = re.compile(r"^every (\d+|[a-z]+) (week|month|year)s?$")
+_TIMES_A_YEAR = re.compile(r"^(\d+|[a-z]+) times (?:a|per|each) year$")
+# As the documents write them: "at least quarterly", "monthly and when required" meet on the cadence
+# (extra meetings are set with `next meeting`); "as required" alone proposes no dates at all.
+_AT_LEAST = re.compile(r"^(?:at least|no less than|not less than) ")
+_AND_WHEN_REQUIRED = re.compile(r"(?:,)? (?:and|or|plus) (?:as|when|if) (?:required|needed|necessary)$")
+_AS_REQUIRED = re.compile(r"^(?:as|when|if) (?:required|needed|necessary)$")
 _NTH_WEEKDAY = re.compile(r"^(?:the )?(\w+) ([a-z]+?)(?: of (?:the|each|every) month)?$")
 _PLAIN_WEEKDAY = re.compile(r"^(?:a |an |every |each )?([a-z]+?)s?$")
 
 _CADENCE_HELP = (
-    "use weekly, fortnightly, every N weeks, monthly, every N months, quarterly, twice a year or "
-    "annually, optionally followed by 'on the third Friday' (months) or 'on Fridays' (weeks)"
+    "use weekly, fortnightly, every N weeks, monthly, every N months, quarterly, three times a year, "
+    "twice a year or annually, optionally followed by 'on the third Friday' (months) or 'on Fridays' "
+    "(weeks); 'at least quarterly' and 'monthly and when required' read as quarterly and monthly; "
+    "'as required' or 'when required' proposes no dates"
 )
 
 
@@ -186,13 +194,27 @@ def _parse_when(when: str, original: str) -> tuple[int, int | None]:
     raise CadenceError(f"cannot read the day in cadence {original!r}: write e.g. 'on the third Friday'")
 
 
+def as_required(text: str) -> bool:
+    """'as required' / 'when required': the series meets when needed, so no date is ever proposed."""
+    return bool(_AS_REQUIRED.match(_normalise(text)))
+
+
 def parse_cadence(text: str) -> Cadence:
-    """Read a cadence such as 'quarterly' or 'every 2 months on the third Friday'."""
-    norm = _normalise(text)
+    """Read a cadence such as 'quarterly' or 'every 2 months on the third Friday' ('as required' is
+    no cadence: see as_required)."""
+    norm = _AT_LEAST.sub("", _AND_WHEN_REQUIRED.sub("", _normalise(text)))
     base, _, when = norm.partition(" on ")
     base = base.strip()
     if base in _FIXED:
         unit, every = _FIXED[base]
+    elif match := _TIMES_A_YEAR.match(base):
+        times = _number(match.group(1))
+        if times is None or times < 1 or 12 % times:
+            raise CadenceError(
+                f"cannot read cadence {text!r}: a number of times a year must divide the year into whole "
+                "months (1, 2, 3, 4, 6 or 12)"
+            )
+        unit, every = "month", 12 // times
     elif match := _EVERY_N.match(base):
         number = _number(match.group(1))
         if number is None:

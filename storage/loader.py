@@ -231,10 +231,11 @@ class _Loader:
                         "time": s.time,
                         "place": s.place,
                         "papers_due": s.papers_due,
-                        "escalates_to": s.escalates_to,
+                        "escalates_to": list(s.escalates_to),
                         "standing_items": list(s.standing_items),
                         "tracker_item": s.tracker_item,
                         "minutes_preamble": s.minutes_preamble,
+                        "observers": list(s.observers),
                     },
                 )
                 for s in spec.series

@@ -148,11 +148,12 @@ class Series(Base):
     time: Mapped[str | None] = mapped_column(String(20))
     place: Mapped[str | None] = mapped_column(String(300))
     papers_due: Mapped[str | None] = mapped_column(String(100))
-    escalates_to: Mapped[str | None] = mapped_column(String(64))
+    escalates_to: Mapped[list[Any]] = mapped_column(default=list)  # series keys: one or several routes
     standing_items: Mapped[list[Any]] = mapped_column(default=list)
     # The standing item that reviews the action tracker (its title), when the file names one.
     tracker_item: Mapped[str | None] = mapped_column(Text)
     minutes_preamble: Mapped[str | None] = mapped_column(Text)  # standing text at the top of the minutes
+    observers: Mapped[list[Any]] = mapped_column(default=list)  # initials: minuted, never counted
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Actions are numbered per series for ever: the counter is bumped atomically.
     last_action_number: Mapped[int] = mapped_column(Integer, default=0)

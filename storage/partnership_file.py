@@ -23,7 +23,14 @@ import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from storage.cadence import Cadence, CadenceError, PapersDue, parse_cadence, parse_papers_due
+from storage.cadence import (
+    Cadence,
+    CadenceError,
+    PapersDue,
+    as_required,
+    parse_cadence,
+    parse_papers_due,
+)
 
 # key -> required?
 PARTNERSHIP_KEYS: dict[str, bool] = {
@@ -31,6 +38,7 @@ PARTNERSHIP_KEYS: dict[str, bool] = {
     "name": True,
     "timezone": True,
     "business_unit": False,
+    "quorum": False,  # the default of every series that gives none
     "agencies": True,
     "groups": False,
     "people": True,
@@ -62,7 +70,7 @@ SERIES_KEYS: dict[str, bool] = {
     "business_manager": False,
     "members": True,
     "deputies": False,
-    "quorum": True,
+    "quorum": False,  # required unless the partnership gives a default
     "cadence": False,
     "time": False,
     "place": False,
@@ -71,6 +79,7 @@ SERIES_KEYS: dict[str, bool] = {
     "standing_items": False,
     "tracker_item": False,
     "minutes_preamble": False,
+    "observers": False,
 }
 QUORUM_KEYS: dict[str, bool] = {"agencies": False, "min_members": False, "roles": False}
 
@@ -142,7 +151,7 @@ class QuorumRule:
         if self.roles:
             words = [r.replace("_", "-") for r in self.roles]
             parts.append(f"the {' or '.join(words)} present")
-        return ", ".join(parts) if parts else "no quorum conditions"
+        return ", ".join(parts) if parts else "no quorum rule"
 
 
 @dataclass(frozen=True)
@@ -160,10 +169,11 @@ class SeriesSpec:
     time: str | None  # "HH:MM" or "HH:MM-HH:MM", normalised
     place: str | None
     papers_due: str | None  # as written, already validated: see papers_rule
-    escalates_to: str | None
+    escalates_to: tuple[str, ...]  # series ids, in the order written: one or several routes
     standing_items: tuple[str, ...]
     tracker_item: str | None = None  # the standing item that reviews the action tracker: its title
     minutes_preamble: str | None = None  # standing text placed at the top of every minutes draft
+    observers: tuple[str, ...] = ()  # present and minuted, never counted for quorum nor for their agency
     line: int = 0
 
     @property
@@ -281,6 +291,8 @@ class _Parser:
         self._refs: list[_Ref] = []
         # ids seen, even of entities with other problems, so one mistake is not reported twice
         self._known: dict[str, list[str]] = {"agency": [], "group": [], "series": [], "initials": []}
+        self._default_quorum: QuorumRule | None = None  # the partnership's `quorum:`, if it gives one
+        self._top_keys: set[str] = set()
 
     def add(self, line: int | None, message: str) -> None:
         self.problems.append(Problem(line, message))
@@ -454,6 +466,7 @@ class _Parser:
         top = self.mapping(root, "the partnership", PARTNERSHIP_KEYS)
         if top is None:
             return None
+        self._top_keys = set(top)
         pid = self.checked_id(top.get("id"), "partnership id")
         name = self.text(top.get("name"), "partnership name", required=True)
         timezone = self.timezone(top.get("timezone"))
@@ -464,6 +477,7 @@ class _Parser:
         agencies = self.agencies(top.get("agencies"))
         people = self.people(top.get("people"))
         groups = self.groups(top.get("groups"))
+        self._default_quorum = self.quorum(top.get("quorum"), "the partnership")
         series = self.series(top.get("series"))
         self.check_refs()
         self.check_series(agencies, people, series)
@@ -652,10 +666,18 @@ class _Parser:
             members.append(initials)
             self.ref("initials", initials, line, f"in members of {label}")
         everyone = set(members) | {v for v in roles.values() if v}
+        observers = self.observers(f.get("observers"), label, everyone)
 
         deputies = self.deputies(f.get("deputies"), label, everyone)
-        quorum = self.quorum(f.get("quorum"), label)
+        quorum = self.quorum(f.get("quorum"), label) if "quorum" in f else self._default_quorum
+        if "quorum" not in f and quorum is None and "quorum" not in self._top_keys:
+            self.add(
+                _line(item),
+                f"{label} has no 'quorum': give it one, or a partnership-wide quorum at the top of the file",
+            )
         cadence = self.text(f.get("cadence"), f"cadence of {label}")
+        if cadence is not None and as_required(cadence):
+            cadence = None  # meets when needed: an ad hoc group, each date set with `next meeting`
         if cadence is not None:
             try:
                 parse_cadence(cadence)
@@ -669,8 +691,11 @@ class _Parser:
                 self.add(lines["papers_due"], f"{label}: {exc}")
         time = self.meeting_time(f.get("time"), f"time of {label}")
         place = self.text(f.get("place"), f"place of {label}")
-        escalates_to = self.ident(f.get("escalates_to"), f"escalates_to of {label}")
-        self.ref("series", escalates_to, lines.get("escalates_to", 0), f"for escalates_to of {label}")
+        escalates_to = tuple(
+            _unique(e for e, _ in self.idents(f.get("escalates_to"), f"escalates_to of {label}"))
+        )
+        for route in escalates_to:
+            self.ref("series", route, lines.get("escalates_to", 0), f"for escalates_to of {label}")
         standing_items = self.texts(f.get("standing_items"), f"standing_items of {label}")
         tracker_item = self.tracker_item(f.get("tracker_item"), label, standing_items)
         minutes_preamble = self.text(f.get("minutes_preamble"), f"minutes_preamble of {label}")
@@ -696,9 +721,27 @@ class _Parser:
             standing_items=standing_items,
             tracker_item=tracker_item,
             minutes_preamble=minutes_preamble,
+            observers=observers,
             line=_line(item),
         )
         return _SeriesInfo(spec, lines)
+
+    def observers(self, node: Node | None, label: str, everyone: set[str]) -> tuple[str, ...]:
+        """Observers attend without a seat: one who is also a member or role holder would count twice over."""
+        out: list[str] = []
+        for initials, line in self.idents(node, f"observers of {label}"):
+            self.ref("initials", initials, line, f"in observers of {label}")
+            if initials in everyone:
+                self.add(
+                    line,
+                    f"{initials} is both a member (or role holder) and an observer of {label}: "
+                    "an observer never counts for quorum, so list them in one or the other",
+                )
+            elif initials in out:
+                self.add(line, f"{initials} is listed twice in observers of {label}")
+            else:
+                out.append(initials)
+        return tuple(out)
 
     def tracker_item(self, node: Node | None, label: str, standing: tuple[str, ...]) -> str | None:
         """A standing item named by its title (any case) or its position (1 is the first): its title."""
@@ -765,7 +808,7 @@ class _Parser:
         if node is None:
             return None
         what = f"quorum of {label}"
-        usage = "use all-statutory-agencies, or a mapping of agencies, min_members and roles"
+        usage = "use all-statutory-agencies, none, or a mapping of agencies, min_members and roles"
         if isinstance(node, ScalarNode):
             value = node.value.strip()
             if node.tag == _NULL or not value:
@@ -773,6 +816,8 @@ class _Parser:
                 return None
             if node.tag == _STR and value in ("all-statutory-agencies", ALL_STATUTORY):
                 return QuorumRule()
+            if node.tag == _STR and value.lower() == "none":  # no quorum rule: never inquorate
+                return QuorumRule(agencies=None)
             self.add(_line(node), f"{what} {value!r} is not a quorum rule: {usage}")
             return None
         f = self.mapping(node, what, QUORUM_KEYS)
@@ -863,7 +908,8 @@ class _Parser:
         agency_of = {p.initials: p.agency for p in people}
         by_id = {s.spec.id: s for s in series}
         for info in series:
-            spec, line = info.spec, info.lines.get("quorum")
+            # a series under the partnership's default quorum is reported at the series
+            spec, line = info.spec, info.lines.get("quorum", info.spec.line)
             rule = spec.quorum
             roles = (spec.chair, spec.vice_chair, spec.minute_taker, spec.business_manager)
             seats = set(spec.members) | {r for r in roles if r}
@@ -896,23 +942,29 @@ class _Parser:
                 )
             if rule.roles == ("vice_chair",) and spec.vice_chair is None:
                 self.add(line, f"quorum of series {spec.id} needs the vice_chair, but the series has none")
-            if spec.escalates_to == spec.id:
+            if spec.id in spec.escalates_to:
                 self.add(info.lines.get("escalates_to"), f"series {spec.id} escalates to itself")
         self.check_escalation_cycles(by_id)
 
     def check_escalation_cycles(self, by_id: dict[str, _SeriesInfo]) -> None:
+        reported: set[frozenset[str]] = set()
         for start in sorted(by_id):
-            chain = [start]
-            current = by_id[start].spec.escalates_to
-            while current in by_id and current not in chain:
-                chain.append(current)
-                current = by_id[current].spec.escalates_to
-            # report a loop once, from its alphabetically first series; self-loops are reported above
-            if current == start and len(chain) > 1 and start == min(chain):
-                self.add(
-                    by_id[start].lines.get("escalates_to"),
-                    f"escalation goes round in a circle: {' → '.join([*chain, start])}",
-                )
+            # every route out of `start`, depth first, looking for one that comes back to it
+            stack: list[list[str]] = [[start]]
+            while stack:
+                chain = stack.pop()
+                for nxt in reversed(by_id[chain[-1]].spec.escalates_to):
+                    if nxt == start and len(chain) > 1:
+                        loop = frozenset(chain)
+                        # report a loop once, from its alphabetically first series; self-loops are above
+                        if loop not in reported and start == min(chain):
+                            reported.add(loop)
+                            self.add(
+                                by_id[start].lines.get("escalates_to"),
+                                f"escalation goes round in a circle: {' → '.join([*chain, start])}",
+                            )
+                    elif nxt in by_id and nxt not in chain:
+                        stack.append([*chain, nxt])
 
 
 def _unique(values: Iterable[str]) -> list[str]:

@@ -62,6 +62,7 @@ class SeriesRef:
     business_manager: str | None = None
     members: tuple[str, ...] = ()
     deputies: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    observers: tuple[str, ...] = ()  # present and minuted, never counted for quorum
 
     def role_holder(self, role: str) -> str | None:
         """Initials of the person holding a role of the series (`chair`, `vice_chair`, ...)."""
@@ -144,6 +145,7 @@ class Roster:
                     business_manager=s.business_manager,
                     members=tuple(s.members),
                     deputies={k: tuple(v) for k, v in s.deputies.items()},
+                    observers=tuple(s.observers),
                 )
                 for s in spec.series
             },

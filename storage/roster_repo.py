@@ -96,6 +96,7 @@ def _build(session: Session, part: Partnership) -> Roster:
             business_manager=s.business_manager,
             members=tuple(s.members),
             deputies={k: tuple(v) for k, v in s.deputies.items()},
+            observers=tuple(s.observers),
         )
         for s in session.scalars(select(Series).where(Series.partnership_id == pid, Series.active))
     }

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from storage.cadence import Cadence, CadenceError, PapersDue, parse_cadence, parse_papers_due
+from storage.cadence import Cadence, CadenceError, PapersDue, as_required, parse_cadence, parse_papers_due
 
 FRI, TUE, MON, THU = 4, 1, 0, 3
 
@@ -205,3 +205,29 @@ def test_calendar_day_deadlines_move_back_to_a_working_day() -> None:
 def test_papers_due_describe_reads_back() -> None:
     for text in ("5 working days before", "1 working day before", "7 days before", "1 week before"):
         assert parse_papers_due(text).describe() == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("three times a year", Cadence("month", 4)),
+        ("Four times a year", Cadence("month", 3)),
+        ("twice a year", Cadence("month", 6)),
+        ("monthly and when required", Cadence("month", 1)),
+        ("Monthly, and as required.", Cadence("month", 1)),
+        ("at least quarterly", Cadence("month", 3)),
+        ("at least three times a year", Cadence("month", 4)),
+        ("bi-monthly on the third Friday and when required", Cadence("month", 2, weekday=FRI, nth=3)),
+    ],
+)
+def test_cadences_in_the_documents_words(text: str, expected: Cadence) -> None:
+    assert parse_cadence(text) == expected
+
+
+def test_as_required_proposes_no_dates() -> None:
+    assert as_required("as required") and as_required("When required.")
+    assert not as_required("monthly and when required")
+    with pytest.raises(CadenceError, match="'as required' or 'when required' proposes no dates"):
+        parse_cadence("as needed sometimes")
+    with pytest.raises(CadenceError, match=r"whole months \(1, 2, 3, 4, 6 or 12\)"):
+        parse_cadence("five times a year")

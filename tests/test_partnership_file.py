@@ -132,7 +132,7 @@ def test_westshire_series() -> None:
     assert board.place == "Westshire House, Committee Room 2"
     assert board.papers_due == "5 working days before"
     assert board.papers_rule is not None and board.papers_rule.amount == 5
-    assert board.escalates_to == "executive"
+    assert board.escalates_to == ("executive",)
     assert board.standing_items[0] == "Welcome and apologies"
     assert board.standing_items[6] == "What difference did today make for children?"
     assert len(board.standing_items) == 9
@@ -525,7 +525,7 @@ def test_quorum_describe() -> None:
     assert QuorumRule(("council", "icb", "police")).describe() == "council, icb and police each represented"
     assert QuorumRule(("police",), 1).describe() == "police represented, at least 1 member present"
     assert QuorumRule(None, None, ("chair", "vice_chair")).describe() == "the chair or vice-chair present"
-    assert QuorumRule(None).describe() == "no quorum conditions"
+    assert QuorumRule(None).describe() == "no quorum rule"
 
 
 # --- cadence, papers, standing items ------------------------------------------------------------
@@ -656,3 +656,55 @@ def test_yaml_merge_keys_work() -> None:
         ("sub", "Sub-group", "CD"),
         ("sub2", "Second sub-group", "CD"),
     ]
+
+
+def test_observers_of_a_series() -> None:
+    spec = parse_partnership(insert(21, "    observers: [EF]"))
+    assert spec.series[0].observers == ("EF",)
+    assert parse_partnership(BASE).series[0].observers == ()
+    assert_problem(insert(21, "    observers: [CD]"), 22, "CD is both a member", "observer of series board")
+    assert_problem(insert(21, "    observers: [ZZ]"), 22, "unknown initials 'ZZ' in observers of series")
+
+
+def test_no_quorum_rule_and_a_partnership_wide_default() -> None:
+    assert parse_partnership(edit(22, "    quorum: none")).series[0].quorum == QuorumRule(agencies=None)
+    assert QuorumRule(agencies=None).describe() == "no quorum rule"
+    # a series without quorum takes the partnership's; one with its own keeps it
+    text = insert(4, "quorum: {agencies: [council]}", edit(22, "    quorum: none"))
+    assert parse_partnership(text).series[0].quorum == QuorumRule(agencies=None)
+    text = insert(4, "quorum: {agencies: [council]}", edit(22, "    # no quorum of its own"))
+    assert parse_partnership(text).series[0].quorum == QuorumRule(agencies=("council",))
+    assert_problem(insert(4, "quorum: most"), 5, "quorum of the partnership 'most' is not a quorum rule")
+    # neither: refused, as before
+    assert_problem(
+        edit(22, "    # no quorum of its own"), 17, "series board has no 'quorum'", "partnership-wide"
+    )
+
+
+def test_the_default_quorum_is_checked_for_each_series() -> None:
+    text = insert(4, "quorum: {min_members: 5}", edit(22, "    # no quorum of its own"))
+    assert_problem(text, 18, "quorum of series board can never be met: min_members 5")
+
+
+def test_cadence_as_the_documents_write_it() -> None:
+    assert parse_partnership(edit(23, "    cadence: as required")).series[0].cadence is None
+    spec = parse_partnership(edit(23, "    cadence: monthly and when required"))
+    assert spec.series[0].cadence == "monthly and when required"
+    assert_problem(edit(23, "    cadence: now and then"), 23, "three times a year", "as required")
+
+
+def test_several_escalation_routes() -> None:
+    second = "\n".join(BASE.splitlines()[16:]).replace("id: board", "id: exec")
+    third = "\n".join(BASE.splitlines()[16:]).replace("id: board", "id: chiefs")
+    spec = parse_partnership(insert(23, "    escalates_to: [exec, chiefs]") + second + "\n" + third + "\n")
+    assert spec.series[0].escalates_to == ("exec", "chiefs")
+    assert spec.series[1].escalates_to == ()
+    # a circle through the second route is still found
+    text = (
+        insert(23, "    escalates_to: [exec, chiefs]")
+        + second
+        + "\n"
+        + third.replace("cadence:", "escalates_to: board\n    cadence:")
+        + "\n"
+    )
+    assert_problem(text, 24, "escalation goes round in a circle: board → chiefs → board")
