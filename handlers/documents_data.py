@@ -855,7 +855,12 @@ def _minutes_attendance(ctx: Ctx, sref: SeriesRef, meeting: Meeting) -> _Attenda
         if row.status == "deputy":
             member = ctx.initials_of(row.deputy_for_id)
             deputy_for[member or ""] = name
-            attendees.append((2, _attendee_row(ctx, initials, name, f"for {ctx.name(member)}")))
+            said: dict[bool | None, str] = {
+                True: ", authorised by the chair on the day",
+                False: ", not authorised by the chair",
+            }
+            role = f"for {ctx.name(member)}{said.get(row.authorised, '')}"
+            attendees.append((2, _attendee_row(ctx, initials, name, role)))
         elif row.status == "present":
             if initials in bu_people:
                 if initials != taker:  # the minute taker has the notes line
