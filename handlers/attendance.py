@@ -25,7 +25,7 @@ ROLE_NOTES = {"minute_taker": "minute taker", "business_manager": "business mana
 def true_members(ctx: Ctx) -> set[str]:
     """Members in their own right (deputies are not members)."""
     s = ctx.sref
-    return set(s.members) | {i for i in (s.chair, s.vice_chair) if i}
+    return set(s.members) | set(s.chairs()) | {i for i in (ctx.chair(s), s.vice_chair) if i}
 
 
 def sheet(ctx: Ctx, meeting: Meeting) -> list[Attendance]:
@@ -54,12 +54,13 @@ def _rows(ctx: Ctx, meeting: Meeting) -> list[tuple[Attendance, str | None]]:
 def quorum_now(ctx: Ctx, meeting: Meeting) -> QuorumResult:
     members = true_members(ctx)
     s = ctx.sref
+    holders = {"chair": ctx.chair(s, meeting), "vice_chair": s.vice_chair}
     present: list[Presence] = []
     for row, initials in _rows(ctx, meeting):
         if row.left_at is not None or initials is None:
             continue
         if row.status == "present" and initials in members:
-            roles = frozenset(r for r in ("chair", "vice_chair") if getattr(s, r) == initials)
+            roles = frozenset(r for r, holder in holders.items() if holder == initials)
             present.append(Presence(initials, ctx.roster.people[initials].agency, roles=roles))
         elif row.status == "deputy" and row.deputy_for_id is not None:
             member = ctx.initials_of(row.deputy_for_id)
