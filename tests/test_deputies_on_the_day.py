@@ -77,7 +77,7 @@ def test_the_chair_says_yes_and_the_meeting_becomes_quorate(on_the_day: Chat) ->
     assert _attendance(chat)["LMa"] == ("deputy", "TR") and _authorised(chat, "LMa") is None
     assert _changes(chat) == []
     chat.at("2024-01-19T10:05:00+00:00")
-    out = chat.say("MT", "yes")
+    out = chat.say("MT", "yes, he is")
     assert "authorised by the chair" in out and "The meeting is quorate" in out
     assert _authorised(chat, "LMa") is True
     assert _changes(chat) == [("10:00", True, [])]  # the answer runs as of the original message
@@ -91,7 +91,8 @@ def test_the_chair_says_no_and_the_deputy_never_counts(on_the_day: Chat) -> None
     chat = on_the_day
     _start(chat)
     chat.say("MT", "LMa for TR")
-    out = chat.say("MT", "no")
+    assert "is not one of the options" in chat.say("MT", "perhaps")
+    out = chat.say("MT", "nope")
     assert "not authorised" in out and "quorate" not in out.lower()
     assert _authorised(chat, "LMa") is False
     assert _attendance(chat)["LMa"] == ("deputy", "TR") and _attendance(chat)["TR"] == ("apologies", None)
