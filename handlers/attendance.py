@@ -1175,7 +1175,11 @@ def attendance_summary(ctx: Ctx, meeting: Meeting) -> str:
         if row.status == "present":
             present.append(name)
         elif row.status == "deputy":
-            deputies.append(f"{name} (for {ctx.name(ctx.initials_of(row.deputy_for_id))})")
+            said = {True: ", authorised by the chair", False: ", not authorised by the chair"}
+            member_name = ctx.name(ctx.initials_of(row.deputy_for_id))
+            deputies.append(
+                f"{name} (for {member_name}{said[row.authorised] if row.authorised is not None else ''})"
+            )
         elif row.status == "in_attendance":
             guests.append(name + (f" ({row.role_note})" if row.role_note else ""))
         elif row.status == "apologies":

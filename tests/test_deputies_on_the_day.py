@@ -97,6 +97,7 @@ def test_the_chair_says_no_and_the_deputy_never_counts(on_the_day: Chat) -> None
     assert _authorised(chat, "LMa") is False
     assert _attendance(chat)["LMa"] == ("deputy", "TR") and _attendance(chat)["TR"] == ("apologies", None)
     assert "Not quorate" in chat.say("MT", "quorum")
+    assert "Lee Marsh (for Tom Rees, not authorised by the chair)" in chat.say("MT", "attendance")
     assert _changes(chat) == []
     assert _audit(chat, "not authorised") == [{"authorised": False, "deputy_for": "TR"}]
     # Recording the deputy again does not ask again.
