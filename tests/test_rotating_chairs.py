@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from test_quorum import _changes
 
 from bot.app import App
 from storage.models import AuditEvent, Meeting
+from storage.roster import ChairRotation, SeriesRef
 
 # The board's chair passes from Miriam Tolley to Lowri Evans to Samir Malik every 18 months.
 ROTATION = "    chair_rotation: {chairs: [MT, LE, SMa], months: 18, from: 2024-04-01}\n"
@@ -103,3 +105,33 @@ def test_a_rotation_is_checked_when_the_file_is_read() -> None:
     spec = parse_partnership(good)
     board_spec = next(s for s in spec.series if s.id == "board")
     assert board_spec.chair == "" and board_spec.chair_rotation is not None
+
+
+@pytest.mark.parametrize(
+    ("day", "chair"),
+    [
+        ("2024-03-31", "DA"),  # before the rotation: the file's `chair`
+        ("2024-04-01", "MT"),
+        ("2025-09-30", "MT"),
+        ("2025-10-01", "LE"),
+        ("2027-04-01", "SMa"),
+        ("2028-10-01", "MT"),  # and round again
+    ],
+)
+def test_the_chair_on_a_date(day: str, chair: str) -> None:
+    rotation = ChairRotation(chairs=("MT", "LE", "SMa"), months=18, start=date(2024, 4, 1))
+    series = SeriesRef(id="board", name="Board", chair="DA", chair_rotation=rotation)
+    assert series.chair_on(date.fromisoformat(day)) == chair
+    assert SeriesRef(id="b", name="B", chair="", chair_rotation=rotation).chair_on(date(2024, 1, 1)) == "MT"
+
+
+def test_deputies_on_the_day_must_be_true_or_false() -> None:
+    from storage.partnership_file import PartnershipFileError, parse_partnership
+
+    text = EXAMPLE.read_text().replace(
+        "    deputies: {TR: [CG], DA: [BLl]}\n",
+        "    deputies: {TR: [CG], DA: [BLl]}\n    deputies_on_the_day: maybe\n",
+    )
+    with pytest.raises(PartnershipFileError) as info:
+        parse_partnership(text)
+    assert "deputies_on_the_day of series board must be true or false" in str(info.value)
