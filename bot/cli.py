@@ -172,7 +172,7 @@ def _shell(app: object, args: argparse.Namespace, out: TextIO) -> int:
     assert isinstance(app, App)
     core = app.core(getattr(args, "partnership", None))
     roster = core.roster()
-    user = args.user or next(iter(roster.series.values())).chair
+    user = args.user or next(iter(roster.series.values())).chair_on(datetime.now(UTC).date())
     if user not in roster.people:
         out.write(f"{user} is not in the {roster.name} file: you can only use `help` (or `/as XX`).\n")
     door = ShellDoor(

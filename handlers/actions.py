@@ -714,7 +714,7 @@ def _return_to_chair(ctx: Ctx, args: dict[str, Any], action: Action, series: Ser
         if left
         else f"It has no owner now: reassign it with `{series.key} {action.number} owner …`."
     )
-    chair = ctx.roster.series[series.key].chair
+    chair = ctx.chair(ctx.roster.series[series.key])
     reply = Reply().say(
         f"{_short(series)} {action.number} goes back to the chair ({ctx.name(chair)}). {still}", OK
     )

@@ -242,8 +242,20 @@ def _several(q: Waiting, picked: list[str]) -> Fits | Misfit:
     return Fits("/".join(picked))
 
 
+# A yes-or-no question (is this deputy authorised?) takes the usual ways of saying either.
+_YES = frozenset({"yes", "y", "yeah", "yep", "yup", "aye", "correct", "authorised", "authorized", "they are"})
+_NO = frozenset({"no", "n", "nope", "not authorised", "not authorized", "they are not", "they aren't"})
+
+
 def _word_answer(q: Waiting, typed: str, roster: Roster) -> Fits | Misfit:
     low = typed.lower()
+    if set(q.choices) == {"yes", "no"}:
+        said = re.sub(r"[\s,.!]+", " ", low).strip()
+        head = said.split()[0] if said else ""
+        if said in _YES or head in ("yes", "yeah", "yep", "aye"):
+            return Fits("yes")
+        if said in _NO or head in ("no", "nope"):
+            return Fits("no")
     word = low.split()[0]
     for key in q.choices:
         s = roster.series.get(key) if q.kind == "series" else None

@@ -26,7 +26,7 @@ OBSERVER = "observer"  # the role note of an observer's attendance row
 def true_members(ctx: Ctx) -> set[str]:
     """Members in their own right (deputies are not members)."""
     s = ctx.sref
-    return set(s.members) | {i for i in (s.chair, s.vice_chair) if i}
+    return set(s.members) | set(s.chairs()) | {i for i in (ctx.chair(s), s.vice_chair) if i}
 
 
 def _seated(ctx: Ctx, initials: str) -> dict[str, Any] | None:
@@ -65,17 +65,21 @@ def _rows(ctx: Ctx, meeting: Meeting) -> list[tuple[Attendance, str | None]]:
 def quorum_now(ctx: Ctx, meeting: Meeting) -> QuorumResult:
     members = true_members(ctx)
     s = ctx.sref
+    holders = {"chair": ctx.chair(s, meeting), "vice_chair": s.vice_chair}
     present: list[Presence] = []
     for row, initials in _rows(ctx, meeting):
         if row.left_at is not None or initials is None:
             continue
         if row.status == "present" and initials in members:
-            roles = frozenset(r for r in ("chair", "vice_chair") if getattr(s, r) == initials)
+            roles = frozenset(r for r, holder in holders.items() if holder == initials)
             present.append(Presence(initials, ctx.roster.people[initials].agency, roles=roles))
-        elif row.status == "deputy" and row.deputy_for_id is not None and not is_guest(ctx.roster, initials):
-            # A deputy the file does not hold (a guest) does not count: the file names authorised deputies.
+        elif row.status == "deputy" and row.deputy_for_id is not None:
             member = ctx.initials_of(row.deputy_for_id)
-            if member in members and _same_agency(ctx, initials, member) and initials not in s.observers:
+            if (
+                member in members
+                and deputy_standing(ctx, initials, member, row.authorised) == COUNTS
+                and initials not in s.observers
+            ):
                 present.append(Presence(initials, ctx.roster.people[member].agency, for_member=member))
     quorum = ctx.series.quorum if ctx.series else None
     return evaluate(quorum, present, ctx.roster.agencies)
@@ -561,6 +565,32 @@ def _same_agency(ctx: Ctx, deputy: str, member: str) -> bool:
     return ctx.roster.people[deputy].agency == ctx.roster.people[member].agency
 
 
+# Whether a deputy counts for the member's agency, and if not, why not.
+COUNTS, GUEST, OTHER_AGENCY, UNLISTED, AWAITING, NOT_AUTHORISED = (
+    "counts",
+    "guest",
+    "other agency",
+    "unlisted",
+    "awaiting the chair",
+    "not authorised",
+)
+
+
+def deputy_standing(ctx: Ctx, deputy: str, member: str, authorised: bool | None) -> str:
+    """The one rule for a deputy: they count only for their own agency, and only if the file lists
+    them as the member's deputy or the series lets the chair authorise a deputy on the day (and the
+    chair said yes). A guest never counts: the file does not hold them."""
+    if is_guest(ctx.roster, deputy):
+        return GUEST
+    if not _same_agency(ctx, deputy, member):
+        return OTHER_AGENCY
+    if deputy in ctx.sref.deputies.get(member, ()):
+        return COUNTS
+    if not ctx.sref.deputies_on_the_day:
+        return UNLISTED
+    return {True: COUNTS, False: NOT_AUTHORISED, None: AWAITING}[authorised]
+
+
 def _check_deputies(ctx: Ctx, deputies: list[Deputy]) -> None:
     members = true_members(ctx)
     for deputy_key, member in deputies:
@@ -591,7 +621,7 @@ def _deputise(ctx: Ctx, meeting: Meeting, deputy: Deputy, reply: Reply) -> None:
             )
     elif mrow is None or mrow.status != "apologies":
         _record(ctx, meeting, member, "apologies", left_at=None)
-    _record(
+    row, was = _record(
         ctx,
         meeting,
         deputy_key,
@@ -600,33 +630,62 @@ def _deputise(ctx: Ctx, meeting: Meeting, deputy: Deputy, reply: Reply) -> None:
         arrived_at=ctx.now,
         left_at=None,
     )
-    name = ctx.name(deputy_key)
-    guest = is_guest(ctx.roster, deputy_key)
+    authorised = row.authorised
+    name, member_name = ctx.name(deputy_key), ctx.name(member)
     agency = ctx.roster.agencies.get(ctx.roster.people[member].agency)
-    other = not guest and not _same_agency(ctx, deputy_key, member)
     observer = deputy_key in ctx.sref.observers
-    counts = agency.name if agency is not None and not (guest or other or observer) else None
+    agency_name = agency.name if agency else "their agency"
+    standing = deputy_standing(ctx, deputy_key, member, authorised)
+    counts = standing == COUNTS and agency is not None and not observer
     reply.say(
-        f"{name} is attending for {ctx.name(member)}{f' and counts for {counts}' if counts else ''}.", OK
+        f"{name} is attending for {member_name}{f' and counts for {agency_name}' if counts else ''}.", OK
     )
-    if other and agency is not None:
+    if standing == OTHER_AGENCY:
         own = ctx.roster.agencies.get(ctx.roster.people[deputy_key].agency)
         reply.say(
             f"{name} is from {own.name if own else 'another agency'}, so attends on "
-            f"{ctx.name(member)}'s behalf but does not count for {agency.name} towards quorum: "
+            f"{member_name}'s behalf but does not count for {agency_name} towards quorum: "
             "a deputy counts only for their own agency."
         )
-    if observer and agency is not None and not other:
+    if observer and standing not in (OTHER_AGENCY, GUEST):  # listed or not, asked about or not
         reply.say(
-            f"{name} observes {ctx.require_series().name}, so attends on {ctx.name(member)}'s behalf but "
-            f"does not count for {agency.name} towards quorum: an observer never represents their agency."
+            f"{name} observes {ctx.require_series().name}, so attends on {member_name}'s behalf but "
+            f"does not count for {agency_name} towards quorum: an observer never represents their agency."
         )
-    allowed = ctx.sref.deputies.get(member, ())
-    if deputy_key not in allowed:
+    elif standing == GUEST:
         reply.say(
-            f"Note: {name} is not listed as an authorised deputy for {ctx.name(member)} in the "
-            "partnership file."
-            + (" A deputy not in the file does not count towards quorum." if guest else "")
+            f"Note: {name} is not listed as an authorised deputy for {member_name} in the partnership file. "
+            "A deputy not in the file does not count towards quorum."
+        )
+    elif standing == UNLISTED:
+        series = ctx.sref
+        reply.say(
+            f"{name} is not listed as a deputy for {member_name} in the partnership file, so attends on "
+            f"{member_name}'s behalf but does not count for {agency_name} towards quorum. To let them count, "
+            f"list them in `deputies` of series {series.id} ({{{member}: [{deputy_key}]}}), or set "
+            f"`deputies_on_the_day: true` there so the chair can authorise a deputy on the day."
+        )
+    elif standing == NOT_AUTHORISED:
+        reply.say(f"The chair said {name} is not authorised to act for {member_name}: they do not count.")
+    elif standing == AWAITING and was == "deputy":
+        reply.say(
+            f"The chair has not yet said whether {name} is authorised: `authorise {deputy_key} for {member}`."
+        )
+    elif standing == AWAITING:
+        reply.say(
+            f"{name} is not listed as a deputy for {member_name} in the partnership file: they count for "
+            f"{agency_name} once the chair says they are authorised to act for {member_name}."
+        )
+        ctx.ask(
+            Ask(
+                f"Is {name} authorised to act for {member_name}? (the chair's answer)",
+                before=f"authorise {deputy_key} for {member}: ",
+                after="",
+                kind="choice",
+                choices=["yes", "no"],
+                holds=f"whether {name} counts for {agency_name} (they are recorded as attending for "
+                f"{member_name} meanwhile)",
+            )
         )
 
 
@@ -876,6 +935,76 @@ def deputy(ctx: Ctx, args: dict[str, Any]) -> Reply:
 
 
 @command(
+    "authorise",
+    usage="authorise DEPUTY for MEMBER: yes|no",
+    summary="Say whether a deputy chosen on the day is authorised to act for a member (the chair's answer)",
+    section="Attendance",
+    perm=Perm.CHAIR_TEAM,
+    needs_meeting=True,
+    aliases=("authorize LM for FH",),
+    patterns=[
+        r"(?:authorise|authorize)\s+(?P<deputy>.+?)\s+(?:to\s+act\s+)?for\s+(?P<member>[^:]+?)"
+        r"(?:\s*:?\s*(?P<answer>yes|no|y|n))?"
+    ],
+)
+def authorise(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    meeting = ctx.require_meeting()
+    found = []
+    for typed, is_member in ((args["deputy"].strip(), False), (args["member"].strip(), True)):
+        who = _person(ctx, typed.strip('"“”'), member=is_member)
+        if not isinstance(who, str):
+            raise UserError(
+                f"I don't know which one person “{typed}” is: give their initials. Nothing changed."
+            )
+        found.append(who)
+    deputy_key, member = found
+    yes = (args.get("answer") or "yes").lower() in ("yes", "y")
+    row = _row(ctx, meeting, ctx.person_id(deputy_key))
+    if row is None or row.status != "deputy" or row.deputy_for_id != ctx.person_id(member):
+        raise UserError(
+            f"{ctx.name(deputy_key)} is not recorded as attending for {ctx.name(member)}: record them first "
+            f"with `{deputy_key} for {member}`. Nothing changed."
+        )
+    standing = deputy_standing(ctx, deputy_key, member, None)
+    if standing != AWAITING:
+        why = {
+            GUEST: "they are not in the partnership file, so never count",
+            OTHER_AGENCY: "a deputy from another agency never counts for the member's agency",
+            COUNTS: "the partnership file lists them as the member's deputy: they count already",
+            UNLISTED: f"series {ctx.sref.id} does not allow deputies chosen on the day: list them in its "
+            "`deputies`, or set `deputies_on_the_day: true`",
+        }[standing]
+        raise UserError(f"There is nothing for the chair to authorise: {why}. Nothing changed.")
+
+    def change() -> Reply:
+        before = row.authorised
+        row.authorised = yes
+        row.updated_at = ctx.now
+        ctx.audit(
+            "attendance",
+            f"{meeting.id}:{deputy_key}",
+            "authorised" if yes else "not authorised",
+            {"authorised": before},
+            {"authorised": yes, "deputy_for": member},
+        )
+        agency = ctx.roster.agencies.get(ctx.roster.people[member].agency)
+        name, member_name = ctx.name(deputy_key), ctx.name(member)
+        if yes:
+            return Reply().say(
+                f"{name} is authorised by the chair to act for {member_name} and counts for "
+                f"{agency.name if agency else 'their agency'}.",
+                OK,
+            )
+        return Reply().say(
+            f"{name} is not authorised to act for {member_name}: recorded as attending on "
+            f"{member_name}'s behalf, not counted towards quorum.",
+            OK,
+        )
+
+    return _with_quorum_watch(ctx, meeting, change)
+
+
+@command(
     "left",
     usage="NAMES left [HH:MM]",
     summary="Record someone leaving",
@@ -1075,7 +1204,11 @@ def attendance_summary(ctx: Ctx, meeting: Meeting) -> str:
         if row.status == "present":
             present.append(name + (f" ({OBSERVER})" if row.role_note == OBSERVER else ""))
         elif row.status == "deputy":
-            deputies.append(f"{name} (for {ctx.name(ctx.initials_of(row.deputy_for_id))})")
+            said = {True: ", authorised by the chair", False: ", not authorised by the chair"}
+            member_name = ctx.name(ctx.initials_of(row.deputy_for_id))
+            deputies.append(
+                f"{name} (for {member_name}{said[row.authorised] if row.authorised is not None else ''})"
+            )
         elif row.status == "in_attendance":
             guests.append(name + (f" ({row.role_note})" if row.role_note else ""))
         elif row.status == "apologies":

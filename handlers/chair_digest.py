@@ -121,7 +121,9 @@ def chair_digest(
     digest = ChairDigest(
         series_key=series.key,
         series_name=series.name,
-        chair=series.chair,
+        chair=roster.series[series.key].chair_on(meeting_day or today)
+        if series.key in roster.series
+        else series.chair,
         meeting_day=meeting_day,
         today=today,
         open_actions=len(actions),

@@ -21,6 +21,12 @@ if TYPE_CHECKING:
     from handlers.setup import CoreSetup, TrackerPolicy
 
 
+def meeting_day(meeting: Meeting, tz: ZoneInfo) -> date | None:
+    """The local date a meeting is (or was) held: its start, else when it was opened."""
+    at = meeting.starts_at or meeting.opened_at
+    return at.astimezone(tz).date() if at is not None else None
+
+
 @dataclass(frozen=True)
 class Request:
     """One message from a door."""
@@ -133,9 +139,26 @@ class Ctx:
             )
         return self.series
 
+    def chair(self, series: SeriesRef | None = None, meeting: Meeting | None = None) -> str:
+        """Who chairs: the one rule. A meeting's own chair (`chair today`), else the series' chair on
+        the meeting's date; without a meeting, this series' open meeting, else today."""
+        return self._chairs(series, meeting)[0]
+
+    def _chairs(self, series: SeriesRef | None, meeting: Meeting | None) -> tuple[str, str]:
+        """(who chairs, the series' chair of that date): the same person unless `chair today` said."""
+        s = series or self.sref
+        if meeting is None and self.series is not None and s.id == self.series.key:
+            meeting = self.open_meeting()
+        if meeting is None:
+            return s.chair_on(self.today), s.chair_on(self.today)
+        of_the_day = s.chair_on(meeting_day(meeting, self.tz) or self.today)
+        return meeting.chair or of_the_day, of_the_day
+
     def chair_team(self, series: SeriesRef | None = None) -> set[str]:
         s = series or self.sref
-        team = {i for i in (s.chair, s.vice_chair, s.minute_taker, s.business_manager) if i}
+        # The series' chair of the day stays in the team when someone else chairs one meeting.
+        chairs = self._chairs(s, None)
+        team = {i for i in (*chairs, s.vice_chair, s.minute_taker, s.business_manager) if i}
         if self.roster.business_unit and self.roster.business_unit in self.roster.groups:
             team.update(self.roster.group_members(self.roster.business_unit))
         return team
@@ -143,7 +166,7 @@ class Ctx:
     def members(self, series: SeriesRef | None = None) -> set[str]:
         """Members of a series: its member list, chair and vice-chair, and their authorised deputies."""
         s = series or self.sref
-        out = set(s.members) | {i for i in (s.chair, s.vice_chair) if i}
+        out = set(s.members) | set(s.chairs()) | {i for i in (self.chair(s), s.vice_chair) if i}
         for deputies in s.deputies.values():
             out.update(deputies)
         return out
@@ -158,7 +181,7 @@ class Ctx:
 
     def who_can_run_meeting(self, series: SeriesRef | None = None) -> str:
         s = series or self.sref
-        parts = [f"the chair ({person_name(self.roster, s.chair)})"]
+        parts = [f"the chair ({person_name(self.roster, self.chair(s))})"]
         if s.vice_chair:
             parts.append(f"vice-chair ({person_name(self.roster, s.vice_chair)})")
         if s.minute_taker:

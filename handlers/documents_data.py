@@ -549,7 +549,7 @@ def agenda_pack(ctx: Ctx, series: Series) -> AgendaPack:
         time_text=slot.time_text,
         place=slot.place,
         online_link=slot.link,
-        chair=ctx.name(sref.chair),
+        chair=ctx.name(sref.chair_on(slot.day)),
         papers_due=_papers_due(series, slot.day),
         date_confirmed=nxt is not None,
         previous=long_date(last.starts_at.astimezone(ctx.tz).date()) if last and last.starts_at else "",
@@ -589,7 +589,8 @@ def _with_invite(ctx: Ctx, series: Series, meeting: Meeting, pack: AgendaPack) -
     else:
         end = start + _default_length(series)
     deputies, apologies = _deputies_and_apologies(ctx, meeting)
-    members = [*([sref.chair] if sref.chair else []), *sref.members]
+    chair = sref.chair_on(start.date())
+    members = [chair, *sref.members]
     if sref.vice_chair:
         members.append(sref.vice_chair)
     order: list[str] = []
@@ -598,7 +599,7 @@ def _with_invite(ctx: Ctx, series: Series, meeting: Meeting, pack: AgendaPack) -
             order.append(i)
     attendees: list[InviteAttendee] = []
     for i in order:
-        role = "CHAIR" if i == sref.chair else "REQ-PARTICIPANT"
+        role = "CHAIR" if i == chair else "REQ-PARTICIPANT"
         partstat, delegated_to = "NEEDS-ACTION", ""
         if i in deputies:
             partstat = "DELEGATED"
@@ -623,7 +624,7 @@ def _with_invite(ctx: Ctx, series: Series, meeting: Meeting, pack: AgendaPack) -
         if who in ctx.roster.people and _address(ctx, who) not in listed:
             attendees.append(InviteAttendee(item.presenter, _address(ctx, who), "OPT-PARTICIPANT"))
             listed.add(_address(ctx, who))
-    organiser = sref.business_manager or sref.chair
+    organiser = sref.business_manager or chair
     lines = [f"{e.number}. {e.title}" + (f" ({e.presenter})" if e.presenter else "") for e in pack.items]
     description = "Agenda\n" + "\n".join(lines)
     if pack.papers_due:
@@ -837,7 +838,9 @@ def _minutes_attendance(ctx: Ctx, sref: SeriesRef, meeting: Meeting) -> _Attenda
     bu = ctx.roster.business_unit
     bu_people = set(ctx.roster.group_members(bu)) if bu and bu in ctx.roster.groups else set()
     bu_name = ctx.roster.groups[bu].name if bu and bu in ctx.roster.groups else "business unit"
-    roles = {sref.chair: "Chair", sref.vice_chair: "Vice-chair"}
+    chair = ctx.chair(sref, meeting)
+    # `chair today`: someone other than the series' chair of the day chaired this meeting.
+    roles = {sref.vice_chair: "Vice-chair", chair: "Chair for this meeting" if meeting.chair else "Chair"}
 
     attendees: list[tuple[int, AttendeeRow]] = []
     guests: list[AttendeeRow] = []
@@ -857,13 +860,18 @@ def _minutes_attendance(ctx: Ctx, sref: SeriesRef, meeting: Meeting) -> _Attenda
         if row.status == "deputy":
             member = ctx.initials_of(row.deputy_for_id)
             deputy_for[member or ""] = name
-            attendees.append((2, _attendee_row(ctx, initials, name, f"for {ctx.name(member)}")))
+            said: dict[bool | None, str] = {
+                True: ", authorised by the chair on the day",
+                False: ", not authorised by the chair",
+            }
+            role = f"for {ctx.name(member)}{said.get(row.authorised, '')}"
+            attendees.append((2, _attendee_row(ctx, initials, name, role)))
         elif row.status == "present":
             if initials in bu_people:
                 if initials != taker:  # the minute taker has the notes line
                     bu_lines.append(_bu_line(ctx, initials))
                 continue
-            rank = 0 if initials == sref.chair else 1 if initials == sref.vice_chair else 2
+            rank = 0 if initials == chair else 1 if initials == sref.vice_chair else 2
             role = roles.get(initials, "") if initials else ""
             if row.role_note == "observer":  # minuted as present, never counted for quorum
                 role = "observer"
@@ -1191,7 +1199,7 @@ def minutes_draft(ctx: Ctx, series: Series, meeting: Meeting) -> Minutes:
         date_text=date_text,
         date_iso=day.isoformat(),
         when=f"{date_text}, {_time_range(ctx, meeting)}" + (f", {place}" if place else ""),
-        chair=ctx.name(sref.chair),
+        chair=ctx.name(ctx.chair(sref, meeting)),
         status=_approval_status(ctx, meeting),
         approved=meeting.minutes_approved_at is not None,
         corrections=_corrections(ctx, meeting),

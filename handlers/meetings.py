@@ -8,8 +8,9 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, select, update
 
-from handlers.context import Ctx, UserError
+from handlers.context import Ctx, UserError, meeting_day
 from handlers.format import long_date, plural, short_date, when
+from handlers.names import Resolved, resolve_name
 from handlers.registry import Perm, command
 from handlers.reply import ACTOR, OK, Reply
 from storage import bindings
@@ -245,7 +246,7 @@ def meeting_start(ctx: Ctx, args: dict[str, Any]) -> Reply:
     ctx.audit("meeting", meeting.id, "opened", None, {"series": series.key, "at": ctx.now})
     reply.say(
         f"The meeting of {series.name} is open in this channel ({when(ctx.now, ctx.tz)}), "
-        f"chaired by {ctx.name(ctx.sref.chair)}.",
+        f"chaired by {ctx.name(ctx.chair(meeting=meeting))}.",
         OK,
     )
     reply.say(_attendance_hint(ctx))
@@ -255,7 +256,8 @@ def meeting_start(ctx: Ctx, args: dict[str, Any]) -> Reply:
 def _attendance_hint(ctx: Ctx) -> str:
     """How to record attendance, shown with this series' own people so the example can be typed."""
     s = ctx.sref
-    people = [s.chair, *(i for i in s.members if i != s.chair)]
+    chair = ctx.chair(s)
+    people = [chair, *(i for i in s.members if i != chair)]
     active = [i for i in people if i in ctx.roster.people and ctx.roster.people[i].active]
     present = " ".join(active[:2]) or "INITIALS"
     apologies = active[2] if len(active) > 2 else "…"
@@ -499,4 +501,40 @@ def agenda_add(ctx: Ctx, args: dict[str, Any]) -> Reply:
         f"Added “{title}”{who} to the agenda of the next meeting"
         + (f" ({short_date(nxt)})." if nxt else "."),
         OK,
+    )
+
+
+@command(
+    "chair today",
+    usage="chair today XX",
+    summary="Let the vice-chair or another member chair the open meeting",
+    section="Meetings",
+    perm=Perm.CHAIR_TEAM,
+    needs_meeting=True,
+    patterns=[r"chair\s+today\s*:?\s+(?P<who>.+)"],
+)
+def chair_today(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    meeting = ctx.require_meeting()
+    s = ctx.sref
+    typed = args["who"].strip()
+    found = resolve_name(typed, ctx.roster, s.id, people_only=True, suggest=False)
+    who = found.owner.id if isinstance(found, Resolved) and found.owner.kind == "person" else None
+    eligible = set(s.members) | set(s.chairs()) | {i for i in (s.vice_chair,) if i}
+    if who is None or who not in ctx.roster.people:
+        raise UserError(
+            f"I don't know “{typed}” in the partnership file: give their initials. Nothing changed."
+        )
+    if who not in eligible:
+        raise UserError(
+            f"{ctx.name(who)} is not a member of {s.name}: the vice-chair or a member may chair a meeting. "
+            "Nothing changed."
+        )
+    of_the_day = s.chair_on(meeting_day(meeting, ctx.tz) or ctx.today)
+    before = meeting.chair
+    meeting.chair = None if who == of_the_day else who
+    ctx.audit("meeting", meeting.id, "chair today", {"chair": before or of_the_day}, {"chair": who})
+    if meeting.chair is None:
+        return Reply().say(f"{ctx.name(who)}, the chair of {s.name}, chairs this meeting.", OK)
+    return Reply().say(
+        f"{ctx.name(who)} chairs this meeting in place of {ctx.name(of_the_day)}; the minutes say so.", OK
     )

@@ -379,7 +379,7 @@ class Sweeper:
             sref = roster.series.get(series.key)
             if sref is None:
                 continue
-            members = dict.fromkeys([*sref.members, *(i for i in (sref.chair, sref.vice_chair) if i)])
+            members = dict.fromkeys([*sref.members, *sref.chairs(), *(i for i in (sref.vice_chair,) if i)])
             for ini in members:
                 if ini in sc.ids and ini in roster.people:
                     rows.append(("all", "", series_id, sc.ids[ini]))
@@ -512,7 +512,7 @@ class Sweeper:
         sref = roster.series.get(series.key)
         members: list[str] = []
         if sref is not None:
-            members = [*sref.members, *(i for i in (sref.chair, sref.vice_chair) if i)]
+            members = [*sref.members, *sref.chairs(), *(i for i in (sref.vice_chair,) if i)]
         out: list[int] = []
         unreachable = set(self._unreachable_guests(sc))
         for kind, person_id, key in owners:
@@ -608,7 +608,9 @@ class Sweeper:
 
     def _chair_id(self, sc: _Scope, series: Series) -> int | None:
         # A chair who has left hands over to the vice-chair, then the business manager.
-        for ini in (series.chair, series.vice_chair, series.business_manager):
+        sref = sc.roster.series.get(series.key)
+        chair = sref.chair_on(sc.today) if sref is not None else series.chair
+        for ini in (chair, series.vice_chair, series.business_manager):
             if ini and ini in sc.ids:
                 return sc.ids[ini]
         return None

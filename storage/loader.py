@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from storage.models import Agency, AuditEvent, Group, Partnership, Person, Series
 from storage.partnership_file import PartnershipSpec, QuorumRule
+from storage.roster import rotation_to_json
 
 
 @dataclass
@@ -236,6 +237,8 @@ class _Loader:
                         "tracker_item": s.tracker_item,
                         "minutes_preamble": s.minutes_preamble,
                         "observers": list(s.observers),
+                        "deputies_on_the_day": s.deputies_on_the_day,
+                        "chair_rotation": rotation_to_json(s.chair_rotation),
                     },
                 )
                 for s in spec.series

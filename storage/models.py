@@ -154,6 +154,10 @@ class Series(Base):
     tracker_item: Mapped[str | None] = mapped_column(Text)
     minutes_preamble: Mapped[str | None] = mapped_column(Text)  # standing text at the top of the minutes
     observers: Mapped[list[Any]] = mapped_column(default=list)  # initials: minuted, never counted
+    # An unlisted deputy of the member's agency may count, once the chair authorises them on the day.
+    deputies_on_the_day: Mapped[bool] = mapped_column(Boolean, default=False)
+    # {"chairs": [...], "months": 18, "from": "2024-04-01"}: who chairs on a date (see SeriesRef.chair_on).
+    chair_rotation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Actions are numbered per series for ever: the counter is bumped atomically.
     last_action_number: Mapped[int] = mapped_column(Integer, default=0)
@@ -204,6 +208,8 @@ class Meeting(Base):
     current_item_id: Mapped[int | None] = mapped_column(
         ForeignKey("agenda_items.id", use_alter=True, name="fk_meetings_current_item_id")
     )
+    # `chair today XX`: who chairs this meeting instead of the series' chair on its date.
+    chair: Mapped[str | None] = mapped_column(String(16))
 
     series: Mapped[Series] = relationship(foreign_keys=[series_id])
 
@@ -225,6 +231,9 @@ class Attendance(Base):
     left_at: Mapped[datetime | None]
     # Every join and leave in order: [{"event": "left", "at": ISO}, ...] for the minutes.
     movements: Mapped[list[Any]] = mapped_column(default=list)
+    # A deputy the file does not list, in a series allowing deputies chosen on the day: the chair's
+    # answer (None: not asked, or not answered yet; only True counts towards quorum).
+    authorised: Mapped[bool | None] = mapped_column(Boolean)
     updated_at: Mapped[datetime]
 
 

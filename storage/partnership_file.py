@@ -16,6 +16,7 @@ import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -31,6 +32,7 @@ from storage.cadence import (
     parse_cadence,
     parse_papers_due,
 )
+from storage.roster import ChairRotation
 
 # key -> required?
 PARTNERSHIP_KEYS: dict[str, bool] = {
@@ -64,7 +66,7 @@ PERSON_KEYS: dict[str, bool] = {
 SERIES_KEYS: dict[str, bool] = {
     "id": True,
     "name": True,
-    "chair": True,
+    "chair": False,  # required unless chair_rotation names the chairs
     "vice_chair": False,
     "minute_taker": False,
     "business_manager": False,
@@ -80,7 +82,10 @@ SERIES_KEYS: dict[str, bool] = {
     "tracker_item": False,
     "minutes_preamble": False,
     "observers": False,
+    "deputies_on_the_day": False,
+    "chair_rotation": False,
 }
+ROTATION_KEYS: dict[str, bool] = {"chairs": True, "months": True, "from": True}
 QUORUM_KEYS: dict[str, bool] = {"agencies": False, "min_members": False, "roles": False}
 
 ALL_STATUTORY = "all-statutory"
@@ -174,6 +179,8 @@ class SeriesSpec:
     tracker_item: str | None = None  # the standing item that reviews the action tracker: its title
     minutes_preamble: str | None = None  # standing text placed at the top of every minutes draft
     observers: tuple[str, ...] = ()  # present and minuted, never counted for quorum nor for their agency
+    deputies_on_the_day: bool = False  # an unlisted same-agency deputy counts if the chair authorises them
+    chair_rotation: ChairRotation | None = None  # then `chair` ("" if left out) holds before it starts
     line: int = 0
 
     @property
@@ -653,7 +660,9 @@ class _Parser:
         roles: dict[str, str | None] = {}
         for role in SERIES_ROLES:
             what = f"{role} of {label}"
-            roles[role] = self.ident(f.get(role), what, required=role == "chair")
+            roles[role] = self.ident(
+                f.get(role), what, required=role == "chair" and "chair_rotation" not in f
+            )
             self.ref("initials", roles[role], lines.get(role, 0), f"for {what}")
         if roles["chair"] is not None and roles["chair"] == roles["vice_chair"]:
             self.add(lines["vice_chair"], f"{roles['chair']} is both chair and vice_chair of {label}")
@@ -699,9 +708,20 @@ class _Parser:
         standing_items = self.texts(f.get("standing_items"), f"standing_items of {label}")
         tracker_item = self.tracker_item(f.get("tracker_item"), label, standing_items)
         minutes_preamble = self.text(f.get("minutes_preamble"), f"minutes_preamble of {label}")
+        on_the_day = self.boolean(f.get("deputies_on_the_day"), f"deputies_on_the_day of {label}")
+        rotation = self.chair_rotation(f.get("chair_rotation"), label)
+        if "chair" not in f and "chair_rotation" not in f:
+            self.add(_line(item), f"{label} has no 'chair' (required unless it has a chair_rotation)")
+        if rotation is not None and roles["vice_chair"] in rotation.chairs:
+            self.add(
+                lines["vice_chair"],
+                f"{roles['vice_chair']} is both vice_chair and a rotating chair of {label}",
+            )
 
-        chair = roles["chair"]
+        chair = roles["chair"] or ("" if rotation is not None else None)
         if sid is None or duplicate or chair is None or quorum is None:
+            return None
+        if "chair_rotation" in f and rotation is None:
             return None
         spec = SeriesSpec(
             id=sid,
@@ -722,6 +742,8 @@ class _Parser:
             tracker_item=tracker_item,
             minutes_preamble=minutes_preamble,
             observers=observers,
+            deputies_on_the_day=bool(on_the_day),
+            chair_rotation=rotation,
             line=_line(item),
         )
         return _SeriesInfo(spec, lines)
@@ -742,6 +764,52 @@ class _Parser:
             else:
                 out.append(initials)
         return tuple(out)
+
+    def chair_rotation(self, node: Node | None, label: str) -> ChairRotation | None:
+        """`{chairs: [HP, JR, FH], months: 18, from: 2024-04-01}`: the chair passes along the list."""
+        if node is None:
+            return None
+        what = f"chair_rotation of {label}"
+        usage = "e.g. {chairs: [HP, JR, FH], months: 18, from: 2024-04-01}"
+        if not isinstance(node, MappingNode):
+            self.add(_line(node), f"{what} must be a mapping, {usage}")
+            return None
+        f = self.mapping(node, what, ROTATION_KEYS)
+        if f is None:
+            return None
+        ok = True
+        chairs: list[str] = []
+        for initials, line in self.idents(f.get("chairs"), f"chairs of {what}"):
+            self.ref("initials", initials, line, f"in chairs of {what}")
+            if initials in chairs:
+                self.add(line, f"{initials} is listed twice in chairs of {what}")
+                ok = False
+            chairs.append(initials)
+        if len(chairs) < 2 and "chairs" in f:
+            self.add(_line(f["chairs"]), f"chairs of {what} must name at least two people: {usage}")
+            ok = False
+        months = f.get("months")
+        count = 0
+        if months is not None:
+            if isinstance(months, ScalarNode) and months.tag == _INT:
+                count = int(self._constructor.construct_object(months))
+            if count < 1:
+                self.add(_line(months), f"months of {what} must be a whole number of at least 1")
+                ok = False
+        start_node = f.get("from")
+        start = None
+        if start_node is not None:
+            value = (
+                self._constructor.construct_object(start_node) if isinstance(start_node, ScalarNode) else None
+            )
+            if isinstance(value, date) and not isinstance(value, datetime):
+                start = value
+            else:
+                self.add(_line(start_node), f"from of {what} must be a date written 2024-04-01")
+                ok = False
+        if not ok or start is None or not chairs or not count:
+            return None
+        return ChairRotation(chairs=tuple(chairs), months=count, start=start)
 
     def tracker_item(self, node: Node | None, label: str, standing: tuple[str, ...]) -> str | None:
         """A standing item named by its title (any case) or its position (1 is the first): its title."""
@@ -912,7 +980,8 @@ class _Parser:
             spec, line = info.spec, info.lines.get("quorum", info.spec.line)
             rule = spec.quorum
             roles = (spec.chair, spec.vice_chair, spec.minute_taker, spec.business_manager)
-            seats = set(spec.members) | {r for r in roles if r}
+            rotating = spec.chair_rotation.chairs if spec.chair_rotation else ()
+            seats = set(spec.members) | {r for r in roles if r} | set(rotating)
             seat_agencies = {agency_of.get(i) for i in seats}
             needed: list[str] = []
             if rule.agencies == ALL_STATUTORY:

@@ -8,7 +8,8 @@ builds it from the database; `parse` builds it from a partnership file.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from storage.partnership_file import PartnershipSpec
@@ -53,19 +54,71 @@ class GroupRef:
 
 
 @dataclass(frozen=True)
+class ChairRotation:
+    """The chair passes along `chairs` every `months` months, starting on `start`."""
+
+    chairs: tuple[str, ...]
+    months: int
+    start: date
+
+    def chair_on(self, day: date) -> str | None:
+        """Who chairs on `day`; None before the rotation starts."""
+        if day < self.start:
+            return None
+        months = (day.year - self.start.year) * 12 + day.month - self.start.month
+        if day.day < self.start.day:
+            months -= 1
+        return self.chairs[(months // self.months) % len(self.chairs)]
+
+
+def rotation_to_json(rotation: ChairRotation | None) -> dict[str, Any] | None:
+    if rotation is None:
+        return None
+    return {"chairs": list(rotation.chairs), "months": rotation.months, "from": rotation.start.isoformat()}
+
+
+def rotation_from_json(data: dict[str, Any] | None) -> ChairRotation | None:
+    if not data:
+        return None
+    return ChairRotation(
+        chairs=tuple(data["chairs"]), months=int(data["months"]), start=date.fromisoformat(data["from"])
+    )
+
+
+@dataclass(frozen=True)
 class SeriesRef:
     id: str
     name: str
-    chair: str
+    chair: str  # the file's `chair`; "" when a rotation alone names the chair: read it with chair_on
     vice_chair: str | None = None
     minute_taker: str | None = None
     business_manager: str | None = None
     members: tuple[str, ...] = ()
     deputies: dict[str, tuple[str, ...]] = field(default_factory=dict)
     observers: tuple[str, ...] = ()  # present and minuted, never counted for quorum
+    deputies_on_the_day: bool = False  # a same-agency deputy not listed may count, if the chair says so
+    chair_rotation: ChairRotation | None = None
 
-    def role_holder(self, role: str) -> str | None:
-        """Initials of the person holding a role of the series (`chair`, `vice_chair`, ...)."""
+    def chair_on(self, day: date) -> str:
+        """The chair on a date: the rotation's chair from its start; before it, the file's `chair`
+        (or, if the file names none, the rotation's first chair). The one rule for who chairs."""
+        rotation = self.chair_rotation
+        if rotation is None:
+            return self.chair
+        return rotation.chair_on(day) or self.chair or rotation.chairs[0]
+
+    def chairs(self) -> tuple[str, ...]:
+        """Everyone who chairs the series on some date."""
+        out = (self.chair,) if self.chair else ()
+        return out + tuple(
+            c for c in (self.chair_rotation.chairs if self.chair_rotation else ()) if c not in out
+        )
+
+    def role_holder(self, role: str, day: date | None = None) -> str | None:
+        """Initials of the person holding a role of the series (`chair`, `vice_chair`, ...); the chair
+        is the chair on `day` (today if not given)."""
+        if role == "chair":
+            return self.chair_on(day or date.today())
         return getattr(self, role) if role in ROLE_NAMES else None
 
 
@@ -146,6 +199,8 @@ class Roster:
                     members=tuple(s.members),
                     deputies={k: tuple(v) for k, v in s.deputies.items()},
                     observers=tuple(s.observers),
+                    deputies_on_the_day=s.deputies_on_the_day,
+                    chair_rotation=s.chair_rotation,
                 )
                 for s in spec.series
             },

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.models import Agency, Group, Partnership, Person, Series
-from storage.roster import AgencyRef, GroupRef, PersonRef, Roster, SeriesRef
+from storage.roster import AgencyRef, GroupRef, PersonRef, Roster, SeriesRef, rotation_from_json
 
 
 class RosterCache:
@@ -97,6 +97,8 @@ def _build(session: Session, part: Partnership) -> Roster:
             members=tuple(s.members),
             deputies={k: tuple(v) for k, v in s.deputies.items()},
             observers=tuple(s.observers),
+            deputies_on_the_day=s.deputies_on_the_day,
+            chair_rotation=rotation_from_json(s.chair_rotation),
         )
         for s in session.scalars(select(Series).where(Series.partnership_id == pid, Series.active))
     }

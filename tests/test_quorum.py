@@ -296,10 +296,12 @@ def test_required_role_rule_of_a_series(chat: Chat) -> None:
     chat.at("2024-02-01T09:00:00+00:00")
     chat.say("RB", "meeting start executive")
     chat.say("RB", "present LE TR RB")
-    chat.say("RB", "BLl for DA")
-    # BLl is not DA's authorised deputy for the executive, and a deputy for the chair is not the chair.
+    # BLl is not DA's deputy in the executive's list, so does not count for the council; and a
+    # deputy for the chair is not the chair.
+    out = chat.say("RB", "BLl for DA")
+    assert "does not count for Westshire Council" in out and "deputies_on_the_day: true" in out
     out = chat.say("RB", "quorum")
-    assert "Not quorate" in out and "chair not present" in out
+    assert "Not quorate" in out and "Westshire Council" in out and "chair not present" in out
     assert _attendance(chat)["BLl"] == ("deputy", "DA")
     assert _changes(chat) == []
 

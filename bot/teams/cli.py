@@ -134,9 +134,9 @@ def run_attendance(app: App, args: argparse.Namespace, out: TextIO) -> int:
         return 1
     report = runtime.run(fetch_report(graph, organiser, str(graph_id)))
     failed = isinstance(report, NoReport)
-    user = args.user or roster.series[args.series].chair
-    door = ShellDoor(core, out, user=user, channel="cli:attendance")
     now = datetime.now(UTC)
+    user = args.user or roster.series[args.series].chair_on(now.date())
+    door = ShellDoor(core, out, user=user, channel="cli:attendance")
     text = f"attendance import {args.series}"
     reply = core.handle(Request("shell", "cli:attendance", user, text, now, attendance_report=report))
     door.render(reply, user, False)
