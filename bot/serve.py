@@ -53,7 +53,7 @@ def _terminal(app: App, out: TextIO) -> TerminalCourier:
     from bot.shell import ShellDoor
     from bot.terminal_courier import TerminalCourier
 
-    return TerminalCourier(ShellDoor(app.core(), out, user=""))
+    return TerminalCourier(ShellDoor(app.router(), out, user=""))
 
 
 def report_zone(app: App, partnership: str | None) -> ZoneInfo:

@@ -445,6 +445,9 @@ class PendingQuestion(Base):
     sent_at: Mapped[datetime]  # the original message's time, for dates in it
     message_id: Mapped[str | None] = mapped_column(String(200))
     expires_at: Mapped[datetime]
+    # The partnership whose command asked: its answer goes back to it (a direct message may reach
+    # a person of several partnerships). None for questions asked before it was recorded.
+    partnership_id: Mapped[str | None] = mapped_column(String(64))
 
 
 # --- what the chat doors need to remember ----------------------------------------------------------------

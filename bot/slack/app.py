@@ -65,9 +65,10 @@ class SlackDoor:
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.app, self.config = app, config
-        self.partnership_id = app.partnership_id(config.partnership)
         self.ack_budget = ACK_BUDGET
-        self.core = app.core(self.partnership_id)
+        # Every loaded partnership: a channel's binding decides which answers (handlers/router.py).
+        self.core = app.router(config.partnership)
+        self.partnership_id = self.core.partnership_id  # the home one, when nothing else decides
         self.client = client or make_client(config)
         self.clock = clock or (lambda: datetime.now(UTC))
         self.identities = Identities(self.core, self.client, self.clock)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from handlers.identity import door_key_of
 
 if TYPE_CHECKING:
-    from handlers.core import Core
+    from handlers.router import Router
 
 log = logging.getLogger("partnerbot.slack")
 
@@ -36,7 +36,7 @@ def slack_user_of(session: Session, partnership_id: str | None, initials: str) -
 
 
 class Identities:
-    def __init__(self, core: Core, client: WebClient, clock: Callable[[], datetime]) -> None:
+    def __init__(self, core: Router, client: WebClient, clock: Callable[[], datetime]) -> None:
         self.core, self.client, self.clock = core, client, clock
         self._lock = threading.Lock()
         self._tried: dict[str, float] = {}  # user id → when users.info last matched nobody
@@ -56,8 +56,8 @@ class Identities:
             return initials
         return "@" + self._names.get(user_id, user_id)
 
-    def user_id(self, initials: str) -> str | None:
-        return self.core.door_key(DOOR, initials)
+    def user_id(self, initials: str, partnership: str | None = None) -> str | None:
+        return self.core.door_key(DOOR, initials, partnership)
 
     def _learn(self, user_id: str) -> str | None:
         with self._lock:

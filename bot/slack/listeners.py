@@ -204,7 +204,7 @@ def on_shortcut(door: SlackDoor, ack: Ack, body: dict[str, Any]) -> None:
     text = door.inbound(str(message.get("text") or ""))
     c = door.core.preview_capture(DOOR, channel, as_capture(text), ts_time(ts))
     if c is None:
-        keys = ", ".join(door.core.roster().series)
+        keys = ", ".join(door.core.series_keys(DOOR, channel, user))
         _tell(
             door,
             where,

@@ -1,0 +1,184 @@
+"""One bot for several partnerships: two partnership files in one database, one router for the doors.
+
+Ada Kerr is in both (AK with a Slack id in the children's partnership, AKe known by e-mail in the
+adults' board); Ben Cole is only in the children's, Cara Dunn only in the adults'. Both have a
+series called `board`. The tests drive a fake chat door (Slack-shaped requests through
+`App.router`) and assert what was stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from conftest import FIXTURES, make_app
+from sqlalchemy import select
+
+from bot.app import App
+from handlers import identity
+from handlers.context import Request
+from handlers.reply import Reply, Table, Text
+from storage.models import Action, ActionOwner, ActionUpdate, PendingQuestion, Person, Series
+
+CHILDREN = FIXTURES / "several" / "westmere-children.yaml"
+ADULTS = FIXTURES / "several" / "westmere-adults.yaml"
+SCP, SAB = "westmere-scp", "westmere-sab"
+AT = datetime(2024, 3, 4, 10, 0, tzinfo=UTC)  # a Monday
+
+
+@pytest.fixture
+def two(database_url: str) -> Iterator[App]:
+    application = make_app(database_url, CHILDREN, ADULTS)
+    yield application
+    application.engine.dispose()
+
+
+def text_of(reply: Reply) -> str:
+    out: list[str] = []
+    for m in reply.messages:
+        for b in m.blocks:
+            if isinstance(b, Text):
+                out.append(b.text)
+            elif isinstance(b, Table):
+                out.append(b.caption or "")
+                out.extend(" | ".join(row) for row in b.rows)
+    return "\n".join(out)
+
+
+class FakeChat:
+    """A chat door's requests (Slack ids as users), through the router every door uses."""
+
+    def __init__(self, app: App) -> None:
+        self.router = app.router()
+
+    def say(self, user: str, channel: str, text: str) -> str:
+        return text_of(self.router.handle(Request("slack", channel, user, text, AT)))
+
+    def dm(self, user: str, text: str) -> str:
+        return text_of(self.router.handle(Request("slack", f"D{user}", user, text, AT, direct=True)))
+
+
+def actions(app: App) -> dict[tuple[str, str, int], tuple[str, str, list[tuple[str, str]]]]:
+    """(partnership, series, number) → (title, status, [(owner's partnership, initials)])."""
+    with app.sessions() as s:
+        out = {}
+        for a, series in s.execute(select(Action, Series).join(Series, Series.id == Action.series_id)):
+            owners = [
+                (p.partnership_id, p.initials)
+                for p in s.scalars(
+                    select(Person)
+                    .join(ActionOwner, ActionOwner.person_id == Person.id)
+                    .where(ActionOwner.action_id == a.id, ActionOwner.removed_at.is_(None))
+                )
+            ]
+            out[(series.partnership_id, series.key, a.number)] = (a.title, a.status, owners)
+        return out
+
+
+def meetings(chat: FakeChat) -> None:
+    """A board meeting in each partnership's channel, each with an action for Ada Kerr."""
+    assert "open" in chat.say("UHO", "CKIDS", "meeting start board").lower()
+    assert "open" in chat.say("UOP", "CADULTS", "meeting start board").lower()
+    chat.say("UHO", "CKIDS", "Action: AK to send the audit summary to the board by Friday")
+    chat.say("UOP", "CADULTS", "Action: AKe to review the adults' audit sample by Friday")
+
+
+def test_each_channel_is_served_by_its_bindings_partnership(two: App) -> None:
+    chat = FakeChat(two)
+    meetings(chat)
+    stored = actions(two)
+    assert stored == {
+        (SCP, "board", 1): ("send the audit summary to the board", "open", [(SCP, "AK")]),
+        (SAB, "board", 1): ("review the adults' audit sample", "open", [(SAB, "AKe")]),
+    }
+    # Someone only in the adults' board is nobody in the children's channel: nothing is stored.
+    said = chat.say("UCD", "CKIDS", "Action: BC to circulate the dashboard by Friday")
+    assert "Action 2" not in said
+    assert actions(two) == stored
+    refused = chat.say("UCD", "CKIDS", "actions")
+    assert "not in the Westmere Safeguarding Children Partnership file" in refused
+
+
+def test_actions_mine_answers_from_both_and_nothing_leaks(two: App) -> None:
+    chat = FakeChat(two)
+    meetings(chat)
+    mine = chat.dm("UAK", "actions mine")
+    assert "westmere-scp/board 1" in mine and "send the audit summary to the board" in mine
+    assert "westmere-sab/board 1" in mine and "review the adults' audit sample" in mine
+    assert "Your open actions in the Westmere Safeguarding Adults Board" in mine
+    # The same list for a door's "My actions" page, qualified the same way.
+    listed = chat.router.my_actions("slack", "UAK", AT)
+    assert listed is not None
+    assert sorted((a.series, a.number) for a in listed) == [
+        ("westmere-sab/board", 1),
+        ("westmere-scp/board", 1),
+    ]
+    assert listed[0].answers.buttons[0].typed.startswith(f"action {listed[0].series} 1")
+    # People in one partnership see only theirs.
+    only_children = chat.dm("UBC", "actions mine")
+    assert "adults" not in only_children.lower() and "westmere-sab" not in only_children
+    assert chat.dm("UCD", "actions mine") == "You have no open actions."
+    assert "audit summary" not in chat.dm("UCD", "actions board")
+
+
+def test_an_ambiguous_reference_says_how_to_qualify_and_changes_nothing(two: App) -> None:
+    chat = FakeChat(two)
+    meetings(chat)
+    before = actions(two)
+    said = chat.dm("UAK", "board 1 done")
+    assert "westmere-sab and westmere-scp both have a series “board”" in said
+    assert "`westmere-sab/board 1 done`" in said
+    said = chat.dm("UAK", "1 done")
+    assert "You have an action 1 in westmere-sab and westmere-scp" in said
+    assert actions(two) == before
+    # Qualified, it lands in that partnership's tracker only, done by her person there.
+    assert "is done" in chat.dm("UAK", "westmere-sab/board 1 done")
+    after = actions(two)
+    assert after[(SAB, "board", 1)][1] == "done" and after[(SCP, "board", 1)][1] == "open"
+    with two.sessions() as s:
+        done_by = s.scalars(
+            select(Person.partnership_id)
+            .join(ActionUpdate, ActionUpdate.person_id == Person.id)
+            .where(ActionUpdate.kind == "done")
+        ).all()
+    assert done_by == [SAB]
+    # Someone only in the adults' board cannot reach the children's tracker by naming it.
+    assert "not in the Westmere Safeguarding Children Partnership file" in chat.dm(
+        "UCD", "westmere-scp/board 1 done"
+    )
+    assert actions(two)[(SCP, "board", 1)][1] == "open"
+
+
+def test_a_question_in_a_direct_message_is_answered_in_the_partnership_that_asked(two: App) -> None:
+    chat = FakeChat(two)
+    chat.say("UHO", "CKIDS", "meeting start board")
+    chat.say("UHO", "CKIDS", "Action: BC to circulate the dashboard by Friday")  # children's board 1
+    chat.say("UHO", "CKIDS", "Action: AK to send the audit summary to the board by Friday")  # board 2
+    chat.say("UOP", "CADULTS", "meeting start board")
+    chat.say("UOP", "CADULTS", "Action: AKe to review the adults' audit sample by Friday")  # adults' board 1
+    chat.say("UCD", "CQA", "meeting start qa")
+    chat.say("UCD", "CQA", "Action: AKe to check the case sample by Friday")  # adults' qa 1
+    before = actions(two)
+    # Action 1 of hers is only in the adults' board, in two series: the adults' core asks which.
+    asked = chat.dm("UAK", "1 done")
+    assert "Which action 1" in asked
+    with two.sessions() as s:
+        assert s.scalars(select(PendingQuestion.partnership_id)).all() == [SAB]
+    assert actions(two) == before
+    chat.dm("UAK", "qa")
+    after = actions(two)
+    assert after[(SAB, "qa", 1)][1] == "done"
+    assert after[(SAB, "board", 1)][1] == "open" and after[(SCP, "board", 2)][1] == "open"
+
+
+def test_the_same_person_across_partnerships_by_email_or_platform_id(two: App) -> None:
+    with two.sessions() as s:
+        ake = identity.person_for(s, SAB, "slack", "UAK")  # the children's file gives UAK; same e-mail
+        assert ake is not None and (ake.partnership_id, ake.initials) == (SAB, "AKe")
+        assert identity.person_for(s, SAB, "slack", "UBC") is None  # only in the children's
+        assert identity.door_keys(s, "slack", ake) == ["UAK"]  # so reminders reach her on Slack
+        found = identity.people_for(s, [SCP, SAB], "slack", "UAK")
+        assert {pid: p.initials for pid, p in found.items()} == {SCP: "AK", SAB: "AKe"}
+        # On the shell, initials are each file's own: AK is nobody in the adults' board.
+        assert identity.person_for(s, SAB, "shell", "AK") is None
