@@ -8,18 +8,24 @@ series called `board`. The tests drive a fake chat door (Slack-shaped requests t
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+import yaml
 from conftest import FIXTURES, make_app
-from sqlalchemy import select
+from slack_fake import FakeSlack, Harness, dm_channel, uid
+from sqlalchemy import func, select
 
 from bot.app import App
+from bot.cli import main
 from handlers import identity
 from handlers.context import Request
 from handlers.reply import Reply, Table, Text
 from storage.models import Action, ActionOwner, ActionUpdate, PendingQuestion, Person, Series
+from storage.nudge_models import Digest, NudgeClaim
 
 CHILDREN = FIXTURES / "several" / "westmere-children.yaml"
 ADULTS = FIXTURES / "several" / "westmere-adults.yaml"
@@ -78,10 +84,10 @@ def actions(app: App) -> dict[tuple[str, str, int], tuple[str, str, list[tuple[s
 
 def meetings(chat: FakeChat) -> None:
     """A board meeting in each partnership's channel, each with an action for Ada Kerr."""
-    assert "open" in chat.say("UHO", "CKIDS", "meeting start board").lower()
-    assert "open" in chat.say("UOP", "CADULTS", "meeting start board").lower()
-    chat.say("UHO", "CKIDS", "Action: AK to send the audit summary to the board by Friday")
-    chat.say("UOP", "CADULTS", "Action: AKe to review the adults' audit sample by Friday")
+    assert "open" in chat.say(uid("HO"), "CKIDS", "meeting start board").lower()
+    assert "open" in chat.say(uid("OP"), "CADULTS", "meeting start board").lower()
+    chat.say(uid("HO"), "CKIDS", "Action: AK to send the audit summary to the board by Friday")
+    chat.say(uid("OP"), "CADULTS", "Action: AKe to review the adults' audit sample by Friday")
 
 
 def test_each_channel_is_served_by_its_bindings_partnership(two: App) -> None:
@@ -93,22 +99,22 @@ def test_each_channel_is_served_by_its_bindings_partnership(two: App) -> None:
         (SAB, "board", 1): ("review the adults' audit sample", "open", [(SAB, "AKe")]),
     }
     # Someone only in the adults' board is nobody in the children's channel: nothing is stored.
-    said = chat.say("UCD", "CKIDS", "Action: BC to circulate the dashboard by Friday")
+    said = chat.say(uid("CD"), "CKIDS", "Action: BC to circulate the dashboard by Friday")
     assert "Action 2" not in said
     assert actions(two) == stored
-    refused = chat.say("UCD", "CKIDS", "actions")
+    refused = chat.say(uid("CD"), "CKIDS", "actions")
     assert "not in the Westmere Safeguarding Children Partnership file" in refused
 
 
 def test_actions_mine_answers_from_both_and_nothing_leaks(two: App) -> None:
     chat = FakeChat(two)
     meetings(chat)
-    mine = chat.dm("UAK", "actions mine")
+    mine = chat.dm(uid("AK"), "actions mine")
     assert "westmere-scp/board 1" in mine and "send the audit summary to the board" in mine
     assert "westmere-sab/board 1" in mine and "review the adults' audit sample" in mine
     assert "Your open actions in the Westmere Safeguarding Adults Board" in mine
     # The same list for a door's "My actions" page, qualified the same way.
-    listed = chat.router.my_actions("slack", "UAK", AT)
+    listed = chat.router.my_actions("slack", uid("AK"), AT)
     assert listed is not None
     assert sorted((a.series, a.number) for a in listed) == [
         ("westmere-sab/board", 1),
@@ -116,24 +122,24 @@ def test_actions_mine_answers_from_both_and_nothing_leaks(two: App) -> None:
     ]
     assert listed[0].answers.buttons[0].typed.startswith(f"action {listed[0].series} 1")
     # People in one partnership see only theirs.
-    only_children = chat.dm("UBC", "actions mine")
+    only_children = chat.dm(uid("BC"), "actions mine")
     assert "adults" not in only_children.lower() and "westmere-sab" not in only_children
-    assert chat.dm("UCD", "actions mine") == "You have no open actions."
-    assert "audit summary" not in chat.dm("UCD", "actions board")
+    assert chat.dm(uid("CD"), "actions mine") == "You have no open actions."
+    assert "audit summary" not in chat.dm(uid("CD"), "actions board")
 
 
 def test_an_ambiguous_reference_says_how_to_qualify_and_changes_nothing(two: App) -> None:
     chat = FakeChat(two)
     meetings(chat)
     before = actions(two)
-    said = chat.dm("UAK", "board 1 done")
+    said = chat.dm(uid("AK"), "board 1 done")
     assert "westmere-sab and westmere-scp both have a series “board”" in said
     assert "`westmere-sab/board 1 done`" in said
-    said = chat.dm("UAK", "1 done")
+    said = chat.dm(uid("AK"), "1 done")
     assert "You have an action 1 in westmere-sab and westmere-scp" in said
     assert actions(two) == before
     # Qualified, it lands in that partnership's tracker only, done by her person there.
-    assert "is done" in chat.dm("UAK", "westmere-sab/board 1 done")
+    assert "is done" in chat.dm(uid("AK"), "westmere-sab/board 1 done")
     after = actions(two)
     assert after[(SAB, "board", 1)][1] == "done" and after[(SCP, "board", 1)][1] == "open"
     with two.sessions() as s:
@@ -145,28 +151,30 @@ def test_an_ambiguous_reference_says_how_to_qualify_and_changes_nothing(two: App
     assert done_by == [SAB]
     # Someone only in the adults' board cannot reach the children's tracker by naming it.
     assert "not in the Westmere Safeguarding Children Partnership file" in chat.dm(
-        "UCD", "westmere-scp/board 1 done"
+        uid("CD"), "westmere-scp/board 1 done"
     )
     assert actions(two)[(SCP, "board", 1)][1] == "open"
 
 
 def test_a_question_in_a_direct_message_is_answered_in_the_partnership_that_asked(two: App) -> None:
     chat = FakeChat(two)
-    chat.say("UHO", "CKIDS", "meeting start board")
-    chat.say("UHO", "CKIDS", "Action: BC to circulate the dashboard by Friday")  # children's board 1
-    chat.say("UHO", "CKIDS", "Action: AK to send the audit summary to the board by Friday")  # board 2
-    chat.say("UOP", "CADULTS", "meeting start board")
-    chat.say("UOP", "CADULTS", "Action: AKe to review the adults' audit sample by Friday")  # adults' board 1
-    chat.say("UCD", "CQA", "meeting start qa")
-    chat.say("UCD", "CQA", "Action: AKe to check the case sample by Friday")  # adults' qa 1
+    chat.say(uid("HO"), "CKIDS", "meeting start board")
+    chat.say(uid("HO"), "CKIDS", "Action: BC to circulate the dashboard by Friday")  # children's board 1
+    chat.say(uid("HO"), "CKIDS", "Action: AK to send the audit summary to the board by Friday")  # board 2
+    chat.say(uid("OP"), "CADULTS", "meeting start board")
+    chat.say(
+        uid("OP"), "CADULTS", "Action: AKe to review the adults' audit sample by Friday"
+    )  # adults' board 1
+    chat.say(uid("CD"), "CQA", "meeting start qa")
+    chat.say(uid("CD"), "CQA", "Action: AKe to check the case sample by Friday")  # adults' qa 1
     before = actions(two)
     # Action 1 of hers is only in the adults' board, in two series: the adults' core asks which.
-    asked = chat.dm("UAK", "1 done")
+    asked = chat.dm(uid("AK"), "1 done")
     assert "Which action 1" in asked
     with two.sessions() as s:
         assert s.scalars(select(PendingQuestion.partnership_id)).all() == [SAB]
     assert actions(two) == before
-    chat.dm("UAK", "qa")
+    chat.dm(uid("AK"), "qa")
     after = actions(two)
     assert after[(SAB, "qa", 1)][1] == "done"
     assert after[(SAB, "board", 1)][1] == "open" and after[(SCP, "board", 2)][1] == "open"
@@ -174,11 +182,87 @@ def test_a_question_in_a_direct_message_is_answered_in_the_partnership_that_aske
 
 def test_the_same_person_across_partnerships_by_email_or_platform_id(two: App) -> None:
     with two.sessions() as s:
-        ake = identity.person_for(s, SAB, "slack", "UAK")  # the children's file gives UAK; same e-mail
+        ake = identity.person_for(s, SAB, "slack", uid("AK"))  # the children's file gives UAK; same e-mail
         assert ake is not None and (ake.partnership_id, ake.initials) == (SAB, "AKe")
-        assert identity.person_for(s, SAB, "slack", "UBC") is None  # only in the children's
-        assert identity.door_keys(s, "slack", ake) == ["UAK"]  # so reminders reach her on Slack
-        found = identity.people_for(s, [SCP, SAB], "slack", "UAK")
+        assert identity.person_for(s, SAB, "slack", uid("BC")) is None  # only in the children's
+        assert identity.door_keys(s, "slack", ake) == [uid("AK")]  # so reminders reach her on Slack
+        found = identity.people_for(s, [SCP, SAB], "slack", uid("AK"))
         assert {pid: p.initials for pid, p in found.items()} == {SCP: "AK", SAB: "AKe"}
         # On the shell, initials are each file's own: AK is nobody in the adults' board.
         assert identity.person_for(s, SAB, "shell", "AK") is None
+
+
+def test_nudge_sends_one_digest_to_a_person_in_both_and_nothing_across(
+    two: App, database_url: str, tmp_path: Path
+) -> None:
+    chat = FakeChat(two)
+    meetings(chat)  # Ada: the children's board 1 and the adults' board 1, both due Friday 8 March
+    chat.say(uid("HO"), "CKIDS", "Action: BC to circulate the dashboard by Friday")
+    chat.say(uid("OP"), "CADULTS", "Action: CD to update the risk register by Friday")
+    cfg = tmp_path / "app.yaml"
+    cfg.write_text(
+        yaml.safe_dump({"database": {"url": database_url}, "partnerships": [str(CHILDREN), str(ADULTS)]})
+    )
+    out, err = io.StringIO(), io.StringIO()
+    # With two partnerships loaded and none named, `nudge` sweeps both (it used to stop and ask).
+    assert (
+        main(["--config", str(cfg), "nudge", "--at", "2024-03-07T09:05:00+00:00"], stdout=out, stderr=err)
+        == 0
+    )
+    said = out.getvalue()
+    with two.sessions() as s:
+        ada = [
+            p.id
+            for p in s.scalars(select(Person).where(func.lower(Person.email) == "ada.kerr@police.example"))
+        ]
+        rows = s.execute(
+            select(NudgeClaim.partnership_id, NudgeClaim.digest_id, NudgeClaim.state).where(
+                NudgeClaim.recipient_id.in_(ada), NudgeClaim.kind != "chair"
+            )
+        ).all()
+        digests = s.execute(select(Digest.id, Digest.recipient_id, Digest.state)).all()
+        ben = s.scalars(select(Person.id).where(Person.initials == "BC")).one()
+        cara = s.scalars(select(Person.id).where(Person.initials == "CD")).one()
+        ben_body = s.scalars(select(Digest.body).where(Digest.recipient_id == ben)).one()
+        cara_body = s.scalars(select(Digest.body).where(Digest.recipient_id == cara)).one()
+    # Ada's two reminders, one from each partnership, went in one digest, sent once.
+    assert sorted(p for p, _, _ in rows) == [SAB, SCP]
+    assert len({d for _, d, _ in rows}) == 1 and {st for _, _, st in rows} == {"sent"}
+    ada_digests = [d for d in digests if d.recipient_id in ada]
+    assert len(ada_digests) == 1 and ada_digests[0].state == "sent"
+    assert said.count("→ AK:") == 1 and "→ AKe:" not in said
+    assert "In the Westmere Safeguarding Children Partnership:" in said
+    assert "In the Westmere Safeguarding Adults Board:" in said
+    assert "`action westmere-sab/board 1 done`" in said and "`action westmere-scp/board 1 done`" in said
+    # Each of the others hears only of their own partnership.
+    assert "dashboard" in ben_body and "Adults" not in ben_body and "risk register" not in ben_body
+    assert "risk register" in cara_body and "Children" not in cara_body and "dashboard" not in cara_body
+    # Answering from the digest lands in that partnership's tracker.
+    chat.dm(uid("AK"), "action westmere-scp/board 1 done")
+    stored = actions(two)
+    assert stored[(SCP, "board", 1)][1] == "done" and stored[(SAB, "board", 1)][1] == "open"
+
+
+def test_one_slack_app_serves_both_partnerships(two: App) -> None:
+    fake = FakeSlack()
+    h = Harness(two, fake)
+    try:
+        h.slash("HO", "meeting start board", channel="CKIDS")
+        h.slash("OP", "meeting start board", channel="CADULTS")
+        h.message("HO", "Action: AK to send the audit summary to the board by Friday", channel="CKIDS")
+        h.message("OP", "Action: AKe to review the adults' audit sample by Friday", channel="CADULTS")
+        assert {(p, k, n): v[2] for (p, k, n), v in actions(two).items()} == {
+            (SCP, "board", 1): [(SCP, "AK")],
+            (SAB, "board", 1): [(SAB, "AKe")],
+        }
+        h.dm("AK", "actions mine")
+        said = str(fake.calls("chat.postMessage")[-1])
+        assert "westmere-scp/board 1" in said and "westmere-sab/board 1" in said
+        h.dm("AK", "westmere-scp/board 1 done")
+        assert actions(two)[(SCP, "board", 1)][1] == "done" and actions(two)[(SAB, "board", 1)][1] == "open"
+        h.dm("CD", "actions mine")
+        to_cara = [str(c) for c in fake.calls("chat.postMessage") if c["channel"] == dm_channel("CD")]
+        assert to_cara and not any("audit" in c for c in to_cara)
+    finally:
+        h.door.close()
+        fake.close()
