@@ -266,3 +266,39 @@ def test_one_slack_app_serves_both_partnerships(two: App) -> None:
     finally:
         h.door.close()
         fake.close()
+
+
+def test_a_mention_reads_as_the_initials_of_the_channels_partnership(two: App) -> None:
+    fake = FakeSlack()
+    h = Harness(two, fake)
+    try:
+        h.slash("OP", "meeting start board", channel="CADULTS")
+        h.message(
+            "OP", f"Action: <@{uid('AK')}> to review the adults' audit sample by Friday", channel="CADULTS"
+        )
+        assert actions(two)[(SAB, "board", 1)][2] == [(SAB, "AKe")]
+        assert h.door.inbound(f"<@{uid('AK')}> thanks", "CADULTS") == "AKe thanks"
+        h.slash("HO", "meeting start board", channel="CKIDS")
+        assert h.door.inbound(f"<@{uid('AK')}> thanks", "CKIDS") == "AK thanks"
+        h.message("HO", f"Action: <@{uid('AK')}> to send the audit summary by Friday", channel="CKIDS")
+        assert actions(two)[(SCP, "board", 1)][2] == [(SCP, "AK")]
+    finally:
+        h.door.close()
+        fake.close()
+
+
+def test_the_shell_needs_its_partnership_when_initials_name_two_people(two: App) -> None:
+    from bot.shell import ShellDoor
+
+    out = io.StringIO()
+    ShellDoor(two.router(), out, user="HO").line("SH> actions mine")
+    assert "SH names different people in westmere-sab and westmere-scp" in out.getvalue()
+    assert "--partnership" in out.getvalue()
+    out = io.StringIO()
+    shell = ShellDoor(two.router(SAB), out, user="OP")  # `partnerbot shell --partnership westmere-sab`
+    shell.line("@ 2024-03-04T10:00:00+00:00")
+    shell.line("meeting start board")
+    shell.line("Action: SH to book the venue by Friday")
+    shell.line("SH> actions mine")
+    assert "book the venue" in out.getvalue()
+    assert actions(two)[(SAB, "board", 1)][2] == [(SAB, "SH")]

@@ -181,8 +181,9 @@ class SlackDoor:
         self.identities.initials(req.user)  # someone new: match their profile e-mail first
         return self.core.handle(req)
 
-    def inbound(self, text: str) -> str:
-        return from_slack(text, self.identities.mention).strip()
+    def inbound(self, text: str, channel: str | None = None) -> str:
+        """What a person wrote, as the core reads it: mentions as initials in the channel's partnership."""
+        return from_slack(text, lambda user: self.identities.mention(user, channel)).strip()
 
 
 def message_key(channel: str, ts: str) -> str:
