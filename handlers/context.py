@@ -165,6 +165,7 @@ class Ctx:
         team = {i for i in (*chairs, s.vice_chair, s.minute_taker, s.business_manager) if i}
         if self.roster.business_unit and self.roster.business_unit in self.roster.groups:
             team.update(self.roster.group_members(self.roster.business_unit))
+        team.update(s.partner_units)  # a joint series: the other partnership's business unit too
         return team
 
     def members(self, series: SeriesRef | None = None) -> set[str]:

@@ -7,7 +7,8 @@
    not even to someone who has left.
 3. Otherwise, with several partnerships loaded, the same person found in another
    partnership by 1 or 2: people of two partnerships are the same person when their
-   e-mail address (any case), `slack_id` or `teams_id` matches. Not on the shell, whose
+   e-mail address (any case), `slack_id` or `teams_id` matches (`storage.people_match`, which
+   the reminder sweep and the loader of joint series use too). Not on the shell, whose
    initials are each file's own.
 
 Guests (people named in meetings, not in the file) are nobody's identity: they cannot act.
@@ -22,11 +23,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from storage.doors import learnt_keys, learnt_person, remember_identity
 from storage.models import Person
+from storage.people_match import same_person as same_person  # the rule; the sweep asks it here
 
 
 @dataclass(frozen=True)
@@ -124,27 +126,6 @@ def _given_anywhere(session: Session, door: str, key: str) -> list[Person]:
             .order_by(Person.partnership_id, Person.id)
         )
     )
-
-
-def same_person(session: Session, person: Person, partnership_id: str) -> Person | None:
-    """The same person in another partnership: an active person there (not a guest) with the same
-    e-mail address (any case), `slack_id` or `teams_id`."""
-    if person.partnership_id == partnership_id:
-        return person if person.active and not person.guest else None
-    ids: list[ColumnElement[bool]] = []
-    if person.email:
-        ids.append(func.lower(Person.email) == person.email.lower())
-    if person.slack_id:
-        ids.append(Person.slack_id == person.slack_id)
-    if person.teams_id:
-        ids.append(Person.teams_id == person.teams_id)
-    if not ids:
-        return None
-    return session.scalars(
-        select(Person)
-        .where(Person.partnership_id == partnership_id, or_(*ids), Person.active, Person.guest.is_(False))
-        .order_by(Person.id)
-    ).first()
 
 
 class AmbiguousUser(Exception):

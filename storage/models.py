@@ -106,6 +106,9 @@ class Person(Base):
     email: Mapped[str | None] = mapped_column(String(200))
     slack_id: Mapped[str | None] = mapped_column(String(64), index=True)
     teams_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    # A member of a joint series from the partnership it is shared with (`other-id:XX` in the file):
+    # that partnership's id; their details are copied from its file at each load.
+    shared_from: Mapped[str | None] = mapped_column(String(64))
     # A person removed from the file keeps their history; they are marked as having left.
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     left_at: Mapped[datetime | None]
@@ -158,6 +161,8 @@ class Series(Base):
     deputies_on_the_day: Mapped[bool] = mapped_column(Boolean, default=False)
     # {"chairs": [...], "months": 18, "from": "2024-04-01"}: who chairs on a date (see SeriesRef.chair_on).
     chair_rotation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # A joint series: {partnership id: initials here of that partnership's business unit}.
+    shared_with: Mapped[dict[str, Any]] = mapped_column(default=dict)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Actions are numbered per series for ever: the counter is bumped atomically.
     last_action_number: Mapped[int] = mapped_column(Integer, default=0)

@@ -84,6 +84,7 @@ SERIES_KEYS: dict[str, bool] = {
     "observers": False,
     "deputies_on_the_day": False,
     "chair_rotation": False,
+    "shared_with": False,
 }
 ROTATION_KEYS: dict[str, bool] = {"chairs": True, "months": True, "from": True}
 QUORUM_KEYS: dict[str, bool] = {"agencies": False, "min_members": False, "roles": False}
@@ -181,6 +182,10 @@ class SeriesSpec:
     observers: tuple[str, ...] = ()  # present and minuted, never counted for quorum nor for their agency
     deputies_on_the_day: bool = False  # an unlisted same-agency deputy counts if the chair authorises them
     chair_rotation: ChairRotation | None = None  # then `chair` ("" if left out) holds before it starts
+    # A joint series: the other partnerships it belongs to, and its members from them as written
+    # (`other-id:XX` → ("other-id", "XX")), resolved against their files when loaded.
+    shared_with: tuple[str, ...] = ()
+    shared_members: tuple[tuple[str, str], ...] = ()
     line: int = 0
 
     @property
@@ -300,6 +305,7 @@ class _Parser:
         self._known: dict[str, list[str]] = {"agency": [], "group": [], "series": [], "initials": []}
         self._default_quorum: QuorumRule | None = None  # the partnership's `quorum:`, if it gives one
         self._top_keys: set[str] = set()
+        self._pid: str | None = None  # this file's partnership id
 
     def add(self, line: int | None, message: str) -> None:
         self.problems.append(Problem(line, message))
@@ -475,6 +481,7 @@ class _Parser:
             return None
         self._top_keys = set(top)
         pid = self.checked_id(top.get("id"), "partnership id")
+        self._pid = pid
         name = self.text(top.get("name"), "partnership name", required=True)
         timezone = self.timezone(top.get("timezone"))
         business_unit = self.ident(top.get("business_unit"), "business_unit")
@@ -667,8 +674,36 @@ class _Parser:
         if roles["chair"] is not None and roles["chair"] == roles["vice_chair"]:
             self.add(lines["vice_chair"], f"{roles['chair']} is both chair and vice_chair of {label}")
 
+        shared_with: list[str] = []
+        for other, line in self.idents(f.get("shared_with"), f"shared_with of {label}"):
+            if other == self._pid:
+                self.add(
+                    line, f"{label} is shared_with its own partnership {other}: name the other partnership"
+                )
+            elif other in shared_with:
+                self.add(line, f"{other} is listed twice in shared_with of {label}")
+            else:
+                shared_with.append(other)
         members: list[str] = []
+        shared_members: list[tuple[str, str]] = []
         for initials, line in self.idents(f.get("members"), f"members of {label}"):
+            other, colon, theirs = initials.partition(":")
+            if colon:
+                if other not in shared_with:
+                    self.add(
+                        line,
+                        f"{initials} in members of {label}: {other} is not in its shared_with; "
+                        f"add `shared_with: [{other}]` to the series, or write initials of this file",
+                    )
+                elif not theirs.strip():
+                    self.add(
+                        line, f"{initials} in members of {label}: write {other}:XX, XX their initials there"
+                    )
+                elif (other, theirs.strip()) in shared_members:
+                    self.add(line, f"{initials} is listed twice in members of {label}")
+                else:
+                    shared_members.append((other, theirs.strip()))
+                continue
             if initials in members:
                 self.add(line, f"{initials} is listed twice in members of {label}")
                 continue
@@ -744,6 +779,8 @@ class _Parser:
             observers=observers,
             deputies_on_the_day=bool(on_the_day),
             chair_rotation=rotation,
+            shared_with=tuple(shared_with),
+            shared_members=tuple(shared_members),
             line=_line(item),
         )
         return _SeriesInfo(spec, lines)

@@ -30,6 +30,9 @@ class PersonRef:
     # Not in the partnership file (see storage.models.Person): found by full name only, in no group.
     guest: bool = False
     merged_into: str | None = None  # a merged guest: the initials of the person they became
+    # A member of a joint series from another partnership (that partnership's id): in its series only,
+    # never in this partnership's groups or agencies at large.
+    shared_from: str | None = None
 
     @property
     def first_name(self) -> str:
@@ -98,6 +101,10 @@ class SeriesRef:
     observers: tuple[str, ...] = ()  # present and minuted, never counted for quorum
     deputies_on_the_day: bool = False  # a same-agency deputy not listed may count, if the chair says so
     chair_rotation: ChairRotation | None = None
+    # A joint series: the other partnerships it belongs to, and (as initials here) the members of their
+    # business units, who may run it as this partnership's business unit may.
+    shared_with: tuple[str, ...] = ()
+    partner_units: tuple[str, ...] = ()
 
     def chair_on(self, day: date) -> str:
         """The chair on a date: the rotation's chair from its start; before it, the file's `chair`
@@ -138,13 +145,23 @@ class Roster:
         group = self.groups[group_id]
         out = [i for i in group.members if i in self.people and self.people[i].active]
         for p in self.people.values():
-            if p.agency in group.agencies and p.active and not p.guest and p.initials not in out:
+            if (
+                p.agency in group.agencies
+                and p.active
+                and not p.guest
+                and not p.shared_from
+                and p.initials not in out
+            ):
                 out.append(p.initials)
         return out
 
     def agency_people(self, agency_id: str, series_id: str | None = None) -> list[str]:
         """People of an agency in the file; within a series, only its members."""
-        pool = self.series[series_id].members if series_id else tuple(self.people)
+        pool = (
+            self.series[series_id].members
+            if series_id
+            else tuple(i for i, p in self.people.items() if not p.shared_from)
+        )
         return [
             i
             for i in pool
@@ -201,6 +218,7 @@ class Roster:
                     observers=tuple(s.observers),
                     deputies_on_the_day=s.deputies_on_the_day,
                     chair_rotation=s.chair_rotation,
+                    shared_with=s.shared_with,
                 )
                 for s in spec.series
             },

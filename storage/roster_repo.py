@@ -69,6 +69,7 @@ def _build(session: Session, part: Partnership) -> Roster:
             active=p.active,
             guest=p.guest,
             merged_into=initials.get(p.merged_into_id) if p.merged_into_id is not None else None,
+            shared_from=p.shared_from,
         )
         for p in rows
     }
@@ -99,6 +100,8 @@ def _build(session: Session, part: Partnership) -> Roster:
             observers=tuple(s.observers),
             deputies_on_the_day=s.deputies_on_the_day,
             chair_rotation=rotation_from_json(s.chair_rotation),
+            shared_with=tuple(s.shared_with or {}),
+            partner_units=tuple(i for unit in (s.shared_with or {}).values() for i in unit),
         )
         for s in session.scalars(select(Series).where(Series.partnership_id == pid, Series.active))
     }
