@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 import pytest
@@ -302,3 +302,35 @@ def test_the_shell_needs_its_partnership_when_initials_name_two_people(two: App)
     shell.line("SH> actions mine")
     assert "book the venue" in out.getvalue()
     assert actions(two)[(SAB, "board", 1)][2] == [(SAB, "SH")]
+
+
+class ThursdayMorning(datetime):
+    """`serve` sweeps as of now: here, the working day before the actions fall due."""
+
+    @classmethod
+    def now(cls, tz: tzinfo | None = None) -> ThursdayMorning:
+        at = cls(2024, 3, 7, 9, 5, tzinfo=UTC)
+        return at.astimezone(tz) if tz else at
+
+
+def test_one_serve_sweeps_both_partnerships(
+    two: App, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import serve
+
+    meetings(FakeChat(two))
+    monkeypatch.setattr(serve, "datetime", ThursdayMorning)
+    cfg = tmp_path / "app.yaml"
+    raw = {
+        "database": {"url": database_url},
+        "partnerships": [str(CHILDREN), str(ADULTS)],
+        "doors": {"shell": {"enabled": True}},
+    }
+    cfg.write_text(yaml.safe_dump(raw))
+    out = io.StringIO()
+    assert main(["--config", str(cfg), "serve", "--sweeps", "1", "--interval", "0.05"], stdout=out) == 0
+    said = out.getvalue()
+    assert said.count("→ AK:") == 1 and "1 message (2 nudges)" in said
+    with two.sessions() as s:
+        sent = s.execute(select(Digest.partnership_id, Digest.state, Digest.nudges)).all()
+    assert [tuple(d) for d in sent] == [(SCP, "sent", 2)]  # to her row with a Slack id, both partnerships'
