@@ -334,3 +334,30 @@ def test_one_serve_sweeps_both_partnerships(
     with two.sessions() as s:
         sent = s.execute(select(Digest.partnership_id, Digest.state, Digest.nudges)).all()
     assert [tuple(d) for d in sent] == [(SCP, "sent", 2)]  # to her row with a Slack id, both partnerships'
+
+
+def test_one_teams_app_serves_both_partnerships(two: App) -> None:
+    from teams_fakes import Harness as TeamsHarness
+    from teams_fakes import aad
+
+    teams = TeamsHarness(two, graph=False)
+    try:
+        teams.know("HO", "OP", "AK", "CD")  # Teams ids learnt from profiles; Ada's on her children's row
+        adults = "19:meeting_adults@thread.v2"
+        teams.say("HO", "bind board")
+        teams.say("HO", "meeting start")
+        teams.say("HO", "Action: AK to send the audit summary to the board by Friday")
+        teams.say("OP", "bind board", conversation=adults)
+        teams.say("OP", "meeting start", conversation=adults)
+        teams.say("OP", "Action: AKe to review the adults' audit sample by Friday", conversation=adults)
+        assert {k: v[2] for k, v in actions(two).items()} == {
+            (SCP, "board", 1): [(SCP, "AK")],
+            (SAB, "board", 1): [(SAB, "AKe")],
+        }
+        teams.dm("AK", "actions mine")
+        to_ada = "\n".join(teams.connector.texts(f"a:1-{aad('AK')}"))
+        assert "westmere-scp/board 1" in to_ada and "westmere-sab/board 1" in to_ada
+        teams.dm("CD", "actions mine")
+        assert "audit summary" not in "\n".join(teams.connector.texts(f"a:1-{aad('CD')}"))
+    finally:
+        teams.close()
