@@ -215,9 +215,16 @@ class Router:
         if series:
             example = req.text.strip().replace(series, f"{pids[0]}/{series}", 1)
             head = f"{' and '.join(pids)} both have a series “{series}”"
-        else:
-            example = f"{spec.usage.split()[0]} {pids[0]}/SERIES" if spec.needs_series else spec.usage
+        elif "SERIES" in spec.usage:
+            example = spec.usage.replace("[SERIES]", "SERIES").replace("SERIES", f"{pids[0]}/SERIES", 1)
             head = f"You are in {' and '.join(pids)}"
+        else:  # a meeting command: it runs where a series is bound
+            return Reply().say(
+                f"You are in {' and '.join(pids)}: `{spec.usage}` works in a conversation bound to a series "
+                f"(`bind {pids[0]}/SERIES` there first). Nothing changed.",
+                ERROR,
+                ACTOR,
+            )
         return Reply().say(
             f"{head}: say which, with the partnership before the series, e.g. `{example}`. Nothing changed.",
             ERROR,

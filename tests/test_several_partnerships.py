@@ -137,6 +137,9 @@ def test_an_ambiguous_reference_says_how_to_qualify_and_changes_nothing(two: App
     assert "`westmere-sab/board 1 done`" in said
     said = chat.dm(uid("AK"), "1 done")
     assert "You have an action 1 in westmere-sab and westmere-scp" in said
+    # A command that needs a series says how to name it.
+    assert "e.g. `actions westmere-sab/SERIES`" in chat.dm(uid("AK"), "actions")
+    assert "works in a conversation bound to a series" in chat.dm(uid("AK"), "quorum")
     assert actions(two) == before
     # Qualified, it lands in that partnership's tracker only, done by her person there.
     assert "is done" in chat.dm(uid("AK"), "westmere-sab/board 1 done")
