@@ -154,8 +154,8 @@ def describe_decision_quorum(ctx: Ctx, result: QuorumResult) -> str:
     if result.quorate:
         return "The decision quorum is met: " + describe_quorum(ctx, result).removeprefix("Quorate: ")
     return (
-        f"The decision quorum is not met ({quorum_reasons(ctx, result)}): "
-        "decisions taken now will be marked for ratification."
+        f"The decision quorum is not met: {quorum_reasons(ctx, result)}. "
+        "Decisions taken now will be marked for ratification."
     )
 
 

@@ -35,22 +35,24 @@ def decision(ctx: Ctx, args: dict[str, Any]) -> Reply:
     result = quorum_now(ctx, meeting)
     # A decision needs the quorum and, where the series has one, its decision quorum too.
     for_decisions = decision_quorum_now(ctx, meeting)
-    short = for_decisions is not None and not for_decisions.quorate
+    short = for_decisions if for_decisions is not None and not for_decisions.quorate else None
     item_id, text = file_record(ctx, meeting, args["text"].strip())
     row = Decision(
         series_id=meeting.series_id,
         meeting_id=meeting.id,
         text=text,
         agenda_item_id=item_id,
-        inquorate=not result.quorate or short,
+        inquorate=not result.quorate or short is not None,
+        # marked for the decision quorum alone: what it lacked, for the minutes
+        decision_quorum_missing=missing_now(ctx, short) if short is not None and result.quorate else None,
         created_by=ctx.actor_id,
         created_at=ctx.now,
     )
     ctx.session.add(row)
     ctx.session.flush()
     after: dict[str, Any] = {"text": text, "inquorate": row.inquorate, "item": item_id}
-    if short and for_decisions is not None:
-        after["decision_quorum_missing"] = missing_now(ctx, for_decisions)
+    if row.decision_quorum_missing is not None:
+        after["decision_quorum_missing"] = row.decision_quorum_missing
     ctx.audit("decision", row.id, "recorded", None, after)
     reply = Reply().say(f"Decision recorded{where_filed(ctx, meeting, item_id)}: “{text}”.", OK)
     if not result.quorate:
@@ -59,11 +61,11 @@ def decision(ctx: Ctx, args: dict[str, Any]) -> Reply:
             "marked for ratification at the next quorate meeting.",
             WARNING,
         )
-    elif for_decisions is not None and short:
-        # "West Mercia Police: no delegated safeguarding partner (dsp) present — marked for ratification"
-        why = quorum_reasons(ctx, for_decisions)
+    elif short is not None:
+        # "Marcia Police: no delegated safeguarding partner (dsp) present — marked for ratification …"
         reply.say(
-            f"{why} — marked for ratification at the next quorate meeting: the decision quorum is not met.",
+            f"{quorum_reasons(ctx, short)} — marked for ratification at the next quorate meeting: "
+            "the decision quorum is not met.",
             WARNING,
         )
     return reply

@@ -270,7 +270,10 @@ class Decision(Base):
     series_id: Mapped[int] = mapped_column(ForeignKey("series.id"), index=True)
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"), index=True)
     text: Mapped[str] = mapped_column(Text)
-    inquorate: Mapped[bool] = mapped_column(Boolean, default=False)
+    inquorate: Mapped[bool] = mapped_column(Boolean, default=False)  # for ratification
+    # Marked only because the series' decision quorum was not met (the meeting was quorate): what it
+    # lacked ("Marcia Police (no dsp)"); None otherwise.
+    decision_quorum_missing: Mapped[list[Any] | None] = mapped_column(JSON)
     ratified_meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
     agenda_item_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_items.id"))  # taken under it
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))

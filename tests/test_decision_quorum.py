@@ -12,6 +12,7 @@ from sqlalchemy import select
 from test_partnership_file import BASE, assert_problem, edit, insert
 from test_quorum import _attendance, _changes
 
+import handlers.documents  # noqa: F401 - registers the document commands
 from bot.app import App
 from handlers.quorum import Presence, evaluate
 from storage.models import AuditEvent, Decision, Person, Series
@@ -262,6 +263,12 @@ def _decisions(chat: Chat) -> list[tuple[str, bool]]:
         return [(d.text, d.inquorate) for d in s.scalars(select(Decision).order_by(Decision.id))]
 
 
+def _lacking(chat: Chat) -> list[list[object] | None]:
+    """What each stored decision lacked of the decision quorum (None: not marked for that)."""
+    with chat.app.sessions() as s:
+        return list(s.scalars(select(Decision.decision_quorum_missing).order_by(Decision.id)))
+
+
 def _audited(chat: Chat, verb: str) -> list[dict[str, object] | None]:
     with chat.app.sessions() as s:
         return [e.after for e in s.scalars(select(AuditEvent).where(AuditEvent.verb == verb))]
@@ -274,7 +281,7 @@ def _start(chat: Chat) -> None:
     # Quorate by agencies: the police are represented, though not by their DSP.
     assert "The meeting is quorate" in out
     assert (
-        "The decision quorum is not met (Marcia Police: no delegated safeguarding partner (dsp) present)"
+        "The decision quorum is not met: Marcia Police: no delegated safeguarding partner (dsp) present."
         in out
     )
     assert _changes(chat) == [("10:00", True, [])]
@@ -301,7 +308,7 @@ def test_a_decision_without_the_police_dsp_is_marked_and_the_dsps_deputy_makes_t
     out = chat.say("MT", "quorum")
     assert "Quorate: Westshire Council" in out
     assert (
-        "The decision quorum is not met (Marcia Police: no delegated safeguarding partner (dsp) present)"
+        "The decision quorum is not met: Marcia Police: no delegated safeguarding partner (dsp) present."
         in out
     )
     out = chat.say("MT", "decision: the neglect strategy is approved")
@@ -332,8 +339,21 @@ def test_a_decision_without_the_police_dsp_is_marked_and_the_dsps_deputy_makes_t
     assert "The decision quorum is not met" in chat.say("MT", "CG left")
     chat.say("MT", "decision: the thresholds document is adopted")
     assert _decisions(chat)[-1] == ("the thresholds document is adopted", True)
-    # The minutes list it for ratification, as any decision taken while inquorate.
-    chat.say("MT", "meeting end")
+    assert _lacking(chat) == [["Marcia Police (no dsp)"], None, ["Marcia Police (no dsp)"]]
+    # The close, the minutes and the next agenda pack list them for ratification, as any decision
+    # taken while inquorate, saying what was lacking.
+    assert "3 decisions (2 taken without the decision quorum, for ratification)" in chat.say(
+        "MT", "meeting end"
+    )
+    minutes = chat.say("RB", "minutes draft")
+    assert (
+        "Decision: the neglect strategy is approved (taken without the decision quorum, "
+        "Marcia Police (no dsp): for ratification)" in minutes
+    )
+    assert (
+        "Decision: the annual report is agreed" in minutes and "the annual report is agreed (" not in minutes
+    )
+    assert "2 decisions were taken without the decision quorum and must be ratified" in minutes
     with chat.app.sessions() as s:
         pending = s.scalars(
             select(Decision.text).where(Decision.inquorate.is_(True), Decision.ratified_meeting_id.is_(None))
