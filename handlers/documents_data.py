@@ -725,7 +725,9 @@ def _time_range(ctx: Ctx, meeting: Meeting) -> str:
     return text
 
 
-def _quorum_statement(ctx: Ctx, meeting: Meeting, inquorate_decisions: int) -> str:
+def _quorum_statement(ctx: Ctx, meeting: Meeting, inquorate_decisions: int, without: int = 0) -> str:
+    """When the meeting was quorate, and the decisions to ratify: taken while it was not
+    (`inquorate_decisions`) or, while it was, without what the series' decision quorum asks (`without`)."""
     changes = list(
         ctx.session.scalars(
             select(QuorumChange).where(QuorumChange.meeting_id == meeting.id).order_by(QuorumChange.at)
@@ -769,6 +771,11 @@ def _quorum_statement(ctx: Ctx, meeting: Meeting, inquorate_decisions: int) -> s
         sentences.append(
             f"{plural(inquorate_decisions, 'decision was', 'decisions were')} taken while the meeting was "
             "not quorate and must be ratified at the next quorate meeting."
+        )
+    if without:
+        sentences.append(
+            f"{plural(without, 'decision was', 'decisions were')} taken without the decision quorum "
+            "and must be ratified at the next quorate meeting."
         )
     return " ".join(sentences)
 
@@ -1005,6 +1012,9 @@ def _fill_records(ctx: Ctx, meeting: Meeting, sections: _Sections, decisions: li
     for d in decisions:
         section, text = sections.route(d.agenda_item_id, clean(d.text))
         flag = " (taken while the meeting was not quorate: for ratification)" if d.inquorate else ""
+        if d.inquorate and d.decision_quorum_missing is not None:
+            lacking = "; ".join(clean(str(x)) for x in d.decision_quorum_missing)
+            flag = f" (taken without the decision quorum, {lacking}: for ratification)"
         section.put(d.created_at, Para("decision", f"Decision: {text}{flag}"))
     # Declarations made outside an item belong to the declarations item, or the welcome one.
     home = sections.first("declarations") or sections.first("welcome")
@@ -1187,7 +1197,8 @@ def minutes_draft(ctx: Ctx, series: Series, meeting: Meeting) -> Minutes:
         meetings=meetings,
     )
 
-    inquorate = sum(1 for d in decisions if d.inquorate)
+    inquorate = sum(1 for d in decisions if d.inquorate and d.decision_quorum_missing is None)
+    without = sum(1 for d in decisions if d.inquorate and d.decision_quorum_missing is not None)
     day = meeting.starts_at.astimezone(ctx.tz).date()
     date_text = long_date(day)
     place = clean(meeting.place)
@@ -1209,7 +1220,7 @@ def minutes_draft(ctx: Ctx, series: Series, meeting: Meeting) -> Minutes:
         apologies=present.apologies,
         absent=present.absent,
         movements=present.movements,
-        quorum=_quorum_statement(ctx, meeting, inquorate),
+        quorum=_quorum_statement(ctx, meeting, inquorate, without),
         items=items,
         prepared=prepared_line(ctx),
         preamble=_paragraphs(series.minutes_preamble),

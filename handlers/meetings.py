@@ -321,10 +321,13 @@ def meeting_end(ctx: Ctx, args: dict[str, Any]) -> Reply:
     reply.say(attendance_summary(ctx, meeting))
     if result.ruled:
         reply.say(f"Quorum at the close: {'quorate' if result.quorate else 'not quorate'}.")
-    inquorate = sum(1 for d in decisions if d.inquorate)
+    inquorate = sum(1 for d in decisions if d.inquorate and d.decision_quorum_missing is None)
+    without = sum(1 for d in decisions if d.inquorate and d.decision_quorum_missing is not None)
     line = f"{plural(len(decisions), 'decision')}"
-    if inquorate:
-        line += f" ({inquorate} taken while not quorate, for ratification)"
+    marked = [f"{inquorate} taken while not quorate"] if inquorate else []
+    marked += [f"{without} taken without the decision quorum"] if without else []
+    if marked:
+        line += f" ({', '.join(marked)}, for ratification)"
     line += (
         "; "
         + (

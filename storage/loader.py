@@ -48,7 +48,12 @@ def quorum_to_json(rule: QuorumRule) -> dict[str, Any]:
     agencies = (
         rule.agencies if isinstance(rule.agencies, str) or rule.agencies is None else list(rule.agencies)
     )
-    return {"agencies": agencies, "min_members": rule.min_members, "roles": list(rule.roles)}
+    return {
+        "agencies": agencies,
+        "min_members": rule.min_members,
+        "roles": list(rule.roles),
+        "labels": list(rule.labels),
+    }
 
 
 def _sync(session: Session, row: Any, values: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
@@ -190,6 +195,7 @@ class _Loader:
                         "email": p.email,
                         "slack_id": p.slack_id,
                         "teams_id": p.teams_id,
+                        "roles": list(p.roles),
                     },
                 )
                 for p in spec.people
@@ -239,6 +245,7 @@ class _Loader:
                         "observers": list(s.observers),
                         "deputies_on_the_day": s.deputies_on_the_day,
                         "chair_rotation": rotation_to_json(s.chair_rotation),
+                        "decision_quorum": quorum_to_json(s.decision_quorum) if s.decision_quorum else None,
                     },
                 )
                 for s in spec.series

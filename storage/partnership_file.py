@@ -41,6 +41,7 @@ PARTNERSHIP_KEYS: dict[str, bool] = {
     "timezone": True,
     "business_unit": False,
     "quorum": False,  # the default of every series that gives none
+    "decision_quorum": False,  # the default decision quorum of every series that gives none
     "agencies": True,
     "groups": False,
     "people": True,
@@ -62,6 +63,7 @@ PERSON_KEYS: dict[str, bool] = {
     "email": False,
     "slack_id": False,
     "teams_id": False,
+    "roles": False,
 }
 SERIES_KEYS: dict[str, bool] = {
     "id": True,
@@ -73,6 +75,7 @@ SERIES_KEYS: dict[str, bool] = {
     "members": True,
     "deputies": False,
     "quorum": False,  # required unless the partnership gives a default
+    "decision_quorum": False,
     "cadence": False,
     "time": False,
     "place": False,
@@ -91,6 +94,8 @@ QUORUM_KEYS: dict[str, bool] = {"agencies": False, "min_members": False, "roles"
 ALL_STATUTORY = "all-statutory"
 QUORUM_ROLES = ("chair", "vice_chair")
 SERIES_ROLES = ("chair", "vice_chair", "minute_taker", "business_manager")
+# A person's role label (`roles: [dsp, lsp]`): one lower-case word.
+_LABEL = re.compile(r"^[a-z][a-z0-9_-]*$")
 
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
@@ -132,6 +137,7 @@ class PersonSpec:
     email: str | None = None
     slack_id: str | None = None
     teams_id: str | None = None
+    roles: tuple[str, ...] = ()  # free labels: dsp, lsp, scrutineer
     line: int = 0
 
 
@@ -142,6 +148,9 @@ class QuorumRule:
     agencies: str | tuple[str, ...] | None = ALL_STATUTORY  # "all-statutory", agency ids, or no condition
     min_members: int | None = None  # members and deputies present; guests never count
     roles: tuple[str, ...] = ()  # any one of these roles present counts
+    # People's role labels (`dsp`): every required agency represented by someone carrying one of them
+    # (or by that person's deputy, where the deputy counts).
+    labels: tuple[str, ...] = ()
 
     def describe(self) -> str:
         parts: list[str] = []
@@ -156,6 +165,8 @@ class QuorumRule:
         if self.roles:
             words = [r.replace("_", "-") for r in self.roles]
             parts.append(f"the {' or '.join(words)} present")
+        if self.labels:
+            parts.append(f"each of them by someone with role {' or '.join(self.labels)}")
         return ", ".join(parts) if parts else "no quorum rule"
 
 
@@ -181,6 +192,8 @@ class SeriesSpec:
     observers: tuple[str, ...] = ()  # present and minuted, never counted for quorum nor for their agency
     deputies_on_the_day: bool = False  # an unlisted same-agency deputy counts if the chair authorises them
     chair_rotation: ChairRotation | None = None  # then `chair` ("" if left out) holds before it starts
+    # What a decision needs besides the quorum (None: the quorum alone); not met, it is for ratification.
+    decision_quorum: QuorumRule | None = None
     line: int = 0
 
     @property
@@ -299,6 +312,8 @@ class _Parser:
         # ids seen, even of entities with other problems, so one mistake is not reported twice
         self._known: dict[str, list[str]] = {"agency": [], "group": [], "series": [], "initials": []}
         self._default_quorum: QuorumRule | None = None  # the partnership's `quorum:`, if it gives one
+        self._default_decision_quorum: QuorumRule | None = None  # and its `decision_quorum:`
+        self._labels: dict[str, list[str]] = {}  # role label -> initials of the people carrying it
         self._top_keys: set[str] = set()
 
     def add(self, line: int | None, message: str) -> None:
@@ -485,6 +500,9 @@ class _Parser:
         people = self.people(top.get("people"))
         groups = self.groups(top.get("groups"))
         self._default_quorum = self.quorum(top.get("quorum"), "the partnership")
+        self._default_decision_quorum = _ruled(
+            self.quorum(top.get("decision_quorum"), "the partnership", key="decision_quorum")
+        )
         series = self.series(top.get("series"))
         self.check_refs()
         self.check_series(agencies, people, series)
@@ -598,6 +616,7 @@ class _Parser:
             email = self.email(f.get("email"), f"email of {label}")
             slack_id = self.text(f.get("slack_id"), f"slack_id of {label}")
             teams_id = self.text(f.get("teams_id"), f"teams_id of {label}")
+            roles = self.person_roles(f.get("roles"), label)
             for key, value in (("email", email), ("slack_id", slack_id), ("teams_id", teams_id)):
                 if value is None:
                     continue
@@ -619,6 +638,8 @@ class _Parser:
                 continue
             first_line[initials] = _line(item)
             self._known["initials"].append(initials)
+            for role in roles:
+                self._labels.setdefault(role, []).append(initials)
             out.append(
                 PersonSpec(
                     name or "",
@@ -628,10 +649,31 @@ class _Parser:
                     email,
                     slack_id,
                     teams_id,
+                    roles,
                     _line(item),
                 )
             )
         return out
+
+    def person_roles(self, node: Node | None, label: str) -> tuple[str, ...]:
+        """`roles: [dsp, lsp]`: free labels, one lower-case word each; a series' roles are given there."""
+        out: list[str] = []
+        for role, line in self.idents(node, f"roles of {label}"):
+            if role.replace("-", "_") in SERIES_ROLES:
+                self.add(
+                    line,
+                    f"role {role!r} of {label} is a role in a series: give it there "
+                    f"({role.replace('-', '_')}: initials); a person's roles are labels such as dsp or lsp",
+                )
+            elif not _LABEL.match(role):
+                self.add(
+                    line,
+                    f"role {role!r} of {label} must be one lower-case word (letters, digits, - or _), "
+                    "such as dsp, lsp or scrutineer",
+                )
+            elif role not in out:
+                out.append(role)
+        return tuple(out)
 
     def series(self, node: Node | None) -> list[_SeriesInfo]:
         out: list[_SeriesInfo] = []
@@ -679,6 +721,11 @@ class _Parser:
 
         deputies = self.deputies(f.get("deputies"), label, everyone)
         quorum = self.quorum(f.get("quorum"), label) if "quorum" in f else self._default_quorum
+        decision_quorum = (
+            _ruled(self.quorum(f.get("decision_quorum"), label, key="decision_quorum"))
+            if "decision_quorum" in f
+            else self._default_decision_quorum
+        )
         if "quorum" not in f and quorum is None and "quorum" not in self._top_keys:
             self.add(
                 _line(item),
@@ -744,6 +791,7 @@ class _Parser:
             observers=observers,
             deputies_on_the_day=bool(on_the_day),
             chair_rotation=rotation,
+            decision_quorum=decision_quorum,
             line=_line(item),
         )
         return _SeriesInfo(spec, lines)
@@ -872,10 +920,10 @@ class _Parser:
             out[member] = tuple(names)
         return out
 
-    def quorum(self, node: Node | None, label: str) -> QuorumRule | None:
+    def quorum(self, node: Node | None, label: str, key: str = "quorum") -> QuorumRule | None:
         if node is None:
             return None
-        what = f"quorum of {label}"
+        what = f"{key} of {label}"
         usage = "use all-statutory-agencies, none, or a mapping of agencies, min_members and roles"
         if isinstance(node, ScalarNode):
             value = node.value.strip()
@@ -921,14 +969,31 @@ class _Parser:
                 self.add(_line(count), f"min_members of {what} must be a whole number of at least 1")
                 ok, min_members = False, None
         roles: list[str] = []
+        labels: list[str] = []
         for role, line in self.idents(f.get("roles"), f"roles of {what}"):
-            role = role.replace("-", "_").replace(" ", "_")
-            if role not in QUORUM_ROLES:
-                self.add(line, f"role {role!r} in {what} must be chair or vice_chair")
+            seat = role.replace("-", "_").replace(" ", "_")
+            if seat in QUORUM_ROLES:
+                if seat not in roles:
+                    roles.append(seat)
+            elif seat in SERIES_ROLES:
+                self.add(line, f"role {role!r} in {what} must be chair or vice_chair, or a role people have")
                 ok = False
-            elif role not in roles:
-                roles.append(role)
-        return QuorumRule(agencies=agencies, min_members=min_members, roles=tuple(roles)) if ok else None
+            elif role not in self._labels:
+                known = ", ".join(sorted(self._labels)) or "none yet: give people roles, e.g. roles: [dsp]"
+                self.add(
+                    line,
+                    f"role {role!r} in {what} must be chair or vice_chair, or a role people in the file "
+                    f"have (people's roles: {known})",
+                )
+                ok = False
+            elif role not in labels:
+                labels.append(role)
+        if labels and "agencies" not in f:
+            agencies = ALL_STATUTORY  # "each statutory agency represented by someone with that role"
+        rule = QuorumRule(
+            agencies=agencies, min_members=min_members, roles=tuple(roles), labels=tuple(labels)
+        )
+        return rule if ok else None
 
     def meeting_time(self, node: Node | None, what: str) -> str | None:
         """HH:MM or HH:MM-HH:MM; an unquoted 10:00 (a YAML 1.1 number) is read from its text."""
@@ -971,49 +1036,71 @@ class _Parser:
     def check_series(
         self, agencies: list[AgencySpec], people: list[PersonSpec], series: list[_SeriesInfo]
     ) -> None:
-        agency_ids = {a.id for a in agencies}
-        statutory = [a.id for a in agencies if a.statutory]
-        agency_of = {p.initials: p.agency for p in people}
         by_id = {s.spec.id: s for s in series}
         for info in series:
+            spec = info.spec
             # a series under the partnership's default quorum is reported at the series
-            spec, line = info.spec, info.lines.get("quorum", info.spec.line)
-            rule = spec.quorum
-            roles = (spec.chair, spec.vice_chair, spec.minute_taker, spec.business_manager)
-            rotating = spec.chair_rotation.chairs if spec.chair_rotation else ()
-            seats = set(spec.members) | {r for r in roles if r} | set(rotating)
-            seat_agencies = {agency_of.get(i) for i in seats}
-            needed: list[str] = []
-            if rule.agencies == ALL_STATUTORY:
-                if not statutory:
-                    self.add(
-                        line,
-                        f"quorum of series {spec.id} needs every statutory agency, "
-                        "but no agency is marked statutory: true",
-                    )
-                needed = statutory
-            elif isinstance(rule.agencies, tuple):
-                needed = [a for a in rule.agencies if a in agency_ids]
-            # an unknown person or agency among the seats is already reported: do not pile on
-            if seat_agencies <= agency_ids:
-                for agency in needed:
-                    if agency not in seat_agencies:
-                        self.add(
-                            line,
-                            f"quorum of series {spec.id} can never be met: "
-                            f"no member of the series is from agency {agency}",
-                        )
-            if rule.min_members is not None and rule.min_members > len(seats):
-                self.add(
-                    line,
-                    f"quorum of series {spec.id} can never be met: min_members {rule.min_members} "
-                    f"is more than its {len(seats)} members",
-                )
-            if rule.roles == ("vice_chair",) and spec.vice_chair is None:
-                self.add(line, f"quorum of series {spec.id} needs the vice_chair, but the series has none")
+            self.check_rule(
+                spec, spec.quorum, "quorum", info.lines.get("quorum", spec.line), agencies, people
+            )
+            if spec.decision_quorum is not None:
+                line = info.lines.get("decision_quorum", spec.line)
+                self.check_rule(spec, spec.decision_quorum, "decision_quorum", line, agencies, people)
             if spec.id in spec.escalates_to:
                 self.add(info.lines.get("escalates_to"), f"series {spec.id} escalates to itself")
         self.check_escalation_cycles(by_id)
+
+    def check_rule(
+        self,
+        spec: SeriesSpec,
+        rule: QuorumRule,
+        key: str,
+        line: int,
+        agencies: list[AgencySpec],
+        people: list[PersonSpec],
+    ) -> None:
+        """Can the rule be met at all by the series' members?"""
+        agency_ids = {a.id for a in agencies}
+        statutory = [a.id for a in agencies if a.statutory]
+        agency_of = {p.initials: p.agency for p in people}
+        labels_of = {p.initials: set(p.roles) for p in people}
+        what = f"{key} of series {spec.id}"
+        roles = (spec.chair, spec.vice_chair, spec.minute_taker, spec.business_manager)
+        rotating = spec.chair_rotation.chairs if spec.chair_rotation else ()
+        seats = set(spec.members) | {r for r in roles if r} | set(rotating)
+        seat_agencies = {agency_of.get(i) for i in seats}
+        needed: list[str] = []
+        if rule.agencies == ALL_STATUTORY:
+            if not statutory:
+                self.add(
+                    line, f"{what} needs every statutory agency, but no agency is marked statutory: true"
+                )
+            needed = statutory
+        elif isinstance(rule.agencies, tuple):
+            needed = [a for a in rule.agencies if a in agency_ids]
+        # an unknown person or agency among the seats is already reported: do not pile on
+        if seat_agencies <= agency_ids:
+            for agency in needed:
+                if agency not in seat_agencies:
+                    self.add(
+                        line, f"{what} can never be met: no member of the series is from agency {agency}"
+                    )
+                elif rule.labels and not any(
+                    agency_of.get(i) == agency and labels_of.get(i, set()) & set(rule.labels) for i in seats
+                ):
+                    self.add(
+                        line,
+                        f"{what} can never be met: no member of the series from agency {agency} "
+                        f"has role {' or '.join(rule.labels)}",
+                    )
+        if rule.min_members is not None and rule.min_members > len(seats):
+            self.add(
+                line,
+                f"{what} can never be met: min_members {rule.min_members} "
+                f"is more than its {len(seats)} members",
+            )
+        if rule.roles == ("vice_chair",) and spec.vice_chair is None:
+            self.add(line, f"{what} needs the vice_chair, but the series has none")
 
     def check_escalation_cycles(self, by_id: dict[str, _SeriesInfo]) -> None:
         reported: set[frozenset[str]] = set()
@@ -1042,3 +1129,12 @@ def _unique(values: Iterable[str]) -> list[str]:
         if value not in out:
             out.append(value)
     return out
+
+
+def _ruled(rule: QuorumRule | None) -> QuorumRule | None:
+    """A decision quorum of `none` (no conditions) is no decision quorum: decisions need the quorum alone."""
+    if rule is None or (
+        rule.agencies is None and rule.min_members is None and not rule.roles and not rule.labels
+    ):
+        return None
+    return rule

@@ -30,6 +30,7 @@ class PersonRef:
     # Not in the partnership file (see storage.models.Person): found by full name only, in no group.
     guest: bool = False
     merged_into: str | None = None  # a merged guest: the initials of the person they became
+    roles: tuple[str, ...] = ()  # the file's labels (`dsp`, `lsp`): what a quorum's `roles` may require
 
     @property
     def first_name(self) -> str:
@@ -171,6 +172,7 @@ class Roster:
                     email=p.email,
                     slack_id=p.slack_id,
                     teams_id=p.teams_id,
+                    roles=tuple(p.roles),
                 )
                 for p in spec.people
             },

@@ -69,6 +69,7 @@ def _build(session: Session, part: Partnership) -> Roster:
             active=p.active,
             guest=p.guest,
             merged_into=initials.get(p.merged_into_id) if p.merged_into_id is not None else None,
+            roles=tuple(p.roles or ()),
         )
         for p in rows
     }
