@@ -424,9 +424,17 @@ def _next_slot(ctx: Ctx, series: Series, nxt: Meeting | None) -> _Slot:
 def _for_ratification(ctx: Ctx, series: Series) -> list[DecisionRow]:
     """Decisions taken while inquorate and not yet ratified."""
     return [
-        DecisionRow(short_date(d.created_at.astimezone(ctx.tz).date()), clean(d.text))
+        DecisionRow(short_date(d.created_at.astimezone(ctx.tz).date()), clean(d.text) + _why_ratify(d))
         for d in pending_ratification(ctx, series)
     ]
+
+
+def _why_ratify(d: Decision) -> str:
+    """Why a decision waits for ratification, when it is not that the meeting was inquorate."""
+    if d.decision_quorum_missing is None:
+        return ""
+    lacking = "; ".join(clean(str(x)) for x in d.decision_quorum_missing)
+    return f" (taken without the decision quorum: {lacking})"
 
 
 def _presenter(ctx: Ctx, item: AgendaItem | None) -> tuple[str, str]:
@@ -568,7 +576,7 @@ def agenda_pack(ctx: Ctx, series: Series) -> AgendaPack:
 def _ratification_entry(number: str, ratify: list[DecisionRow]) -> AgendaEntry:
     return AgendaEntry(
         number,
-        "Decisions taken while the meeting was not quorate, for ratification",
+        "Decisions for ratification",
         "ratification",
         note=f"{plural(len(ratify), 'decision')}: see below." if ratify else "",
     )

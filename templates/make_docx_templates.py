@@ -154,7 +154,8 @@ def agenda() -> DocumentType:
     doc.add_heading("Decisions for ratification", level=2)
     tag(doc, "{%p if pack.ratification %}")
     doc.add_paragraph(
-        "Decisions taken while the meeting was not quorate, to be ratified at a quorate meeting."
+        "Decisions taken while the meeting was not quorate, or without its decision quorum, to be "
+        "ratified at a quorate meeting."
     )
     table(doc, ["Date", "Decision"], ["{{ d.date }}", "{{ d.text }}"], "d in pack.ratification", [35, 135])
     tag(doc, "{%p else %}")

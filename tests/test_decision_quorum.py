@@ -359,6 +359,10 @@ def test_a_decision_without_the_police_dsp_is_marked_and_the_dsps_deputy_makes_t
             select(Decision.text).where(Decision.inquorate.is_(True), Decision.ratified_meeting_id.is_(None))
         ).all()
     assert sorted(pending) == ["the neglect strategy is approved", "the thresholds document is adopted"]
+    pack = chat.say("RB", "agenda next board")
+    assert (
+        "the neglect strategy is approved (taken without the decision quorum: Marcia Police (no dsp))" in pack
+    )
 
 
 def test_a_deputy_from_another_agency_does_not_stand_for_the_dsp(board: Chat) -> None:

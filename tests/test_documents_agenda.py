@@ -73,7 +73,7 @@ def test_agenda_order_puts_items_before_the_closing_standing_items(board: Chat) 
         "Welcome and apologies",
         "Declarations of interest",
         "Minutes and matters arising",
-        "Decisions taken while the meeting was not quorate, for ratification",
+        "Decisions for ratification",
         "Action tracker",
         "Voice of the Child",
         "Risk register",
