@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import ROOT, Chat, make_app
 from sqlalchemy import select
 from test_deputies_on_the_day import _audit
@@ -35,6 +36,12 @@ ARRANGEMENTS = {
 }
 # The keys the issue defines that are not read yet: a line using one stays commented out, marked.
 PENDING_KEYS = {"roles", "decision_quorum", "chair_of", "terms_of_reference", "ends", "shared_with"}
+# Which of them each arrangement states (none names a time-limited group with its end date).
+PENDING_BY_FILE = {
+    "marchfield": {"roles", "decision_quorum", "chair_of", "terms_of_reference", "shared_with"},
+    "ridgebourne": {"roles", "decision_quorum", "chair_of", "terms_of_reference", "shared_with"},
+    "eastmere": {"roles", "shared_with"},
+}
 # The published documents' places and bodies: the examples are fictional throughout.
 REAL_NAMES = ("shrop", "telford", "wrekin", "trafford", "mercia", "greater manchester", "shrewsbury")
 
@@ -120,13 +127,25 @@ def test_pending_keys_are_commented_out_and_marked(name: str) -> None:
     marked = [(line, re.search(r"# pending: ([\w, ]+)$", line)) for line in text.splitlines()]
     pending = [(line, found) for line, found in marked if found is not None]
     assert pending, "each arrangement states rules the bot does not read yet"
+    named: set[str] = set()
     for line, found in pending:
         assert line.lstrip().startswith("#"), line
-        assert {k.strip() for k in found.group(1).split(",")} <= PENDING_KEYS, line
+        named |= {k.strip() for k in found.group(1).split(",")}
+    assert named == PENDING_BY_FILE[name]
+    # Uncommented, the pending lines are YAML in the issue's syntax, where the key belongs.
+    uncommented = yaml.safe_load(
+        "\n".join(re.sub(r"^(\s*)# ", r"\1", line, count=1) if found else line for line, found in marked)
+    )
+    written = {key for person in uncommented["people"] for key in person}
+    for series in uncommented["series"]:
+        written |= set(series)
+        written |= {key for m in series.get("members", []) if isinstance(m, dict) for key in m}
+    assert named <= written
     lowered = text.lower()
     assert not [n for n in REAL_NAMES if n in lowered]
     emails = re.findall(r"[\w.+-]+@[\w.-]+", text)
     assert emails and all(e.endswith(".example") for e in emails)
+    assert all(host.endswith(".example") for host in re.findall(r"https?://([\w.-]+)", text))
 
 
 # --- Marchfield: the board, quorate only with every statutory agency, its chair rotating -----------
