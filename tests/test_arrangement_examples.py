@@ -38,9 +38,9 @@ ARRANGEMENTS = {
 PENDING_KEYS = {"roles", "decision_quorum", "chair_of", "terms_of_reference", "ends", "shared_with"}
 # Which of them each arrangement states (none names a time-limited group with its end date).
 PENDING_BY_FILE = {
-    "marchfield": {"roles", "decision_quorum", "chair_of", "terms_of_reference", "shared_with"},
-    "ridgebourne": {"roles", "decision_quorum", "chair_of", "terms_of_reference", "shared_with"},
-    "eastmere": {"roles", "shared_with"},
+    "marchfield": {"chair_of", "terms_of_reference", "shared_with"},
+    "ridgebourne": {"chair_of", "terms_of_reference", "shared_with"},
+    "eastmere": {"shared_with"},
 }
 # The published documents' places and bodies: the examples are fictional throughout.
 REAL_NAMES = ("shrop", "telford", "wrekin", "trafford", "mercia", "greater manchester", "shrewsbury")
@@ -92,6 +92,12 @@ def _hhmm(value: datetime | None) -> str | None:
 def _decisions(chat: Chat) -> list[tuple[str, bool]]:
     with chat.app.sessions() as s:
         return [(d.text, d.inquorate) for d in s.scalars(select(Decision).order_by(Decision.id))]
+
+
+def _lacking(chat: Chat) -> list[list[str] | None]:
+    """What each decision lacked of the decision quorum (None: nothing, or the meeting was inquorate)."""
+    with chat.app.sessions() as s:
+        return [d.decision_quorum_missing for d in s.scalars(select(Decision).order_by(Decision.id))]
 
 
 # --- the files ------------------------------------------------------------------------------------
@@ -177,16 +183,20 @@ def test_marchfield_board(marchfield: Chat) -> None:
     assert "ratification" in chat.say("TA", "decision: the board adopts the neglect strategy")
     chat.at("2024-12-06T10:50:00+00:00")
     assert "quorate again" in chat.say("TA", "NP joined")
+    # Quorate again, but the ICB's and the police's delegated partners are not there: "the three
+    # Statutory Safeguarding Partner representatives must be part of any key ... decision-making".
     chat.at("2024-12-06T10:55:00+00:00")
-    chat.say("TA", "decision: the board receives the case review group's report")
+    out = chat.say("TA", "decision: the board receives the case review group's report")
+    assert "no delegated safeguarding partner (dsp) present" in out and "ratification" in out
     rows = _rows(chat)
     assert (rows["FH"].status, _hhmm(rows["FH"].left_at)) == ("present", "10:40")
     assert (rows["GH"].status, _hhmm(rows["GH"].arrived_at)) == ("deputy", "10:40")
     assert _changes(chat) == [("10:10", True, []), ("10:40", False, [ICB]), ("10:50", True, [])]
     assert _decisions(chat) == [
         ("the board adopts the neglect strategy", True),
-        ("the board receives the case review group's report", False),
+        ("the board receives the case review group's report", True),
     ]
+    assert _lacking(chat) == [None, [f"{ICB} (no dsp)", "Harrowvale Police (no dsp)"]]
     chat.say("TA", "meeting end")
     minutes = chat.say("LB", "minutes draft")
     assert "Present: Tamsin Abbot (Chair), Fiona Hurst" in minutes
@@ -200,6 +210,10 @@ def test_marchfield_board(marchfield: Chat) -> None:
     assert "meeting start" in chat.say("FH", "help")
     assert "The meeting is quorate" in chat.say("FH", "present FH TA RD")
     assert _changes(chat)[-1] == ("09:00", True, [])
+    # All three delegated partners present: the decision stands.
+    chat.say("FH", "decision: the board approves the annual report")
+    assert _decisions(chat)[-1] == ("the board approves the annual report", False)
+    assert _lacking(chat)[-1] is None
     chat.say("FH", "meeting end")
     assert "Present: Fiona Hurst (Chair), Tamsin Abbot, Ross Daventry" in chat.say("LB", "minutes draft")
     with chat.app.sessions() as s:
@@ -238,8 +252,12 @@ def test_ridgebourne_executive(ridgebourne: Chat) -> None:
         "JR": ("apologies", None),
         "LM": ("deputy", "FH"),
     }
-    chat.say("HP", "decision: the rapid review's recommendation goes to the national panel")
-    assert _decisions(chat) == [("the rapid review's recommendation goes to the national panel", False)]
+    # No quorum rule, but decisions need the three delegated partners: the police's is away (the
+    # council director standing in for him is from another agency) and the ICB's has left.
+    out = chat.say("HP", "decision: the rapid review's recommendation goes to the national panel")
+    assert "Harrowvale Police" in out and "the decision quorum is not met" in out
+    assert _decisions(chat) == [("the rapid review's recommendation goes to the national panel", True)]
+    assert _lacking(chat) == [[ICB, "Harrowvale Police"]]  # neither agency represented at all
     assert _changes(chat) == []  # the arrangements state no quorum: nothing is ever inquorate
     summary = chat.say("HP", "meeting end")
     assert "Left: Fiona Hurst (14:40)" in summary and "Lee Marsh (for Fiona Hurst)" in summary
