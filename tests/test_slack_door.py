@@ -28,7 +28,7 @@ from slack_fake import (
 from sqlalchemy import func, select
 
 from bot.app import App
-from storage.models import Action, ActionUpdate, DoorIdentity, Meeting, Person, ProcessedEvent
+from storage.models import Action, ActionOwner, ActionUpdate, DoorIdentity, Meeting, Person, ProcessedEvent
 
 EVERYONE = ("MT", "LE", "PMw", "HN", "RB", "OK", "CG", "BLl", "TR", "DA", "SMi", "GP")
 
@@ -203,6 +203,31 @@ def test_plain_chat_is_not_read_and_unbound_channels_stay_quiet(
     slack.message("HN", "Thanks all, see you in March")
     slack.message("HN", "Action: HN to write to schools by Friday", channel="C0RANDOM01")
     assert fake.methods() == [] and actions(app) == []
+
+
+def test_agreements_and_actions_after_a_sentence_are_read_without_a_mention(
+    slack: Harness, fake: FakeSlack, app: App
+) -> None:
+    open_meeting(slack)
+    with app.sessions() as s:
+        seen = s.scalar(select(func.count()).select_from(ProcessedEvent))
+    slack.message("HN", "Thanks all, see you next time")
+    with app.sessions() as s:  # not given to the core at all: no delivery recorded, nothing stored
+        assert s.scalar(select(func.count()).select_from(ProcessedEvent)) == seen
+    agreed, _ = slack.message("PMw", "The board agreed that HN will write to the three schools by Friday")
+    mid, _ = slack.message("PMw", "FD suggested a review. Action: LE to arrange a meeting with the leads")
+    with app.sessions() as s:
+        stored = s.execute(
+            select(Action.number, Action.title, Action.source_message, Person.initials)
+            .join(ActionOwner, ActionOwner.action_id == Action.id)
+            .join(Person, Person.id == ActionOwner.person_id)
+            .order_by(Action.number, ActionOwner.position)
+        ).all()
+    assert [tuple(row) for row in stored] == [
+        (1, "write to the three schools", f"{BOARD}:{agreed}", "HN"),
+        (2, "arrange a meeting with the leads", f"{BOARD}:{mid}", "LE"),
+    ]
+    assert [p["thread_ts"] for p in posts(fake, BOARD)] == [slack.thread_root] * 2
 
 
 def test_mentioning_the_bot_addresses_it(slack: Harness, fake: FakeSlack) -> None:
