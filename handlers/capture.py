@@ -607,6 +607,25 @@ def action_start(text: str) -> int:
     return 0
 
 
+# A message opening with "Action" ("Action 28 EH to …", "2. Action for SMa:", "- **Actions**"): the
+# capture's and the tracker review's lines, before their separators are checked.
+_ACTION_WORD = re.compile(
+    r"^\s*(?:(?:[-*•·>]+|\d+(?:\.\d+)*[.)]?(?=\s))\s*)*(?:\*\*|__)?\s*(?:new\s+|agreed\s+)?actions?\b", _I
+)
+
+
+def may_capture(text: str) -> bool:
+    """Could this message be an action the way minutes mark one, read from its words alone?
+
+    True for a message opening with "Action" (a prefix or a tracker line), an "Action:" after a
+    sentence ("FD suggested a review. Action: LE to …") and an agreement ("Agreed:", "It was agreed
+    that …", "The board agreed that …"): the openings `capture_action` reads without the roster.
+    A door gives the core a message nobody addressed to it only when this holds, so other chat is
+    never read; unmarked minutes style ("HN to …") is read when the bot is addressed.
+    """
+    return bool(_ACTION_WORD.match(text) or action_start(text) > 0 or _AGREED.match(text))
+
+
 def as_typed(text: str) -> str:
     """A captured message as the minutes print the action: from where the action starts (not the
     sentence before a mid-line "Action:"), without its "Action 3:" label."""

@@ -179,6 +179,13 @@ class Core:
         with self.sessions() as session:
             return captured_as(session, door, channel, message_id)
 
+    def may_capture(self, text: str) -> bool:
+        """Could this message be an action as minutes mark one ("Action:", "Agreed: …")? Doors read
+        a message nobody addressed to the bot only when this holds (handlers.capture has the rule)."""
+        from handlers.capture import may_capture
+
+        return may_capture(text)
+
     def preview_capture(self, door: str, channel: str, text: str, at: datetime) -> CapturePreview | None:
         """How `text`, sent at `at`, would be captured in this bound conversation; None if it is not bound."""
         from handlers.capture_preview import preview_capture

@@ -152,7 +152,12 @@ class _Index:
     guests: dict[str, str]  # full names of guests -> their key (a merged guest: the person they became)
 
 
-_INDEXES: dict[int, tuple[tuple[int, ...], _Index]] = {}
+@dataclass(frozen=True)
+class _Memo:
+    """A roster's name index and the roster's contents it was built from."""
+
+    fingerprint: tuple[int, ...]
+    index: _Index
 
 
 def _fingerprint(roster: Roster) -> tuple[int, ...]:
@@ -169,10 +174,12 @@ def _fingerprint(roster: Roster) -> tuple[int, ...]:
 
 
 def _index(roster: Roster) -> _Index:
+    """The roster's name index, kept on the roster itself (so on the app's roster cache, per
+    partnership version); nothing here is shared between rosters or apps."""
     key = _fingerprint(roster)
-    cached = _INDEXES.get(id(roster))
-    if cached and cached[0] == key:
-        return cached[1]
+    cached = roster.derived.get("names")
+    if isinstance(cached, _Memo) and cached.fingerprint == key:
+        return cached.index
     ids: dict[str, str] = {}
     full: dict[str, list[str]] = {}
     first: dict[str, list[str]] = {}
@@ -216,9 +223,8 @@ def _index(roster: Roster) -> _Index:
         series_names={k: s.id for s in roster.series.values() for k in (s.id.lower(), _norm(s.name))},
         guests=guests,
     )
-    if len(_INDEXES) > 64:  # rosters come and go in tests and reloads
-        _INDEXES.clear()
-    _INDEXES[id(roster)] = (key, index)
+    # Two threads may build it at once: both get an equal index, and the last one is kept.
+    roster.derived["names"] = _Memo(key, index)
     return index
 
 

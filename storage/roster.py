@@ -133,6 +133,9 @@ class Roster:
     agencies: dict[str, AgencyRef] = field(default_factory=dict)
     groups: dict[str, GroupRef] = field(default_factory=dict)
     series: dict[str, SeriesRef] = field(default_factory=dict)
+    # What the core works out from this roster once (handlers/names.py's name index), kept with it:
+    # it lives as long as the roster does in the app's RosterCache, and a copy starts without it.
+    derived: dict[str, object] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def group_members(self, group_id: str) -> list[str]:
         """Initials of everyone in a group, named members first, then by agency (active people only)."""
