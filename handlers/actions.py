@@ -21,6 +21,10 @@ from storage.models import Action, ActionOwner, ActionUpdate, Series
 from storage.roster import SeriesRef
 
 _CLOSED = ("closed", "complete", "completed", "done")
+# The owner given in answer to "Who owns this action?" is written after the text with an invisible
+# mark, so the action keeps the words that were typed (the minutes print those) without it.
+_ASKED = "\u2060"
+_ASKED_OWNER = re.compile(r"\s*\(owner: [^()]*\)" + _ASKED)
 _NO_OWNER = re.compile(r"\s*\(\s*owners?\s*:\s*(?:none|no\s*one|nobody|not\s+yet\s+agreed|tbc)\s*\)", re.I)
 NO_UPDATE = re.compile(r"^\s*(?:no\s+(?:further\s+)?updates?|nothing\s+(?:new|further)|ongoing)\b", re.I)
 
@@ -364,6 +368,8 @@ def create_action(ctx: Ctx, text: str, *, review: bool = True) -> Reply:
     from handlers.capture import capture_action, has_action_label
 
     series = ctx.require_series()
+    typed = _ASKED_OWNER.sub("", text)
+    text = text.replace(_ASKED, "")
     if review:
         from handlers.tracker_review import review_line
 
@@ -386,6 +392,7 @@ def create_action(ctx: Ctx, text: str, *, review: bool = True) -> Reply:
     unowned = _NO_OWNER.search(text)
     if unowned:
         text = (text[: unowned.start()] + text[unowned.end() :]).strip()
+        typed = _NO_OWNER.sub("", typed).strip()
     c = capture_action(text, ctx.roster, series=series.key, sent_at=ctx.now, next_meeting=nm)
     if not c.is_action:
         if c.number is not None and (c.update or c.status):
@@ -445,7 +452,7 @@ def create_action(ctx: Ctx, text: str, *, review: bool = True) -> Reply:
         # ("Action 4. FD suggested …" must not become "SH FD suggested …").
         body = text.rstrip()
         stop = len(body) - len(body.rstrip(".!?"))
-        before, after = body[: len(body) - stop] + " (owner: ", ")" + body[len(body) - stop :]
+        before, after = body[: len(body) - stop] + " (owner: ", ")" + _ASKED + body[len(body) - stop :]
         raise Ask(
             "Who owns this action? (`none` if nobody leads it yet: the chair's digest lists it until "
             "someone does.)",
@@ -484,7 +491,7 @@ def create_action(ctx: Ctx, text: str, *, review: bool = True) -> Reply:
         series_id=series.id,
         number=number,
         title=c.title,
-        text=text,
+        text=typed,
         status="open",
         due_date=due,
         due_kind=kind,

@@ -96,7 +96,7 @@ class ActionRow:
 
 @dataclass(frozen=True)
 class ActionGroup:
-    key: str  # overdue | due | stale | on_track
+    key: str  # overdue | due | stale | attention | on_track
     label: str
     rag: str  # Red | Amber | Green
     actions: list[ActionRow]
@@ -297,6 +297,7 @@ GROUPS = (
     ("overdue", "Overdue", "Red"),
     ("due", "Due by the meeting", "Amber"),
     ("stale", "Stale: no real update for two meetings", "Red"),
+    ("attention", "Needs a date or a real update", "Amber"),
     ("on_track", "On track", "Green"),
 )
 
@@ -325,6 +326,10 @@ def _tracker(ctx: Ctx, series: Series, meeting_day: date, since: datetime | None
             key = "stale"
         else:
             key = "on_track"
+        colour = rag(a, held, stale_n, ctx.now, ctx.today) or ""
+        if key == "on_track" and colour == "amber":
+            # undated, and its last word was "no further update", or nothing said since a meeting
+            key = "attention"
         flags = []
         if not current_owners(a):
             flags.append("no owner")
@@ -332,7 +337,6 @@ def _tracker(ctx: Ctx, series: Series, meeting_day: date, since: datetime | None
             flags.append("stale")
         if a.snoozed_until and a.snoozed_until > ctx.today:
             flags.append(f"snoozed until {short_date(a.snoozed_until)}")
-        colour = rag(a, held, stale_n, ctx.now, ctx.today) or ""
         grouped[key].append(_action_row(ctx, a, "Ongoing", flags, colour.capitalize()))
     closed_q = select(Action).where(Action.series_id == series.id, Action.status.in_(("done", "dropped")))
     if since is not None:
@@ -1011,9 +1015,8 @@ class _Sections:
 
 
 def _fill_records(ctx: Ctx, meeting: Meeting, sections: _Sections, decisions: list[Decision]) -> None:
-    notes = ctx.session.scalars(
-        select(Note).where(Note.meeting_id == meeting.id).order_by(Note.created_at, Note.id)
-    )
+    by_time = select(Note).where(Note.meeting_id == meeting.id).order_by(Note.created_at, Note.id)
+    notes = list(ctx.session.scalars(by_time))
     for n in notes:
         section, text = sections.route(n.agenda_item_id, clean(n.text))
         section.put(n.created_at, Para("text", text))
@@ -1040,8 +1043,17 @@ def _fill_records(ctx: Ctx, meeting: Meeting, sections: _Sections, decisions: li
             else clean(row.text)
         )
         section.put(row.created_at, Para("bullet", text))
-    if not declared and home is not None:
+    # A note of the minute taker's own ("No conflicts of interest were declared") already says it.
+    said = any(_NO_DECLARATIONS.search(n.text or "") for n in notes)
+    if not declared and not said and home is not None:
         home.after.append(Para("text", "No declarations of interest were made."))
+
+
+_NO_DECLARATIONS = re.compile(
+    r"\b(?:no|nil|none)\b[^.]{0,40}\b(?:declarations?|conflicts?)\s+of\s+interests?|"
+    r"\b(?:declarations?|conflicts?)\s+of\s+interests?\b[^.]{0,20}\b(?:none|nil)\b",
+    re.I,
+)
 
 
 def _fill_actions(ctx: Ctx, meeting: Meeting, sections: _Sections, actions: list[Action]) -> None:
