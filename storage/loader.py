@@ -239,6 +239,9 @@ class _Loader:
                         "observers": list(s.observers),
                         "deputies_on_the_day": s.deputies_on_the_day,
                         "chair_rotation": rotation_to_json(s.chair_rotation),
+                        "terms_of_reference": s.terms_of_reference,
+                        "ends": s.ends,
+                        "members_by_office": list(s.members_by_office),
                     },
                 )
                 for s in spec.series
