@@ -23,8 +23,19 @@ def _may_run(ctx: Ctx, spec: CommandSpec) -> bool:
     return any(ctx.is_chair_team(s) for s in series)
 
 
+def _terms_of_reference(ctx: Ctx) -> list[str]:
+    """The terms of reference of this series, or (elsewhere) of each series of theirs, for its members."""
+    series = [ctx.sref] if ctx.series is not None else list(ctx.roster.series.values())
+    return [
+        f"Terms of reference of {s.name}: {s.terms_of_reference}"
+        for s in series
+        if s.terms_of_reference and (ctx.is_member(s) or ctx.is_chair_team(s))
+    ]
+
+
 @command(
     "help",
+    changes_series=False,
     usage="help [COMMAND]",
     summary="List the commands you can use here",
     section="Other",
@@ -64,12 +75,14 @@ def help_(ctx: Ctx, args: dict[str, Any]) -> Reply:
         lines.append(
             "Meeting commands work in a channel bound to a series (`bind SERIES`), or name the series."
         )
+    lines.extend(_terms_of_reference(ctx))
     lines.append("`help WORD` shows a command's other forms.")
     return Reply().say("\n".join(lines), audience=ACTOR)
 
 
 @command(
     "cancel",
+    changes_series=False,
     usage="cancel",
     summary="Drop the question I asked you",
     section="Other",
