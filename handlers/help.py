@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.context import Ctx
+from handlers.format import long_date
 from handlers.registry import SECTIONS, CommandSpec, Perm, all_commands, command
 from handlers.reply import ACTOR, Reply
 
@@ -76,6 +77,10 @@ def help_(ctx: Ctx, args: dict[str, Any]) -> Reply:
             "Meeting commands work in a channel bound to a series (`bind SERIES`), or name the series."
         )
     lines.extend(_terms_of_reference(ctx))
+    if ctx.series is not None and ctx.sref.closed_on(ctx.today) and ctx.sref.ends is not None:
+        lines.append(
+            f"{ctx.series.name} ended on {long_date(ctx.sref.ends)}: its record can be read, not changed."
+        )
     lines.append("`help WORD` shows a command's other forms.")
     return Reply().say("\n".join(lines), audience=ACTOR)
 

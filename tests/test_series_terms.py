@@ -174,7 +174,8 @@ def test_an_ended_group_is_read_only_and_its_actions_go_to_the_parent_chair(ende
             )
         )
     assert verbs == []
-    # Reading still works.
+    # Reading still works, and `help` says why nothing else does.
+    assert "ended on Sunday 31 March 2024: its record can be read, not changed" in chat.say("TR", "help")
     assert "review the referral pathway" in chat.say("TR", "actions")
     assert "review the referral pathway" in chat.dm("KB", "action exploitation 1")
     # The Board's chair sees the open action in their digest.
