@@ -327,3 +327,15 @@ def test_terms_of_reference_in_the_agenda_pack_and_help(ended: Chat, tmp_path: P
     pack = chat.say("MT", "agenda next board")
     assert "Open actions of Tackling Exploitation Group, which ended on Sunday 31 March 2024 (1)" in pack
     assert "• 1. review the referral pathway · Kieran Blake · due Fri 12 Apr 2024" in pack
+
+
+def test_the_group_closes_after_its_last_day_in_the_partnerships_time_zone(ended: Chat) -> None:
+    chat = ended
+    # 22:30 UTC on 31 March 2024 is 23:30 in London (summer time began that morning): still its last day.
+    chat.at("2024-03-31T22:30:00+00:00")
+    assert "is open" in chat.say("TR", "meeting start exploitation")
+    chat.say("TR", "meeting end")
+    # An hour later it is 1 April in London: the group has ended, though it is still 31 March in UTC.
+    chat.at("2024-03-31T23:30:00+00:00")
+    assert "ended on Sunday 31 March 2024" in chat.say("TR", "meeting start exploitation")
+    assert _count(chat, Meeting) == 1
