@@ -283,6 +283,7 @@ def change_action(ctx: Ctx, args: dict[str, Any], change: Change, apply: Apply) 
     so nothing is logged or audited.
     """
     action, series = find_action(ctx, args)
+    ctx.require_open(ctx.roster.series[series.key])  # found from a direct message: its own series
     change.may(ctx, action, series)
     before = snapshot(action)
     result = apply(ctx, args, action, series)
@@ -305,7 +306,9 @@ def read_owners(ctx: Ctx, text: str, series_key: str | None) -> list[Owner]:
     start = ctx.req.text.find(text)
     names = split_names(text)
     for name in names:
-        found = resolve_name(name, ctx.roster, series_key)
+        found = resolve_name(
+            name, ctx.roster, series_key, day=ctx.day(ctx.roster.series.get(series_key or ""))
+        )
         if isinstance(found, Unknown) and (guest := guest_or_ask(ctx, name, start=max(start, 0))):
             found = Resolved(Owner("person", guest), name)
         if isinstance(found, Resolved):
@@ -370,6 +373,7 @@ def create_action(ctx: Ctx, text: str, *, review: bool = True) -> Reply:
     series = ctx.require_series()
     typed = _ASKED_OWNER.sub("", text)
     text = text.replace(_ASKED, "")
+    ctx.require_open()  # chat read as an action reaches here without the command's check
     if review:
         from handlers.tracker_review import review_line
 
@@ -393,7 +397,7 @@ def create_action(ctx: Ctx, text: str, *, review: bool = True) -> Reply:
     if unowned:
         text = (text[: unowned.start()] + text[unowned.end() :]).strip()
         typed = _NO_OWNER.sub("", typed).strip()
-    c = capture_action(text, ctx.roster, series=series.key, sent_at=ctx.now, next_meeting=nm)
+    c = capture_action(text, ctx.roster, series=series.key, sent_at=ctx.now, next_meeting=nm, day=ctx.day())
     if not c.is_action:
         if c.number is not None and (c.update or c.status):
             said = " ".join(p for p in (c.update, f"Action {c.status}." if c.status else None) if p)
@@ -537,7 +541,9 @@ def capture_from_chat(ctx: Ctx) -> Reply | None:
     if reviewed is not None:
         return reviewed
     nm, _ = next_meeting_date(ctx, ctx.series)
-    c = capture_action(ctx.req.text, ctx.roster, series=ctx.series.key, sent_at=ctx.now, next_meeting=nm)
+    c = capture_action(
+        ctx.req.text, ctx.roster, series=ctx.series.key, sent_at=ctx.now, next_meeting=nm, day=ctx.day()
+    )
     if not c.is_action:
         return None
     return create_action(ctx, ctx.req.text)
@@ -832,6 +838,7 @@ def _reopen(ctx: Ctx, args: dict[str, Any], action: Action, series: Series) -> C
 
 @command(
     "action show",
+    changes_series=False,
     usage="action N",
     summary="Show one action with its log",
     section="Actions",
@@ -868,6 +875,7 @@ def action_show(ctx: Ctx, args: dict[str, Any]) -> Reply:
 
 @command(
     "actions mine",
+    changes_series=False,
     usage="actions mine",
     summary="List your open actions in every series",
     section="Actions",
@@ -890,6 +898,7 @@ def actions_mine(ctx: Ctx, args: dict[str, Any]) -> Reply:
 
 @command(
     "actions overdue",
+    changes_series=False,
     usage="actions overdue",
     summary="List overdue actions",
     section="Actions",
@@ -907,6 +916,7 @@ def actions_overdue(ctx: Ctx, args: dict[str, Any]) -> Reply:
 
 @command(
     "actions",
+    changes_series=False,
     usage="actions [SERIES]",
     summary="List the open actions of the series",
     section="Actions",

@@ -26,7 +26,7 @@ OBSERVER = "observer"  # the role note of an observer's attendance row
 def true_members(ctx: Ctx) -> set[str]:
     """Members in their own right (deputies are not members)."""
     s = ctx.sref
-    return set(s.members) | set(s.chairs()) | {i for i in (ctx.chair(s), s.vice_chair) if i}
+    return set(ctx.seats(s)) | set(s.chairs()) | {i for i in (ctx.chair(s), s.vice_chair) if i}
 
 
 def _seated(ctx: Ctx, initials: str) -> dict[str, Any] | None:
@@ -382,7 +382,7 @@ def _person(ctx: Ctx, typed: str, *, member: bool = False) -> str | Ambiguous | 
     """One typed name -> initials, or why not. A member may also be named by a surname after a rank or
     title ("Superintendent Rees"); of several people a name fits, the one member of the series is meant."""
     series = ctx.series.key if ctx.series else None
-    found = resolve_name(typed, ctx.roster, series, people_only=True)
+    found = resolve_name(typed, ctx.roster, series, people_only=True, day=ctx.day())
     if isinstance(found, Resolved) and found.owner.id:
         return found.owner.id
     problem = found if isinstance(found, Ambiguous | Unknown) else Unknown(typed)
@@ -751,6 +751,8 @@ def _deputise(ctx: Ctx, meeting: Meeting, deputy: Deputy, reply: Reply) -> None:
                 choices=["yes", "no"],
                 holds=f"whether {name} counts for {agency_name} (they are recorded as attending for "
                 f"{member_name} meanwhile)",
+                # The meeting's chair answers, whoever typed the deputy in.
+                to=ctx.chair(ctx.sref, meeting),
             )
         )
 
@@ -1237,6 +1239,7 @@ def in_attendance(ctx: Ctx, args: dict[str, Any]) -> Reply:
 
 @command(
     "quorum",
+    changes_series=False,
     usage="quorum",
     summary="Say whether the meeting is quorate and why",
     section="Attendance",
@@ -1256,6 +1259,7 @@ def quorum(ctx: Ctx, args: dict[str, Any]) -> Reply:
 
 @command(
     "attendance",
+    changes_series=False,
     usage="attendance",
     summary="List who is here, deputies and apologies",
     section="Attendance",

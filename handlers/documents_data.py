@@ -153,6 +153,15 @@ class Paper:
 
 
 @dataclass(frozen=True)
+class EndedGroup:
+    """A group that has ended (`ends`) and escalates to this series first: its open actions."""
+
+    series: str  # the group's name
+    ended: str  # "Sunday 31 March 2024"
+    actions: list[ActionRow]
+
+
+@dataclass(frozen=True)
 class AgendaPack:
     title: str  # the document title
     partnership: str
@@ -175,6 +184,8 @@ class AgendaPack:
     invite: Invite | None = None
     # Papers for the meeting: the previous minutes for approval, then the items' papers.
     papers: list[Paper] = field(default_factory=list)
+    terms_of_reference: str = ""  # the series' terms of reference (an https address), if the file links them
+    ended_groups: list[EndedGroup] = field(default_factory=list)  # their open actions are this chair's now
 
 
 # --- the minutes draft ---------------------------------------------------------------------------------
@@ -571,10 +582,23 @@ def agenda_pack(ctx: Ctx, series: Series) -> AgendaPack:
         apologies=apologies,
         prepared=prepared_line(ctx),
         papers=_papers(ctx, entries, last),
+        terms_of_reference=clean(sref.terms_of_reference),
+        ended_groups=_ended_groups(ctx, series),
     )
     if nxt is not None:
         pack = _with_invite(ctx, series, nxt, pack)
     return pack
+
+
+def _ended_groups(ctx: Ctx, series: Series) -> list[EndedGroup]:
+    from handlers.chair_digest import ended_group_actions  # the digest's rule: one list of them
+
+    out = []
+    for child, actions in ended_group_actions(ctx.session, ctx.roster, series, ctx.today):
+        ends = ctx.roster.series[child.key].ends
+        rows = [_action_row(ctx, a, "Ongoing", [] if current_owners(a) else ["no owner"]) for a in actions]
+        out.append(EndedGroup(child.name, long_date(ends) if ends else "", rows))
+    return out
 
 
 def _ratification_entry(number: str, ratify: list[DecisionRow]) -> AgendaEntry:
@@ -602,7 +626,7 @@ def _with_invite(ctx: Ctx, series: Series, meeting: Meeting, pack: AgendaPack) -
         end = start + _default_length(series)
     deputies, apologies = _deputies_and_apologies(ctx, meeting)
     chair = sref.chair_on(start.date())
-    members = [chair, *sref.members]
+    members = [chair, *ctx.roster.members_on(sref, start.date())]
     if sref.vice_chair:
         members.append(sref.vice_chair)
     order: list[str] = []

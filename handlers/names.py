@@ -17,6 +17,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from storage.roster import Roster
 
@@ -228,21 +229,29 @@ def _index(roster: Roster) -> _Index:
     return index
 
 
-def _role(low: str, roster: Roster, index: _Index, series: str | None, acronym: bool = False) -> str | None:
-    """Initials of whoever holds a role: "Chair" in the series, or "Executive chair" in the one named."""
+def _role(
+    low: str,
+    roster: Roster,
+    index: _Index,
+    series: str | None,
+    acronym: bool = False,
+    day: date | None = None,
+) -> str | None:
+    """Initials of whoever holds a role: "Chair" in the series, or "Executive chair" in the one named;
+    the chair is the chair on `day` (the meeting's date)."""
     if low in ROLE_WORDS:
         if series and series in roster.series:
-            return roster.series[series].role_holder(ROLE_WORDS[low])
+            return roster.series[series].role_holder(ROLE_WORDS[low], day)
         return None
     head, _, role = low.removeprefix("the ").partition(" ")
     role = role.removeprefix("the ")
     if role in ROLE_WORDS:
         named = index.series_names.get(head)
         if named:
-            return roster.series[named].role_holder(ROLE_WORDS[role])
+            return roster.series[named].role_holder(ROLE_WORDS[role], day)
         # "LSCP Business Manager", "Partnership Chair": this series' role under the partnership's name
         if series and series in roster.series and (head in ("partnership", "safeguarding") or acronym):
-            return roster.series[series].role_holder(ROLE_WORDS[role])
+            return roster.series[series].role_holder(ROLE_WORDS[role], day)
     return None
 
 
@@ -285,8 +294,10 @@ def resolve_name(
     *,
     people_only: bool = False,
     suggest: bool = True,
+    day: date | None = None,
 ) -> NameResult:
-    """Resolve one typed name. `series` lets roles ("Chair") resolve to their holder.
+    """Resolve one typed name. `series` lets roles ("Chair") resolve to their holder, the chair
+    being the chair on `day`: the meeting's date (`Ctx.day`), or the date a message was sent.
 
     `suggest=False` skips the "did you mean" search for an Unknown (callers probing many phrases).
     """
@@ -311,7 +322,9 @@ def resolve_name(
         return Resolved(Owner("person", by_id), text)
 
     low = _norm(raw)
-    holder = _role(low, roster, index, series, acronym=bool(re.match(r"(?:the\s+)?[A-Z&]{2,6}\s", raw)))
+    holder = _role(
+        low, roster, index, series, acronym=bool(re.match(r"(?:the\s+)?[A-Z&]{2,6}\s", raw)), day=day
+    )
     if holder:
         return Resolved(Owner("person", holder), text)
 

@@ -88,7 +88,9 @@ def declaration(ctx: Ctx, args: dict[str, Any]) -> Reply:
     meeting = ctx.require_meeting()
     text = args["text"].strip()
     first = text.split()[0] if text.split() else ""
-    found = resolve_name(first, ctx.roster, ctx.series.key if ctx.series else None, people_only=True)
+    found = resolve_name(
+        first, ctx.roster, ctx.series.key if ctx.series else None, people_only=True, day=ctx.day()
+    )
     initials = found.owner.id if isinstance(found, Resolved) else (ctx.actor.initials if ctx.actor else None)
     row = Declaration(
         meeting_id=meeting.id,

@@ -246,6 +246,9 @@ class _Loader:
                         "deputies_on_the_day": s.deputies_on_the_day,
                         "chair_rotation": rotation_to_json(s.chair_rotation),
                         "decision_quorum": quorum_to_json(s.decision_quorum) if s.decision_quorum else None,
+                        "terms_of_reference": s.terms_of_reference,
+                        "ends": s.ends,
+                        "members_by_office": list(s.members_by_office),
                     },
                 )
                 for s in spec.series

@@ -161,6 +161,11 @@ class Series(Base):
     chair_rotation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # What a decision needs besides the quorum, shaped like `quorum`; None: the quorum alone.
     decision_quorum: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    terms_of_reference: Mapped[str | None] = mapped_column(Text)  # an https address
+    # The last day of a time-limited group: after it the series is closed (see SeriesRef.closed_on).
+    ends: Mapped[date | None] = mapped_column(Date)
+    # Series keys whose chair sits as a member (`{chair_of: SERIES}`), whoever chairs them on the day.
+    members_by_office: Mapped[list[Any]] = mapped_column(default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Actions are numbered per series for ever: the counter is bumped atomically.
     last_action_number: Mapped[int] = mapped_column(Integer, default=0)

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import yaml
@@ -87,7 +88,10 @@ SERIES_KEYS: dict[str, bool] = {
     "observers": False,
     "deputies_on_the_day": False,
     "chair_rotation": False,
+    "terms_of_reference": False,
+    "ends": False,  # a time-limited group: its last day
 }
+OFFICE_KEYS: dict[str, bool] = {"chair_of": True}  # a member by office: {chair_of: SERIES}
 ROTATION_KEYS: dict[str, bool] = {"chairs": True, "months": True, "from": True}
 QUORUM_KEYS: dict[str, bool] = {"agencies": False, "min_members": False, "roles": False}
 
@@ -194,6 +198,9 @@ class SeriesSpec:
     chair_rotation: ChairRotation | None = None  # then `chair` ("" if left out) holds before it starts
     # What a decision needs besides the quorum (None: the quorum alone); not met, it is for ratification.
     decision_quorum: QuorumRule | None = None
+    terms_of_reference: str | None = None  # an https address
+    ends: date | None = None  # a time-limited group's last day: after it the series is closed
+    members_by_office: tuple[str, ...] = ()  # series ids whose chair (on the day) is a member
     line: int = 0
 
     @property
@@ -710,12 +717,26 @@ class _Parser:
             self.add(lines["vice_chair"], f"{roles['chair']} is both chair and vice_chair of {label}")
 
         members: list[str] = []
-        for initials, line in self.idents(f.get("members"), f"members of {label}"):
+        offices: list[str] = []
+        member_nodes, office_nodes = self.member_entries(f.get("members"), label)
+        for initials, line in self.idents(member_nodes, f"members of {label}"):
             if initials in members:
                 self.add(line, f"{initials} is listed twice in members of {label}")
                 continue
             members.append(initials)
             self.ref("initials", initials, line, f"in members of {label}")
+        for office, line in self.offices(office_nodes, label):
+            if office == sid:
+                self.add(
+                    line,
+                    f"{{chair_of: {office}}} in members of {label} names the series' own chair, "
+                    "who is a member already: name another series",
+                )
+            elif office in offices:
+                self.add(line, f"{{chair_of: {office}}} is listed twice in members of {label}")
+            else:
+                offices.append(office)
+                self.ref("series", office, line, f"for chair_of in members of {label}")
         everyone = set(members) | {v for v in roles.values() if v}
         observers = self.observers(f.get("observers"), label, everyone)
 
@@ -765,6 +786,15 @@ class _Parser:
                 f"{roles['vice_chair']} is both vice_chair and a rotating chair of {label}",
             )
 
+        terms = self.https_url(f.get("terms_of_reference"), f"terms_of_reference of {label}")
+        ends = self.day(f.get("ends"), f"ends of {label}")
+        if ends is not None and not escalates_to:
+            self.add(
+                lines["ends"],
+                f"{label} ends on {ends.isoformat()} but has no escalates_to: name the series its open "
+                "actions go to when it ends (escalates_to: board)",
+            )
+
         chair = roles["chair"] or ("" if rotation is not None else None)
         if sid is None or duplicate or chair is None or quorum is None:
             return None
@@ -792,9 +822,67 @@ class _Parser:
             deputies_on_the_day=bool(on_the_day),
             chair_rotation=rotation,
             decision_quorum=decision_quorum,
+            terms_of_reference=terms,
+            ends=ends,
+            members_by_office=tuple(offices),
             line=_line(item),
         )
         return _SeriesInfo(spec, lines)
+
+    def member_entries(self, node: Node | None, label: str) -> tuple[Node | None, list[Node]]:
+        """Members as written: initials, and entries by office (`{chair_of: cspr-panel}`) apart."""
+        if not isinstance(node, SequenceNode):
+            return node, []
+        plain: list[Node] = [item for item in node.value if not isinstance(item, MappingNode)]
+        offices: list[Node] = [item for item in node.value if isinstance(item, MappingNode)]
+        return SequenceNode(node.tag, plain, node.start_mark, node.end_mark), offices
+
+    def offices(self, nodes: list[Node], label: str) -> list[tuple[str, int]]:
+        """`{chair_of: SERIES}` entries of a members list: the series' ids with their lines."""
+        out: list[tuple[str, int]] = []
+        for item in nodes:
+            what = f"a member by office in {label}"
+            f = self.mapping(item, f"{what} (write {{chair_of: SERIES}})", OFFICE_KEYS)
+            if f is None or "chair_of" not in f:
+                continue
+            office = self.ident(f["chair_of"], f"chair_of in members of {label}", required=True)
+            if office is not None:
+                out.append((office, _line(f["chair_of"])))
+        return out
+
+    def https_url(self, node: Node | None, what: str) -> str | None:
+        """An https address, as a browser would open it."""
+        value = self.text(node, what)
+        if value is None or node is None:
+            return None
+        parts = urlsplit(value)
+        host = parts.hostname or ""
+        if parts.scheme.lower() != "https" or "." not in host or any(c.isspace() for c in value):
+            self.add(
+                _line(node),
+                f"{what} {value!r} must be an https:// address, "
+                "e.g. https://westshire.example/board/terms-of-reference.pdf",
+            )
+            return None
+        return value
+
+    def day(self, node: Node | None, what: str) -> date | None:
+        """A date written 2025-06-30 (quoted or not)."""
+        if node is None or (isinstance(node, ScalarNode) and node.tag == _NULL):
+            return None
+        value: object = None
+        if isinstance(node, ScalarNode):
+            value = self._constructor.construct_object(node)
+            if isinstance(value, str):
+                try:
+                    value = date.fromisoformat(value.strip())
+                except ValueError:
+                    value = None
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return value
+        shown = f" {node.value!r}" if isinstance(node, ScalarNode) else ""
+        self.add(_line(node), f"{what}{shown} must be a date written 2025-06-30")
+        return None
 
     def observers(self, node: Node | None, label: str, everyone: set[str]) -> tuple[str, ...]:
         """Observers attend without a seat: one who is also a member or role holder would count twice over."""
@@ -1041,11 +1129,11 @@ class _Parser:
             spec = info.spec
             # a series under the partnership's default quorum is reported at the series
             self.check_rule(
-                spec, spec.quorum, "quorum", info.lines.get("quorum", spec.line), agencies, people
+                spec, spec.quorum, "quorum", info.lines.get("quorum", spec.line), agencies, people, by_id
             )
             if spec.decision_quorum is not None:
                 line = info.lines.get("decision_quorum", spec.line)
-                self.check_rule(spec, spec.decision_quorum, "decision_quorum", line, agencies, people)
+                self.check_rule(spec, spec.decision_quorum, "decision_quorum", line, agencies, people, by_id)
             if spec.id in spec.escalates_to:
                 self.add(info.lines.get("escalates_to"), f"series {spec.id} escalates to itself")
         self.check_escalation_cycles(by_id)
@@ -1058,6 +1146,7 @@ class _Parser:
         line: int,
         agencies: list[AgencySpec],
         people: list[PersonSpec],
+        by_id: dict[str, _SeriesInfo],
     ) -> None:
         """Can the rule be met at all by the series' members?"""
         agency_ids = {a.id for a in agencies}
@@ -1068,7 +1157,14 @@ class _Parser:
         roles = (spec.chair, spec.vice_chair, spec.minute_taker, spec.business_manager)
         rotating = spec.chair_rotation.chairs if spec.chair_rotation else ()
         seats = set(spec.members) | {r for r in roles if r} | set(rotating)
-        seat_agencies = {agency_of.get(i) for i in seats}
+        # A member by office is one seat, held by whichever of that series' chairs chairs on the day.
+        office_chairs: set[str] = set()
+        for office in spec.members_by_office:
+            if office in by_id:
+                other = by_id[office].spec
+                office_chairs |= {c for c in (other.chair, *_rotating(other)) if c}
+        seat_agencies = {agency_of.get(i) for i in seats | office_chairs}
+        seat_count = len(seats) + len(spec.members_by_office)
         needed: list[str] = []
         if rule.agencies == ALL_STATUTORY:
             if not statutory:
@@ -1086,18 +1182,19 @@ class _Parser:
                         line, f"{what} can never be met: no member of the series is from agency {agency}"
                     )
                 elif rule.labels and not any(
-                    agency_of.get(i) == agency and labels_of.get(i, set()) & set(rule.labels) for i in seats
+                    agency_of.get(i) == agency and labels_of.get(i, set()) & set(rule.labels)
+                    for i in seats | office_chairs
                 ):
                     self.add(
                         line,
                         f"{what} can never be met: no member of the series from agency {agency} "
                         f"has role {' or '.join(rule.labels)}",
                     )
-        if rule.min_members is not None and rule.min_members > len(seats):
+        if rule.min_members is not None and rule.min_members > seat_count:
             self.add(
                 line,
                 f"{what} can never be met: min_members {rule.min_members} "
-                f"is more than its {len(seats)} members",
+                f"is more than its {seat_count} members",
             )
         if rule.roles == ("vice_chair",) and spec.vice_chair is None:
             self.add(line, f"{what} needs the vice_chair, but the series has none")
@@ -1121,6 +1218,10 @@ class _Parser:
                             )
                     elif nxt in by_id and nxt not in chain:
                         stack.append([*chain, nxt])
+
+
+def _rotating(spec: SeriesSpec) -> tuple[str, ...]:
+    return spec.chair_rotation.chairs if spec.chair_rotation else ()
 
 
 def _unique(values: Iterable[str]) -> list[str]:

@@ -99,6 +99,20 @@ class SeriesRef:
     observers: tuple[str, ...] = ()  # present and minuted, never counted for quorum
     deputies_on_the_day: bool = False  # a same-agency deputy not listed may count, if the chair says so
     chair_rotation: ChairRotation | None = None
+    escalates_to: tuple[str, ...] = ()  # series ids, the first is the parent
+    terms_of_reference: str | None = None  # an https address
+    ends: date | None = None  # a time-limited group's last day: closed after it
+    members_by_office: tuple[str, ...] = ()  # series ids whose chair of the day sits as a member
+
+    def closed_on(self, day: date) -> bool:
+        """Has the group ended by `day` (the partnership's local date)? The one rule: then it is
+        read-only (`Ctx.require_open`) and its actions go to its parent's chair, not their owners."""
+        return self.ends is not None and day > self.ends
+
+    @property
+    def parent(self) -> str | None:
+        """The series this one escalates to first: where its open actions go when it ends."""
+        return self.escalates_to[0] if self.escalates_to else None
 
     def chair_on(self, day: date) -> str:
         """The chair on a date: the rotation's chair from its start; before it, the file's `chair`
@@ -145,6 +159,21 @@ class Roster:
             if p.agency in group.agencies and p.active and not p.guest and p.initials not in out:
                 out.append(p.initials)
         return out
+
+    def members_on(self, series: SeriesRef, day: date) -> tuple[str, ...]:
+        """A series' members on a date: those the file names, then whoever chairs each series named
+        by office (`{chair_of: …}`) on that date (`SeriesRef.chair_on`: the rotation included)."""
+        out = list(series.members)
+        for key in series.members_by_office:
+            office = self.series.get(key)
+            holder = office.chair_on(day) if office is not None else None
+            if holder and holder not in out:
+                out.append(holder)
+        return tuple(out)
+
+    def children_closed_on(self, series_id: str, day: date) -> list[SeriesRef]:
+        """Series that have ended by `day` and whose open actions come to this one (their parent)."""
+        return [s for s in self.series.values() if s.parent == series_id and s.closed_on(day)]
 
     def agency_people(self, agency_id: str, series_id: str | None = None) -> list[str]:
         """People of an agency in the file; within a series, only its members."""
@@ -206,6 +235,10 @@ class Roster:
                     observers=tuple(s.observers),
                     deputies_on_the_day=s.deputies_on_the_day,
                     chair_rotation=s.chair_rotation,
+                    escalates_to=tuple(s.escalates_to),
+                    terms_of_reference=s.terms_of_reference,
+                    ends=s.ends,
+                    members_by_office=tuple(s.members_by_office),
                 )
                 for s in spec.series
             },

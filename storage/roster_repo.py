@@ -100,6 +100,10 @@ def _build(session: Session, part: Partnership) -> Roster:
             observers=tuple(s.observers),
             deputies_on_the_day=s.deputies_on_the_day,
             chair_rotation=rotation_from_json(s.chair_rotation),
+            escalates_to=tuple(s.escalates_to),
+            terms_of_reference=s.terms_of_reference,
+            ends=s.ends,
+            members_by_office=tuple(s.members_by_office or ()),
         )
         for s in session.scalars(select(Series).where(Series.partnership_id == pid, Series.active))
     }

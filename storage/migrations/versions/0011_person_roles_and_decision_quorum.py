@@ -1,7 +1,7 @@
 """People's role labels and a series' decision quorum
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 
 A person may carry role labels from the file (`roles: [dsp]`), which a quorum may require of each
 agency; a series may say what a decision needs besides the quorum (`decision_quorum`), and a
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011"
-down_revision: str | None = "0009"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
