@@ -38,8 +38,8 @@ ARRANGEMENTS = {
 PENDING_KEYS = {"roles", "decision_quorum", "chair_of", "terms_of_reference", "ends", "shared_with"}
 # Which of them each arrangement states (none names a time-limited group with its end date).
 PENDING_BY_FILE = {
-    "marchfield": {"chair_of", "terms_of_reference", "shared_with"},
-    "ridgebourne": {"chair_of", "terms_of_reference", "shared_with"},
+    "marchfield": {"shared_with", "terms_of_reference"},
+    "ridgebourne": {"shared_with"},
     "eastmere": {"shared_with"},
 }
 # The published documents' places and bodies: the examples are fictional throughout.
@@ -227,6 +227,7 @@ def test_ridgebourne_executive(ridgebourne: Chat) -> None:
     chat = ridgebourne
     chat.at("2025-02-10T14:00:00+00:00")
     assert "chaired by Hannah Pryor" in chat.say("HP", "meeting start executive")
+    assert "https://www.ridgebourne-scp.example/executive-terms-of-reference" in chat.say("HP", "help")
     chat.say("HP", "present HP FH RK")
     # The council's director standing in for the police's delegated partner.
     out = chat.say("HP", "OL for JR")
