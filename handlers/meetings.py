@@ -280,6 +280,8 @@ def _attendance_hint(ctx: Ctx) -> str:
     section="Meetings",
     perm=Perm.CHAIR_TEAM,
     needs_meeting=True,
+    # A meeting left open across a time-limited group's last day can still be closed and minuted.
+    changes_series=False,
     aliases=("end meeting", "close meeting"),
     patterns=[r"(?:meeting\s+(?:end|close)|(?:end|close)\s+(?:the\s+)?meeting)"],
 )

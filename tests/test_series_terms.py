@@ -339,3 +339,16 @@ def test_the_group_closes_after_its_last_day_in_the_partnerships_time_zone(ended
     chat.at("2024-03-31T23:30:00+00:00")
     assert "ended on Sunday 31 March 2024" in chat.say("TR", "meeting start exploitation")
     assert _count(chat, Meeting) == 1
+
+
+def test_a_meeting_left_open_past_the_end_can_still_be_closed(ended: Chat) -> None:
+    chat = ended
+    chat.at("2024-03-31T15:00:00+01:00")
+    chat.say("TR", "meeting start exploitation")
+    chat.say("TR", "present TR KB")
+    chat.at("2024-04-01T09:00:00+01:00")  # the next morning, the group has ended
+    assert "ended on" in chat.say("TR", "present SMa")
+    chat.say("TR", "meeting end")
+    with chat.app.sessions() as s:
+        meeting = s.scalars(select(Meeting).order_by(Meeting.id.desc())).first()
+        assert meeting is not None and meeting.status == "closed"
