@@ -1,0 +1,400 @@
+"""`partnerbot import tracker`: a partnership's tracker brought in from its minutes, CSV or Excel.
+
+The partnership (tests/fixtures/import/partnership.yaml) and the trackers are fictional, shaped
+like real minutes: shared initials (SM is Sandra Moss or Susan Marsh), owners the file does not
+hold, "No further update. Action ongoing.", and two entries numbered 32.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import FIXTURES, Chat, make_app
+from openpyxl import Workbook
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.app import App
+from bot.cli import main
+from storage.models import Action, ActionUpdate, AuditEvent, Person, Series
+
+IMPORT = FIXTURES / "import"
+SEPTEMBER = IMPORT / "tracker-september.txt"
+AT = "2023-10-02T10:00:00+01:00"
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[App]:
+    application = make_app(database_url, IMPORT / "partnership.yaml")
+    yield application
+    application.engine.dispose()
+
+
+def run(app: App, *args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    where = ["--series", "cpog", "--at", AT, "--partnership", "northmoor-scp"]
+    code = main(
+        ["--database", app.settings.database_url, "import", "tracker", *args, *where], stdout=out, stderr=err
+    )
+    return code, out.getvalue(), err.getvalue()
+
+
+def _who(session: Session, person_id: int | None) -> str:
+    person = session.get(Person, person_id) if person_id else None
+    assert person is not None
+    return person.name if person.guest else person.initials
+
+
+def tracker(app: App) -> dict[int, dict[str, Any]]:
+    """The stored tracker: per number, its owners, status, due date and updates (date, text)."""
+    out: dict[int, dict[str, Any]] = {}
+    with app.sessions() as s:
+        for a in s.scalars(select(Action).order_by(Action.number)):
+            owners = []
+            for o in a.owners:
+                if o.removed_at is not None:
+                    continue
+                if o.kind == "person":
+                    owners.append(_who(s, o.person_id))
+                else:
+                    owners.append("all" if o.kind == "all" else f"{o.kind}:{o.key}")
+            out[a.number] = {
+                "owners": owners,
+                "status": a.status,
+                "due": a.due_date,
+                "updates": [(u.at.date(), u.text) for u in a.updates if u.kind == "update"],
+                "log": [(u.kind, u.door) for u in a.updates],
+            }
+    return out
+
+
+def counts(app: App) -> tuple[int, int, int, int]:
+    """Actions, log entries, audit events and guests stored."""
+    with app.sessions() as s:
+        return (
+            s.scalar(select(func.count()).select_from(Action)) or 0,
+            s.scalar(select(func.count()).select_from(ActionUpdate)) or 0,
+            s.scalar(select(func.count()).select_from(AuditEvent)) or 0,
+            s.scalar(select(func.count()).select_from(Person).where(Person.guest.is_(True))) or 0,
+        )
+
+
+def settled(tmp_path: Path) -> Path:
+    """The September tracker with its second Action 32 renumbered, as the preview asks."""
+    text = SEPTEMBER.read_text().replace("\tAction 32. Voice", "\tAction 33. Voice")
+    path = tmp_path / "tracker-september.txt"
+    path.write_text(text)
+    return path
+
+
+# --- the minutes' own text ---------------------------------------------------------------------------
+
+
+def test_preview_lists_each_action_and_every_problem_and_stores_nothing(app: App) -> None:
+    before = counts(app)
+    code, out, _ = run(app, str(SEPTEMBER), "--dry-run")
+    assert code == 1  # problems left
+    assert counts(app) == before
+    # The table: number, owners as read and as resolved, due, status, the update with its date.
+    assert "  23  discuss moving Graded Care Profile 2 training" in out
+    assert "owners: SH/AS/SM → SH/AS | due: Fri 29 Sep 2023 | status: ongoing" in out
+    assert "update Fri 22 Sep 2023: SM updated that further conversations will be held by 29/09/23." in out
+    assert "owners: Corinne Chadwick → Corinne Chadwick (new guest)" in out
+    assert "status: closed" in out
+    # The problems, each with where it is and how to settle it.
+    assert (
+        "line 41: owner “SM” could be SMo (Sandra Moss) or SMa (Susan Marsh). Settle it with --assume SM="
+        in out
+    )
+    assert "line 61: owner “RW” not recognised" in out and "--assume RW=NAME" in out
+    assert "line 65: number 32 is used twice (line 65 and line 71)" in out
+    assert "line 71: number 32 is used twice" in out
+    assert "5 problems:" in out
+    assert "nothing was stored" in out
+
+
+def test_import_is_refused_whole_while_a_problem_is_left(app: App, tmp_path: Path) -> None:
+    before = counts(app)
+    # The duplicate is renumbered, but RW is still nobody: nothing at all is stored, not even the guests.
+    code, out, _ = run(app, str(settled(tmp_path)), "--assume", "SM=SMo")
+    assert code == 1
+    assert "1 problem:" in out and "Nothing was imported." in out
+    assert counts(app) == before
+
+
+def test_the_text_tracker_is_stored_with_owners_updates_status_and_audit(app: App, tmp_path: Path) -> None:
+    code, out, err = run(app, str(settled(tmp_path)), "--assume", "SM=SMo", "--assume", "RW=AS")
+    assert code == 0, out + err
+    assert "13 imported, 0 updated, 0 skipped (nothing new), 3 guests created" in out
+    stored = tracker(app)
+    assert sorted(stored) == [1, 2, 3, 7, 11, 16, 22, 23, 26, 29, 30, 32, 33]
+    sept = date(2023, 9, 22)
+    assert stored[1]["owners"] == ["Corinne Chadwick"]
+    assert stored[1]["updates"] == [(sept, "No further update.")]
+    assert stored[2]["owners"] == ["Jane Randle", "John Forster"]
+    assert stored[3]["status"] == "done"
+    assert stored[3]["updates"] == [
+        (sept, "Neglect training has been undertaken across the service, workers are GCP2 trained.")
+    ]
+    assert stored[7]["owners"] == ["group:business-unit"]
+    assert stored[16]["owners"] == ["SMo"]  # --assume SM=SMo
+    assert stored[22]["owners"] == ["all"]
+    assert stored[23] | {"log": None} == {
+        "owners": ["SH", "AS", "SMo"],
+        "status": "open",
+        "due": date(2023, 9, 29),
+        "updates": [(sept, "SM updated that further conversations will be held by 29/09/23.")],
+        "log": None,
+    }
+    assert stored[29]["owners"] == ["group:health"] and stored[29]["due"] == date(2023, 7, 24)
+    assert stored[30]["owners"] == ["AS"]  # --assume RW=AS
+    assert stored[26]["owners"] == []  # nobody leads it yet, as the minutes say
+    assert stored[33]["updates"] == [(sept, "To be added to the agenda for the next meeting.")]
+    assert stored[3]["log"] == [("created", "import"), ("update", "import"), ("done", "import")]
+    with app.sessions() as s:
+        events = s.scalars(select(AuditEvent).where(AuditEvent.door == "import")).all()
+        imported = [e for e in events if e.entity == "action"]
+        assert len(imported) == 13 and {e.verb for e in imported} == {"imported"}
+        assert all(e.after and e.after["import"] == "tracker-september.txt" for e in imported)
+        guests = sorted(e.after["name"] for e in events if e.verb == "guest added" and e.after)
+        assert guests == ["Corinne Chadwick", "Jane Randle", "John Forster"]
+        (summary,) = [e for e in events if e.entity == "import"]
+        assert summary.entity_id == "tracker-september.txt"
+        assert (
+            summary.after
+            and summary.after["imported"] == 13
+            and summary.after["assumed"]
+            == {
+                "SM": "SMo",
+                "RW": "AS",
+            }
+        )
+        assert s.scalars(select(Series.last_action_number).where(Series.key == "cpog")).one() == 33
+
+
+def test_the_same_file_again_changes_nothing(app: App, tmp_path: Path) -> None:
+    path = settled(tmp_path)
+    assert run(app, str(path), "--assume", "SM=SMo", "--assume", "RW=AS")[0] == 0
+    before, stored = counts(app), tracker(app)
+    code, out, _ = run(app, str(path), "--assume", "SM=SMo", "--assume", "RW=AS")
+    assert code == 0
+    assert "0 imported, 0 updated, 13 skipped (nothing new), 0 guests created" in out
+    assert counts(app) == before and tracker(app) == stored
+
+
+def test_new_actions_after_an_import_continue_after_the_highest_number(app: App, tmp_path: Path) -> None:
+    assert run(app, str(settled(tmp_path)), "--assume", "SM=SMo", "--assume", "RW=AS")[0] == 0
+    chat = Chat(app).at(AT)
+    chat.say("TM", "bind cpog")
+    said = chat.say("TM", "Action: BL to send the list of practice leads to TM by 30/11/23")
+    assert "Action 34" in said
+    stored = tracker(app)
+    assert stored[34]["owners"] == ["BL"]
+    # The owners' own answers reach imported actions like any other.
+    chat.say("BL", "action 32 update: The figures went to the group on Friday.")
+    assert tracker(app)[32]["updates"][-1][1] == "The figures went to the group on Friday."
+
+
+def test_newer_minutes_add_their_updates_and_closings_only(app: App, tmp_path: Path) -> None:
+    assert run(app, str(settled(tmp_path)), "--assume", "SM=SMo", "--assume", "RW=AS")[0] == 0
+    before = tracker(app)
+    newer = tmp_path / "tracker-november.txt"
+    newer.write_text(
+        "Minutes of the Children's Safeguarding & Protection Practice Oversight Group\n\n"
+        "Monday 20 November 2023 – 9:00 am\n\n#### Action Tracker\n\n"
+        "Action 1. Corinne Chadwick to agree timescale with animator for the animation for G family SCR.\n\n"
+        "The animation is finished and shared with partners. Action closed.\n\n"
+        "Action 16. SM to investigate whether concerns around online harm are coming to Children's "
+        "Services or whether this is being dealt with within schools.\n\n"
+        "No further update. Action ongoing.\n"
+    )
+    code, out, _ = run(app, str(newer), "--assume", "SM=SMo")
+    assert code == 0, out
+    assert "0 imported, 2 updated, 0 skipped" in out
+    after = tracker(app)
+    nov = date(2023, 11, 20)
+    assert after[1]["status"] == "done"
+    assert after[1]["updates"][-1] == (nov, "The animation is finished and shared with partners.")
+    assert after[16]["updates"] == [*before[16]["updates"], (nov, "No further update.")]
+    assert {n: a for n, a in after.items() if n not in (1, 16)} == {
+        n: a for n, a in before.items() if n not in (1, 16)
+    }
+    with app.sessions() as s:
+        verbs = [
+            (e.entity_id, e.verb, (e.after or {}).get("import"))
+            for e in s.scalars(
+                select(AuditEvent).where(AuditEvent.door == "import", AuditEvent.entity == "action")
+            )
+            if e.after and e.after.get("import") == "tracker-november.txt"
+        ]
+    assert sorted(verbs) == [
+        ("cpog:1", "done", "tracker-november.txt"),
+        ("cpog:1", "updated", "tracker-november.txt"),
+        ("cpog:16", "updated", "tracker-november.txt"),
+    ]
+
+
+# --- the same tracker as CSV and Excel --------------------------------------------------------------
+
+# (number, owners, action, due, progress (dated), status)
+ROWS = [
+    (1, "Corinne Chadwick", "agree timescale with animator for the animation for G family SCR", None,
+     "22/09/2023: No further update.", "Ongoing"),
+    (3, "SHB", "change the wording in the business plan about minimum standards", None,
+     "22/09/2023: Neglect training has been undertaken across the service.", "Closed"),
+    (7, "NSCP Business Unit", "raise the attendance from health at the Disabled Children's Triage", None,
+     "12/07/2023: Raised with the partnership.\n"
+     "22/09/2023: EL updated that a meeting is arranged in October.",
+     "Amber"),
+    (16, "SM", "investigate whether concerns around online harm reach Children's Services", None,
+     "22/09/2023: No further update.", "Red"),
+    (23, "SM, SH and AS", "discuss moving Graded Care Profile 2 training into Early Help", date(2023, 9, 29),
+     "22/09/2023: SM updated that further conversations will be held.", "Ongoing"),
+    (32, "BL", "find and share the numbers of staff who accessed the NSCP website", None,
+     "22/09/2023: TM/PMcL to follow up with Business Unit.", "Ongoing"),
+]  # fmt: skip
+HEADERS = ["Ref", "Lead", "Action", "Target date", "Progress update", "RAG", "Date raised"]
+EXPECTED = {
+    1: (["Corinne Chadwick"], "open", None, "No further update."),
+    3: (["SHB"], "done", None, "Neglect training has been undertaken across the service."),
+    7: (["group:business-unit"], "open", None, "EL updated that a meeting is arranged in October."),
+    16: (["SMo"], "open", None, "No further update."),
+    23: (
+        ["SMo", "SH", "AS"],
+        "open",
+        date(2023, 9, 29),
+        "SM updated that further conversations will be held.",
+    ),
+    32: (["BL"], "open", None, "TM/PMcL to follow up with Business Unit."),
+}
+
+
+def write_table(path: Path, rows: list[tuple[Any, ...]] = ROWS, headers: list[str] = HEADERS) -> Path:
+    table = [headers, *[[*r, "12/07/2023"] for r in rows]]
+    if path.suffix == ".csv":
+        buf = io.StringIO()
+        csv.writer(buf).writerows(
+            [
+                [c.strftime("%d/%m/%Y") if isinstance(c, date) else ("" if c is None else c) for c in r]
+                for r in table
+            ]
+        )
+        path.write_text(buf.getvalue())
+    else:
+        book = Workbook()
+        sheet = book.active
+        assert sheet is not None
+        sheet.append(["Northmoor SCP action tracker"])  # a title above the table, as workbooks have
+        for r in table:
+            sheet.append(list(r))
+        book.save(path)
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_csv_and_excel_trackers_import_to_the_same_tracker(app: App, tmp_path: Path, suffix: str) -> None:
+    path = write_table(tmp_path / f"tracker{suffix}")
+    code, out, _ = run(app, str(path), "--dry-run")
+    assert code == 1 and "column “Lead”: owner “SM” could be SMo (Sandra Moss) or SMa (Susan Marsh)" in out
+    code, out, _ = run(app, str(path), "--assume", "SM=SMo")
+    assert code == 0, out
+    assert "6 imported, 0 updated, 0 skipped (nothing new), 1 guest created" in out
+    stored = tracker(app)
+    assert {
+        n: (a["owners"], a["status"], a["due"], a["updates"][-1][1]) for n, a in stored.items()
+    } == EXPECTED
+    assert stored[7]["updates"] == [
+        (date(2023, 7, 12), "Raised with the partnership."),
+        (date(2023, 9, 22), "EL updated that a meeting is arranged in October."),
+    ]
+    with app.sessions() as s:
+        raised = s.scalars(select(Action.created_at).where(Action.number == 7)).one()
+    assert raised.date() == date(2023, 7, 12)
+    # Again: nothing changes.
+    before = counts(app)
+    assert "0 imported, 0 updated, 6 skipped" in run(app, str(path), "--assume", "SM=SMo")[1]
+    assert counts(app) == before
+
+
+def test_a_changed_row_updates_only_what_changed(app: App, tmp_path: Path) -> None:
+    path = write_table(tmp_path / "tracker.csv")
+    assert run(app, str(path), "--assume", "SM=SMo")[0] == 0
+    before = tracker(app)
+    rows = list(ROWS)
+    rows[5] = (
+        32,
+        "BL",
+        rows[5][2],
+        None,
+        rows[5][4] + "\n20/11/2023: Figures shared with the group.",
+        "Blue",
+    )
+    code, out, _ = run(app, str(write_table(tmp_path / "tracker.csv", rows)), "--assume", "SM=SMo")
+    assert code == 0, out
+    assert "0 imported, 1 updated, 5 skipped" in out
+    after = tracker(app)
+    assert after[32]["status"] == "done"
+    assert after[32]["updates"][-1] == (date(2023, 11, 20), "Figures shared with the group.")
+    assert {n: a for n, a in after.items() if n != 32} == {n: a for n, a in before.items() if n != 32}
+
+
+def test_a_status_closed_in_the_bot_is_not_reopened_by_an_older_file(app: App, tmp_path: Path) -> None:
+    path = write_table(tmp_path / "tracker.csv")
+    assert run(app, str(path), "--assume", "SM=SMo")[0] == 0
+    chat = Chat(app).at(AT)
+    chat.say("TM", "bind cpog")
+    chat.say("BL", "done 32")
+    code, out, _ = run(app, str(path), "--assume", "SM=SMo")
+    assert code == 0
+    assert "note: done in the bot since: kept" in out
+    assert tracker(app)[32]["status"] == "done"
+
+
+def test_bad_cells_are_named_by_row_and_column_and_nothing_changes(app: App, tmp_path: Path) -> None:
+    rows = [
+        (5, "QQ", "send the audit to the group", "soonish", "No update yet.", "Ongoing"),
+        (6, "BL", "share the website figures", "30/11/2023", "", "Purple"),
+        (6, "Bryony Listor", "collect the survey results", "", "", "Open"),
+        (8, "FD", "", "31/13/2023", "", ""),
+    ]
+    path = write_table(tmp_path / "bad.csv", rows)
+    before = counts(app)
+    code, out, _ = run(app, str(path))
+    assert code == 1
+    assert counts(app) == before
+    for problem in (
+        "row 2, column “Lead”: owner “QQ” not recognised.",
+        "row 2, column “Target date”: due date “soonish” unreadable.",
+        "row 3, column “RAG”: status “Purple” unreadable.",
+        "row 3, column “Ref”: number 6 is used twice (row 3 and row 4).",
+        "row 4, column “Ref”: number 6 is used twice",
+        "row 4, column “Lead”: owner “Bryony Listor” is not in the partnership file, but is close to "
+        "Bryony Lister (BL). Settle it with --assume 'Bryony Listor=BL', or --assume 'Bryony Listor=guest'",
+        "row 5, column “Target date”: due date “31/13/2023” unreadable.",
+        "row 5, column “Action”: no action text.",
+    ):
+        assert problem in out
+    assert "Nothing was imported." in out
+
+
+def test_columns_by_map_and_a_file_that_is_no_tracker(app: App, tmp_path: Path) -> None:
+    headers = ["Ref", "Who's doing it", "Action", "Target date", "Progress update", "RAG", "Date raised"]
+    path = write_table(tmp_path / "odd.csv", ROWS[1:3], headers)
+    code, out, _ = run(app, str(path), "--dry-run")
+    assert "Column “Who's doing it” was not read: name it with --map \"Who's doing it=FIELD\"" not in out
+    assert "Column “Who's doing it” was not read" in out
+    code, out, _ = run(app, str(path), "--map", "Who's doing it=owner")
+    assert code == 0, out
+    assert tracker(app)[3]["owners"] == ["SHB"]
+    empty = tmp_path / "notes.csv"
+    empty.write_text("Date,Note\n01/02/2023,Nothing to see\n")
+    code, _, err = run(app, str(empty))
+    assert code == 1 and "no header row naming the action" in err and "--map" in err
+    code, _, err = run(app, str(path), "--map", "Lead=boss")
+    assert code == 1 and "'boss' is no field" in err
