@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import selectinload
 
 from handlers.actions import (
@@ -58,7 +58,7 @@ from handlers.names import (
     split_names,
 )
 from handlers.people import record_guest, typed_name
-from storage.models import Action, ActionUpdate, Meeting, Series
+from storage.models import Action, ActionOwner, ActionUpdate, Meeting, Series
 
 DOOR = "import"  # the door of every log entry and audit event an import writes
 
@@ -218,6 +218,7 @@ class _Reader:
     def __init__(self, ctx: Ctx, source: Source, series: Series, assume: dict[str, str], day: date | None):
         self.ctx, self.source, self.series, self.assume = ctx, source, series, assume
         self.used: set[str] = set()
+        self.read: dict[str, OwnerPlan | tuple[str, str]] = {}
         self.guests: list[str] = []
         # Updates written without a date are of the document's date (minutes), else the one given, else today.
         self.day = day or source.date or ctx.today
@@ -233,9 +234,23 @@ class _Reader:
                 return self.assume[k]
         return None
 
-    def owner(self, typed: str, found: NameResult, plan: RowPlan) -> OwnerPlan | None:
-        roster, where = self.ctx.roster, plan.row.at("owner")
+    def owner(self, typed: str, plan: RowPlan, found: NameResult | None = None) -> OwnerPlan | None:
+        """One owner as written: who it is, or None with the row's problem added. A name is read once per
+        file (trackers repeat their owners on every row)."""
         name = typed_name(typed)
+        if name not in self.read:
+            if found is None:
+                found = resolve_name(name, self.ctx.roster, self.series.key)
+            self.read[name] = self._decide(name, found)
+        decided = self.read[name]
+        if isinstance(decided, OwnerPlan):
+            return decided
+        plan.problems.append(Problem(plan.row.at("owner"), *decided))
+        return None
+
+    def _decide(self, name: str, found: NameResult) -> OwnerPlan | tuple[str, str]:
+        """Who a name is, or the problem it is: (what is wrong, how to settle it)."""
+        roster = self.ctx.roster
         meant = self._assumed(name)
         if meant is not None:
             if meant.lower() == "guest":
@@ -245,52 +260,34 @@ class _Reader:
                 return OwnerPlan(owner=again.owner)
             if isinstance(again, Unknown) and full_name_like(meant):
                 return self._guest(meant)
-            plan.problems.append(
-                Problem(
-                    where,
-                    f"--assume {name}={meant}: “{meant}” is not exactly one person, group or agency "
-                    "of the file.",
-                    "Give initials, a full name, a group, `all` or `guest`.",
-                )
+            return (
+                f"--assume {name}={meant}: “{meant}” is not exactly one person, group or agency of the file.",
+                "Give initials, a full name, a group, `all` or `guest`.",
             )
-            return None
         if isinstance(found, Resolved):
             return OwnerPlan(owner=found.owner)
         if isinstance(found, Ambiguous):
             options = " or ".join(f"{c} ({self.ctx.name(c)})" for c in found.candidates)
-            plan.problems.append(
-                Problem(
-                    where,
-                    f"owner “{name}” could be {options}.",
-                    f"Settle it with {_assume(name, found.candidates[0])} (or whoever it is), "
-                    "or fix the file.",
-                )
+            return (
+                f"owner “{name}” could be {options}.",
+                f"Settle it with {_assume(name, found.candidates[0])} (or whoever it is), or fix the file.",
             )
-            return None
         if full_name_like(name):
             close = close_people(name, roster)
             if not close:
                 return self._guest(name)
             options = " or ".join(f"{self.ctx.name(c)} ({c})" if c in roster.people else c for c in close)
-            plan.problems.append(
-                Problem(
-                    where,
-                    f"owner “{name}” is not in the partnership file, but is close to {options}.",
-                    f"Settle it with {_assume(name, close[0])}, or {_assume(name, 'guest')} to record "
-                    f"{name} as a guest.",
-                )
+            return (
+                f"owner “{name}” is not in the partnership file, but is close to {options}.",
+                f"Settle it with {_assume(name, close[0])}, or {_assume(name, 'guest')} to record "
+                f"{name} as a guest.",
             )
-            return None
         hint = f" (did you mean {', '.join(found.suggestions)}?)" if found.suggestions else ""
-        plan.problems.append(
-            Problem(
-                where,
-                f"owner “{name}” not recognised{hint}.",
-                f"Settle it with {_assume(name, 'NAME')} (initials, a full name, a group or `all`), "
-                "or fix the file.",
-            )
+        return (
+            f"owner “{name}” not recognised{hint}.",
+            f"Settle it with {_assume(name, 'NAME')} (initials, a full name, a group or `all`), "
+            "or fix the file.",
         )
-        return None
 
     def _guest(self, name: str) -> OwnerPlan:
         found = resolve_name(name, self.ctx.roster, self.series.key, people_only=True)
@@ -302,8 +299,7 @@ class _Reader:
 
     def owners_in(self, text: str, plan: RowPlan) -> None:
         for name in split_names(text):
-            found = resolve_name(name, self.ctx.roster, self.series.key)
-            one = self.owner(name, found, plan)
+            one = self.owner(name, plan)
             if one is not None and one not in plan.owners:
                 plan.owners.append(one)
 
@@ -311,7 +307,7 @@ class _Reader:
         for o in c.owners:
             plan.owners.append(OwnerPlan(owner=o))
         for q in c.questions:
-            one = self.owner(q.text, q, plan)
+            one = self.owner(q.text, plan, q)
             if one is not None and one not in plan.owners:
                 plan.owners.append(one)
 
@@ -367,17 +363,19 @@ class _Reader:
                 )
         elif raised_cell is not None and plan.raised:
             plan.raised_in = plan.raised.isoformat()
-        base = _noon(plan.raised or self.day, self.ctx)
-        c = capture_action(
-            f"Action {plan.number or ''}. {row.action}",
-            self.ctx.roster,
-            series=self.series.key,
-            sent_at=base,
-            next_meeting=self.next_meeting,
-        )
+        # The action's own words give its owners and due date where no column does, as in live capture.
+        c = None
+        if row.minutes_form or "owner" not in row.columns or "due" not in row.columns:
+            c = capture_action(
+                f"Action {plan.number or ''}. {row.action}",
+                self.ctx.roster,
+                series=self.series.key,
+                sent_at=_noon(plan.raised or self.day, self.ctx),
+                next_meeting=self.next_meeting,
+            )
         updates = list(row.updates)
         status_word = row.status
-        if row.minutes_form:
+        if row.minutes_form and c is not None:
             plan.text = (c.action_text or row.action).strip()
             if c.update:
                 first = [(None, c.update)]
@@ -393,7 +391,7 @@ class _Reader:
                 last, word = cut_status(updates[-1][1])
                 if word:
                     updates[-1], status_word = (updates[-1][0], last), word
-        plan.title = (c.title if c.is_action and c.title else plan.text).strip()
+        plan.title = (c.title if c is not None and c.is_action and c.title else plan.text).strip()
         if not plan.text:
             plan.problems.append(
                 Problem(row.at("action"), "no action text.", "Write the action in the file.")
@@ -403,14 +401,14 @@ class _Reader:
             plan.owners_read = row.owner or ""
             if row.owner:
                 self.owners_in(row.owner, plan)
-        else:
+        elif c is not None:
             read = [owners_short(self.ctx.roster, [o]) for o in c.owners]
             plan.owners_read = "/".join([*read, *(q.text for q in c.questions)])
             self.owners_captured(c, plan)
         if not plan.owners and not any("owner" in p.text for p in plan.problems):
             plan.notes.append("no owner read: imported without one (the chair's digest lists it)")
         # due
-        if row.minutes_form or "due" not in row.columns:
+        if c is not None and (row.minutes_form or "due" not in row.columns):
             plan.due, plan.due_kind = c.due, c.due_kind
             if c.due_kind == "next_meeting":
                 plan.due = self.next_meeting
@@ -611,6 +609,79 @@ def _meetings_on(ctx: Ctx, series: Series) -> dict[date, int]:
     return out
 
 
+def _insert_new(
+    ctx: Ctx, plan: Plan, new: list[tuple[RowPlan, list[Owner], datetime]], meetings: dict[date, int]
+) -> None:
+    """The new actions, with their owners, log and audit events, inserted in bulk: a tracker has
+    thousands of rows, and one unit of work per action would take most of a minute."""
+    if not new:
+        return
+    series, file = plan.series, plan.source.name
+    raised: dict[int, datetime] = {}
+    values = []
+    for p, _, closed_on in new:
+        assert p.number is not None
+        first = p.raised or min([d for d, _ in p.updates] or [ctx.today])
+        raised[p.number] = min(_noon(first, ctx), ctx.now)
+        values.append(
+            {
+                "series_id": series.id,
+                "number": p.number,
+                "title": p.title,
+                "text": p.text,
+                "status": p.status,
+                "due_date": p.due,
+                "due_kind": p.due_kind,
+                "created_meeting_id": meetings.get(p.raised) if p.raised else None,
+                "created_by": None,
+                "created_at": raised[p.number],
+                "closed_at": closed_on if p.status != "open" else None,
+            }
+        )
+    inserted = ctx.session.execute(insert(Action).returning(Action.number, Action.id), values)
+    ids = {number: action_id for number, action_id in inserted}
+    owner_rows: list[dict[str, Any]] = []
+    log: list[dict[str, Any]] = []
+    for p, owners, closed_on in new:
+        assert p.number is not None
+        action_id = ids[p.number]
+        for i, owner in enumerate(owners):
+            owner_rows.append(
+                {
+                    "action_id": action_id,
+                    "position": i,
+                    "kind": owner.kind,
+                    "person_id": ctx.person_id(owner.id) if owner.kind == "person" and owner.id else None,
+                    "key": None if owner.kind in ("person", "all") else owner.id,
+                    "added_at": ctx.now,
+                }
+            )
+        entries: list[tuple[str, str | None, datetime]] = [("created", p.text, raised[p.number])]
+        entries += [("update", text, _noon(day, ctx)) for day, text in p.updates]
+        if p.status != "open":
+            entries.append(((DONE if p.status == "done" else DROP).log, None, closed_on))
+        log.extend(
+            {"action_id": action_id, "at": at, "person_id": None, "door": DOOR, "kind": kind, "text": text}
+            for kind, text, at in entries
+        )
+        # What `snapshot` gives of an action (handlers/actions.py), the audit's "after" of every change.
+        after = {
+            "number": p.number,
+            "title": p.title,
+            "status": p.status,
+            "due": p.due,
+            "due_kind": p.due_kind,
+            "owners": [o.as_json() for o in owners],
+            "snoozed_until": None,
+        }
+        updates = [t for _, t in p.updates]
+        after |= {"updates": updates, "import": file, "row": p.row.where}
+        ctx.audit("action", f"{series.key}:{p.number}", "imported", None, after)
+    if owner_rows:
+        ctx.session.execute(insert(ActionOwner), owner_rows)
+    ctx.session.execute(insert(ActionUpdate), log)
+
+
 def apply_import(ctx: Ctx, plan: Plan) -> Counts:
     """Store the plan (in the caller's transaction). Refused whole while any problem is left."""
     if not plan.ok:
@@ -622,6 +693,7 @@ def apply_import(ctx: Ctx, plan: Plan) -> Counts:
         keys[name] = record_guest(ctx, name)
         counts.guests += 1
     meetings = _meetings_on(ctx, series)
+    new: list[tuple[RowPlan, list[Owner], datetime]] = []
     for p in plan.rows:
         assert p.number is not None
         owners = [o.owner if o.owner else Owner("person", keys[o.guest or ""]) for o in p.owners]
@@ -633,52 +705,7 @@ def apply_import(ctx: Ctx, plan: Plan) -> Counts:
         action = p.existing
         if action is None:
             counts.imported += 1
-            raised_at = (
-                _noon(p.raised, ctx)
-                if p.raised
-                else _noon(min([d for d, _ in p.updates] or [ctx.today]), ctx)
-            )
-            raised_at = min(raised_at, ctx.now)
-            action = Action(
-                series_id=series.id,
-                number=p.number,
-                title=p.title,
-                text=p.text,
-                status=p.status,
-                due_date=p.due,
-                due_kind=p.due_kind,
-                created_meeting_id=meetings.get(p.raised) if p.raised else None,
-                created_by=None,
-                created_at=raised_at,
-                closed_at=closed_on if p.status != "open" else None,
-            )
-            ctx.session.add(action)
-            _set_owners(ctx, action, owners, "")
-            action.updates.append(
-                ActionUpdate(at=raised_at, person_id=None, door=DOOR, kind="created", text=p.text)
-            )
-            for day, text in p.updates:
-                action.updates.append(
-                    ActionUpdate(at=_noon(day, ctx), person_id=None, door=DOOR, kind="update", text=text)
-                )
-            if p.status != "open":
-                kind = DONE if p.status == "done" else DROP
-                action.updates.append(
-                    ActionUpdate(at=closed_on, person_id=None, door=DOOR, kind=kind.log, text=None)
-                )
-            ctx.session.flush()
-            ctx.audit(
-                "action",
-                f"{series.key}:{p.number}",
-                "imported",
-                None,
-                {
-                    **snapshot(action),
-                    "updates": [t for _, t in p.updates],
-                    "import": file,
-                    "row": p.row.where,
-                },
-            )
+            new.append((p, owners, closed_on))
             continue
         counts.updated += 1
         for change in p.changes:
@@ -698,6 +725,7 @@ def apply_import(ctx: Ctx, plan: Plan) -> Counts:
                 )
         for day, text in _new_updates(ctx, action, p.updates, plan.undated):
             _log_and_audit(ctx, action, series, UPDATE, None, text, _noon(day, ctx), file)
+    _insert_new(ctx, plan, new, meetings)
     highest = max((p.number for p in plan.rows if p.number is not None), default=0)
     if highest > series.last_action_number:
         ctx.session.execute(

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot.app import App
 from bot.cli import main
+from handlers.actions import snapshot
 from storage.models import Action, ActionUpdate, AuditEvent, Person, Series
 
 IMPORT = FIXTURES / "import"
@@ -162,6 +163,16 @@ def test_the_text_tracker_is_stored_with_owners_updates_status_and_audit(app: Ap
         imported = [e for e in events if e.entity == "action"]
         assert len(imported) == 13 and {e.verb for e in imported} == {"imported"}
         assert all(e.after and e.after["import"] == "tracker-september.txt" for e in imported)
+        # Each holds the action as every other change's audit event does (handlers.actions.snapshot).
+        shape = set(snapshot(Action(number=1, title="", status="open")))
+        assert all(e.after and set(e.after) == shape | {"updates", "import", "row"} for e in imported)
+        (a23,) = [e.after for e in imported if e.entity_id == "cpog:23"]
+        assert a23 and a23["owners"] == [
+            {"kind": "person", "id": "SH"},
+            {"kind": "person", "id": "AS"},
+            {"kind": "person", "id": "SMo"},
+        ]
+        assert a23["due"] == "2023-09-29" and a23["row"] == "line 49"
         guests = sorted(e.after["name"] for e in events if e.verb == "guest added" and e.after)
         assert guests == ["Corinne Chadwick", "Jane Randle", "John Forster"]
         (summary,) = [e for e in events if e.entity == "import"]
