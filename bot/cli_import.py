@@ -17,10 +17,11 @@ from handlers.context import Request, UserError
 
 def register(subparsers: Any) -> None:
     im = subparsers.add_parser(
-        "import", help="bring in a tracker from its minutes (text), CSV or Excel (all or nothing)"
+        "import",
+        help="bring in an action tracker from minutes (text, Word, PDF), CSV or Excel (all or nothing)",
     )
     im.add_argument("what", choices=["tracker"])
-    im.add_argument("file", help="the tracker: .txt (the minutes' own text), .csv or .xlsx")
+    im.add_argument("file", help="the tracker: .txt (the minutes' own text), .docx, .pdf, .csv or .xlsx")
     im.add_argument("--series", required=True, help="the series whose tracker it is, e.g. board")
     im.add_argument("--dry-run", action="store_true", help="show what would be imported, and store nothing")
     im.add_argument(

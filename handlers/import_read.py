@@ -475,9 +475,97 @@ def read_text(name: str, text: str, kind: str = "text") -> Source:
     return Source(name, kind, rows, date=document_date(lines))
 
 
+# --- Word and PDF ----------------------------------------------------------------------------------------
+
+
+def _docx_blocks(path: Path) -> tuple[list[str], list[list[list[str]]]]:
+    """A Word document's paragraphs in reading order (those inside table cells too, as minutes laid out
+    in an "Item" table have them), and its tables as rows of cell texts."""
+    from docx import Document
+    from docx.document import Document as DocumentType
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    try:
+        doc: DocumentType = Document(str(path))
+    except Exception as e:  # python-docx raises several kinds for a file that is not a Word document
+        raise UserError(f"{path.name}: cannot read it as a Word document ({e}). Nothing was imported.") from e
+    paragraphs: list[str] = []
+    tables: list[list[list[str]]] = []
+
+    def walk_table(table: Table) -> None:
+        rows: list[list[str]] = []
+        for row in table.rows:
+            cells, seen = [], set()
+            for cell in row.cells:
+                cells.append(cell.text.strip())
+                if id(cell._tc) in seen:  # a merged cell repeats in every column it spans
+                    continue
+                seen.add(id(cell._tc))
+                for block in cell.iter_inner_content():
+                    if isinstance(block, Paragraph):
+                        paragraphs.append(block.text)
+                    else:
+                        walk_table(block)
+            rows.append(cells)
+        tables.append(rows)
+
+    for block in doc.iter_inner_content():
+        if isinstance(block, Paragraph):
+            paragraphs.append(block.text)
+        else:
+            walk_table(block)
+    return paragraphs, tables
+
+
+def read_docx(path: Path, mapping: dict[str, str]) -> Source:
+    """A tracker table in a Word document, or else the minutes' text form in its paragraphs."""
+    paragraphs, tables = _docx_blocks(path)
+    day = document_date(paragraphs)
+    for rows in tables:
+        try:
+            source = read_table(path.name, "docx", rows, mapping)
+        except UserError:
+            continue
+        if source.rows:
+            source.date = day
+            return source
+    # Each Word paragraph is a paragraph of the text form (a line break inside one is not a new one).
+    source = read_text(path.name, "\n\n".join(p.replace("\n", " ") for p in paragraphs), "docx")
+    return source
+
+
+def read_pdf(path: Path) -> Source:
+    """The text of published minutes: the tracker in its text form. A PDF keeps no paragraphs, so an
+    action, its update and its status run on as one paragraph, as a minute taker types them live."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(str(path))
+        text = "\n".join(page.extract_text() or "" for page in reader.pages)
+    except (PdfReadError, OSError, ValueError) as e:
+        raise UserError(f"{path.name}: cannot read it as a PDF ({e}). Nothing was imported.") from e
+    if not text.strip():
+        raise UserError(
+            f"{path.name}: the PDF has no text to read (a scan?). Import the Word or text version. "
+            "Nothing was imported."
+        )
+    return read_text(path.name, text, "pdf")
+
+
 # --- choosing the reader ------------------------------------------------------------------------------
 
-READERS = {".txt": "text", ".text": "text", ".md": "text", ".csv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx"}
+READERS = {
+    ".txt": "text",
+    ".text": "text",
+    ".md": "text",
+    ".csv": "csv",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".docx": "docx",
+    ".pdf": "pdf",
+}
 
 
 def read_source(path: Path, mapping: dict[str, str] | None = None) -> Source:
@@ -496,5 +584,9 @@ def read_source(path: Path, mapping: dict[str, str] | None = None) -> Source:
         return read_csv(path, mapping)
     if kind == "xlsx":
         return read_xlsx(path, mapping)
+    if kind == "docx":
+        return read_docx(path, mapping)
+    if kind == "pdf":
+        return read_pdf(path)
     known = ", ".join(sorted(READERS))
     raise UserError(f"{path.name}: cannot read {path.suffix or 'a file without extension'} files ({known}).")

@@ -409,3 +409,81 @@ def test_columns_by_map_and_a_file_that_is_no_tracker(app: App, tmp_path: Path) 
     assert code == 1 and "no header row naming the action" in err and "--map" in err
     code, _, err = run(app, str(path), "--map", "Lead=boss")
     assert code == 1 and "'boss' is no field" in err
+
+
+# --- Word and PDF: the same trackers again ---------------------------------------------------------
+
+
+def paragraphs(path: Path) -> list[str]:
+    """The paragraphs of a text tracker, as a Word document or a PDF holds them."""
+    return [" ".join(p.split()) for p in path.read_text().split("\n\n") if p.strip()]
+
+
+def test_a_word_tracker_in_paragraphs_reads_as_its_text(app: App, tmp_path: Path) -> None:
+    from docx import Document
+
+    text = settled(tmp_path)
+    assert run(app, str(text), "--assume", "SM=SMo", "--assume", "RW=AS")[0] == 0
+    before, stored = counts(app), tracker(app)
+    doc = Document()
+    for paragraph in paragraphs(text):
+        doc.add_paragraph(paragraph)
+    doc.save(str(tmp_path / "minutes.docx"))
+    code, out, _ = run(app, str(tmp_path / "minutes.docx"), "--assume", "SM=SMo", "--assume", "RW=AS")
+    assert code == 0, out
+    # The same owners, due dates, statuses and dated updates: nothing to change.
+    assert "0 imported, 0 updated, 13 skipped" in out
+    assert counts(app) == before and tracker(app) == stored
+
+
+def test_a_word_tracker_table_reads_as_its_csv(app: App, tmp_path: Path) -> None:
+    from docx import Document
+
+    assert run(app, str(write_table(tmp_path / "tracker.csv")), "--assume", "SM=SMo")[0] == 0
+    before = counts(app)
+    doc = Document()
+    doc.add_paragraph("Northmoor SCP action tracker, Friday 22 September 2023")
+    attendance = doc.add_table(rows=2, cols=3)  # a table that is not the tracker comes first
+    for cell, value in zip(attendance.rows[0].cells, ["Name", "Organisation", "Job Title"], strict=True):
+        cell.text = value
+    table = doc.add_table(rows=1, cols=len(HEADERS))
+    for cell, header in zip(table.rows[0].cells, HEADERS, strict=True):
+        cell.text = header
+    for row in ROWS:
+        cells = table.add_row().cells
+        for cell, value in zip(cells, [*row, "12/07/2023"], strict=True):
+            cell.text = value.strftime("%d/%m/%Y") if isinstance(value, date) else str(value or "")
+    doc.save(str(tmp_path / "tracker.docx"))
+    code, out, _ = run(app, str(tmp_path / "tracker.docx"), "--assume", "SM=SMo")
+    assert code == 0, out
+    assert "0 imported, 0 updated, 6 skipped" in out
+    assert counts(app) == before
+
+
+def test_published_minutes_as_pdf_read_as_their_text(app: App, tmp_path: Path) -> None:
+    from html import escape
+
+    from weasyprint import HTML
+
+    text = settled(tmp_path)
+    assert run(app, str(text), "--assume", "SM=SMo", "--assume", "RW=AS")[0] == 0
+    before = counts(app)
+    body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs(text))
+    HTML(string=f"<html><body style='font-size: 10pt'>{body}</body></html>").write_pdf(
+        tmp_path / "minutes.pdf"
+    )
+    code, out, _ = run(app, str(tmp_path / "minutes.pdf"), "--assume", "SM=SMo", "--assume", "RW=AS")
+    assert code == 0, out
+    assert "0 imported, 0 updated, 13 skipped" in out
+    assert counts(app) == before
+
+
+def test_a_file_of_another_kind_is_refused_saying_which_kinds_are_read(app: App, tmp_path: Path) -> None:
+    odd = tmp_path / "tracker.odt"
+    odd.write_text("not read")
+    code, _, err = run(app, str(odd))
+    assert code == 1 and "cannot read .odt files" in err and ".xlsx" in err and ".docx" in err
+    fake = tmp_path / "tracker.xlsx"
+    fake.write_text("not a workbook")
+    code, _, err = run(app, str(fake))
+    assert code == 1 and "cannot read it as an Excel workbook" in err
