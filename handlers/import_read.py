@@ -416,6 +416,17 @@ def document_date(lines: Sequence[str], limit: int = 20) -> date | None:
     return None
 
 
+_NUMERIC_IN = re.compile(r"\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b|\b\d{4}-\d{2}-\d{2}\b")
+
+
+def date_in(text: str) -> date | None:
+    """A date written inside other words ("CPOG 12/07/2023", "Board, 12 July 2023")."""
+    found = document_date([text])
+    if found is None and (m := _NUMERIC_IN.search(text)):
+        found = absolute_date(m.group())
+    return found
+
+
 def read_text(name: str, text: str, kind: str = "text") -> Source:
     """The tracker as minutes print it: `Action N.` opens each action, its update paragraphs follow, and
     "Action ongoing." / "Action closed." closes it."""

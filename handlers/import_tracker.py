@@ -44,7 +44,7 @@ from handlers.capture import Capture, capture_action
 from handlers.context import Ctx, UserError
 from handlers.dates import parse_date
 from handlers.format import owners_short, short_date
-from handlers.import_read import Source, SourceRow, absolute_date, cut_status, document_date
+from handlers.import_read import Source, SourceRow, absolute_date, cut_status, date_in
 from handlers.meetings import next_meeting_date
 from handlers.names import (
     Ambiguous,
@@ -358,9 +358,7 @@ class _Reader:
         if row.meeting is not None:
             plan.raised_in = row.meeting.isoformat() if isinstance(row.meeting, date) else row.meeting
             if plan.raised is None:
-                plan.raised = (
-                    row.meeting if isinstance(row.meeting, date) else document_date([str(row.meeting)])
-                )
+                plan.raised = row.meeting if isinstance(row.meeting, date) else date_in(str(row.meeting))
         elif raised_cell is not None and plan.raised:
             plan.raised_in = plan.raised.isoformat()
         # The action's own words give its owners and due date where no column does, as in live capture.

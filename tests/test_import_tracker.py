@@ -46,6 +46,16 @@ def run(app: App, *args: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
+def run_cli(app: App, *args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        ["--database", app.settings.database_url, *args, "--partnership", "northmoor-scp"],
+        stdout=out,
+        stderr=err,
+    )
+    return code, out.getvalue(), err.getvalue()
+
+
 def _who(session: Session, person_id: int | None) -> str:
     person = session.get(Person, person_id) if person_id else None
     assert person is not None
@@ -286,8 +296,10 @@ EXPECTED = {
 }
 
 
-def write_table(path: Path, rows: list[tuple[Any, ...]] = ROWS, headers: list[str] = HEADERS) -> Path:
-    table = [headers, *[[*r, "12/07/2023"] for r in rows]]
+def write_table(
+    path: Path, rows: list[tuple[Any, ...]] = ROWS, headers: list[str] = HEADERS, raised: str = "12/07/2023"
+) -> Path:
+    table = [headers, *[[*r, raised] for r in rows]]
     if path.suffix == ".csv":
         buf = io.StringIO()
         csv.writer(buf).writerows(
@@ -365,6 +377,51 @@ def test_a_status_closed_in_the_bot_is_not_reopened_by_an_older_file(app: App, t
     assert code == 0
     assert "note: done in the bot since: kept" in out
     assert tracker(app)[32]["status"] == "done"
+
+
+def test_the_meeting_an_action_was_raised_in_is_kept(app: App, tmp_path: Path) -> None:
+    chat = Chat(app).at("2023-07-12T10:00:00+01:00")
+    chat.say("TM", "meeting start cpog")
+    chat.say("TM", "meeting end")
+    path = write_table(tmp_path / "tracker.csv", headers=[*HEADERS[:-1], "Meeting"], raised="CPOG 12/07/2023")
+    code, out, _ = run(app, str(path), "--assume", "SM=SMo", "--dry-run")
+    assert "raised in: CPOG 12/07/2023" in out
+    assert run(app, str(path), "--assume", "SM=SMo")[0] == 0
+    with app.sessions() as s:
+        meetings = set(s.scalars(select(Action.created_meeting_id)))
+        assert len(meetings) == 1 and None not in meetings
+    code, out, _ = run_cli(app, "export", "actions", "--series", "cpog", "--at", AT)
+    assert code == 0
+    assert {row["raised_in"] for row in csv.DictReader(io.StringIO(out))} == {"2023-07-12"}
+
+
+def test_a_newer_workbook_changes_owners_and_dates_but_not_what_the_bot_changed(
+    app: App, tmp_path: Path
+) -> None:
+    path = write_table(tmp_path / "tracker.csv")
+    assert run(app, str(path), "--assume", "SM=SMo")[0] == 0
+    chat = Chat(app).at(AT)
+    chat.say("TM", "bind cpog")
+    chat.say("TM", "reassign 7 to FD")
+    rows = list(ROWS)
+    rows[1] = (3, "LC", *rows[1][2:])  # the business unit gave action 3 to LC
+    rows[2] = (7, "BL", *rows[2][2:])  # an older idea of who leads 7: the bot's FD stands
+    rows[3] = (16, "SM", rows[3][2], date(2023, 12, 31), *rows[3][4:])
+    code, out, _ = run(app, str(write_table(path, rows)), "--assume", "SM=SMo")
+    assert code == 0, out
+    assert "note: owners changed in the bot since: kept" in out
+    assert "0 imported, 2 updated, 4 skipped" in out
+    stored = tracker(app)
+    assert stored[3]["owners"] == ["LC"]
+    assert stored[7]["owners"] == ["FD"]
+    assert stored[16]["due"] == date(2023, 12, 31)
+    with app.sessions() as s:
+        changes = sorted(
+            (e.entity_id, e.verb)
+            for e in s.scalars(select(AuditEvent).where(AuditEvent.door == "import"))
+            if e.entity == "action" and e.verb != "imported"
+        )
+    assert changes == [("cpog:16", "due changed"), ("cpog:3", "reassigned")]
 
 
 def test_bad_cells_are_named_by_row_and_column_and_nothing_changes(app: App, tmp_path: Path) -> None:
