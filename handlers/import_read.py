@@ -547,14 +547,15 @@ def read_docx(path: Path, mapping: dict[str, str]) -> Source:
 
 
 def read_pdf(path: Path) -> Source:
-    """The text of published minutes: the tracker in its text form. A PDF keeps no paragraphs, so an
-    action, its update and its status run on as one paragraph, as a minute taker types them live."""
+    """The text of published minutes: the tracker in its text form. Where the page shows no gap
+    between an action and its update, they run on as one paragraph, which the text form reads too."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
     try:
         reader = PdfReader(str(path))
-        text = "\n".join(page.extract_text() or "" for page in reader.pages)
+        # The layout mode keeps the gap between paragraphs as a blank line, as the text form has it.
+        text = "\n".join(page.extract_text(extraction_mode="layout") or "" for page in reader.pages)
     except (PdfReadError, OSError, ValueError) as e:
         raise UserError(f"{path.name}: cannot read it as a PDF ({e}). Nothing was imported.") from e
     if not text.strip():

@@ -114,18 +114,20 @@ def test_preview_lists_each_action_and_every_problem_and_stores_nothing(app: App
     assert counts(app) == before
     # The table: number, owners as read and as resolved, due, status, the update with its date.
     assert "  23  discuss moving Graded Care Profile 2 training" in out
-    assert "owners: SH/AS/SM → SH/AS | due: Fri 29 Sep 2023 | status: ongoing" in out
-    assert "update Fri 22 Sep 2023: SM updated that further conversations will be held by 29/09/23." in out
+    assert "owners: SH/AS/SM → SH/AS | due: next meeting | status: ongoing" in out
+    assert (
+        "update Fri 22 Sep 2023: SM updated that further conversations will be held with Dana Chapel" in out
+    )
     assert "owners: Corinne Chadwick → Corinne Chadwick (new guest)" in out
     assert "status: closed" in out
     # The problems, each with where it is and how to settle it.
     assert (
-        "line 41: owner “SM” could be SMo (Sandra Moss) or SMa (Susan Marsh). Settle it with --assume SM="
+        "line 66: owner “SM” could be SMo (Sandra Moss) or SMa (Susan Marsh). Settle it with --assume SM="
         in out
     )
-    assert "line 61: owner “RW” not recognised" in out and "--assume RW=NAME" in out
-    assert "line 65: number 32 is used twice (line 65 and line 71)" in out
-    assert "line 71: number 32 is used twice" in out
+    assert "line 72: owner “RW” not recognised" in out and "--assume RW=NAME" in out
+    assert "line 114: number 32 is used twice (line 114 and line 120)" in out
+    assert "line 120: number 32 is used twice" in out
     assert "5 problems:" in out
     assert "nothing was stored" in out
 
@@ -140,18 +142,47 @@ def test_import_is_refused_whole_while_a_problem_is_left(app: App, tmp_path: Pat
 
 
 def test_the_text_tracker_is_stored_with_owners_updates_status_and_audit(app: App, tmp_path: Path) -> None:
-    code, out, err = run(app, str(settled(tmp_path)), "--assume", "SM=SMo", "--assume", "RW=AS")
+    code, out, err = run(app, str(settled(tmp_path)), "--assume", "SM=SMo", "--assume", "RW=LC")
     assert code == 0, out + err
-    assert "13 imported, 0 updated, 0 skipped (nothing new), 3 guests created" in out
+    assert "23 imported, 0 updated, 0 skipped (nothing new), 3 guests created" in out
     stored = tracker(app)
-    assert sorted(stored) == [1, 2, 3, 7, 11, 16, 22, 23, 26, 29, 30, 32, 33]
+    assert sorted(stored) == [
+        1,
+        2,
+        3,
+        4,
+        7,
+        8,
+        9,
+        11,
+        14,
+        16,
+        18,
+        22,
+        23,
+        24,
+        25,
+        26,
+        27,
+        28,
+        29,
+        30,
+        31,
+        32,
+        33,
+    ]
     sept = date(2023, 9, 22)
     assert stored[1]["owners"] == ["Corinne Chadwick"]
     assert stored[1]["updates"] == [(sept, "No further update.")]
     assert stored[2]["owners"] == ["Jane Randle", "John Forster"]
     assert stored[3]["status"] == "done"
     assert stored[3]["updates"] == [
-        (sept, "Neglect training has been undertaken across the service, workers are GCP2 trained.")
+        (
+            sept,
+            "Neglect training has been undertaken across the service, workers are GCP2 trained. Example of "
+            "outstanding practice gained on tackling Neglect at an Early Help level and will be shared with "
+            "agencies.",
+        )
     ]
     assert stored[7]["owners"] == ["group:business-unit"]
     assert stored[16]["owners"] == ["SMo"]  # --assume SM=SMo
@@ -159,19 +190,24 @@ def test_the_text_tracker_is_stored_with_owners_updates_status_and_audit(app: Ap
     assert stored[23] | {"log": None} == {
         "owners": ["SH", "AS", "SMo"],
         "status": "open",
-        "due": date(2023, 9, 29),
-        "updates": [(sept, "SM updated that further conversations will be held by 29/09/23.")],
+        "due": None,  # at the next meeting, which has no date yet
+        "updates": [
+            (sept, "SM updated that further conversations will be held with Dana Chapel by 29/09/23.")
+        ],
         "log": None,
     }
     assert stored[29]["owners"] == ["group:health"] and stored[29]["due"] == date(2023, 7, 24)
-    assert stored[30]["owners"] == ["AS"]  # --assume RW=AS
+    assert stored[18]["owners"] == ["LC"]  # --assume RW=LC
+    assert stored[30]["owners"] == ["AS"]
+    assert stored[9]["owners"] == ["all"] and stored[28]["owners"] == ["group:education"]
+    assert stored[4]["owners"] == []  # "FD suggested …" names nobody to do it
     assert stored[26]["owners"] == []  # nobody leads it yet, as the minutes say
     assert stored[33]["updates"] == [(sept, "To be added to the agenda for the next meeting.")]
     assert stored[3]["log"] == [("created", "import"), ("update", "import"), ("done", "import")]
     with app.sessions() as s:
         events = s.scalars(select(AuditEvent).where(AuditEvent.door == "import")).all()
         imported = [e for e in events if e.entity == "action"]
-        assert len(imported) == 13 and {e.verb for e in imported} == {"imported"}
+        assert len(imported) == 23 and {e.verb for e in imported} == {"imported"}
         assert all(e.after and e.after["import"] == "tracker-september.txt" for e in imported)
         # Each holds the action as every other change's audit event does (handlers.actions.snapshot).
         shape = set(snapshot(Action(number=1, title="", status="open")))
@@ -182,18 +218,18 @@ def test_the_text_tracker_is_stored_with_owners_updates_status_and_audit(app: Ap
             {"kind": "person", "id": "AS"},
             {"kind": "person", "id": "SMo"},
         ]
-        assert a23["due"] == "2023-09-29" and a23["row"] == "line 49"
+        assert a23["due_kind"] == "next_meeting" and a23["row"] == "line 80"
         guests = sorted(e.after["name"] for e in events if e.verb == "guest added" and e.after)
         assert guests == ["Corinne Chadwick", "Jane Randle", "John Forster"]
         (summary,) = [e for e in events if e.entity == "import"]
         assert summary.entity_id == "tracker-september.txt"
         assert (
             summary.after
-            and summary.after["imported"] == 13
+            and summary.after["imported"] == 23
             and summary.after["assumed"]
             == {
                 "SM": "SMo",
-                "RW": "AS",
+                "RW": "LC",
             }
         )
         assert s.scalars(select(Series.last_action_number).where(Series.key == "cpog")).one() == 33
@@ -201,16 +237,16 @@ def test_the_text_tracker_is_stored_with_owners_updates_status_and_audit(app: Ap
 
 def test_the_same_file_again_changes_nothing(app: App, tmp_path: Path) -> None:
     path = settled(tmp_path)
-    assert run(app, str(path), "--assume", "SM=SMo", "--assume", "RW=AS")[0] == 0
+    assert run(app, str(path), "--assume", "SM=SMo", "--assume", "RW=LC")[0] == 0
     before, stored = counts(app), tracker(app)
-    code, out, _ = run(app, str(path), "--assume", "SM=SMo", "--assume", "RW=AS")
+    code, out, _ = run(app, str(path), "--assume", "SM=SMo", "--assume", "RW=LC")
     assert code == 0
-    assert "0 imported, 0 updated, 13 skipped (nothing new), 0 guests created" in out
+    assert "0 imported, 0 updated, 23 skipped (nothing new), 0 guests created" in out
     assert counts(app) == before and tracker(app) == stored
 
 
 def test_new_actions_after_an_import_continue_after_the_highest_number(app: App, tmp_path: Path) -> None:
-    assert run(app, str(settled(tmp_path)), "--assume", "SM=SMo", "--assume", "RW=AS")[0] == 0
+    assert run(app, str(settled(tmp_path)), "--assume", "SM=SMo", "--assume", "RW=LC")[0] == 0
     chat = Chat(app).at(AT)
     chat.say("TM", "bind cpog")
     said = chat.say("TM", "Action: BL to send the list of practice leads to TM by 30/11/23")
@@ -223,7 +259,7 @@ def test_new_actions_after_an_import_continue_after_the_highest_number(app: App,
 
 
 def test_newer_minutes_add_their_updates_and_closings_only(app: App, tmp_path: Path) -> None:
-    assert run(app, str(settled(tmp_path)), "--assume", "SM=SMo", "--assume", "RW=AS")[0] == 0
+    assert run(app, str(settled(tmp_path)), "--assume", "SM=SMo", "--assume", "RW=LC")[0] == 0
     before = tracker(app)
     newer = tmp_path / "tracker-november.txt"
     newer.write_text(
@@ -480,16 +516,16 @@ def test_a_word_tracker_in_paragraphs_reads_as_its_text(app: App, tmp_path: Path
     from docx import Document
 
     text = settled(tmp_path)
-    assert run(app, str(text), "--assume", "SM=SMo", "--assume", "RW=AS")[0] == 0
+    assert run(app, str(text), "--assume", "SM=SMo", "--assume", "RW=LC")[0] == 0
     before, stored = counts(app), tracker(app)
     doc = Document()
     for paragraph in paragraphs(text):
         doc.add_paragraph(paragraph)
     doc.save(str(tmp_path / "minutes.docx"))
-    code, out, _ = run(app, str(tmp_path / "minutes.docx"), "--assume", "SM=SMo", "--assume", "RW=AS")
+    code, out, _ = run(app, str(tmp_path / "minutes.docx"), "--assume", "SM=SMo", "--assume", "RW=LC")
     assert code == 0, out
     # The same owners, due dates, statuses and dated updates: nothing to change.
-    assert "0 imported, 0 updated, 13 skipped" in out
+    assert "0 imported, 0 updated, 23 skipped" in out
     assert counts(app) == before and tracker(app) == stored
 
 
@@ -523,15 +559,15 @@ def test_published_minutes_as_pdf_read_as_their_text(app: App, tmp_path: Path) -
     from weasyprint import HTML
 
     text = settled(tmp_path)
-    assert run(app, str(text), "--assume", "SM=SMo", "--assume", "RW=AS")[0] == 0
+    assert run(app, str(text), "--assume", "SM=SMo", "--assume", "RW=LC")[0] == 0
     before = counts(app)
     body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs(text))
     HTML(string=f"<html><body style='font-size: 10pt'>{body}</body></html>").write_pdf(
         tmp_path / "minutes.pdf"
     )
-    code, out, _ = run(app, str(tmp_path / "minutes.pdf"), "--assume", "SM=SMo", "--assume", "RW=AS")
+    code, out, _ = run(app, str(tmp_path / "minutes.pdf"), "--assume", "SM=SMo", "--assume", "RW=LC")
     assert code == 0, out
-    assert "0 imported, 0 updated, 13 skipped" in out
+    assert "0 imported, 0 updated, 23 skipped" in out
     assert counts(app) == before
 
 
