@@ -312,9 +312,7 @@ class _Reader:
                 plan.owners.append(one)
 
     # dates -------------------------------------------------------------------------------------------
-    def a_date(
-        self, value: str | date | None, plan: RowPlan, name: str
-    ) -> tuple[date | None, str | None, bool]:
+    def a_date(self, value: str | date | None, plan: RowPlan) -> tuple[date | None, str | None, bool]:
         """(date, kind, read): a cell as a date; read False when something is written that is no date."""
         if value is None:
             return None, None, True
@@ -344,9 +342,48 @@ class _Reader:
             )
         else:
             plan.number = int(number.group())
-        raised_cell = row.raised if row.raised is not None else row.meeting
+        self._raised(plan)
+        # The action's own words give its owners and due date where no column does, as in live capture.
+        c = None
+        if row.minutes_form or "owner" not in row.columns or "due" not in row.columns:
+            c = capture_action(
+                f"Action {plan.number or ''}. {row.action}",
+                self.ctx.roster,
+                series=self.series.key,
+                sent_at=_noon(plan.raised or self.day, self.ctx),
+                next_meeting=self.next_meeting,
+            )
+        status_word = self._text_and_updates(plan, c)
+        before = len(plan.problems)
+        if row.owner is not None or (not row.minutes_form and "owner" in row.columns):
+            plan.owners_read = row.owner or ""
+            if row.owner:
+                self.owners_in(row.owner, plan)
+        elif c is not None:
+            read = [owners_short(self.ctx.roster, [o]) for o in c.owners]
+            plan.owners_read = "/".join([*read, *(q.text for q in c.questions)])
+            self.owners_captured(c, plan)
+        if not plan.owners and len(plan.problems) == before:
+            plan.notes.append("no owner read: imported without one (the chair's digest lists it)")
+        self._due(plan, c)
+        status = status_of(status_word)
+        if status is None:
+            plan.problems.append(
+                Problem(
+                    row.at("status"),
+                    f"status “{status_word}” unreadable.",
+                    "Write ongoing, open, closed, complete, dropped, or a RAG colour (blue: complete).",
+                )
+            )
+        elif status:
+            plan.status, plan.status_said = status, True
+        return plan
+
+    def _raised(self, plan: RowPlan) -> None:
+        """When and where the action was raised: its date raised, else a date in its meeting's name."""
+        row = plan.row
         if row.raised is not None:
-            plan.raised, _, ok = self.a_date(row.raised, plan, "raised")
+            plan.raised, _, ok = self.a_date(row.raised, plan)
             if not ok:
                 plan.problems.append(
                     Problem(
@@ -359,27 +396,20 @@ class _Reader:
             plan.raised_in = row.meeting.isoformat() if isinstance(row.meeting, date) else row.meeting
             if plan.raised is None:
                 plan.raised = row.meeting if isinstance(row.meeting, date) else date_in(str(row.meeting))
-        elif raised_cell is not None and plan.raised:
+        elif plan.raised:
             plan.raised_in = plan.raised.isoformat()
-        # The action's own words give its owners and due date where no column does, as in live capture.
-        c = None
-        if row.minutes_form or "owner" not in row.columns or "due" not in row.columns:
-            c = capture_action(
-                f"Action {plan.number or ''}. {row.action}",
-                self.ctx.roster,
-                series=self.series.key,
-                sent_at=_noon(plan.raised or self.day, self.ctx),
-                next_meeting=self.next_meeting,
-            )
+
+    def _text_and_updates(self, plan: RowPlan, c: Capture | None) -> str | None:
+        """The action's text and title, its dated updates; returns the status word written."""
+        row = plan.row
         updates = list(row.updates)
         status_word = row.status
         if row.minutes_form and c is not None:
+            # "Action 1. … SCR. No further update. Action ongoing.": update and status on the action's line.
             plan.text = (c.action_text or row.action).strip()
             if c.update:
-                first = [(None, c.update)]
-                updates = (
-                    first + updates if not updates else [(None, f"{c.update} {updates[0][1]}"), *updates[1:]]
-                )
+                joined = f"{c.update} {updates[0][1]}" if updates else c.update
+                updates = [(None, joined), *updates[1:]]
             status_word = status_word or c.status
             if not c.is_action:
                 plan.text = _without_update(row.action, c)
@@ -394,46 +424,25 @@ class _Reader:
             plan.problems.append(
                 Problem(row.at("action"), "no action text.", "Write the action in the file.")
             )
-        # owners: the owner column when the file has one, else the action's own words (as live capture)
-        if row.owner is not None or (not row.minutes_form and "owner" in row.columns):
-            plan.owners_read = row.owner or ""
-            if row.owner:
-                self.owners_in(row.owner, plan)
-        elif c is not None:
-            read = [owners_short(self.ctx.roster, [o]) for o in c.owners]
-            plan.owners_read = "/".join([*read, *(q.text for q in c.questions)])
-            self.owners_captured(c, plan)
-        if not plan.owners and not any("owner" in p.text for p in plan.problems):
-            plan.notes.append("no owner read: imported without one (the chair's digest lists it)")
-        # due
+        plan.updates = [(d or self.day, t.strip()) for d, t in updates if t.strip()]
+        return status_word
+
+    def _due(self, plan: RowPlan, c: Capture | None) -> None:
+        row = plan.row
         if c is not None and (row.minutes_form or "due" not in row.columns):
             plan.due, plan.due_kind = c.due, c.due_kind
             if c.due_kind == "next_meeting":
                 plan.due = self.next_meeting
-        else:
-            plan.due, plan.due_kind, ok = self.a_date(row.due, plan, "due")
-            if not ok:
-                plan.problems.append(
-                    Problem(
-                        row.at("due"),
-                        f"due date “{row.due}” unreadable.",
-                        "Write it as 29/09/2023 (or next meeting), or leave the cell empty.",
-                    )
-                )
-        # status
-        status = status_of(status_word)
-        if status is None:
+            return
+        plan.due, plan.due_kind, ok = self.a_date(row.due, plan)
+        if not ok:
             plan.problems.append(
                 Problem(
-                    row.at("status"),
-                    f"status “{status_word}” unreadable.",
-                    "Write ongoing, open, closed, complete, dropped, or a RAG colour (blue: complete).",
+                    row.at("due"),
+                    f"due date “{row.due}” unreadable.",
+                    "Write it as 29/09/2023 (or next meeting), or leave the cell empty.",
                 )
             )
-        elif status:
-            plan.status, plan.status_said = status, True
-        plan.updates = [(d or self.day, t.strip()) for d, t in updates if t.strip()]
-        return plan
 
 
 def _without_update(action: str, c: Capture) -> str:
