@@ -82,6 +82,7 @@ _OPEN = {
 }
 _DONE = {"closed", "complete", "completed", "done", "blue", "b", "achieved", "finished"}
 _DROPPED = {"dropped", "withdrawn", "superseded", "cancelled", "canceled", "no longer required"}
+_STATUS_SHOWN = {"open": "ongoing", "done": "closed", "dropped": "dropped"}  # as trackers write them
 _NO_DATE = {"", "-", "–", "—", "n/a", "na", "tbc", "tba", "none", "ongoing", "various", "asap"}
 
 
@@ -523,15 +524,20 @@ def plan_import(ctx: Ctx, source: Source, series_key: str, assume: dict[str, str
 # --- what would change -----------------------------------------------------------------------------------
 
 
-def _last_set_live(action: Action, kinds: tuple[str, ...]) -> bool:
-    """Was this field last set in the bot (a person's change), not by an import?"""
+def _kept(action: Action, kinds: tuple[str, ...], day: date | None, tz: Any) -> str | None:
+    """Why the file does not change this field: it was set since in the bot (a person's change), or the
+    file is older than its last change by an import. None: the file may change it."""
     for u in reversed(action.updates):
         if u.kind in kinds:
-            return u.door != DOOR
-    return False
+            if u.door != DOOR:
+                return "in the bot since"
+            if day is not None and day < u.at.astimezone(tz).date():
+                return f"by a newer import ({short_date(u.at.astimezone(tz).date())})"
+            return None
+    return None
 
 
-def _owner_keys(ctx: Ctx, plan: RowPlan) -> list[Owner]:
+def _owner_keys(plan: RowPlan) -> list[Owner]:
     return [o.owner if o.owner else Owner("person", f"guest:{o.guest}") for o in plan.owners]
 
 
@@ -542,19 +548,22 @@ def _changes(ctx: Ctx, p: RowPlan, undated: date | None) -> None:
         if p.status != "open":
             p.changes.append("closed" if p.status == "done" else "dropped")
         return
+    day = max((d for d, _ in p.updates), default=None)  # how recent the row is
     if p.status_said and p.status != action.status:
-        if _last_set_live(action, ("done", "dropped", "reopened")):
-            p.notes.append(f"{action.status} in the bot since: kept")
+        if why := _kept(action, ("done", "dropped", "reopened"), day, ctx.tz):
+            p.notes.append(f"{_STATUS_SHOWN[action.status]} {why}: kept")
         else:
             p.changes.append({"done": "closed", "dropped": "dropped", "open": "reopened"}[p.status])
-    if p.due_kind and (p.due, p.due_kind) != (action.due_date, action.due_kind):
-        if _last_set_live(action, ("due",)):
-            p.notes.append("due date changed in the bot since: kept")
+    # "At the next meeting" is the same due date whichever meeting is next now.
+    same_meeting = p.due_kind == action.due_kind == "next_meeting"
+    if p.due_kind and not same_meeting and (p.due, p.due_kind) != (action.due_date, action.due_kind):
+        if why := _kept(action, ("due",), day, ctx.tz):
+            p.notes.append(f"due date changed {why}: kept")
         else:
             p.changes.append("new due date")
-    if p.owners and _owner_keys(ctx, p) != current_owners(action):
-        if _last_set_live(action, ("owner", "not_mine")):
-            p.notes.append("owners changed in the bot since: kept")
+    if p.owners and _owner_keys(p) != current_owners(action):
+        if why := _kept(action, ("owner", "not_mine"), day, ctx.tz):
+            p.notes.append(f"owners changed {why}: kept")
         else:
             p.changes.append("new owners")
     p.changes.extend("update added" for _ in _new_updates(ctx, action, p.updates, undated))
@@ -780,9 +789,6 @@ def _owners_shown(ctx: Ctx, p: RowPlan) -> str:
 def _clip(text: str, limit: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-_STATUS_SHOWN = {"open": "ongoing", "done": "closed", "dropped": "dropped"}
 
 
 def report(ctx: Ctx, plan: Plan, *, dry_run: bool) -> str:

@@ -295,6 +295,12 @@ def test_newer_minutes_add_their_updates_and_closings_only(app: App, tmp_path: P
         ("cpog:1", "updated", "tracker-november.txt"),
         ("cpog:16", "updated", "tracker-november.txt"),
     ]
+    # The September minutes again, after November's: nothing they say is newer.
+    code, out, _ = run(app, str(settled(tmp_path)), "--assume", "SM=SMo", "--assume", "RW=LC")
+    assert code == 0
+    assert "note: closed by a newer import (Mon 20 Nov 2023): kept" in out
+    assert "0 imported, 0 updated, 23 skipped" in out
+    assert tracker(app) == after
 
 
 # --- the same tracker as CSV and Excel --------------------------------------------------------------
@@ -411,7 +417,7 @@ def test_a_status_closed_in_the_bot_is_not_reopened_by_an_older_file(app: App, t
     chat.say("BL", "done 32")
     code, out, _ = run(app, str(path), "--assume", "SM=SMo")
     assert code == 0
-    assert "note: done in the bot since: kept" in out
+    assert "note: closed in the bot since: kept" in out
     assert tracker(app)[32]["status"] == "done"
 
 
