@@ -586,3 +586,27 @@ def test_a_file_of_another_kind_is_refused_saying_which_kinds_are_read(app: App,
     fake.write_text("not a workbook")
     code, _, err = run(app, str(fake))
     assert code == 1 and "cannot read it as an Excel workbook" in err
+
+
+def test_the_next_meeting_reviews_the_imported_tracker_in_its_own_form(app: App, tmp_path: Path) -> None:
+    assert run(app, str(settled(tmp_path)), "--assume", "SM=SMo", "--assume", "RW=LC")[0] == 0
+    chat = Chat(app).at("2023-11-20T09:00:00+00:00")
+    chat.say("TM", "meeting start cpog")
+    chat.say("TM", "item Relevant Actions from the previous meeting")
+    said = chat.say(
+        "PMcL",
+        "Action 14. BL to investigate whether it is possible for partners to receive updates when new "
+        "documents are uploaded to the website. The website now sends alerts to partners. Action closed.",
+    )
+    assert "Action 14 closed" in said
+    stored = tracker(app)
+    assert stored[14]["status"] == "done"
+    assert stored[14]["log"][-1] == ("done", "shell")
+    with app.sessions() as s:
+        action = s.scalars(select(Action).where(Action.number == 14)).one()
+        last = action.updates[-1]
+        assert (last.at.date(), last.text) == (
+            date(2023, 11, 20),
+            "The website now sends alerts to partners.",
+        )
+    assert 34 not in stored  # an update of the imported action, not a new one
