@@ -240,11 +240,16 @@ def read_table(
         cells = {f: _cell_text(row[i]) for i, f in enumerate(fields) if f and i < len(row)}
         if not any(cells.get(f) for f in ("number", "action")):
             continue
+        filled = [c for c in row if _cell_text(c) is not None]
+        number = cells.get("number")
+        if len(filled) == 1 and not re.search(r"\d", str(number or "")):
+            # A section heading across the table ("Governance"), not an action.
+            notes.append(f"Row {offset + first_row} skipped: “{filled[0]}” reads as a heading.")
+            continue
         src = SourceRow(
             where=f"row {offset + first_row}",
             columns={f: headers[i] for i, f in enumerate(fields) if f},
         )
-        number = cells.get("number")
         src.number = str(number) if number is not None else None
         src.action = str(cells.get("action") or "")
         owner = cells.get("owner")

@@ -833,5 +833,12 @@ def report(ctx: Ctx, plan: Plan, *, dry_run: bool) -> str:
             "Nothing was imported." if not dry_run else "Settle these before importing (nothing was stored)."
         )
     elif dry_run:
-        lines.append("No problems. Nothing was stored (--dry-run): run it again without --dry-run to import.")
+        new = sum(1 for p in plan.rows if p.new)
+        changed = sum(1 for p in plan.rows if p.changes and not p.new)
+        skipped = len(plan.rows) - new - changed
+        lines.append(
+            f"No problems: the import would add {new}, update {changed}, skip {skipped} "
+            f"and create {len(plan.guests)} guest{'s' if len(plan.guests) != 1 else ''}. Nothing was stored "
+            "(--dry-run): run it again without --dry-run to import."
+        )
     return "\n".join(lines) + "\n"
