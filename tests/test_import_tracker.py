@@ -37,9 +37,9 @@ def app(database_url: str) -> Iterator[App]:
     application.engine.dispose()
 
 
-def run(app: App, *args: str) -> tuple[int, str, str]:
+def run(app: App, *args: str, at: str = AT) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    where = ["--series", "cpog", "--at", AT, "--partnership", "northmoor-scp"]
+    where = ["--series", "cpog", "--at", at, "--partnership", "northmoor-scp"]
     code = main(
         ["--database", app.settings.database_url, "import", "tracker", *args, *where], stdout=out, stderr=err
     )
@@ -613,3 +613,26 @@ def test_the_next_meeting_reviews_the_imported_tracker_in_its_own_form(app: App,
             "The website now sends alerts to partners.",
         )
     assert 34 not in stored  # an update of the imported action, not a new one
+
+
+def test_updates_without_dates_take_the_date_given_and_are_not_repeated(app: App, tmp_path: Path) -> None:
+    rows = [(n, owner, task, due, update.split(": ", 1)[1], rag) for n, owner, task, due, update, rag in ROWS]
+    rows = [r for r in rows if r[0] != 7]  # (its cell holds two dated updates)
+    path = write_table(tmp_path / "tracker.csv", rows)
+    code, out, _ = run(app, str(path), "--assume", "SM=SMo", "--date", "22/09/2023")
+    assert code == 0, out
+    assert tracker(app)[32]["updates"] == [(date(2023, 9, 22), "TM/PMcL to follow up with Business Unit.")]
+    # Without --date an undated update is of the day it is imported, and the same latest update
+    # given again on another day is not a new one.
+    before = counts(app)
+    code, out, _ = run(app, str(path), "--assume", "SM=SMo", at="2023-10-16T10:00:00+01:00")
+    assert code == 0 and "0 imported, 0 updated, 5 skipped" in out
+    assert counts(app) == before
+    rows[-1] = (32, "BL", rows[-1][2], None, "Figures sent to the group.", "Ongoing")
+    code, out, _ = run(
+        app, str(write_table(path, rows)), "--assume", "SM=SMo", at="2023-10-16T10:00:00+01:00"
+    )
+    assert code == 0 and "0 imported, 1 updated, 4 skipped" in out
+    assert tracker(app)[32]["updates"][-1] == (date(2023, 10, 16), "Figures sent to the group.")
+    code, _, err = run(app, str(path), "--date", "next week")
+    assert code == 1 and "--date 'next week': write it as 22/09/2023" in err
