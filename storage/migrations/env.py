@@ -10,6 +10,7 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection
 
+import storage.answer_link_models
 import storage.nudge_models  # noqa: F401 - the reminder tables on Base.metadata
 from storage.db import make_engine
 from storage.models import Base
