@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
-from conftest import EXAMPLE, Chat, make_app
+from conftest import EXAMPLE, ROOT, Chat, make_app, reconfigure
 from sqlalchemy import func, select
 from test_nudge_email import Mailbox, free_port
 from web_helpers import Running, web_server
@@ -29,6 +29,7 @@ from web_helpers import Running, web_server
 from bot.answer_page import mount
 from bot.app import App
 from bot.plugs import build_couriers
+from bot.settings import SettingsError, settings_from
 from handlers.answer_links import SECRET_VARIABLE
 from scheduler.email import EmailCourier
 from scheduler.policy import NudgeSettings
@@ -398,3 +399,37 @@ def test_pages_send_security_headers_and_load_nothing_from_elsewhere(desk: Desk)
     page = text_of(r.text)
     assert "Children's Safeguarding Partnership Board 1" in page and "strategy meetings" in page
     assert "Mon 29 Jan 2024" in page and "Latest update None yet" in page
+
+
+# --- settings and serve ---------------------------------------------------------------------------------
+
+
+def test_the_web_section_takes_a_public_address_and_the_links_lifetime() -> None:
+    with pytest.raises(SettingsError, match=r"web\.public_url: must be an https:// address"):
+        settings_from({"web": {"public_url": "partnerbot.westshire.example"}}, ROOT, database_url="sqlite://")
+    with pytest.raises(SettingsError, match=r"web\.answer_link_days: must be at least 1"):
+        settings_from({"web": {"answer_link_days": 0}}, ROOT, database_url="sqlite://")
+    with pytest.raises(SettingsError, match=r"web\.secret: no secrets in app\.yaml"):
+        settings_from({"web": {"secret": "x"}}, ROOT, database_url="sqlite://")
+    s = settings_from(
+        {"web": {"public_url": "https://partnerbot.westshire.example/", "answer_link_days": 14}},
+        ROOT,
+        database_url="sqlite://",
+    )
+    assert (s.web.public_url, s.web.answer_link_days) == ("https://partnerbot.westshire.example", 14)
+    assert settings_from({}, ROOT, database_url="sqlite://").web.answer_link_days == 30
+
+
+def test_serve_without_the_secret_says_so_and_refuses_every_link(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(SECRET_VARIABLE, raising=False)
+    web, out = web_server(), io.StringIO()
+    assert mount(app, web, out, {}) is None and web.parts == []  # no public address: no answer page
+    reconfigure(app, web={"public_url": "https://partnerbot.westshire.example"})
+    assert mount(app, web, out, {}) is not None
+    assert f"the environment lacks {SECRET_VARIABLE}" in out.getvalue()
+    ok, health = web.app.health()
+    assert not ok and health["answers"] == {"ok": False, "links": f"off: {SECRET_VARIABLE} is not set"}
+    assert build_couriers(app).get("email") is None  # (e-mail is off here; with it on, no links either)
+    assert app.settings.web.answer_links() is None
