@@ -105,13 +105,14 @@ def email_body(out: Outgoing, links: AnswerLinks | None = None) -> str:
     links are set up), else the chat commands; never a promise that a reply is read."""
     lines = [f"Dear {out.person.first_name},", ""]
     expires = links.expiry() if links is not None else None
-    linked = False
+    linked = answers = False
     for block in out.message.blocks:
         if isinstance(block, Text):
             lines.append(block.text)
         elif isinstance(block, Table):
             lines.extend(table_lines(block))
         elif isinstance(block, Buttons) and block.buttons:
+            answers = True
             found = links.for_buttons(out.person, block, expires) if links and expires else []
             if links is not None and found:
                 linked = True
@@ -125,6 +126,8 @@ def email_body(out: Outgoing, links: AnswerLinks | None = None) -> str:
     lines.append("")
     if linked:
         lines.append(f"{NOT_READ} To answer, use the links above.")
+    elif not answers:
+        lines.append(NOT_READ)
     else:
         lines.append(
             f"{NOT_READ} To answer, use the partnership's chat, or ask the business unit to record it."

@@ -272,6 +272,10 @@ def test_each_answer_is_the_chat_command_with_its_log_and_audit(desk: Desk) -> N
     done = desk.action(1)
     assert done.status == "done" and done.closed_at == SWEEP_AT
     assert desk.log(1)[-1][:2] == ("done", "web")
+    # A closed action has nothing left to answer: its other links say so and change nothing.
+    stored = desk.state()
+    status, page, key = desk.open(hn["Not mine"])
+    assert "is done already" in page and key is None and desk.state() == stored
 
     before = len(desk.box.messages)
     status, page = desk.answer(gp["Not mine"])
