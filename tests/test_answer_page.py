@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 from aiosmtpd.controller import Controller
 from conftest import EXAMPLE, ROOT, Chat, make_app, reconfigure
 from sqlalchemy import func, select
@@ -28,6 +29,7 @@ from web_helpers import Running, web_server
 
 from bot.answer_page import mount
 from bot.app import App
+from bot.cli import main
 from bot.plugs import build_couriers
 from bot.settings import SettingsError, settings_from
 from handlers.answer_links import SECRET_VARIABLE
@@ -437,3 +439,25 @@ def test_serve_without_the_secret_says_so_and_refuses_every_link(
     assert not ok and health["answers"] == {"ok": False, "links": f"off: {SECRET_VARIABLE} is not set"}
     assert build_couriers(app).get("email") is None  # (e-mail is off here; with it on, no links either)
     assert app.settings.web.answer_links() is None
+
+
+def test_serve_puts_the_answer_page_on_its_web_server(
+    app: App, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = {
+        "database": {"url": database_url},
+        "partnerships": [str(EXAMPLE)],
+        "web": {"host": "127.0.0.1", "port": 0, "public_url": "https://partnerbot.westshire.example"},
+    }
+    cfg = tmp_path / "app.yaml"
+    cfg.write_text(yaml.safe_dump(raw))
+    monkeypatch.delenv(SECRET_VARIABLE, raising=False)
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["--config", str(cfg), "serve", "--sweeps", "1", "--interval", "0.05"], out, err) == 0
+    said = out.getvalue()
+    assert "partnerbot serving: sweep, web." in said and "/answer/… (answers)" in said
+    assert f"Answer pages are off: web.public_url is set, but the environment lacks {SECRET_VARIABLE}" in said
+    monkeypatch.setenv(SECRET_VARIABLE, SECRET)
+    out = io.StringIO()
+    assert main(["--config", str(cfg), "serve", "--sweeps", "1", "--interval", "0.05"], out, err) == 0
+    assert "/answer/… (answers)" in out.getvalue() and "Answer pages are off" not in out.getvalue()
