@@ -72,7 +72,8 @@ def echo(ctx: Ctx, action: Action, series: Series, *, proposed: bool = False) ->
 def answer_buttons(series: Series, action: Action) -> Buttons:
     """The answers an owner can give from a reminder; doors render them as buttons."""
     r = f"{series.key} {action.number}"
-    payload = {"series": series.key, "number": action.number}
+    # The action's id too: an e-mailed reminder signs its answer links with it (handlers/answer_links.py).
+    payload = {"series": series.key, "number": action.number, "action_id": action.id}
     return Buttons(
         (
             Button("Done", "done", payload, f"action {r} done"),

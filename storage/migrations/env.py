@@ -17,6 +17,7 @@ from alembic.autogenerate.api import AutogenContext
 from alembic.util import CommandError
 from sqlalchemy import Connection
 
+import storage.answer_link_models
 import storage.nudge_models  # noqa: F401 - the reminder tables on Base.metadata
 from storage.db import make_engine
 from storage.models import Base
