@@ -1,7 +1,7 @@
 """Answer links used
 
 Revision ID: 0014
-Revises: 0009
+Revises: 0011
 
 E-mailed reminders carry signed links to an answer page; each link answers once. This table
 records the links that have answered (a hash of each, never the link).
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014"
-down_revision: str | None = "0009"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
