@@ -62,7 +62,7 @@ def build_couriers(app: App, *extra: Courier) -> dict[str, Courier]:
             found[door] = courier
     smtp = app.settings.email.resolve()
     if smtp is not None and "email" not in found:
-        found["email"] = EmailCourier(smtp)
+        found["email"] = EmailCourier(smtp, app.settings.web.answer_links())
     for courier in extra:
         found.setdefault(courier.door, courier)
     return found

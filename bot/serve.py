@@ -154,6 +154,7 @@ def _log_to_stderr() -> None:
 
 
 def run_serve(app: App, args: argparse.Namespace, out: TextIO) -> int:
+    from bot.answer_page import mount as mount_answer_page
     from bot.web import WebServer
 
     _log_to_stderr()
@@ -163,9 +164,10 @@ def run_serve(app: App, args: argparse.Namespace, out: TextIO) -> int:
     plug_doors()
     pid = app.partnership_id(args.partnership) if args.partnership else None
     extra = [_terminal(app, out)] if app.settings.doors.shell.enabled else []
+    couriers = build_couriers(app, *extra)
     sweeper = Sweeper(
         app.sessions,
-        build_couriers(app, *extra),
+        couriers,
         settings,
         partnerships=[pid] if pid else None,
         rosters=app.setup.rosters,
@@ -177,6 +179,7 @@ def run_serve(app: App, args: argparse.Namespace, out: TextIO) -> int:
         service = factory(app, args, out, web)
         if service is not None:
             services.append(service)
+    mount_answer_page(app, web, out, couriers)  # /answer/…, when app.yaml gives web.public_url
     if web.parts:  # a door has routes or a health check: the one web server serves them
         services.append(web)
     if not services:

@@ -21,6 +21,10 @@ from storage.models import Action, ActionOwner, ActionUpdate, Series
 from storage.roster import SeriesRef
 
 _CLOSED = ("closed", "complete", "completed", "done")
+# The owner given in answer to "Who owns this action?" is written after the text with an invisible
+# mark, so the action keeps the words that were typed (the minutes print those) without it.
+_ASKED = "\u2060"
+_ASKED_OWNER = re.compile(r"\s*\(owner: [^()]*\)" + _ASKED)
 _NO_OWNER = re.compile(r"\s*\(\s*owners?\s*:\s*(?:none|no\s*one|nobody|not\s+yet\s+agreed|tbc)\s*\)", re.I)
 NO_UPDATE = re.compile(r"^\s*(?:no\s+(?:further\s+)?updates?|nothing\s+(?:new|further)|ongoing)\b", re.I)
 
@@ -71,7 +75,8 @@ def answer_buttons(series: Series, action: Action, qualifier: str = "") -> Butto
     `qualifier` goes before the series id where two partnerships have one of that id ("westmere/").
     """
     r = f"{qualifier}{series.key} {action.number}"
-    payload = {"series": f"{qualifier}{series.key}", "number": action.number}
+    # The action's id too: an e-mailed reminder signs its answer links with it (handlers/answer_links.py).
+    payload = {"series": f"{qualifier}{series.key}", "number": action.number, "action_id": action.id}
     return Buttons(
         (
             Button("Done", "done", payload, f"action {r} done"),
@@ -282,6 +287,7 @@ def change_action(ctx: Ctx, args: dict[str, Any], change: Change, apply: Apply) 
     so nothing is logged or audited.
     """
     action, series = find_action(ctx, args)
+    ctx.require_open(ctx.roster.series[series.key])  # found from a direct message: its own series
     change.may(ctx, action, series)
     before = snapshot(action)
     result = apply(ctx, args, action, series)
@@ -304,7 +310,9 @@ def read_owners(ctx: Ctx, text: str, series_key: str | None) -> list[Owner]:
     start = ctx.req.text.find(text)
     names = split_names(text)
     for name in names:
-        found = resolve_name(name, ctx.roster, series_key)
+        found = resolve_name(
+            name, ctx.roster, series_key, day=ctx.day(ctx.roster.series.get(series_key or ""))
+        )
         if isinstance(found, Unknown) and (guest := guest_or_ask(ctx, name, start=max(start, 0))):
             found = Resolved(Owner("person", guest), name)
         if isinstance(found, Resolved):
@@ -367,6 +375,9 @@ def create_action(ctx: Ctx, text: str, *, review: bool = True) -> Reply:
     from handlers.capture import capture_action, has_action_label
 
     series = ctx.require_series()
+    typed = _ASKED_OWNER.sub("", text)
+    text = text.replace(_ASKED, "")
+    ctx.require_open()  # chat read as an action reaches here without the command's check
     if review:
         from handlers.tracker_review import review_line
 
@@ -389,7 +400,8 @@ def create_action(ctx: Ctx, text: str, *, review: bool = True) -> Reply:
     unowned = _NO_OWNER.search(text)
     if unowned:
         text = (text[: unowned.start()] + text[unowned.end() :]).strip()
-    c = capture_action(text, ctx.roster, series=series.key, sent_at=ctx.now, next_meeting=nm)
+        typed = _NO_OWNER.sub("", typed).strip()
+    c = capture_action(text, ctx.roster, series=series.key, sent_at=ctx.now, next_meeting=nm, day=ctx.day())
     if not c.is_action:
         if c.number is not None and (c.update or c.status):
             said = " ".join(p for p in (c.update, f"Action {c.status}." if c.status else None) if p)
@@ -448,7 +460,7 @@ def create_action(ctx: Ctx, text: str, *, review: bool = True) -> Reply:
         # ("Action 4. FD suggested …" must not become "SH FD suggested …").
         body = text.rstrip()
         stop = len(body) - len(body.rstrip(".!?"))
-        before, after = body[: len(body) - stop] + " (owner: ", ")" + body[len(body) - stop :]
+        before, after = body[: len(body) - stop] + " (owner: ", ")" + _ASKED + body[len(body) - stop :]
         raise Ask(
             "Who owns this action? (`none` if nobody leads it yet: the chair's digest lists it until "
             "someone does.)",
@@ -487,7 +499,7 @@ def create_action(ctx: Ctx, text: str, *, review: bool = True) -> Reply:
         series_id=series.id,
         number=number,
         title=c.title,
-        text=text,
+        text=typed,
         status="open",
         due_date=due,
         due_kind=kind,
@@ -533,7 +545,9 @@ def capture_from_chat(ctx: Ctx) -> Reply | None:
     if reviewed is not None:
         return reviewed
     nm, _ = next_meeting_date(ctx, ctx.series)
-    c = capture_action(ctx.req.text, ctx.roster, series=ctx.series.key, sent_at=ctx.now, next_meeting=nm)
+    c = capture_action(
+        ctx.req.text, ctx.roster, series=ctx.series.key, sent_at=ctx.now, next_meeting=nm, day=ctx.day()
+    )
     if not c.is_action:
         return None
     return create_action(ctx, ctx.req.text)
@@ -828,6 +842,7 @@ def _reopen(ctx: Ctx, args: dict[str, Any], action: Action, series: Series) -> C
 
 @command(
     "action show",
+    changes_series=False,
     usage="action N",
     summary="Show one action with its log",
     section="Actions",
@@ -864,6 +879,7 @@ def action_show(ctx: Ctx, args: dict[str, Any]) -> Reply:
 
 @command(
     "actions mine",
+    changes_series=False,
     usage="actions mine",
     summary="List your open actions in every series",
     section="Actions",
@@ -887,6 +903,7 @@ def actions_mine(ctx: Ctx, args: dict[str, Any]) -> Reply:
 
 @command(
     "actions overdue",
+    changes_series=False,
     usage="actions overdue",
     summary="List overdue actions",
     section="Actions",
@@ -904,6 +921,7 @@ def actions_overdue(ctx: Ctx, args: dict[str, Any]) -> Reply:
 
 @command(
     "actions",
+    changes_series=False,
     usage="actions [SERIES]",
     summary="List the open actions of the series",
     section="Actions",

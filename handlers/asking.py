@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from handlers import identity
 from handlers.context import Ctx
@@ -278,12 +279,13 @@ def _names_answer(q: Waiting, typed: str, roster: Roster, series: str | None) ->
 
 
 def _name(q: Waiting, part: str, roster: Roster, series: str | None) -> list[str] | Misfit:
-    found = resolve_name(part, roster, series, people_only=True)
+    day = q.sent_at.astimezone(ZoneInfo(roster.timezone)).date()  # "chair": the chair when it was asked
+    found = resolve_name(part, roster, series, people_only=True, day=day)
     if isinstance(found, Resolved) and found.owner.kind == "person" and found.owner.id:
         return [found.owner.id]
     if isinstance(found, Ambiguous):
         return Misfit(f"“{part}” is still more than one person ({' or '.join(found.candidates)})")
-    wider = resolve_name(part, roster, series, suggest=False)
+    wider = resolve_name(part, roster, series, suggest=False, day=day)
     if isinstance(wider, Resolved):
         owner = wider.owner
         if q.kind == "owner":
@@ -331,6 +333,7 @@ def _asker_name(ctx: Ctx, asker: str) -> str:
 
 @command(
     "questions",
+    changes_series=False,
     usage="questions",
     summary="List the questions still waiting for an answer here, and what each holds",
     section="Other",

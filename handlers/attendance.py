@@ -14,7 +14,7 @@ from handlers.format import clock, is_guest, plural
 from handlers.meetings import parse_clock
 from handlers.names import Ambiguous, Resolved, Unknown, full_name_like, resolve_name, split_names
 from handlers.people import guest_or_ask, record_guest
-from handlers.quorum import Presence, QuorumResult, evaluate
+from handlers.quorum import Presence, QuorumResult, describe_labels, evaluate
 from handlers.registry import Perm, command
 from handlers.reply import OK, WARNING, Reply
 from storage.models import Attendance, Meeting, QuorumChange
@@ -26,7 +26,7 @@ OBSERVER = "observer"  # the role note of an observer's attendance row
 def true_members(ctx: Ctx) -> set[str]:
     """Members in their own right (deputies are not members)."""
     s = ctx.sref
-    return set(s.members) | set(s.chairs()) | {i for i in (ctx.chair(s), s.vice_chair) if i}
+    return set(ctx.seats(s)) | set(s.chairs()) | {i for i in (ctx.chair(s), s.vice_chair) if i}
 
 
 def _seated(ctx: Ctx, initials: str) -> dict[str, Any] | None:
@@ -62,9 +62,11 @@ def _rows(ctx: Ctx, meeting: Meeting) -> list[tuple[Attendance, str | None]]:
     return [(row, ctx.initials_of(row.person_id)) for row in sheet(ctx, meeting)]
 
 
-def quorum_now(ctx: Ctx, meeting: Meeting) -> QuorumResult:
+def _presences(ctx: Ctx, meeting: Meeting) -> list[Presence]:
+    """Who counts in the room now: members present, and deputies counting for their member's agency."""
     members = true_members(ctx)
     s = ctx.sref
+    people = ctx.roster.people
     holders = {"chair": ctx.chair(s, meeting), "vice_chair": s.vice_chair}
     present: list[Presence] = []
     for row, initials in _rows(ctx, meeting):
@@ -72,7 +74,8 @@ def quorum_now(ctx: Ctx, meeting: Meeting) -> QuorumResult:
             continue
         if row.status == "present" and initials in members:
             roles = frozenset(r for r, holder in holders.items() if holder == initials)
-            present.append(Presence(initials, ctx.roster.people[initials].agency, roles=roles))
+            person = people[initials]
+            present.append(Presence(initials, person.agency, roles=roles, labels=frozenset(person.roles)))
         elif row.status == "deputy" and row.deputy_for_id is not None:
             member = ctx.initials_of(row.deputy_for_id)
             if (
@@ -80,18 +83,31 @@ def quorum_now(ctx: Ctx, meeting: Meeting) -> QuorumResult:
                 and deputy_standing(ctx, initials, member, row.authorised) == COUNTS
                 and initials not in s.observers
             ):
-                present.append(Presence(initials, ctx.roster.people[member].agency, for_member=member))
+                labels = frozenset(people[member].roles) | frozenset(people[initials].roles)
+                present.append(Presence(initials, people[member].agency, for_member=member, labels=labels))
+    return present
+
+
+def quorum_now(ctx: Ctx, meeting: Meeting) -> QuorumResult:
     quorum = ctx.series.quorum if ctx.series else None
-    return evaluate(quorum, present, ctx.roster.agencies)
+    return evaluate(quorum, _presences(ctx, meeting), ctx.roster.agencies)
+
+
+def decision_quorum_now(ctx: Ctx, meeting: Meeting) -> QuorumResult | None:
+    """The series' decision quorum over who is in the room; None when the series has none."""
+    rule = ctx.series.decision_quorum if ctx.series else None
+    if not rule:
+        return None
+    return evaluate(rule, _presences(ctx, meeting), ctx.roster.agencies)
 
 
 def describe_quorum(ctx: Ctx, result: QuorumResult) -> str:
     agencies = ctx.roster.agencies
 
     def label(p: Presence) -> str:
-        return (
-            f"{ctx.name(p.initials)} for {ctx.name(p.for_member)}" if p.for_member else ctx.name(p.initials)
-        )
+        who = f"{ctx.name(p.initials)} for {ctx.name(p.for_member)}" if p.for_member else ctx.name(p.initials)
+        carried = [lab for lab in result.labels if lab in p.labels]
+        return who + (f" ({', '.join(carried)})" if carried else "")
 
     if not result.ruled:
         return "There is no quorum rule for this series: decisions are never marked for ratification."
@@ -111,7 +127,36 @@ def describe_quorum(ctx: Ctx, result: QuorumResult) -> str:
         reasons.append(f"{result.count} of the {result.min_members} members needed are present")
     if not result.roles_met:
         reasons.append(" or ".join(r.replace("_", "-") for r in result.roles) + " not present")
+    reasons.extend(lacking_roles(ctx, result))
     return f"Not quorate: {'; '.join(reasons)}."
+
+
+def lacking_roles(ctx: Ctx, result: QuorumResult) -> list[str]:
+    """ "West Mercia Police: no delegated safeguarding partner (dsp) present", one per agency lacking."""
+    agencies = ctx.roster.agencies
+    return [
+        f"{agencies[a].name if a in agencies else a}: no {describe_labels(result.labels)} present"
+        for a in result.lacking
+    ]
+
+
+def missing_now(ctx: Ctx, result: QuorumResult) -> list[str]:
+    """What a stored quorum change lists as missing: agencies not represented, then agencies lacking
+    the role the rule requires ("West Mercia Police (no dsp)")."""
+    agencies = ctx.roster.agencies
+    out = [agencies[a].name for a in result.missing if a in agencies]
+    out += [f"{agencies[a].name} (no {' or '.join(result.labels)})" for a in result.lacking if a in agencies]
+    return out
+
+
+def describe_decision_quorum(ctx: Ctx, result: QuorumResult) -> str:
+    """What the series' decision quorum says now, in a sentence of its own."""
+    if result.quorate:
+        return "The decision quorum is met: " + describe_quorum(ctx, result).removeprefix("Quorate: ")
+    return (
+        f"The decision quorum is not met: {quorum_reasons(ctx, result)}. "
+        "Decisions taken now will be marked for ratification."
+    )
 
 
 def quorum_reasons(ctx: Ctx, result: QuorumResult) -> str:
@@ -122,11 +167,21 @@ def quorum_reasons(ctx: Ctx, result: QuorumResult) -> str:
 def _with_quorum_watch(ctx: Ctx, meeting: Meeting, change: Callable[[], Reply]) -> Reply:
     """Run an attendance change; say at once if the meeting became quorate or stopped being quorate."""
     before = quorum_now(ctx, meeting)
+    before_d = decision_quorum_now(ctx, meeting)
     reply = change()
     ctx.session.flush()
     after = quorum_now(ctx, meeting)
+    after_d = decision_quorum_now(ctx, meeting)
+    if before_d is not None and after_d is not None and before_d.quorate != after_d.quorate:
+        ctx.audit(
+            "meeting",
+            meeting.id,
+            "decision quorum " + ("met" if after_d.quorate else "lost"),
+            {"quorate": before_d.quorate},
+            {"quorate": after_d.quorate, "missing": missing_now(ctx, after_d)},
+        )
     if before.quorate != after.quorate:
-        missing = [ctx.roster.agencies[a].name for a in after.missing if a in ctx.roster.agencies]
+        missing = missing_now(ctx, after)
         ctx.session.add(
             QuorumChange(meeting_id=meeting.id, at=ctx.now, quorate=after.quorate, missing=missing)
         )
@@ -153,6 +208,17 @@ def _with_quorum_watch(ctx: Ctx, meeting: Meeting, change: Callable[[], Reply]) 
                 "Decisions taken now will be marked for ratification.",
                 WARNING,
             )
+    # While the meeting is quorate, say when what decisions need changes, or is not met on becoming quorate
+    # (not quorate, the warning above already says decisions go for ratification).
+    if (
+        after_d is not None
+        and after.quorate
+        and (
+            (before_d is not None and before_d.quorate != after_d.quorate)
+            or (not before.quorate and not after_d.quorate)
+        )
+    ):
+        reply.say(describe_decision_quorum(ctx, after_d), OK if after_d.quorate else WARNING)
     return reply
 
 
@@ -316,7 +382,7 @@ def _person(ctx: Ctx, typed: str, *, member: bool = False) -> str | Ambiguous | 
     """One typed name -> initials, or why not. A member may also be named by a surname after a rank or
     title ("Superintendent Rees"); of several people a name fits, the one member of the series is meant."""
     series = ctx.series.key if ctx.series else None
-    found = resolve_name(typed, ctx.roster, series, people_only=True)
+    found = resolve_name(typed, ctx.roster, series, people_only=True, day=ctx.day())
     if isinstance(found, Resolved) and found.owner.id:
         return found.owner.id
     problem = found if isinstance(found, Ambiguous | Unknown) else Unknown(typed)
@@ -685,6 +751,8 @@ def _deputise(ctx: Ctx, meeting: Meeting, deputy: Deputy, reply: Reply) -> None:
                 choices=["yes", "no"],
                 holds=f"whether {name} counts for {agency_name} (they are recorded as attending for "
                 f"{member_name} meanwhile)",
+                # The meeting's chair answers, whoever typed the deputy in.
+                to=ctx.chair(ctx.sref, meeting),
             )
         )
 
@@ -1171,6 +1239,7 @@ def in_attendance(ctx: Ctx, args: dict[str, Any]) -> Reply:
 
 @command(
     "quorum",
+    changes_series=False,
     usage="quorum",
     summary="Say whether the meeting is quorate and why",
     section="Attendance",
@@ -1179,12 +1248,18 @@ def in_attendance(ctx: Ctx, args: dict[str, Any]) -> Reply:
     patterns=[r"quorum\??", r"quorate\??", r"(?:is\s+(?:it|the\s+meeting|this)\s+quorate)\??"],
 )
 def quorum(ctx: Ctx, args: dict[str, Any]) -> Reply:
-    result = quorum_now(ctx, ctx.require_meeting())
-    return Reply().say(describe_quorum(ctx, result), OK if result.quorate else WARNING)
+    meeting = ctx.require_meeting()
+    result = quorum_now(ctx, meeting)
+    reply = Reply().say(describe_quorum(ctx, result), OK if result.quorate else WARNING)
+    for_decisions = decision_quorum_now(ctx, meeting)
+    if for_decisions is not None:
+        reply.say(describe_decision_quorum(ctx, for_decisions), OK if for_decisions.quorate else WARNING)
+    return reply
 
 
 @command(
     "attendance",
+    changes_series=False,
     usage="attendance",
     summary="List who is here, deputies and apologies",
     section="Attendance",

@@ -44,6 +44,7 @@ def _meeting(ctx: Ctx, text: str | None) -> Meeting:
 
 @command(
     "attendance import",
+    changes_series=False,
     usage="attendance import [SERIES] [last | #N | DATE]",
     summary="Propose attendance from the Teams attendance report, for the chair to confirm",
     section="Attendance",

@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from handlers.dates import Due, find_due
 from handlers.names import Ambiguous, Owner, Resolved, Unknown, resolve_name, suggest_people
@@ -477,6 +478,7 @@ def _read_owners(
     phrase: str,
     roster: Roster,
     series: str | None,
+    day: date | None,
     *,
     lenient: bool,
     strict: bool = False,
@@ -486,14 +488,14 @@ def _read_owners(
     phrase = re.sub(r"^(?:both|jointly)\s+", "", phrase, flags=_I)
     if not phrase or len(phrase.split()) > 14:
         return None
-    whole = resolve_name(phrase, roster, series, suggest=False)
+    whole = resolve_name(phrase, roster, series, suggest=False, day=day)
     if isinstance(whole, Resolved):
         return [whole]
     pieces = [p for p in _SPLIT.split(phrase) if p.strip()]
     out: list[Name] = []
     for piece in pieces:
         piece = _ON_BEHALF.sub("", piece.strip())
-        found = resolve_name(piece, roster, series, suggest=False)
+        found = resolve_name(piece, roster, series, suggest=False, day=day)
         if isinstance(found, Unknown):
             if strict or not _name_like(piece, lenient=lenient):
                 return None
@@ -508,7 +510,9 @@ def _verb_ok(verb: str, text: str) -> bool:
     return verb[0].islower() or text.isupper()
 
 
-def _agent(body: str, roster: Roster, series: str | None) -> tuple[list[Name], int, int] | None:
+def _agent(
+    body: str, roster: Roster, series: str | None, day: date | None
+) -> tuple[list[Name], int, int] | None:
     """The agent of "... to be shared by the Business Manager ...", with its span (from " by")."""
     for m in _PASSIVE.finditer(body):
         if (m.group("verb") or "").lower() in _NOT_AGENT_VERBS:
@@ -517,7 +521,7 @@ def _agent(body: str, roster: Roster, series: str | None) -> tuple[list[Name], i
         stop = _AGENT_END.search(rest)
         phrase = rest[: stop.start()] if stop else rest
         # A list may carry on past a comma: "by EH, DL and SC".
-        names = _read_owners(phrase, roster, series, lenient=False)
+        names = _read_owners(phrase, roster, series, day, lenient=False)
         if not names:
             continue
         if not any(isinstance(n, Resolved) for n in names) and _DATEISH.search(phrase):
@@ -607,6 +611,25 @@ def action_start(text: str) -> int:
     return 0
 
 
+# A message opening with "Action" ("Action 28 EH to …", "2. Action for SMa:", "- **Actions**"): the
+# capture's and the tracker review's lines, before their separators are checked.
+_ACTION_WORD = re.compile(
+    r"^\s*(?:(?:[-*•·>]+|\d+(?:\.\d+)*[.)]?(?=\s))\s*)*(?:\*\*|__)?\s*(?:new\s+|agreed\s+)?actions?\b", _I
+)
+
+
+def may_capture(text: str) -> bool:
+    """Could this message be an action the way minutes mark one, read from its words alone?
+
+    True for a message opening with "Action" (a prefix or a tracker line), an "Action:" after a
+    sentence ("FD suggested a review. Action: LE to …") and an agreement ("Agreed:", "It was agreed
+    that …", "The board agreed that …"): the openings `capture_action` reads without the roster.
+    A door gives the core a message nobody addressed to it only when this holds, so other chat is
+    never read; unmarked minutes style ("HN to …") is read when the bot is addressed.
+    """
+    return bool(_ACTION_WORD.match(text) or action_start(text) > 0 or _AGREED.match(text))
+
+
 def as_typed(text: str) -> str:
     """A captured message as the minutes print the action: from where the action starts (not the
     sentence before a mid-line "Action:"), without its "Action 3:" label."""
@@ -662,44 +685,46 @@ def _cut_update(body: str, has_status: bool) -> tuple[str, str | None]:
     return body[:end].rstrip(), body[first.end() :].strip() or None
 
 
-def _reads_as_task(part: str, roster: Roster, series: str | None) -> bool:
+def _reads_as_task(part: str, roster: Roster, series: str | None, day: date | None) -> bool:
     """Does this part of a tracker line state a task ("EH to inform TM ..."), not news about one?"""
     if re.match(r"\s*to\s+[a-z]", part, _I):
         return True
     subject = _SUBJECT.match(part)
     if subject and _verb_ok(subject.group("verb"), part) and not _NARRATIVE.search(subject.group("subj")):
         return True
-    return bool(_OWNER_MARK.search(part) or _agent(part, roster, series))
+    return bool(_OWNER_MARK.search(part) or _agent(part, roster, series, day))
 
 
 Span = tuple[int, int]
 
 
 def _marked_owners(
-    body: str, roster: Roster, series: str | None, *, with_for: bool
+    body: str, roster: Roster, series: str | None, day: date | None, *, with_for: bool
 ) -> tuple[list[Name], Span] | None:
     """Owners marked beside the task, which win over its subject: "(owner: SM)", and in an action,
     "— for SH" (in chat, "Thanks — for RB" marks nothing)."""
     m = _OWNER_MARK.search(body)
     if m:
-        found = _read_owners(m.group("owners"), roster, series, lenient=True)
+        found = _read_owners(m.group("owners"), roster, series, day, lenient=True)
         if found:
             return found, (m.start(), m.end())
     m = _FOR_MARK.search(body) if with_for else None
     if m:
-        found = _read_owners(m.group("owners"), roster, series, lenient=False)
+        found = _read_owners(m.group("owners"), roster, series, day, lenient=False)
         # "— for all partners" says who it is for, not who does it
         if found and not any(isinstance(n, Resolved) and n.owner.kind == "all" for n in found):
             return found, (m.start(), m.end())
     return None
 
 
-def _side_owners(body: str, roster: Roster, series: str | None) -> tuple[list[Name], Span] | None:
+def _side_owners(
+    body: str, roster: Roster, series: str | None, day: date | None
+) -> tuple[list[Name], Span] | None:
     """Owners named after the task when its sentence names none: "..., SH to lead", "... (for SH)"."""
     for rx in (_LEAD_MARK, _FOR_PAREN):
         m = rx.search(body)
         if m:
-            found = _read_owners(m.group("owners"), roster, series, lenient=False)
+            found = _read_owners(m.group("owners"), roster, series, day, lenient=False)
             if found:
                 return found, (m.start(), m.end())
     return None
@@ -712,8 +737,12 @@ def capture_action(
     series: str | None,
     sent_at: datetime,
     next_meeting: date | None,
+    day: date | None = None,
 ) -> Capture:
-    """Read one message: is it an action, whose, due when, and its title."""
+    """Read one message: is it an action, whose, due when, and its title. A role named as an owner
+    ("chair to write …") is whoever holds it on `day`, the meeting's date (the message's, if not given)."""
+    if day is None:
+        day = sent_at.astimezone(ZoneInfo(roster.timezone)).date()
     offset = action_start(text)
     context = text[:offset].strip() or None
     message = text[offset:]
@@ -749,12 +778,14 @@ def capture_action(
         word = _status_word(lead_status.group(0))
         rest = re.sub(r"^[^.;:–—-]*[.;:–—-]+\s*", "", body[lead_status.end() :])
         subject = _SUBJECT.match(rest)
-        subj_owners = _read_owners(subject.group("subj"), roster, series, lenient=False) if subject else None
+        subj_owners = (
+            _read_owners(subject.group("subj"), roster, series, day, lenient=False) if subject else None
+        )
         if not subject or subject.group("be") or not subj_owners:
             news = " ".join(p for p in (rest if word else body, update) if p)
             return not_action(news or None, status or word)
         body, status = rest, status or word
-    if (status or update) and not _reads_as_task(body, roster, series):
+    if (status or update) and not _reads_as_task(body, roster, series, day):
         return not_action(whole)  # "Action 3: Training has been done. Action closed.": all update
 
     names: list[Name] = []
@@ -763,7 +794,7 @@ def capture_action(
     is_action = False
 
     if prefix and (prefix.group("for") or prefix.group("paren")):
-        found = _read_owners(prefix.group("for") or prefix.group("paren"), roster, series, lenient=True)
+        found = _read_owners(prefix.group("for") or prefix.group("paren"), roster, series, day, lenient=True)
         names.extend(found or [])
 
     subject = None if re.match(r"\s*to\s", body, _I) else _SUBJECT.match(body)
@@ -773,11 +804,11 @@ def capture_action(
     if subject:
         aux = subject.group("aux").lower()
         active = not subject.group("be")
-        owners = _read_owners(subject.group("subj"), roster, series, lenient=flagged) if active else None
+        owners = _read_owners(subject.group("subj"), roster, series, day, lenient=flagged) if active else None
         # "HN agreed to circulate ..." is a commitment; "HN will ..." is narrative unless flagged.
         if not (aux == "to" or aux.endswith(" to") or flagged):
             owners = None
-    marked = _marked_owners(body, roster, series, with_for=flagged or bool(owners))
+    marked = _marked_owners(body, roster, series, day, with_for=flagged or bool(owners))
     if subject and owners:
         is_action = True
         # A marked owner wins; the subject then stays in the title unless it names the same owners.
@@ -794,7 +825,7 @@ def capture_action(
         is_action = True
 
     if not names:
-        agent = _agent(body, roster, series)
+        agent = _agent(body, roster, series, day)
         if agent:
             found, a_start, a_end = agent
             # Without a prefix, only a passive opening the message counts: "The protocol to be shared by RB".
@@ -804,12 +835,16 @@ def capture_action(
                 is_action = True
     if flagged and not names:
         lead = _OWNER_COLON.match(body)
-        found = _read_owners(lead.group("owners"), roster, series, lenient=False, strict=True) if lead else []
+        found = (
+            _read_owners(lead.group("owners"), roster, series, day, lenient=False, strict=True)
+            if lead
+            else []
+        )
         if lead and found:
             names.extend(found)
             title_start = lead.end()
     if flagged and not names:
-        side = _side_owners(body, roster, series)
+        side = _side_owners(body, roster, series, day)
         if side:
             names.extend(side[0])
             cut.append(side[1])
@@ -817,12 +852,17 @@ def capture_action(
         field = _FIELD_OWNER.search(body)
         trailing = _TRAILING_OWNER.search(body)
         if field:
-            names.extend(_read_owners(field.group("owners"), roster, series, lenient=True) or [])
+            names.extend(_read_owners(field.group("owners"), roster, series, day, lenient=True) or [])
             if names:
                 cut.append((field.start(), field.end()))
         elif trailing:
             found = _read_owners(
-                trailing.group("owners") or trailing.group("dash"), roster, series, lenient=False, strict=True
+                trailing.group("owners") or trailing.group("dash"),
+                roster,
+                series,
+                day,
+                lenient=False,
+                strict=True,
             )
             if found:
                 names.extend(found)

@@ -85,7 +85,7 @@ def captured_as(session: Session, door: str, channel: str, message_id: str) -> i
 def preview_capture(ctx: Ctx, series: Series, text: str) -> CapturePreview:
     """What the capture grammar reads in `text`, sent at the request's time, for a series."""
     nm, _ = next_meeting_date(ctx, series)
-    c = capture_action(text, ctx.roster, series=series.key, sent_at=ctx.now, next_meeting=nm)
+    c = capture_action(text, ctx.roster, series=series.key, sent_at=ctx.now, next_meeting=nm, day=ctx.day())
     roster = ctx.roster
     names: list[str] = []
     for o in c.owners:

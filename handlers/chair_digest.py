@@ -52,10 +52,12 @@ class ChairDigest:
     open_actions: int
     actions: list[DigestEntry] = field(default_factory=list)
     absent: list[DigestEntry] = field(default_factory=list)
+    # Open actions of groups that have ended (`ends`) and escalate here first: now this chair's to see.
+    ended: list[DigestEntry] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not self.actions and not self.absent
+        return not self.actions and not self.absent and not self.ended
 
     def blocks(self) -> list[Block]:
         when = ""
@@ -74,6 +76,13 @@ class ChairDigest:
         if self.absent:
             lines = ["Not in attendance without apologies at the last two meetings:"]
             lines.extend(f"• {e.text}. Suggested: {e.suggestion}" for e in self.absent)
+            out.append(Text("\n".join(lines)))
+        if self.ended:
+            head = f"Open actions of groups that have ended and report to {self.series_name}"
+            lines = [f"{head} ({len(self.ended)}):"]
+            lines.extend(
+                f"• {e.ref} {e.text}: {'; '.join(e.reasons)}. Suggested: {e.suggestion}" for e in self.ended
+            )
             out.append(Text("\n".join(lines)))
         return out
 
@@ -170,7 +179,60 @@ def chair_digest(
             digest.actions.append(DigestEntry(ref, f"“{a.title}” ({who})", reasons, suggestion, flagged))
     digest.actions.sort(key=lambda e: (not e.flagged,))
     digest.absent = _absent_twice(session, roster, series, initials)
+    digest.ended = _ended_groups(session, roster, series, today, initials)
     return digest
+
+
+def ended_group_actions(
+    session: Session, roster: Roster, series: Series, today: date
+) -> list[tuple[Series, list[Action]]]:
+    """The groups that have ended by `today` and escalate to `series` first, each with its open actions
+    (owners' initials loaded): what the parent's chair now sees in place of the owners' reminders."""
+    keys = [s.id for s in roster.children_closed_on(series.key, today)]
+    if not keys:
+        return []
+    initials = _people(session, series.partnership_id)
+    out: list[tuple[Series, list[Action]]] = []
+    for child in session.scalars(
+        select(Series)
+        .where(Series.partnership_id == series.partnership_id, Series.key.in_(keys), Series.active)
+        .order_by(Series.id)
+    ):
+        actions = list(
+            session.scalars(
+                select(Action)
+                .where(Action.series_id == child.id, Action.status == "open")
+                .order_by(Action.number)
+                .options(selectinload(Action.owners), selectinload(Action.updates))
+            )
+        )
+        for a in actions:
+            for o in a.owners:
+                if o.kind == "person":
+                    o.__dict__["_initials"] = initials.get(o.person_id or -1)
+        out.append((child, actions))
+    return out
+
+
+def _ended_groups(
+    session: Session, roster: Roster, series: Series, today: date, initials: dict[int, str]
+) -> list[DigestEntry]:
+    out: list[DigestEntry] = []
+    for child, actions in ended_group_actions(session, roster, series, today):
+        sref = roster.series[child.key]
+        ended = short_date(sref.ends) if sref.ends else ""
+        for a in actions:
+            who = owners_text(roster, current_owners(a))
+            due = f"due {short_date(a.due_date)}" if a.due_date else "no due date"
+            out.append(
+                DigestEntry(
+                    action_ref(child, a.number),
+                    f"“{a.title}” ({who})",
+                    [f"{child.name} ended on {ended}", due],
+                    f"take it on at {series.name} if it is still needed, or let it close with the group.",
+                )
+            )
+    return out
 
 
 def _active(roster: Roster, initials: str) -> bool:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handlers.attendance_report import AttendanceReport, NoReport
-from handlers.format import person_name
+from handlers.format import long_date, person_name
 from storage.models import AuditEvent, Meeting, Series
 from storage.roster import PersonRef, Roster, SeriesRef
 
@@ -70,7 +70,9 @@ class Ask(Exception):
     `Ctx.ask` instead, the command stores what is clear and the question waits for the rest only:
     `holds` says in words what waits ("SM as present"). `part` is the words asked about; `multiple`
     lets one answer name several (`both`, `1 2`); `skip` is the message to run when the person
-    answers `skip` (None: leaving the part out leaves nothing to run).
+    answers `skip` (None: leaving the part out leaves nothing to run). `to` addresses the question
+    to someone else (initials: the chair, about a deputy), whose answer runs as their own message;
+    None asks whoever typed.
     """
 
     def __init__(
@@ -85,11 +87,13 @@ class Ask(Exception):
         holds: str = "",
         multiple: bool = False,
         skip: str | None = None,
+        to: str | None = None,
     ):
         super().__init__(prompt)
         self.prompt, self.before, self.after, self.kind = prompt, before, after, kind
         self.choices = choices or []
         self.part, self.holds, self.multiple, self.skip = part, holds, multiple, skip
+        self.to = to
 
 
 def _jsonable(value: Any) -> Any:
@@ -143,6 +147,26 @@ class Ctx:
             )
         return self.series
 
+    def require_open(self, series: SeriesRef | None = None) -> None:
+        """May this series be changed? The one rule: not after its `ends` date (the partnership's
+        local date): it is closed, read-only, and its open actions are its parent's chair's to see."""
+        s = series or self.sref
+        if not s.closed_on(self.today):
+            return
+        assert s.ends is not None
+        parent = self.roster.series.get(s.parent or "")
+        went = (
+            f"Its open actions are listed to the chair of {parent.name} "
+            f"({self.name(self.chair(parent))}), in the chair's digest and {parent.name}'s agenda pack."
+            if parent is not None
+            else "Its open actions stay on its tracker."
+        )
+        raise Refused(
+            f"{s.name} ended on {long_date(s.ends)}: the group is closed and its record can no longer "
+            f"change. {went} Its tracker, actions and minutes can still be read (`actions {s.id}`, "
+            "`action N`, `minutes draft`). Nothing changed."
+        )
+
     def chair(self, series: SeriesRef | None = None, meeting: Meeting | None = None) -> str:
         """Who chairs: the one rule. A meeting's own chair (`chair today`), else the series' chair on
         the meeting's date; without a meeting, this series' open meeting, else today."""
@@ -151,12 +175,29 @@ class Ctx:
     def _chairs(self, series: SeriesRef | None, meeting: Meeting | None) -> tuple[str, str]:
         """(who chairs, the series' chair of that date): the same person unless `chair today` said."""
         s = series or self.sref
-        if meeting is None and self.series is not None and s.id == self.series.key:
-            meeting = self.open_meeting()
-        if meeting is None:
-            return s.chair_on(self.today), s.chair_on(self.today)
-        of_the_day = s.chair_on(meeting_day(meeting, self.tz) or self.today)
-        return meeting.chair or of_the_day, of_the_day
+        meeting = meeting or self._meeting_of(s)
+        of_the_day = s.chair_on(self._day(meeting))
+        return (meeting.chair if meeting is not None else None) or of_the_day, of_the_day
+
+    def _meeting_of(self, s: SeriesRef) -> Meeting | None:
+        """This series' open meeting, when the command is in this series."""
+        return self.open_meeting() if self.series is not None and s.id == self.series.key else None
+
+    def _day(self, meeting: Meeting | None) -> date:
+        return (meeting_day(meeting, self.tz) if meeting is not None else None) or self.today
+
+    def day(self, series: SeriesRef | None = None) -> date:
+        """The date the series' offices are read on: its open meeting's date here, else today."""
+        if series is None and self.series is None:
+            return self.today
+        return self._day(self._meeting_of(series or self.sref))
+
+    def seats(self, series: SeriesRef | None = None, meeting: Meeting | None = None) -> tuple[str, ...]:
+        """The members the file names, and whoever holds a seat by office on the meeting's date
+        (`{chair_of: …}`, `Roster.members_on`)."""
+        s = series or self.sref
+        meeting = meeting or self._meeting_of(s)
+        return self.roster.members_on(s, self._day(meeting))
 
     def chair_team(self, series: SeriesRef | None = None) -> set[str]:
         s = series or self.sref
@@ -171,7 +212,7 @@ class Ctx:
     def members(self, series: SeriesRef | None = None) -> set[str]:
         """Members of a series: its member list, chair and vice-chair, and their authorised deputies."""
         s = series or self.sref
-        out = set(s.members) | set(s.chairs()) | {i for i in (self.chair(s), s.vice_chair) if i}
+        out = set(self.seats(s)) | set(s.chairs()) | {i for i in (self.chair(s), s.vice_chair) if i}
         for deputies in s.deputies.values():
             out.update(deputies)
         return out

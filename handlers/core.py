@@ -34,6 +34,7 @@ from handlers.asking import (
     waiting_note,
 )
 from handlers.context import Ask, Ctx, Refused, Request, UserError
+from handlers.format import person_name
 from handlers.identity import Who, who_of
 from handlers.registry import CommandSpec, Perm
 from handlers.reply import ACTOR, ERROR, OK, QUESTION, WARNING, Reply, error
@@ -186,6 +187,13 @@ class Core:
         with self.sessions() as session:
             return captured_as(session, door, channel, message_id)
 
+    def may_capture(self, text: str) -> bool:
+        """Could this message be an action as minutes mark one ("Action:", "Agreed: …")? Doors read
+        a message nobody addressed to the bot only when this holds (handlers.capture has the rule)."""
+        from handlers.capture import may_capture
+
+        return may_capture(text)
+
     def preview_capture(self, door: str, channel: str, text: str, at: datetime) -> CapturePreview | None:
         """How `text`, sent at `at`, would be captured in this bound conversation; None if it is not bound."""
         from handlers.capture_preview import preview_capture
@@ -319,12 +327,14 @@ class Core:
     def _store(self, session: Session, req: Request, slot: _Slot, asks: list[Ask]) -> Reply:
         roster = self._roster(session)
         new: list[Waiting] = []
+        others: list[tuple[str, Waiting]] = []  # questions put to someone else (the chair), by initials
         for i, asked in enumerate(asks):
+            to = self._addressee(session, req, asked)
             row = stored.ask(
                 session,
                 door=req.door,
                 channel=req.channel,
-                asker=req.user,
+                asker=to[1] if to else req.user,
                 batch=slot.batch,
                 command=slot.command,
                 part=asked.part,
@@ -339,13 +349,22 @@ class Core:
                 sent_at=req.at,
                 message_id=req.message_id,
                 expires_at=slot.now + QUESTION_TTL,
-                position=None if slot.position is None else slot.position + i,
+                # Someone else's question joins the back of their queue.
+                position=None if slot.position is None or to else slot.position + i,
                 partnership_id=self.partnership_id,
             )
-            new.append(Waiting.of(row))
+            if to:
+                others.append((to[0], Waiting.of(row)))
+            else:
+                new.append(Waiting.of(row))
         slot.shown.update(w.id for w in new)
-        first = Waiting.of(stored.queue(session, req.door, req.channel, req.user)[0])
         reply = Reply()
+        for initials, w in others:
+            name = person_name(roster, initials)
+            reply.say(f"Question for {name}: {w.shown()} Waiting on {name}'s answer: {w.holds}.", QUESTION)
+        if not new:
+            return reply
+        first = Waiting.of(stored.queue(session, req.door, req.channel, req.user)[0])
         if first.id == new[0].id:
             reply.say(f"{first.shown()} {waiting_note(first)}", QUESTION)
             later = new[1:]
@@ -358,6 +377,17 @@ class Core:
                 QUESTION,
             )
         return reply
+
+    def _addressee(self, session: Session, req: Request, asked: Ask) -> tuple[str, str] | None:
+        """(initials, key on this door) of the person a question is for, when it is not whoever typed.
+        Someone this door cannot reach is not asked: the question goes to whoever typed, as before."""
+        if asked.to is None:
+            return None
+        me = identity.person_for(session, self.partnership_id, req.door, req.user)
+        if me is not None and me.initials == asked.to:
+            return None
+        key = identity.door_key_of(session, req.door, asked.to, self.partnership_id)
+        return (asked.to, key) if key is not None else None
 
     def _next_question(self, req: Request, reply: Reply, slot: _Slot) -> Reply:
         """After an answer: put the next open question, unless this step has just asked it."""
@@ -451,6 +481,8 @@ class Core:
                 f"I don't know you: you are not in the {ctx.roster.name} file. "
                 f"Ask {who} to add you. Until then you can only use `help`."
             )
+        if spec.changes_series and ctx.series is not None:
+            ctx.require_open()  # an ended series is read-only (a command on an action checks its own)
         if spec.perm == Perm.PERSON:
             return
         if spec.needs_series:

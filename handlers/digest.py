@@ -16,6 +16,7 @@ from storage.models import Series
 
 @command(
     "digest",
+    changes_series=False,
     usage="digest [SERIES]",
     summary="See the chair's digest: overdue, stale and unowned actions, repeated non-attendance",
     section="Actions",

@@ -48,6 +48,7 @@ def _day(ctx: Ctx, meeting: Meeting) -> str:
 
 @command(
     "agenda next",
+    changes_series=False,
     usage="agenda next [SERIES]",
     summary="The agenda pack of the next meeting: chat, Word, PDF and a calendar invitation",
     section="Documents",
@@ -70,6 +71,7 @@ def agenda_next(ctx: Ctx, args: dict[str, Any]) -> Reply:
 
 @command(
     "minutes draft",
+    changes_series=False,
     usage="minutes draft [MEETING]",
     summary="The minutes draft of a closed meeting (the last one unless a date is given): chat, Word, PDF",
     section="Documents",

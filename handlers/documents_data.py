@@ -96,7 +96,7 @@ class ActionRow:
 
 @dataclass(frozen=True)
 class ActionGroup:
-    key: str  # overdue | due | stale | on_track
+    key: str  # overdue | due | stale | attention | on_track
     label: str
     rag: str  # Red | Amber | Green
     actions: list[ActionRow]
@@ -153,6 +153,15 @@ class Paper:
 
 
 @dataclass(frozen=True)
+class EndedGroup:
+    """A group that has ended (`ends`) and escalates to this series first: its open actions."""
+
+    series: str  # the group's name
+    ended: str  # "Sunday 31 March 2024"
+    actions: list[ActionRow]
+
+
+@dataclass(frozen=True)
 class AgendaPack:
     title: str  # the document title
     partnership: str
@@ -175,6 +184,8 @@ class AgendaPack:
     invite: Invite | None = None
     # Papers for the meeting: the previous minutes for approval, then the items' papers.
     papers: list[Paper] = field(default_factory=list)
+    terms_of_reference: str = ""  # the series' terms of reference (an https address), if the file links them
+    ended_groups: list[EndedGroup] = field(default_factory=list)  # their open actions are this chair's now
 
 
 # --- the minutes draft ---------------------------------------------------------------------------------
@@ -297,6 +308,7 @@ GROUPS = (
     ("overdue", "Overdue", "Red"),
     ("due", "Due by the meeting", "Amber"),
     ("stale", "Stale: no real update for two meetings", "Red"),
+    ("attention", "Needs a date or a real update", "Amber"),
     ("on_track", "On track", "Green"),
 )
 
@@ -325,6 +337,10 @@ def _tracker(ctx: Ctx, series: Series, meeting_day: date, since: datetime | None
             key = "stale"
         else:
             key = "on_track"
+        colour = rag(a, held, stale_n, ctx.now, ctx.today) or ""
+        if key == "on_track" and colour == "amber":
+            # undated, and its last word was "no further update", or nothing said since a meeting
+            key = "attention"
         flags = []
         if not current_owners(a):
             flags.append("no owner")
@@ -332,7 +348,6 @@ def _tracker(ctx: Ctx, series: Series, meeting_day: date, since: datetime | None
             flags.append("stale")
         if a.snoozed_until and a.snoozed_until > ctx.today:
             flags.append(f"snoozed until {short_date(a.snoozed_until)}")
-        colour = rag(a, held, stale_n, ctx.now, ctx.today) or ""
         grouped[key].append(_action_row(ctx, a, "Ongoing", flags, colour.capitalize()))
     closed_q = select(Action).where(Action.series_id == series.id, Action.status.in_(("done", "dropped")))
     if since is not None:
@@ -424,9 +439,17 @@ def _next_slot(ctx: Ctx, series: Series, nxt: Meeting | None) -> _Slot:
 def _for_ratification(ctx: Ctx, series: Series) -> list[DecisionRow]:
     """Decisions taken while inquorate and not yet ratified."""
     return [
-        DecisionRow(short_date(d.created_at.astimezone(ctx.tz).date()), clean(d.text))
+        DecisionRow(short_date(d.created_at.astimezone(ctx.tz).date()), clean(d.text) + _why_ratify(d))
         for d in pending_ratification(ctx, series)
     ]
+
+
+def _why_ratify(d: Decision) -> str:
+    """Why a decision waits for ratification, when it is not that the meeting was inquorate."""
+    if d.decision_quorum_missing is None:
+        return ""
+    lacking = "; ".join(clean(str(x)) for x in d.decision_quorum_missing)
+    return f" (taken without the decision quorum: {lacking})"
 
 
 def _presenter(ctx: Ctx, item: AgendaItem | None) -> tuple[str, str]:
@@ -559,16 +582,29 @@ def agenda_pack(ctx: Ctx, series: Series) -> AgendaPack:
         apologies=apologies,
         prepared=prepared_line(ctx),
         papers=_papers(ctx, entries, last),
+        terms_of_reference=clean(sref.terms_of_reference),
+        ended_groups=_ended_groups(ctx, series),
     )
     if nxt is not None:
         pack = _with_invite(ctx, series, nxt, pack)
     return pack
 
 
+def _ended_groups(ctx: Ctx, series: Series) -> list[EndedGroup]:
+    from handlers.chair_digest import ended_group_actions  # the digest's rule: one list of them
+
+    out = []
+    for child, actions in ended_group_actions(ctx.session, ctx.roster, series, ctx.today):
+        ends = ctx.roster.series[child.key].ends
+        rows = [_action_row(ctx, a, "Ongoing", [] if current_owners(a) else ["no owner"]) for a in actions]
+        out.append(EndedGroup(child.name, long_date(ends) if ends else "", rows))
+    return out
+
+
 def _ratification_entry(number: str, ratify: list[DecisionRow]) -> AgendaEntry:
     return AgendaEntry(
         number,
-        "Decisions taken while the meeting was not quorate, for ratification",
+        "Decisions for ratification",
         "ratification",
         note=f"{plural(len(ratify), 'decision')}: see below." if ratify else "",
     )
@@ -590,7 +626,7 @@ def _with_invite(ctx: Ctx, series: Series, meeting: Meeting, pack: AgendaPack) -
         end = start + _default_length(series)
     deputies, apologies = _deputies_and_apologies(ctx, meeting)
     chair = sref.chair_on(start.date())
-    members = [chair, *sref.members]
+    members = [chair, *ctx.roster.members_on(sref, start.date())]
     if sref.vice_chair:
         members.append(sref.vice_chair)
     order: list[str] = []
@@ -725,7 +761,9 @@ def _time_range(ctx: Ctx, meeting: Meeting) -> str:
     return text
 
 
-def _quorum_statement(ctx: Ctx, meeting: Meeting, inquorate_decisions: int) -> str:
+def _quorum_statement(ctx: Ctx, meeting: Meeting, inquorate_decisions: int, without: int = 0) -> str:
+    """When the meeting was quorate, and the decisions to ratify: taken while it was not
+    (`inquorate_decisions`) or, while it was, without what the series' decision quorum asks (`without`)."""
     changes = list(
         ctx.session.scalars(
             select(QuorumChange).where(QuorumChange.meeting_id == meeting.id).order_by(QuorumChange.at)
@@ -769,6 +807,11 @@ def _quorum_statement(ctx: Ctx, meeting: Meeting, inquorate_decisions: int) -> s
         sentences.append(
             f"{plural(inquorate_decisions, 'decision was', 'decisions were')} taken while the meeting was "
             "not quorate and must be ratified at the next quorate meeting."
+        )
+    if without:
+        sentences.append(
+            f"{plural(without, 'decision was', 'decisions were')} taken without the decision quorum "
+            "and must be ratified at the next quorate meeting."
         )
     return " ".join(sentences)
 
@@ -996,15 +1039,17 @@ class _Sections:
 
 
 def _fill_records(ctx: Ctx, meeting: Meeting, sections: _Sections, decisions: list[Decision]) -> None:
-    notes = ctx.session.scalars(
-        select(Note).where(Note.meeting_id == meeting.id).order_by(Note.created_at, Note.id)
-    )
+    by_time = select(Note).where(Note.meeting_id == meeting.id).order_by(Note.created_at, Note.id)
+    notes = list(ctx.session.scalars(by_time))
     for n in notes:
         section, text = sections.route(n.agenda_item_id, clean(n.text))
         section.put(n.created_at, Para("text", text))
     for d in decisions:
         section, text = sections.route(d.agenda_item_id, clean(d.text))
         flag = " (taken while the meeting was not quorate: for ratification)" if d.inquorate else ""
+        if d.inquorate and d.decision_quorum_missing is not None:
+            lacking = "; ".join(clean(str(x)) for x in d.decision_quorum_missing)
+            flag = f" (taken without the decision quorum, {lacking}: for ratification)"
         section.put(d.created_at, Para("decision", f"Decision: {text}{flag}"))
     # Declarations made outside an item belong to the declarations item, or the welcome one.
     home = sections.first("declarations") or sections.first("welcome")
@@ -1022,8 +1067,17 @@ def _fill_records(ctx: Ctx, meeting: Meeting, sections: _Sections, decisions: li
             else clean(row.text)
         )
         section.put(row.created_at, Para("bullet", text))
-    if not declared and home is not None:
+    # A note of the minute taker's own ("No conflicts of interest were declared") already says it.
+    said = any(_NO_DECLARATIONS.search(n.text or "") for n in notes)
+    if not declared and not said and home is not None:
         home.after.append(Para("text", "No declarations of interest were made."))
+
+
+_NO_DECLARATIONS = re.compile(
+    r"\b(?:no|nil|none)\b[^.]{0,40}\b(?:declarations?|conflicts?)\s+of\s+interests?|"
+    r"\b(?:declarations?|conflicts?)\s+of\s+interests?\b[^.]{0,20}\b(?:none|nil)\b",
+    re.I,
+)
 
 
 def _fill_actions(ctx: Ctx, meeting: Meeting, sections: _Sections, actions: list[Action]) -> None:
@@ -1187,7 +1241,8 @@ def minutes_draft(ctx: Ctx, series: Series, meeting: Meeting) -> Minutes:
         meetings=meetings,
     )
 
-    inquorate = sum(1 for d in decisions if d.inquorate)
+    inquorate = sum(1 for d in decisions if d.inquorate and d.decision_quorum_missing is None)
+    without = sum(1 for d in decisions if d.inquorate and d.decision_quorum_missing is not None)
     day = meeting.starts_at.astimezone(ctx.tz).date()
     date_text = long_date(day)
     place = clean(meeting.place)
@@ -1209,7 +1264,7 @@ def minutes_draft(ctx: Ctx, series: Series, meeting: Meeting) -> Minutes:
         apologies=present.apologies,
         absent=present.absent,
         movements=present.movements,
-        quorum=_quorum_statement(ctx, meeting, inquorate),
+        quorum=_quorum_statement(ctx, meeting, inquorate, without),
         items=items,
         prepared=prepared_line(ctx),
         preamble=_paragraphs(series.minutes_preamble),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.context import Ctx
+from handlers.format import long_date
 from handlers.registry import SECTIONS, CommandSpec, Perm, all_commands, command
 from handlers.reply import ACTOR, Reply
 
@@ -23,8 +24,19 @@ def _may_run(ctx: Ctx, spec: CommandSpec) -> bool:
     return any(ctx.is_chair_team(s) for s in series)
 
 
+def _terms_of_reference(ctx: Ctx) -> list[str]:
+    """The terms of reference of this series, or (elsewhere) of each series of theirs, for its members."""
+    series = [ctx.sref] if ctx.series is not None else list(ctx.roster.series.values())
+    return [
+        f"Terms of reference of {s.name}: {s.terms_of_reference}"
+        for s in series
+        if s.terms_of_reference and (ctx.is_member(s) or ctx.is_chair_team(s))
+    ]
+
+
 @command(
     "help",
+    changes_series=False,
     usage="help [COMMAND]",
     summary="List the commands you can use here",
     section="Other",
@@ -64,12 +76,18 @@ def help_(ctx: Ctx, args: dict[str, Any]) -> Reply:
         lines.append(
             "Meeting commands work in a channel bound to a series (`bind SERIES`), or name the series."
         )
+    lines.extend(_terms_of_reference(ctx))
+    if ctx.series is not None and ctx.sref.closed_on(ctx.today) and ctx.sref.ends is not None:
+        lines.append(
+            f"{ctx.series.name} ended on {long_date(ctx.sref.ends)}: its record can be read, not changed."
+        )
     lines.append("`help WORD` shows a command's other forms.")
     return Reply().say("\n".join(lines), audience=ACTOR)
 
 
 @command(
     "cancel",
+    changes_series=False,
     usage="cancel",
     summary="Drop the question I asked you",
     section="Other",

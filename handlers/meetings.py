@@ -167,6 +167,7 @@ def bind_channel(ctx: Ctx, series: Series, current: Series | None) -> None:
 
 @command(
     "bind",
+    changes_series=False,
     usage="bind SERIES",
     summary="Bind this channel to a series",
     section="Meetings",
@@ -186,6 +187,7 @@ def bind(ctx: Ctx, args: dict[str, Any]) -> Reply:
 
 @command(
     "unbind",
+    changes_series=False,
     usage="unbind",
     summary="Unbind this channel from its series",
     section="Meetings",
@@ -257,7 +259,7 @@ def _attendance_hint(ctx: Ctx) -> str:
     """How to record attendance, shown with this series' own people so the example can be typed."""
     s = ctx.sref
     chair = ctx.chair(s)
-    people = [chair, *(i for i in s.members if i != chair)]
+    people = [chair, *(i for i in ctx.seats(s) if i != chair)]
     active = [i for i in people if i in ctx.roster.people and ctx.roster.people[i].active]
     present = " ".join(active[:2]) or "INITIALS"
     apologies = active[2] if len(active) > 2 else "…"
@@ -278,6 +280,8 @@ def _attendance_hint(ctx: Ctx) -> str:
     section="Meetings",
     perm=Perm.CHAIR_TEAM,
     needs_meeting=True,
+    # A meeting left open across a time-limited group's last day can still be closed and minuted.
+    changes_series=False,
     aliases=("end meeting", "close meeting"),
     patterns=[r"(?:meeting\s+(?:end|close)|(?:end|close)\s+(?:the\s+)?meeting)"],
 )
@@ -321,10 +325,13 @@ def meeting_end(ctx: Ctx, args: dict[str, Any]) -> Reply:
     reply.say(attendance_summary(ctx, meeting))
     if result.ruled:
         reply.say(f"Quorum at the close: {'quorate' if result.quorate else 'not quorate'}.")
-    inquorate = sum(1 for d in decisions if d.inquorate)
+    inquorate = sum(1 for d in decisions if d.inquorate and d.decision_quorum_missing is None)
+    without = sum(1 for d in decisions if d.inquorate and d.decision_quorum_missing is not None)
     line = f"{plural(len(decisions), 'decision')}"
-    if inquorate:
-        line += f" ({inquorate} taken while not quorate, for ratification)"
+    marked = [f"{inquorate} taken while not quorate"] if inquorate else []
+    marked += [f"{without} taken without the decision quorum"] if without else []
+    if marked:
+        line += f" ({', '.join(marked)}, for ratification)"
     line += (
         "; "
         + (
@@ -454,7 +461,7 @@ def agenda_add(ctx: Ctx, args: dict[str, Any]) -> Reply:
         from handlers.names import Owner, Unknown
         from handlers.people import guest_or_ask
 
-        found = resolve_name(presenter, ctx.roster, series.key, people_only=True)
+        found = resolve_name(presenter, ctx.roster, series.key, people_only=True, day=ctx.day())
         if isinstance(found, Unknown) and (guest := guest_or_ask(ctx, presenter, role="who presents?")):
             found = Resolved(Owner("person", guest), presenter)
         if isinstance(found, Ambiguous):
@@ -517,9 +524,9 @@ def chair_today(ctx: Ctx, args: dict[str, Any]) -> Reply:
     meeting = ctx.require_meeting()
     s = ctx.sref
     typed = args["who"].strip()
-    found = resolve_name(typed, ctx.roster, s.id, people_only=True, suggest=False)
+    found = resolve_name(typed, ctx.roster, s.id, people_only=True, suggest=False, day=ctx.day(s))
     who = found.owner.id if isinstance(found, Resolved) and found.owner.kind == "person" else None
-    eligible = set(s.members) | set(s.chairs()) | {i for i in (s.vice_chair,) if i}
+    eligible = set(ctx.seats(s, meeting)) | set(s.chairs()) | {i for i in (s.vice_chair,) if i}
     if who is None or who not in ctx.roster.people:
         raise UserError(
             f"I don't know “{typed}” in the partnership file: give their initials. Nothing changed."

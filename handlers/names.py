@@ -17,6 +17,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from storage.roster import Roster
 
@@ -152,7 +153,12 @@ class _Index:
     guests: dict[str, str]  # full names of guests -> their key (a merged guest: the person they became)
 
 
-_INDEXES: dict[int, tuple[tuple[int, ...], _Index]] = {}
+@dataclass(frozen=True)
+class _Memo:
+    """A roster's name index and the roster's contents it was built from."""
+
+    fingerprint: tuple[int, ...]
+    index: _Index
 
 
 def _fingerprint(roster: Roster) -> tuple[int, ...]:
@@ -169,10 +175,12 @@ def _fingerprint(roster: Roster) -> tuple[int, ...]:
 
 
 def _index(roster: Roster) -> _Index:
+    """The roster's name index, kept on the roster itself (so on the app's roster cache, per
+    partnership version); nothing here is shared between rosters or apps."""
     key = _fingerprint(roster)
-    cached = _INDEXES.get(id(roster))
-    if cached and cached[0] == key:
-        return cached[1]
+    cached = roster.derived.get("names")
+    if isinstance(cached, _Memo) and cached.fingerprint == key:
+        return cached.index
     ids: dict[str, str] = {}
     full: dict[str, list[str]] = {}
     first: dict[str, list[str]] = {}
@@ -216,27 +224,34 @@ def _index(roster: Roster) -> _Index:
         series_names={k: s.id for s in roster.series.values() for k in (s.id.lower(), _norm(s.name))},
         guests=guests,
     )
-    if len(_INDEXES) > 64:  # rosters come and go in tests and reloads
-        _INDEXES.clear()
-    _INDEXES[id(roster)] = (key, index)
+    # Two threads may build it at once: both get an equal index, and the last one is kept.
+    roster.derived["names"] = _Memo(key, index)
     return index
 
 
-def _role(low: str, roster: Roster, index: _Index, series: str | None, acronym: bool = False) -> str | None:
-    """Initials of whoever holds a role: "Chair" in the series, or "Executive chair" in the one named."""
+def _role(
+    low: str,
+    roster: Roster,
+    index: _Index,
+    series: str | None,
+    acronym: bool = False,
+    day: date | None = None,
+) -> str | None:
+    """Initials of whoever holds a role: "Chair" in the series, or "Executive chair" in the one named;
+    the chair is the chair on `day` (the meeting's date)."""
     if low in ROLE_WORDS:
         if series and series in roster.series:
-            return roster.series[series].role_holder(ROLE_WORDS[low])
+            return roster.series[series].role_holder(ROLE_WORDS[low], day)
         return None
     head, _, role = low.removeprefix("the ").partition(" ")
     role = role.removeprefix("the ")
     if role in ROLE_WORDS:
         named = index.series_names.get(head)
         if named:
-            return roster.series[named].role_holder(ROLE_WORDS[role])
+            return roster.series[named].role_holder(ROLE_WORDS[role], day)
         # "LSCP Business Manager", "Partnership Chair": this series' role under the partnership's name
         if series and series in roster.series and (head in ("partnership", "safeguarding") or acronym):
-            return roster.series[series].role_holder(ROLE_WORDS[role])
+            return roster.series[series].role_holder(ROLE_WORDS[role], day)
     return None
 
 
@@ -279,8 +294,10 @@ def resolve_name(
     *,
     people_only: bool = False,
     suggest: bool = True,
+    day: date | None = None,
 ) -> NameResult:
-    """Resolve one typed name. `series` lets roles ("Chair") resolve to their holder.
+    """Resolve one typed name. `series` lets roles ("Chair") resolve to their holder, the chair
+    being the chair on `day`: the meeting's date (`Ctx.day`), or the date a message was sent.
 
     `suggest=False` skips the "did you mean" search for an Unknown (callers probing many phrases).
     """
@@ -305,7 +322,9 @@ def resolve_name(
         return Resolved(Owner("person", by_id), text)
 
     low = _norm(raw)
-    holder = _role(low, roster, index, series, acronym=bool(re.match(r"(?:the\s+)?[A-Z&]{2,6}\s", raw)))
+    holder = _role(
+        low, roster, index, series, acronym=bool(re.match(r"(?:the\s+)?[A-Z&]{2,6}\s", raw)), day=day
+    )
     if holder:
         return Resolved(Owner("person", holder), text)
 

@@ -269,6 +269,7 @@ def _agency(ctx: Ctx, text: str) -> str:
 
 @command(
     "person merge",
+    changes_series=False,
     usage='person merge "GUEST NAME" INITIALS',
     summary="Merge a guest into a person the file now holds, with all their actions and attendance",
     section="Other",
@@ -334,6 +335,7 @@ def _moved_text(moved: dict[str, int], initials: str) -> str:
 
 @command(
     "person",
+    changes_series=False,
     usage="person GUEST NAME email ADDRESS | agency AGENCY",
     summary="Give a guest (someone not in the partnership file) an e-mail address or an agency",
     section="Other",
@@ -374,6 +376,7 @@ def person_set(ctx: Ctx, args: dict[str, Any]) -> Reply:
 
 @command(
     "people guests",
+    changes_series=False,
     usage="people guests",
     summary="List the guests: people named in meetings who are not in the partnership file",
     section="Other",

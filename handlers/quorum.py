@@ -7,7 +7,10 @@ guests and people "in attendance" never count) and asks `evaluate`.
 A rule with no conditions is `quorum: none`: the series has no quorum rule.
 A rule holds every condition it names: `agencies` ("all-statutory" or a list of
 agency ids, each with at least one present member or deputy), `min_members`
-(members and deputies present), `roles` (either listed role present counts).
+(members and deputies present), `roles` (either listed role present counts),
+`labels` (people's role labels from the file, such as `dsp`: each required agency
+represented by someone carrying one of them, or by that person's deputy where the
+deputy counts). A series' `decision_quorum` has the same shape and is evaluated alike.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ class Presence:
     agency: str  # the agency this presence counts for
     for_member: str | None = None  # a deputy stands in for this member
     roles: frozenset[str] = frozenset()  # "chair", "vice_chair" held in person (a deputy holds none)
+    # The file's role labels this presence carries: a person's own, and a counting deputy also the
+    # labels of the member they stand in for (the delegated partner's authorised deputy).
+    labels: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,8 @@ class QuorumResult:
     min_members: int | None = None
     roles: tuple[str, ...] = ()
     roles_met: bool = True
+    labels: tuple[str, ...] = ()  # role labels each required agency needs (`dsp`)
+    lacking: tuple[str, ...] = ()  # required agencies represented, but by nobody carrying one of `labels`
     ruled: bool = True  # False: the series has no quorum rule (`quorum: none`), so it is never inquorate
 
     @property
@@ -46,12 +54,13 @@ class QuorumResult:
 def normalise_rule(rule: Any) -> dict[str, Any]:
     """The stored rule as a mapping; the bare string of the file's shorthand is accepted too."""
     if rule in (None, "", "all-statutory-agencies"):
-        return {"agencies": "all-statutory", "min_members": None, "roles": []}
+        return {"agencies": "all-statutory", "min_members": None, "roles": [], "labels": []}
     if isinstance(rule, dict):
         return {
             "agencies": rule.get("agencies"),
             "min_members": rule.get("min_members"),
             "roles": list(rule.get("roles") or []),
+            "labels": list(rule.get("labels") or []),
         }
     raise ValueError(f"unreadable quorum rule: {rule!r}")
 
@@ -80,8 +89,14 @@ def evaluate(rule: Any, present: list[Presence], agencies: dict[str, AgencyRef])
     min_members = r["min_members"]
     roles = tuple(r["roles"])
     roles_met = not roles or any(role in p.roles for p in present for role in roles)
-    quorate = not missing and (min_members is None or count >= min_members) and roles_met
-    ruled = r["agencies"] is not None or min_members is not None or bool(roles)
+    labels = tuple(r["labels"])
+    lacking = tuple(
+        a
+        for a in required
+        if labels and a in represented and not any(set(labels) & p.labels for p in represented[a])
+    )
+    quorate = not missing and not lacking and (min_members is None or count >= min_members) and roles_met
+    ruled = r["agencies"] is not None or min_members is not None or bool(roles) or bool(labels)
     return QuorumResult(
         quorate=quorate,
         required=required,
@@ -91,5 +106,20 @@ def evaluate(rule: Any, present: list[Presence], agencies: dict[str, AgencyRef])
         min_members=min_members,
         roles=roles,
         roles_met=roles_met,
+        labels=labels,
+        lacking=lacking,
         ruled=ruled,
     )
+
+
+# What the common labels stand for, in the bot's answers; any other label is shown as it is.
+LABEL_NAMES = {
+    "dsp": "delegated safeguarding partner",
+    "lsp": "lead safeguarding partner",
+}
+
+
+def describe_labels(labels: tuple[str, ...]) -> str:
+    """ "delegated safeguarding partner (dsp)", "dsp or lsp" style wording for a rule's labels."""
+    words = [f"{LABEL_NAMES[label]} ({label})" if label in LABEL_NAMES else label for label in labels]
+    return " or ".join(words)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.agenda import file_record, where_filed
-from handlers.attendance import quorum_now, quorum_reasons
+from handlers.attendance import decision_quorum_now, missing_now, quorum_now, quorum_reasons
 from handlers.context import Ctx
 from handlers.names import Resolved, resolve_name
 from handlers.registry import Perm, command
@@ -33,26 +33,39 @@ def decision(ctx: Ctx, args: dict[str, Any]) -> Reply:
             return as_action
     meeting = ctx.require_meeting()
     result = quorum_now(ctx, meeting)
+    # A decision needs the quorum and, where the series has one, its decision quorum too.
+    for_decisions = decision_quorum_now(ctx, meeting)
+    short = for_decisions if for_decisions is not None and not for_decisions.quorate else None
     item_id, text = file_record(ctx, meeting, args["text"].strip())
     row = Decision(
         series_id=meeting.series_id,
         meeting_id=meeting.id,
         text=text,
         agenda_item_id=item_id,
-        inquorate=not result.quorate,
+        inquorate=not result.quorate or short is not None,
+        # marked for the decision quorum alone: what it lacked, for the minutes
+        decision_quorum_missing=missing_now(ctx, short) if short is not None and result.quorate else None,
         created_by=ctx.actor_id,
         created_at=ctx.now,
     )
     ctx.session.add(row)
     ctx.session.flush()
-    ctx.audit(
-        "decision", row.id, "recorded", None, {"text": text, "inquorate": row.inquorate, "item": item_id}
-    )
+    after: dict[str, Any] = {"text": text, "inquorate": row.inquorate, "item": item_id}
+    if row.decision_quorum_missing is not None:
+        after["decision_quorum_missing"] = row.decision_quorum_missing
+    ctx.audit("decision", row.id, "recorded", None, after)
     reply = Reply().say(f"Decision recorded{where_filed(ctx, meeting, item_id)}: “{text}”.", OK)
-    if row.inquorate:
+    if not result.quorate:
         reply.say(
             f"It was taken while the meeting is not quorate ({quorum_reasons(ctx, result)}), so it is "
             "marked for ratification at the next quorate meeting.",
+            WARNING,
+        )
+    elif short is not None:
+        # "Marcia Police: no delegated safeguarding partner (dsp) present — marked for ratification …"
+        reply.say(
+            f"{quorum_reasons(ctx, short)} — marked for ratification at the next quorate meeting: "
+            "the decision quorum is not met.",
             WARNING,
         )
     return reply
@@ -75,7 +88,9 @@ def declaration(ctx: Ctx, args: dict[str, Any]) -> Reply:
     meeting = ctx.require_meeting()
     text = args["text"].strip()
     first = text.split()[0] if text.split() else ""
-    found = resolve_name(first, ctx.roster, ctx.series.key if ctx.series else None, people_only=True)
+    found = resolve_name(
+        first, ctx.roster, ctx.series.key if ctx.series else None, people_only=True, day=ctx.day()
+    )
     initials = found.owner.id if isinstance(found, Resolved) else (ctx.actor.initials if ctx.actor else None)
     row = Declaration(
         meeting_id=meeting.id,

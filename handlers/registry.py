@@ -54,6 +54,9 @@ class CommandSpec:
     # The door fetches the meeting's attendance report first, if it has a source of them, and
     # attaches it to the Request (`Request.attendance_report`).
     needs_attendance_report: bool = False
+    # Changes the series' record (meetings, attendance, actions, minutes): refused once the series
+    # has ended (`Ctx.require_open`). False for commands that only read, or change no series.
+    changes_series: bool = True
 
 
 _REGISTRY: list[CommandSpec] = []
@@ -78,6 +81,7 @@ def command(
     aliases: tuple[str, ...] = (),
     applies: Callable[[Ctx, dict[str, Any]], bool] | None = None,
     needs_attendance_report: bool = False,
+    changes_series: bool = True,
 ) -> Callable[[Callable[[Ctx, dict[str, Any]], Reply]], Callable[[Ctx, dict[str, Any]], Reply]]:
     """Register a handler. Registration order is match order: put specific patterns first."""
 
@@ -98,6 +102,7 @@ def command(
                 words=tuple(sorted(words)),
                 applies=applies,
                 needs_attendance_report=needs_attendance_report,
+                changes_series=changes_series,
             )
         )
         return fn

@@ -287,6 +287,9 @@ class Router:
     def captured_as(self, door: str, channel: str, message_id: str) -> int | None:
         return self.core(self.partnership_id).captured_as(door, channel, message_id)
 
+    def may_capture(self, text: str) -> bool:
+        return self.core(self.partnership_id).may_capture(text)
+
     def preview_capture(self, door: str, channel: str, text: str, at: datetime) -> CapturePreview | None:
         pid = self._partnership_of(door, channel)
         return self.core(pid).preview_capture(door, channel, text, at) if pid is not None else None

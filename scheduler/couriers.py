@@ -86,7 +86,7 @@ def plain_text(message: Message, *, answers_hint: bool = True) -> str:
             lines.extend(table_lines(block))
         elif isinstance(block, Buttons) and block.buttons and answers_hint:
             forms = " · ".join(f"{b.label}: {b.typed.replace('{text}', '…')}" for b in block.buttons)
-            lines.append(f"    Answer with one line — {forms}")
+            lines.append(f"    In chat: {forms}")
         elif isinstance(block, File):
             lines.append(f"[{block.title}: {block.filename}]")
     return "\n".join(lines)

@@ -11,6 +11,10 @@ names the environment variable that holds it:
       from: partnership-bot@westshire.example
       username: partnership-bot
       password_env: PARTNERBOT_SMTP_PASSWORD
+
+With `web.public_url` set and a signing secret in the environment, each action of an e-mailed
+reminder carries links to the answer page (handlers/answer_links.py); nothing reads replies to
+the e-mail, and the e-mail says so.
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ from typing import Annotated, Any
 
 from pydantic import Field, model_validator
 
+from handlers.answer_links import AnswerLinks
+from handlers.format import table_lines
+from handlers.reply import Buttons, File, Table, Text
 from scheduler.couriers import DeliveryFailed, Outgoing, Unreachable
 from scheduler.sections import Port, Section, secret
 from storage.roster import PersonRef
@@ -90,11 +97,50 @@ def load_email_settings(section: dict[str, Any] | None) -> SmtpSettings | None:
     return EmailSection.read(section, "email").resolve()
 
 
+NOT_READ = "This e-mail comes from the partnership's bot, which does not read replies."
+
+
+def email_body(out: Outgoing, links: AnswerLinks | None = None) -> str:
+    """A reminder as an e-mail's text: each action's answers as links to the answer page (when
+    links are set up), else the chat commands; never a promise that a reply is read."""
+    lines = [f"Dear {out.person.first_name},", ""]
+    expires = links.expiry() if links is not None else None
+    linked = answers = False
+    for block in out.message.blocks:
+        if isinstance(block, Text):
+            lines.append(block.text)
+        elif isinstance(block, Table):
+            lines.extend(table_lines(block))
+        elif isinstance(block, Buttons) and block.buttons:
+            answers = True
+            found = links.for_buttons(out.person, block, expires) if links and expires else []
+            if links is not None and found:
+                linked = True
+                lines.append(f"    Answer on the web (each link works once, for {links.days} days):")
+                lines.extend(f"      {label}: {url}" for label, url in found)
+            else:
+                forms = " · ".join(f"{b.label}: {b.typed.replace('{text}', '…')}" for b in block.buttons)
+                lines.append(f"    In chat: {forms}")
+        elif isinstance(block, File):
+            lines.append(f"[{block.title}: {block.filename}]")
+    lines.append("")
+    if linked:
+        lines.append(f"{NOT_READ} To answer, use the links above.")
+    elif not answers:
+        lines.append(NOT_READ)
+    else:
+        lines.append(
+            f"{NOT_READ} To answer, use the partnership's chat, or ask the business unit to record it."
+        )
+    return "\n".join(lines) + "\n"
+
+
 class EmailCourier:
     door = "email"
 
-    def __init__(self, settings: SmtpSettings) -> None:
+    def __init__(self, settings: SmtpSettings, links: AnswerLinks | None = None) -> None:
         self.settings = settings
+        self.links = links  # answer links in each reminder (web.public_url and the secret set)
 
     def reach(self, person: PersonRef) -> bool:
         return bool(person.email)
@@ -111,7 +157,7 @@ class EmailCourier:
             msg["Reply-To"] = s.reply_to
         # Ties the message to its digest, so a possible duplicate can be recognised by the reader's tools.
         msg["X-Partnerbot-Digest"] = str(out.digest_id)
-        msg.set_content(f"Dear {out.person.first_name},\n\n{out.text}\n")
+        msg.set_content(email_body(out, self.links))
         return msg
 
     def send(self, out: Outgoing) -> str:

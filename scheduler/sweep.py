@@ -232,6 +232,12 @@ class _Scope:
     def day_start(self, day: date) -> datetime:
         return datetime.combine(day, time(0), self.tz)
 
+    def closed(self, series_id: int) -> bool:
+        """Has this series ended (`ends`)? Its owners get no reminders: its open actions are listed in
+        its parent's chair's digest instead (handlers/chair_digest)."""
+        sref = self.roster.series.get(self.series[series_id].key)
+        return sref is not None and sref.closed_on(self.today)
+
 
 @dataclass(frozen=True)
 class _Recipient:
@@ -411,6 +417,8 @@ class Sweeper:
         out: list[tuple[int, date, str, date, datetime]] = []
         for series_id, due in dues:
             assert due is not None  # the query keeps dated actions only
+            if sc.closed(series_id):
+                continue
             nudge = current_nudge(due, sc.today, sc.policies[series_id])
             if nudge is not None:
                 out.append((series_id, due, nudge.kind, nudge.scheduled_on, sc.day_start(nudge.scheduled_on)))
@@ -428,7 +436,9 @@ class Sweeper:
             sref = roster.series.get(series.key)
             if sref is None:
                 continue
-            members = dict.fromkeys([*sref.members, *sref.chairs(), *(i for i in (sref.vice_chair,) if i)])
+            members = dict.fromkeys(
+                [*roster.members_on(sref, sc.today), *sref.chairs(), *(i for i in (sref.vice_chair,) if i)]
+            )
             for ini in members:
                 if ini in sc.ids and ini in roster.people:
                     rows.append(("all", "", series_id, sc.ids[ini]))
@@ -561,7 +571,11 @@ class Sweeper:
         sref = roster.series.get(series.key)
         members: list[str] = []
         if sref is not None:
-            members = [*sref.members, *sref.chairs(), *(i for i in (sref.vice_chair,) if i)]
+            members = [
+                *roster.members_on(sref, sc.today),
+                *sref.chairs(),
+                *(i for i in (sref.vice_chair,) if i),
+            ]
         out: list[int] = []
         unreachable = set(self._unreachable_guests(sc))
         for kind, person_id, key in owners:
@@ -624,7 +638,7 @@ class Sweeper:
         ).all()
         seen: set[int] = set()
         for meeting_id, series_id, starts_at in meetings:
-            if series_id in seen or starts_at is None:
+            if series_id in seen or starts_at is None or sc.closed(series_id):
                 continue
             seen.add(series_id)
             series, policy = sc.series[series_id], sc.policies[series_id]
@@ -704,6 +718,7 @@ class Sweeper:
                     a.due_date,
                     a.snoozed_until,
                     a.series_id,
+                    C.series_id.label("claim_series"),
                 )
                 .select_from(CL.outerjoin(Action.__table__, a.id == C.action_id))
                 .where(
@@ -746,6 +761,9 @@ class Sweeper:
         older = [r.action_id for r in rows if r.action_id is not None and r.created_at < sc.at]
         owners = self._owners(s, list(set(older)))
         for r in rows:
+            if sc.closed(r.claim_series):
+                out[r.id] = "the group has ended: its actions go to its parent's chair's digest"
+                continue
             if r.action_id is None:
                 if (r.kind, r.subject_id, r.due_on, r.recipient_id) not in meeting_keys:
                     out[r.id] = "the meeting moved or its reminder window passed"

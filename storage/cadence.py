@@ -68,6 +68,7 @@ _FIXED = {
     "bi-monthly": ("month", 2),
     "quarterly": ("month", 3),
     "every quarter": ("month", 3),
+    "once a quarter": ("month", 3),
     "twice a year": ("month", 6),
     "twice yearly": ("month", 6),
     "six-monthly": ("month", 6),
@@ -82,6 +83,7 @@ _FIXED = {
     "every year": ("month", 12),
 }
 
+_ONCE_OR_TWICE = re.compile(r"^(once|twice) (?:per|each|every) ")
 _EVERY_N = re.compile(r"^every (\d+|[a-z]+) (week|month|year)s?$")
 _TIMES_A_YEAR = re.compile(r"^(\d+|[a-z]+) times (?:a|per|each) year$")
 # As the documents write them: "at least quarterly", "monthly and when required" meet on the cadence
@@ -204,7 +206,7 @@ def parse_cadence(text: str) -> Cadence:
     no cadence: see as_required)."""
     norm = _AT_LEAST.sub("", _AND_WHEN_REQUIRED.sub("", _normalise(text)))
     base, _, when = norm.partition(" on ")
-    base = base.strip()
+    base = _ONCE_OR_TWICE.sub(r"\1 a ", base.strip())  # "twice per year" is "twice a year"
     if base in _FIXED:
         unit, every = _FIXED[base]
     elif match := _TIMES_A_YEAR.match(base):

@@ -59,7 +59,12 @@ def quorum_to_json(rule: QuorumRule) -> dict[str, Any]:
     agencies = (
         rule.agencies if isinstance(rule.agencies, str) or rule.agencies is None else list(rule.agencies)
     )
-    return {"agencies": agencies, "min_members": rule.min_members, "roles": list(rule.roles)}
+    return {
+        "agencies": agencies,
+        "min_members": rule.min_members,
+        "roles": list(rule.roles),
+        "labels": list(rule.labels),
+    }
 
 
 def _sync(session: Session, row: Any, values: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
@@ -237,6 +242,7 @@ class _Loader:
             "email": them.email,
             "slack_id": them.slack_id,
             "teams_id": them.teams_id,
+            "roles": list(them.roles or []),  # the labels its file gives them (`dsp`)
             "shared_from": other,
         }
         if them.agency_key not in {a.id for a in spec.agencies} and them.agency_key not in out.agencies:
@@ -304,6 +310,7 @@ class _Loader:
                         "email": p.email,
                         "slack_id": p.slack_id,
                         "teams_id": p.teams_id,
+                        "roles": list(p.roles),
                         "shared_from": None,
                     },
                 )
@@ -356,6 +363,10 @@ class _Loader:
                         "observers": list(s.observers),
                         "deputies_on_the_day": s.deputies_on_the_day,
                         "chair_rotation": rotation_to_json(s.chair_rotation),
+                        "decision_quorum": quorum_to_json(s.decision_quorum) if s.decision_quorum else None,
+                        "terms_of_reference": s.terms_of_reference,
+                        "ends": s.ends,
+                        "members_by_office": list(s.members_by_office),
                         "shared_with": shared.units.get(s.id, {}),
                     },
                 )

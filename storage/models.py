@@ -116,6 +116,7 @@ class Person(Base):
     # A guest merged into a person once the file gained them: everything moved there; kept for the audit.
     # The id of that person (no foreign key: SQLite then adds and drops the column without a rebuild).
     merged_into_id: Mapped[int | None] = mapped_column(Integer)
+    roles: Mapped[list[Any]] = mapped_column(default=list)  # the file's labels: ["dsp", "lsp"]
 
 
 class Group(Base):
@@ -161,6 +162,13 @@ class Series(Base):
     deputies_on_the_day: Mapped[bool] = mapped_column(Boolean, default=False)
     # {"chairs": [...], "months": 18, "from": "2024-04-01"}: who chairs on a date (see SeriesRef.chair_on).
     chair_rotation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # What a decision needs besides the quorum, shaped like `quorum`; None: the quorum alone.
+    decision_quorum: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    terms_of_reference: Mapped[str | None] = mapped_column(Text)  # an https address
+    # The last day of a time-limited group: after it the series is closed (see SeriesRef.closed_on).
+    ends: Mapped[date | None] = mapped_column(Date)
+    # Series keys whose chair sits as a member (`{chair_of: SERIES}`), whoever chairs them on the day.
+    members_by_office: Mapped[list[Any]] = mapped_column(default=list)
     # A joint series: {partnership id: initials here of that partnership's business unit}.
     shared_with: Mapped[dict[str, Any]] = mapped_column(default=dict)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -272,7 +280,10 @@ class Decision(Base):
     series_id: Mapped[int] = mapped_column(ForeignKey("series.id"), index=True)
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"), index=True)
     text: Mapped[str] = mapped_column(Text)
-    inquorate: Mapped[bool] = mapped_column(Boolean, default=False)
+    inquorate: Mapped[bool] = mapped_column(Boolean, default=False)  # for ratification
+    # Marked only because the series' decision quorum was not met (the meeting was quorate): what it
+    # lacked ("Marcia Police (no dsp)"); None otherwise.
+    decision_quorum_missing: Mapped[list[Any] | None] = mapped_column(JSON)
     ratified_meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
     agenda_item_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_items.id"))  # taken under it
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id"))

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import yaml
@@ -41,6 +42,7 @@ PARTNERSHIP_KEYS: dict[str, bool] = {
     "timezone": True,
     "business_unit": False,
     "quorum": False,  # the default of every series that gives none
+    "decision_quorum": False,  # the default decision quorum of every series that gives none
     "agencies": True,
     "groups": False,
     "people": True,
@@ -62,6 +64,7 @@ PERSON_KEYS: dict[str, bool] = {
     "email": False,
     "slack_id": False,
     "teams_id": False,
+    "roles": False,
 }
 SERIES_KEYS: dict[str, bool] = {
     "id": True,
@@ -73,6 +76,7 @@ SERIES_KEYS: dict[str, bool] = {
     "members": True,
     "deputies": False,
     "quorum": False,  # required unless the partnership gives a default
+    "decision_quorum": False,
     "cadence": False,
     "time": False,
     "place": False,
@@ -84,14 +88,19 @@ SERIES_KEYS: dict[str, bool] = {
     "observers": False,
     "deputies_on_the_day": False,
     "chair_rotation": False,
+    "terms_of_reference": False,
+    "ends": False,  # a time-limited group: its last day
     "shared_with": False,
 }
+OFFICE_KEYS: dict[str, bool] = {"chair_of": True}  # a member by office: {chair_of: SERIES}
 ROTATION_KEYS: dict[str, bool] = {"chairs": True, "months": True, "from": True}
 QUORUM_KEYS: dict[str, bool] = {"agencies": False, "min_members": False, "roles": False}
 
 ALL_STATUTORY = "all-statutory"
 QUORUM_ROLES = ("chair", "vice_chair")
 SERIES_ROLES = ("chair", "vice_chair", "minute_taker", "business_manager")
+# A person's role label (`roles: [dsp, lsp]`): one lower-case word.
+_LABEL = re.compile(r"^[a-z][a-z0-9_-]*$")
 
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
@@ -133,6 +142,7 @@ class PersonSpec:
     email: str | None = None
     slack_id: str | None = None
     teams_id: str | None = None
+    roles: tuple[str, ...] = ()  # free labels: dsp, lsp, scrutineer
     line: int = 0
 
 
@@ -143,6 +153,9 @@ class QuorumRule:
     agencies: str | tuple[str, ...] | None = ALL_STATUTORY  # "all-statutory", agency ids, or no condition
     min_members: int | None = None  # members and deputies present; guests never count
     roles: tuple[str, ...] = ()  # any one of these roles present counts
+    # People's role labels (`dsp`): every required agency represented by someone carrying one of them
+    # (or by that person's deputy, where the deputy counts).
+    labels: tuple[str, ...] = ()
 
     def describe(self) -> str:
         parts: list[str] = []
@@ -157,6 +170,8 @@ class QuorumRule:
         if self.roles:
             words = [r.replace("_", "-") for r in self.roles]
             parts.append(f"the {' or '.join(words)} present")
+        if self.labels:
+            parts.append(f"each of them by someone with role {' or '.join(self.labels)}")
         return ", ".join(parts) if parts else "no quorum rule"
 
 
@@ -182,6 +197,11 @@ class SeriesSpec:
     observers: tuple[str, ...] = ()  # present and minuted, never counted for quorum nor for their agency
     deputies_on_the_day: bool = False  # an unlisted same-agency deputy counts if the chair authorises them
     chair_rotation: ChairRotation | None = None  # then `chair` ("" if left out) holds before it starts
+    # What a decision needs besides the quorum (None: the quorum alone); not met, it is for ratification.
+    decision_quorum: QuorumRule | None = None
+    terms_of_reference: str | None = None  # an https address
+    ends: date | None = None  # a time-limited group's last day: after it the series is closed
+    members_by_office: tuple[str, ...] = ()  # series ids whose chair (on the day) is a member
     # A joint series: the other partnerships it belongs to, and its members from them as written
     # (`other-id:XX` → ("other-id", "XX")), resolved against their files when loaded.
     shared_with: tuple[str, ...] = ()
@@ -304,6 +324,8 @@ class _Parser:
         # ids seen, even of entities with other problems, so one mistake is not reported twice
         self._known: dict[str, list[str]] = {"agency": [], "group": [], "series": [], "initials": []}
         self._default_quorum: QuorumRule | None = None  # the partnership's `quorum:`, if it gives one
+        self._default_decision_quorum: QuorumRule | None = None  # and its `decision_quorum:`
+        self._labels: dict[str, list[str]] = {}  # role label -> initials of the people carrying it
         self._top_keys: set[str] = set()
         self._pid: str | None = None  # this file's partnership id
 
@@ -492,6 +514,9 @@ class _Parser:
         people = self.people(top.get("people"))
         groups = self.groups(top.get("groups"))
         self._default_quorum = self.quorum(top.get("quorum"), "the partnership")
+        self._default_decision_quorum = _ruled(
+            self.quorum(top.get("decision_quorum"), "the partnership", key="decision_quorum")
+        )
         series = self.series(top.get("series"))
         self.check_refs()
         self.check_series(agencies, people, series)
@@ -605,6 +630,7 @@ class _Parser:
             email = self.email(f.get("email"), f"email of {label}")
             slack_id = self.text(f.get("slack_id"), f"slack_id of {label}")
             teams_id = self.text(f.get("teams_id"), f"teams_id of {label}")
+            roles = self.person_roles(f.get("roles"), label)
             for key, value in (("email", email), ("slack_id", slack_id), ("teams_id", teams_id)):
                 if value is None:
                     continue
@@ -626,6 +652,8 @@ class _Parser:
                 continue
             first_line[initials] = _line(item)
             self._known["initials"].append(initials)
+            for role in roles:
+                self._labels.setdefault(role, []).append(initials)
             out.append(
                 PersonSpec(
                     name or "",
@@ -635,10 +663,31 @@ class _Parser:
                     email,
                     slack_id,
                     teams_id,
+                    roles,
                     _line(item),
                 )
             )
         return out
+
+    def person_roles(self, node: Node | None, label: str) -> tuple[str, ...]:
+        """`roles: [dsp, lsp]`: free labels, one lower-case word each; a series' roles are given there."""
+        out: list[str] = []
+        for role, line in self.idents(node, f"roles of {label}"):
+            if role.replace("-", "_") in SERIES_ROLES:
+                self.add(
+                    line,
+                    f"role {role!r} of {label} is a role in a series: give it there "
+                    f"({role.replace('-', '_')}: initials); a person's roles are labels such as dsp or lsp",
+                )
+            elif not _LABEL.match(role):
+                self.add(
+                    line,
+                    f"role {role!r} of {label} must be one lower-case word (letters, digits, - or _), "
+                    "such as dsp, lsp or scrutineer",
+                )
+            elif role not in out:
+                out.append(role)
+        return tuple(out)
 
     def series(self, node: Node | None) -> list[_SeriesInfo]:
         out: list[_SeriesInfo] = []
@@ -685,8 +734,10 @@ class _Parser:
             else:
                 shared_with.append(other)
         members: list[str] = []
+        offices: list[str] = []
         shared_members: list[tuple[str, str]] = []
-        for initials, line in self.idents(f.get("members"), f"members of {label}"):
+        member_nodes, office_nodes = self.member_entries(f.get("members"), label)
+        for initials, line in self.idents(member_nodes, f"members of {label}"):
             other, colon, theirs = initials.partition(":")
             if colon:
                 if other not in shared_with:
@@ -709,11 +760,28 @@ class _Parser:
                 continue
             members.append(initials)
             self.ref("initials", initials, line, f"in members of {label}")
+        for office, line in self.offices(office_nodes, label):
+            if office == sid:
+                self.add(
+                    line,
+                    f"{{chair_of: {office}}} in members of {label} names the series' own chair, "
+                    "who is a member already: name another series",
+                )
+            elif office in offices:
+                self.add(line, f"{{chair_of: {office}}} is listed twice in members of {label}")
+            else:
+                offices.append(office)
+                self.ref("series", office, line, f"for chair_of in members of {label}")
         everyone = set(members) | {v for v in roles.values() if v}
         observers = self.observers(f.get("observers"), label, everyone)
 
         deputies = self.deputies(f.get("deputies"), label, everyone)
         quorum = self.quorum(f.get("quorum"), label) if "quorum" in f else self._default_quorum
+        decision_quorum = (
+            _ruled(self.quorum(f.get("decision_quorum"), label, key="decision_quorum"))
+            if "decision_quorum" in f
+            else self._default_decision_quorum
+        )
         if "quorum" not in f and quorum is None and "quorum" not in self._top_keys:
             self.add(
                 _line(item),
@@ -753,6 +821,15 @@ class _Parser:
                 f"{roles['vice_chair']} is both vice_chair and a rotating chair of {label}",
             )
 
+        terms = self.https_url(f.get("terms_of_reference"), f"terms_of_reference of {label}")
+        ends = self.day(f.get("ends"), f"ends of {label}")
+        if ends is not None and not escalates_to:
+            self.add(
+                lines["ends"],
+                f"{label} ends on {ends.isoformat()} but has no escalates_to: name the series its open "
+                "actions go to when it ends (escalates_to: board)",
+            )
+
         chair = roles["chair"] or ("" if rotation is not None else None)
         if sid is None or duplicate or chair is None or quorum is None:
             return None
@@ -779,11 +856,70 @@ class _Parser:
             observers=observers,
             deputies_on_the_day=bool(on_the_day),
             chair_rotation=rotation,
+            decision_quorum=decision_quorum,
+            terms_of_reference=terms,
+            ends=ends,
+            members_by_office=tuple(offices),
             shared_with=tuple(shared_with),
             shared_members=tuple(shared_members),
             line=_line(item),
         )
         return _SeriesInfo(spec, lines)
+
+    def member_entries(self, node: Node | None, label: str) -> tuple[Node | None, list[Node]]:
+        """Members as written: initials, and entries by office (`{chair_of: cspr-panel}`) apart."""
+        if not isinstance(node, SequenceNode):
+            return node, []
+        plain: list[Node] = [item for item in node.value if not isinstance(item, MappingNode)]
+        offices: list[Node] = [item for item in node.value if isinstance(item, MappingNode)]
+        return SequenceNode(node.tag, plain, node.start_mark, node.end_mark), offices
+
+    def offices(self, nodes: list[Node], label: str) -> list[tuple[str, int]]:
+        """`{chair_of: SERIES}` entries of a members list: the series' ids with their lines."""
+        out: list[tuple[str, int]] = []
+        for item in nodes:
+            what = f"a member by office in {label}"
+            f = self.mapping(item, f"{what} (write {{chair_of: SERIES}})", OFFICE_KEYS)
+            if f is None or "chair_of" not in f:
+                continue
+            office = self.ident(f["chair_of"], f"chair_of in members of {label}", required=True)
+            if office is not None:
+                out.append((office, _line(f["chair_of"])))
+        return out
+
+    def https_url(self, node: Node | None, what: str) -> str | None:
+        """An https address, as a browser would open it."""
+        value = self.text(node, what)
+        if value is None or node is None:
+            return None
+        parts = urlsplit(value)
+        host = parts.hostname or ""
+        if parts.scheme.lower() != "https" or "." not in host or any(c.isspace() for c in value):
+            self.add(
+                _line(node),
+                f"{what} {value!r} must be an https:// address, "
+                "e.g. https://westshire.example/board/terms-of-reference.pdf",
+            )
+            return None
+        return value
+
+    def day(self, node: Node | None, what: str) -> date | None:
+        """A date written 2025-06-30 (quoted or not)."""
+        if node is None or (isinstance(node, ScalarNode) and node.tag == _NULL):
+            return None
+        value: object = None
+        if isinstance(node, ScalarNode):
+            value = self._constructor.construct_object(node)
+            if isinstance(value, str):
+                try:
+                    value = date.fromisoformat(value.strip())
+                except ValueError:
+                    value = None
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return value
+        shown = f" {node.value!r}" if isinstance(node, ScalarNode) else ""
+        self.add(_line(node), f"{what}{shown} must be a date written 2025-06-30")
+        return None
 
     def observers(self, node: Node | None, label: str, everyone: set[str]) -> tuple[str, ...]:
         """Observers attend without a seat: one who is also a member or role holder would count twice over."""
@@ -909,10 +1045,10 @@ class _Parser:
             out[member] = tuple(names)
         return out
 
-    def quorum(self, node: Node | None, label: str) -> QuorumRule | None:
+    def quorum(self, node: Node | None, label: str, key: str = "quorum") -> QuorumRule | None:
         if node is None:
             return None
-        what = f"quorum of {label}"
+        what = f"{key} of {label}"
         usage = "use all-statutory-agencies, none, or a mapping of agencies, min_members and roles"
         if isinstance(node, ScalarNode):
             value = node.value.strip()
@@ -958,14 +1094,31 @@ class _Parser:
                 self.add(_line(count), f"min_members of {what} must be a whole number of at least 1")
                 ok, min_members = False, None
         roles: list[str] = []
+        labels: list[str] = []
         for role, line in self.idents(f.get("roles"), f"roles of {what}"):
-            role = role.replace("-", "_").replace(" ", "_")
-            if role not in QUORUM_ROLES:
-                self.add(line, f"role {role!r} in {what} must be chair or vice_chair")
+            seat = role.replace("-", "_").replace(" ", "_")
+            if seat in QUORUM_ROLES:
+                if seat not in roles:
+                    roles.append(seat)
+            elif seat in SERIES_ROLES:
+                self.add(line, f"role {role!r} in {what} must be chair or vice_chair, or a role people have")
                 ok = False
-            elif role not in roles:
-                roles.append(role)
-        return QuorumRule(agencies=agencies, min_members=min_members, roles=tuple(roles)) if ok else None
+            elif role not in self._labels:
+                known = ", ".join(sorted(self._labels)) or "none yet: give people roles, e.g. roles: [dsp]"
+                self.add(
+                    line,
+                    f"role {role!r} in {what} must be chair or vice_chair, or a role people in the file "
+                    f"have (people's roles: {known})",
+                )
+                ok = False
+            elif role not in labels:
+                labels.append(role)
+        if labels and "agencies" not in f:
+            agencies = ALL_STATUTORY  # "each statutory agency represented by someone with that role"
+        rule = QuorumRule(
+            agencies=agencies, min_members=min_members, roles=tuple(roles), labels=tuple(labels)
+        )
+        return rule if ok else None
 
     def meeting_time(self, node: Node | None, what: str) -> str | None:
         """HH:MM or HH:MM-HH:MM; an unquoted 10:00 (a YAML 1.1 number) is read from its text."""
@@ -1008,49 +1161,80 @@ class _Parser:
     def check_series(
         self, agencies: list[AgencySpec], people: list[PersonSpec], series: list[_SeriesInfo]
     ) -> None:
-        agency_ids = {a.id for a in agencies}
-        statutory = [a.id for a in agencies if a.statutory]
-        agency_of = {p.initials: p.agency for p in people}
         by_id = {s.spec.id: s for s in series}
         for info in series:
+            spec = info.spec
             # a series under the partnership's default quorum is reported at the series
-            spec, line = info.spec, info.lines.get("quorum", info.spec.line)
-            rule = spec.quorum
-            roles = (spec.chair, spec.vice_chair, spec.minute_taker, spec.business_manager)
-            rotating = spec.chair_rotation.chairs if spec.chair_rotation else ()
-            seats = set(spec.members) | {r for r in roles if r} | set(rotating)
-            seat_agencies = {agency_of.get(i) for i in seats}
-            needed: list[str] = []
-            if rule.agencies == ALL_STATUTORY:
-                if not statutory:
-                    self.add(
-                        line,
-                        f"quorum of series {spec.id} needs every statutory agency, "
-                        "but no agency is marked statutory: true",
-                    )
-                needed = statutory
-            elif isinstance(rule.agencies, tuple):
-                needed = [a for a in rule.agencies if a in agency_ids]
-            # an unknown person or agency among the seats is already reported: do not pile on
-            if seat_agencies <= agency_ids:
-                for agency in needed:
-                    if agency not in seat_agencies:
-                        self.add(
-                            line,
-                            f"quorum of series {spec.id} can never be met: "
-                            f"no member of the series is from agency {agency}",
-                        )
-            if rule.min_members is not None and rule.min_members > len(seats):
-                self.add(
-                    line,
-                    f"quorum of series {spec.id} can never be met: min_members {rule.min_members} "
-                    f"is more than its {len(seats)} members",
-                )
-            if rule.roles == ("vice_chair",) and spec.vice_chair is None:
-                self.add(line, f"quorum of series {spec.id} needs the vice_chair, but the series has none")
+            self.check_rule(
+                spec, spec.quorum, "quorum", info.lines.get("quorum", spec.line), agencies, people, by_id
+            )
+            if spec.decision_quorum is not None:
+                line = info.lines.get("decision_quorum", spec.line)
+                self.check_rule(spec, spec.decision_quorum, "decision_quorum", line, agencies, people, by_id)
             if spec.id in spec.escalates_to:
                 self.add(info.lines.get("escalates_to"), f"series {spec.id} escalates to itself")
         self.check_escalation_cycles(by_id)
+
+    def check_rule(
+        self,
+        spec: SeriesSpec,
+        rule: QuorumRule,
+        key: str,
+        line: int,
+        agencies: list[AgencySpec],
+        people: list[PersonSpec],
+        by_id: dict[str, _SeriesInfo],
+    ) -> None:
+        """Can the rule be met at all by the series' members?"""
+        agency_ids = {a.id for a in agencies}
+        statutory = [a.id for a in agencies if a.statutory]
+        agency_of = {p.initials: p.agency for p in people}
+        labels_of = {p.initials: set(p.roles) for p in people}
+        what = f"{key} of series {spec.id}"
+        roles = (spec.chair, spec.vice_chair, spec.minute_taker, spec.business_manager)
+        rotating = spec.chair_rotation.chairs if spec.chair_rotation else ()
+        seats = set(spec.members) | {r for r in roles if r} | set(rotating)
+        # A member by office is one seat, held by whichever of that series' chairs chairs on the day.
+        office_chairs: set[str] = set()
+        for office in spec.members_by_office:
+            if office in by_id:
+                other = by_id[office].spec
+                office_chairs |= {c for c in (other.chair, *_rotating(other)) if c}
+        seat_agencies = {agency_of.get(i) for i in seats | office_chairs}
+        seat_count = len(seats) + len(spec.members_by_office)
+        needed: list[str] = []
+        if rule.agencies == ALL_STATUTORY:
+            if not statutory:
+                self.add(
+                    line, f"{what} needs every statutory agency, but no agency is marked statutory: true"
+                )
+            needed = statutory
+        elif isinstance(rule.agencies, tuple):
+            needed = [a for a in rule.agencies if a in agency_ids]
+        # an unknown person or agency among the seats is already reported: do not pile on
+        if seat_agencies <= agency_ids:
+            for agency in needed:
+                if agency not in seat_agencies:
+                    self.add(
+                        line, f"{what} can never be met: no member of the series is from agency {agency}"
+                    )
+                elif rule.labels and not any(
+                    agency_of.get(i) == agency and labels_of.get(i, set()) & set(rule.labels)
+                    for i in seats | office_chairs
+                ):
+                    self.add(
+                        line,
+                        f"{what} can never be met: no member of the series from agency {agency} "
+                        f"has role {' or '.join(rule.labels)}",
+                    )
+        if rule.min_members is not None and rule.min_members > seat_count:
+            self.add(
+                line,
+                f"{what} can never be met: min_members {rule.min_members} "
+                f"is more than its {seat_count} members",
+            )
+        if rule.roles == ("vice_chair",) and spec.vice_chair is None:
+            self.add(line, f"{what} needs the vice_chair, but the series has none")
 
     def check_escalation_cycles(self, by_id: dict[str, _SeriesInfo]) -> None:
         reported: set[frozenset[str]] = set()
@@ -1073,9 +1257,22 @@ class _Parser:
                         stack.append([*chain, nxt])
 
 
+def _rotating(spec: SeriesSpec) -> tuple[str, ...]:
+    return spec.chair_rotation.chairs if spec.chair_rotation else ()
+
+
 def _unique(values: Iterable[str]) -> list[str]:
     out: list[str] = []
     for value in values:
         if value not in out:
             out.append(value)
     return out
+
+
+def _ruled(rule: QuorumRule | None) -> QuorumRule | None:
+    """A decision quorum of `none` (no conditions) is no decision quorum: decisions need the quorum alone."""
+    if rule is None or (
+        rule.agencies is None and rule.min_members is None and not rule.roles and not rule.labels
+    ):
+        return None
+    return rule

@@ -30,6 +30,7 @@ class PersonRef:
     # Not in the partnership file (see storage.models.Person): found by full name only, in no group.
     guest: bool = False
     merged_into: str | None = None  # a merged guest: the initials of the person they became
+    roles: tuple[str, ...] = ()  # the file's labels (`dsp`, `lsp`): what a quorum's `roles` may require
     # A member of a joint series from another partnership (that partnership's id): in its series only,
     # never in this partnership's groups or agencies at large.
     shared_from: str | None = None
@@ -101,6 +102,21 @@ class SeriesRef:
     observers: tuple[str, ...] = ()  # present and minuted, never counted for quorum
     deputies_on_the_day: bool = False  # a same-agency deputy not listed may count, if the chair says so
     chair_rotation: ChairRotation | None = None
+    escalates_to: tuple[str, ...] = ()  # series ids, the first is the parent
+    terms_of_reference: str | None = None  # an https address
+    ends: date | None = None  # a time-limited group's last day: closed after it
+    members_by_office: tuple[str, ...] = ()  # series ids whose chair of the day sits as a member
+
+    def closed_on(self, day: date) -> bool:
+        """Has the group ended by `day` (the partnership's local date)? The one rule: then it is
+        read-only (`Ctx.require_open`) and its actions go to its parent's chair, not their owners."""
+        return self.ends is not None and day > self.ends
+
+    @property
+    def parent(self) -> str | None:
+        """The series this one escalates to first: where its open actions go when it ends."""
+        return self.escalates_to[0] if self.escalates_to else None
+
     # A joint series: the other partnerships it belongs to, and (as initials here) the members of their
     # business units, who may run it as this partnership's business unit may.
     shared_with: tuple[str, ...] = ()
@@ -139,6 +155,9 @@ class Roster:
     agencies: dict[str, AgencyRef] = field(default_factory=dict)
     groups: dict[str, GroupRef] = field(default_factory=dict)
     series: dict[str, SeriesRef] = field(default_factory=dict)
+    # What the core works out from this roster once (handlers/names.py's name index), kept with it:
+    # it lives as long as the roster does in the app's RosterCache, and a copy starts without it.
+    derived: dict[str, object] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def group_members(self, group_id: str) -> list[str]:
         """Initials of everyone in a group, named members first, then by agency (active people only)."""
@@ -154,6 +173,21 @@ class Roster:
             ):
                 out.append(p.initials)
         return out
+
+    def members_on(self, series: SeriesRef, day: date) -> tuple[str, ...]:
+        """A series' members on a date: those the file names, then whoever chairs each series named
+        by office (`{chair_of: …}`) on that date (`SeriesRef.chair_on`: the rotation included)."""
+        out = list(series.members)
+        for key in series.members_by_office:
+            office = self.series.get(key)
+            holder = office.chair_on(day) if office is not None else None
+            if holder and holder not in out:
+                out.append(holder)
+        return tuple(out)
+
+    def children_closed_on(self, series_id: str, day: date) -> list[SeriesRef]:
+        """Series that have ended by `day` and whose open actions come to this one (their parent)."""
+        return [s for s in self.series.values() if s.parent == series_id and s.closed_on(day)]
 
     def agency_people(self, agency_id: str, series_id: str | None = None) -> list[str]:
         """People of an agency in the file; within a series, only its members."""
@@ -188,6 +222,7 @@ class Roster:
                     email=p.email,
                     slack_id=p.slack_id,
                     teams_id=p.teams_id,
+                    roles=tuple(p.roles),
                 )
                 for p in spec.people
             },
@@ -218,6 +253,10 @@ class Roster:
                     observers=tuple(s.observers),
                     deputies_on_the_day=s.deputies_on_the_day,
                     chair_rotation=s.chair_rotation,
+                    escalates_to=tuple(s.escalates_to),
+                    terms_of_reference=s.terms_of_reference,
+                    ends=s.ends,
+                    members_by_office=tuple(s.members_by_office),
                     shared_with=s.shared_with,
                 )
                 for s in spec.series

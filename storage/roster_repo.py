@@ -69,6 +69,7 @@ def _build(session: Session, part: Partnership) -> Roster:
             active=p.active,
             guest=p.guest,
             merged_into=initials.get(p.merged_into_id) if p.merged_into_id is not None else None,
+            roles=tuple(p.roles or ()),
             shared_from=p.shared_from,
         )
         for p in rows
@@ -100,6 +101,10 @@ def _build(session: Session, part: Partnership) -> Roster:
             observers=tuple(s.observers),
             deputies_on_the_day=s.deputies_on_the_day,
             chair_rotation=rotation_from_json(s.chair_rotation),
+            escalates_to=tuple(s.escalates_to),
+            terms_of_reference=s.terms_of_reference,
+            ends=s.ends,
+            members_by_office=tuple(s.members_by_office or ()),
             shared_with=tuple(s.shared_with or {}),
             partner_units=tuple(i for unit in (s.shared_with or {}).values() for i in unit),
         )

@@ -124,6 +124,9 @@ def agenda() -> DocumentType:
     tag(doc, "{%p if pack.papers_due %}")
     labelled(doc, "Papers due: ", "{{ pack.papers_due }}")
     tag(doc, "{%p endif %}")
+    tag(doc, "{%p if pack.terms_of_reference %}")
+    labelled(doc, "Terms of reference: ", "{{ pack.terms_of_reference }}")
+    tag(doc, "{%p endif %}")
 
     doc.add_heading("Agenda", level=2)
     table(
@@ -154,7 +157,8 @@ def agenda() -> DocumentType:
     doc.add_heading("Decisions for ratification", level=2)
     tag(doc, "{%p if pack.ratification %}")
     doc.add_paragraph(
-        "Decisions taken while the meeting was not quorate, to be ratified at a quorate meeting."
+        "Decisions taken while the meeting was not quorate, or without its decision quorum, to be "
+        "ratified at a quorate meeting."
     )
     table(doc, ["Date", "Decision"], ["{{ d.date }}", "{{ d.text }}"], "d in pack.ratification", [35, 135])
     tag(doc, "{%p else %}")
@@ -192,6 +196,23 @@ def agenda() -> DocumentType:
     tag(doc, "{%p else %}")
     doc.add_paragraph("None.")
     tag(doc, "{%p endif %}")
+    tag(doc, "{%p for g in pack.ended_groups %}")
+    doc.add_heading(
+        "Open actions of {{ g.series }}, which ended on {{ g.ended }} ({{ g.actions | length }})", level=3
+    )
+    table(
+        doc,
+        ["No.", "Action", "Owners", "Due"],
+        [
+            "{{ a.number }}",
+            "{{ a.title }}{% if a.flags %}\n{{ a.flags }}{% endif %}",
+            "{{ a.owners }}",
+            "{{ a.due }}",
+        ],
+        "a in g.actions",
+        [12, 86, 38, 34],
+    )
+    tag(doc, "{%p endfor %}")
 
     doc.add_heading("Apologies received", level=2)
     tag(doc, "{%p for line in pack.apologies %}")

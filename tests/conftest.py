@@ -9,7 +9,9 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import tempfile
 import uuid
+import weakref
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -110,7 +112,11 @@ class Chat:
         self.app = app
         self.core = app.core()
         self.out = io.StringIO()
-        self.door = ShellDoor(self.core, self.out, user="MT", channel=channel)
+        # Files the bot makes go to a folder of this chat's own, never into the working tree (and
+        # never shared with a test running beside it).
+        files = Path(tempfile.mkdtemp(prefix="partnerbot-chat-files-"))
+        self.door = ShellDoor(self.core, self.out, user="MT", channel=channel, files_dir=files)
+        weakref.finalize(self, shutil.rmtree, files, True)
         app.plug_shell(self.door)
 
     def at(self, iso: str) -> Chat:

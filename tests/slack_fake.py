@@ -501,13 +501,13 @@ class FakeSocket:
         assert self._conn is not None, "the bot is not connected"
         self._send(self._conn, 0x1, json.dumps(data).encode())
 
-    def wait_connected(self, timeout: float = 10.0) -> None:
+    def wait_connected(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
         while self._conn is None:
             assert time.monotonic() < deadline, "the bot never connected"
             time.sleep(0.02)
 
-    def wait_ack(self, envelope_id: str, timeout: float = 10.0) -> dict[str, Any]:
+    def wait_ack(self, envelope_id: str, timeout: float = 60.0) -> dict[str, Any]:
         with self._acked:
             ok = self._acked.wait_for(lambda: envelope_id in self.acks, timeout)
         assert ok, f"no ack for {envelope_id}"

@@ -113,7 +113,7 @@ class FakeServer:
         for method, pattern, handler in self.routes:
             if method == call.method and pattern.fullmatch(call.path):
                 result = handler(call)
-                return (result[0], result[1], result[2] if len(result) > 2 else {})  # type: ignore[misc]
+                return (result[0], result[1], result[2] if len(result) > 2 else {})
         return 404, {"error": {"code": "NotFound", "message": call.path}}, {}
 
     def close(self) -> None:

@@ -213,6 +213,8 @@ def test_papers_due_describe_reads_back() -> None:
         ("three times a year", Cadence("month", 4)),
         ("Four times a year", Cadence("month", 3)),
         ("twice a year", Cadence("month", 6)),
+        ("twice per year", Cadence("month", 6)),
+        ("once each quarter", Cadence("month", 3)),
         ("monthly and when required", Cadence("month", 1)),
         ("Monthly, and as required.", Cadence("month", 1)),
         ("at least quarterly", Cadence("month", 3)),

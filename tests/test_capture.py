@@ -30,7 +30,7 @@ from capture_fixtures import (
 from conftest import Chat
 from sqlalchemy import func, select
 
-from handlers.capture import Capture, capture_action
+from handlers.capture import Capture, capture_action, may_capture
 from handlers.capture_preview import as_capture, compose_capture
 from handlers.names import Ambiguous, Owner, Unknown
 from handlers.parse_jsonl import answer, run
@@ -825,6 +825,36 @@ def test_a_numbered_action_mid_line_keeps_its_number() -> None:
 )
 def test_not_actions_mid_line(text: str) -> None:
     assert not cap(text).is_action
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Action: HN to write to the three schools by Friday",
+        "2. Action for SMa: check the police figures",
+        "- **Action** – RB to update the register",
+        "Action 28 EH to inform TM of the outcome. Action ongoing.",
+        "Agreed: HN to circulate the protocol",
+        "It was also agreed that LE would arrange a meeting with the leads",
+        "The board agreed that HN will write to the three schools by Friday",
+        "FD suggested a review. Action: LE to arrange a meeting with the leads",
+    ],
+)
+def test_lines_a_door_gives_the_core_unasked(text: str) -> None:
+    assert may_capture(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thanks all, see you next time",
+        "HN raised attendance at strategy meetings.",
+        "We looked at the action plan and it was good.",
+        "I agreed with Lowri on that",
+    ],
+)
+def test_chat_a_door_leaves_unread(text: str) -> None:
+    assert not may_capture(text)
 
 
 # --- owners named later in the sentence, or by "for" -------------------------------------------------------

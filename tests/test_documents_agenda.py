@@ -73,7 +73,7 @@ def test_agenda_order_puts_items_before_the_closing_standing_items(board: Chat) 
         "Welcome and apologies",
         "Declarations of interest",
         "Minutes and matters arising",
-        "Decisions taken while the meeting was not quorate, for ratification",
+        "Decisions for ratification",
         "Action tracker",
         "Voice of the Child",
         "Risk register",
@@ -246,3 +246,37 @@ def test_agenda_of_a_series_with_no_date_set(board: Chat) -> None:
 def test_agenda_needs_a_member(board: Chat) -> None:
     said = board.say("NF", "agenda next exploitation")
     assert "Only members of Tackling Exploitation Group" in said
+
+
+def _tables_by_heading(doc: Document) -> dict[str, list[list[str]]]:
+    """Each Heading 3 of the pack with the rows of the table that follows it."""
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    out: dict[str, list[list[str]]] = {}
+    heading = ""
+    for child in doc.element.body.iterchildren():
+        if child.tag.endswith("}p"):
+            para = Paragraph(child, doc)
+            if para.style is not None and para.style.name == "Heading 3":
+                heading = para.text
+        elif child.tag.endswith("}tbl") and heading:
+            out[heading] = [[c.text for c in r.cells] for r in Table(child, doc).rows[1:]]
+            heading = ""
+    return out
+
+
+def test_an_undated_action_with_no_real_update_is_not_listed_as_on_track(board: Chat) -> None:
+    board.say("PMw", "Action: RB to map the early help offer")
+    with board.app.sessions() as s:
+        number = s.scalars(select(Series.last_action_number).where(Series.key == "board")).one()
+    board.say("RB", f"action {number} update: No further update.")
+    board.say("RB", "agenda next board")
+    (docx,) = _files(board, ".docx")
+    groups = _tables_by_heading(Document(str(docx)))
+    attention = groups["Needs a date or a real update (1, Amber)"]
+    assert [r[:5] for r in attention] == [
+        [str(number), "map the early help offer", "Rhian Bowen", "No date", "Ongoing, Amber"]
+    ]
+    on_track = next((rows for h, rows in groups.items() if h.startswith("On track")), [])
+    assert str(number) not in [r[0] for r in on_track]

@@ -251,7 +251,7 @@ def test_presenter_attendee_and_deputy_guests(chat: Chat) -> None:
             name: (a.status, a.deputy_for_id, a.role_note)
             for a, name in s.execute(
                 select(Attendance, Person.name).join(Person, Person.id == Attendance.person_id)
-            ).tuples()
+            ).all()
             if name in ("Aled Price", "Marcus Webb", "Neil Wiley")
         }
     assert rows == {

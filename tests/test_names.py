@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import pytest
 from capture_fixtures import westshire, westshire_plus
 
 from handlers.names import Ambiguous, Owner, Resolved, Unknown, resolve_name, split_names
+from storage.roster import PersonRef, Roster
 
 ROSTER = westshire()
 PLUS = westshire_plus()
@@ -179,3 +183,20 @@ def test_attendance_commands_keep_resolving() -> None:
 )
 def test_split_names(text: str, expected: list[str]) -> None:
     assert split_names(text) == expected
+
+
+def _resolves(text: str, roster: Roster) -> str | None:
+    found = resolve_name(text, roster, "board")
+    return found.owner.id if isinstance(found, Resolved) else None
+
+
+def test_a_roster_keeps_its_own_name_index_and_lets_it_go_with_it() -> None:
+    roster = westshire()
+    assert _resolves("Imogen Parry", roster) is None
+    newcomer = roster.with_person(PersonRef("IP", "Imogen Parry", "council", "Designated Nurse"))
+    assert _resolves("Imogen Parry", newcomer) == "IP"  # the copy builds its own index
+    assert _resolves("Imogen Parry", roster) is None  # and the original keeps its own
+    index = weakref.ref(roster.derived["names"])
+    del roster
+    gc.collect()
+    assert index() is None  # nothing outside the roster held on to it

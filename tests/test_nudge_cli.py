@@ -11,11 +11,13 @@ import pytest
 import yaml
 from conftest import EXAMPLE, FIXTURES, Chat
 from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
 
 from bot import serve
 from bot.app import App
 from bot.cli import main
 from bot.serve import SweepService, supervise
+from scheduler.sweep import Sweeper, SweepReport
 from storage.models import Action, Person
 from storage.nudge_models import Digest, NudgeClaim
 
@@ -119,14 +121,14 @@ def test_a_service_that_dies_stops_the_process() -> None:
 
 
 def test_the_sweep_service_survives_a_failing_sweep() -> None:
-    class Flaky:
+    class Flaky(Sweeper):
         calls = 0
 
-        def run(self, at: object) -> object:
+        def run(self, at: datetime) -> SweepReport:
             Flaky.calls += 1
             raise ConnectionError("database restarting")
 
-    service = SweepService(Flaky(), io.StringIO(), interval=0.01, max_sweeps=3)  # type: ignore[arg-type]
+    service = SweepService(Flaky(sessionmaker(), {}), io.StringIO(), interval=0.01, max_sweeps=3)
     service.run(threading.Event())
     assert Flaky.calls == 3
 

@@ -151,7 +151,7 @@ def test_westshire_series() -> None:
 def test_specs_are_frozen() -> None:
     spec = read_partnership(WESTSHIRE)
     with pytest.raises(dataclasses.FrozenInstanceError):
-        spec.people[0].initials = "XX"  # type: ignore[misc]
+        spec.people[0].initials = "XX"  # type: ignore[misc]  # the point: a frozen field refuses assignment
 
 
 def test_loading_twice_gives_equal_specs() -> None:

@@ -199,3 +199,27 @@ def test_the_minutes_draft_has_the_meetings_agenda_items_as_its_sections(replaye
         filed = {n.text: titles[n.agenda_item_id] for n in notes if n.agenda_item_id}
     assert filed["No items raised."] == "What was discussed today that makes a difference to people's lives?"
     assert len(filed) == len(notes)
+
+
+def test_an_owner_given_when_asked_is_stored_but_not_written_into_the_typed_action(
+    replayed: tuple[App, str],
+) -> None:
+    # Action 4 names nobody who owns it; the minute taker answered the question with FD.
+    app, out = replayed
+    with app.sessions() as s:
+        four = s.scalars(select(Action).where(Action.number == 4)).one()
+        assert _owners(s, four) == ["FD"]
+        assert four.text is not None and "owner" not in four.text and "\u2060" not in four.text
+    minutes = out.split("PMcL: minutes draft", 1)[1]
+    assert (
+        "Action 4. FD suggested getting the Neglect Screening tool and GCP2 onto the "
+        "Integrated Care Board agenda.\n" in minutes
+    )
+    assert "(owner: FD)" not in minutes
+
+
+def test_a_typed_no_declarations_note_is_not_said_twice(replayed: tuple[App, str]) -> None:
+    _app, out = replayed
+    minutes = out.split("PMcL: minutes draft", 1)[1]
+    assert minutes.count("No conflicts of interest were declared by the group.") == 1
+    assert "No declarations of interest were made." not in minutes

@@ -64,7 +64,8 @@ def test_unknown_keys_are_refused_with_their_path_and_nothing_starts(tmp_path: P
     assert code == 1
     assert f"{config} has 3 problems:" in said
     assert "  - partnerhsips: unknown setting; did you mean partnerships?" in said
-    assert "  - web.prot: unknown setting; did you mean port? known here: host, port" in said
+    known = "known here: answer_link_days, host, port, public_url"
+    assert f"  - web.prot: unknown setting; did you mean port? {known}" in said
     assert "  - nudges.series.board.overdue_evry: unknown setting; did you mean overdue_every?" in said
     assert "Traceback" not in said and not db.exists()  # refused before the database was touched
 
@@ -140,7 +141,7 @@ def test_the_doors_own_server_keys_are_refused_naming_the_web_key(tmp_path: Path
         "slack.http.host: has moved to web.host " + why,
         "slack.http.port: has moved to web.port " + why,
         "slack.health: has moved to web.host and web.port " + why,
-        "web.adress: unknown setting; known here: host, port",
+        "web.adress: unknown setting; known here: answer_link_days, host, port, public_url",
     ]
     assert f"{config} has 7 problems:" in said
 

@@ -20,7 +20,7 @@ from bot.cli import main
 from storage.models import Meeting
 
 
-def wait_for(check: Callable[[], bool], seconds: float = 10) -> None:
+def wait_for(check: Callable[[], bool], seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while not check():
         assert time.monotonic() < deadline, "timed out"

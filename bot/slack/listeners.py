@@ -42,13 +42,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("partnerbot.slack")
 
-# Lines worth giving the core unasked in a bound channel: the capture grammar's openings
-# ("Action:", "2. Action for SMa:", "Agreed: …"). Other chat is never read.
-CAPTURE_GATE = re.compile(
-    r"^[\s\-*•·>]*(?:\d+(?:\.\d+)*[.)]?\s*)?(?:\*\*|__)?\s*(?:new\s+|agreed\s+)?actions?\b"
-    r"|^[\s\-*•·>]*(?:it\s+was\s+(?:also\s+)?)?agreed\b",
-    re.IGNORECASE,
-)
 MESSAGE_SUBTYPES = (None, "thread_broadcast", "file_share")
 
 
@@ -144,7 +137,8 @@ def on_message(door: SlackDoor, body: dict[str, Any], event: dict[str, Any], con
 
 
 def _worth_reading(door: SlackDoor, channel: str, user: str, text: str) -> bool:
-    if CAPTURE_GATE.match(text) and door.core.bound_series(DOOR, channel) is not None:
+    # In a bound channel, only lines the core may capture ("Action:", "Agreed: …"); other chat is never read.
+    if door.core.may_capture(text) and door.core.bound_series(DOOR, channel) is not None:
         return True
     return door.core.has_question(DOOR, channel, user)  # "SMa" answering "who owns this action?"
 

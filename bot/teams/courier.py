@@ -19,11 +19,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import runtime
 from bot.teams import store
 from scheduler.couriers import DeliveryFailed, Outgoing, Unreachable
+from scheduler.email import email_body
 from storage.roster import PersonRef
 
 if TYPE_CHECKING:
     from bot.teams.app import TeamsDoor
     from bot.teams.graph import Graph
+    from handlers.answer_links import AnswerLinks
 
 
 class TeamsCourier:
@@ -76,8 +78,9 @@ class GraphMailCourier:
 
     door = "email"
 
-    def __init__(self, graph: Graph) -> None:
+    def __init__(self, graph: Graph, links: AnswerLinks | None = None) -> None:
         self.graph = graph
+        self.links = links  # answer links in each reminder, as in SMTP e-mail
 
     def reach(self, person: PersonRef) -> bool:
         return bool(person.email)
@@ -87,7 +90,7 @@ class GraphMailCourier:
 
         if not out.person.email:
             raise Unreachable(f"{out.person.initials} has no e-mail address")
-        body = f"Dear {out.person.first_name},\n\n{out.text}\n"
+        body = email_body(out, self.links)
         call = self.graph.send_mail(
             out.person.name,
             out.person.email,

@@ -84,7 +84,7 @@ def graph_mail_courier(app: App) -> Courier | None:
         return None
     from bot.teams.courier import GraphMailCourier
 
-    return GraphMailCourier(graph)
+    return GraphMailCourier(graph, app.settings.web.answer_links())
 
 
 class TeamsService:

@@ -1,15 +1,23 @@
-"""Alembic environment: runs on the connection that storage.db.migrate hands over,
-or on PARTNERBOT_DATABASE_URL when called from the alembic command line."""
+"""Alembic environment: runs on the connection that storage.db.migrate hands over, or, when the
+alembic command line is run by hand (to write a migration), on the database it is given:
+
+    alembic -x url=sqlite:///var/partnerbot.sqlite3 revision --autogenerate -m "..."
+
+(or `sqlalchemy.url` in an alembic.ini of your own). It reads no environment variable:
+PARTNERBOT_DATABASE_URL and app.yaml are the bot's settings, read in one place
+(bot/settings.py), which storage does not import; pass `-x url="$PARTNERBOT_DATABASE_URL"`.
+"""
 
 from __future__ import annotations
 
-import os
 from typing import Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
+from alembic.util import CommandError
 from sqlalchemy import Connection
 
+import storage.answer_link_models
 import storage.nudge_models  # noqa: F401 - the reminder tables on Base.metadata
 from storage.db import make_engine
 from storage.models import Base
@@ -54,10 +62,20 @@ def _migrate(conn: Connection) -> None:
         context.run_migrations()
 
 
+def _given_url() -> str:
+    """The database of an alembic command run by hand: `-x url=...`, else `sqlalchemy.url`."""
+    url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise CommandError(
+            "Which database? Give its URL: alembic -x url=sqlite:///var/partnerbot.sqlite3 "
+            '(or -x url="$PARTNERBOT_DATABASE_URL") revision --autogenerate -m "..."'
+        )
+    return url
+
+
 connection = config.attributes.get("connection")
 if connection is not None:
-    _run(connection)
+    _run(connection)  # the bot migrating itself on start-up (storage.db.migrate)
 else:
-    engine = make_engine(os.environ.get("PARTNERBOT_DATABASE_URL", "sqlite:///var/partnerbot.sqlite3"))
-    with engine.begin() as conn:
+    with make_engine(_given_url()).begin() as conn:
         _run(conn)

@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, insert, select, text  # noqa: E402
+from sqlalchemy import Update, create_engine, insert, select, text  # noqa: E402
 
 from bot.app import App, open_app  # noqa: E402
 from bot.settings import settings_from  # noqa: E402
@@ -143,7 +143,7 @@ def populate(app: App, meetings: int, actions: int, seed: int = 7) -> dict[str, 
         by_series: dict[int, list[int]] = defaultdict(list)
         for m_id, sid in s.execute(select(Meeting.id, Meeting.series_id)):
             by_series[sid].append(m_id)
-        att = []
+        att: list[dict[str, object]] = []
         for sr in series:
             for m_id in by_series[sr.id]:
                 for k, ini in enumerate(sr.members[:10]):
@@ -212,7 +212,7 @@ def populate(app: App, meetings: int, actions: int, seed: int = 7) -> dict[str, 
     return open_refs
 
 
-def update_series(series_id: int, last: int):  # type: ignore[no-untyped-def]
+def update_series(series_id: int, last: int) -> Update:
     from sqlalchemy import update
 
     return update(Series).where(Series.id == series_id).values(last_action_number=last)

@@ -13,8 +13,11 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,9 +47,9 @@ TZ = ZoneInfo("Europe/London")
 NOW = datetime(2024, 3, 8, 9, 30, tzinfo=UTC)
 
 
-def seed(app: object) -> None:
+def seed(app: App) -> None:
     """A held meeting on 19 Jan, the next one set for 15 Mar, and the busy tracker between them."""
-    with app.sessions() as session, session.begin():  # type: ignore[attr-defined]
+    with app.sessions() as session, session.begin():
         series = session.scalars(select(Series).where(Series.key == "board")).one()
         people = {p.initials: p.id for p in session.scalars(select(Person))}
         held = Meeting(
@@ -131,9 +134,12 @@ def page_count(pdf: bytes) -> int:
     return len(PdfReader(io.BytesIO(pdf)).pages)
 
 
-def timed(fn: object) -> tuple[float, object]:
+R = TypeVar("R")
+
+
+def timed(fn: Callable[[], R]) -> tuple[float, R]:
     start = time.perf_counter()
-    result = fn()  # type: ignore[operator]
+    result = fn()
     return (time.perf_counter() - start) * 1000, result
 
 
@@ -159,16 +165,16 @@ def main() -> int:
             with app.sessions() as session:
                 ctx = context(app, session)
                 series = ctx.series
-                t_data, pack = timed(lambda ctx=ctx, series=series: agenda_pack(ctx, series))
-                t_chat, _ = timed(lambda pack=pack: render_chat(T, "agenda.chat.j2", "board", pack=pack))
-                t_docx, _ = timed(
-                    lambda pack=pack: render_docx(T, "agenda.docx", "board", pack.title, pack=pack)
-                )
-                t_html, page = timed(lambda pack=pack: render_text(T, "agenda.html.j2", "board", pack=pack))
-                t_pdf, blob = timed(lambda page=page: render_pdf(T, page))
-                t_ics, _ = timed(lambda pack=pack: render_ics(pack.invite, NOW))
+                assert series is not None  # context() binds the board
+                t_data, pack = timed(partial(agenda_pack, ctx, series))
+                t_chat, _ = timed(partial(render_chat, T, "agenda.chat.j2", "board", pack=pack))
+                t_docx, _ = timed(partial(render_docx, T, "agenda.docx", "board", pack.title, pack=pack))
+                t_html, page = timed(partial(render_text, T, "agenda.html.j2", "board", pack=pack))
+                t_pdf, blob = timed(partial(render_pdf, T, page))
+                assert pack.invite is not None  # seed() set the next meeting
+                t_ics, _ = timed(partial(render_ics, pack.invite, NOW))
                 held = find_meeting(ctx, series, "last")
-                t_min, _ = timed(lambda ctx=ctx, series=series, held=held: minutes_draft(ctx, series, held))
+                t_min, _ = timed(partial(minutes_draft, ctx, series, held))
             data.append(t_data)
             chat.append(t_chat)
             docx.append(t_docx)
@@ -177,15 +183,16 @@ def main() -> int:
             ics.append(t_ics)
             total.append(t_data + t_chat + t_docx)
             minutes.append(t_min)
-            pages = page_count(blob)  # type: ignore[arg-type]
+            pages = page_count(blob)
         data, chat, docx, html, pdf, ics, total, minutes = (
             x[1:] for x in (data, chat, docx, html, pdf, ics, total, minutes)
         )
         app.engine.dispose()
     try:
-        from weasyprint.pdf.fonts import harfbuzz_subset  # type: ignore[attr-defined]
+        from weasyprint.pdf import fonts
 
-        subsetter = "HarfBuzz" if harfbuzz_subset else "fontTools"
+        # Only WeasyPrint builds that subset fonts with HarfBuzz have `harfbuzz_subset`.
+        subsetter = "HarfBuzz" if getattr(fonts, "harfbuzz_subset", None) else "fontTools"
     except ImportError:
         subsetter = "fontTools"
     print(f"documents: agenda pack with {ACTIONS} open actions and {ITEMS} items ({REPEATS} runs, warm)")

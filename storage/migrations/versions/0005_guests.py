@@ -50,7 +50,7 @@ def _guest_names_to_people() -> None:
             sa.select(attendance.c.meeting_id, attendance.c.person_id).where(
                 attendance.c.person_id.is_not(None)
             )
-        ).tuples()
+        ).all()
     )
     for row_id, meeting_id, name, partnership_id in rows:
         typed = " ".join(str(name).split())
