@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.settings import Settings
 from handlers.core import Core
+from handlers.router import Router
 from handlers.setup import CoreSetup
 from storage.db import make_engine, make_sessionmaker, migrate
 from storage.models import Partnership
@@ -30,6 +31,12 @@ class App:
     engine: Engine
     sessions: sessionmaker[Session]
     setup: CoreSetup  # app.yaml's reminder policy and templates, and the roster cache, for every core
+
+    def router(self, home: str | None = None) -> Router:
+        """What the doors talk to: every loaded partnership; the home one is `home`, else app.yaml's
+        `partnership:` (the shell's, and the answer when nothing else decides)."""
+        wanted = home or self.settings.partnership
+        return Router(self.sessions, self.setup, home=self.partnership_id(wanted) if wanted else None)
 
     def core(self, partnership: str | None = None) -> Core:
         return Core(self.sessions, self.partnership_id(partnership), self.setup)

@@ -170,7 +170,9 @@ def _shell(app: object, args: argparse.Namespace, out: TextIO) -> int:
     from bot.shell import ShellDoor, interactive
 
     assert isinstance(app, App)
-    core = app.core(getattr(args, "partnership", None))
+    # Every loaded partnership; --partnership (else app.yaml's `partnership:`) is the shell's own:
+    # its people's initials are the ones the shell's lines speak as.
+    core = app.router(getattr(args, "partnership", None))
     roster = core.roster()
     user = args.user or next(iter(roster.series.values())).chair_on(datetime.now(UTC).date())
     if user not in roster.people:

@@ -40,7 +40,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     n.add_argument("--partnership", help="only this partnership (default: every one loaded)")
     s = sub.add_parser("serve", help="run the doors and the reminder sweep (every minute) until stopped")
-    s.add_argument("--partnership", help="only this partnership (default: every one loaded)")
+    s.add_argument(
+        "--partnership",
+        help="sweep only this partnership's reminders, and make it the doors' home one "
+        "(the doors serve every partnership loaded; default: sweep every one)",
+    )
     s.add_argument("--interval", type=float, default=60.0, help="seconds between sweeps (default: 60)")
     s.add_argument("--sweeps", type=int, help=argparse.SUPPRESS)  # tests: stop after N sweeps
 
@@ -53,7 +57,7 @@ def _terminal(app: App, out: TextIO) -> TerminalCourier:
     from bot.shell import ShellDoor
     from bot.terminal_courier import TerminalCourier
 
-    return TerminalCourier(ShellDoor(app.core(), out, user=""))
+    return TerminalCourier(ShellDoor(app.router(), out, user=""))
 
 
 def report_zone(app: App, partnership: str | None) -> ZoneInfo:

@@ -26,6 +26,7 @@ from handlers.context import Request
 from handlers.core import Core
 from handlers.format import table_lines
 from handlers.reply import PERSON, Buttons, File, Reply, Table, Text
+from handlers.router import Router
 
 SPEAKER = re.compile(r"^(?P<who>[A-Za-z][A-Za-z.'-]{0,7})\s*(?P<mark>:|>)\s+(?P<text>.*)$")
 TONE_MARK = {"warning": "⚠ ", "error": "✗ ", "question": "? ", "ok": "", "info": ""}
@@ -41,7 +42,7 @@ def render_buttons(buttons: Buttons) -> list[str]:
 class ShellDoor:
     def __init__(
         self,
-        core: Core,
+        core: Router | Core,
         out: TextIO,
         *,
         user: str,

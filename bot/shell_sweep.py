@@ -33,7 +33,7 @@ def plug(app: App, door: ShellDoor) -> None:
         app.sessions,
         couriers,
         settings,
-        partnerships=[door.core.partnership_id],
+        partnerships=None,  # every partnership loaded, as `serve` does
         shuffle=False,  # one process: a stable order keeps scripts readable
         rosters=app.setup.rosters,
     )

@@ -69,11 +69,14 @@ def echo(ctx: Ctx, action: Action, series: Series, *, proposed: bool = False) ->
     )
 
 
-def answer_buttons(series: Series, action: Action) -> Buttons:
-    """The answers an owner can give from a reminder; doors render them as buttons."""
-    r = f"{series.key} {action.number}"
+def answer_buttons(series: Series, action: Action, qualifier: str = "") -> Buttons:
+    """The answers an owner can give from a reminder; doors render them as buttons.
+
+    `qualifier` goes before the series id where two partnerships have one of that id ("westmere/").
+    """
+    r = f"{qualifier}{series.key} {action.number}"
     # The action's id too: an e-mailed reminder signs its answer links with it (handlers/answer_links.py).
-    payload = {"series": series.key, "number": action.number, "action_id": action.id}
+    payload = {"series": f"{qualifier}{series.key}", "number": action.number, "action_id": action.id}
     return Buttons(
         (
             Button("Done", "done", payload, f"action {r} done"),
@@ -887,13 +890,14 @@ def action_show(ctx: Ctx, args: dict[str, Any]) -> Reply:
 )
 def actions_mine(ctx: Ctx, args: dict[str, Any]) -> Reply:
     actions = my_open_actions(ctx, ctx.actor.initials if ctx.actor else "")
+    across = f" in the {ctx.roster.name}" if ctx.req.qualifier is not None else ""  # one of several
     if not actions:
-        return Reply().say("You have no open actions.", audience=ACTOR)
+        return Reply().say(f"You have no open actions{across}.", audience=ACTOR)
     shown = sorted(actions, key=lambda a: (a.due_date is None, a.due_date or ctx.today, a.number))[
         :LIST_LIMIT
     ]
     shown.sort(key=lambda a: (a.series_id, a.number))
-    caption = _caption("Your open actions", len(shown), len(actions))
+    caption = _caption(f"Your open actions{across}", len(shown), len(actions))
     return Reply().add(_table(ctx, shown, qualified=True, caption=caption), ACTOR)
 
 
@@ -1059,6 +1063,9 @@ def _table(ctx: Ctx, actions: list[Action], *, qualified: bool = False, caption:
         flags = _flags(ctx, a)
         if flags:
             due += f" [{', '.join(flags)}]"
-        number = f"{_short(series_names[a.series_id])} {a.number}" if qualified else str(a.number)
+        if qualified and ctx.req.qualifier:  # several partnerships' series with the same id
+            number = f"{ctx.req.qualifier}{series_names[a.series_id].key} {a.number}"
+        else:
+            number = f"{_short(series_names[a.series_id])} {a.number}" if qualified else str(a.number)
         rows.append((number, a.title, owners_text(ctx.roster, current_owners(a)), due, update_text))
     return Table(("No.", "Action", "Owners", "Due", "Latest update"), tuple(rows), caption=caption)

@@ -48,6 +48,10 @@ class Request:
     # For a command that needs one (`attendance import`): the attendance report the door fetched,
     # or why it has none. None: this door reads no attendance reports.
     attendance_report: AttendanceReport | NoReport | None = None
+    # Set when one answer covers several partnerships (`actions mine` in a direct message): what
+    # goes before a series id so it names one series ("westmere/" where two partnerships have a
+    # `board`; "" where the ids differ). None: one partnership answers.
+    qualifier: str | None = None
 
 
 class UserError(Exception):
@@ -202,6 +206,7 @@ class Ctx:
         team = {i for i in (*chairs, s.vice_chair, s.minute_taker, s.business_manager) if i}
         if self.roster.business_unit and self.roster.business_unit in self.roster.groups:
             team.update(self.roster.group_members(self.roster.business_unit))
+        team.update(s.partner_units)  # a joint series: the other partnership's business unit too
         return team
 
     def members(self, series: SeriesRef | None = None) -> set[str]:

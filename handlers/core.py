@@ -60,6 +60,7 @@ class BoundSeries:
     key: str
     name: str
     meeting_open: bool
+    partnership_id: str = ""
 
 
 class Core:
@@ -155,7 +156,13 @@ class Core:
             meeting = session.scalar(
                 select(Meeting.id).where(Meeting.series_id == series.id, Meeting.status == "open").limit(1)
             )
-            return BoundSeries(series.id, series.key, series.name, meeting_open=meeting is not None)
+            return BoundSeries(
+                series.id,
+                series.key,
+                series.name,
+                meeting_open=meeting is not None,
+                partnership_id=series.partnership_id,
+            )
 
     def has_question(self, door: str, channel: str, user: str) -> bool:
         """Whether this person has an open question in this conversation (their next message answers it)."""
@@ -198,12 +205,16 @@ class Core:
             ctx = self.context(session, Request(door, channel, "", text, at), series=series)
             return preview_capture(ctx, series, text)
 
-    def my_actions(self, door: str, user: str, at: datetime) -> list[MyAction] | None:
-        """A person's open actions, soonest due first; None if the door's user is not in the file."""
+    def my_actions(
+        self, door: str, user: str, at: datetime, qualifier: str | None = None
+    ) -> list[MyAction] | None:
+        """A person's open actions, soonest due first; None if the door's user is not in the file.
+
+        `qualifier` as in `Request`: when the list is one of several partnerships'."""
         from handlers.my_actions import my_actions
 
         with self.sessions() as session:
-            ctx = self._asking(session, Request(door, f"home:{user}", user, "", at))
+            ctx = self._asking(session, Request(door, f"home:{user}", user, "", at, qualifier=qualifier))
             return my_actions(ctx) if ctx.actor is not None else None
 
     # --- questions -----------------------------------------------------------------------------------
@@ -340,6 +351,7 @@ class Core:
                 expires_at=slot.now + QUESTION_TTL,
                 # Someone else's question joins the back of their queue.
                 position=None if slot.position is None or to else slot.position + i,
+                partnership_id=self.partnership_id,
             )
             if to:
                 others.append((to[0], Waiting.of(row)))

@@ -5,6 +5,11 @@
 2. Otherwise an identity a door learnt earlier (a chat profile's e-mail matched the file),
    while its person is still in the partnership and the file gives that id to nobody,
    not even to someone who has left.
+3. Otherwise, with several partnerships loaded, the same person found in another
+   partnership by 1 or 2: people of two partnerships are the same person when their
+   e-mail address (any case), `slack_id` or `teams_id` matches (`storage.people_match`, which
+   the reminder sweep and the loader of joint series use too). Not on the shell, whose
+   initials are each file's own.
 
 Guests (people named in meetings, not in the file) are nobody's identity: they cannot act.
 
@@ -23,6 +28,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from storage.doors import learnt_keys, learnt_person, remember_identity
 from storage.models import Person
+from storage.people_match import same_person as same_person  # the rule; the sweep asks it here
 
 
 @dataclass(frozen=True)
@@ -96,9 +102,56 @@ def person_for(session: Session, partnership_id: str, door: str, key: str) -> Pe
         return found  # the file decides whenever it gives out this id
     learnt = learnt_person(session, door, key)
     row = session.get(Person, learnt) if learnt is not None else None
-    if row is None or not row.active or row.guest or row.partnership_id != partnership_id:
-        return None  # the person learnt has left, or belongs to another partnership
-    return row
+    if row is not None and row.partnership_id == partnership_id:
+        return row if row.active and not row.guest else None  # the person learnt has left
+    if door == "shell":
+        return None
+    # The same person, known in another partnership by this id (the file's, else learnt).
+    elsewhere = [p for p in _given_anywhere(session, door, key) if p.partnership_id != partnership_id]
+    if row is not None and row.active and not row.guest:
+        elsewhere.append(row)
+    for other in elsewhere:
+        same = same_person(session, other, partnership_id)
+        if same is not None:
+            return same
+    return None
+
+
+def _given_anywhere(session: Session, door: str, key: str) -> list[Person]:
+    """Active people of any partnership the file gives this id."""
+    return list(
+        session.scalars(
+            select(Person)
+            .where(_column(door) == key, Person.active, Person.guest.is_(False))
+            .order_by(Person.partnership_id, Person.id)
+        )
+    )
+
+
+class AmbiguousUser(Exception):
+    """A shell user's initials name different people in several partnerships."""
+
+    def __init__(self, key: str, partnerships: list[str]) -> None:
+        super().__init__(key, partnerships)
+        self.key, self.partnerships = key, partnerships
+
+
+def people_for(
+    session: Session, partnership_ids: Iterable[str], door: str, key: str, home: str | None = None
+) -> dict[str, Person]:
+    """Who a door's user is in each partnership they belong to (the module's rule, per partnership).
+
+    On the shell, initials are each file's own: when they name different people in several
+    partnerships, `home` (the shell's partnership) decides, else `AmbiguousUser` is raised.
+    """
+    found = {pid: p for pid in partnership_ids if (p := person_for(session, pid, door, key)) is not None}
+    if door != "shell" or len(found) < 2:
+        return found
+    first = found.get(home or "") or next(iter(found.values()))
+    same = {pid: p for pid, p in found.items() if p is first or same_person(session, first, pid) is p}
+    if len(same) == len(found) or home in found:
+        return same
+    raise AmbiguousUser(key, sorted(found))
 
 
 def learn_by_email(
@@ -133,7 +186,10 @@ def door_keys(session: Session, door: str, person: Person) -> list[str]:
     A learnt id the file now gives to someone else is not theirs any more.
     """
     out = [k for k in (_file_id(door, person),) if k]
-    learnt = [key for key, _ in learnt_keys(session, door, [person.id])]
+    # The same person in the other partnerships (their file's id, and ids learnt for them).
+    others = [] if door == "shell" else _same_elsewhere(session, person)
+    out.extend(k for p in others if (k := _file_id(door, p)) and k not in out)
+    learnt = [key for key, _ in learnt_keys(session, door, [person.id, *(p.id for p in others)])]
     taken = {
         _file_id(door, p)
         for p in _given_to(session, person.partnership_id, door, learnt)
@@ -141,6 +197,14 @@ def door_keys(session: Session, door: str, person: Person) -> list[str]:
     }
     out.extend(k for k in learnt if k not in taken and k not in out)
     return out
+
+
+def _same_elsewhere(session: Session, person: Person) -> list[Person]:
+    """The same person in every other partnership they are in."""
+    pids = session.scalars(
+        select(Person.partnership_id).where(Person.partnership_id != person.partnership_id).distinct()
+    )
+    return [p for pid in pids if (p := same_person(session, person, pid)) is not None]
 
 
 def door_key_of(session: Session, door: str, initials: str, partnership_id: str | None) -> str | None:

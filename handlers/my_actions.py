@@ -16,7 +16,7 @@ from storage.models import Series
 
 @dataclass(frozen=True)
 class MyAction:
-    series: str  # the series' key
+    series: str  # the series' key (with its partnership's before it where two have that key)
     number: int
     title: str
     due: str  # as the tracker says it: "due 29 March 2024", "no due date"
@@ -44,7 +44,7 @@ def my_actions(ctx: Ctx) -> list[MyAction]:
         said = latest is not None and bool(latest.text)
         out.append(
             MyAction(
-                series=series[a.series_id].key,
+                series=f"{ctx.req.qualifier or ''}{series[a.series_id].key}",
                 number=a.number,
                 title=a.title,
                 due=due_text(a.due_date, a.due_kind),
@@ -52,7 +52,7 @@ def my_actions(ctx: Ctx) -> list[MyAction]:
                 owners=owners_text(ctx.roster, current_owners(a)),
                 latest_on=latest.at.astimezone(ctx.tz).date() if latest is not None and said else None,
                 latest=latest.text if latest is not None and said else None,
-                answers=answer_buttons(series[a.series_id], a),
+                answers=answer_buttons(series[a.series_id], a, ctx.req.qualifier or ""),
             )
         )
     return out

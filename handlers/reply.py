@@ -74,6 +74,8 @@ class Reply:
     messages: list[Message] = field(default_factory=list)
     # False when the text was not a command: chat doors stay quiet unless the bot was addressed.
     recognised: bool = True
+    # The partnership that answered: people named in PERSON messages are its people (set by the router).
+    partnership_id: str | None = None
 
     def say(self, text: str, tone: str = INFO, audience: str = CHANNEL) -> Reply:
         self._message(audience, None).blocks.append(Text(text, tone))

@@ -1,5 +1,9 @@
 """The words of a reminder: one message per person per sweep, whatever it carries.
 
+A person in several partnerships gets one message with a part per partnership (each part that
+partnership's own: its chair's digest, papers and actions, named in its words); where two of
+them have a series of the same id, the answers name the partnership too (`westmere-sab/board 1`).
+
 Action reminders come with their five answers (Done, Add update, New date, Not mine,
 Snooze) as buttons; the shell prints the typed forms. The wording follows the dates as
 of the sweep, so a reminder sent after a pause still tells the truth ("overdue by 3 days").
@@ -26,6 +30,7 @@ class ActionNudge:
     series: Series
     action: Action  # owners (with initials) and updates loaded
     kind: str
+    qualifier: str = ""  # before the series id in the answers, where two partnerships share it
 
 
 @dataclass
@@ -85,7 +90,7 @@ def _action_blocks(
     latest = latest_update(a)
     if latest is not None:
         text += f" Latest update ({short_date(latest.at.astimezone(tz).date())}): {latest.text}"
-    return [Text(text), answer_buttons(n.series, a)]
+    return [Text(text), answer_buttons(n.series, a, n.qualifier)]
 
 
 def _papers_text(p: PapersNudge, roster: Roster, today: date) -> str:
@@ -130,6 +135,41 @@ def compose(
         for n in actions:
             blocks.extend(_action_blocks(n, roster, person, today, tz, "• "))
     return _subject(actions, papers, chair, today), Message(blocks, PERSON, person.initials)
+
+
+@dataclass
+class DigestPart:
+    """What one partnership has for a person: as that partnership's person, in its roster."""
+
+    person: PersonRef
+    roster: Roster
+    actions: list[ActionNudge]
+    papers: list[PapersNudge]
+    chair: list[ChairDigest]
+
+
+def compose_across(
+    person: PersonRef, parts: list[DigestPart], today: date, tz: ZoneInfo
+) -> tuple[str, Message]:
+    """(subject, message) for everything due to one person in one sweep, in every partnership.
+
+    One partnership: exactly `compose`. Several: a part each, headed with the partnership's name."""
+    if len(parts) == 1:
+        p = parts[0]
+        subject, message = compose(p.person, p.roster, today, tz, p.actions, p.papers, p.chair)
+        return subject, Message(message.blocks, PERSON, person.initials)
+    blocks: list[Block] = []
+    for p in parts:
+        _, message = compose(p.person, p.roster, today, tz, p.actions, p.papers, p.chair)
+        blocks.append(Text(f"In the {p.roster.name}:"))
+        blocks.extend(message.blocks)
+    subject = _subject(
+        [a for p in parts for a in p.actions],
+        [x for p in parts for x in p.papers],
+        [c for p in parts for c in p.chair],
+        today,
+    )
+    return subject, Message(blocks, PERSON, person.initials)
 
 
 def _subject(

@@ -66,8 +66,9 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from handlers.chair_digest import ChairDigest, chair_digest
 from handlers.format import plural
+from handlers.identity import same_person
 from scheduler.couriers import Courier, DeliveryFailed, Outgoing, Unreachable, plain_text, route
-from scheduler.messages import ActionNudge, PapersNudge, compose
+from scheduler.messages import ActionNudge, DigestPart, PapersNudge, compose_across
 from scheduler.policy import (
     CHAIR,
     PAPERS,
@@ -238,6 +239,16 @@ class _Scope:
         return sref is not None and sref.closed_on(self.today)
 
 
+@dataclass(frozen=True)
+class _Recipient:
+    """A person with claims, and the person (maybe theirs in another partnership) their digest goes to."""
+
+    person: int
+    partnership: str
+    recipient: int
+    recipient_partnership: str = ""
+
+
 class Sweeper:
     def __init__(
         self,
@@ -267,35 +278,73 @@ class Sweeper:
         report = SweepReport(at=at, holder=self.holder)
         with self.sessions() as s:
             pids = self.partnerships or list(s.scalars(select(Partnership.id).order_by(Partnership.id)))
-        for pid in pids:
-            self._partnership(pid, at, report)
-        return report
-
-    def _partnership(self, pid: str, at: datetime, report: SweepReport) -> None:
         started = clock.perf_counter()
-        with self.sessions() as s:
-            scope = self._scope(s, pid, at)
-            if scope is None:
-                report.outside_hours.append(pid)
-                return
-            meeting_keys = self._derive(s, scope, report)
-        work, previous = self._work(scope, meeting_keys, report)
+        scopes: dict[str, _Scope] = {}
+        work: dict[int, list[int]] = defaultdict(list)
+        previous: dict[int, int] = {}
+        for pid in pids:
+            with self.sessions() as s:
+                scope = self._scope(s, pid, at)
+                if scope is None:
+                    report.outside_hours.append(pid)
+                    continue
+                meeting_keys = self._derive(s, scope, report)
+            scopes[pid] = scope
+            mine, before = self._work(scope, meeting_keys, report)
+            for person, claim_ids in mine.items():
+                work[person].extend(claim_ids)
+            previous.update(before)
+        if not scopes:
+            return report
+        # One digest per person across the partnerships swept: the same person's claims go together.
+        people = self._people(scopes, sorted(work))
+        merged: dict[int, list[int]] = defaultdict(list)
+        for person, claim_ids in work.items():
+            merged[people[person].recipient].extend(claim_ids)
         report.find_claim_seconds += clock.perf_counter() - started
-        recipients = sorted(work)
+        recipients = sorted(merged)
         if self.shuffle:
             self._rng.shuffle(recipients)  # processes sharing a database start on different people
         for batch in _chunks(recipients, self.settings.batch_recipients):
             started = clock.perf_counter()
-            digests, leased = self._retry(partial(self._claim, scope, sorted(batch), work, previous))
+            digests, leased = self._retry(
+                partial(self._claim, scopes, people, sorted(batch), merged, previous)
+            )
             report.find_claim_seconds += clock.perf_counter() - started
             started = clock.perf_counter()
             try:
                 if digests:
-                    self._send_all(scope, digests, report)
+                    self._send_all(scopes, people, digests, report)
             finally:
                 # Free the people now: a retry or another process need not wait for the lease to run out.
-                self._release(scope, leased)
+                self._release(at, leased)
                 report.send_seconds += clock.perf_counter() - started
+        return report
+
+    def _people(self, scopes: dict[str, _Scope], person_ids: list[int]) -> dict[int, _Recipient]:
+        """Each person with claims → who receives their digest: the same person in several partnerships
+        (handlers.identity.same_person) is one recipient, their row that a chat door knows first."""
+        out: dict[int, _Recipient] = {}
+        with self.sessions() as s:
+            rows = {p.id: p for p in s.scalars(select(Person).where(Person.id.in_(person_ids)))}
+            for pid in person_ids:
+                if pid in out:
+                    continue
+                person = rows.get(pid)
+                if person is None:
+                    out[pid] = _Recipient(pid, "", pid)
+                    continue
+                same = [person]
+                for other in scopes:
+                    if other != person.partnership_id:
+                        found = same_person(s, person, other)
+                        if found is not None and found.id in rows:
+                            same.append(found)
+                same.sort(key=lambda p: (not (p.slack_id or p.teams_id), p.partnership_id, p.id))
+                head = same[0]
+                for p in same:
+                    out[p.id] = _Recipient(p.id, p.partnership_id, head.id, head.partnership_id)
+        return out
 
     def _scope(self, s: Session, pid: str, at: datetime) -> _Scope | None:
         part = s.get(Partnership, pid)
@@ -737,11 +786,17 @@ class Sweeper:
 
     # --- 2b. lease people and take their claims into digests -------------------------------------------
     def _claim(
-        self, sc: _Scope, batch: list[int], work: dict[int, list[int]], previous: dict[int, int]
+        self,
+        scopes: dict[str, _Scope],
+        people: dict[int, _Recipient],
+        batch: list[int],
+        work: dict[int, list[int]],
+        previous: dict[int, int],
     ) -> tuple[dict[int, int], list[int]]:
-        """Lease each person in the batch and claim their nudges into one digest each.
-        Returns ({digest id: person}, the people leased)."""
-        at, until = sc.at, sc.at + self.settings.lease
+        """Lease each recipient in the batch and claim their nudges (in every partnership) into one
+        digest each. Returns ({digest id: recipient}, the recipients leased)."""
+        at = next(iter(scopes.values())).at
+        until = at + self.settings.lease
         with self.sessions() as s, s.begin():
             insert = _insert(s)
             stmt = insert(LS)
@@ -762,7 +817,7 @@ class Sweeper:
                 insert(DG).returning(DG.c.id, DG.c.recipient_id),
                 [
                     {
-                        "partnership_id": sc.pid,
+                        "partnership_id": people[p].recipient_partnership,
                         "recipient_id": p,
                         "holder": self.holder,
                         "composed_at": at,
@@ -774,6 +829,10 @@ class Sweeper:
                 ],
             ).all()
             digest_of = {person: digest for digest, person in made}
+            # The claims of the same person in the other partnerships go into their one digest too.
+            digest_by_row = {
+                r.person: digest_of[r.recipient] for r in people.values() if r.recipient in digest_of
+            }
             ids = [cid for p in leased for cid in work[p]]
             taken: list[tuple[int, int, int]] = []
             for chunk in _chunks(ids, 1000):
@@ -783,7 +842,7 @@ class Sweeper:
                         .where(C.id.in_(list(chunk)), _claimable(at))
                         .values(
                             state="claimed",
-                            digest_id=case(digest_of, value=C.recipient_id),
+                            digest_id=case(digest_by_row, value=C.recipient_id),
                             claimed_by=self.holder,
                             claimed_at=at,
                             lease_until=until,
@@ -812,31 +871,41 @@ class Sweeper:
                 )
             return {d: p for p, d in digest_of.items() if counts.get(d)}, leased
 
-    def _release(self, sc: _Scope, people: list[int]) -> None:
+    def _release(self, at: datetime, people: list[int]) -> None:
         def write() -> None:
             with self.sessions() as s, s.begin():
                 s.execute(
-                    update(LS)
-                    .where(LS.c.holder == self.holder, LS.c.person_id.in_(people))
-                    .values(until=sc.at)
+                    update(LS).where(LS.c.holder == self.holder, LS.c.person_id.in_(people)).values(until=at)
                 )
 
         if people:
             self._retry(write)
 
     # --- 3. send -----------------------------------------------------------------------------------------
-    def _send_all(self, sc: _Scope, digests: dict[int, int], report: SweepReport) -> None:
+    def _send_all(
+        self,
+        scopes: dict[str, _Scope],
+        people: dict[int, _Recipient],
+        digests: dict[int, int],
+        report: SweepReport,
+    ) -> None:
         with self.sessions() as s:
             claims = list(s.scalars(select(NudgeClaim).where(NudgeClaim.digest_id.in_(list(digests)))))
             by_digest: dict[int, list[NudgeClaim]] = defaultdict(list)
+            by_partnership: dict[str, list[NudgeClaim]] = defaultdict(list)
             for c in claims:
                 by_digest[c.digest_id or 0].append(c)
-            content = self._content(s, sc, claims)
-            doors = self._series_doors(s, sc)
+                by_partnership[c.partnership_id].append(c)
+            content: dict[tuple[str, int], Any] = {}
+            doors: dict[int, list[str]] = {}
+            for pid, theirs in by_partnership.items():
+                content.update(self._content(s, scopes[pid], theirs))
+                doors.update(self._series_doors(s, scopes[pid]))
         for digest_id, person_id in digests.items():
             mine = by_digest.get(digest_id, [])
             if mine:
-                self._send_one(sc, digest_id, person_id, mine, content, doors, report)
+                sc = scopes[people[person_id].recipient_partnership]
+                self._send_one(sc, scopes, digest_id, person_id, mine, content, doors, report)
 
     def _content(self, s: Session, sc: _Scope, claims: list[NudgeClaim]) -> dict[tuple[str, int], Any]:
         """What each claim will say, loaded once per batch: actions, chair's digests, papers reminders."""
@@ -879,31 +948,58 @@ class Sweeper:
         return bindings.doors_of(s, sc.series)
 
     def _compose(
-        self, sc: _Scope, person_id: int, claims: list[NudgeClaim], content: dict[tuple[str, int], Any]
+        self,
+        sc: _Scope,
+        scopes: dict[str, _Scope],
+        person_id: int,
+        claims: list[NudgeClaim],
+        content: dict[tuple[str, int], Any],
     ) -> Outgoing | None:
+        """The digest to `person_id` (of `sc`): a part per partnership its claims are in, that
+        partnership's own first."""
         person = sc.roster.people.get(sc.initials.get(person_id, ""))
         if person is None:
             return None
-        actions: list[ActionNudge] = []
-        papers: list[PapersNudge] = []
-        chairs: list[ChairDigest] = []
+        by_partnership: dict[str, list[NudgeClaim]] = defaultdict(list)
         for c in claims:
-            series = sc.series[c.series_id]
-            if c.action_id is not None and ("action", c.action_id) in content:
-                actions.append(ActionNudge(series, content[("action", c.action_id)], c.kind))
-            elif c.kind == CHAIR:
-                chairs.append(content[("chair", c.subject_id)])
-            elif c.kind == PAPERS:
-                day, items = content[("papers", c.subject_id)]
-                titles = [(t, sc.initials.get(p) if p else None) for t, p in items]
-                presenting = [t for t, p in items if p == person_id]
-                papers.append(PapersNudge(series, day, c.due_on, titles, presenting))
-        subject, message = compose(person, sc.roster, sc.today, sc.tz, actions, papers, chairs)
+            by_partnership[c.partnership_id].append(c)
+        order = sorted(by_partnership, key=lambda pid: (pid != sc.pid, pid))
+        keys = defaultdict(set)
+        for pid in order:
+            for c in by_partnership[pid]:
+                keys[scopes[pid].series[c.series_id].key].add(pid)
+        parts: list[DigestPart] = []
+        for pid in order:
+            psc = scopes[pid]
+            theirs = by_partnership[pid]
+            me = psc.roster.people.get(psc.initials.get(theirs[0].recipient_id, ""))
+            if me is None:
+                continue
+            actions: list[ActionNudge] = []
+            papers: list[PapersNudge] = []
+            chairs: list[ChairDigest] = []
+            for c in theirs:
+                series = psc.series[c.series_id]
+                qualifier = f"{pid}/" if len(keys[series.key]) > 1 else ""
+                if c.action_id is not None and ("action", c.action_id) in content:
+                    actions.append(ActionNudge(series, content[("action", c.action_id)], c.kind, qualifier))
+                elif c.kind == CHAIR:
+                    chairs.append(content[("chair", c.subject_id)])
+                elif c.kind == PAPERS:
+                    day, items = content[("papers", c.subject_id)]
+                    titles = [(t, psc.initials.get(p) if p else None) for t, p in items]
+                    presenting = [t for t, p in items if p == c.recipient_id]
+                    papers.append(PapersNudge(series, day, c.due_on, titles, presenting))
+            parts.append(DigestPart(me, psc.roster, actions, papers, chairs))
+        if not parts:
+            return None
+        subject, message = compose_across(person, parts, sc.today, sc.tz)
         return Outgoing(person, subject, message, plain_text(message), claims[0].digest_id or 0)
 
     def _send_one(
         self,
         sc: _Scope,
+        scopes: dict[str, _Scope],
         digest_id: int,
         person_id: int,
         claims: list[NudgeClaim],
@@ -911,7 +1007,7 @@ class Sweeper:
         doors: dict[int, list[str]],
         report: SweepReport,
     ) -> None:
-        out = self._compose(sc, person_id, claims, content)
+        out = self._compose(sc, scopes, person_id, claims, content)
         ini = sc.initials.get(person_id, str(person_id))
         fault = self.settings.fault
         if (

@@ -19,8 +19,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.models import Agency, AuditEvent, Group, Partnership, Person, Series
-from storage.partnership_file import PartnershipSpec, QuorumRule
+from storage.partnership_file import PartnershipFileError, PartnershipSpec, Problem, QuorumRule
+from storage.people_match import matches
 from storage.roster import rotation_to_json
+
+
+@dataclass
+class _Shared:
+    """What the joint series of a file take from the partnerships they are shared with."""
+
+    people: dict[str, dict[str, Any]] = field(default_factory=dict)  # initials here → the person's details
+    agencies: dict[str, dict[str, Any]] = field(default_factory=dict)  # their agencies this file lacks
+    members: dict[str, list[str]] = field(default_factory=dict)  # series → its members from them, here
+    units: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # series → {partnership: unit}
 
 
 @dataclass
@@ -149,9 +160,112 @@ class _Loader:
                 )
         return seen
 
+    def shared(self) -> _Shared:
+        """Resolve `other-id:XX` members of joint series against the other partnership, loaded first.
+
+        Someone who is already in this file (`storage.people_match`) is themselves; anyone else is
+        added to this partnership as a member from the other one (`people.shared_from`), with
+        their details as its file has them. The other partnership's business unit comes too:
+        both business units may run a joint series.
+        """
+        spec, out, problems = self.spec, _Shared(), []
+        for s in spec.series:
+            if not s.shared_with:
+                continue
+            out.members[s.id], out.units[s.id] = [], {}
+            for other in s.shared_with:
+                part = self.session.get(Partnership, other)
+                if part is None:
+                    problems.append(
+                        Problem(
+                            s.line,
+                            f"series {s.id} is shared_with {other}, which is not loaded: load its file "
+                            "first (list it before this one under `partnerships:` in app.yaml)",
+                        )
+                    )
+                    continue
+                unit = self.session.scalars(
+                    select(Group.members).where(
+                        Group.partnership_id == other, Group.key == part.business_unit
+                    )
+                ).first()
+                wanted = [(i, True) for o, i in s.shared_members if o == other] + [
+                    (i, False) for i in unit or []
+                ]
+                out.units[s.id][other] = []
+                for ini, named in wanted:
+                    where = (s.line, f"{other}:{ini} of series {s.id}")
+                    here = self._member_from(other, ini, named, where, out, problems)
+                    if here is not None:
+                        (out.members[s.id] if named else out.units[s.id][other]).append(here)
+        if problems:
+            raise PartnershipFileError(problems, spec.id)
+        return out
+
+    def _member_from(
+        self,
+        other: str,
+        ini: str,
+        named: bool,
+        where: tuple[int, str],
+        out: _Shared,
+        problems: list[Problem],
+    ) -> str | None:
+        """A member from another partnership, as initials here (added to `out.people` if new here)."""
+        spec = self.spec
+        them = self.session.scalars(
+            select(Person).where(
+                Person.partnership_id == other, Person.initials == ini, Person.active, Person.guest.is_(False)
+            )
+        ).first()
+        if them is None:
+            if named:  # a business unit member who has left is simply not brought
+                problems.append(Problem(where[0], f"{where[1]}: {other} has nobody with initials {ini}"))
+            return None
+        here = next((p.initials for p in spec.people if matches(p, them)), None)
+        if here is not None:
+            return here  # already in this file: the same person
+        clash = next((p for p in spec.people if p.initials == ini), None)
+        if clash is not None:
+            problems.append(
+                Problem(
+                    where[0],
+                    f"{where[1]} has the initials of {clash.name} in this file: give one of them other "
+                    "initials (or the same e-mail address, if they are one person)",
+                )
+            )
+            return None
+        out.people[ini] = {
+            "name": them.name,
+            "agency_key": them.agency_key,
+            "title": them.title,
+            "email": them.email,
+            "slack_id": them.slack_id,
+            "teams_id": them.teams_id,
+            "roles": list(them.roles or []),  # the labels its file gives them (`dsp`)
+            "shared_from": other,
+        }
+        if them.agency_key not in {a.id for a in spec.agencies} and them.agency_key not in out.agencies:
+            agency = self.session.scalars(
+                select(Agency).where(Agency.partnership_id == other, Agency.key == them.agency_key)
+            ).first()
+            if agency is not None:
+                out.agencies[agency.key] = {
+                    "name": agency.name,
+                    "statutory": agency.statutory,
+                    "contact": None,
+                }
+        return ini
+
     def run(self) -> LoadResult:
         spec = self.spec
+        shared = self.shared()
+        # The details copied from the other partnerships count too: a change there reloads this file.
         digest = spec_hash(spec)
+        if shared.people or shared.units:
+            digest = hashlib.sha256(
+                (digest + json.dumps(asdict(shared), sort_keys=True, default=str)).encode()
+            ).hexdigest()
         part = self.session.get(Partnership, spec.id)
         if part is not None and part.spec_hash == digest:
             return self.result
@@ -179,7 +293,8 @@ class _Loader:
         self.upsert(
             Agency,
             "key",
-            [(a.id, {"name": a.name, "statutory": a.statutory, "contact": a.contact}) for a in spec.agencies],
+            [(a.id, {"name": a.name, "statutory": a.statutory, "contact": a.contact}) for a in spec.agencies]
+            + list(shared.agencies.items()),
             "agency",
         )
         self.upsert(
@@ -196,10 +311,12 @@ class _Loader:
                         "slack_id": p.slack_id,
                         "teams_id": p.teams_id,
                         "roles": list(p.roles),
+                        "shared_from": None,
                     },
                 )
                 for p in spec.people
-            ],
+            ]
+            + list(shared.people.items()),
             "person",
         )
         self.upsert(
@@ -231,7 +348,8 @@ class _Loader:
                         "vice_chair": s.vice_chair,
                         "minute_taker": s.minute_taker,
                         "business_manager": s.business_manager,
-                        "members": list(s.members),
+                        "members": list(s.members)
+                        + [m for m in shared.members.get(s.id, []) if m not in s.members],
                         "deputies": {k: list(v) for k, v in s.deputies.items()},
                         "quorum": quorum_to_json(s.quorum),
                         "cadence": s.cadence,
@@ -249,6 +367,7 @@ class _Loader:
                         "terms_of_reference": s.terms_of_reference,
                         "ends": s.ends,
                         "members_by_office": list(s.members_by_office),
+                        "shared_with": shared.units.get(s.id, {}),
                     },
                 )
                 for s in spec.series

@@ -106,6 +106,9 @@ class Person(Base):
     email: Mapped[str | None] = mapped_column(String(200))
     slack_id: Mapped[str | None] = mapped_column(String(64), index=True)
     teams_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    # A member of a joint series from the partnership it is shared with (`other-id:XX` in the file):
+    # that partnership's id; their details are copied from its file at each load.
+    shared_from: Mapped[str | None] = mapped_column(String(64))
     # A person removed from the file keeps their history; they are marked as having left.
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     left_at: Mapped[datetime | None]
@@ -166,6 +169,8 @@ class Series(Base):
     ends: Mapped[date | None] = mapped_column(Date)
     # Series keys whose chair sits as a member (`{chair_of: SERIES}`), whoever chairs them on the day.
     members_by_office: Mapped[list[Any]] = mapped_column(default=list)
+    # A joint series: {partnership id: initials here of that partnership's business unit}.
+    shared_with: Mapped[dict[str, Any]] = mapped_column(default=dict)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Actions are numbered per series for ever: the counter is bumped atomically.
     last_action_number: Mapped[int] = mapped_column(Integer, default=0)
@@ -456,6 +461,9 @@ class PendingQuestion(Base):
     sent_at: Mapped[datetime]  # the original message's time, for dates in it
     message_id: Mapped[str | None] = mapped_column(String(200))
     expires_at: Mapped[datetime]
+    # The partnership whose command asked: its answer goes back to it (a direct message may reach
+    # a person of several partnerships). None for questions asked before it was recorded.
+    partnership_id: Mapped[str | None] = mapped_column(String(64))
 
 
 # --- what the chat doors need to remember ----------------------------------------------------------------

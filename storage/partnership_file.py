@@ -90,6 +90,7 @@ SERIES_KEYS: dict[str, bool] = {
     "chair_rotation": False,
     "terms_of_reference": False,
     "ends": False,  # a time-limited group: its last day
+    "shared_with": False,
 }
 OFFICE_KEYS: dict[str, bool] = {"chair_of": True}  # a member by office: {chair_of: SERIES}
 ROTATION_KEYS: dict[str, bool] = {"chairs": True, "months": True, "from": True}
@@ -201,6 +202,10 @@ class SeriesSpec:
     terms_of_reference: str | None = None  # an https address
     ends: date | None = None  # a time-limited group's last day: after it the series is closed
     members_by_office: tuple[str, ...] = ()  # series ids whose chair (on the day) is a member
+    # A joint series: the other partnerships it belongs to, and its members from them as written
+    # (`other-id:XX` → ("other-id", "XX")), resolved against their files when loaded.
+    shared_with: tuple[str, ...] = ()
+    shared_members: tuple[tuple[str, str], ...] = ()
     line: int = 0
 
     @property
@@ -322,6 +327,7 @@ class _Parser:
         self._default_decision_quorum: QuorumRule | None = None  # and its `decision_quorum:`
         self._labels: dict[str, list[str]] = {}  # role label -> initials of the people carrying it
         self._top_keys: set[str] = set()
+        self._pid: str | None = None  # this file's partnership id
 
     def add(self, line: int | None, message: str) -> None:
         self.problems.append(Problem(line, message))
@@ -497,6 +503,7 @@ class _Parser:
             return None
         self._top_keys = set(top)
         pid = self.checked_id(top.get("id"), "partnership id")
+        self._pid = pid
         name = self.text(top.get("name"), "partnership name", required=True)
         timezone = self.timezone(top.get("timezone"))
         business_unit = self.ident(top.get("business_unit"), "business_unit")
@@ -716,10 +723,38 @@ class _Parser:
         if roles["chair"] is not None and roles["chair"] == roles["vice_chair"]:
             self.add(lines["vice_chair"], f"{roles['chair']} is both chair and vice_chair of {label}")
 
+        shared_with: list[str] = []
+        for other, line in self.idents(f.get("shared_with"), f"shared_with of {label}"):
+            if other == self._pid:
+                self.add(
+                    line, f"{label} is shared_with its own partnership {other}: name the other partnership"
+                )
+            elif other in shared_with:
+                self.add(line, f"{other} is listed twice in shared_with of {label}")
+            else:
+                shared_with.append(other)
         members: list[str] = []
         offices: list[str] = []
+        shared_members: list[tuple[str, str]] = []
         member_nodes, office_nodes = self.member_entries(f.get("members"), label)
         for initials, line in self.idents(member_nodes, f"members of {label}"):
+            other, colon, theirs = initials.partition(":")
+            if colon:
+                if other not in shared_with:
+                    self.add(
+                        line,
+                        f"{initials} in members of {label}: {other} is not in its shared_with; "
+                        f"add `shared_with: [{other}]` to the series, or write initials of this file",
+                    )
+                elif not theirs.strip():
+                    self.add(
+                        line, f"{initials} in members of {label}: write {other}:XX, XX their initials there"
+                    )
+                elif (other, theirs.strip()) in shared_members:
+                    self.add(line, f"{initials} is listed twice in members of {label}")
+                else:
+                    shared_members.append((other, theirs.strip()))
+                continue
             if initials in members:
                 self.add(line, f"{initials} is listed twice in members of {label}")
                 continue
@@ -825,6 +860,8 @@ class _Parser:
             terms_of_reference=terms,
             ends=ends,
             members_by_office=tuple(offices),
+            shared_with=tuple(shared_with),
+            shared_members=tuple(shared_members),
             line=_line(item),
         )
         return _SeriesInfo(spec, lines)

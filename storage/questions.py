@@ -44,6 +44,12 @@ def has_question(session: Session, door: str, channel: str, asker: str) -> bool:
     return found is not None
 
 
+def asked_by(session: Session, door: str, channel: str, asker: str) -> str | None:
+    """The partnership whose command asked this person's first open question here, if any."""
+    first = open_question(session, door, channel, asker)
+    return first.partnership_id if first is not None else None
+
+
 def in_conversation(session: Session, door: str, channel: str) -> list[PendingQuestion]:
     """Every open question in a conversation, person by person, each queue in order."""
     return list(
@@ -76,6 +82,7 @@ def ask(
     multiple: bool = False,
     skip: str | None = None,
     position: int | None = None,
+    partnership_id: str | None = None,
 ) -> PendingQuestion:
     """Queue a question: at the back, or at `position` (the place of the question it follows up)."""
     if position is None:
@@ -106,6 +113,7 @@ def ask(
         sent_at=sent_at,
         message_id=message_id,
         expires_at=expires_at,
+        partnership_id=partnership_id,
     )
     session.add(question)
     session.flush()

@@ -31,6 +31,9 @@ class PersonRef:
     guest: bool = False
     merged_into: str | None = None  # a merged guest: the initials of the person they became
     roles: tuple[str, ...] = ()  # the file's labels (`dsp`, `lsp`): what a quorum's `roles` may require
+    # A member of a joint series from another partnership (that partnership's id): in its series only,
+    # never in this partnership's groups or agencies at large.
+    shared_from: str | None = None
 
     @property
     def first_name(self) -> str:
@@ -114,6 +117,11 @@ class SeriesRef:
         """The series this one escalates to first: where its open actions go when it ends."""
         return self.escalates_to[0] if self.escalates_to else None
 
+    # A joint series: the other partnerships it belongs to, and (as initials here) the members of their
+    # business units, who may run it as this partnership's business unit may.
+    shared_with: tuple[str, ...] = ()
+    partner_units: tuple[str, ...] = ()
+
     def chair_on(self, day: date) -> str:
         """The chair on a date: the rotation's chair from its start; before it, the file's `chair`
         (or, if the file names none, the rotation's first chair). The one rule for who chairs."""
@@ -156,7 +164,13 @@ class Roster:
         group = self.groups[group_id]
         out = [i for i in group.members if i in self.people and self.people[i].active]
         for p in self.people.values():
-            if p.agency in group.agencies and p.active and not p.guest and p.initials not in out:
+            if (
+                p.agency in group.agencies
+                and p.active
+                and not p.guest
+                and not p.shared_from
+                and p.initials not in out
+            ):
                 out.append(p.initials)
         return out
 
@@ -177,7 +191,11 @@ class Roster:
 
     def agency_people(self, agency_id: str, series_id: str | None = None) -> list[str]:
         """People of an agency in the file; within a series, only its members."""
-        pool = self.series[series_id].members if series_id else tuple(self.people)
+        pool = (
+            self.series[series_id].members
+            if series_id
+            else tuple(i for i, p in self.people.items() if not p.shared_from)
+        )
         return [
             i
             for i in pool
@@ -239,6 +257,7 @@ class Roster:
                     terms_of_reference=s.terms_of_reference,
                     ends=s.ends,
                     members_by_office=tuple(s.members_by_office),
+                    shared_with=s.shared_with,
                 )
                 for s in spec.series
             },

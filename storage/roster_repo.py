@@ -70,6 +70,7 @@ def _build(session: Session, part: Partnership) -> Roster:
             guest=p.guest,
             merged_into=initials.get(p.merged_into_id) if p.merged_into_id is not None else None,
             roles=tuple(p.roles or ()),
+            shared_from=p.shared_from,
         )
         for p in rows
     }
@@ -104,6 +105,8 @@ def _build(session: Session, part: Partnership) -> Roster:
             terms_of_reference=s.terms_of_reference,
             ends=s.ends,
             members_by_office=tuple(s.members_by_office or ()),
+            shared_with=tuple(s.shared_with or {}),
+            partner_units=tuple(i for unit in (s.shared_with or {}).values() for i in unit),
         )
         for s in session.scalars(select(Series).where(Series.partnership_id == pid, Series.active))
     }

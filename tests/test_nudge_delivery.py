@@ -489,7 +489,9 @@ def test_a_process_whose_lease_ran_out_does_not_send(database_url: str, tmp_path
         assert scope is not None
         meeting_keys = slow._derive(s, scope, SweepReport(AT, "slow"))
     work, previous = slow._work(scope, meeting_keys, SweepReport(AT, "slow"))
-    digests, _ = slow._claim(scope, sorted(work), work, previous)
+    scopes = {"loadtest": scope}
+    people = slow._people(scopes, sorted(work))
+    digests, _ = slow._claim(scopes, people, sorted(work), work, previous)
     assert len(digests) == 5
     # ... it stalls; the lease runs out and another process takes everything over.
     other = Sweeper(app.sessions, {"shell": FileDoor(received)}, holder="other").run(
@@ -497,7 +499,7 @@ def test_a_process_whose_lease_ran_out_does_not_send(database_url: str, tmp_path
     )
     assert other.claimed == 10 and not any(m.possible_duplicate for m in other.sent)
     report = SweepReport(AT, "slow")
-    slow._send_all(scope, digests, report)
+    slow._send_all(scopes, people, digests, report)
     assert report.sent == [] and report.failed == []
     assert_exactly_once(app, received, 10)
     app.engine.dispose()

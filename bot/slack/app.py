@@ -65,9 +65,10 @@ class SlackDoor:
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.app, self.config = app, config
-        self.partnership_id = app.partnership_id(config.partnership)
         self.ack_budget = ACK_BUDGET
-        self.core = app.core(self.partnership_id)
+        # Every loaded partnership: a channel's binding decides which answers (handlers/router.py).
+        self.core = app.router(config.partnership)
+        self.partnership_id = self.core.partnership_id  # the home one, when nothing else decides
         self.client = client or make_client(config)
         self.clock = clock or (lambda: datetime.now(UTC))
         self.identities = Identities(self.core, self.client, self.clock)
@@ -180,8 +181,9 @@ class SlackDoor:
         self.identities.initials(req.user)  # someone new: match their profile e-mail first
         return self.core.handle(req)
 
-    def inbound(self, text: str) -> str:
-        return from_slack(text, self.identities.mention).strip()
+    def inbound(self, text: str, channel: str | None = None) -> str:
+        """What a person wrote, as the core reads it: mentions as initials in the channel's partnership."""
+        return from_slack(text, lambda user: self.identities.mention(user, channel)).strip()
 
 
 def message_key(channel: str, ts: str) -> str:

@@ -59,18 +59,18 @@ class Poster:
     def deliver(self, reply: Reply, where: Where) -> None:
         for message in reply.messages:
             try:
-                self._one(message, where)
+                self._one(message, where, reply.partnership_id)
             except Exception:  # one failed part must not lose the others
                 log.exception("could not deliver a reply to %s in %s", where.user, where.channel)
 
-    def _one(self, message: Message, where: Where) -> None:
+    def _one(self, message: Message, where: Where, reply_partnership: str | None = None) -> None:
         if message.audience in where.skip:
             return
         r = render(message)
         if r.empty:
             return
         if message.audience == PERSON:
-            self._to_person(message.person, r, message)
+            self._to_person(message.person, r, message, reply_partnership)
             return
         if message.audience == CHANNEL and where.channel is not None and not where.direct:
             self._to_channel(r, message, where)
@@ -149,8 +149,11 @@ class Poster:
         if r.files:
             self._upload_dm(user, r.files, summary(message), channel)
 
-    def _to_person(self, initials: str | None, r: Rendered, message: Message) -> None:
-        user = self.identities.user_id(initials) if initials else None
+    def _to_person(
+        self, initials: str | None, r: Rendered, message: Message, partnership: str | None
+    ) -> None:
+        # Initials are a partnership's own: the one that answered names its people.
+        user = self.identities.user_id(initials, partnership) if initials else None
         if user is None:
             log.warning("no Slack id for %s: a direct message was not sent", initials)
             return

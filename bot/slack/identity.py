@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from handlers.identity import door_key_of
 
 if TYPE_CHECKING:
-    from handlers.core import Core
+    from handlers.router import Router
 
 log = logging.getLogger("partnerbot.slack")
 
@@ -36,28 +36,32 @@ def slack_user_of(session: Session, partnership_id: str | None, initials: str) -
 
 
 class Identities:
-    def __init__(self, core: Core, client: WebClient, clock: Callable[[], datetime]) -> None:
+    def __init__(self, core: Router, client: WebClient, clock: Callable[[], datetime]) -> None:
         self.core, self.client, self.clock = core, client, clock
         self._lock = threading.Lock()
         self._tried: dict[str, float] = {}  # user id → when users.info last matched nobody
         self._names: dict[str, str] = {}  # user id → display name, for people not in the file
 
-    def initials(self, user_id: str, *, learn: bool = True) -> str | None:
+    def initials(self, user_id: str, *, learn: bool = True, channel: str | None = None) -> str | None:
+        """Their initials: in the partnership of the channel's binding, else their home one."""
         # Asked each time, not cached: a change of someone's Slack id in the file counts at once.
-        who = self.core.who(DOOR, user_id)
+        who = self.core.who(DOOR, user_id, channel)
         if who is None and learn:
-            return self._learn(user_id)
+            learnt = self._learn(user_id)
+            if learnt is None or channel is None:
+                return learnt
+            who = self.core.who(DOOR, user_id, channel)  # learnt in one partnership: as this channel's
         return who.initials if who is not None else None
 
-    def mention(self, user_id: str) -> str:
+    def mention(self, user_id: str, channel: str | None = None) -> str:
         """How an @-mention reads to the core: initials when the person is known, else their name."""
-        initials = self.initials(user_id)
+        initials = self.initials(user_id, channel=channel)
         if initials is not None:
             return initials
         return "@" + self._names.get(user_id, user_id)
 
-    def user_id(self, initials: str) -> str | None:
-        return self.core.door_key(DOOR, initials)
+    def user_id(self, initials: str, partnership: str | None = None) -> str | None:
+        return self.core.door_key(DOOR, initials, partnership)
 
     def _learn(self, user_id: str) -> str | None:
         with self._lock:

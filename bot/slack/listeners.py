@@ -74,7 +74,7 @@ def on_command(door: SlackDoor, ack: Ack, body: dict[str, Any]) -> None:
     raw = str(body.get("text") or "").strip()
 
     def job() -> Reply:
-        return door.handle(door.request(where, door.inbound(raw) or "help"))
+        return door.handle(door.request(where, door.inbound(raw, channel) or "help"))
 
     reply = door.in_time(job, lambda late: door.poster.deliver(late, where))
     if reply is None:
@@ -120,7 +120,7 @@ def on_message(door: SlackDoor, body: dict[str, Any], event: dict[str, Any], con
     def job() -> Reply:
         req = door.request(
             where,
-            door.inbound(text),
+            door.inbound(text, channel),
             at=ts_time(ts),
             message_id=message_key(channel, ts),
             event_id=body.get("event_id"),
@@ -160,7 +160,7 @@ def on_reaction(door: SlackDoor, body: dict[str, Any], event: dict[str, Any]) ->
         where.thread_ts = message.get("thread_ts") or ts
         req = door.request(
             where,
-            as_capture(door.inbound(str(message.get("text") or ""))),
+            as_capture(door.inbound(str(message.get("text") or ""), channel)),
             at=ts_time(ts),
             message_id=message_key(channel, ts),
             event_id=body.get("event_id"),
@@ -195,10 +195,10 @@ def on_shortcut(door: SlackDoor, ack: Ack, body: dict[str, Any]) -> None:
     if number is not None:
         _tell(door, where, f"That message is already Action {number}.")
         return
-    text = door.inbound(str(message.get("text") or ""))
+    text = door.inbound(str(message.get("text") or ""), channel)
     c = door.core.preview_capture(DOOR, channel, as_capture(text), ts_time(ts))
     if c is None:
-        keys = ", ".join(door.core.roster().series)
+        keys = ", ".join(door.core.series_keys(DOOR, channel, user))
         _tell(
             door,
             where,

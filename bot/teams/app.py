@@ -157,8 +157,9 @@ class TeamsDoor:
         self.app = app
         self.settings = settings
         self.graph_settings = graph_settings or GraphSettings()
-        self.core = app.core(partnership)
-        self.partnership_id = self.core.partnership_id
+        # Every loaded partnership: a chat's binding decides which answers (handlers/router.py).
+        self.core = app.router(partnership)
+        self.partnership_id = self.core.partnership_id  # the home one, when nothing else decides
         self.sessions = app.sessions
         self._graph = graph
         self.files = FileStore.for_settings(
@@ -372,7 +373,7 @@ class TeamsDoor:
             if not message.blocks:
                 continue
             if message.audience == PERSON:
-                await self._tell(message)
+                await self._tell(message, reply.partnership_id)
                 continue
             draw = partial(
                 render,
@@ -390,11 +391,13 @@ class TeamsDoor:
             except Exception as e:
                 log.warning("reply to %s failed: %s", ctx.activity.conversation.id[:40], e)
 
-    async def _tell(self, message: Message) -> None:
-        """A direct message the core asked for (e.g. "not mine" to the chair)."""
+    async def _tell(self, message: Message, partnership: str | None) -> None:
+        """A direct message the core asked for (e.g. "not mine" to the chair), in the partnership that
+        answered."""
         if not message.person:
             return
-        row = await self._thread(store.person_by_initials, self.sessions, self.partnership_id, message.person)
+        pid = partnership or self.partnership_id
+        row = await self._thread(store.person_by_initials, self.sessions, pid, message.person)
         if row is None:
             return
         try:
@@ -459,7 +462,7 @@ class TeamsDoor:
         reply = await self._thread(self.core.handle, req)
         for message in reply.messages:
             if message.audience == PERSON:
-                await self._tell(message)
+                await self._tell(message, reply.partnership_id)
         answer = [b for m in reply.messages if m.audience != PERSON for b in m.blocks if isinstance(b, Text)]
         if not reply.messages and not reply.recognised:
             answer = [Text("Already recorded: nothing changed.", OK)]
@@ -471,7 +474,7 @@ class TeamsDoor:
         states = await self._thread(
             store.action_states,
             self.sessions,
-            self.partnership_id,
+            reply.partnership_id or self.partnership_id,
             refs,
             who.person_id if who else None,
             _at(activity).date(),
@@ -542,7 +545,7 @@ class TeamsDoor:
             await self._thread(
                 lambda: store.record_meeting_event(
                     self.sessions,
-                    self.partnership_id,
+                    bound.partnership_id if bound is not None else self.partnership_id,
                     event_id=f"meeting:{event_id}",
                     verb=verb,
                     chat=base_conversation(activity.conversation.id),
@@ -623,7 +626,9 @@ class TeamsDoor:
         activity = ctx.activity
         chat = base_conversation(activity.conversation.id)
         meeting = activity.channel_data.meeting if activity.channel_data else None
-        seen = await self._thread(lambda: store.teams_meetings(self.sessions, self.partnership_id, chat=chat))
+        bound = await self._bound(ctx)
+        pid = bound.partnership_id if bound is not None else self.partnership_id
+        seen = await self._thread(lambda: store.teams_meetings(self.sessions, pid, chat=chat))
         teams_meeting_id = (
             meeting.id if meeting and meeting.id else (seen[0].teams_meeting_id if seen else None)
         )
@@ -633,9 +638,7 @@ class TeamsDoor:
             )
         graph = self.graph()
         if graph is None:
-            events = await self._thread(
-                store.participant_events, self.sessions, self.partnership_id, teams_meeting_id
-            )
+            events = await self._thread(store.participant_events, self.sessions, pid, teams_meeting_id)
             if not events:
                 return NoReport("Microsoft Graph is not set up, and I saw nobody join or leave this meeting.")
             return report_from_events(events)
@@ -713,7 +716,8 @@ class TeamsDoor:
         invite = event_from_reply(reply)
         if graph is None or invite is None:
             return
-        prior = await self._thread(saved_event, self.sessions, self.partnership_id, invite.uid)
+        pid = reply.partnership_id or self.partnership_id
+        prior = await self._thread(saved_event, self.sessions, pid, invite.uid)
         if prior is not None and prior.get("sequence") == invite.sequence:
             return  # already in the calendar as it stands
         try:
@@ -731,9 +735,7 @@ class TeamsDoor:
             log.warning("calendar event for %s failed: %s", invite.uid, e)
             await self._say(ctx, f"I could not put the meeting in the organiser's calendar: {e}")
             return
-        await self._thread(
-            remember_event, self.sessions, self.partnership_id, invite, event_id, join_url, _now()
-        )
+        await self._thread(remember_event, self.sessions, pid, invite, event_id, join_url, _now())
         where = f": {join_url}" if join_url else "."
         await self._say(
             ctx, f"The meeting is in {self.graph_settings.organiser}'s calendar as a Teams meeting{where}"

@@ -1,0 +1,313 @@
+"""One bot for several partnerships: which partnership's core answers a message.
+
+Every door talks to a `Router`, which has the door-facing methods of `Core` and keeps one
+`Core` per loaded partnership. The rule, in this order:
+
+1. A series written with its partnership before it (`westmere/board 3 done`) names that
+   partnership (and is read as `board 3 done` there).
+2. A conversation bound to a series is that series' partnership's (bindings are the truth).
+3. An answer to an open question goes to the partnership whose command asked it.
+4. Otherwise (a direct message, an unbound channel) the partnerships of the person who wrote
+   (`handlers.identity.people_for`: the same person by e-mail or platform id):
+   - in one of them (or none): that one answers, as when only one is loaded;
+   - in several: `actions mine` answers from each; a command naming a series goes to the
+     partnership that has it; a bare action number goes to the partnership where it is one of
+     the person's own actions; anything else that needs a series says how to name it. Other
+     commands are answered by the home partnership (app.yaml's `partnership:`), else the first.
+
+A person only in one partnership never reaches another's core, so nothing of a partnership
+shows to someone outside it: each core keeps its own roles and visibility.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from handlers import identity, registry
+from handlers.context import Request
+from handlers.core import BoundSeries, Core
+from handlers.identity import AmbiguousUser, Who
+from handlers.reply import ACTOR, ERROR, Reply, error
+from handlers.setup import CoreSetup
+from storage import bindings
+from storage import questions as stored
+from storage.models import Partnership, Series
+from storage.roster import Roster
+
+if TYPE_CHECKING:
+    from handlers.capture_preview import CapturePreview
+    from handlers.my_actions import MyAction
+
+log = logging.getLogger("partnerbot.router")
+
+QUALIFIED = re.compile(r"(?<![\w/])(?P<partnership>[A-Za-z][\w-]*)/(?P<series>[A-Za-z][\w-]*)\b")
+FAN_OUT = frozenset({"actions mine"})  # answered from each of the person's partnerships
+
+
+def unqualify(text: str, partnership_ids: Iterable[str]) -> tuple[str, str | None]:
+    """`westmere/board 3 done` → (`board 3 done`, "westmere") when westmere is loaded."""
+    known = {p.lower(): p for p in partnership_ids}
+    for m in QUALIFIED.finditer(text):
+        pid = known.get(m.group("partnership").lower())
+        if pid is not None:
+            return text[: m.start()] + m.group("series") + text[m.end() :], pid
+    return text, None
+
+
+class Router:
+    def __init__(self, sessions: sessionmaker[Session], setup: CoreSetup, home: str | None = None) -> None:
+        self.sessions = sessions
+        self.setup = setup
+        self.home = home  # the shell's partnership, and the answer when nothing else decides
+        self._cores: dict[str, Core] = {}
+
+    # --- partnerships ---------------------------------------------------------------------------------
+    def partnerships(self) -> list[str]:
+        """The loaded partnerships, asked each time: a file loaded while serving counts at once."""
+        with self.sessions() as session:
+            return list(session.scalars(select(Partnership.id).order_by(Partnership.id)))
+
+    def core(self, partnership_id: str) -> Core:
+        core = self._cores.get(partnership_id)
+        if core is None:
+            core = self._cores[partnership_id] = Core(self.sessions, partnership_id, self.setup)
+        return core
+
+    def _default(self, among: Iterable[str]) -> str:
+        ids = list(among)
+        return self.home if self.home in ids else ids[0]
+
+    @property
+    def partnership_id(self) -> str:
+        """The home partnership: app.yaml's `partnership:`, else the first loaded."""
+        return self._default(self.partnerships())
+
+    def roster(self) -> Roster:
+        return self.core(self.partnership_id).roster()
+
+    # --- one message ------------------------------------------------------------------------------------
+    def handle(self, req: Request) -> Reply:
+        try:
+            reply = self._route(req)
+        except AmbiguousUser as e:
+            reply = error(
+                f"{e.key} names different people in {' and '.join(e.partnerships)}: start the shell "
+                "with `--partnership ID` (or set `partnership:` in app.yaml) to say which you are."
+            )
+        except Exception:
+            ref = uuid.uuid4().hex[:8]
+            log.exception("routing failed (ref %s): %r", ref, req.text)
+            return error(f"Sorry, something went wrong and nothing was changed. (reference {ref})")
+        return reply
+
+    def _route(self, req: Request) -> Reply:
+        ids = self.partnerships()
+        if not ids:
+            return error("No partnership is loaded: `partnerbot load FILE.yaml` first.")
+        text, named = unqualify(req.text, ids)
+        if named is not None:
+            return self._one(named, replace(req, text=text))
+        with self.sessions() as session:
+            bound = bindings.bound_series(session, req.door, req.channel)
+            if bound is not None:
+                return self._one(bound.partnership_id, req)
+            asked = stored.asked_by(session, req.door, req.channel, req.user)
+            if asked in ids:
+                return self._one(asked, req)
+            mine = list(identity.people_for(session, ids, req.door, req.user, self.home))
+        if len(mine) <= 1:
+            return self._one(mine[0] if mine else self._default(ids), req)
+        return self._across(mine, req)
+
+    def _one(self, partnership_id: str, req: Request) -> Reply:
+        reply = self.core(partnership_id).handle(req)
+        reply.partnership_id = partnership_id
+        return reply
+
+    def _across(self, mine: list[str], req: Request) -> Reply:
+        """A person of several partnerships, in a direct message or an unbound conversation."""
+        found = registry.match(req.text)
+        if found is None:
+            return self._one(self._default(mine), req)  # chat, or not a command: one answer
+        spec, args = found
+        if spec.name in FAN_OUT:
+            reply = Reply()
+            prefixes = self._qualifiers(mine)
+            for i, pid in enumerate(mine):
+                # The delivery is recorded once, by the first: a retry changes nothing anywhere.
+                part = self.core(pid).handle(
+                    replace(req, qualifier=prefixes[pid], event_id=req.event_id if i == 0 else None)
+                )
+                if i == 0 and not part.recognised and not part.messages:
+                    return part  # already handled
+                reply.extend(part)
+            return reply
+        series = args.get("series")
+        if series:
+            having = self._having(mine, series)
+            if len(having) == 1:
+                return self._one(having[0], req)
+            if len(having) > 1:
+                return self._say_which(req, spec, having, series, args.get("num"))
+            return self._one(self._default(mine), req)  # the core says which series there are
+        if "num" in args:
+            number = int(args["num"])
+            holders = [
+                (pid, a.series)
+                for pid in mine
+                for a in self.core(pid).my_actions(req.door, req.user, req.at) or []
+                if a.number == number
+            ]
+            pids = sorted({pid for pid, _ in holders})
+            if len(pids) == 1:
+                return self._one(pids[0], req)
+            if pids:
+                forms = " or ".join(f"`{pid}/{key} {number}`" for pid, key in holders)
+                return Reply().say(
+                    f"You have an action {number} in {' and '.join(pids)}: say which, e.g. {forms}.",
+                    ERROR,
+                    ACTOR,
+                )
+            return self._one(self._default(mine), req)  # the core says it is not yours
+        if spec.needs_series:
+            return self._say_which(req, spec, mine, None, None)
+        return self._one(self._default(mine), req)
+
+    def _having(self, partnerships: list[str], series: str) -> list[str]:
+        with self.sessions() as session:
+            found = session.scalars(
+                select(Series.partnership_id).where(
+                    Series.partnership_id.in_(partnerships),
+                    func.lower(Series.key) == series.lower(),
+                    Series.active,
+                )
+            )
+            return sorted(set(found))
+
+    def _qualifiers(self, partnerships: list[str]) -> dict[str, str]:
+        """What goes before each partnership's series ids: its id where another has the same key."""
+        with self.sessions() as session:
+            rows = list(
+                session.execute(
+                    select(Series.partnership_id, Series.key).where(
+                        Series.partnership_id.in_(partnerships), Series.active
+                    )
+                )
+            )
+        keys: dict[str, set[str]] = {}
+        for pid, key in rows:
+            keys.setdefault(key.lower(), set()).add(pid)
+        collide = {pid for owners in keys.values() if len(owners) > 1 for pid in owners}
+        return {pid: f"{pid}/" if pid in collide else "" for pid in partnerships}
+
+    def _say_which(
+        self, req: Request, spec: registry.CommandSpec, pids: list[str], series: str | None, num: str | None
+    ) -> Reply:
+        if series:
+            example = req.text.strip().replace(series, f"{pids[0]}/{series}", 1)
+            head = f"{' and '.join(pids)} both have a series “{series}”"
+        elif "SERIES" in spec.usage:
+            example = spec.usage.replace("[SERIES]", "SERIES").replace("SERIES", f"{pids[0]}/SERIES", 1)
+            head = f"You are in {' and '.join(pids)}"
+        else:  # a meeting command: it runs where a series is bound
+            return Reply().say(
+                f"You are in {' and '.join(pids)}: `{spec.usage}` works in a conversation bound to a series "
+                f"(`bind {pids[0]}/SERIES` there first). Nothing changed.",
+                ERROR,
+                ACTOR,
+            )
+        return Reply().say(
+            f"{head}: say which, with the partnership before the series, e.g. `{example}`. Nothing changed.",
+            ERROR,
+            ACTOR,
+        )
+
+    # --- what doors ask (Core's questions, for every partnership) -----------------------------------------
+    def _partnership_of(self, door: str, channel: str | None) -> str | None:
+        if channel is None:
+            return None
+        with self.sessions() as session:
+            series = bindings.bound_series(session, door, channel)
+            return series.partnership_id if series is not None else None
+
+    def _people(self, door: str, user_key: str) -> list[str]:
+        ids = self.partnerships()
+        with self.sessions() as session:
+            try:
+                return list(identity.people_for(session, ids, door, user_key, self.home))
+            except AmbiguousUser:
+                return [self.home] if self.home in ids else []
+
+    def who(self, door: str, user_key: str, channel: str | None = None) -> Who | None:
+        """Who a door's user is: in the partnership of the channel's binding, else their home one."""
+        pid = self._partnership_of(door, channel)
+        if pid is None:
+            mine = self._people(door, user_key)
+            if not mine:
+                return None
+            pid = self._default(mine)
+        return self.core(pid).who(door, user_key)
+
+    def learn_identity(self, door: str, user_key: str, emails: Iterable[str], at: datetime) -> Who | None:
+        """Match a chat profile's e-mail in every partnership: who they are in the home one, else the
+        first."""
+        wanted = list(emails)
+        found = {
+            pid: who
+            for pid in self.partnerships()
+            if (who := self.core(pid).learn_identity(door, user_key, wanted, at)) is not None
+        }
+        return found[self._default(found)] if found else None
+
+    def door_keys(self, door: str, person_id: int) -> list[str]:
+        return self.core(self.partnership_id).door_keys(door, person_id)
+
+    def door_key(self, door: str, initials: str, partnership_id: str | None = None) -> str | None:
+        """Where to reach someone on a door by initials: initials are each partnership's own."""
+        return self.core(partnership_id or self.partnership_id).door_key(door, initials)
+
+    def bound_series(self, door: str, channel: str) -> BoundSeries | None:
+        return self.core(self.partnership_id).bound_series(door, channel)
+
+    def has_question(self, door: str, channel: str, user: str) -> bool:
+        return self.core(self.partnership_id).has_question(door, channel, user)
+
+    def cancel_question(self, door: str, channel: str, user: str, event_id: str | None = None) -> None:
+        self.core(self.partnership_id).cancel_question(door, channel, user, event_id)
+
+    def captured_as(self, door: str, channel: str, message_id: str) -> int | None:
+        return self.core(self.partnership_id).captured_as(door, channel, message_id)
+
+    def may_capture(self, text: str) -> bool:
+        return self.core(self.partnership_id).may_capture(text)
+
+    def preview_capture(self, door: str, channel: str, text: str, at: datetime) -> CapturePreview | None:
+        pid = self._partnership_of(door, channel)
+        return self.core(pid).preview_capture(door, channel, text, at) if pid is not None else None
+
+    def series_keys(self, door: str, channel: str, user: str) -> list[str]:
+        """The series a person could name here (for a door's hint): qualified where ids collide."""
+        pid = self._partnership_of(door, channel)
+        mine = [pid] if pid is not None else self._people(door, user) or [self.partnership_id]
+        prefixes = self._qualifiers(mine)
+        return [f"{prefixes[p]}{key}" for p in mine for key in self.core(p).roster().series]
+
+    def my_actions(self, door: str, user: str, at: datetime) -> list[MyAction] | None:
+        """A person's open actions in every partnership they are in, soonest due first."""
+        mine = self._people(door, user)
+        if not mine:
+            return None
+        prefixes = self._qualifiers(mine) if len(mine) > 1 else {mine[0]: None}
+        out: list[MyAction] = []
+        for pid in mine:
+            out.extend(self.core(pid).my_actions(door, user, at, prefixes[pid]) or [])
+        return out
