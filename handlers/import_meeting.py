@@ -334,7 +334,6 @@ def _docx_lines(path: Path) -> list[str]:
     for block in doc.iter_inner_content():
         if isinstance(block, Paragraph):
             lines.append(block.text.replace("\n", " "))
-            lines.append("")
         else:
             walk(block)
             lines.append("")
@@ -668,6 +667,7 @@ def plan_meeting(
         if i not in rows and i not in listed and i != sref.minute_taker and ctx.roster.people[i].active
     ]
     problems.extend(people.problems)
+    problems.sort(key=lambda p: int(m.group()) if (m := re.search(r"\d+", p.where)) else 0)
     existing = None
     if starts_at is not None and day is not None:
         lo = _at(ctx, day, time(0))
@@ -696,6 +696,10 @@ def plan_meeting(
     tracker = None
     if minutes.tracker is not None:
         tracker = plan_import(ctx, minutes.tracker, series.key, assume, day)
+        # An --assume the attendance used is not one the tracker did not need.
+        tracker.notes = [
+            n for n in tracker.notes if not any(n.startswith(f"--assume {k}=") for k in people.used)
+        ]
         people.used |= set(tracker.assumed)
     for unused in sorted(set(assume) - people.used):
         notes.append(
@@ -877,7 +881,10 @@ def report(ctx: Ctx, plan: MeetingPlan, *, dry_run: bool) -> str:
         lines[0] += f" on {when}" + (f", {m.place}" if m.place else "")
     lines[0] += "."
     if plan.existing is not None:
-        lines.append(f"  Already imported from this file (meeting {plan.existing.id}).")
+        lines.append(
+            f"  Already imported (meeting {plan.existing.id}, from {plan.existing.channel}): only what "
+            "differs is changed."
+        )
     if plan.chair:
         lines.append(f"  Chaired by {ctx.name(plan.chair)}, not the file's chair of that day.")
     lines.extend(f"  note: {n}" for n in plan.notes)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -157,7 +158,10 @@ def test_the_same_file_again_changes_nothing(app: App) -> None:
     before, rows = counts(app), attendance(app)
     code, out, _ = run(app, str(MINUTES))
     assert code == 0, out
-    assert "Already imported from this file" in out and "Changes to the stored meeting: none." in out
+    assert (
+        "Already imported (meeting 1, from minutes-september.txt)" in out
+        and "Changes to the stored meeting: none." in out
+    )
     assert "the meeting unchanged, 0 attendance rows recorded, 0 guests created" in out
     assert "0 imported, 0 updated, 4 skipped" in out
     assert counts(app) == before and attendance(app) == rows
@@ -206,3 +210,126 @@ def test_the_next_meeting_approves_the_imported_minutes_and_reviews_the_carried_
     assert "The service specification was agreed in October. Action ongoing." in text
     assert "Action 14. BL to investigate" in text and "Action 23." in text
     assert "Action 3." not in text  # closed at the imported meeting, before this one
+
+
+def word_minutes(path: Path) -> Path:
+    """The same minutes as Word lays them out: the attendance tables as tables, the items in an "Item"
+    table whose second cell holds the item's paragraphs, the tracker in paragraphs."""
+    text = MINUTES.read_text().replace(
+        "Clare Green (for\tCG\tWestern Marches Police\tInspector, Safer\n"
+        "Tracey Ryland)\t\t\tNeighbourhood Team",
+        "Clare Green (for Tracey Ryland)\tCG\tWestern Marches Police\tInspector, Safer Neighbourhood Team",
+    )
+    head, rest = text.split("Item\t\n", 1)
+    items, tracker = rest.split("#### Action Tracker", 1)
+    doc = Document()
+    table: list[list[str]] = []
+
+    def flush() -> None:
+        if table:
+            t = doc.add_table(rows=0, cols=max(len(r) for r in table))
+            for r in table:
+                cells = t.add_row().cells
+                for cell, value in zip(cells, r, strict=False):
+                    cell.text = value
+            table.clear()
+
+    for line in head.split("\n"):
+        if "\t" in line:
+            table.append(line.split("\t"))
+            continue
+        flush()
+        if line.strip():
+            doc.add_paragraph(line.strip("# *"))
+    flush()
+    grid = doc.add_table(rows=0, cols=2)
+    first, second = items.removeprefix("1.\t").split("\n2.\t")
+    for number, body in (("1.", first), ("2.", second)):
+        row = grid.add_row().cells
+        row[0].text = number
+        lines = [line.strip() for line in body.split("\n") if line.strip()]
+        row[1].text = lines[0]
+        for line in lines[1:]:
+            row[1].add_paragraph(line)
+    doc.add_paragraph("Action Tracker")
+    for paragraph in tracker.split("\n\n"):
+        if paragraph.strip():
+            doc.add_paragraph(" ".join(paragraph.split()))
+    doc.save(str(path))
+    return path
+
+
+def test_word_minutes_read_as_their_text(app: App, tmp_path: Path) -> None:
+    path = word_minutes(tmp_path / "minutes-september.docx")
+    code, out, err = run(app, str(path))
+    assert code == 0, out + err
+    assert "the meeting imported, 38 attendance rows recorded, 2 guests created" in out
+    assert "the tracker: 4 imported" in out
+    before, rows = counts(app), attendance(app)
+    assert rows["CG"] == ("deputy", "TR", None) and rows["GB"] == ("apologies", None, None)
+    assert rows["Owen Pryce"] == ("deputy", "KKa", None) and rows["NT"] == ("absent", None, None)
+    # The text of the same minutes reads the same: nothing to change.
+    code, out, _ = run(app, str(MINUTES))
+    assert code == 0, out
+    assert "Changes to the stored meeting: none." in out and "0 imported, 0 updated, 4 skipped" in out
+    assert counts(app) == before and attendance(app) == rows
+
+
+def test_unclear_names_and_contradictions_are_problems_and_nothing_is_stored(
+    app: App, tmp_path: Path
+) -> None:
+    text = (
+        MINUTES.read_text()
+        .replace("Susan Marsh\tSM\t", "Susan Marsch\t\t")
+        .replace(
+            "\tGordon Birch, Head of Probation Service\n", "\tGordon Birch, Head of Probation Service\n\tSM\n"
+        )
+        .replace("Harriet Vane\t\tNorthmoor Council", "Tracy Jay\tTJ\tNorthmoor Hospitals NHS Trust")
+    )
+    path = tmp_path / "minutes-september.txt"
+    path.write_text(text)
+    before = counts(app)
+    code, out, _ = run(app, str(path))
+    assert code == 1
+    assert counts(app) == before
+    for problem in (
+        "line 24: “Susan Marsch” is not in the partnership file, but is close to Susan Marsh (SMa). "
+        "Settle it with --assume 'Susan Marsch=SMa', or --assume 'Susan Marsch=guest'",
+        "“SM” could be SMo (Sandra Moss) or SMa (Susan Marsh). Settle it with --assume SM=SMo",
+        "line 38: Tracy Jay is not in attendance here and present at line 25.",
+    ):
+        assert problem in out
+    assert "3 problems in the attendance:" in out and "Nothing was imported." in out
+    # Settled: the names by --assume, the contradiction in the file.
+    path.write_text(text.replace("Tracy Jay (TJ)\tNorthmoor Hospitals NHS Trust\n", ""))
+    code, out, _ = run(app, str(path), "--assume", "Susan Marsch=guest", "--assume", "SM=SMa")
+    assert code == 0, out
+    assert "was not needed" not in out
+    rows = attendance(app)
+    assert rows["SMa"][0] == "apologies" and rows["SMo"][0] == "present" and rows["TJ"][0] == "present"
+    assert rows["Susan Marsch"][0] == "in_attendance"
+    with app.sessions() as s:
+        event = s.scalars(select(AuditEvent).where(AuditEvent.entity == "meeting")).one()
+        assert event.after and event.after["assumed"] == {"Susan Marsch": "guest", "SM": "SMa"}
+
+
+def test_a_meeting_held_in_the_bot_that_day_is_not_imported_over(app: App) -> None:
+    chat = Chat(app).at("2023-09-22T09:00:00+01:00")
+    chat.say("TM", "meeting start cpog")
+    chat.say("TM", "meeting end")
+    before = counts(app)
+    code, out, _ = run(app, str(MINUTES))
+    assert code == 1
+    assert "already has a meeting on Friday 22 September 2023 in the bot (meeting 1, closed)" in out
+    assert counts(app) == before
+
+
+def test_a_date_to_come_and_a_file_of_another_kind_are_refused(app: App, tmp_path: Path) -> None:
+    before = counts(app)
+    code, out, _ = run(app, str(MINUTES), at="2023-09-01T10:00:00+01:00")
+    assert code == 1 and "Friday 22 September 2023 is not in the past" in out
+    sheet = tmp_path / "minutes.xlsx"
+    sheet.write_text("not minutes")
+    code, _, err = run(app, str(sheet))
+    assert code == 1 and "minutes are read from .txt, .docx or .pdf files" in err
+    assert counts(app) == before
