@@ -69,6 +69,7 @@ class Named:
     notes: list[str] = field(default_factory=list)  # what the brackets say: initials, "for X", "Chair"
     initials: str = ""  # an Initials column
     organisation: str = ""
+    open: bool = False  # its name cell wraps onto the next line (a bracket left open)
 
     @property
     def for_member(self) -> str | None:  # "(for Tessa Turner)" after a deputy in the table
@@ -106,6 +107,7 @@ _TIME = re.compile(
     r"|\b(?P<h1>\d{1,2})[:.](?P<m1>\d{2})\s*(?P<ap1>am|pm)?\b|\b(?P<h3>\d{1,2})\s*(?P<ap3>am|pm)\b",
     re.I,
 )
+_RUN_ON = re.compile(r"^(.*?\([A-Z][A-Za-z]{1,4}\s*\))\s+([^()\s].*)$")
 _NAME_HEADERS = {"name", "names", "attendee", "attendees", "member", "members"}
 _OTHER_HEADERS = {
     "initials": "initials",
@@ -178,6 +180,7 @@ def _table(lines: list[str], start: int, section: str, people: list[Named]) -> i
             if h in _OTHER_HEADERS:
                 columns.setdefault(_OTHER_HEADERS[h], k)
         i += 1
+    width = len(header) if len(columns) > 1 else 0
     while i < len(lines):
         line = lines[i]
         if not line.strip():
@@ -186,15 +189,24 @@ def _table(lines: list[str], start: int, section: str, people: list[Named]) -> i
         cells = _cells(line)
         last = people[-1] if people and people[-1].section == section else None
         raw = cells[0] if cells else ""
-        if last is not None and last.typed.count("(") > last.typed.count(")") and raw:
-            last.typed = f"{last.typed} {raw}"  # "(for" … "Tessa Turner)": the name cell wrapped
+        if last is not None and last.open and raw:
+            # "(for" … "Tessa Turner)": the name cell wrapped ("Anne-" … "Marie Speed)" joined whole)
+            last.typed = f"{last.typed}{'' if last.typed.endswith('-') else ' '}{raw}"
+            last.open = last.typed.count("(") > last.typed.count(")")
             _settle(last)
+            if not last.initials and "initials" in columns and len(cells) > columns["initials"]:
+                last.initials = cells[columns["initials"]].strip("() ")
             i += 1
             continue
         if not raw:  # a wrapped organisation or title
             i += 1
             continue
-        if len([c for c in cells if c]) < 2 and not (len(cells) == 1 and _looks_like_person(raw)):
+        opens = raw.count("(") > raw.count(")")
+        if (
+            len([c for c in cells if c]) < 2
+            and not opens
+            and not (len(cells) == 1 and _looks_like_person(raw))
+        ):
             break
         if _ITEM.match(line) or _ACTION.match(line):
             break
@@ -203,11 +215,19 @@ def _table(lines: list[str], start: int, section: str, people: list[Named]) -> i
             k = columns.get(name)
             return cells[k] if k is not None and k < len(cells) else ""
 
-        one = Named(f"line {i + 1}", section, cell("name"))
-        one.initials = cell("initials").strip("() ")
-        one.organisation = cell("organisation") or (
-            cells[1] if "organisation" not in columns and len(cells) > 1 else ""
-        )
+        name, initials, organisation = cell("name"), cell("initials"), cell("organisation")
+        if len(cells) != width or "organisation" not in columns:
+            # The cells do not line up with the header (a PDF's gaps): initials by their shape, and the
+            # organisation the first other cell.
+            others = [c for k, c in enumerate(cells) if k != columns["name"] and c]
+            initials = next((c for c in others if _INITIALS_NOTE.fullmatch(c.strip("() "))), "")
+            organisation = next((c for c in others if c != initials), "")
+        if m := _RUN_ON.match(name):  # "Nina Thorpe (NT) Safe Home Missing Service": one gap too narrow
+            name, organisation = m.group(1), organisation or m.group(2)
+        one = Named(f"line {i + 1}", section, name)
+        one.open = opens
+        one.initials = initials.strip("() ")
+        one.organisation = organisation
         _settle(one)
         people.append(one)
         i += 1
@@ -235,12 +255,10 @@ def _apologies(lines: list[str], start: int, rest: str, people: list[Named]) -> 
             _settle(one)
             people.append(one)
         return start + 1
-    i, seen = start + 1, 0
+    i = start + 1
     while i < len(lines):
         line = lines[i].strip().lstrip("-•*· ").strip()
-        if not line:
-            if seen:
-                break
+        if not line:  # a gap between paragraphs (Word, PDF): the list ends at what is no name
             i += 1
             continue
         if _ITEM.match(lines[i]) or _ACTION.match(line) or line.startswith("#"):
@@ -254,7 +272,6 @@ def _apologies(lines: list[str], start: int, rest: str, people: list[Named]) -> 
             break  # the next heading of the item ("Conflict of Interests")
         one.organisation = _split_notes(organisation)[0].strip()
         people.append(one)
-        seen += 1
         i += 1
     return i
 
@@ -349,7 +366,10 @@ def _pdf_lines(path: Path) -> list[str]:
         text = "\n".join(page.extract_text(extraction_mode="layout") or "" for page in reader.pages)
     except (PdfReadError, OSError, ValueError) as e:
         raise UserError(f"{path.name}: cannot read it as a PDF ({e}). Nothing was imported.") from e
-    return [line.strip() for line in text.split("\n")]
+    # The page's margin aside, a line that opens with a gap continues the cells above it.
+    lines = [line.rstrip() for line in text.split("\n")]
+    margin = min((len(line) - len(line.lstrip(" ")) for line in lines if line.strip()), default=0)
+    return [line[margin:] for line in lines]
 
 
 def read_minutes_file(path: Path) -> Minutes:

@@ -333,3 +333,45 @@ def test_a_date_to_come_and_a_file_of_another_kind_are_refused(app: App, tmp_pat
     code, _, err = run(app, str(sheet))
     assert code == 1 and "minutes are read from .txt, .docx or .pdf files" in err
     assert counts(app) == before
+
+
+def test_published_minutes_as_pdf_read_as_their_text(app: App, tmp_path: Path) -> None:
+    from html import escape
+
+    from weasyprint import HTML
+
+    text = MINUTES.read_text().replace(
+        "Clare Green (for\tCG\tWestern Marches Police\tInspector, Safer\n"
+        "Tracey Ryland)\t\t\tNeighbourhood Team",
+        "Clare Green (for Tracey Ryland)\tCG\tWestern Marches Police\tInspector, Safer Neighbourhood Team",
+    )
+    body: list[str] = []
+    table: list[list[str]] = []
+
+    def flush() -> None:
+        if table:
+            rows = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>" for r in table)
+            body.append(f"<table>{rows}</table>")
+            table.clear()
+
+    for line in text.split("\n"):
+        if "\t" in line and not line.startswith("\t") and not line[:2].strip().rstrip(".").isdigit():
+            table.append(line.split("\t"))  # the attendance tables, as the page lays them out
+            continue
+        flush()
+        if line.strip():
+            body.append(f"<p>{escape(line.strip().strip('# *'))}</p>")
+    flush()
+    # Narrow cells: names wrap inside them ("Paula Mason (for Anne-" / "Marie Speed)"), as in real minutes.
+    HTML(string=f"<html><body style='font-size: 9pt'>{''.join(body)}</body></html>").write_pdf(
+        tmp_path / "minutes-september.pdf"
+    )
+    code, out, err = run(app, str(tmp_path / "minutes-september.pdf"))
+    assert code == 0, out + err
+    assert "the meeting imported, 38 attendance rows recorded, 2 guests created" in out
+    before, rows = counts(app), attendance(app)
+    assert rows["PM"] == ("deputy", "AMS", None) and rows["KKa"] == ("apologies", None, None)
+    code, out, _ = run(app, str(MINUTES))
+    assert code == 0, out
+    assert "Changes to the stored meeting: none." in out and "0 imported, 0 updated, 4 skipped" in out
+    assert counts(app) == before and attendance(app) == rows
