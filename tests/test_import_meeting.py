@@ -375,3 +375,22 @@ def test_published_minutes_as_pdf_read_as_their_text(app: App, tmp_path: Path) -
     assert code == 0, out
     assert "Changes to the stored meeting: none." in out and "0 imported, 0 updated, 4 skipped" in out
     assert counts(app) == before and attendance(app) == rows
+
+
+def test_someone_else_in_the_chair_chairs_the_imported_meeting(app: App, tmp_path: Path) -> None:
+    path = tmp_path / "minutes-september.txt"
+    path.write_text(
+        MINUTES.read_text()
+        .replace("Tamsin Mercer (Chair)\t", "Tamsin Mercer\t")
+        .replace("Esther Lane\tEL", "Esther Lane (Chair)\tEL")
+    )
+    code, out, _ = run(app, str(path))
+    assert code == 0, out
+    assert "Chaired by Esther Lane, not the file's chair of that day." in out
+    with app.sessions() as s:
+        assert s.scalars(select(Meeting.chair)).one() == "EL"
+    # The imported meeting's own minutes draft reads it: its attendance, chaired by EL.
+    chat = Chat(app).at(AT)
+    chat.say("TM", "bind cpog")
+    said = chat.say("PMcL", "minutes draft 22/09/2023")
+    assert "Esther Lane" in said and "Clare Green" in said, said
