@@ -456,8 +456,16 @@ class _People:
                 return self.assume[k]
         return None
 
-    def who(self, one: Named, typed: str | None = None, *, member: bool = False) -> str | None:
-        """Initials (or "guest:Name") for a name as written; None with a problem added."""
+    def who(
+        self,
+        one: Named,
+        typed: str | None = None,
+        *,
+        member: bool = False,
+        outsiders: list[str] | None = None,
+    ) -> str | None:
+        """Initials (or "guest:Name") for a name as written; None with a problem added. With `outsiders`, a
+        full name nobody in the file has (nor close to anyone's) is listed there instead: not a member."""
         typed = typed_name(typed if typed is not None else one.typed)
         where = one.where
         meant = self._assumed(typed)
@@ -490,8 +498,11 @@ class _People:
                 )
             )
             return None
-        if not member and full_name_like(typed):
+        if (not member or outsiders is not None) and full_name_like(typed):
             close = close_people(typed, self.ctx.roster)
+            if not close and outsiders is not None:
+                outsiders.append(typed)
+                return None
             if not close:
                 return self._guest(typed, one)
             options = " or ".join(
@@ -644,7 +655,13 @@ def plan_meeting(
                     )
                 )
         elif one.section == "apologies":
-            key = people.who(one, member=True)
+            outsiders: list[str] = []
+            key = people.who(one, member=True, outsiders=outsiders)
+            if outsiders:
+                notes.append(
+                    f"{one.where}: {outsiders[0]} is not in the partnership file: apologies are for members, "
+                    "so theirs are not recorded."
+                )
             if key is None:
                 continue
             if key not in members:

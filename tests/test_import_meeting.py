@@ -105,6 +105,10 @@ def test_preview_reads_date_attendance_and_tracker_and_stores_nothing(app: App) 
     assert "In attendance: Harriet Vane → Harriet Vane (new guest)." in out
     assert "Not in attendance: Nina Thorpe, Tracy Jay, Sue Grant." in out
     assert "New guests (full names nobody in the file has): Owen Pryce, Harriet Vane." in out
+    assert (
+        "note: line 45: Imogen Frost is not in the partnership file: apologies are for members, so theirs "
+        "are not recorded." in out
+    )
     assert "   7  raise the issue with the partnership" in out
     assert "the import would add 4, update 0, skip 0" in out
     assert "Nothing was stored (--dry-run)" in out
