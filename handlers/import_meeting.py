@@ -229,6 +229,12 @@ def _table(lines: list[str], start: int, section: str, people: list[Named]) -> i
         one.initials = initials.strip("() ")
         one.organisation = organisation
         _settle(one)
+        if not one.typed and last is not None:  # "(Chair)" wrapped under the name it belongs to
+            last.notes.extend(one.notes)
+            last.initials = last.initials or one.initials
+            last.organisation = last.organisation or one.organisation
+            i += 1
+            continue
         people.append(one)
         i += 1
     return i

@@ -279,6 +279,31 @@ def test_word_minutes_read_as_their_text(app: App, tmp_path: Path) -> None:
     assert counts(app) == before and attendance(app) == rows
 
 
+def test_a_corrected_file_changes_only_the_rows_that_differ(app: App, tmp_path: Path) -> None:
+    assert run(app, str(MINUTES))[0] == 0
+    before, rows = counts(app), attendance(app)
+    path = tmp_path / "minutes-september-corrected.txt"
+    path.write_text(
+        MINUTES.read_text()
+        .replace("Nina Thorpe (NT)\tSafe Home Missing Service\tService Manager\n", "")
+        .replace(
+            "\tGordon Birch, Head of Probation Service\n",
+            "\tGordon Birch, Head of Probation Service\n\tNina Thorpe\n",
+        )
+    )
+    code, out, _ = run(app, str(path), "--dry-run")
+    assert code == 0 and "Changes to the stored meeting: Nina Thorpe: not in attendance → apologies." in out
+    code, out, _ = run(app, str(path))
+    assert code == 0, out
+    assert "the meeting updated, 1 attendance row recorded, 0 guests created" in out
+    assert attendance(app) == rows | {"NT": ("apologies", None, None)}
+    with app.sessions() as s:
+        events = s.scalars(select(AuditEvent).where(AuditEvent.id > before[4]).order_by(AuditEvent.id)).all()
+        assert [(e.entity, e.verb) for e in events] == [("attendance", "recorded"), ("meeting", "updated")]
+        assert events[0].before == {"status": "absent"} and events[0].after
+        assert events[0].after["import"] == "minutes-september-corrected.txt"
+
+
 def test_unclear_names_and_contradictions_are_problems_and_nothing_is_stored(
     app: App, tmp_path: Path
 ) -> None:
@@ -385,7 +410,7 @@ def test_someone_else_in_the_chair_chairs_the_imported_meeting(app: App, tmp_pat
     path = tmp_path / "minutes-september.txt"
     path.write_text(
         MINUTES.read_text()
-        .replace("Tamsin Mercer (Chair)\t", "Tamsin Mercer\t")
+        .replace("Tamsin Mercer (TM ) (Chair)\t", "Tamsin Mercer (TM)\t")
         .replace("Esther Lane\tEL", "Esther Lane (Chair)\tEL")
     )
     code, out, _ = run(app, str(path))
