@@ -125,6 +125,15 @@ _NOTES_BY = re.compile(
 )
 
 
+_ABSENT_LIST = re.compile(r"^(?:not\s+in\s+attendance|absent)\s*[:\-–]\s*(?P<rest>.+)$", re.I)
+_APOLOGIES = re.compile(r"^[-•*·\s]*apologies(?:\s+(?:received|from))?\s*(?:[:\-–]\s*(?P<rest>.*))?$", re.I)
+
+
+def _unmarked(line: str) -> str:
+    """A line without its heading marks ("# **Not in Attendance**") and tags."""
+    return re.sub(r"<[^>]+>", "", line).strip().strip("#*").strip().replace("**", "")
+
+
 def _cells(line: str) -> list[str]:
     return [c.strip() for c in _CELLS.split(line.rstrip())]
 
@@ -252,10 +261,10 @@ def _looks_like_person(text: str) -> bool:
     return full_name_like(typed) or any(_INITIALS_NOTE.fullmatch(n) for n in notes)
 
 
-def _apologies(lines: list[str], start: int, rest: str, people: list[Named]) -> int:
+def _apologies(lines: list[str], start: int, rest: str | None, people: list[Named]) -> int:
     """The apologies: a list on the heading's line, or one person a line after it
     ("Gordon Birch, Head of Probation Service", "Tracey Ryland (Clare Green attending)")."""
-    if rest.strip():
+    if rest and rest.strip():
         for part in split_names(rest):
             one = Named(f"line {start + 1}", "apologies", part)
             _settle(one)
@@ -282,7 +291,7 @@ def _apologies(lines: list[str], start: int, rest: str, people: list[Named]) -> 
     return i
 
 
-def read_minutes(name: str, kind: str, lines: list[str]) -> list[Named]:
+def read_minutes(lines: list[str]) -> list[Named]:
     """Everyone the minutes name as attending, sending apologies, absent or taking the notes."""
     people: list[Named] = []
     end = next((k for k, line in enumerate(lines) if _ACTION.match(line)), len(lines))
@@ -303,17 +312,15 @@ def read_minutes(name: str, kind: str, lines: list[str]) -> list[Named]:
         if re.fullmatch(r"(?:not\s+in\s+attendance|absent|absentees)", head):
             i = _table(lines, i + 1, "absent", people)
             continue
-        if m := re.match(r"^(?:not\s+in\s+attendance|absent)\s*[:\-–]\s*(?P<rest>.+)$", head):
-            for part in split_names(line.split(":", 1)[-1] if ":" in line else m.group("rest")):
+        if m := _ABSENT_LIST.match(_unmarked(line)):
+            for part in split_names(m.group("rest")):
                 one = Named(f"line {i + 1}", "absent", part)
                 _settle(one)
                 people.append(one)
             i += 1
             continue
-        m = re.match(r"^[-•*·\s]*apologies(?:\s+(?:received|from))?\s*[:\-–]?\s*(?P<rest>.*)$", head)
-        if m is not None:
-            rest = re.sub(r"^[^:]*:", "", line, count=1) if ":" in line else ""
-            i = _apologies(lines, i, rest, people)
+        if m := _APOLOGIES.match(_unmarked(line)):
+            i = _apologies(lines, i, m.group("rest"), people)
             continue
         if m := _NOTES_BY.search(line):
             who = (m.group("who") or m.group("who2") or "").strip()
@@ -405,7 +412,7 @@ def read_minutes_file(path: Path) -> Minutes:
         tracker = None
         notes.append("No action tracker found (no “Action N.” lines): the meeting is imported without one.")
     start, end, place = _when(lines)
-    people = read_minutes(path.name, kind, lines)
+    people = read_minutes(lines)
     return Minutes(path.name, kind, document_date(lines), start, end, place, people, tracker, notes)
 
 

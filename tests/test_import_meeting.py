@@ -304,6 +304,27 @@ def test_a_corrected_file_changes_only_the_rows_that_differ(app: App, tmp_path: 
         assert events[0].after["import"] == "minutes-september-corrected.txt"
 
 
+def test_apologies_and_absences_written_as_lists_read_the_same(app: App, tmp_path: Path) -> None:
+    text = MINUTES.read_text()
+    head, _ = text.split("# **Not in Attendance**", 1)
+    _, tail = text.split("2.\tRelevant Actions", 1)
+    path = tmp_path / "minutes-september.txt"
+    path.write_text(
+        f"{head}Not in attendance: Nina Thorpe, Tracy Jay and Sue Grant\n\n"
+        "Apologies – Gordon Birch, Anne-Marie Speed (Paula Mason attending), Tracey Ryland (Clare Green "
+        f"attending), Sarah Rook (Alan Ellis attending)\n\n2.\tRelevant Actions{tail}"
+    )
+    assert run(app, str(path))[0] == 0
+    rows = attendance(app)
+    assert [rows[i] for i in ("NT", "TJ", "SG", "GB")] == [
+        ("absent", None, None),
+        ("absent", None, None),
+        ("absent", None, None),
+        ("apologies", None, None),
+    ]
+    assert rows["PM"] == ("deputy", "AMS", None) and rows["AMS"] == ("apologies", None, None)
+
+
 def test_unclear_names_and_contradictions_are_problems_and_nothing_is_stored(
     app: App, tmp_path: Path
 ) -> None:
