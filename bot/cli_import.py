@@ -1,6 +1,8 @@
-"""`partnerbot import tracker FILE --series ID`: bring a partnership's action tracker in (docs/import.md).
+"""`partnerbot import tracker|meeting FILE --series ID`: bring a partnership's action tracker, or its
+previous meeting from its minutes, in (docs/import.md).
 
 partnerbot import tracker FILE --series ID [--dry-run] [--assume XX=NAME ...] [--map COLUMN=FIELD ...]
+partnerbot import meeting FILE --series ID [--dry-run] [--assume XX=NAME ...]
 """
 
 from __future__ import annotations
@@ -18,10 +20,15 @@ from handlers.context import Request, UserError
 def register(subparsers: Any) -> None:
     im = subparsers.add_parser(
         "import",
-        help="bring in an action tracker from minutes (text, Word, PDF), CSV or Excel (all or nothing)",
+        help="bring in an action tracker from minutes (text, Word, PDF), CSV or Excel, or the previous "
+        "meeting from its minutes (all or nothing)",
     )
-    im.add_argument("what", choices=["tracker"])
-    im.add_argument("file", help="the tracker: .txt (the minutes' own text), .docx, .pdf, .csv or .xlsx")
+    im.add_argument("what", choices=["tracker", "meeting"])
+    im.add_argument(
+        "file",
+        help="the tracker: .txt (the minutes' own text), .docx, .pdf, .csv or .xlsx; the meeting's minutes: "
+        ".txt, .docx or .pdf",
+    )
     im.add_argument("--series", required=True, help="the series whose tracker it is, e.g. board")
     im.add_argument("--dry-run", action="store_true", help="show what would be imported, and store nothing")
     im.add_argument(
@@ -61,6 +68,8 @@ def run_import(app: App, args: argparse.Namespace, out: TextIO) -> int:
         if day is None:
             raise UserError(f"--date {args.date!r}: write it as 22/09/2023. Nothing was imported.")
     assume = parse_assume(args.assume)
+    if args.what == "meeting":
+        return _run_meeting(app, core, args, at, day, assume, out)
     source = read_source(Path(args.file), parse_map(args.map))
     with app.sessions() as session:
         try:
@@ -76,6 +85,39 @@ def run_import(app: App, args: argparse.Namespace, out: TextIO) -> int:
             session.rollback()
             raise
     out.write(f"Imported {source.name} into {plan.series.name}: {counts}.\n")
+    return 0
+
+
+def _run_meeting(
+    app: App, core: Any, args: argparse.Namespace, at: datetime, day: Any, assume: dict[str, str], out: TextIO
+) -> int:
+    from handlers.import_meeting import apply_meeting, plan_meeting, read_minutes_file, report
+
+    if args.map:
+        raise UserError(
+            "--map names a tracker's columns: `import meeting` reads minutes. Nothing was imported."
+        )
+    minutes = read_minutes_file(Path(args.file))
+    with app.sessions() as session:
+        try:
+            ctx = core.context(session, Request("import", minutes.name, "import", "", at))
+            plan = plan_meeting(ctx, minutes, args.series, assume, day)
+            out.write(report(ctx, plan, dry_run=args.dry_run))
+            if args.dry_run or not plan.ok:
+                session.rollback()
+                return 0 if plan.ok else 1
+            counts, tracker = apply_meeting(ctx, plan, assume)
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+    out.write(
+        f"Imported {minutes.name} into {plan.series.name}: the meeting {counts.meeting}, "
+        f"{counts.rows} attendance row{'s' if counts.rows != 1 else ''} recorded, "
+        f"{counts.guests} guest{'s' if counts.guests != 1 else ''} created"
+        + (f"; the tracker: {tracker}" if tracker else "")
+        + ".\n"
+    )
     return 0
 
 

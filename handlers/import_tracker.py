@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -156,6 +156,8 @@ class Plan:
     problems: list[Problem]
     assumed: dict[str, str]
     undated: date | None  # the day given to updates the file writes without a date (None: it dates them)
+    # The meeting the file is the minutes of (`import meeting`): what is dated its day was said at it.
+    meeting: Meeting | None = None
 
     @property
     def ok(self) -> bool:
@@ -210,6 +212,14 @@ def _series(ctx: Ctx, key: str) -> Series:
 
 def _noon(day: date, ctx: Ctx) -> datetime:
     return datetime.combine(day, time(12, 0), tzinfo=ctx.tz)
+
+
+def _said(ctx: Ctx, plan: Plan, day: date) -> datetime:
+    """When a change dated `day` was made: at the meeting the file minutes, on its day; else noon."""
+    m = plan.meeting
+    if m is not None and m.starts_at is not None and m.starts_at.astimezone(ctx.tz).date() == day:
+        return m.starts_at
+    return _noon(day, ctx)
 
 
 # --- reading the rows against the partnership -----------------------------------------------------------
@@ -639,6 +649,9 @@ def _insert_new(
         assert p.number is not None
         first = p.raised or min([d for d, _ in p.updates] or [ctx.today])
         raised[p.number] = min(_noon(first, ctx), ctx.now)
+        if plan.meeting is not None and plan.meeting.starts_at is not None and p.raised is None:
+            # Carried to the meeting the file minutes: raised before it (at an earlier meeting).
+            raised[p.number] = min(raised[p.number], plan.meeting.starts_at - timedelta(minutes=1))
         values.append(
             {
                 "series_id": series.id,
@@ -673,7 +686,7 @@ def _insert_new(
                 }
             )
         entries: list[tuple[str, str | None, datetime]] = [("created", p.text, raised[p.number])]
-        entries += [("update", text, _noon(day, ctx)) for day, text in p.updates]
+        entries += [("update", text, _said(ctx, plan, day)) for day, text in p.updates]
         if p.status != "open":
             entries.append(((DONE if p.status == "done" else DROP).log, None, closed_on))
         log.extend(
@@ -717,7 +730,7 @@ def apply_import(ctx: Ctx, plan: Plan) -> Counts:
             counts.skipped += 1
             continue
         last_update = max((d for d, _ in p.updates), default=None)
-        closed_on = _noon(last_update or p.raised or ctx.today, ctx)
+        closed_on = _said(ctx, plan, last_update or p.raised or ctx.today)
         action = p.existing
         if action is None:
             counts.imported += 1
@@ -740,7 +753,7 @@ def apply_import(ctx: Ctx, plan: Plan) -> Counts:
                     ctx, action, series, OWNER, before, owners_short(ctx.roster, owners), ctx.now, file
                 )
         for day, text in _new_updates(ctx, action, p.updates, plan.undated):
-            _log_and_audit(ctx, action, series, UPDATE, None, text, _noon(day, ctx), file)
+            _log_and_audit(ctx, action, series, UPDATE, None, text, _said(ctx, plan, day), file)
     _insert_new(ctx, plan, new, meetings)
     highest = max((p.number for p in plan.rows if p.number is not None), default=0)
     if highest > series.last_action_number:
