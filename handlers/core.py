@@ -46,8 +46,9 @@ from storage.models import Meeting, Person, Series
 from storage.roster import PersonRef, Roster
 
 if TYPE_CHECKING:
+    from handlers.calendar_events import CalendarEvent
     from handlers.capture_preview import CapturePreview
-    from handlers.my_actions import MyAction
+    from handlers.my_actions import ActionState, MyAction
 
 log = logging.getLogger("partnerbot.core")
 
@@ -216,6 +217,32 @@ class Core:
         with self.sessions() as session:
             ctx = self._asking(session, Request(door, f"home:{user}", user, "", at, qualifier=qualifier))
             return my_actions(ctx) if ctx.actor is not None else None
+
+    def action_states(
+        self, door: str, user: str, refs: list[str], at: datetime, qualifier: str | None = None
+    ) -> list[ActionState]:
+        """How each action of an answered reminder stands now ("board 3"), with the answers the door's
+        user may still give (the same owner rule the answer meets); `qualifier` as in `Request`."""
+        from handlers.my_actions import action_states
+
+        with self.sessions() as session:
+            ctx = self._asking(session, Request(door, f"home:{user}", user, "", at, qualifier=qualifier))
+            return action_states(ctx, refs)
+
+    def record_calendar_event(self, event: CalendarEvent, at: datetime) -> None:
+        """A meeting put in an organiser's calendar by a door: its join link on the meeting (for the
+        next pack) and the event in the audit trail, in one transaction."""
+        from handlers.calendar_events import record
+
+        with self.sessions() as session, session.begin():
+            record(session, self.partnership_id, event, at)
+
+    def calendar_event(self, door: str, uid: str) -> CalendarEvent | None:
+        """The calendar event a door last recorded for an invitation's UID, if any."""
+        from handlers.calendar_events import latest
+
+        with self.sessions() as session:
+            return latest(session, self.partnership_id, door, uid)
 
     # --- questions -----------------------------------------------------------------------------------
     def _with_questions(self, req: Request, slot: _Slot) -> Reply:

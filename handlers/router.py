@@ -44,8 +44,9 @@ from storage.models import Partnership, Series
 from storage.roster import Roster
 
 if TYPE_CHECKING:
+    from handlers.calendar_events import CalendarEvent
     from handlers.capture_preview import CapturePreview
-    from handlers.my_actions import MyAction
+    from handlers.my_actions import ActionState, MyAction
 
 log = logging.getLogger("partnerbot.router")
 
@@ -311,3 +312,23 @@ class Router:
         for pid in mine:
             out.extend(self.core(pid).my_actions(door, user, at, prefixes[pid]) or [])
         return out
+
+    def action_states(
+        self, door: str, user: str, refs: list[str], at: datetime, partnership_id: str | None = None
+    ) -> list[ActionState]:
+        """How each action of an answered reminder stands now, in the partnership that answered (or
+        the one a ref names: `westmere/board 3`), with the answers the person may still give."""
+        ids = self.partnerships()
+        home = partnership_id if partnership_id in ids else self.partnership_id
+        out: list[ActionState] = []
+        for ref in refs:
+            plain, named = unqualify(ref, ids)
+            pid = named or home
+            out.extend(self.core(pid).action_states(door, user, [plain], at, f"{named}/" if named else None))
+        return out
+
+    def record_calendar_event(self, partnership_id: str | None, event: CalendarEvent, at: datetime) -> None:
+        self.core(partnership_id or self.partnership_id).record_calendar_event(event, at)
+
+    def calendar_event(self, partnership_id: str | None, door: str, uid: str) -> CalendarEvent | None:
+        return self.core(partnership_id or self.partnership_id).calendar_event(door, uid)

@@ -69,7 +69,6 @@ from handlers.context import Request
 from handlers.identity import Who
 from handlers.reply import ACTOR, OK, PERSON, File, Message, Reply, Text
 from scheduler.couriers import DeliveryFailed, Unreachable
-from storage.roster import PersonRef
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -472,12 +471,12 @@ class TeamsDoor:
                 value="\n".join(t.text for t in answer)[:1000] or "Done."
             )
         states = await self._thread(
-            store.action_states,
-            self.sessions,
-            reply.partnership_id or self.partnership_id,
+            self.core.action_states,
+            DOOR,
+            activity.from_.aad_object_id or "",
             refs,
-            who.person_id if who else None,
-            _at(activity).date(),
+            _at(activity),
+            reply.partnership_id,
         )
         return AdaptiveCardActionCardResponse(value=answered_card(answer, states, card))
 
@@ -698,9 +697,6 @@ class TeamsDoor:
         )
         return conv
 
-    def reaches(self, person: PersonRef) -> bool:
-        return bool(person.teams_id) or store.reachable(self.sessions, person.initials)
-
     # --- the next meeting in the organiser's calendar --------------------------------------------------
 
     def _spawn(self, coro: Awaitable[Any]) -> None:
@@ -710,15 +706,16 @@ class TeamsDoor:
 
     async def calendar_event(self, ctx: ActivityContext[Any], reply: Reply) -> None:
         """After an agenda pack: the meeting as a Teams meeting in the organiser's calendar (per change)."""
-        from bot.teams.calendar import event_from_reply, remember_event, saved_event
+        from bot.teams.calendar import event_from_reply
+        from handlers.calendar_events import CalendarEvent
 
         graph = self.graph()
         invite = event_from_reply(reply)
         if graph is None or invite is None:
             return
         pid = reply.partnership_id or self.partnership_id
-        prior = await self._thread(saved_event, self.sessions, pid, invite.uid)
-        if prior is not None and prior.get("sequence") == invite.sequence:
+        prior = await self._thread(self.core.calendar_event, pid, DOOR, invite.uid)
+        if prior is not None and prior.sequence == invite.sequence:
             return  # already in the calendar as it stands
         try:
             event_id, join_url = await graph.upsert_event(
@@ -729,13 +726,14 @@ class TeamsDoor:
                 attendees=invite.attendees,
                 body=invite.description,
                 transaction_id=f"{invite.uid}-{invite.sequence}"[:100],
-                event_id=prior.get("event_id") if prior else None,
+                event_id=prior.event_id if prior else None,
             )
         except Exception as e:
             log.warning("calendar event for %s failed: %s", invite.uid, e)
             await self._say(ctx, f"I could not put the meeting in the organiser's calendar: {e}")
             return
-        await self._thread(remember_event, self.sessions, pid, invite, event_id, join_url, _now())
+        recorded = CalendarEvent(DOOR, invite.uid, invite.sequence, event_id, join_url, invite.meeting_id)
+        await self._thread(self.core.record_calendar_event, pid, recorded, _now())
         where = f": {join_url}" if join_url else "."
         await self._say(
             ctx, f"The meeting is in {self.graph_settings.organiser}'s calendar as a Teams meeting{where}"

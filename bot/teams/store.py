@@ -7,7 +7,6 @@
 - Teams meetings seen in a chat (start, end, who joined and left), kept in the audit trail:
   `attendance import … last` finds the meeting there, and the join/leave events are the
   fallback attendance source when Graph is not configured.
-- The actions on an answered reminder card, as they stand now, to redraw the card.
 
 Nothing here imports a Teams SDK.
 """
@@ -22,11 +21,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from handlers.actions import answer_buttons
-from handlers.format import short_date
-from handlers.reply import Buttons
 from storage.doors import conversation, first_delivery, remember_conversation
-from storage.models import Action, ActionOwner, AuditEvent, Group, Person, Series
+from storage.models import AuditEvent, Person, Series
 from storage.nudge_models import Digest
 
 DOOR = "teams"
@@ -98,14 +94,19 @@ def person_by_initials(sessions: sessionmaker[Session], partnership_id: str, ini
         return row
 
 
-def reachable(sessions: sessionmaker[Session], initials: str) -> bool:
+def reachable(sessions: sessionmaker[Session], initials: str, partnership_id: str | None) -> bool:
     """Whether someone has a 1:1 chat with the bot, or a Teams id in the file to open one.
 
+    Initials are each partnership's own (`PersonRef.partnership_id` says whose); only without one
+    (a roster built by hand) are they looked for in every partnership.
     An identity learnt in a meeting chat is not enough: guests from other tenants are seen there
     but cannot be written to 1:1, so they are reached by e-mail.
     """
     from storage.models import ConversationRef
 
+    query = select(Person.id, Person.teams_id).where(Person.initials == initials, Person.active.is_(True))
+    if partnership_id:
+        query = query.where(Person.partnership_id == partnership_id)
     with sessions() as session:
         return any(
             teams_id
@@ -114,9 +115,7 @@ def reachable(sessions: sessionmaker[Session], initials: str) -> bool:
                 .select_from(ConversationRef)
                 .where(ConversationRef.door == DOOR, ConversationRef.person_id == pid)
             )
-            for pid, teams_id in session.execute(
-                select(Person.id, Person.teams_id).where(Person.initials == initials, Person.active.is_(True))
-            )
+            for pid, teams_id in session.execute(query)
         )
 
 
@@ -228,74 +227,3 @@ def participant_events(
             .order_by(AuditEvent.at, AuditEvent.id)
         )
         return [(r.verb, r.at, dict(r.after or {})) for r in rows]
-
-
-# --- answered reminder cards --------------------------------------------------------------------------
-
-
-def action_states(
-    sessions: sessionmaker[Session], partnership_id: str, refs: list[str], person_id: int | None, today: Any
-) -> list[Any]:
-    """How each action of a reminder card stands now, with its answers if the person still owns it."""
-    from bot.teams.render import ActionState
-
-    out: list[ActionState] = []
-    with sessions() as session:
-        person = session.get(Person, person_id) if person_id else None
-        groups = {
-            g.key: set(g.members or [])
-            for g in session.scalars(select(Group).where(Group.partnership_id == partnership_id))
-        }
-        agency_groups = {
-            g.key: set(g.agencies or [])
-            for g in session.scalars(select(Group).where(Group.partnership_id == partnership_id))
-        }
-        for ref in refs:
-            key, _, number = ref.rpartition(" ")
-            if not key or not number.isdigit():
-                continue
-            series = session.scalars(
-                select(Series).where(Series.partnership_id == partnership_id, Series.key == key)
-            ).first()
-            if series is None:
-                continue
-            action = session.scalars(
-                select(Action).where(Action.series_id == series.id, Action.number == int(number))
-            ).first()
-            if action is None:
-                continue
-            label = key[:1].upper() + key[1:] + f" {action.number}"
-            if action.status == "done":
-                state = "done ✓"
-            elif action.status == "dropped":
-                state = "dropped"
-            elif action.snoozed_until and action.snoozed_until > today:
-                state = f"snoozed until {short_date(action.snoozed_until)}"
-            elif action.due_date:
-                state = f"due {short_date(action.due_date)}"
-            else:
-                state = "no due date"
-            owners = session.scalars(
-                select(ActionOwner).where(
-                    ActionOwner.action_id == action.id, ActionOwner.removed_at.is_(None)
-                )
-            ).all()
-            mine = person is not None and any(
-                (o.kind == "person" and o.person_id == person.id)
-                or (
-                    o.kind == "group"
-                    and o.key is not None
-                    and (
-                        person.initials in groups.get(o.key, set())
-                        or person.agency_key in agency_groups.get(o.key, set())
-                    )
-                )
-                or (o.kind == "agency" and o.key == person.agency_key)
-                or o.kind == "all"
-                for o in owners
-            )
-            buttons: Buttons | None = (
-                answer_buttons(series, action) if mine and action.status == "open" else None
-            )
-            out.append(ActionState(label, action.title, state, buttons))
-    return out
