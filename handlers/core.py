@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from handlers.calendar_events import CalendarEvent
     from handlers.capture_preview import CapturePreview
     from handlers.my_actions import ActionState, MyAction
+    from handlers.platform_meetings import PlatformMeeting
 
 log = logging.getLogger("partnerbot.core")
 
@@ -149,6 +150,16 @@ class Core:
         with self.sessions() as session:
             return identity.door_key_of(session, door, initials, self.partnership_id)
 
+    def person(self, initials: str) -> Who | None:
+        """Someone of this partnership still in the file, by initials (a reply's direct message)."""
+        with self.sessions() as session:
+            found = session.scalars(
+                select(Person).where(
+                    Person.partnership_id == self.partnership_id, Person.initials == initials, Person.active
+                )
+            ).first()
+            return who_of(found)
+
     def bound_series(self, door: str, channel: str) -> BoundSeries | None:
         with self.sessions() as session:
             series = bindings.bound_series(session, door, channel)
@@ -243,6 +254,54 @@ class Core:
 
         with self.sessions() as session:
             return latest(session, self.partnership_id, door, uid)
+
+    def record_platform_event(
+        self,
+        door: str,
+        *,
+        event_id: str,
+        verb: str,
+        chat: str,
+        series_id: int | None,
+        platform_id: str,
+        at: datetime,
+        details: dict[str, Any],
+    ) -> bool:
+        """A platform meeting started or ended, or someone joined or left it, kept once in the audit
+        trail (handlers/platform_meetings.py); False for a repeated delivery."""
+        from handlers import platform_meetings
+
+        with self.sessions() as session, session.begin():
+            return platform_meetings.record(
+                session,
+                self.partnership_id,
+                door,
+                event_id=event_id,
+                verb=verb,
+                chat=chat,
+                series_id=series_id,
+                platform_id=platform_id,
+                at=at,
+                details=details,
+            )
+
+    def platform_meetings(
+        self, door: str, *, chat: str | None = None, series_key: str | None = None
+    ) -> list[PlatformMeeting]:
+        """Platform meetings seen, newest first, in one chat or for one series."""
+        from handlers import platform_meetings
+
+        with self.sessions() as session:
+            return platform_meetings.meetings(
+                session, self.partnership_id, door, chat=chat, series_key=series_key
+            )
+
+    def participant_events(self, door: str, platform_id: str) -> list[tuple[str, datetime, dict[str, Any]]]:
+        """Who joined and left one platform meeting, oldest first."""
+        from handlers import platform_meetings
+
+        with self.sessions() as session:
+            return platform_meetings.participant_events(session, self.partnership_id, door, platform_id)
 
     # --- questions -----------------------------------------------------------------------------------
     def _with_questions(self, req: Request, slot: _Slot) -> Reply:

@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from handlers.calendar_events import CalendarEvent
     from handlers.capture_preview import CapturePreview
     from handlers.my_actions import ActionState, MyAction
+    from handlers.platform_meetings import PlatformMeeting
 
 log = logging.getLogger("partnerbot.router")
 
@@ -276,6 +277,10 @@ class Router:
         """Where to reach someone on a door by initials: initials are each partnership's own."""
         return self.core(partnership_id or self.partnership_id).door_key(door, initials)
 
+    def person(self, initials: str, partnership_id: str | None = None) -> Who | None:
+        """Someone by initials, in the partnership named (a reply's), else the home one."""
+        return self.core(partnership_id or self.partnership_id).person(initials)
+
     def bound_series(self, door: str, channel: str) -> BoundSeries | None:
         return self.core(self.partnership_id).bound_series(door, channel)
 
@@ -332,3 +337,17 @@ class Router:
 
     def calendar_event(self, partnership_id: str | None, door: str, uid: str) -> CalendarEvent | None:
         return self.core(partnership_id or self.partnership_id).calendar_event(door, uid)
+
+    def record_platform_event(self, partnership_id: str | None, door: str, **event: Any) -> bool:
+        """A platform meeting's event, in the partnership of the chat's binding (else the home one)."""
+        return self.core(partnership_id or self.partnership_id).record_platform_event(door, **event)
+
+    def platform_meetings(
+        self, partnership_id: str | None, door: str, *, chat: str | None = None
+    ) -> list[PlatformMeeting]:
+        return self.core(partnership_id or self.partnership_id).platform_meetings(door, chat=chat)
+
+    def participant_events(
+        self, partnership_id: str | None, door: str, platform_id: str
+    ) -> list[tuple[str, datetime, dict[str, Any]]]:
+        return self.core(partnership_id or self.partnership_id).participant_events(door, platform_id)

@@ -395,12 +395,11 @@ class TeamsDoor:
         answered."""
         if not message.person:
             return
-        pid = partnership or self.partnership_id
-        row = await self._thread(store.person_by_initials, self.sessions, pid, message.person)
-        if row is None:
+        who: Who | None = await self._thread(self.core.person, message.person, partnership)
+        if who is None:
             return
         try:
-            await self.send_to_person(row.id, message, card_id=f"p{row.id}-{int(time.time())}")
+            await self.send_to_person(who.person_id, message, card_id=f"p{who.person_id}-{int(time.time())}")
         except (Unreachable, DeliveryFailed) as e:
             log.info("could not tell %s in Teams: %s", message.person, e)
 
@@ -542,14 +541,14 @@ class TeamsDoor:
         event_id = activity.id or f"{verb}:{mid}:{details.get('aad_id', '')}:{_at(activity).isoformat()}"
         return bool(
             await self._thread(
-                lambda: store.record_meeting_event(
-                    self.sessions,
-                    bound.partnership_id if bound is not None else self.partnership_id,
+                lambda: self.core.record_platform_event(
+                    bound.partnership_id if bound is not None else None,
+                    DOOR,
                     event_id=f"meeting:{event_id}",
                     verb=verb,
                     chat=base_conversation(activity.conversation.id),
                     series_id=bound.id if bound is not None else None,
-                    teams_meeting_id=mid,
+                    platform_id=mid,
                     at=_at(activity),
                     details=details,
                 )
@@ -626,23 +625,21 @@ class TeamsDoor:
         chat = base_conversation(activity.conversation.id)
         meeting = activity.channel_data.meeting if activity.channel_data else None
         bound = await self._bound(ctx)
-        pid = bound.partnership_id if bound is not None else self.partnership_id
-        seen = await self._thread(lambda: store.teams_meetings(self.sessions, pid, chat=chat))
-        teams_meeting_id = (
-            meeting.id if meeting and meeting.id else (seen[0].teams_meeting_id if seen else None)
-        )
+        pid = bound.partnership_id if bound is not None else None
+        seen = await self._thread(lambda: self.core.platform_meetings(pid, DOOR, chat=chat))
+        teams_meeting_id = meeting.id if meeting and meeting.id else (seen[0].platform_id if seen else None)
         if teams_meeting_id is None:
             return NoReport(
                 "I haven't seen a Teams meeting in this chat, so there is no attendance to import."
             )
         graph = self.graph()
         if graph is None:
-            events = await self._thread(store.participant_events, self.sessions, pid, teams_meeting_id)
+            events = await self._thread(self.core.participant_events, pid, DOOR, teams_meeting_id)
             if not events:
                 return NoReport("Microsoft Graph is not set up, and I saw nobody join or leave this meeting.")
             return report_from_events(events)
         graph_id, organiser, _join, _title = await self.meeting_details(ctx, teams_meeting_id)
-        known = next((m for m in seen if m.teams_meeting_id == teams_meeting_id), None)
+        known = next((m for m in seen if m.platform_id == teams_meeting_id), None)
         graph_id = graph_id or (known.graph_id if known else None)
         organiser = organiser or (known.organiser if known else None) or self.graph_settings.organiser
         if not graph_id or not organiser:

@@ -3,26 +3,24 @@
 - The addresses on a Teams profile that may match the partnership file (who someone is,
   and learning it, is the core's: `Core.who`, `Core.learn_identity`).
 - Where a person's 1:1 chat with the bot is (conversation id, service URL, tenant), for
-  proactive reminders.
-- Teams meetings seen in a chat (start, end, who joined and left), kept in the audit trail:
-  `attendance import … last` finds the meeting there, and the join/leave events are the
-  fallback attendance source when Graph is not configured.
+  proactive reminders, and whether someone can be reached there.
+
+Teams meetings seen in a chat (start, end, who joined and left) are the core's to keep, in the
+audit trail: `Core.record_platform_event`, handlers/platform_meetings.py.
 
 Nothing here imports a Teams SDK.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.doors import conversation, first_delivery, remember_conversation
-from storage.models import AuditEvent, Person, Series
+from storage.doors import conversation, remember_conversation
+from storage.models import Person
 from storage.nudge_models import Digest
 
 DOOR = "teams"
@@ -33,18 +31,6 @@ class Conversation:
     conversation_id: str
     service_url: str | None
     tenant_id: str | None
-
-
-@dataclass(frozen=True)
-class TeamsMeeting:
-    teams_meeting_id: str
-    chat: str
-    series_key: str | None
-    graph_id: str | None
-    organiser: str | None
-    join_url: str | None
-    title: str | None
-    at: datetime
 
 
 def addresses(email: str | None, upn: str | None) -> list[str]:
@@ -84,16 +70,6 @@ def conversation_of(sessions: sessionmaker[Session], person_id: int) -> Conversa
         return Conversation(ref.conversation_id, ref.service_url, ref.tenant_id) if ref else None
 
 
-def person_by_initials(sessions: sessionmaker[Session], partnership_id: str, initials: str) -> Person | None:
-    with sessions() as session:
-        row = session.scalars(
-            select(Person).where(Person.partnership_id == partnership_id, Person.initials == initials)
-        ).first()
-        if row is not None:
-            session.expunge(row)
-        return row
-
-
 def reachable(sessions: sessionmaker[Session], initials: str, partnership_id: str | None) -> bool:
     """Whether someone has a 1:1 chat with the bot, or a Teams id in the file to open one.
 
@@ -123,107 +99,3 @@ def digest_recipient(sessions: sessionmaker[Session], digest_id: int) -> tuple[i
     with sessions() as session:
         row = session.get(Digest, digest_id)
         return (row.recipient_id, row.partnership_id) if row else None
-
-
-# --- Teams meetings, in the audit trail ---------------------------------------------------------------
-
-
-def _key(teams_meeting_id: str) -> str:
-    return hashlib.sha256(teams_meeting_id.encode()).hexdigest()[:32]
-
-
-def record_meeting_event(
-    sessions: sessionmaker[Session],
-    partnership_id: str,
-    *,
-    event_id: str,
-    verb: str,
-    chat: str,
-    series_id: int | None,
-    teams_meeting_id: str,
-    at: datetime,
-    details: dict[str, Any],
-) -> bool:
-    """Note a meeting start/end or a participant joining/leaving once; False for a repeated delivery.
-
-    `series_id` is the series the chat is bound to (the core's `bound_series`), if any.
-    """
-    with sessions() as session, session.begin():
-        if not first_delivery(session, DOOR, event_id, at):
-            return False
-        session.add(
-            AuditEvent(
-                at=at,
-                partnership_id=partnership_id,
-                series_id=series_id,
-                actor_id=None,
-                actor="teams",
-                door=DOOR,
-                entity="teams_meeting" if verb in ("started", "ended") else "teams_participant",
-                entity_id=_key(teams_meeting_id),
-                verb=verb,
-                before=None,
-                after={"chat": chat, "teams_meeting_id": teams_meeting_id, **details},
-            )
-        )
-        return True
-
-
-def teams_meetings(
-    sessions: sessionmaker[Session],
-    partnership_id: str,
-    *,
-    chat: str | None = None,
-    series_key: str | None = None,
-) -> list[TeamsMeeting]:
-    """Teams meetings seen, newest first, in one chat or for one series."""
-    with sessions() as session:
-        query = (
-            select(AuditEvent, Series.key)
-            .outerjoin(Series, Series.id == AuditEvent.series_id)
-            .where(
-                AuditEvent.partnership_id == partnership_id,
-                AuditEvent.door == DOOR,
-                AuditEvent.entity == "teams_meeting",
-            )
-            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-        )
-        if series_key:
-            query = query.where(Series.key == series_key)
-        seen: dict[str, TeamsMeeting] = {}
-        for event, key in session.execute(query):
-            after = event.after or {}
-            if chat and after.get("chat") != chat:
-                continue
-            mid = str(after.get("teams_meeting_id", ""))
-            if not mid:
-                continue
-            old = seen.get(mid)
-            seen[mid] = TeamsMeeting(
-                teams_meeting_id=mid,
-                chat=str(after.get("chat", "")),
-                series_key=key,
-                graph_id=after.get("graph_id") or (old.graph_id if old else None),
-                organiser=after.get("organiser") or (old.organiser if old else None),
-                join_url=after.get("join_url") or (old.join_url if old else None),
-                title=after.get("title") or (old.title if old else None),
-                at=old.at if old else event.at,
-            )
-        return list(seen.values())
-
-
-def participant_events(
-    sessions: sessionmaker[Session], partnership_id: str, teams_meeting_id: str
-) -> list[tuple[str, datetime, dict[str, Any]]]:
-    """(joined|left, when, details) for one Teams meeting, oldest first."""
-    with sessions() as session:
-        rows = session.scalars(
-            select(AuditEvent)
-            .where(
-                AuditEvent.partnership_id == partnership_id,
-                AuditEvent.entity == "teams_participant",
-                AuditEvent.entity_id == _key(teams_meeting_id),
-            )
-            .order_by(AuditEvent.at, AuditEvent.id)
-        )
-        return [(r.verb, r.at, dict(r.after or {})) for r in rows]
