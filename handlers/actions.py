@@ -120,7 +120,7 @@ def is_owner(ctx: Ctx, action: Action, initials: str, series: Series) -> bool:
 # --- finding the action a command means ----------------------------------------------------------------
 
 
-def _query_action(ctx: Ctx, series_id: int, number: int) -> Action | None:
+def query_action(ctx: Ctx, series_id: int, number: int) -> Action | None:
     action = ctx.session.scalars(
         select(Action)
         .where(Action.series_id == series_id, Action.number == number)
@@ -141,7 +141,7 @@ def _series_of(ctx: Ctx, action: Action) -> Series:
 def find_action(ctx: Ctx, args: dict[str, Any]) -> tuple[Action, Series]:
     number = int(args["num"])
     if ctx.series is not None:
-        action = _query_action(ctx, ctx.series.id, number)
+        action = query_action(ctx, ctx.series.id, number)
         if action is None:
             raise UserError(f"There is no action {number} in {ctx.series.name}. `actions` lists them.")
         return action, ctx.series
@@ -471,7 +471,7 @@ def create_action(ctx: Ctx, text: str, *, review: bool = True) -> Reply:
             skip=before + "none" + after,
         )
     if c.number is not None:
-        existing = _query_action(ctx, series.id, c.number)
+        existing = query_action(ctx, series.id, c.number)
         if existing is not None:
             raise UserError(
                 f"Action {c.number} of {series.name} already exists: “{existing.title}”. "

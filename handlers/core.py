@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -46,8 +46,10 @@ from storage.models import Meeting, Person, Series
 from storage.roster import PersonRef, Roster
 
 if TYPE_CHECKING:
+    from handlers.calendar_events import CalendarEvent
     from handlers.capture_preview import CapturePreview
-    from handlers.my_actions import MyAction
+    from handlers.my_actions import ActionState, MyAction
+    from handlers.platform_meetings import PlatformMeeting
 
 log = logging.getLogger("partnerbot.core")
 
@@ -148,6 +150,16 @@ class Core:
         with self.sessions() as session:
             return identity.door_key_of(session, door, initials, self.partnership_id)
 
+    def person(self, initials: str) -> Who | None:
+        """Someone of this partnership still in the file, by initials (a reply's direct message)."""
+        with self.sessions() as session:
+            found = session.scalars(
+                select(Person).where(
+                    Person.partnership_id == self.partnership_id, Person.initials == initials, Person.active
+                )
+            ).first()
+            return who_of(found)
+
     def bound_series(self, door: str, channel: str) -> BoundSeries | None:
         with self.sessions() as session:
             series = bindings.bound_series(session, door, channel)
@@ -216,6 +228,80 @@ class Core:
         with self.sessions() as session:
             ctx = self._asking(session, Request(door, f"home:{user}", user, "", at, qualifier=qualifier))
             return my_actions(ctx) if ctx.actor is not None else None
+
+    def action_states(
+        self, door: str, user: str, refs: list[str], at: datetime, qualifier: str | None = None
+    ) -> list[ActionState]:
+        """How each action of an answered reminder stands now ("board 3"), with the answers the door's
+        user may still give (the same owner rule the answer meets); `qualifier` as in `Request`."""
+        from handlers.my_actions import action_states
+
+        with self.sessions() as session:
+            ctx = self._asking(session, Request(door, f"home:{user}", user, "", at, qualifier=qualifier))
+            return action_states(ctx, refs)
+
+    def record_calendar_event(self, event: CalendarEvent, at: datetime) -> None:
+        """A meeting put in an organiser's calendar by a door: its join link on the meeting (for the
+        next pack) and the event in the audit trail, in one transaction."""
+        from handlers.calendar_events import record
+
+        with self.sessions() as session, session.begin():
+            record(session, self.partnership_id, event, at)
+
+    def calendar_event(self, door: str, uid: str) -> CalendarEvent | None:
+        """The calendar event a door last recorded for an invitation's UID, if any."""
+        from handlers.calendar_events import latest
+
+        with self.sessions() as session:
+            return latest(session, self.partnership_id, door, uid)
+
+    def record_platform_event(
+        self,
+        door: str,
+        *,
+        event_id: str,
+        verb: str,
+        chat: str,
+        series_id: int | None,
+        platform_id: str,
+        at: datetime,
+        details: dict[str, Any],
+    ) -> bool:
+        """A platform meeting started or ended, or someone joined or left it, kept once in the audit
+        trail (handlers/platform_meetings.py); False for a repeated delivery."""
+        from handlers import platform_meetings
+
+        with self.sessions() as session, session.begin():
+            return platform_meetings.record(
+                session,
+                self.partnership_id,
+                door,
+                event_id=event_id,
+                verb=verb,
+                chat=chat,
+                series_id=series_id,
+                platform_id=platform_id,
+                at=at,
+                details=details,
+            )
+
+    def platform_meetings(
+        self, door: str, *, chat: str | None = None, series_key: str | None = None
+    ) -> list[PlatformMeeting]:
+        """Platform meetings seen, newest first, in one chat or for one series."""
+        from handlers import platform_meetings
+
+        with self.sessions() as session:
+            return platform_meetings.meetings(
+                session, self.partnership_id, door, chat=chat, series_key=series_key
+            )
+
+    def participant_events(self, door: str, platform_id: str) -> list[tuple[str, datetime, dict[str, Any]]]:
+        """Who joined and left one platform meeting, oldest first."""
+        from handlers import platform_meetings
+
+        with self.sessions() as session:
+            return platform_meetings.participant_events(session, self.partnership_id, door, platform_id)
 
     # --- questions -----------------------------------------------------------------------------------
     def _with_questions(self, req: Request, slot: _Slot) -> Reply:

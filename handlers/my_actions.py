@@ -7,9 +7,16 @@ from datetime import date
 
 from sqlalchemy import select
 
-from handlers.actions import answer_buttons, current_owners, latest_update, my_open_actions
+from handlers.actions import (
+    answer_buttons,
+    current_owners,
+    is_owner,
+    latest_update,
+    my_open_actions,
+    query_action,
+)
 from handlers.context import Ctx
-from handlers.format import due_text, owners_text
+from handlers.format import due_text, owners_text, short_date
 from handlers.reply import Buttons
 from storage.models import Series
 
@@ -53,6 +60,56 @@ def my_actions(ctx: Ctx) -> list[MyAction]:
                 latest_on=latest.at.astimezone(ctx.tz).date() if latest is not None and said else None,
                 latest=latest.text if latest is not None and said else None,
                 answers=answer_buttons(series[a.series_id], a, ctx.req.qualifier or ""),
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class ActionState:
+    """An action as it stands now, for a door redrawing a reminder it answered (a Teams card)."""
+
+    ref: str  # "Board 3" (with its partnership's qualifier before it where the card had one)
+    title: str
+    state: str  # "done ✓", "dropped", "snoozed until …", "due Fri 9 Feb 2024", "no due date"
+    buttons: Buttons | None  # None: nothing more to answer here (closed, or not the person's)
+
+
+def action_states(ctx: Ctx, refs: list[str]) -> list[ActionState]:
+    """How each action named by `refs` ("board 3") stands now, with its answers while it is open and
+    the person asking may answer it: the same rule (`is_owner`) the core applies to the answer."""
+    qualifier = ctx.req.qualifier or ""
+    today = ctx.today
+    out: list[ActionState] = []
+    for ref in refs:
+        key, _, number = ref.rpartition(" ")
+        if not key or not number.isdigit():
+            continue
+        series = ctx.session.scalars(
+            select(Series).where(Series.partnership_id == ctx.partnership_id, Series.key == key)
+        ).first()
+        if series is None:
+            continue
+        action = query_action(ctx, series.id, int(number))
+        if action is None:
+            continue
+        if action.status == "done":
+            state = "done ✓"
+        elif action.status == "dropped":
+            state = "dropped"
+        elif action.snoozed_until and action.snoozed_until > today:
+            state = f"snoozed until {short_date(action.snoozed_until)}"
+        elif action.due_date:
+            state = f"due {short_date(action.due_date)}"
+        else:
+            state = "no due date"
+        mine = ctx.actor is not None and is_owner(ctx, action, ctx.actor.initials, series)
+        out.append(
+            ActionState(
+                f"{qualifier}{key[:1].upper()}{key[1:]} {action.number}",
+                action.title,
+                state,
+                answer_buttons(series, action, qualifier) if mine and action.status == "open" else None,
             )
         )
     return out

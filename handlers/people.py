@@ -53,7 +53,9 @@ def record_guest(ctx: Ctx, name: str, *, agency: str = "") -> str:
     """Record a guest of the partnership (in this command's transaction); returns their key."""
     typed = typed_name(name)
     row = guest_rows.add_guest(ctx.session, ctx.partnership_id, typed, agency_key=agency)
-    ref = PersonRef(initials=row.initials, name=typed, agency=agency, guest=True)
+    ref = PersonRef(
+        initials=row.initials, name=typed, agency=agency, guest=True, partnership_id=ctx.partnership_id
+    )
     ctx.add_person(ref, row.id)
     ctx.audit("person", row.initials, "guest added", None, {"name": typed, "agency": agency or None})
     ctx.memo.setdefault(_RECORDED, []).append(typed)

@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -44,8 +44,10 @@ from storage.models import Partnership, Series
 from storage.roster import Roster
 
 if TYPE_CHECKING:
+    from handlers.calendar_events import CalendarEvent
     from handlers.capture_preview import CapturePreview
-    from handlers.my_actions import MyAction
+    from handlers.my_actions import ActionState, MyAction
+    from handlers.platform_meetings import PlatformMeeting
 
 log = logging.getLogger("partnerbot.router")
 
@@ -275,6 +277,10 @@ class Router:
         """Where to reach someone on a door by initials: initials are each partnership's own."""
         return self.core(partnership_id or self.partnership_id).door_key(door, initials)
 
+    def person(self, initials: str, partnership_id: str | None = None) -> Who | None:
+        """Someone by initials, in the partnership named (a reply's), else the home one."""
+        return self.core(partnership_id or self.partnership_id).person(initials)
+
     def bound_series(self, door: str, channel: str) -> BoundSeries | None:
         return self.core(self.partnership_id).bound_series(door, channel)
 
@@ -311,3 +317,37 @@ class Router:
         for pid in mine:
             out.extend(self.core(pid).my_actions(door, user, at, prefixes[pid]) or [])
         return out
+
+    def action_states(
+        self, door: str, user: str, refs: list[str], at: datetime, partnership_id: str | None = None
+    ) -> list[ActionState]:
+        """How each action of an answered reminder stands now, in the partnership that answered (or
+        the one a ref names: `westmere/board 3`), with the answers the person may still give."""
+        ids = self.partnerships()
+        home = partnership_id if partnership_id in ids else self.partnership_id
+        out: list[ActionState] = []
+        for ref in refs:
+            plain, named = unqualify(ref, ids)
+            pid = named or home
+            out.extend(self.core(pid).action_states(door, user, [plain], at, f"{named}/" if named else None))
+        return out
+
+    def record_calendar_event(self, partnership_id: str | None, event: CalendarEvent, at: datetime) -> None:
+        self.core(partnership_id or self.partnership_id).record_calendar_event(event, at)
+
+    def calendar_event(self, partnership_id: str | None, door: str, uid: str) -> CalendarEvent | None:
+        return self.core(partnership_id or self.partnership_id).calendar_event(door, uid)
+
+    def record_platform_event(self, partnership_id: str | None, door: str, **event: Any) -> bool:
+        """A platform meeting's event, in the partnership of the chat's binding (else the home one)."""
+        return self.core(partnership_id or self.partnership_id).record_platform_event(door, **event)
+
+    def platform_meetings(
+        self, partnership_id: str | None, door: str, *, chat: str | None = None
+    ) -> list[PlatformMeeting]:
+        return self.core(partnership_id or self.partnership_id).platform_meetings(door, chat=chat)
+
+    def participant_events(
+        self, partnership_id: str | None, door: str, platform_id: str
+    ) -> list[tuple[str, datetime, dict[str, Any]]]:
+        return self.core(partnership_id or self.partnership_id).participant_events(door, platform_id)

@@ -34,6 +34,9 @@ class PersonRef:
     # A member of a joint series from another partnership (that partnership's id): in its series only,
     # never in this partnership's groups or agencies at large.
     shared_from: str | None = None
+    # The partnership whose file (or database) this person was read from: initials are each
+    # partnership's own, so a door reaching someone by initials looks there.
+    partnership_id: str | None = None
 
     @property
     def first_name(self) -> str:
@@ -223,6 +226,7 @@ class Roster:
                     slack_id=p.slack_id,
                     teams_id=p.teams_id,
                     roles=tuple(p.roles),
+                    partnership_id=spec.id,
                 )
                 for p in spec.people
             },

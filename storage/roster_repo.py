@@ -71,6 +71,7 @@ def _build(session: Session, part: Partnership) -> Roster:
             merged_into=initials.get(p.merged_into_id) if p.merged_into_id is not None else None,
             roles=tuple(p.roles or ()),
             shared_from=p.shared_from,
+            partnership_id=pid,
         )
         for p in rows
     }

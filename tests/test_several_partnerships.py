@@ -12,6 +12,7 @@ import io
 from collections.abc import Iterator
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -364,3 +365,23 @@ def test_one_teams_app_serves_both_partnerships(two: App) -> None:
         assert "audit summary" not in "\n".join(teams.connector.texts(f"a:1-{aad('CD')}"))
     finally:
         teams.close()
+
+
+def test_teams_reaches_someone_by_initials_in_their_own_partnership(two: App) -> None:
+    """Sol Hart (SH, children's) has a 1:1 chat with the bot; Sam Hale (SH, adults') has none."""
+    from bot.teams import store
+    from bot.teams.courier import TeamsCourier
+
+    with two.sessions() as s:
+        sol = s.scalars(select(Person.id).where(Person.partnership_id == SCP, Person.initials == "SH")).one()
+    store.save_conversation(two.sessions, sol, "a:1-sol-hart", "https://smba.example/", None, AT)
+
+    def no_door() -> Any:
+        raise AssertionError("reach needs no Teams door")
+
+    courier = TeamsCourier(no_door, two.sessions)
+    sam = two.core(SAB).roster().people["SH"]
+    sol_ref = two.core(SCP).roster().people["SH"]
+    assert (sam.name, sol_ref.name) == ("Sam Hale", "Sol Hart")
+    assert courier.reach(sol_ref)
+    assert not courier.reach(sam)  # Sol's chat is not Sam's: the reminder goes to Sam by e-mail

@@ -17,7 +17,7 @@ from teams_fakes import BOT_ID, MEETING_CHAT, ORGANISER, Harness
 
 from bot.app import App
 from bot.cli import main
-from storage.models import Meeting
+from storage.models import AuditEvent, Meeting
 
 
 def wait_for(check: Callable[[], bool], seconds: float = 60) -> None:
@@ -25,6 +25,15 @@ def wait_for(check: Callable[[], bool], seconds: float = 60) -> None:
     while not check():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
+
+
+def calendar_events(app: App) -> list[AuditEvent]:
+    with app.sessions() as s:
+        rows = list(
+            s.scalars(select(AuditEvent).where(AuditEvent.entity == "teams_event").order_by(AuditEvent.id))
+        )
+        s.expunge_all()
+        return rows
 
 
 def test_issuing_the_agenda_pack_puts_the_meeting_in_the_organisers_calendar(app: App) -> None:
@@ -47,6 +56,20 @@ def test_issuing_the_agenda_pack_puts_the_meeting_in_the_organisers_calendar(app
         with app.sessions() as s:
             links = [m.online_link for m in s.scalars(select(Meeting))]
         assert any(link and "meetup-join" in link for link in links)
+        # Kept by the core, in the audit trail, beside the join link it stored on the meeting.
+        [first] = calendar_events(app)
+        with app.sessions() as s:
+            meeting = s.get(Meeting, first.after["meeting_id"])
+            assert meeting is not None
+            assert (first.series_id, first.partnership_id) == (meeting.series_id, "westshire-scp")
+            assert first.after["join_url"] == meeting.online_link and "meetup-join" in meeting.online_link
+        assert (first.actor, first.door, first.verb, first.after["sequence"]) == (
+            "teams",
+            "teams",
+            "calendar",
+            0,
+        )
+        assert first.after["event_id"] and first.after["uid"].endswith("@partnerbot")
         # The agenda pack itself: a short card with a link per file.
         urls = [
             a["url"] for c in h.connector.cards(MEETING_CHAT) for b in c["body"] for a in b.get("actions", [])
@@ -59,6 +82,10 @@ def test_issuing_the_agenda_pack_puts_the_meeting_in_the_organisers_calendar(app
         wait_for(lambda: len(h.graph.events) == 2)
         method, event = h.graph.events[1]
         assert method == "PATCH" and event["start"]["dateTime"] == "2024-03-15T13:00:00"
+        wait_for(lambda: len(calendar_events(app)) == 2)  # none for the unchanged issue
+        moved = calendar_events(app)[1]
+        assert moved.after["sequence"] == 1 and moved.after["event_id"] == first.after["event_id"]
+        assert moved.entity_id == first.entity_id
     finally:
         h.close()
 

@@ -6,21 +6,25 @@ is the redrawn card. The same button pressed twice changes nothing the second ti
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import EXAMPLE
 from sqlalchemy import func, select
 from teams_fakes import Harness, aad, card_actions, card_texts
 
 from bot.app import App
+from bot.cli import main
 from bot.teams.courier import TeamsCourier
 from bot.teams.render import CARD_LIMIT, card_size, render
 from handlers.reply import Message, Table, Text
 from scheduler.policy import load_nudge_settings
 from scheduler.sweep import Sweeper, SweepReport
-from storage.models import Action, ActionUpdate
+from storage.models import Action, ActionUpdate, Series
 
 
 @pytest.fixture
@@ -146,3 +150,98 @@ def test_long_text_alone_goes_as_a_card_then_a_file() -> None:
     message = Message([Text("A very long minutes draft. " * 4000)])
     rendered = render(message, card_id="c", linker=lambda f: f"https://bot.example/files/{f.filename}")
     assert rendered.is_card and rendered.size <= CARD_LIMIT
+
+
+# --- the redrawn card offers answers only to whom the core takes them from -------------------------------
+
+
+def _dm_texts(h: Harness, who: str) -> str:
+    return " ".join(h.connector.texts(f"a:1-{aad(who)}"))
+
+
+def _in(app: App, series: str, number: int) -> tuple[str, list[str]]:
+    """An action's status and the kinds of its log entries, as stored."""
+    with app.sessions() as s:
+        action = s.scalars(
+            select(Action).join(Series).where(Series.key == series, Action.number == number)
+        ).one()
+        kinds = s.scalars(select(ActionUpdate.kind).where(ActionUpdate.action_id == action.id)).all()
+        return action.status, list(kinds)
+
+
+EXPLOITATION_CHAT = "19:meeting_ZXhwbG9pdGF0aW9u@thread.v2"
+
+
+def test_a_card_offers_no_answers_to_someone_whose_agency_owns_it_outside_the_series(
+    teams: Harness, app: App
+) -> None:
+    # Dev Anand (council) is no member of the Tackling Exploitation Group.
+    teams.know("DA")
+    teams.install("DA")
+    for line in (
+        "bind exploitation",
+        "meeting start",
+        "Action: DA to map the county lines referrals by Monday the 29th of January 2024",
+    ):
+        teams.say("TR", line, conversation=EXPLOITATION_CHAT)
+    sweep(teams, "2024-01-22T09:05:00+00:00")
+    card = _reminder(teams, "DA")
+    assert any("Exploitation Group 1" in t for t in card_texts(card)), card_texts(card)
+    update = _button(card, "update")
+    assert update["data"]["refs"] == ["exploitation 1"]
+
+    # Now the council's: its members in the group (SMa, HN) own it, Dev Anand does not.
+    teams.say("TR", "action exploitation 1 owner council", conversation=EXPLOITATION_CHAT)
+    response = teams.press("DA", update, "twelve referrals mapped")
+    redrawn = response.json()["value"]
+    texts = card_texts(redrawn)
+    assert any("not yours" in t for t in texts), texts  # the core refused the answer
+    assert any("Exploitation 1" in t and "due Mon 29 Jan 2024" in t for t in texts), texts
+    assert card_actions(redrawn) == []  # no Done, no update: the core would refuse them too
+    assert _in(app, "exploitation", 1) == ("open", ["created", "owner"])
+
+    teams.dm("DA", "exploitation 1 done")  # typed, the same refusal
+    assert "not yours" in _dm_texts(teams, "DA")
+    assert _in(app, "exploitation", 1) == ("open", ["created", "owner"])
+
+    # Hannah Noor (council, a member) owns it through her agency: the same button is hers to press.
+    mine = teams.press("HN", update, "twelve referrals mapped")
+    assert card_actions(mine.json()["value"])  # still open, still hers: its answers stay
+    assert _in(app, "exploitation", 1) == ("open", ["created", "owner", "update"])
+
+
+def test_a_card_offers_no_answers_to_a_group_member_who_has_left(
+    teams: Harness, app: App, tmp_path: Path
+) -> None:
+    teams.know("GP")
+    teams.install("GP")
+    teams.say("MT", "Action: education to list the schools that replied by Monday the 29th of January 2024")
+    sweep(teams, "2024-01-22T09:05:00+00:00")
+    card = _reminder(teams, "GP")
+    done = _button(card, "Done")
+    assert done["data"]["typed"] == "action board 3 done"
+
+    # Gareth Pryce leaves the file: still listed in the group's history, no longer a member.
+    text = EXAMPLE.read_text(encoding="utf-8")
+    left = (
+        "  - {name: Gareth Pryce, initials: GP, agency: council, "
+        "title: Head of Education Quality and Safeguarding}\n"
+    )
+    assert left in text
+    text = text.replace(left, "").replace("members: [HN, GP]", "members: [HN]").replace(" GP,", "")
+    changed = tmp_path / "westshire.yaml"
+    changed.write_text(text, encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    assert (
+        main(["--database", app.settings.database_url, "load", str(changed)], stdout=out, stderr=err) == 0
+    ), err.getvalue()
+
+    response = teams.press("GP", done)
+    redrawn = response.json()["value"]
+    assert any("Board 3" in t for t in card_texts(redrawn)), card_texts(redrawn)
+    assert card_actions(redrawn) == []
+    assert _action(app, 3).status == "open"
+    with app.sessions() as s:
+        assert (
+            s.scalar(select(func.count()).select_from(ActionUpdate).where(ActionUpdate.kind == "done")) == 0
+        )

@@ -45,7 +45,7 @@ class SlackCourier:
         if person.slack_id:
             return person.slack_id
         with self.sessions() as session:
-            return slack_user_of(session, self.partnership_id, person.initials)
+            return slack_user_of(session, person.partnership_id or self.partnership_id, person.initials)
 
     def reach(self, person: PersonRef) -> bool:
         return self._user(person) is not None

@@ -69,7 +69,6 @@ from handlers.context import Request
 from handlers.identity import Who
 from handlers.reply import ACTOR, OK, PERSON, File, Message, Reply, Text
 from scheduler.couriers import DeliveryFailed, Unreachable
-from storage.roster import PersonRef
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -396,12 +395,11 @@ class TeamsDoor:
         answered."""
         if not message.person:
             return
-        pid = partnership or self.partnership_id
-        row = await self._thread(store.person_by_initials, self.sessions, pid, message.person)
-        if row is None:
+        who: Who | None = await self._thread(self.core.person, message.person, partnership)
+        if who is None:
             return
         try:
-            await self.send_to_person(row.id, message, card_id=f"p{row.id}-{int(time.time())}")
+            await self.send_to_person(who.person_id, message, card_id=f"p{who.person_id}-{int(time.time())}")
         except (Unreachable, DeliveryFailed) as e:
             log.info("could not tell %s in Teams: %s", message.person, e)
 
@@ -472,12 +470,12 @@ class TeamsDoor:
                 value="\n".join(t.text for t in answer)[:1000] or "Done."
             )
         states = await self._thread(
-            store.action_states,
-            self.sessions,
-            reply.partnership_id or self.partnership_id,
+            self.core.action_states,
+            DOOR,
+            activity.from_.aad_object_id or "",
             refs,
-            who.person_id if who else None,
-            _at(activity).date(),
+            _at(activity),
+            reply.partnership_id,
         )
         return AdaptiveCardActionCardResponse(value=answered_card(answer, states, card))
 
@@ -543,14 +541,14 @@ class TeamsDoor:
         event_id = activity.id or f"{verb}:{mid}:{details.get('aad_id', '')}:{_at(activity).isoformat()}"
         return bool(
             await self._thread(
-                lambda: store.record_meeting_event(
-                    self.sessions,
-                    bound.partnership_id if bound is not None else self.partnership_id,
+                lambda: self.core.record_platform_event(
+                    bound.partnership_id if bound is not None else None,
+                    DOOR,
                     event_id=f"meeting:{event_id}",
                     verb=verb,
                     chat=base_conversation(activity.conversation.id),
                     series_id=bound.id if bound is not None else None,
-                    teams_meeting_id=mid,
+                    platform_id=mid,
                     at=_at(activity),
                     details=details,
                 )
@@ -627,23 +625,21 @@ class TeamsDoor:
         chat = base_conversation(activity.conversation.id)
         meeting = activity.channel_data.meeting if activity.channel_data else None
         bound = await self._bound(ctx)
-        pid = bound.partnership_id if bound is not None else self.partnership_id
-        seen = await self._thread(lambda: store.teams_meetings(self.sessions, pid, chat=chat))
-        teams_meeting_id = (
-            meeting.id if meeting and meeting.id else (seen[0].teams_meeting_id if seen else None)
-        )
+        pid = bound.partnership_id if bound is not None else None
+        seen = await self._thread(lambda: self.core.platform_meetings(pid, DOOR, chat=chat))
+        teams_meeting_id = meeting.id if meeting and meeting.id else (seen[0].platform_id if seen else None)
         if teams_meeting_id is None:
             return NoReport(
                 "I haven't seen a Teams meeting in this chat, so there is no attendance to import."
             )
         graph = self.graph()
         if graph is None:
-            events = await self._thread(store.participant_events, self.sessions, pid, teams_meeting_id)
+            events = await self._thread(self.core.participant_events, pid, DOOR, teams_meeting_id)
             if not events:
                 return NoReport("Microsoft Graph is not set up, and I saw nobody join or leave this meeting.")
             return report_from_events(events)
         graph_id, organiser, _join, _title = await self.meeting_details(ctx, teams_meeting_id)
-        known = next((m for m in seen if m.teams_meeting_id == teams_meeting_id), None)
+        known = next((m for m in seen if m.platform_id == teams_meeting_id), None)
         graph_id = graph_id or (known.graph_id if known else None)
         organiser = organiser or (known.organiser if known else None) or self.graph_settings.organiser
         if not graph_id or not organiser:
@@ -698,9 +694,6 @@ class TeamsDoor:
         )
         return conv
 
-    def reaches(self, person: PersonRef) -> bool:
-        return bool(person.teams_id) or store.reachable(self.sessions, person.initials)
-
     # --- the next meeting in the organiser's calendar --------------------------------------------------
 
     def _spawn(self, coro: Awaitable[Any]) -> None:
@@ -710,15 +703,16 @@ class TeamsDoor:
 
     async def calendar_event(self, ctx: ActivityContext[Any], reply: Reply) -> None:
         """After an agenda pack: the meeting as a Teams meeting in the organiser's calendar (per change)."""
-        from bot.teams.calendar import event_from_reply, remember_event, saved_event
+        from bot.teams.calendar import event_from_reply
+        from handlers.calendar_events import CalendarEvent
 
         graph = self.graph()
         invite = event_from_reply(reply)
         if graph is None or invite is None:
             return
         pid = reply.partnership_id or self.partnership_id
-        prior = await self._thread(saved_event, self.sessions, pid, invite.uid)
-        if prior is not None and prior.get("sequence") == invite.sequence:
+        prior = await self._thread(self.core.calendar_event, pid, DOOR, invite.uid)
+        if prior is not None and prior.sequence == invite.sequence:
             return  # already in the calendar as it stands
         try:
             event_id, join_url = await graph.upsert_event(
@@ -729,13 +723,14 @@ class TeamsDoor:
                 attendees=invite.attendees,
                 body=invite.description,
                 transaction_id=f"{invite.uid}-{invite.sequence}"[:100],
-                event_id=prior.get("event_id") if prior else None,
+                event_id=prior.event_id if prior else None,
             )
         except Exception as e:
             log.warning("calendar event for %s failed: %s", invite.uid, e)
             await self._say(ctx, f"I could not put the meeting in the organiser's calendar: {e}")
             return
-        await self._thread(remember_event, self.sessions, pid, invite, event_id, join_url, _now())
+        recorded = CalendarEvent(DOOR, invite.uid, invite.sequence, event_id, join_url, invite.meeting_id)
+        await self._thread(self.core.record_calendar_event, pid, recorded, _now())
         where = f": {join_url}" if join_url else "."
         await self._say(
             ctx, f"The meeting is in {self.graph_settings.organiser}'s calendar as a Teams meeting{where}"

@@ -1,24 +1,20 @@
 """The next meeting as a Teams meeting in the organiser's calendar, made from the agenda pack's invitation.
 
 The agenda pack carries an .ics invitation (stable UID, SEQUENCE bumped on every change of
-date, time or place). Its event is created once per sequence: the Graph event id and join
-link are kept in the audit trail (entity `teams_event`), so a changed meeting updates the same
-event, and the join link is stored on the meeting for the next pack.
+date, time or place). Its event is created once per sequence: the door hands the Graph event id
+and join link to the core (`Core.record_calendar_event`, handlers/calendar_events.py), which keeps
+them in the audit trail (entity `teams_event`), so a changed meeting updates the same event, and
+stores the join link on the meeting for the next pack. This module only reads the invitation.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
-
 from handlers.reply import File, Reply
-from storage.models import AuditEvent, Meeting
 
 _MEETING_UID = re.compile(r"-meeting-(\d+)@")
 
@@ -91,57 +87,4 @@ def event_from_reply(reply: Reply) -> Invite | None:
     return parse_ics(found.data) if found is not None else None
 
 
-def _key(uid: str) -> str:
-    return hashlib.sha256(uid.encode()).hexdigest()[:32]
-
-
-def saved_event(sessions: sessionmaker[Session], partnership_id: str, uid: str) -> dict[str, Any] | None:
-    with sessions() as session:
-        row = session.scalars(
-            select(AuditEvent)
-            .where(
-                AuditEvent.partnership_id == partnership_id,
-                AuditEvent.entity == "teams_event",
-                AuditEvent.entity_id == _key(uid),
-            )
-            .order_by(AuditEvent.id.desc())
-        ).first()
-        return dict(row.after or {}) if row else None
-
-
-def remember_event(
-    sessions: sessionmaker[Session],
-    partnership_id: str,
-    invite: Invite,
-    event_id: str,
-    join_url: str | None,
-    at: datetime,
-) -> None:
-    with sessions() as session, session.begin():
-        meeting = session.get(Meeting, invite.meeting_id) if invite.meeting_id else None
-        if meeting is not None and join_url and meeting.online_link != join_url:
-            meeting.online_link = join_url
-        session.add(
-            AuditEvent(
-                at=at,
-                partnership_id=partnership_id,
-                series_id=meeting.series_id if meeting else None,
-                actor_id=None,
-                actor="teams",
-                door="teams",
-                entity="teams_event",
-                entity_id=_key(invite.uid),
-                verb="calendar",
-                before=None,
-                after={
-                    "uid": invite.uid,
-                    "sequence": invite.sequence,
-                    "event_id": event_id,
-                    "join_url": join_url,
-                    "meeting_id": invite.meeting_id,
-                },
-            )
-        )
-
-
-__all__ = ["Invite", "event_from_reply", "has_invite", "parse_ics", "remember_event", "saved_event"]
+__all__ = ["Invite", "event_from_reply", "has_invite", "parse_ics"]

@@ -101,7 +101,6 @@ def run_teams(app: App, args: argparse.Namespace, out: TextIO) -> int:
 def run_attendance(app: App, args: argparse.Namespace, out: TextIO) -> int:
     from bot import runtime
     from bot.shell import ShellDoor
-    from bot.teams import store
     from bot.teams.attendance import fetch_report
     from bot.teams.plug import graph_for
     from handlers.attendance_report import NoReport
@@ -123,7 +122,7 @@ def run_attendance(app: App, args: argparse.Namespace, out: TextIO) -> int:
     organiser = args.organiser or graph.settings.organiser
     graph_id = args.meeting
     if args.meeting == "last":
-        seen = store.teams_meetings(app.sessions, core.partnership_id, series_key=args.series)
+        seen = core.platform_meetings("teams", series_key=args.series)
         known = next((m for m in seen if m.graph_id), None)
         if known is None:
             out.write(f"I have seen no Teams meeting of {args.series} yet: give its id with --meeting.\n")

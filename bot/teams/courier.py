@@ -54,7 +54,7 @@ class TeamsCourier:
         return self._door
 
     def reach(self, person: PersonRef) -> bool:
-        return bool(person.teams_id) or store.reachable(self.sessions, person.initials)
+        return bool(person.teams_id) or store.reachable(self.sessions, person.initials, person.partnership_id)
 
     def send(self, out: Outgoing) -> str:
         found = store.digest_recipient(self.sessions, out.digest_id)

@@ -35,6 +35,7 @@ from microsoft_teams.cards import (
     TextInput,
 )
 
+from handlers.my_actions import ActionState
 from handlers.reply import ERROR, OK, QUESTION, WARNING, Block, Button, Buttons, File, Message, Text
 from handlers.reply import Table as ReplyTable
 
@@ -252,16 +253,6 @@ def render(
 
 
 # --- a reminder card after an answer ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ActionState:
-    """An action on an answered reminder card, as it stands now."""
-
-    ref: str  # "Board 3"
-    title: str
-    state: str  # "done", "dropped", "due Fri 9 Feb 2024", "no due date"
-    buttons: Buttons | None  # None: nothing more to answer here (closed, or no longer theirs)
 
 
 def answered_card(answer: Sequence[Text], states: Sequence[ActionState], card_id: str) -> AdaptiveCard:

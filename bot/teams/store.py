@@ -3,30 +3,24 @@
 - The addresses on a Teams profile that may match the partnership file (who someone is,
   and learning it, is the core's: `Core.who`, `Core.learn_identity`).
 - Where a person's 1:1 chat with the bot is (conversation id, service URL, tenant), for
-  proactive reminders.
-- Teams meetings seen in a chat (start, end, who joined and left), kept in the audit trail:
-  `attendance import … last` finds the meeting there, and the join/leave events are the
-  fallback attendance source when Graph is not configured.
-- The actions on an answered reminder card, as they stand now, to redraw the card.
+  proactive reminders, and whether someone can be reached there.
+
+Teams meetings seen in a chat (start, end, who joined and left) are the core's to keep, in the
+audit trail: `Core.record_platform_event`, handlers/platform_meetings.py.
 
 Nothing here imports a Teams SDK.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from handlers.actions import answer_buttons
-from handlers.format import short_date
-from handlers.reply import Buttons
-from storage.doors import conversation, first_delivery, remember_conversation
-from storage.models import Action, ActionOwner, AuditEvent, Group, Person, Series
+from storage.doors import conversation, remember_conversation
+from storage.models import Person
 from storage.nudge_models import Digest
 
 DOOR = "teams"
@@ -37,18 +31,6 @@ class Conversation:
     conversation_id: str
     service_url: str | None
     tenant_id: str | None
-
-
-@dataclass(frozen=True)
-class TeamsMeeting:
-    teams_meeting_id: str
-    chat: str
-    series_key: str | None
-    graph_id: str | None
-    organiser: str | None
-    join_url: str | None
-    title: str | None
-    at: datetime
 
 
 def addresses(email: str | None, upn: str | None) -> list[str]:
@@ -88,24 +70,19 @@ def conversation_of(sessions: sessionmaker[Session], person_id: int) -> Conversa
         return Conversation(ref.conversation_id, ref.service_url, ref.tenant_id) if ref else None
 
 
-def person_by_initials(sessions: sessionmaker[Session], partnership_id: str, initials: str) -> Person | None:
-    with sessions() as session:
-        row = session.scalars(
-            select(Person).where(Person.partnership_id == partnership_id, Person.initials == initials)
-        ).first()
-        if row is not None:
-            session.expunge(row)
-        return row
-
-
-def reachable(sessions: sessionmaker[Session], initials: str) -> bool:
+def reachable(sessions: sessionmaker[Session], initials: str, partnership_id: str | None) -> bool:
     """Whether someone has a 1:1 chat with the bot, or a Teams id in the file to open one.
 
+    Initials are each partnership's own (`PersonRef.partnership_id` says whose); only without one
+    (a roster built by hand) are they looked for in every partnership.
     An identity learnt in a meeting chat is not enough: guests from other tenants are seen there
     but cannot be written to 1:1, so they are reached by e-mail.
     """
     from storage.models import ConversationRef
 
+    query = select(Person.id, Person.teams_id).where(Person.initials == initials, Person.active.is_(True))
+    if partnership_id:
+        query = query.where(Person.partnership_id == partnership_id)
     with sessions() as session:
         return any(
             teams_id
@@ -114,9 +91,7 @@ def reachable(sessions: sessionmaker[Session], initials: str) -> bool:
                 .select_from(ConversationRef)
                 .where(ConversationRef.door == DOOR, ConversationRef.person_id == pid)
             )
-            for pid, teams_id in session.execute(
-                select(Person.id, Person.teams_id).where(Person.initials == initials, Person.active.is_(True))
-            )
+            for pid, teams_id in session.execute(query)
         )
 
 
@@ -124,178 +99,3 @@ def digest_recipient(sessions: sessionmaker[Session], digest_id: int) -> tuple[i
     with sessions() as session:
         row = session.get(Digest, digest_id)
         return (row.recipient_id, row.partnership_id) if row else None
-
-
-# --- Teams meetings, in the audit trail ---------------------------------------------------------------
-
-
-def _key(teams_meeting_id: str) -> str:
-    return hashlib.sha256(teams_meeting_id.encode()).hexdigest()[:32]
-
-
-def record_meeting_event(
-    sessions: sessionmaker[Session],
-    partnership_id: str,
-    *,
-    event_id: str,
-    verb: str,
-    chat: str,
-    series_id: int | None,
-    teams_meeting_id: str,
-    at: datetime,
-    details: dict[str, Any],
-) -> bool:
-    """Note a meeting start/end or a participant joining/leaving once; False for a repeated delivery.
-
-    `series_id` is the series the chat is bound to (the core's `bound_series`), if any.
-    """
-    with sessions() as session, session.begin():
-        if not first_delivery(session, DOOR, event_id, at):
-            return False
-        session.add(
-            AuditEvent(
-                at=at,
-                partnership_id=partnership_id,
-                series_id=series_id,
-                actor_id=None,
-                actor="teams",
-                door=DOOR,
-                entity="teams_meeting" if verb in ("started", "ended") else "teams_participant",
-                entity_id=_key(teams_meeting_id),
-                verb=verb,
-                before=None,
-                after={"chat": chat, "teams_meeting_id": teams_meeting_id, **details},
-            )
-        )
-        return True
-
-
-def teams_meetings(
-    sessions: sessionmaker[Session],
-    partnership_id: str,
-    *,
-    chat: str | None = None,
-    series_key: str | None = None,
-) -> list[TeamsMeeting]:
-    """Teams meetings seen, newest first, in one chat or for one series."""
-    with sessions() as session:
-        query = (
-            select(AuditEvent, Series.key)
-            .outerjoin(Series, Series.id == AuditEvent.series_id)
-            .where(
-                AuditEvent.partnership_id == partnership_id,
-                AuditEvent.door == DOOR,
-                AuditEvent.entity == "teams_meeting",
-            )
-            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-        )
-        if series_key:
-            query = query.where(Series.key == series_key)
-        seen: dict[str, TeamsMeeting] = {}
-        for event, key in session.execute(query):
-            after = event.after or {}
-            if chat and after.get("chat") != chat:
-                continue
-            mid = str(after.get("teams_meeting_id", ""))
-            if not mid:
-                continue
-            old = seen.get(mid)
-            seen[mid] = TeamsMeeting(
-                teams_meeting_id=mid,
-                chat=str(after.get("chat", "")),
-                series_key=key,
-                graph_id=after.get("graph_id") or (old.graph_id if old else None),
-                organiser=after.get("organiser") or (old.organiser if old else None),
-                join_url=after.get("join_url") or (old.join_url if old else None),
-                title=after.get("title") or (old.title if old else None),
-                at=old.at if old else event.at,
-            )
-        return list(seen.values())
-
-
-def participant_events(
-    sessions: sessionmaker[Session], partnership_id: str, teams_meeting_id: str
-) -> list[tuple[str, datetime, dict[str, Any]]]:
-    """(joined|left, when, details) for one Teams meeting, oldest first."""
-    with sessions() as session:
-        rows = session.scalars(
-            select(AuditEvent)
-            .where(
-                AuditEvent.partnership_id == partnership_id,
-                AuditEvent.entity == "teams_participant",
-                AuditEvent.entity_id == _key(teams_meeting_id),
-            )
-            .order_by(AuditEvent.at, AuditEvent.id)
-        )
-        return [(r.verb, r.at, dict(r.after or {})) for r in rows]
-
-
-# --- answered reminder cards --------------------------------------------------------------------------
-
-
-def action_states(
-    sessions: sessionmaker[Session], partnership_id: str, refs: list[str], person_id: int | None, today: Any
-) -> list[Any]:
-    """How each action of a reminder card stands now, with its answers if the person still owns it."""
-    from bot.teams.render import ActionState
-
-    out: list[ActionState] = []
-    with sessions() as session:
-        person = session.get(Person, person_id) if person_id else None
-        groups = {
-            g.key: set(g.members or [])
-            for g in session.scalars(select(Group).where(Group.partnership_id == partnership_id))
-        }
-        agency_groups = {
-            g.key: set(g.agencies or [])
-            for g in session.scalars(select(Group).where(Group.partnership_id == partnership_id))
-        }
-        for ref in refs:
-            key, _, number = ref.rpartition(" ")
-            if not key or not number.isdigit():
-                continue
-            series = session.scalars(
-                select(Series).where(Series.partnership_id == partnership_id, Series.key == key)
-            ).first()
-            if series is None:
-                continue
-            action = session.scalars(
-                select(Action).where(Action.series_id == series.id, Action.number == int(number))
-            ).first()
-            if action is None:
-                continue
-            label = key[:1].upper() + key[1:] + f" {action.number}"
-            if action.status == "done":
-                state = "done ✓"
-            elif action.status == "dropped":
-                state = "dropped"
-            elif action.snoozed_until and action.snoozed_until > today:
-                state = f"snoozed until {short_date(action.snoozed_until)}"
-            elif action.due_date:
-                state = f"due {short_date(action.due_date)}"
-            else:
-                state = "no due date"
-            owners = session.scalars(
-                select(ActionOwner).where(
-                    ActionOwner.action_id == action.id, ActionOwner.removed_at.is_(None)
-                )
-            ).all()
-            mine = person is not None and any(
-                (o.kind == "person" and o.person_id == person.id)
-                or (
-                    o.kind == "group"
-                    and o.key is not None
-                    and (
-                        person.initials in groups.get(o.key, set())
-                        or person.agency_key in agency_groups.get(o.key, set())
-                    )
-                )
-                or (o.kind == "agency" and o.key == person.agency_key)
-                or o.kind == "all"
-                for o in owners
-            )
-            buttons: Buttons | None = (
-                answer_buttons(series, action) if mine and action.status == "open" else None
-            )
-            out.append(ActionState(label, action.title, state, buttons))
-    return out
