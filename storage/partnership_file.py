@@ -1179,6 +1179,14 @@ class _Parser:
                 self.check_rule(spec, spec.decision_quorum, "decision_quorum", line, agencies, people, by_id)
             if spec.id in spec.escalates_to:
                 self.add(info.lines.get("escalates_to"), f"series {spec.id} escalates to itself")
+            for office in spec.members_by_office:
+                other = by_id[office].spec if office in by_id else None
+                if other is not None and not other.chair and other.chair_rotation is None:
+                    self.add(
+                        info.lines.get("members", spec.line),
+                        f"{{chair_of: {office}}} in members of series {spec.id}: series {office} names "
+                        "no chair, so nobody would hold this seat; name its chair, or list the member",
+                    )
         self.check_escalation_cycles(by_id)
 
     def check_rule(

@@ -269,3 +269,16 @@ def test_the_chairs_digest_goes_to_the_vice_chair_else_the_business_unit(nochair
             ).all()
         )
     assert claims == [("board", "TR"), ("exploitation", "OK"), ("exploitation", "RB")]
+
+
+def test_a_seat_by_office_needs_a_series_that_names_its_chair() -> None:
+    text = chairless_text().replace(
+        "    members: [DA, LE, TR, RB]\n", "    members: [DA, LE, TR, RB, {chair_of: exploitation}]\n", 1
+    )
+    with pytest.raises(PartnershipFileError) as info:
+        parse_partnership(text)
+    line = text[: text.index("    members: [DA, LE, TR, RB, {chair_of")].count("\n") + 1
+    assert (
+        f"line {line}: {{chair_of: exploitation}} in members of series executive: series exploitation "
+        "names no chair"
+    ) in str(info.value)
