@@ -39,7 +39,10 @@ def _parser(extensions: bool = True) -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="load the partnership files of app.yaml and start the terminal door")
     run.add_argument(
-        "--as", dest="user", help="initials of the person typing (default: the first series' chair)"
+        "--as",
+        dest="user",
+        help="initials of the person typing (default: the first series' chair, or "
+        "if it names none its vice-chair, business manager or business unit)",
     )
 
     sh = sub.add_parser(
@@ -174,7 +177,9 @@ def _shell(app: object, args: argparse.Namespace, out: TextIO) -> int:
     # its people's initials are the ones the shell's lines speak as.
     core = app.router(getattr(args, "partnership", None))
     roster = core.roster()
-    user = args.user or next(iter(roster.series.values())).chair_on(datetime.now(UTC).date())
+    # The first series' chair; a series naming none: its vice-chair, business manager or business unit.
+    first = next(iter(roster.series.values()))
+    user = args.user or next(iter(roster.chair_or_stand_ins(first, datetime.now(UTC).date())), "")
     if user not in roster.people:
         out.write(f"{user} is not in the {roster.name} file: you can only use `help` (or `/as XX`).\n")
     door = ShellDoor(

@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from handlers.context import Ask, Ctx, Refused, UserError
 from handlers.format import due_text, owners_text, plural, short_date
 from handlers.meetings import next_meeting_date
-from handlers.names import Ambiguous, Owner, Resolved, Unknown, resolve_name, split_names
+from handlers.names import Ambiguous, Owner, Resolved, Unknown, resolve_name, role_named, split_names
 from handlers.people import guest_or_ask
 from handlers.registry import Perm, command
 from handlers.reply import ACTOR, OK, Button, Buttons, Reply, Table, Text
@@ -305,6 +305,27 @@ def change_action(ctx: Ctx, args: dict[str, Any], change: Change, apply: Apply) 
 # --- owners typed in a command ------------------------------------------------------------------------
 
 
+def _chair_of_chairless(ctx: Ctx, sref: SeriesRef | None, typed: str, start: int = 0) -> str | None:
+    """ "The chair" as an owner in a series that names no chair (resolve_name found nobody): whoever
+    chairs this meeting (`chair today`); else a question, since nobody holds the role to own it."""
+    if sref is None or role_named(typed) != "chair" or sref.chair_on(ctx.day(sref)):
+        return None
+    chair = ctx.chair(sref)  # `chair today`, in this series' open meeting
+    if chair:
+        return chair
+    before, after = ctx.hole(typed, start)
+    raise Ask(
+        f"{sref.name} has no chair named, and nobody chairs this meeting (`chair today XX`): "
+        f"who owns it instead of “{typed}”? (initials, a name, a group or “all”)",
+        before=before,
+        after=after,
+        kind="owner",
+        choices=list(ctx.roster.chair_or_stand_ins(sref, ctx.day(sref))),
+        part=typed,
+        multiple=True,
+    )
+
+
 def read_owners(ctx: Ctx, text: str, series_key: str | None) -> list[Owner]:
     owners: list[Owner] = []
     start = ctx.req.text.find(text)
@@ -313,6 +334,10 @@ def read_owners(ctx: Ctx, text: str, series_key: str | None) -> list[Owner]:
         found = resolve_name(
             name, ctx.roster, series_key, day=ctx.day(ctx.roster.series.get(series_key or ""))
         )
+        if isinstance(found, Unknown):
+            chair = _chair_of_chairless(ctx, ctx.roster.series.get(series_key or ""), name, max(start, 0))
+            if chair is not None:
+                found = Resolved(Owner("person", chair), name)
         if isinstance(found, Unknown) and (guest := guest_or_ask(ctx, name, start=max(start, 0))):
             found = Resolved(Owner("person", guest), name)
         if isinstance(found, Resolved):
@@ -422,6 +447,11 @@ def create_action(ctx: Ctx, text: str, *, review: bool = True) -> Reply:
     # (an action with some of its owners would remind the wrong people). `skip` leaves the name
     # out when others own it too.
     for q in c.questions:
+        sref = ctx.roster.series.get(series.key)
+        chair = _chair_of_chairless(ctx, sref, q.text, c.offset) if isinstance(q, Unknown) else None
+        if chair is not None:
+            owners.append(Owner("person", chair))
+            continue
         guest = (
             guest_or_ask(ctx, q.text, role="who owns this action?")
             if guests_ok and isinstance(q, Unknown)
@@ -731,17 +761,24 @@ def _return_to_chair(ctx: Ctx, args: dict[str, Any], action: Action, series: Ser
         if left
         else f"It has no owner now: reassign it with `{series.key} {action.number} owner …`."
     )
-    chair = ctx.chair(ctx.roster.series[series.key])
-    reply = Reply().say(
-        f"{_short(series)} {action.number} goes back to the chair ({ctx.name(chair)}). {still}", OK
-    )
-    reply.tell(
-        chair,
-        Text(
-            f"{ctx.name(ctx.actor.initials)} returned {_short(series)} {action.number} "
-            f"(“{action.title}”) as not theirs. {still}"
-        ),
-    )
+    sref = ctx.roster.series[series.key]
+    chair = ctx.chair(sref)
+    if chair:
+        told: tuple[str, ...] = (chair,)
+        whom = f"the chair ({ctx.name(chair)})"
+    else:  # the series names no chair: whoever takes the chair's part (Roster.chair_or_stand_ins)
+        told = ctx.roster.chair_or_stand_ins(sref, ctx.day(sref))
+        names = ", ".join(ctx.name(i) for i in told) or "the chair team"
+        whom = f"{names} ({sref.name} names no chair)"
+    reply = Reply().say(f"{_short(series)} {action.number} goes back to {whom}. {still}", OK)
+    for person in told:
+        reply.tell(
+            person,
+            Text(
+                f"{ctx.name(ctx.actor.initials)} returned {_short(series)} {action.number} "
+                f"(“{action.title}”) as not theirs. {still}"
+            ),
+        )
     return Changed(reply)
 
 

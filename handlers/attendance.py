@@ -742,17 +742,20 @@ def _deputise(ctx: Ctx, meeting: Meeting, deputy: Deputy, reply: Reply) -> None:
             f"{name} is not listed as a deputy for {member_name} in the partnership file: they count for "
             f"{agency_name} once the chair says they are authorised to act for {member_name}."
         )
+        # The meeting's chair answers, whoever typed the deputy in; with no chair named for the
+        # series and nobody chairing this meeting (`chair today`), whoever typed it answers.
+        chair = ctx.chair(ctx.sref, meeting)
+        whose = "the chair's answer" if chair else "no chair is named for this meeting: your answer"
         ctx.ask(
             Ask(
-                f"Is {name} authorised to act for {member_name}? (the chair's answer)",
+                f"Is {name} authorised to act for {member_name}? ({whose})",
                 before=f"authorise {deputy_key} for {member}: ",
                 after="",
                 kind="choice",
                 choices=["yes", "no"],
                 holds=f"whether {name} counts for {agency_name} (they are recorded as attending for "
                 f"{member_name} meanwhile)",
-                # The meeting's chair answers, whoever typed the deputy in.
-                to=ctx.chair(ctx.sref, meeting),
+                to=chair,
             )
         )
 

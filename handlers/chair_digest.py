@@ -46,7 +46,7 @@ class DigestEntry:
 class ChairDigest:
     series_key: str
     series_name: str
-    chair: str  # initials
+    chair: str | None  # initials; None: the series names no chair (the digest goes to its stand-ins)
     meeting_day: date | None
     today: date
     open_actions: int
@@ -64,6 +64,11 @@ class ChairDigest:
         if self.meeting_day is not None:
             when = f", before the meeting on {short_date(self.meeting_day)}"
         head = f"Chair's digest — {self.series_name}{when} ({plural(self.open_actions, 'open action')})."
+        if self.chair is None:
+            head += (
+                " The group names no chair: the digest goes to its vice-chair, else its business manager, "
+                "else the business unit."
+            )
         if self.empty:
             return [Text(head + " Nothing to escalate: no action is overdue, stale or without an owner.")]
         out: list[Block] = [Text(head)]
@@ -132,7 +137,7 @@ def chair_digest(
         series_name=series.name,
         chair=roster.series[series.key].chair_on(meeting_day or today)
         if series.key in roster.series
-        else series.chair,
+        else series.chair or None,
         meeting_day=meeting_day,
         today=today,
         open_actions=len(actions),

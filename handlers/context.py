@@ -155,9 +155,14 @@ class Ctx:
             return
         assert s.ends is not None
         parent = self.roster.series.get(s.parent or "")
+        parent_chair = self.chair(parent) if parent is not None else None
         went = (
             f"Its open actions are listed to the chair of {parent.name} "
-            f"({self.name(self.chair(parent))}), in the chair's digest and {parent.name}'s agenda pack."
+            f"({self.name(parent_chair)}), in the chair's digest and {parent.name}'s agenda pack."
+            if parent is not None and parent_chair
+            else f"Its open actions are listed in the chair's digest of {parent.name} (it names no chair: "
+            "the digest goes to its vice-chair, else its business manager, else the business unit) and "
+            f"in {parent.name}'s agenda pack."
             if parent is not None
             else "Its open actions stay on its tracker."
         )
@@ -167,12 +172,13 @@ class Ctx:
             "`action N`, `minutes draft`). Nothing changed."
         )
 
-    def chair(self, series: SeriesRef | None = None, meeting: Meeting | None = None) -> str:
+    def chair(self, series: SeriesRef | None = None, meeting: Meeting | None = None) -> str | None:
         """Who chairs: the one rule. A meeting's own chair (`chair today`), else the series' chair on
-        the meeting's date; without a meeting, this series' open meeting, else today."""
+        the meeting's date; without a meeting, this series' open meeting, else today. None: a series
+        with no standing chair, and nobody said `chair today`."""
         return self._chairs(series, meeting)[0]
 
-    def _chairs(self, series: SeriesRef | None, meeting: Meeting | None) -> tuple[str, str]:
+    def _chairs(self, series: SeriesRef | None, meeting: Meeting | None) -> tuple[str | None, str | None]:
         """(who chairs, the series' chair of that date): the same person unless `chair today` said."""
         s = series or self.sref
         meeting = meeting or self._meeting_of(s)
@@ -227,7 +233,9 @@ class Ctx:
 
     def who_can_run_meeting(self, series: SeriesRef | None = None) -> str:
         s = series or self.sref
-        parts = [f"the chair ({person_name(self.roster, self.chair(s))})"]
+        chair = self.chair(s)
+        # A series with no chair named: whoever chairs this meeting (`chair today`), if anyone.
+        parts = [f"the chair ({person_name(self.roster, chair)})"] if chair else []
         if s.vice_chair:
             parts.append(f"vice-chair ({person_name(self.roster, s.vice_chair)})")
         if s.minute_taker:
@@ -237,6 +245,10 @@ class Ctx:
         bu = self.roster.business_unit
         if bu and bu in self.roster.groups:
             parts.append(f"the {self.roster.groups[bu].name}")
+        if not parts:  # the file's checks prevent it: a series with no chair names someone to run it
+            return "nobody the partnership file names (give the series a chair or a business manager)"
+        if not chair and not parts[0].startswith("the "):
+            parts[0] = "the " + parts[0]
         return ", ".join(parts[:-1]) + " or " + parts[-1] if len(parts) > 1 else parts[0]
 
     # --- meeting -------------------------------------------------------------------------------------

@@ -253,6 +253,8 @@ class Minutes:
     items: list[MinutesItem]
     prepared: str
     preamble: list[str] = field(default_factory=list)  # the series' standing text, by paragraph
+    # "Chair: not named.": the series names no chair and nobody chaired this meeting (`chair today`)
+    chair_note: str = ""
     apologies_in_item: bool = False  # the apologies are listed under the welcome item, not again above
 
 
@@ -572,7 +574,7 @@ def agenda_pack(ctx: Ctx, series: Series) -> AgendaPack:
         time_text=slot.time_text,
         place=slot.place,
         online_link=slot.link,
-        chair=ctx.name(sref.chair_on(slot.day)),
+        chair=_chair_line(ctx, (nxt.chair if nxt is not None else None) or sref.chair_on(slot.day)),
         papers_due=_papers_due(series, slot.day),
         date_confirmed=nxt is not None,
         previous=long_date(last.starts_at.astimezone(ctx.tz).date()) if last and last.starts_at else "",
@@ -588,6 +590,14 @@ def agenda_pack(ctx: Ctx, series: Series) -> AgendaPack:
     if nxt is not None:
         pack = _with_invite(ctx, series, nxt, pack)
     return pack
+
+
+NO_CHAIR = "not named"  # "Chair: not named": the series names no chair and nobody said `chair today`
+
+
+def _chair_line(ctx: Ctx, chair: str | None) -> str:
+    """The chair as the pack and the minutes print it after "Chair:"."""
+    return ctx.name(chair) if chair else NO_CHAIR
 
 
 def _ended_groups(ctx: Ctx, series: Series) -> list[EndedGroup]:
@@ -625,8 +635,8 @@ def _with_invite(ctx: Ctx, series: Series, meeting: Meeting, pack: AgendaPack) -
     else:
         end = start + _default_length(series)
     deputies, apologies = _deputies_and_apologies(ctx, meeting)
-    chair = sref.chair_on(start.date())
-    members = [chair, *ctx.roster.members_on(sref, start.date())]
+    chair = meeting.chair or sref.chair_on(start.date())
+    members = [*(i for i in (chair,) if i), *ctx.roster.members_on(sref, start.date())]
     if sref.vice_chair:
         members.append(sref.vice_chair)
     order: list[str] = []
@@ -660,7 +670,10 @@ def _with_invite(ctx: Ctx, series: Series, meeting: Meeting, pack: AgendaPack) -
         if who in ctx.roster.people and _address(ctx, who) not in listed:
             attendees.append(InviteAttendee(item.presenter, _address(ctx, who), "OPT-PARTICIPANT"))
             listed.add(_address(ctx, who))
-    organiser = sref.business_manager or chair
+    # The business manager sends it; else the chair; a series with no chair: whoever takes the chair's
+    # part (Roster.chair_or_stand_ins), else the first person invited.
+    stand_ins = ctx.roster.chair_or_stand_ins(sref, start.date())
+    organiser = sref.business_manager or chair or (stand_ins[0] if stand_ins else order[0])
     lines = [f"{e.number}. {e.title}" + (f" ({e.presenter})" if e.presenter else "") for e in pack.items]
     description = "Agenda\n" + "\n".join(lines)
     if pack.papers_due:
@@ -1254,7 +1267,8 @@ def minutes_draft(ctx: Ctx, series: Series, meeting: Meeting) -> Minutes:
         date_text=date_text,
         date_iso=day.isoformat(),
         when=f"{date_text}, {_time_range(ctx, meeting)}" + (f", {place}" if place else ""),
-        chair=ctx.name(ctx.chair(sref, meeting)),
+        chair=_chair_line(ctx, ctx.chair(sref, meeting)),
+        chair_note="" if ctx.chair(sref, meeting) else f"Chair: {NO_CHAIR}.",
         status=_approval_status(ctx, meeting),
         approved=meeting.minutes_approved_at is not None,
         corrections=_corrections(ctx, meeting),

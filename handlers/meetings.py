@@ -246,9 +246,14 @@ def meeting_start(ctx: Ctx, args: dict[str, Any]) -> Reply:
     ctx.session.flush()
     fix_agenda(ctx, series, meeting)
     ctx.audit("meeting", meeting.id, "opened", None, {"series": series.key, "at": ctx.now})
+    chair = ctx.chair(meeting=meeting)
+    chaired = (
+        f"chaired by {ctx.name(chair)}"
+        if chair
+        else f"with no chair: {series.name} names none. Say who chairs it with `chair today XX`"
+    )
     reply.say(
-        f"The meeting of {series.name} is open in this channel ({when(ctx.now, ctx.tz)}), "
-        f"chaired by {ctx.name(ctx.chair(meeting=meeting))}.",
+        f"The meeting of {series.name} is open in this channel ({when(ctx.now, ctx.tz)}), {chaired}.",
         OK,
     )
     reply.say(_attendance_hint(ctx))
@@ -259,7 +264,7 @@ def _attendance_hint(ctx: Ctx) -> str:
     """How to record attendance, shown with this series' own people so the example can be typed."""
     s = ctx.sref
     chair = ctx.chair(s)
-    people = [chair, *(i for i in ctx.seats(s) if i != chair)]
+    people = [*(i for i in (chair,) if i), *(i for i in ctx.seats(s) if i != chair)]
     active = [i for i in people if i in ctx.roster.people and ctx.roster.people[i].active]
     present = " ".join(active[:2]) or "INITIALS"
     apologies = active[2] if len(active) > 2 else "…"
@@ -542,6 +547,12 @@ def chair_today(ctx: Ctx, args: dict[str, Any]) -> Reply:
     ctx.audit("meeting", meeting.id, "chair today", {"chair": before or of_the_day}, {"chair": who})
     if meeting.chair is None:
         return Reply().say(f"{ctx.name(who)}, the chair of {s.name}, chairs this meeting.", OK)
+    if of_the_day is None:  # the series names no chair: this person chairs this meeting only
+        return Reply().say(
+            f"{ctx.name(who)} chairs this meeting ({s.name} names no chair): they have the chair's part "
+            "in this meeting only, and the minutes say so.",
+            OK,
+        )
     return Reply().say(
         f"{ctx.name(who)} chairs this meeting in place of {ctx.name(of_the_day)}; the minutes say so.", OK
     )

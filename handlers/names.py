@@ -255,6 +255,12 @@ def _role(
     return None
 
 
+def role_named(text: str) -> str | None:
+    """The series role a phrase names on its own ("the Chair" → "chair"), else None."""
+    low = _norm(text.strip(".:;,()@"))
+    return ROLE_WORDS.get(low) or ROLE_WORDS.get(low.removeprefix("the "))
+
+
 def _group_or_agency(low: str, index: _Index) -> Owner | None:
     bare = low.removeprefix("the ")
     group = index.groups.get(low) or index.groups.get(bare)

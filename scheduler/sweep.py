@@ -464,8 +464,7 @@ class Sweeper:
         people = (
             [sc.ids[i] for i in sc.roster.group_members(bu) if i in sc.ids] if bu in sc.roster.groups else []
         )
-        chair = self._chair_id(sc, series)
-        return people or ([chair] if chair is not None else [])
+        return people or self._chair_ids(sc, series)
 
     def _action_claims(
         self,
@@ -645,8 +644,7 @@ class Sweeper:
             day = starts_at.astimezone(sc.tz).date()
             digest_day = chair_digest_day(day, policy)
             if digest_day is not None and digest_day <= sc.today < day:
-                chair = self._chair_id(sc, series)
-                if chair is not None:
+                for chair in self._chair_ids(sc, series):
                     rows.append(
                         self._claim_row(
                             sc, series_id, CHAIR, meeting_id, day, digest_day, chair, meeting=meeting_id
@@ -669,14 +667,16 @@ class Sweeper:
                 )
         return rows
 
-    def _chair_id(self, sc: _Scope, series: Series) -> int | None:
-        # A chair who has left hands over to the vice-chair, then the business manager.
+    def _chair_ids(self, sc: _Scope, series: Series) -> list[int]:
+        """Who takes the chair's digest: the chair; a series with no chair named (or whose chair has
+        left) hands over to the vice-chair, then the business manager, then the business unit
+        (`Roster.chair_or_stand_ins`, the one rule)."""
         sref = sc.roster.series.get(series.key)
-        chair = sref.chair_on(sc.today) if sref is not None else series.chair
-        for ini in (chair, series.vice_chair, series.business_manager):
-            if ini and ini in sc.ids:
-                return sc.ids[ini]
-        return None
+        if sref is not None:
+            found = sc.roster.chair_or_stand_ins(sref, sc.today)
+        else:
+            found = tuple(i for i in (series.chair, series.vice_chair, series.business_manager) if i)[:1]
+        return [sc.ids[i] for i in found if i in sc.ids]
 
     def _papers_people(self, s: Session, sc: _Scope, series: Series, meeting_id: int) -> list[int]:
         out: list[int] = []

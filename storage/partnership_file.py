@@ -69,7 +69,7 @@ PERSON_KEYS: dict[str, bool] = {
 SERIES_KEYS: dict[str, bool] = {
     "id": True,
     "name": True,
-    "chair": False,  # required unless chair_rotation names the chairs
+    "chair": False,  # none, and no chair_rotation: the series has no standing chair
     "vice_chair": False,
     "minute_taker": False,
     "business_manager": False,
@@ -179,7 +179,7 @@ class QuorumRule:
 class SeriesSpec:
     id: str
     name: str
-    chair: str
+    chair: str  # "" when the file names none (a rotation alone, or no standing chair)
     vice_chair: str | None
     minute_taker: str | None
     business_manager: str | None
@@ -716,9 +716,8 @@ class _Parser:
         roles: dict[str, str | None] = {}
         for role in SERIES_ROLES:
             what = f"{role} of {label}"
-            roles[role] = self.ident(
-                f.get(role), what, required=role == "chair" and "chair_rotation" not in f
-            )
+            # an empty `chair:` is reported: a series with no standing chair leaves the key out
+            roles[role] = self.ident(f.get(role), what, required=role == "chair")
             self.ref("initials", roles[role], lines.get(role, 0), f"for {what}")
         if roles["chair"] is not None and roles["chair"] == roles["vice_chair"]:
             self.add(lines["vice_chair"], f"{roles['chair']} is both chair and vice_chair of {label}")
@@ -813,8 +812,13 @@ class _Parser:
         minutes_preamble = self.text(f.get("minutes_preamble"), f"minutes_preamble of {label}")
         on_the_day = self.boolean(f.get("deputies_on_the_day"), f"deputies_on_the_day of {label}")
         rotation = self.chair_rotation(f.get("chair_rotation"), label)
-        if "chair" not in f and "chair_rotation" not in f:
-            self.add(_line(item), f"{label} has no 'chair' (required unless it has a chair_rotation)")
+        runners = ("chair", "chair_rotation", "vice_chair", "minute_taker", "business_manager")
+        if not any(key in f for key in runners) and "business_unit" not in self._top_keys:
+            self.add(
+                _line(item),
+                f"{label} names no chair and nobody else to run its meetings: give it a chair, a "
+                "vice_chair, a business_manager or a minute_taker, or give the partnership a business_unit",
+            )
         if rotation is not None and roles["vice_chair"] in rotation.chairs:
             self.add(
                 lines["vice_chair"],
@@ -830,15 +834,17 @@ class _Parser:
                 "actions go to when it ends (escalates_to: board)",
             )
 
-        chair = roles["chair"] or ("" if rotation is not None else None)
-        if sid is None or duplicate or chair is None or quorum is None:
+        # Neither `chair` nor `chair_rotation`: no standing chair ("" here; SeriesRef.chair_on says None).
+        if sid is None or duplicate or quorum is None:
             return None
+        if "chair" in f and roles["chair"] is None:
+            return None  # a `chair:` written but not read is reported above
         if "chair_rotation" in f and rotation is None:
             return None
         spec = SeriesSpec(
             id=sid,
             name=name or "",
-            chair=chair,
+            chair=roles["chair"] or "",
             vice_chair=roles["vice_chair"],
             minute_taker=roles["minute_taker"],
             business_manager=roles["business_manager"],
@@ -1173,6 +1179,14 @@ class _Parser:
                 self.check_rule(spec, spec.decision_quorum, "decision_quorum", line, agencies, people, by_id)
             if spec.id in spec.escalates_to:
                 self.add(info.lines.get("escalates_to"), f"series {spec.id} escalates to itself")
+            for office in spec.members_by_office:
+                other = by_id[office].spec if office in by_id else None
+                if other is not None and not other.chair and other.chair_rotation is None:
+                    self.add(
+                        info.lines.get("members", spec.line),
+                        f"{{chair_of: {office}}} in members of series {spec.id}: series {office} names "
+                        "no chair, so nobody would hold this seat; name its chair, or list the member",
+                    )
         self.check_escalation_cycles(by_id)
 
     def check_rule(
@@ -1235,6 +1249,17 @@ class _Parser:
             )
         if rule.roles == ("vice_chair",) and spec.vice_chair is None:
             self.add(line, f"{what} needs the vice_chair, but the series has none")
+        elif (
+            "chair" in rule.roles
+            and not spec.chair
+            and spec.chair_rotation is None
+            and (spec.vice_chair is None or "vice_chair" not in rule.roles)
+        ):
+            self.add(
+                line,
+                f"{what} needs the chair, but the series names no chair (neither chair nor "
+                f"chair_rotation): name one, or leave chair out of the {key}'s roles",
+            )
 
     def check_escalation_cycles(self, by_id: dict[str, _SeriesInfo]) -> None:
         reported: set[frozenset[str]] = set()

@@ -96,7 +96,9 @@ def rotation_from_json(data: dict[str, Any] | None) -> ChairRotation | None:
 class SeriesRef:
     id: str
     name: str
-    chair: str  # the file's `chair`; "" when a rotation alone names the chair: read it with chair_on
+    # the file's `chair`; "" when a rotation alone names the chair, or the series has no standing chair
+    # (neither `chair` nor `chair_rotation`): read it with chair_on
+    chair: str
     vice_chair: str | None = None
     minute_taker: str | None = None
     business_manager: str | None = None
@@ -125,13 +127,19 @@ class SeriesRef:
     shared_with: tuple[str, ...] = ()
     partner_units: tuple[str, ...] = ()
 
-    def chair_on(self, day: date) -> str:
+    def chair_on(self, day: date) -> str | None:
         """The chair on a date: the rotation's chair from its start; before it, the file's `chair`
-        (or, if the file names none, the rotation's first chair). The one rule for who chairs."""
+        (or, if the file names none, the rotation's first chair). None when the series has no
+        standing chair (neither `chair` nor `chair_rotation`). The one rule for who chairs."""
         rotation = self.chair_rotation
         if rotation is None:
-            return self.chair
+            return self.chair or None
         return rotation.chair_on(day) or self.chair or rotation.chairs[0]
+
+    @property
+    def has_chair(self) -> bool:
+        """Does the file name a standing chair (`chair` or `chair_rotation`)?"""
+        return bool(self.chair) or self.chair_rotation is not None
 
     def chairs(self) -> tuple[str, ...]:
         """Everyone who chairs the series on some date."""
@@ -187,6 +195,21 @@ class Roster:
             if holder and holder not in out:
                 out.append(holder)
         return tuple(out)
+
+    def chair_or_stand_ins(self, series: SeriesRef, day: date) -> tuple[str, ...]:
+        """Who takes what goes to a series' chair (the chair's digest, an action returned as not
+        mine, an ended group's open actions): the chair on `day`; when the series names no chair
+        (or theirs has left the file), its vice-chair, else its business manager, else the members
+        of the business unit. Active people only; () if there is nobody."""
+
+        def active(i: str | None) -> bool:
+            return bool(i) and i in self.people and self.people[i or ""].active
+
+        for one in (series.chair_on(day), series.vice_chair, series.business_manager):
+            if one is not None and active(one):
+                return (one,)
+        unit = self.business_unit
+        return tuple(self.group_members(unit)) if unit and unit in self.groups else ()
 
     def children_closed_on(self, series_id: str, day: date) -> list[SeriesRef]:
         """Series that have ended by `day` and whose open actions come to this one (their parent)."""

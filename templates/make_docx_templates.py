@@ -234,6 +234,9 @@ def minutes() -> DocumentType:
     doc.add_paragraph("{{ minutes.partnership }}")
     doc.add_paragraph("{{ minutes.when }}")
     doc.add_paragraph().add_run("{{ minutes.status }}").bold = True
+    tag(doc, "{%p if minutes.chair_note %}")
+    doc.add_paragraph("{{ minutes.chair_note }}")
+    tag(doc, "{%p endif %}")
     tag(doc, "{%p for c in minutes.corrections %}")
     doc.add_paragraph("{{ c }}", style="List Bullet")
     tag(doc, "{%p endfor %}")

@@ -196,7 +196,15 @@ def test_a_series_needs_neither_cadence_nor_standing_items() -> None:
 
 
 def test_chair_missing() -> None:
-    assert_problem(edit(19, "    # no chair"), 17, "series board has no 'chair'")
+    # No chair named: the series has no standing chair, and the business unit runs its meetings.
+    board = parse_partnership(edit(19, "    # no chair")).series[0]
+    assert (board.chair, board.chair_rotation) == ("", None)
+    # Without a business unit either, nobody could run them.
+    assert_problem(
+        edit(19, "    # no chair", edit(4, "# no business unit")),
+        17,
+        "series board names no chair and nobody else to run its meetings",
+    )
     assert_problem(edit(19, "    chair:"), 19, "chair of series board is empty")
 
 

@@ -41,7 +41,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="`last` (the last Teams meeting seen in the series' chat) or a Graph online meeting id",
     )
     i.add_argument("--organiser", help="the meeting organiser's UPN or object id (default: graph.organiser)")
-    i.add_argument("--as", dest="user", help="initials of the person doing it (default: the series' chair)")
+    i.add_argument(
+        "--as",
+        dest="user",
+        help="initials of the person doing it (default: the series' chair, or if it "
+        "names none whoever takes its part)",
+    )
     i.add_argument("--confirm", action="store_true", help="record the proposal at once, as that person")
     i.add_argument("--partnership")
 
@@ -134,7 +139,8 @@ def run_attendance(app: App, args: argparse.Namespace, out: TextIO) -> int:
     report = runtime.run(fetch_report(graph, organiser, str(graph_id)))
     failed = isinstance(report, NoReport)
     now = datetime.now(UTC)
-    user = args.user or roster.series[args.series].chair_on(now.date())
+    # The series' chair; a series naming none: its vice-chair, business manager or business unit.
+    user = args.user or next(iter(roster.chair_or_stand_ins(roster.series[args.series], now.date())), "")
     door = ShellDoor(core, out, user=user, channel="cli:attendance")
     text = f"attendance import {args.series}"
     reply = core.handle(Request("shell", "cli:attendance", user, text, now, attendance_report=report))
