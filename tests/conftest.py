@@ -108,14 +108,17 @@ def app(database_url: str) -> Iterator[App]:
 class Chat:
     """A fake chat door over the real core: one channel plus direct messages, a settable clock."""
 
-    def __init__(self, app: App, channel: str = "shell") -> None:
+    def __init__(self, app: App, channel: str = "shell", *, home: str | None = None) -> None:
+        """`home`: the door serves every loaded partnership, as `serve` does, initials being
+        that partnership's; else the one partnership of app.yaml."""
         self.app = app
         self.core = app.core()
         self.out = io.StringIO()
         # Files the bot makes go to a folder of this chat's own, never into the working tree (and
         # never shared with a test running beside it).
         files = Path(tempfile.mkdtemp(prefix="partnerbot-chat-files-"))
-        self.door = ShellDoor(self.core, self.out, user="MT", channel=channel, files_dir=files)
+        door_core = app.router(home) if home else self.core
+        self.door = ShellDoor(door_core, self.out, user="MT", channel=channel, files_dir=files)
         weakref.finalize(self, shutil.rmtree, files, True)
         app.plug_shell(self.door)
 

@@ -25,7 +25,7 @@ from test_loading import cli
 from test_quorum import _attendance, _changes
 
 from bot.app import App
-from storage.models import Attendance, Decision, Meeting, Partnership, Person, Series
+from storage.models import Action, ActionOwner, Attendance, Decision, Meeting, Partnership, Person, Series
 from storage.partnership_file import parse_partnership
 
 EXAMPLES = ROOT / "examples"
@@ -35,12 +35,12 @@ ARRANGEMENTS = {
     "eastmere": "eastmere-scp",
 }
 # The keys the issue defines that are not read yet: a line using one stays commented out, marked.
-PENDING_KEYS = {"roles", "decision_quorum", "chair_of", "terms_of_reference", "ends", "shared_with"}
-# Which of them each arrangement states (none names a time-limited group with its end date).
-PENDING_BY_FILE = {
-    "marchfield": {"shared_with", "terms_of_reference"},
-    "ridgebourne": {"shared_with"},
-    "eastmere": {"shared_with"},
+# The keys each arrangement needs beyond the basic shape: every one is read now, none is left
+# commented out (none names a time-limited group with its end date, so none has `ends`).
+KEYS_BY_FILE = {
+    "marchfield": {"roles", "decision_quorum", "chair_of", "chair_rotation"},
+    "ridgebourne": {"roles", "decision_quorum", "chair_of", "terms_of_reference", "shared_with"},
+    "eastmere": {"roles", "chair_rotation", "observers"},
 }
 # The published documents' places and bodies: the examples are fictional throughout.
 REAL_NAMES = ("shrop", "telford", "wrekin", "trafford", "mercia", "greater manchester", "shrewsbury")
@@ -50,8 +50,10 @@ def _example(name: str) -> Path:
     return EXAMPLES / f"{name}.yaml"
 
 
-def _open(database_url: str, tmp_path: Path, name: str) -> Iterator[Chat]:
-    application: App = make_app(database_url, _example(name))
+def _open(database_url: str, tmp_path: Path, name: str, *before: str) -> Iterator[Chat]:
+    """The example loaded after the files it shares groups with; the chat is its partnership's."""
+    files = [_example(b) for b in before] + [_example(name)]
+    application: App = make_app(database_url, *files, partnership=ARRANGEMENTS[name])
     chat = Chat(application)
     chat.door.files_dir = tmp_path
     yield chat
@@ -65,7 +67,7 @@ def marchfield(database_url: str, tmp_path: Path) -> Iterator[Chat]:
 
 @pytest.fixture
 def ridgebourne(database_url: str, tmp_path: Path) -> Iterator[Chat]:
-    yield from _open(database_url, tmp_path, "ridgebourne")
+    yield from _open(database_url, tmp_path, "ridgebourne", "marchfield")
 
 
 @pytest.fixture
@@ -126,27 +128,17 @@ def test_every_example_loads_through_partnerbot_load(database_url: str) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(ARRANGEMENTS))
-def test_pending_keys_are_commented_out_and_marked(name: str) -> None:
+def test_every_rule_is_written_and_nothing_is_real(name: str) -> None:
     text = _example(name).read_text(encoding="utf-8")
     spec = parse_partnership(text)
     assert spec.id == ARRANGEMENTS[name]
-    marked = [(line, re.search(r"# pending: ([\w, ]+)$", line)) for line in text.splitlines()]
-    pending = [(line, found) for line, found in marked if found is not None]
-    assert pending, "each arrangement states rules the bot does not read yet"
-    named: set[str] = set()
-    for line, found in pending:
-        assert line.lstrip().startswith("#"), line
-        named |= {k.strip() for k in found.group(1).split(",")}
-    assert named == PENDING_BY_FILE[name]
-    # Uncommented, the pending lines are YAML in the issue's syntax, where the key belongs.
-    uncommented = yaml.safe_load(
-        "\n".join(re.sub(r"^(\s*)# ", r"\1", line, count=1) if found else line for line, found in marked)
-    )
-    written = {key for person in uncommented["people"] for key in person}
-    for series in uncommented["series"]:
+    assert "pending" not in text.lower()
+    data = yaml.safe_load(text)
+    written = {key for person in data["people"] for key in person}
+    for series in data["series"]:
         written |= set(series)
         written |= {key for m in series.get("members", []) if isinstance(m, dict) for key in m}
-    assert named <= written
+    assert KEYS_BY_FILE[name] <= written
     lowered = text.lower()
     assert not [n for n in REAL_NAMES if n in lowered]
     emails = re.findall(r"[\w.+-]+@[\w.-]+", text)
@@ -347,3 +339,40 @@ def test_eastmere_executive(eastmere: Chat) -> None:
     chat.say("JRi", "meeting end")
     assert "Present: Jo Rix (Chair), Hugh Paterson, Fay Hollins" in chat.say("JRi", "minutes draft")
     assert _changes(chat) == []
+
+
+# --- The joint forum of the two partnerships, hosted by Ridgebourne ----------------------------------
+
+
+def test_the_joint_lsp_forum_is_reached_from_both_partnerships(ridgebourne: Chat) -> None:
+    app = ridgebourne.app
+    forum = Chat(app, channel="lsp-forum", home="ridgebourne-scp")
+    county = Chat(app, channel="marchfield-dm", home="marchfield-scp")
+    forum.at("2025-06-10T10:00:00+01:00")
+    county.at("2025-06-10T11:00:00+01:00")
+    forum.say("SMo", "bind lsp-forum")
+    assert "open" in forum.say("SMo", "meeting start lsp-forum").lower()
+    forum.say("SMo", "present MG GH AD HP JR FH RK TA RD")
+    forum.say("SMo", "Action: TA to share the county's neglect audit with both partnerships by 30/06/25")
+    with app.sessions() as s:
+        row = s.execute(
+            select(Series.partnership_id, Action.number, Person.partnership_id, Person.email)
+            .join(Action, Action.series_id == Series.id)
+            .join(ActionOwner, ActionOwner.action_id == Action.id)
+            .join(Person, Person.id == ActionOwner.person_id)
+            .where(Series.key == "lsp-forum")
+        ).one()
+    # Stored once, in the host's tracker, owned by the county's Tamsin Abbot (brought in by e-mail).
+    assert row == ("ridgebourne-scp", 1, "ridgebourne-scp", "tamsin.abbot@marchfield.example")
+    # From her own partnership's direct messages, she sees it among her actions and closes it.
+    mine = county.dm("TA", "actions mine")
+    assert "lsp-forum 1" in mine and "share the county's neglect audit" in mine
+    assert "done" in county.dm("TA", "action lsp-forum 1 done").lower()
+    with app.sessions() as s:
+        status = s.scalars(
+            select(Action.status).join(Series, Series.id == Action.series_id).where(Series.key == "lsp-forum")
+        ).one()
+    assert status == "done"
+    # A county officer who is not in the forum sees nothing of it.
+    outsider = county.dm("CM", "actions lsp-forum")
+    assert "neglect audit" not in outsider
