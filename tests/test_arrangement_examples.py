@@ -218,7 +218,13 @@ def test_marchfield_board(marchfield: Chat) -> None:
 def test_ridgebourne_executive(ridgebourne: Chat) -> None:
     chat = ridgebourne
     chat.at("2025-02-10T14:00:00+00:00")
-    assert "chaired by Hannah Pryor" in chat.say("HP", "meeting start executive")
+    # The arrangements name no chair of the Executive: its business manager opens the meeting and
+    # says who chairs it.
+    assert "Only the business manager" in chat.say("HP", "meeting start executive")
+    assert "with no chair" in chat.say("SMo", "meeting start executive")
+    assert "Hannah Pryor chairs this meeting" in chat.say("SMo", "chair today HP")
+    with chat.app.sessions() as s:
+        assert s.scalars(select(Meeting.chair).order_by(Meeting.id.desc())).first() == "HP"
     assert "https://www.ridgebourne-scp.example/executive-terms-of-reference" in chat.say("HP", "help")
     chat.say("HP", "present HP FH RK")
     # The council's director standing in for the police's delegated partner.
@@ -264,7 +270,8 @@ def test_ridgebourne_sub_group_deputies_chosen_on_the_day(ridgebourne: Chat) -> 
     chat = Chat(ridgebourne.app, channel="education")
     chat.door.files_dir = ridgebourne.door.files_dir
     chat.at("2025-03-04T16:00:00+00:00")
-    chat.say("JE", "meeting start education")
+    chat.say("SMo", "meeting start education")
+    chat.say("SMo", "chair today JE")
     chat.say("JE", "present JE EC GR")
     # A school's deputy safeguarding lead for its head, whom the file does not list: the chair is asked.
     out = chat.say("JE", "VW for LFo")
@@ -282,7 +289,8 @@ def test_ridgebourne_sub_group_deputies_chosen_on_the_day(ridgebourne: Chat) -> 
 
     # The next meeting: the chair says no, then changes their mind.
     chat.at("2025-05-06T16:00:00+01:00")
-    chat.say("JE", "meeting start education")
+    chat.say("SMo", "meeting start education")
+    chat.say("SMo", "chair today JE")
     chat.say("JE", "present JE")
     assert "Is Vic Wren authorised to act for Lena Ford?" in chat.say("JE", "VW for LFo")
     assert "not authorised" in chat.say("JE", "no")
