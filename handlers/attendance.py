@@ -132,7 +132,7 @@ def describe_quorum(ctx: Ctx, result: QuorumResult) -> str:
 
 
 def lacking_roles(ctx: Ctx, result: QuorumResult) -> list[str]:
-    """ "West Mercia Police: no delegated safeguarding partner (dsp) present", one per agency lacking."""
+    """ "Marcia Police: no delegated safeguarding partner (dsp) present", one per agency lacking."""
     agencies = ctx.roster.agencies
     return [
         f"{agencies[a].name if a in agencies else a}: no {describe_labels(result.labels)} present"
@@ -142,7 +142,7 @@ def lacking_roles(ctx: Ctx, result: QuorumResult) -> list[str]:
 
 def missing_now(ctx: Ctx, result: QuorumResult) -> list[str]:
     """What a stored quorum change lists as missing: agencies not represented, then agencies lacking
-    the role the rule requires ("West Mercia Police (no dsp)")."""
+    the role the rule requires ("Marcia Police (no dsp)")."""
     agencies = ctx.roster.agencies
     out = [agencies[a].name for a in result.missing if a in agencies]
     out += [f"{agencies[a].name} (no {' or '.join(result.labels)})" for a in result.lacking if a in agencies]
