@@ -110,6 +110,8 @@ def describe_quorum(ctx: Ctx, result: QuorumResult) -> str:
         return who + (f" ({', '.join(carried)})" if carried else "")
 
     if not result.ruled:
+        if ctx.series is not None and ctx.series.decision_quorum:
+            return "There is no quorum rule for this series; its decisions need the decision quorum."
         return "There is no quorum rule for this series: decisions are never marked for ratification."
     if result.quorate:
         shown = [a for a in result.required] + [a for a in result.represented if a not in result.required]

@@ -230,7 +230,9 @@ def test_ridgebourne_executive(ridgebourne: Chat) -> None:
     # The council's director standing in for the police's delegated partner.
     out = chat.say("HP", "OL for JR")
     assert "Olivia Lang is from Ridgebourne Council" in out and "does not count for Harrowvale Police" in out
-    assert "no quorum rule" in chat.say("HP", "quorum")
+    said = chat.say("HP", "quorum")
+    assert "no quorum rule" in said and "never marked for ratification" not in said
+    assert "decision quorum is not met" in said
     # Present from 14:00 to 14:40, then Lee Marsh for Fiona Hurst from 14:40: both kept.
     chat.at("2025-02-10T14:40:00+00:00")
     chat.say("HP", "FH left")
