@@ -83,7 +83,7 @@ def test_bad_file_is_refused_whole(app: App, database_url: str, tmp_path: Path) 
     text = EXAMPLE.read_text()
     text = text.replace("agency: police, title: Detective Superintendent", "agency: polce, title: Detective")
     text = text.replace("initials: OK,", "initials: RB,")
-    text = text.replace("    chair: MT\n", "", 1)
+    text = text.replace("    chair: MT\n", "    chair: ZZ\n", 1)
     text = text.replace("title: Development Officer}", "title: Senior Development Officer}")
     bad = tmp_path / "bad.yaml"
     bad.write_text(text)
