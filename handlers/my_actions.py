@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import select
 
 from handlers.actions import (
+    action_number,
     answer_buttons,
     current_owners,
     is_owner,
@@ -82,15 +83,16 @@ def action_states(ctx: Ctx, refs: list[str]) -> list[ActionState]:
     today = ctx.today
     out: list[ActionState] = []
     for ref in refs:
-        key, _, number = ref.rpartition(" ")
-        if not key or not number.isdigit():
+        key, _, typed = ref.rpartition(" ")
+        number = action_number(typed)
+        if not key or number is None:
             continue
         series = ctx.session.scalars(
             select(Series).where(Series.partnership_id == ctx.partnership_id, Series.key == key)
         ).first()
         if series is None:
             continue
-        action = query_action(ctx, series.id, int(number))
+        action = query_action(ctx, series.id, number)
         if action is None:
             continue
         if action.status == "done":

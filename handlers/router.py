@@ -33,6 +33,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from handlers import identity, registry
+from handlers.actions import action_number
 from handlers.context import Request
 from handlers.core import BoundSeries, Core
 from handlers.identity import AmbiguousUser, Who
@@ -161,8 +162,7 @@ class Router:
             if len(having) > 1:
                 return self._say_which(req, spec, having, series, args.get("num"))
             return self._one(self._default(mine), req)  # the core says which series there are
-        if "num" in args:
-            number = int(args["num"])
+        if "num" in args and (number := action_number(str(args["num"]))) is not None:
             holders = [
                 (pid, a.series)
                 for pid in mine

@@ -81,3 +81,64 @@ def test_binding_a_channel_of_another_series_needs_rights_in_that_series(app: Ap
     core.handle(Request("shell", "C-EXP", "RB", "bind board", AT + timedelta(minutes=2)))
     after = _binding(app, "C-EXP")
     assert after is not None and after[0] == "board"
+
+
+# --- 2. what a non-member learns about a series' actions --------------------------------------------------
+
+
+def _state(app: App) -> tuple[list[tuple[str, int, str, str]], list[tuple[int, str, str | None]], int]:
+    return _actions(app), _updates(app), _audit_count(app)
+
+
+def test_a_non_member_learns_nothing_of_an_action_outside_their_series(app: App) -> None:
+    core = app.core()
+    core.handle(Request("shell", "C-EXP", "TR", "bind exploitation", AT))
+    for i in range(4):
+        core.handle(
+            Request("shell", "C-EXP", "TR", f"Action: CG to visit hotel number {i + 1} by Friday", AT)
+        )
+    before = _state(app)
+    assert [n for _, n, _, _ in before[0]] == [1, 2, 3, 4]
+
+    # GP is in the file but not in exploitation; action 1 and 4 exist, 77 was never used.
+    for used, unused, number in (
+        ("exploitation 1 done", "exploitation 77 done", "1"),
+        ("done 4", "done 77", "4"),
+        ("action 4", "action 77", "4"),
+        ("exploitation 4 update: mine now", "exploitation 77 update: mine now", "4"),
+    ):
+        said = core.handle(Request("shell", "D-GP", "GP", used, AT, direct=True)).plain
+        never = core.handle(Request("shell", "D-GP", "GP", unused, AT, direct=True)).plain
+        assert said.replace(number, "N") == never.replace("77", "N"), (said, never)
+        assert "no action" in said
+        for leak in ("hotel", "Chloe", "CG", "owner"):
+            assert leak not in said
+    assert _state(app) == before  # nothing changed
+
+    # An owner outside the series still finds their own action, and a member sees whose it is.
+    said = core.handle(Request("shell", "D-CG", "CG", "done 4", AT, direct=True)).plain
+    assert "Exploitation 4" in said or "exploitation 4" in said.lower()
+    assert _actions(app)[3][3] == "done"
+
+
+# --- 4. numbers too large to be an action ------------------------------------------------------------------
+
+
+def test_numbers_too_large_for_the_database_are_no_such_action(app: App) -> None:
+    core = app.core()
+    core.handle(Request("shell", "C-BOARD", "MT", "bind board", AT))
+    core.handle(Request("shell", "C-BOARD", "MT", "Action: HN to write to the schools by Friday", AT))
+    before = _state(app)
+    for typed in ("999999999999999999999", "2147483648", "9" * 5000, "0"):
+        said = core.handle(Request("shell", "C-BOARD", "MT", f"done {typed}", AT)).plain
+        assert "There is no action" in said and "went wrong" not in said, said
+        assert len(said) < 300  # a 5000-digit number is not repeated back whole
+        said = core.handle(Request("shell", "D-HN", "HN", f"done {typed}", AT, direct=True)).plain
+        assert "You have no action" in said and "went wrong" not in said, said
+        said = core.handle(
+            Request("shell", "D-HN", "HN", f"board {typed} update: nearly", AT, direct=True)
+        ).plain
+        assert "There is no action" in said, said
+    assert _state(app) == before
+    said = core.handle(Request("shell", "C-BOARD", "MT", "done 2147483647", AT)).plain
+    assert "There is no action 2147483647 in" in said
