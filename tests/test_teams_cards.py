@@ -195,13 +195,14 @@ def test_a_card_offers_no_answers_to_someone_whose_agency_owns_it_outside_the_se
     response = teams.press("DA", update, "twelve referrals mapped")
     redrawn = response.json()["value"]
     texts = card_texts(redrawn)
-    assert any("not yours" in t for t in texts), texts  # the core refused the answer
+    # The core refused the answer: to someone outside the series its actions do not exist.
+    assert any("There is no action 1 in Tackling Exploitation Group" in t for t in texts), texts
     assert any("Exploitation 1" in t and "due Mon 29 Jan 2024" in t for t in texts), texts
     assert card_actions(redrawn) == []  # no Done, no update: the core would refuse them too
     assert _in(app, "exploitation", 1) == ("open", ["created", "owner"])
 
     teams.dm("DA", "exploitation 1 done")  # typed, the same refusal
-    assert "not yours" in _dm_texts(teams, "DA")
+    assert "There is no action 1 in Tackling Exploitation Group" in _dm_texts(teams, "DA")
     assert _in(app, "exploitation", 1) == ("open", ["created", "owner"])
 
     # Hannah Noor (council, a member) owns it through her agency: the same button is hers to press.
