@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select, union, update
 from sqlalchemy.orm import selectinload
 
-from handlers.context import Ask, Ctx, Refused, UserError
+from handlers.context import Ask, Ctx, Refused, UserError, require_length
 from handlers.format import due_text, owners_text, plural, short_date
 from handlers.meetings import next_meeting_date
 from handlers.names import Ambiguous, Owner, Resolved, Unknown, resolve_name, role_named, split_names
@@ -460,6 +460,8 @@ def create_action(ctx: Ctx, text: str, *, review: bool = True) -> Reply:
         text = (text[: unowned.start()] + text[unowned.end() :]).strip()
         typed = _NO_OWNER.sub("", typed).strip()
     c = capture_action(text, ctx.roster, series=series.key, sent_at=ctx.now, next_meeting=nm, day=ctx.day())
+    if c.is_action:
+        require_length(c.title, "action title")  # before any question about its owners is stored
     if not c.is_action:
         if c.number is not None and (c.update or c.status):
             said = " ".join(p for p in (c.update, f"Action {c.status}." if c.status else None) if p)
@@ -639,7 +641,7 @@ def action_update(ctx: Ctx, args: dict[str, Any]) -> Reply:
 
 
 def _add_update(ctx: Ctx, args: dict[str, Any], action: Action, series: Series) -> Changed | Reply:
-    text = args["text"].strip()
+    text = require_length(args["text"].strip(), "update")
     last = latest_update(action)
     if last is not None and last.text == text and last.person_id == ctx.actor_id:
         # The same answer twice (a button pressed again, a message re-sent) is recorded once.

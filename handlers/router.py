@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from handlers import identity, registry
 from handlers.actions import action_number
 from handlers.context import Request
-from handlers.core import BoundSeries, Core
+from handlers.core import BoundSeries, Core, admit
 from handlers.identity import AmbiguousUser, Who
 from handlers.reply import ACTOR, ERROR, Reply, error
 from handlers.setup import CoreSetup
@@ -99,6 +99,10 @@ class Router:
 
     # --- one message ------------------------------------------------------------------------------------
     def handle(self, req: Request) -> Reply:
+        admitted = admit(req)  # before anything reads it: a message too long is refused here
+        if isinstance(admitted, Reply):
+            return admitted
+        req = admitted
         try:
             reply = self._route(req)
         except AmbiguousUser as e:
