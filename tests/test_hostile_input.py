@@ -9,15 +9,17 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 
+from conftest import Chat
 from sqlalchemy import select
 
 from bot.app import App
 from bot.cli import main
 from bot.teams.render import table_csv
+from handlers import registry
 from handlers.context import Request
 from handlers.format import spreadsheet_cell
 from handlers.reply import Reply, Table
-from storage.models import Action, ActionUpdate, AuditEvent, Binding, Series
+from storage.models import Action, ActionUpdate, AuditEvent, Binding, Decision, Note, Series
 
 AT = datetime(2024, 1, 19, 10, 5, tzinfo=UTC)
 
@@ -190,3 +192,110 @@ def test_every_formula_start_is_neutralised_and_nothing_else() -> None:
     assert spreadsheet_cell(3) == 3 and spreadsheet_cell(True) is True
     csv_bytes = table_csv(Table(("Text",), (("=1+1",), ("ok",))))
     assert list(csv.reader(io.StringIO(csv_bytes.decode("utf-8-sig")))) == [["Text"], ["'=1+1"], ["ok"]]
+
+
+def test_a_nul_byte_is_dropped_at_the_door_of_the_core(app: App) -> None:
+    core = app.core()
+    core.handle(Request("shell", "C-BOARD", "MT", "bind board", AT))
+    said = core.handle(
+        Request("shell", "C-BOARD", "MT", "Action: HN to ring the\x00 schools by Friday", AT)
+    ).plain
+    assert "went wrong" not in said, said
+    core.handle(Request("shell", "C-BOARD", "HN", "action 1 update: rang\x00 two of them", AT))
+    assert _actions(app) == [("board", 1, "ring the schools", "open")]
+    assert ("update", "rang two of them") in [(k, t) for _, k, t in _updates(app)]
+    said = core.handle(Request("shell", "C\x00-BOARD", "M\x00T", "actions", AT)).plain
+    assert "went wrong" not in said, said
+
+
+# --- 5. unbounded input ----------------------------------------------------------------------------------
+
+
+def test_a_message_over_the_limit_is_refused_whole_and_nothing_is_stored(app: App) -> None:
+    core, router = app.core(), app.router()
+    core.handle(Request("shell", "C-BOARD", "MT", "bind board", AT))
+    core.handle(Request("shell", "C-BOARD", "MT", "meeting start", AT))
+    before = _state(app)
+    huge = "Action: HN to " + "write to every school " * 50_000  # about 1 MB
+    for door in (core, router):
+        for text in (huge, "note: " + "x" * 1_000_000, "y" * 1_000_000):
+            reply = door.handle(
+                Request(
+                    "shell", "C-BOARD", "MT", text, AT, message_id=f"m-{len(text)}", event_id=f"e-{id(door)}"
+                )
+            )
+            said = reply.plain
+            assert "the most I read is 40,000" in said and "Nothing was stored" in said, said[:200]
+            assert len(said) < 400  # never echoed back
+    assert _state(app) == before
+    with app.sessions() as s:
+        assert s.scalars(select(Note.id)).all() == []
+    # The same delivery, short enough, is not taken for a repeat: nothing of the refused one was kept.
+    said = core.handle(
+        Request("shell", "C-BOARD", "MT", "note: short enough", AT, event_id=f"e-{id(core)}")
+    ).plain
+    assert "Noted" in said
+
+
+def test_titles_updates_and_notes_have_a_maximum_length(app: App) -> None:
+    core = app.core()
+    core.handle(Request("shell", "C-BOARD", "MT", "bind board", AT))
+    core.handle(Request("shell", "C-BOARD", "MT", "meeting start", AT))
+    core.handle(Request("shell", "C-BOARD", "MT", "Action: HN to write to the schools by Friday", AT))
+    before = _state(app)
+    said = core.handle(
+        Request("shell", "C-BOARD", "MT", "Action: HN to " + "chase " * 100 + "by Friday", AT)
+    ).plain
+    assert "An action title can be at most 500 characters" in said and "Nothing was stored" in said
+    said = core.handle(Request("shell", "C-BOARD", "HN", "action 1 update: " + "a" * 2_001, AT)).plain
+    assert "An update can be at most 2,000 characters and this one is 2,001" in said
+    said = core.handle(Request("shell", "C-BOARD", "MT", "note: " + "n" * 4_001, AT)).plain
+    assert "A note can be at most 4,000 characters" in said
+    said = core.handle(Request("shell", "C-BOARD", "MT", "decision: " + "d" * 4_001, AT)).plain
+    assert "A decision can be at most 4,000 characters" in said
+    assert _state(app) == before
+    with app.sessions() as s:
+        assert s.scalars(select(Note.id)).all() == [] and s.scalars(select(Decision.id)).all() == []
+    # At the limit, kept whole.
+    core.handle(Request("shell", "C-BOARD", "HN", "action 1 update: " + "a" * 2_000, AT))
+    assert ("update", "a" * 2_000) in [(k, t) for _, k, t in _updates(app)]
+
+
+def test_did_you_mean_reads_only_the_start_of_a_long_message() -> None:
+    tail = " and then some" * 2_500  # 35,000 characters: under the message limit
+    assert [s.name for s in registry.suggest("atendance" + tail)] == [
+        s.name for s in registry.suggest("atendance")
+    ]
+    assert registry.suggest("atendance" + tail)  # still a suggestion for its first word
+    assert registry.suggest("z" * 39_000) == []
+
+
+# --- 6. terminal escapes ---------------------------------------------------------------------------------
+
+
+def test_escape_sequences_are_neither_stored_nor_printed(app: App, database_url: str) -> None:
+    chat = Chat(app)
+    chat.say("MT", "bind board")
+    chat.say("MT", "Action: HN to \x1b[31mwrite\x1b[0m to the schools by Friday\x07")
+    shown = chat.say("HN", "action 1 update: \x1b[31mred\x1b[0m\x1b]0;owned\x07 and\x9b2J done\ttoday")
+    assert _actions(app) == [("board", 1, "write to the schools", "open")]
+    assert ("update", "red and2J done\ttoday") in [(k, t) for _, k, t in _updates(app)]
+    shown += chat.say("HN", "action 1")
+    assert "red and2J done" in shown
+    with app.sessions() as s:
+        s.execute(  # text stored before this rule, or by an import: still never printed
+            ActionUpdate.__table__.update().values(text="old \x1b[2Jtext\x07")  # type: ignore[attr-defined]
+        )
+        s.commit()
+    shown += chat.say("HN", "action 1")
+    assert "old text" in shown
+    out, err = io.StringIO(), io.StringIO()
+    assert (
+        main(["--database", database_url, "export", "actions", "--series", "board"], stdout=out, stderr=err)
+        == 0
+    )
+    out2 = io.StringIO()
+    assert main(["--database", database_url, "audit", "--series", "board"], stdout=out2, stderr=err) == 0
+    for printed in (shown, out.getvalue(), out2.getvalue()):
+        assert not any(c in printed for c in "\x1b\x07\x00\x9b"), repr(printed)
+    assert "old text" in out.getvalue()
