@@ -238,7 +238,8 @@ class Core:
         a message nobody addressed to the bot only when this holds (handlers.capture has the rule)."""
         from handlers.capture import may_capture
 
-        return may_capture(text)
+        # Chat over the message limit is not read unasked (the core would refuse it whole anyway).
+        return len(text) <= MAX_MESSAGE and may_capture(printable(text))
 
     def preview_capture(self, door: str, channel: str, text: str, at: datetime) -> CapturePreview | None:
         """How `text`, sent at `at`, would be captured in this bound conversation; None if it is not bound."""
@@ -246,8 +247,9 @@ class Core:
 
         with self.sessions() as session:
             series = bindings.bound_series(session, door, channel)
-            if series is None:
+            if series is None or len(text) > MAX_MESSAGE:
                 return None
+            text = printable(text)
             ctx = self.context(session, Request(door, channel, "", text, at), series=series)
             return preview_capture(ctx, series, text)
 

@@ -227,6 +227,9 @@ def test_a_message_over_the_limit_is_refused_whole_and_nothing_is_stored(app: Ap
             said = reply.plain
             assert "the most I read is 40,000" in said and "Nothing was stored" in said, said[:200]
             assert len(said) < 400  # never echoed back
+    # What a door asks before handing over overheard chat reads none of it either.
+    assert core.may_capture(huge) is False and core.preview_capture("shell", "C-BOARD", huge, AT) is None
+    assert core.may_capture(huge[:200]) is True
     assert _state(app) == before
     with app.sessions() as s:
         assert s.scalars(select(Note.id)).all() == []
