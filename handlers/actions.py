@@ -157,7 +157,7 @@ def _series_of(ctx: Ctx, action: Action) -> Series:
     return series
 
 
-def _visible(ctx: Ctx, action: Action, series: Series) -> bool:
+def may_see(ctx: Ctx, action: Action, series: Series) -> bool:
     """To someone outside a series its actions do not exist, unless they own one."""
     if ctx.actor is None:
         return False
@@ -172,7 +172,7 @@ def find_action(ctx: Ctx, args: dict[str, Any]) -> tuple[Action, Series]:
     number = action_number(typed)
     if ctx.series is not None:
         action = query_action(ctx, ctx.series.id, number) if number is not None else None
-        if action is None or not _visible(ctx, action, ctx.series):
+        if action is None or not may_see(ctx, action, ctx.series):
             raise UserError(f"There is no action {_shown(typed)} in {ctx.series.name}. `actions` lists them.")
         return action, ctx.series
     # A direct message with a bare number: the person's own actions of that number, in any series.
@@ -205,7 +205,7 @@ def find_action(ctx: Ctx, args: dict[str, Any]) -> tuple[Action, Series]:
             choices=keys,
             part=f"action {number}",
         )
-    seen = [a for a in rows if _visible(ctx, a, _series_of(ctx, a))]
+    seen = [a for a in rows if may_see(ctx, a, _series_of(ctx, a))]
     if seen:
         a = seen[0]
         series = _series_of(ctx, a)

@@ -13,6 +13,7 @@ from handlers.actions import (
     current_owners,
     is_owner,
     latest_update,
+    may_see,
     my_open_actions,
     query_action,
 )
@@ -93,8 +94,8 @@ def action_states(ctx: Ctx, refs: list[str]) -> list[ActionState]:
         if series is None:
             continue
         action = query_action(ctx, series.id, number)
-        if action is None:
-            continue
+        if action is None or not may_see(ctx, action, series):
+            continue  # to someone outside its series (a card's refs are the door's to send) it does not exist
         if action.status == "done":
             state = "done ✓"
         elif action.status == "dropped":

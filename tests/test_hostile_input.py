@@ -121,6 +121,11 @@ def test_a_non_member_learns_nothing_of_an_action_outside_their_series(app: App)
         for leak in ("hotel", "Chloe", "CG", "owner"):
             assert leak not in said
     assert _state(app) == before  # nothing changed
+    # A door's redrawn reminder card asks the same rule: nothing of it for GP, all of it for a member.
+    assert core.action_states("shell", "GP", ["exploitation 1", "exploitation 4"], AT) == []
+    assert [a.title for a in core.action_states("shell", "TR", ["exploitation 1"], AT)] == [
+        "visit hotel number 1"
+    ]
 
     # An owner outside the series still finds their own action, and a member sees whose it is.
     said = core.handle(Request("shell", "D-CG", "CG", "done 4", AT, direct=True)).plain
