@@ -235,6 +235,7 @@ def _as_of(text: str | None, zone: ZoneInfo) -> datetime:
 
 def _export(app: object, args: argparse.Namespace, out: TextIO) -> int:
     from bot.app import App
+    from handlers.format import printable
     from handlers.reports import export_actions
 
     assert isinstance(app, App)
@@ -246,12 +247,13 @@ def _export(app: object, args: argparse.Namespace, out: TextIO) -> int:
         Path(args.out).write_text(text, encoding="utf-8")
         out.write(f"Wrote {args.out}.\n")
     else:
-        out.write(text)
+        out.write(printable(text))  # to a terminal: never an escape sequence from stored text
     return 0
 
 
 def _audit(app: object, args: argparse.Namespace, out: TextIO) -> int:
     from bot.app import App
+    from handlers.format import printable
     from handlers.reports import audit_events, audit_text
 
     assert isinstance(app, App)
@@ -261,24 +263,26 @@ def _audit(app: object, args: argparse.Namespace, out: TextIO) -> int:
         if args.json:
             for e in events:
                 out.write(
-                    json.dumps(
-                        {
-                            "id": e.id,
-                            "at": e.at.isoformat(),
-                            "actor": e.actor,
-                            "door": e.door,
-                            "entity": e.entity,
-                            "entity_id": e.entity_id,
-                            "verb": e.verb,
-                            "before": e.before,
-                            "after": e.after,
-                        },
-                        ensure_ascii=False,
+                    printable(
+                        json.dumps(
+                            {
+                                "id": e.id,
+                                "at": e.at.isoformat(),
+                                "actor": e.actor,
+                                "door": e.door,
+                                "entity": e.entity,
+                                "entity_id": e.entity_id,
+                                "verb": e.verb,
+                                "before": e.before,
+                                "after": e.after,
+                            },
+                            ensure_ascii=False,
+                        )
+                        + "\n"
                     )
-                    + "\n"
                 )
         else:
-            out.write(audit_text(events, _zone(session, pid).key))
+            out.write(printable(audit_text(events, _zone(session, pid).key)))
     return 0
 
 

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.plugs import SERVICE_FACTORIES, Service, build_couriers, plug_doors
-from handlers.format import when
+from handlers.format import printable, when
 from scheduler.policy import NudgeSettings
 from scheduler.sweep import Sweeper, SweepReport
 from storage.models import Partnership
@@ -106,7 +106,7 @@ def run_nudge(app: App, args: argparse.Namespace, out: TextIO) -> int:
     report = Sweeper(
         app.sessions, couriers, settings, partnerships=[pid] if pid else None, rosters=app.setup.rosters
     ).run(at)
-    out.write("\n".join(_report_lines(report, tz)) + "\n")
+    out.write(printable("\n".join(_report_lines(report, tz)) + "\n"))
     return 0
 
 
@@ -135,7 +135,7 @@ class SweepService:
             try:
                 report = self.sweeper.run(datetime.now(UTC))
                 if report.sent or report.failed:
-                    self.out.write("\n".join(_report_lines(report, self.tz)) + "\n")
+                    self.out.write(printable("\n".join(_report_lines(report, self.tz)) + "\n"))
                     self.out.flush()
             except Exception:  # the database may be away for a moment; the next sweep finds everything
                 log.exception("reminder sweep failed; trying again at the next one")

@@ -24,7 +24,7 @@ from typing import TextIO
 
 from handlers.context import Request
 from handlers.core import Core
-from handlers.format import table_lines
+from handlers.format import printable, table_lines
 from handlers.reply import PERSON, Buttons, File, Reply, Table, Text
 from handlers.router import Router
 
@@ -72,7 +72,7 @@ class ShellDoor:
         if not line or line.startswith("#"):
             return True
         if self.echo:
-            self.out.write(f"{line}\n")
+            self.out.write(printable(f"{line}\n"))
         if line.startswith("@"):
             try:
                 stamp = datetime.fromisoformat(line[1:].strip())
@@ -127,7 +127,7 @@ class ShellDoor:
 
     # --- output ----------------------------------------------------------------------------------------
     def say_local(self, text: str) -> None:
-        self.out.write(text + "\n")
+        self.out.write(printable(text + "\n"))
 
     def render(self, reply: Reply, user: str, direct: bool) -> None:
         for msg in reply.messages:
@@ -145,9 +145,10 @@ class ShellDoor:
             if not lines:
                 continue
             head = f"→ {to}: " if to else "bot: "
-            self.out.write(head + lines[0] + "\n")
+            # Never a terminal escape or control character from stored text (handlers.format.printable).
+            self.out.write(printable(head + lines[0] + "\n"))
             for extra in lines[1:]:
-                self.out.write(" " * len(head) + extra + "\n")
+                self.out.write(printable(" " * len(head) + extra + "\n"))
         self.out.flush()
 
     def save(self, block: File) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select, union, update
 from sqlalchemy.orm import selectinload
 
-from handlers.context import Ask, Ctx, Refused, UserError
+from handlers.context import Ask, Ctx, Refused, UserError, require_length
 from handlers.format import due_text, owners_text, plural, short_date
 from handlers.meetings import next_meeting_date
 from handlers.names import Ambiguous, Owner, Resolved, Unknown, resolve_name, role_named, split_names
@@ -119,6 +119,25 @@ def is_owner(ctx: Ctx, action: Action, initials: str, series: Series) -> bool:
 
 # --- finding the action a command means ----------------------------------------------------------------
 
+# Action numbers are stored as 32-bit integers (PostgreSQL's INTEGER): a larger number is no action.
+MAX_ACTION_NUMBER = 2_147_483_647
+
+
+def action_number(typed: str) -> int | None:
+    """An action number as typed, or None where it cannot be one (too long or too large to store).
+
+    The one place a typed action number is read: the core's lookups and the router's both use it."""
+    digits = typed.strip()
+    if not digits.isdecimal() or len(digits) > 10:
+        return None
+    number = int(digits)
+    return number if 0 < number <= MAX_ACTION_NUMBER else None
+
+
+def _shown(typed: str) -> str:
+    """A typed number as an answer repeats it: never more than a few digits of it."""
+    return typed if len(typed) <= 12 else typed[:12] + "…"
+
 
 def query_action(ctx: Ctx, series_id: int, number: int) -> Action | None:
     action = ctx.session.scalars(
@@ -138,16 +157,29 @@ def _series_of(ctx: Ctx, action: Action) -> Series:
     return series
 
 
+def may_see(ctx: Ctx, action: Action, series: Series) -> bool:
+    """To someone outside a series its actions do not exist, unless they own one."""
+    if ctx.actor is None:
+        return False
+    sref = ctx.roster.series.get(series.key)
+    return (sref is not None and ctx.is_member(sref)) or is_owner(ctx, action, ctx.actor.initials, series)
+
+
 def find_action(ctx: Ctx, args: dict[str, Any]) -> tuple[Action, Series]:
-    number = int(args["num"])
+    """The action a command means. An action the person may not see gets the same answer as a number
+    never used, so nobody learns from it that an action exists or whose it is."""
+    typed = str(args["num"])
+    number = action_number(typed)
     if ctx.series is not None:
-        action = query_action(ctx, ctx.series.id, number)
-        if action is None:
-            raise UserError(f"There is no action {number} in {ctx.series.name}. `actions` lists them.")
+        action = query_action(ctx, ctx.series.id, number) if number is not None else None
+        if action is None or not may_see(ctx, action, ctx.series):
+            raise UserError(f"There is no action {_shown(typed)} in {ctx.series.name}. `actions` lists them.")
         return action, ctx.series
     # A direct message with a bare number: the person's own actions of that number, in any series.
     if ctx.actor is None:
         raise UserError("Name the series: `board 3 done`.")
+    if number is None:
+        raise UserError(f"You have no action {_shown(typed)}. `actions mine` lists yours.")
     rows = list(
         ctx.session.scalars(
             select(Action)
@@ -173,8 +205,9 @@ def find_action(ctx: Ctx, args: dict[str, Any]) -> tuple[Action, Series]:
             choices=keys,
             part=f"action {number}",
         )
-    if rows:
-        a = rows[0]
+    seen = [a for a in rows if may_see(ctx, a, _series_of(ctx, a))]
+    if seen:
+        a = seen[0]
         series = _series_of(ctx, a)
         owners = owners_text(ctx.roster, current_owners(a))
         raise Refused(
@@ -427,6 +460,8 @@ def create_action(ctx: Ctx, text: str, *, review: bool = True) -> Reply:
         text = (text[: unowned.start()] + text[unowned.end() :]).strip()
         typed = _NO_OWNER.sub("", typed).strip()
     c = capture_action(text, ctx.roster, series=series.key, sent_at=ctx.now, next_meeting=nm, day=ctx.day())
+    if c.is_action:
+        require_length(c.title, "action title")  # before any question about its owners is stored
     if not c.is_action:
         if c.number is not None and (c.update or c.status):
             said = " ".join(p for p in (c.update, f"Action {c.status}." if c.status else None) if p)
@@ -606,7 +641,7 @@ def action_update(ctx: Ctx, args: dict[str, Any]) -> Reply:
 
 
 def _add_update(ctx: Ctx, args: dict[str, Any], action: Action, series: Series) -> Changed | Reply:
-    text = args["text"].strip()
+    text = require_length(args["text"].strip(), "update")
     last = latest_update(action)
     if last is not None and last.text == text and last.person_id == ctx.actor_id:
         # The same answer twice (a button pressed again, a message re-sent) is recorded once.
@@ -888,11 +923,7 @@ def _reopen(ctx: Ctx, args: dict[str, Any], action: Action, series: Series) -> C
     patterns=[r"(?:show\s+)?action\s+{ref}\??"],
 )
 def action_show(ctx: Ctx, args: dict[str, Any]) -> Reply:
-    action, series = find_action(ctx, args)
-    sref = ctx.roster.series[series.key]
-    assert ctx.actor is not None
-    if not (ctx.is_member(sref) or is_owner(ctx, action, ctx.actor.initials, series)):
-        raise Refused(f"Only members of {series.name} can see its actions.")
+    action, series = find_action(ctx, args)  # only an action this person may see
     status = {"open": "open", "done": "done", "dropped": "dropped"}[action.status]
     flags = _flags(ctx, action)
     reply = Reply().say(f"{echo(ctx, action, series)} — {status}{'; ' + ', '.join(flags) if flags else ''}")

@@ -58,6 +58,23 @@ class UserError(Exception):
     """Bad input: the message says what was wrong and how to fix it; nothing is stored."""
 
 
+# The longest text the core stores of each kind, in characters (docs/reliability.md). A message is
+# at most handlers.core.MAX_MESSAGE long; these are what one record of it may hold.
+MAX_LENGTH = {"action title": 500, "update": 2_000, "note": 4_000, "decision": 4_000, "declaration": 2_000}
+
+
+def require_length(text: str, what: str) -> str:
+    """`text` if it is no longer than the most kept for `what`; else UserError saying how long it may be."""
+    limit = MAX_LENGTH[what]
+    if len(text) > limit:
+        article = "An" if what[0] in "aeiou" else "A"
+        raise UserError(
+            f"{article} {what} can be at most {limit:,} characters and this one is {len(text):,}: shorten it "
+            "(attach long text as a document and give its title). Nothing was stored."
+        )
+    return text
+
+
 class Refused(UserError):
     """The person may not do this here; the message says who can."""
 

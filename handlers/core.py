@@ -34,7 +34,7 @@ from handlers.asking import (
     waiting_note,
 )
 from handlers.context import Ask, Ctx, Refused, Request, UserError
-from handlers.format import person_name
+from handlers.format import person_name, printable
 from handlers.identity import Who, who_of
 from handlers.registry import CommandSpec, Perm
 from handlers.reply import ACTOR, ERROR, OK, QUESTION, WARNING, Reply, error
@@ -52,6 +52,36 @@ if TYPE_CHECKING:
     from handlers.platform_meetings import PlatformMeeting
 
 log = logging.getLogger("partnerbot.core")
+
+
+# The longest message the core reads: Slack's own limit for a message. A longer one is refused whole.
+MAX_MESSAGE = 40_000
+
+
+def admit(req: Request) -> Request | Reply:
+    """A message as the core reads it, or the refusal of one it will not read.
+
+    Longer than MAX_MESSAGE: refused before anything reads it, nothing stored (not even its
+    delivery). Otherwise its text and the door's ids lose terminal escapes and control characters
+    (NUL, ESC, BEL, C1; `handlers.format.printable`), so none is stored, shown or sent to the
+    database; newlines and tabs stay."""
+    if len(req.text) > MAX_MESSAGE:
+        return error(
+            f"That message is {len(req.text):,} characters long: the most I read is {MAX_MESSAGE:,}. "
+            "Nothing was stored. Send it in shorter parts, or attach long text as a document."
+        )
+    text, channel, user = printable(req.text), printable(req.channel), printable(req.user)
+    message_id = printable(req.message_id) if req.message_id is not None else None
+    event_id = printable(req.event_id) if req.event_id is not None else None
+    if (text, channel, user, message_id, event_id) == (
+        req.text,
+        req.channel,
+        req.user,
+        req.message_id,
+        req.event_id,
+    ):
+        return req
+    return replace(req, text=text, channel=channel, user=user, message_id=message_id, event_id=event_id)
 
 
 @dataclass(frozen=True)
@@ -75,6 +105,10 @@ class Core:
 
     # --- entry point ---------------------------------------------------------------------------------
     def handle(self, req: Request) -> Reply:
+        admitted = admit(req)
+        if isinstance(admitted, Reply):
+            return admitted
+        req = admitted
         try:
             return self._handle(req)
         except Exception:
@@ -204,7 +238,8 @@ class Core:
         a message nobody addressed to the bot only when this holds (handlers.capture has the rule)."""
         from handlers.capture import may_capture
 
-        return may_capture(text)
+        # Chat over the message limit is not read unasked (the core would refuse it whole anyway).
+        return len(text) <= MAX_MESSAGE and may_capture(printable(text))
 
     def preview_capture(self, door: str, channel: str, text: str, at: datetime) -> CapturePreview | None:
         """How `text`, sent at `at`, would be captured in this bound conversation; None if it is not bound."""
@@ -212,8 +247,9 @@ class Core:
 
         with self.sessions() as session:
             series = bindings.bound_series(session, door, channel)
-            if series is None:
+            if series is None or len(text) > MAX_MESSAGE:
                 return None
+            text = printable(text)
             ctx = self.context(session, Request(door, channel, "", text, at), series=series)
             return preview_capture(ctx, series, text)
 

@@ -12,11 +12,33 @@ from storage.roster import Roster
 
 # C0 control characters other than tab and newline are not allowed in XML (Word, PDF tags) nor useful.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# A terminal's escape sequences (colours, cursor moves, window titles) and the C1 controls.
+_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]?|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[0-~])?")
+_CONTROL_C1 = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """Text without terminal escape sequences or control characters (ESC, BEL, NUL, C1 …): line
+    ends become newlines; tabs and newlines stay. What the core stores, and what a terminal shows."""
+    text = _ESCAPE.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL_C1.sub("", text)
 
 
 def clean(text: str | None) -> str:
     """User text made safe to place in any format; it stays data, whatever it looks like."""
     return _CONTROL.sub("", text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+# A cell a spreadsheet would read as a formula (OWASP, "CSV Injection"): =, +, -, @, tab or CR first.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: object) -> object:
+    """A value for a CSV or spreadsheet cell: text a spreadsheet would run as a formula gets a single
+    quote before it, so it is shown as typed. Numbers and booleans pass as they are."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def short_date(d: date) -> str:

@@ -8,7 +8,7 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, select, update
 
-from handlers.context import Ctx, UserError, meeting_day
+from handlers.context import Ctx, Refused, UserError, meeting_day
 from handlers.format import long_date, plural, short_date, when
 from handlers.names import Resolved, resolve_name
 from handlers.registry import Perm, command
@@ -165,6 +165,24 @@ def bind_channel(ctx: Ctx, series: Series, current: Series | None) -> None:
     ctx.audit("binding", ctx.req.channel, "bound", before, {"series": series.key, "door": ctx.req.door})
 
 
+def _may_take_over(ctx: Ctx, current: Series) -> None:
+    """Binding a channel bound to another series moves that series' commands and actions: it needs
+    the rights to run that series too (its chair team or the business unit), not only the new one's."""
+    if current.partnership_id != ctx.partnership_id:
+        raise Refused(
+            "This channel is bound to a series of another partnership: its chair team can `unbind` it "
+            "first. Nothing changed."
+        )
+    sref = ctx.roster.series.get(current.key)
+    if sref is None or not current.active:
+        return  # the series has left the file: its binding is stale
+    if not ctx.is_chair_team(sref):
+        raise Refused(
+            f"This channel is bound to {current.name}, and only {ctx.who_can_run_meeting(sref)} can bind it "
+            f"to another series (or `unbind` it first). Nothing changed."
+        )
+
+
 @command(
     "bind",
     changes_series=False,
@@ -179,6 +197,8 @@ def bind(ctx: Ctx, args: dict[str, Any]) -> Reply:
     current = _bound(ctx)
     if current is not None and current.id == series.id:
         return Reply().say(f"This channel is already bound to {series.name}.", audience=ACTOR)
+    if current is not None:
+        _may_take_over(ctx, current)
     bind_channel(ctx, series, current)
     return Reply().say(
         f"This channel is now bound to {series.name}: meeting commands here need no series name.", OK

@@ -8,10 +8,12 @@ from datetime import date
 from sqlalchemy import select
 
 from handlers.actions import (
+    action_number,
     answer_buttons,
     current_owners,
     is_owner,
     latest_update,
+    may_see,
     my_open_actions,
     query_action,
 )
@@ -82,17 +84,18 @@ def action_states(ctx: Ctx, refs: list[str]) -> list[ActionState]:
     today = ctx.today
     out: list[ActionState] = []
     for ref in refs:
-        key, _, number = ref.rpartition(" ")
-        if not key or not number.isdigit():
+        key, _, typed = ref.rpartition(" ")
+        number = action_number(typed)
+        if not key or number is None:
             continue
         series = ctx.session.scalars(
             select(Series).where(Series.partnership_id == ctx.partnership_id, Series.key == key)
         ).first()
         if series is None:
             continue
-        action = query_action(ctx, series.id, int(number))
-        if action is None:
-            continue
+        action = query_action(ctx, series.id, number)
+        if action is None or not may_see(ctx, action, series):
+            continue  # to someone outside its series (a card's refs are the door's to send) it does not exist
         if action.status == "done":
             state = "done ✓"
         elif action.status == "dropped":

@@ -6,7 +6,7 @@ from typing import Any
 
 from handlers.agenda import file_record, where_filed
 from handlers.attendance import decision_quorum_now, missing_now, quorum_now, quorum_reasons
-from handlers.context import Ctx
+from handlers.context import Ctx, require_length
 from handlers.names import Resolved, resolve_name
 from handlers.registry import Perm, command
 from handlers.reply import OK, WARNING, Reply
@@ -36,7 +36,7 @@ def decision(ctx: Ctx, args: dict[str, Any]) -> Reply:
     # A decision needs the quorum and, where the series has one, its decision quorum too.
     for_decisions = decision_quorum_now(ctx, meeting)
     short = for_decisions if for_decisions is not None and not for_decisions.quorate else None
-    item_id, text = file_record(ctx, meeting, args["text"].strip())
+    item_id, text = file_record(ctx, meeting, require_length(args["text"].strip(), "decision"))
     row = Decision(
         series_id=meeting.series_id,
         meeting_id=meeting.id,
@@ -86,7 +86,7 @@ def decision(ctx: Ctx, args: dict[str, Any]) -> Reply:
 )
 def declaration(ctx: Ctx, args: dict[str, Any]) -> Reply:
     meeting = ctx.require_meeting()
-    text = args["text"].strip()
+    text = require_length(args["text"].strip(), "declaration")
     first = text.split()[0] if text.split() else ""
     found = resolve_name(
         first, ctx.roster, ctx.series.key if ctx.series else None, people_only=True, day=ctx.day()
@@ -124,7 +124,7 @@ def declaration(ctx: Ctx, args: dict[str, Any]) -> Reply:
 def note(ctx: Ctx, args: dict[str, Any]) -> Reply:
     meeting = ctx.require_meeting()
     # "note: Performance Review: …" files the note under that item, whichever item is current.
-    item_id, text = file_record(ctx, meeting, args["text"].strip())
+    item_id, text = file_record(ctx, meeting, require_length(args["text"].strip(), "note"))
     row = Note(
         meeting_id=meeting.id,
         text=text,

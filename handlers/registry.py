@@ -132,9 +132,13 @@ def find(name: str) -> CommandSpec:
     raise KeyError(name)
 
 
+SUGGEST_CHARS = 100  # how much of a message "did you mean" compares
+
+
 def suggest(text: str, limit: int = 3) -> list[CommandSpec]:
     """The commands nearest to what was typed, by their leading words and usage."""
-    typed = text.strip().lower()
+    # Only the start of a message is compared, so the cost does not grow with its length.
+    typed = text.lstrip()[:SUGGEST_CHARS].strip().lower()
     first = typed.split()[0] if typed else ""
     scored: list[tuple[float, int, CommandSpec]] = []
     for i, spec in enumerate(all_commands()):

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from handlers.actions import current_owners, latest_update, load_owner_initials
 from handlers.context import Request, UserError
-from handlers.format import is_guest, owners_short, short_name
+from handlers.format import is_guest, owners_short, printable, short_name, spreadsheet_cell
 from handlers.tracker import held_meetings, is_overdue, is_stale, rag
 from storage.models import Action, AuditEvent, Meeting, Series
 
@@ -103,6 +103,11 @@ def tracker_rows(core: Core, session: Session, series_key: str, at: datetime) ->
     return rows
 
 
+def _cell(value: Any) -> Any:
+    """A CSV cell: no control characters (older or imported text), no formula a spreadsheet would run."""
+    return spreadsheet_cell(printable(value) if isinstance(value, str) else value)
+
+
 def export_actions(core: Core, session: Session, series_key: str, fmt: str, at: datetime) -> str:
     rows = tracker_rows(core, session, series_key, at)
     if fmt == "json":
@@ -115,7 +120,7 @@ def export_actions(core: Core, session: Session, series_key: str, fmt: str, at: 
     for row in rows:
         writer.writerow(
             {
-                k: ("yes" if v is True else "no" if v is False else ("" if v is None else v))
+                k: ("yes" if v is True else "no" if v is False else ("" if v is None else _cell(v)))
                 for k, v in row.items()
             }
         )

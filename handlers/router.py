@@ -33,8 +33,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from handlers import identity, registry
+from handlers.actions import action_number
 from handlers.context import Request
-from handlers.core import BoundSeries, Core
+from handlers.core import BoundSeries, Core, admit
 from handlers.identity import AmbiguousUser, Who
 from handlers.reply import ACTOR, ERROR, Reply, error
 from handlers.setup import CoreSetup
@@ -98,6 +99,10 @@ class Router:
 
     # --- one message ------------------------------------------------------------------------------------
     def handle(self, req: Request) -> Reply:
+        admitted = admit(req)  # before anything reads it: a message too long is refused here
+        if isinstance(admitted, Reply):
+            return admitted
+        req = admitted
         try:
             reply = self._route(req)
         except AmbiguousUser as e:
@@ -161,8 +166,7 @@ class Router:
             if len(having) > 1:
                 return self._say_which(req, spec, having, series, args.get("num"))
             return self._one(self._default(mine), req)  # the core says which series there are
-        if "num" in args:
-            number = int(args["num"])
+        if "num" in args and (number := action_number(str(args["num"]))) is not None:
             holders = [
                 (pid, a.series)
                 for pid in mine

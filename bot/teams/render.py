@@ -35,6 +35,7 @@ from microsoft_teams.cards import (
     TextInput,
 )
 
+from handlers.format import spreadsheet_cell
 from handlers.my_actions import ActionState
 from handlers.reply import ERROR, OK, QUESTION, WARNING, Block, Button, Buttons, File, Message, Text
 from handlers.reply import Table as ReplyTable
@@ -165,8 +166,8 @@ def table_csv(table: ReplyTable) -> bytes:
 
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(table.columns)
-    writer.writerows(table.rows)
+    writer.writerow([spreadsheet_cell(c) for c in table.columns])
+    writer.writerows([spreadsheet_cell(c) for c in row] for row in table.rows)
     return buf.getvalue().encode("utf-8-sig")
 
 
