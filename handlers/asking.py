@@ -211,12 +211,14 @@ def read_answer(q: Waiting, text: str, roster: Roster, series: str | None) -> Fi
     if not typed:
         return Misfit("there is nothing in it")
     if _NUMBERS.fullmatch(typed):
-        numbers = list(dict.fromkeys(int(x) for x in re.findall(r"\d+", typed)))
+        # An option number has a few digits; a longer one is no option (and never reaches int()).
+        numbers = list(dict.fromkeys(int(x) if len(x) <= 6 else 0 for x in re.findall(r"\d+", typed)))
         if not n:
             return Misfit("there are no numbered options")
         wrong = [x for x in numbers if not 1 <= x <= n]
         if wrong:
-            return Misfit(f"there is no option {wrong[0]} (the options are 1 to {n})")
+            shown = wrong[0] if wrong[0] else "with that number"
+            return Misfit(f"there is no option {shown} (the options are 1 to {n})")
         return _several(q, [q.choices[i - 1] for i in numbers])
     if low in _BOTH:
         if n != 2:

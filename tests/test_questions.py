@@ -424,3 +424,12 @@ def test_a_deputy_for_someone_unknown_asks_and_then_records_both(meeting: Chat) 
     assert attendance(meeting) == {}
     meeting.say("MT", "1")
     assert attendance(meeting) == {"TR": ("apologies", None), "CG": ("deputy", "TR")}
+
+
+def test_an_answer_with_a_huge_number_is_no_option_and_the_question_stays(meeting: Chat) -> None:
+    meeting.say("MT", "present MT SM")
+    assert pending(meeting) == [("MT", "SM", "“SM” as present")]
+    out = meeting.say("MT", "9" * 5000)
+    assert "there is no option with that number (the options are 1 to 2)" in out and "went wrong" not in out
+    assert pending(meeting) == [("MT", "SM", "“SM” as present")]
+    assert "SMa" not in attendance(meeting) and "SMi" not in attendance(meeting)
