@@ -15,8 +15,9 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from handlers.actions import current_owners
+from handlers.actions import DECLINED, current_owners, declined_by, shared_owner_gone
 from handlers.format import owners_text, person_name, plural, short_date
+from handlers.names import Owner
 from handlers.reply import WARNING, Block, Text
 from handlers.setup import TrackerPolicy
 from handlers.tracker import held_meetings, is_stale
@@ -129,7 +130,7 @@ def chair_digest(
     )
     for a in actions:
         for o in a.owners:
-            if o.kind == "person":
+            if o.kind in ("person", DECLINED):
                 o.__dict__["_initials"] = initials.get(o.person_id or -1)
     held = held_meetings(session, series.id)
     digest = ChairDigest(
@@ -150,8 +151,20 @@ def chair_digest(
         flagged = False
         left = [o.id for o in owners if o.kind == "person" and o.id and not _active(roster, o.id)]
         returned = _returned_by(a, initials)
-        if not owners:
-            reasons.append("no owner")
+        gone = shared_owner_gone(roster, a)
+        if not owners or gone:
+            reasons.append("no owner" + (": everyone it was shared with declined it" if gone else ""))
+        declined = [o.__dict__.get("_initials") or "someone" for o in declined_by(a)]
+        if declined:
+            reasons.append("declined by " + ", ".join(declined))
+        unled = _agencies_without_lead(roster, series, a, owners)
+        if unled:
+            reasons.append(
+                "for all partners: "
+                + ", ".join(unled)
+                + (" has" if len(unled) == 1 else " have")
+                + " no lead to remind"
+            )
         if returned is not None:
             who, day = returned
             reasons.append(f"returned as not mine by {person_name(roster, who)} on {short_date(day)}")
@@ -160,8 +173,14 @@ def chair_digest(
             reasons.append(
                 ", ".join(names) + (" has" if len(names) == 1 else " have") + " left the partnership"
             )
-        if reasons:
+        if (not owners or gone or returned is not None or left) and reasons:
             suggestion = f"reassign it — `{series.key} {a.number} owner …`."
+        elif declined:
+            suggestion = f"check who takes it on, or reassign it — `{series.key} {a.number} owner …`."
+        elif unled:
+            suggestion = (
+                "chase those agencies yourself, or give them a `lead` in the partnership file."
+            )
         stale = is_stale(a, held, policy.stale_after_meetings)
         if stale:
             reasons.append(f"no real update for {plural(policy.stale_after_meetings, 'meeting')}")
@@ -237,6 +256,24 @@ def _ended_groups(
                     f"take it on at {series.name} if it is still needed, or let it close with the group.",
                 )
             )
+    return out
+
+
+def _agencies_without_lead(roster: Roster, series: Series, action: Action, owners: list[Owner]) -> list[str]:
+    """For an "all partners" action: the names of the series' agencies nobody is reminded for (no
+    `lead` in the partnership file) — only the chair's digest carries it for them."""
+    if not any(o.kind == "all" for o in owners) or series.key not in roster.series:
+        return []
+    sref = roster.series[series.key]
+    out: list[str] = []
+    for ini in [*sref.members, *sref.chairs(), *(i for i in (sref.vice_chair,) if i)]:
+        person = roster.people.get(ini)
+        if person is None:
+            continue
+        agency = roster.agencies.get(person.agency)
+        name = agency.name if agency else person.agency
+        if not (agency and agency.lead) and name not in out:
+            out.append(name)
     return out
 
 

@@ -64,6 +64,7 @@ from sqlalchemy import column as sql_column
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
+from handlers.actions import DECLINED, group_reminded
 from handlers.chair_digest import ChairDigest, chair_digest
 from handlers.format import plural
 from handlers.identity import same_person
@@ -431,24 +432,47 @@ class Sweeper:
         roster = sc.roster
         rows: list[tuple[str, str, int, int]] = []
         for gid in roster.groups:
-            rows.extend(("group", gid, 0, sc.ids[i]) for i in roster.group_members(gid) if i in sc.ids)
+            rows.extend(("group", gid, 0, sc.ids[i]) for i in group_reminded(roster, gid) if i in sc.ids)
         for series_id, series in sc.series.items():
             sref = roster.series.get(series.key)
             if sref is None:
                 continue
-            members = dict.fromkeys(
-                [*roster.members_on(sref, sc.today), *sref.chairs(), *(i for i in (sref.vice_chair,) if i)]
-            )
+            members = self._series_members(sc, series)
             for ini in members:
                 if ini in sc.ids and ini in roster.people:
-                    rows.append(("all", "", series_id, sc.ids[ini]))
                     rows.append(("agency", roster.people[ini].agency, series_id, sc.ids[ini]))
+            rows.extend(("all", "", series_id, p) for p in self._all_partners(sc, series))
         for guest_id in self._unreachable_guests(sc):
             for series_id, series in sc.series.items():
                 rows.extend(
                     ("person", str(guest_id), series_id, p) for p in self._guest_stand_ins(sc, series)
                 )
         return rows
+
+    def _series_members(self, sc: _Scope, series: Series) -> list[str]:
+        """A series' members today, its chairs and vice-chair (initials); deputies are not members."""
+        sref = sc.roster.series.get(series.key)
+        if sref is None:
+            return []
+        return list(
+            dict.fromkeys(
+                [*sc.roster.members_on(sref, sc.today), *sref.chairs(), *(i for i in (sref.vice_chair,) if i)]
+            )
+        )
+
+    def _all_partners(self, sc: _Scope, series: Series) -> list[int]:
+        """Who an "all partners" action of `series` reminds: the lead of each agency the series'
+        members come from (never every member); an agency with no lead is left to the chair's digest."""
+        roster = sc.roster
+        out: list[int] = []
+        for agency in dict.fromkeys(
+            roster.people[i].agency for i in self._series_members(sc, series) if i in roster.people
+        ):
+            ref = roster.agencies.get(agency)
+            lead = ref.lead if ref is not None else None
+            if lead and lead in sc.ids and sc.ids[lead] not in out:
+                out.append(sc.ids[lead])
+        return out
 
     def _unreachable_guests(self, sc: _Scope) -> list[int]:
         """Guests with no e-mail: no door reaches them, so their reminders go to the business unit."""
@@ -523,6 +547,14 @@ class Sweeper:
             )
         )
         recipient = func.coalesce(p.id, x.c.person_id)
+        # A member who answered "not mine" to a group's (or agency's, or all partners') action is off it.
+        d = ActionOwner.__table__.alias("declined")
+        declined = exists().where(
+            d.c.action_id == a.id,
+            d.c.kind == DECLINED,
+            d.c.removed_reason == DECLINED,
+            d.c.person_id == recipient,
+        )
         rows = (
             select(
                 literal(sc.pid, String()),
@@ -539,7 +571,7 @@ class Sweeper:
                 literal(False, Boolean()),
             )
             .select_from(source)
-            .where(due_now, recipient.is_not(None))
+            .where(due_now, recipient.is_not(None), ~declined)
             # A fixed order: processes inserting the same keys at once lock them in one order (no deadlock).
             .order_by(a.id, recipient)
         )
@@ -556,7 +588,11 @@ class Sweeper:
         out: dict[int, list[tuple[str, int | None, str | None]]] = defaultdict(list)
         for chunk in _chunks(action_ids, 1000):
             q = select(ActionOwner.action_id, ActionOwner.kind, ActionOwner.person_id, ActionOwner.key).where(
-                ActionOwner.action_id.in_(list(chunk)), ActionOwner.removed_at.is_(None)
+                ActionOwner.action_id.in_(list(chunk)),
+                or_(
+                    ActionOwner.removed_at.is_(None),
+                    and_(ActionOwner.kind == DECLINED, ActionOwner.removed_reason == DECLINED),
+                ),
             )
             for action_id, kind, person_id, key in s.execute(q):
                 out[action_id].append((kind, person_id, key))
@@ -567,32 +603,28 @@ class Sweeper:
     ) -> list[int]:
         """People an action's reminder reaches (the same rule as `_expansion`, for checking old claims)."""
         roster = sc.roster
-        sref = roster.series.get(series.key)
-        members: list[str] = []
-        if sref is not None:
-            members = [
-                *roster.members_on(sref, sc.today),
-                *sref.chairs(),
-                *(i for i in (sref.vice_chair,) if i),
-            ]
+        members = self._series_members(sc, series)
         out: list[int] = []
         unreachable = set(self._unreachable_guests(sc))
+        declined = {person_id for kind, person_id, _ in owners if kind == DECLINED}
         for kind, person_id, key in owners:
+            if kind == DECLINED:
+                continue
             if kind == "person" and person_id in unreachable:
                 found = [sc.initials.get(i, "") for i in self._guest_stand_ins(sc, series)]
             elif kind == "person":
                 found = [sc.initials.get(person_id or -1, "")]
             elif kind == "group" and key in roster.groups:
-                found = roster.group_members(key)
+                found = group_reminded(roster, key)
             elif kind == "agency":
                 found = [i for i in members if i in roster.people and roster.people[i].agency == key]
             elif kind == "all":
-                found = members
+                found = [sc.initials.get(p, "") for p in self._all_partners(sc, series)]
             else:
                 found = []
             for ini in found:
                 pid = sc.ids.get(ini)
-                if pid is not None and pid not in out:
+                if pid is not None and pid not in out and pid not in declined:
                     out.append(pid)
         return out
 
@@ -918,7 +950,7 @@ class Sweeper:
                 .options(selectinload(Action.owners), selectinload(Action.updates))
             ):
                 for o in a.owners:
-                    if o.kind == "person":
+                    if o.kind in ("person", DECLINED):
                         o.__dict__["_initials"] = sc.initials.get(o.person_id or -1)
                 out[("action", a.id)] = a
         for c in claims:

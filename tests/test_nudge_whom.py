@@ -1,0 +1,130 @@
+"""Who is reminded: group actions (with and without leads, after "not mine"), deputies, guests.
+
+Frozen clocks through the shell door; the tests read the delivery table and the action's owners."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from conftest import EXAMPLE, Chat
+from sqlalchemy import select
+from test_nudge_scenarios import _meeting, claims, sweep
+
+from storage.models import Action, ActionOwner, AuditEvent, Person
+
+
+def _with_group_leads(tmp_path: Path, group: str, leads: list[str]) -> Path:
+    spec = yaml.safe_load(EXAMPLE.read_text())
+    for g in spec["groups"]:
+        if g["id"] == group:
+            g["leads"] = leads
+    path = tmp_path / "westshire-group-leads.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return path
+
+
+def declined(chat: Chat, number: int) -> list[tuple[str, str | None, str | None]]:
+    """(initials, key, reason) of the members who declined an action, as stored."""
+    with chat.app.sessions() as s:
+        return [
+            (ini, key, reason)
+            for ini, key, reason in s.execute(
+                select(Person.initials, ActionOwner.key, ActionOwner.removed_reason)
+                .join(Action, Action.id == ActionOwner.action_id)
+                .join(Person, Person.id == ActionOwner.person_id)
+                .where(Action.number == number, Action.series_id == 1, ActionOwner.kind == "declined")
+                .order_by(ActionOwner.id)
+            )
+        ]
+
+
+def owners(chat: Chat, number: int) -> list[tuple[str, str | None]]:
+    with chat.app.sessions() as s:
+        return [
+            (k, key)
+            for k, key in s.execute(
+                select(ActionOwner.kind, ActionOwner.key)
+                .join(Action, Action.id == ActionOwner.action_id)
+                .where(Action.number == number, Action.series_id == 1, ActionOwner.removed_at.is_(None))
+            )
+        ]
+
+
+def recipients(chat: Chat, number: int, due: str, kind: str) -> set[str]:
+    return {who for k, d, who, _ in claims(chat, number) if d == due and k == kind}
+
+
+HEALTH = {"LE", "SMi", "TT", "SC"}  # Health colleagues: everyone of the ICB, acute and community trusts
+
+
+def test_group_action_without_leads_reminds_each_member_once_until_each_declines(chat: Chat) -> None:
+    _meeting(chat, "2024-01-02T10:00:00+00:00", "Health colleagues to audit the referrals by 15/01/24")
+    got = sweep(chat, "2024-01-08T09:30:00+00:00")  # 7 days before
+    assert set(got) == HEALTH
+    assert all("Shared with 3 others: one answer is enough." in got[i] for i in HEALTH)
+    assert recipients(chat, 1, "2024-01-15", "before:7d") == HEALTH
+
+    # Sarah Milner: not hers. She comes off its reminders; the group keeps it.
+    chat.at("2024-01-08T11:00:00+00:00")
+    out = chat.dm("SMi", "not mine 1")
+    assert "You are off its reminders; it stays with Health colleagues" in out
+    assert owners(chat, 1) == [("group", "health")]
+    assert declined(chat, 1) == [("SMi", "health", "declined")]
+    with chat.app.sessions() as s:
+        (event,) = s.scalars(
+            select(AuditEvent).where(AuditEvent.entity_id == "board:1", AuditEvent.verb == "returned")
+        )
+        assert event.actor == "SMi" and event.after and event.after["owners"] == event.before["owners"]
+    assert "already" in chat.dm("SMi", "not mine 1") or "not yours" in chat.dm("SMi", "not mine 1")
+    assert declined(chat, 1) == [("SMi", "health", "declined")]  # once
+    got = sweep(chat, "2024-01-12T09:30:00+00:00")  # 1 working day before
+    assert set(got) == HEALTH - {"SMi"}
+    assert all("Shared with 2 others" in got[i] for i in got)
+    assert recipients(chat, 1, "2024-01-15", "before:1wd") == HEALTH - {"SMi"}
+    digest = chat.dm("MT", "digest")
+    line = next(line for line in digest.splitlines() if "Board 1" in line)
+    assert "declined by SMi" in line and "no owner" not in line
+
+    # Everyone else declines too: the action is unowned, in the chair's digest, and nobody is reminded.
+    for who in ("LE", "TT", "SC"):
+        chat.dm(who, "not mine 1")
+    assert [d[0] for d in declined(chat, 1)] == ["SMi", "LE", "TT", "SC"]
+    digest = chat.dm("MT", "digest")
+    line = next(line for line in digest.splitlines() if "Board 1" in line)
+    assert "no owner: everyone it was shared with declined it" in line
+    assert "declined by SMi, LE, TT, SC" in line and "reassign it" in line
+    assert sweep(chat, "2024-01-15T09:30:00+00:00") == {}
+    assert recipients(chat, 1, "2024-01-15", "due") == set()
+
+    # Reassigned to the group again: the declines were for the old owners, so everyone hears again.
+    chat.at("2024-01-15T11:00:00+00:00")
+    chat.say("MT", "action 1 owner Health colleagues")
+    assert declined(chat, 1) == [(i, "health", "declined_then_reassigned") for i in ("SMi", "LE", "TT", "SC")]
+    assert set(sweep(chat, "2024-01-22T09:30:00+00:00")) == HEALTH  # overdue by 7 days
+
+
+def test_group_action_with_leads_reminds_only_them(chat: Chat, tmp_path: Path) -> None:
+    (loaded,) = chat.app.load_files([str(_with_group_leads(tmp_path, "health", ["SC", "LE"]))])
+    assert loaded.changed
+    _meeting(chat, "2024-01-02T10:00:00+00:00", "Health colleagues to audit the referrals by 15/01/24")
+    got = sweep(chat, "2024-01-08T09:30:00+00:00")
+    assert set(got) == {"SC", "LE"}
+    assert "Shared with" not in got["SC"]
+    assert recipients(chat, 1, "2024-01-15", "before:7d") == {"SC", "LE"}
+
+    chat.at("2024-01-08T11:00:00+00:00")
+    chat.dm("SC", "not mine 1")
+    assert set(sweep(chat, "2024-01-12T09:30:00+00:00")) == {"LE"}
+    chat.at("2024-01-12T11:00:00+00:00")
+    chat.dm("LE", "not mine 1")
+    line = next(line for line in chat.dm("MT", "digest").splitlines() if "Board 1" in line)
+    assert "no owner: everyone it was shared with declined it" in line and "declined by SC, LE" in line
+    assert sweep(chat, "2024-01-15T09:30:00+00:00") == {}
+
+    # Any member still owns it (the leads only answer for the reminders): Tess Turner closes it.
+    chat.at("2024-01-15T12:00:00+00:00")
+    assert "is done" in chat.dm("TT", "done 1")
+    with chat.app.sessions() as s:
+        action = s.scalars(select(Action).where(Action.number == 1, Action.series_id == 1)).one()
+        assert action.status == "done"
