@@ -10,7 +10,7 @@ members not in attendance without apologies at the last two meetings running.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -55,10 +55,12 @@ class ChairDigest:
     absent: list[DigestEntry] = field(default_factory=list)
     # Open actions of groups that have ended (`ends`) and escalate here first: now this chair's to see.
     ended: list[DigestEntry] = field(default_factory=list)
+    # Actions closed since the last meeting by someone other than their first-named owner.
+    closed_by_others: list[DigestEntry] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not self.actions and not self.absent and not self.ended
+        return not self.actions and not self.absent and not self.ended and not self.closed_by_others
 
     def blocks(self) -> list[Block]:
         when = ""
@@ -82,6 +84,10 @@ class ChairDigest:
         if self.absent:
             lines = ["Not in attendance without apologies at the last two meetings:"]
             lines.extend(f"• {e.text}. Suggested: {e.suggestion}" for e in self.absent)
+            out.append(Text("\n".join(lines)))
+        if self.closed_by_others:
+            lines = ["Closed since the last meeting by someone other than the first-named owner:"]
+            lines.extend(f"• {e.ref} {e.text}: {'; '.join(e.reasons)}." for e in self.closed_by_others)
             out.append(Text("\n".join(lines)))
         if self.ended:
             head = f"Open actions of groups that have ended and report to {self.series_name}"
@@ -178,9 +184,7 @@ def chair_digest(
         elif declined:
             suggestion = f"check who takes it on, or reassign it — `{series.key} {a.number} owner …`."
         elif unled:
-            suggestion = (
-                "chase those agencies yourself, or give them a `lead` in the partnership file."
-            )
+            suggestion = "chase those agencies yourself, or give them a `lead` in the partnership file."
         stale = is_stale(a, held, policy.stale_after_meetings)
         if stale:
             reasons.append(f"no real update for {plural(policy.stale_after_meetings, 'meeting')}")
@@ -204,7 +208,44 @@ def chair_digest(
     digest.actions.sort(key=lambda e: (not e.flagged,))
     digest.absent = _absent_twice(session, roster, series, initials)
     digest.ended = _ended_groups(session, roster, series, today, initials)
+    digest.closed_by_others = _closed_by_others(session, roster, series, held, initials)
     return digest
+
+
+def _closed_by_others(
+    session: Session, roster: Roster, series: Series, held: list[datetime], initials: dict[int, str]
+) -> list[DigestEntry]:
+    """Done since the last held meeting, closed by someone other than the first-named owner (anyone who
+    owns an action may close it: a group's member, an agency's lead, a co-owner)."""
+    q = (
+        select(Action)
+        .where(Action.series_id == series.id, Action.status == "done")
+        .order_by(Action.number)
+        .options(selectinload(Action.owners), selectinload(Action.updates))
+    )
+    if held:
+        q = q.where(Action.closed_at >= held[-1])
+    out: list[DigestEntry] = []
+    for a in session.scalars(q):
+        for o in a.owners:
+            if o.kind in ("person", DECLINED):
+                o.__dict__["_initials"] = initials.get(o.person_id or -1)
+        done = next((u for u in reversed(a.updates) if u.kind == "done"), None)
+        owners = current_owners(a)
+        if done is None or done.person_id is None or not owners:
+            continue
+        closer = initials.get(done.person_id, "")
+        if owners[0] == Owner("person", closer):
+            continue
+        out.append(
+            DigestEntry(
+                action_ref(series, a.number),
+                f"“{a.title}” ({owners_text(roster, owners)})",
+                [f"closed by {person_name(roster, closer)} on {short_date(done.at.date())}"],
+                "",
+            )
+        )
+    return out
 
 
 def ended_group_actions(

@@ -11,7 +11,7 @@ from conftest import EXAMPLE, Chat
 from sqlalchemy import select
 from test_nudge_scenarios import _meeting, claims, sweep
 
-from storage.models import Action, ActionOwner, AuditEvent, Person
+from storage.models import Action, ActionOwner, ActionUpdate, AuditEvent, Person
 
 
 def _with_group_leads(tmp_path: Path, group: str, leads: list[str]) -> Path:
@@ -128,3 +128,41 @@ def test_group_action_with_leads_reminds_only_them(chat: Chat, tmp_path: Path) -
     with chat.app.sessions() as s:
         action = s.scalars(select(Action).where(Action.number == 1, Action.series_id == 1)).one()
         assert action.status == "done"
+
+
+def test_a_deputy_is_not_reminded_for_their_principals_actions(chat: Chat) -> None:
+    # Chloe Grant deputises for Tom Rees on the board; his actions are his.
+    _meeting(chat, "2024-01-02T10:00:00+00:00", "TR to brief the police leads by 15/01/24")
+    got = sweep(chat, "2024-01-08T09:30:00+00:00")
+    assert set(got) == {"TR"}
+    assert recipients(chat, 1, "2024-01-15", "before:7d") == {"TR"}
+    assert "not yours" in chat.dm("CG", "done 1") or "no action 1" in chat.dm("CG", "done 1")
+
+
+def test_any_owner_may_close_and_the_chair_sees_who(chat: Chat) -> None:
+    _meeting(
+        chat,
+        "2024-01-02T10:00:00+00:00",
+        "TR and HN to agree the joint protocol by 15/01/24",
+        "HN to write to the schools by 16/01/24",
+        "Education colleagues to share the audit by 17/01/24",
+    )
+    chat.at("2024-01-09T11:00:00+00:00")
+    assert "is done" in chat.dm("HN", "done 1")  # a co-owner, not the first-named
+    assert "is done" in chat.dm("HN", "done 2")  # the owner
+    assert "is done" in chat.dm("GP", "done 3")  # a member of the owning group
+    with chat.app.sessions() as s:
+        closed = dict(
+            s.execute(
+                select(Action.number, Person.initials)
+                .join(ActionUpdate, ActionUpdate.action_id == Action.id)
+                .join(Person, Person.id == ActionUpdate.person_id)
+                .where(ActionUpdate.kind == "done")
+            ).all()
+        )
+    assert closed == {1: "HN", 2: "HN", 3: "GP"}
+    digest = chat.dm("MT", "digest")
+    section = digest.split("Closed since the last meeting by someone other than the first-named owner:")[1]
+    assert "Board 1" in section and "closed by Hannah Noor on Tue 9 Jan 2024" in section
+    assert "Board 3" in section and "closed by Gareth Pryce" in section
+    assert "Board 2" not in section
