@@ -55,12 +55,14 @@ class ChairDigest:
     absent: list[DigestEntry] = field(default_factory=list)
     # Open actions of groups that have ended (`ends`) and escalate here first: now this chair's to see.
     ended: list[DigestEntry] = field(default_factory=list)
+    # Open actions with no due date: listed before each meeting (their owners are chased meanwhile).
+    undated: list[DigestEntry] = field(default_factory=list)
     # Actions closed since the last meeting by someone other than their first-named owner.
     closed_by_others: list[DigestEntry] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not self.actions and not self.absent and not self.ended and not self.closed_by_others
+        return not (self.actions or self.absent or self.ended or self.closed_by_others or self.undated)
 
     def blocks(self) -> list[Block]:
         when = ""
@@ -84,6 +86,10 @@ class ChairDigest:
         if self.absent:
             lines = ["Not in attendance without apologies at the last two meetings:"]
             lines.extend(f"• {e.text}. Suggested: {e.suggestion}" for e in self.absent)
+            out.append(Text("\n".join(lines)))
+        if self.undated:
+            lines = [f"Actions with no date set ({len(self.undated)}):"]
+            lines.extend(f"• {e.ref} {e.text}. Suggested: {e.suggestion}" for e in self.undated)
             out.append(Text("\n".join(lines)))
         if self.closed_by_others:
             lines = ["Closed since the last meeting by someone other than the first-named owner:"]
@@ -205,6 +211,16 @@ def chair_digest(
         if reasons:
             who = owners_text(roster, owners)
             digest.actions.append(DigestEntry(ref, f"“{a.title}” ({who})", reasons, suggestion, flagged))
+        elif a.due_date is None:
+            who = owners_text(roster, owners)
+            digest.undated.append(
+                DigestEntry(
+                    ref,
+                    f"“{a.title}” ({who}, raised {short_date(a.created_at.date())})",
+                    ["no date set"],
+                    f"agree a date at the meeting — `{series.key} {a.number} due …`.",
+                )
+            )
     digest.actions.sort(key=lambda e: (not e.flagged,))
     digest.absent = _absent_twice(session, roster, series, initials)
     digest.ended = _ended_groups(session, roster, series, today, initials)

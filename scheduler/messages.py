@@ -44,7 +44,8 @@ class PapersNudge:
 
 def due_phrase(action: Action, today: date) -> str:
     due = action.due_date
-    assert due is not None
+    if due is None:
+        return "has no date set"
     where = (
         f"at the next meeting, {short_date(due)}" if action.due_kind == "next_meeting" else short_date(due)
     )
@@ -98,8 +99,12 @@ def _action_blocks(
 ) -> list[Block]:
     a = n.action
     ref = action_ref(n.series, a.number)
+    head = f"{bullet}{ref} {due_phrase(a, today)}: “{a.title}”."
+    if a.due_date is None:
+        answer = f"{n.qualifier}{n.series.key} {a.number} new date …"
+        head = f"{bullet}{ref}: “{a.title}” — no date set: give one with `{answer}`."
     text = (
-        f"{bullet}{ref} {due_phrase(a, today)}: “{a.title}”.{_owner_note(roster, current_owners(a), person)}"
+        f"{head}{_owner_note(roster, current_owners(a), person)}"
         f"{_shared_note(roster, a, current_owners(a), person)}"
     )
     latest = latest_update(a)

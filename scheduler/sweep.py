@@ -73,12 +73,14 @@ from scheduler.messages import ActionNudge, DigestPart, PapersNudge, compose_acr
 from scheduler.policy import (
     CHAIR,
     PAPERS,
+    UNDATED,
     NudgeSettings,
     Policy,
     chair_digest_day,
     current_nudge,
     is_working_time,
     papers_reminder_day,
+    undated_nudge,
 )
 from storage import bindings
 from storage.cadence import CadenceError, parse_papers_due
@@ -382,6 +384,7 @@ class Sweeper:
     def _derive(self, s: Session, sc: _Scope, report: SweepReport) -> set[Key]:
         """Key every reminder due now that has no claim yet; return the meeting reminders due now."""
         sched = self._schedules(s, sc)
+        undated = self._undated(s, sc)
         expansion = self._expansion(sc)
         meeting_rows = self._meeting_rows(s, sc)
         insert = _insert(s)
@@ -392,13 +395,16 @@ class Sweeper:
             with self.sessions() as w, w.begin():
                 for chunk in _chunks(sched, 1000):
                     made += len(w.execute(self._action_claims(insert, pg, sc, list(chunk), expansion)).all())
+                for chunk in _chunks(undated, 1000):
+                    q = self._action_claims(insert, pg, sc, list(chunk), expansion, undated=True)
+                    made += len(w.execute(q).all())
                 if meeting_rows:
                     made += len(
                         w.execute(insert(CL).on_conflict_do_nothing().returning(C.id), meeting_rows).all()
                     )
             return made
 
-        if sched or meeting_rows:
+        if sched or undated or meeting_rows:
             report.new_claims += self._retry(write)
         return {(r["kind"], r["subject_id"], r["due_on"], r["recipient_id"]) for r in meeting_rows}
 
@@ -423,6 +429,25 @@ class Sweeper:
             nudge = current_nudge(due, sc.today, sc.policies[series_id])
             if nudge is not None:
                 out.append((series_id, due, nudge.kind, nudge.scheduled_on, sc.day_start(nudge.scheduled_on)))
+        return out
+
+    def _undated(self, s: Session, sc: _Scope) -> list[tuple[int, date, str, date, datetime]]:
+        """For each open action with no due date: the chase that applies today (`undated_every` from
+        the day it was raised), if any — (action, chase day, kind, scheduled on, start of that day)."""
+        rows = s.execute(
+            select(Action.id, Action.series_id, Action.created_at).where(
+                Action.series_id.in_(list(sc.series)),
+                Action.status == "open",
+                Action.due_date.is_(None),
+            )
+        ).all()
+        out: list[tuple[int, date, str, date, datetime]] = []
+        for action_id, series_id, created in rows:
+            if sc.closed(series_id):
+                continue
+            n = undated_nudge(created.astimezone(sc.tz).date(), sc.today, sc.policies[series_id])
+            if n is not None:
+                out.append((action_id, n.due_on, n.kind, n.scheduled_on, sc.day_start(n.scheduled_on)))
         return out
 
     def _expansion(self, sc: _Scope) -> list[tuple[str, str, int, int]]:
@@ -497,6 +522,8 @@ class Sweeper:
         sc: _Scope,
         sched: list[tuple[int, date, str, date, datetime]],
         expansion: list[tuple[str, str, int, int]],
+        *,
+        undated: bool = False,
     ) -> Any:
         """INSERT … SELECT … ON CONFLICT DO NOTHING: one pending claim per action reminder due now and
         per person it reaches, for actions with no claim for that reminder yet. One statement, so all the
@@ -506,7 +533,8 @@ class Sweeper:
             pg,
             "sched",
             [
-                ("series_id", Integer()),
+                # Undated actions are chased one by one (their rows name the action, not a series).
+                ("action_id" if undated else "series_id", Integer()),
                 ("due_on", Date()),
                 ("kind", String()),
                 ("sched_on", Date()),
@@ -519,7 +547,10 @@ class Sweeper:
             or_(a.snoozed_until.is_(None), a.snoozed_until <= sc.today),
             # No reminder on the day an action was raised: its owners have just heard it.
             a.created_at < v.c.sched_start,
-            ~exists().where(C.subject_id == a.id, C.kind == v.c.kind, C.due_on == a.due_date),
+            ~exists().where(
+                C.subject_id == a.id, C.kind == v.c.kind, C.due_on == (v.c.due_on if undated else a.due_date)
+            ),
+            *((a.due_date.is_(None),) if undated else ()),
         )
         # The expansion of group, agency and "all" owners; never empty, so the query keeps one shape.
         x = _rows(
@@ -531,7 +562,12 @@ class Sweeper:
         # Driven from the due dates, through each action's index to its owners; the LEFT JOINs keep that
         # order on SQLite too, which has no statistics to choose by and would otherwise scan the owners.
         source = (
-            Action.__table__.join(v, and_(a.series_id == v.c.series_id, a.due_date == v.c.due_on))
+            Action.__table__.join(
+                v,
+                a.id == v.c.action_id
+                if undated
+                else and_(a.series_id == v.c.series_id, a.due_date == v.c.due_on),
+            )
             .join(ActionOwner.__table__, and_(o.action_id == a.id, o.removed_at.is_(None)))
             # A guest with no e-mail is reached through the expansion (the business unit), not directly.
             .outerjoin(
@@ -562,7 +598,7 @@ class Sweeper:
                 v.c.kind,
                 a.id,
                 a.id,
-                a.due_date,
+                v.c.due_on if undated else a.due_date,
                 v.c.sched_on,
                 recipient,
                 literal("pending", String()),
@@ -804,6 +840,13 @@ class Sweeper:
                 out[r.id] = f"the action is {r.status or 'gone'}"
             elif r.snoozed_until is not None and r.snoozed_until > sc.today:
                 out[r.id] = "snoozed"
+            elif r.kind.startswith(UNDATED):
+                if r.due_date is not None:
+                    out[r.id] = "a due date was given"
+                elif r.created_at < sc.at and r.recipient_id not in self._recipients(
+                    sc, sc.series[r.series_id], owners.get(r.action_id, [])
+                ):
+                    out[r.id] = "no longer an owner"
             elif r.due_date != r.due_on:
                 out[r.id] = "the due date changed"
             elif (

@@ -166,3 +166,32 @@ def test_any_owner_may_close_and_the_chair_sees_who(chat: Chat) -> None:
     assert "Board 1" in section and "closed by Hannah Noor on Tue 9 Jan 2024" in section
     assert "Board 3" in section and "closed by Gareth Pryce" in section
     assert "Board 2" not in section
+
+
+def test_undated_actions_are_chased_on_schedule_and_listed_for_the_chair(chat: Chat) -> None:
+    _meeting(chat, "2024-01-02T10:00:00+00:00", "HN to look into the attendance data")
+    with chat.app.sessions() as s:
+        assert s.scalars(select(Action.due_date).where(Action.number == 1)).one() is None
+    assert sweep(chat, "2024-01-29T09:30:00+00:00") == {}
+    got = sweep(chat, "2024-01-30T09:30:00+00:00")  # four weeks after it was raised
+    assert set(got) == {"HN"}
+    assert "no date set: give one with `board 1 new date …`" in got["HN"]
+    assert claims(chat, 1) == [("undated:4w", "2024-01-30", "HN", "sent")]
+    assert sweep(chat, "2024-02-05T09:30:00+00:00") == {}  # once per four weeks
+    got = sweep(chat, "2024-02-27T09:30:00+00:00")
+    assert "no date set" in got["HN"]
+    assert [c[:2] for c in claims(chat, 1)] == [("undated:4w", "2024-01-30"), ("undated:8w", "2024-02-27")]
+
+    # Before the next meeting the chair's digest lists it.
+    chat.at("2024-02-27T12:00:00+00:00")
+    chat.say("MT", "next meeting 15/03/24 10:00")
+    got = sweep(chat, "2024-03-08T09:30:00+00:00")  # 5 working days before
+    undated = got["MT"].split("Actions with no date set (1):")[1]
+    assert "Board 1" in undated and "look into the attendance data" in undated
+
+    # A date given: no more chasing; the dated schedule takes over.
+    chat.at("2024-03-08T12:00:00+00:00")
+    chat.dm("HN", "1 new date 29/03/24")
+    got = sweep(chat, "2024-03-26T09:30:00+00:00")  # twelve weeks after it was raised
+    assert "is due Fri 29 Mar 2024" in got["HN"] and "no date set" not in got["HN"]
+    assert [c[:2] for c in claims(chat, 1)][2:] == [("before:7d", "2024-03-29")]
