@@ -25,7 +25,9 @@ BOARD = [
     for line in (FIXTURES / "board-meeting.script").read_text().splitlines()
     if line not in ("RB: minutes draft", "RB: agenda next board")  # documents: tested elsewhere
 ]
-REMINDERS = (FIXTURES / "reminders.script").read_text().splitlines()
+_SCRIPT = (FIXTURES / "reminders.script").read_text().splitlines()
+_WHOM = next(i for i, line in enumerate(_SCRIPT) if line.startswith("# --- Who is reminded"))
+REMINDERS, WHO_IS_REMINDED = _SCRIPT[:_WHOM], _SCRIPT[_WHOM:]
 DM = re.compile(r"^→ (?P<who>[A-Za-z]+): ", re.M)
 
 
@@ -169,6 +171,38 @@ def test_board_meeting_then_six_weeks_of_reminders(chat: Chat) -> None:
     assert sweep(chat, "2024-03-08T11:00:00+00:00") == {}
     on_demand = chat.dm("MT", "digest")
     assert "Board 1" in on_demand and "returned as not mine by Samir Malik on Fri 8 Mar 2024" in on_demand
+
+    # The script goes on: who is reminded of a group's, all partners', a deputy's principal's and an
+    # undated action.
+    steps = run_lines(chat, WHO_IS_REMINDED)
+    sweeps = [received(out) for line, out in steps if line == "! sweep"]
+    outputs = dict(steps)
+    assert (
+        "Action 4 — Health colleagues"
+        in outputs["PMw: Action: Health colleagues to audit the referrals by 29/03/24"]
+    )
+    # Board 3 (the Business Unit's) and Board 1 (PMw's) are still overdue; the rest is new.
+    assert sorted(sweeps[0]) == ["LE", "OK", "PMw", "RB", "SC", "SMi", "TR", "TT"], {
+        k: v[:80] for k, v in sweeps[0].items()
+    }  # not CG (TR's deputy); nobody for Board 5
+    assert all("Shared with 3 others" in sweeps[0][i] for i in ("LE", "SMi", "TT", "SC"))
+    assert "Board 6" in sweeps[0]["TR"] and "Board 5" not in "".join(sweeps[0].values())
+    assert "You are off its reminders" in outputs["SMi> not mine 4"]
+    assert sorted(sweeps[1]) == ["LE", "SC", "TR", "TT"], {k: v[:80] for k, v in sweeps[1].items()}
+    assert all("Shared with 2 others" in sweeps[1][i] for i in ("LE", "TT", "SC"))
+    assert ("done", "TT") in [(e[0], e[1]) for e in log_of(chat, 4)]
+    assert sorted(sweeps[2]) == ["HN", "OK", "PMw", "RB", "TR"], {k: v[:80] for k, v in sweeps[2].items()}
+    assert (
+        "Board 7: “look into the attendance data” — no date set: give one with `board 7 new date …`"
+        in (sweeps[2]["HN"])
+    )
+    assert "Board 6 is overdue by 14 days" in sweeps[2]["TR"]
+    assert [(k, who) for k, _, who, _ in claims(chat, 7)] == [("undated:4w", "HN")]
+    assert claims(chat, 5) == []
+    digest = outputs["MT> digest board"]
+    assert "Board 5" in digest and "no lead to remind" in digest
+    assert "closed by Tess Turner on Thu 28 Mar 2024" in digest
+    assert "Board 7" in digest.split("Actions with no date set")[1]
 
 
 # --- scenarios of their own ------------------------------------------------------------------------------
