@@ -1096,8 +1096,11 @@ def my_open_actions(ctx: Ctx, initials: str) -> list[Action]:
         return []
     pid = ctx.person_id(initials)
     groups = [g for g in roster.groups if initials in roster.group_members(g)]
+    lead = any(a.lead == initials for a in roster.agencies.values())  # answers for "all partners" too
     series_keys = [
-        k for k, s in roster.series.items() if initials in ctx.members(s) or initials in ctx.chair_team(s)
+        k
+        for k, s in roster.series.items()
+        if initials in ctx.members(s) or initials in ctx.chair_team(s) or lead
     ]
     series_ids = list(
         ctx.session.scalars(
@@ -1133,7 +1136,8 @@ def my_open_actions(ctx: Ctx, initials: str) -> list[Action]:
         )
     )
     load_owner_initials(ctx, rows)
-    return rows
+    # Not those they returned as "not mine" while its group (or agency, or all partners) keeps it.
+    return [a for a in rows if is_owner(ctx, a, initials, _series_of(ctx, a))]
 
 
 def _flags(ctx: Ctx, action: Action) -> list[str]:

@@ -452,8 +452,9 @@ class Sweeper:
 
     def _expansion(self, sc: _Scope) -> list[tuple[str, str, int, int]]:
         """(owner kind, key, series or 0 for any, person) for owners that are not one person: each member
-        of a group; the series' members of an agency; every member of the series for "all"; and for a
-        guest with no e-mail (kind person, key their id), whoever takes their reminders."""
+        of a group (its leads, if it names any); the series' members of an agency; each agency's lead for
+        "all" (`_all_partners`); and for a guest with no e-mail (kind person, key their id), whoever
+        takes their reminders. Members who declined an action are left out per action, in SQL."""
         roster = sc.roster
         rows: list[tuple[str, str, int, int]] = []
         for gid in roster.groups:

@@ -67,7 +67,10 @@ def test_group_action_without_leads_reminds_each_member_once_until_each_declines
 
     # Sarah Milner: not hers. She comes off its reminders; the group keeps it.
     chat.at("2024-01-08T11:00:00+00:00")
+    assert "audit the referrals" in chat.dm("SMi", "actions mine")
     out = chat.dm("SMi", "not mine 1")
+    assert "audit the referrals" not in chat.dm("SMi", "actions mine")
+    assert "audit the referrals" in chat.dm("LE", "actions mine")
     assert "You are off its reminders; it stays with Health colleagues" in out
     assert owners(chat, 1) == [("group", "health")]
     assert declined(chat, 1) == [("SMi", "health", "declined")]
