@@ -18,7 +18,7 @@ from handlers.people import guest_or_ask
 from handlers.registry import Perm, command
 from handlers.reply import ACTOR, OK, Button, Buttons, Reply, Table, Text
 from storage.models import Action, ActionOwner, ActionUpdate, Series
-from storage.roster import SeriesRef
+from storage.roster import Roster, SeriesRef
 
 _CLOSED = ("closed", "complete", "completed", "done")
 # The owner given in answer to "Who owns this action?" is written after the text with an invisible
@@ -32,12 +32,41 @@ NO_UPDATE = re.compile(r"^\s*(?:no\s+(?:further\s+)?updates?|nothing\s+(?:new|fu
 # --- reading and describing actions ------------------------------------------------------------------
 
 
+# A member of an owning group (or agency, or all partners) who answered "not mine": an action_owners
+# row of this kind, with their person id and the owner's key, removed when they answered (so it is
+# never an owner) and with reason DECLINED while it holds; a reassignment ends it (REASSIGNED_SINCE).
+DECLINED = "declined"
+REASSIGNED_SINCE = "declined_then_reassigned"
+
+
 def current_owners(action: Action) -> list[Owner]:
     return [Owner(o.kind, _owner_key(o)) for o in action.owners if o.removed_at is None]
 
 
+def declined_by(action: Action) -> list[ActionOwner]:
+    """The members who returned a shared action as not theirs, first first (person ids; initials loaded
+    when the owners' are)."""
+    return [o for o in action.owners if o.kind == DECLINED and o.removed_reason == DECLINED]
+
+
+def shared_owner_gone(roster: Roster, action: Action) -> bool:
+    """Has everyone a group action reminds declined it (and nobody else owns it)? Then it is unowned."""
+    owners = current_owners(action)
+    if not owners or any(o.kind != "group" or o.id not in roster.groups for o in owners):
+        return False
+    declined = {o.__dict__.get("_initials") for o in declined_by(action)}
+    return all(set(group_reminded(roster, o.id or "")) <= declined for o in owners)
+
+
+def group_reminded(roster: Roster, group_id: str) -> list[str]:
+    """Who a group's action reminds: its leads (`leads` in the partnership file), else every member."""
+    group = roster.groups[group_id]
+    leads = [i for i in group.leads if i in roster.people and roster.people[i].active]
+    return leads or roster.group_members(group_id)
+
+
 def _owner_key(o: ActionOwner) -> str | None:
-    if o.kind == "person":
+    if o.kind in ("person", DECLINED):
         return o.__dict__.get("_initials")
     return o.key
 
@@ -46,7 +75,7 @@ def load_owner_initials(ctx: Ctx, actions: list[Action]) -> None:
     """Person owners are stored by id; give each its initials for display and matching."""
     for action in actions:
         for o in action.owners:
-            if o.kind == "person":
+            if o.kind in ("person", DECLINED):
                 o.__dict__["_initials"] = ctx.initials_of(o.person_id)
 
 
@@ -102,11 +131,17 @@ def correction_buttons(series: Series, action: Action) -> Buttons:
 
 
 def is_owner(ctx: Ctx, action: Action, initials: str, series: Series) -> bool:
+    """Owns it by name, or through a group, an agency or all partners (unless they declined it)."""
     sref = ctx.roster.series.get(series.key)
     person = ctx.roster.people.get(initials)
-    for o in current_owners(action):
-        if o.kind == "person" and o.id == initials:
-            return True
+    owners = current_owners(action)
+    if Owner("person", initials) in owners:
+        return True
+    if any(o.__dict__.get("_initials") == initials for o in declined_by(action)):
+        return False
+    for o in owners:
+        if o.kind == "all" and any(a.lead == initials for a in ctx.roster.agencies.values()):
+            return True  # an agency's lead answers for it
         if o.kind == "group" and o.id in ctx.roster.groups and initials in ctx.roster.group_members(o.id):
             return True
         in_series = sref is not None and initials in ctx.members(sref)
@@ -408,6 +443,8 @@ def _set_owners(ctx: Ctx, action: Action, owners: list[Owner], reason: str) -> N
     for o in action.owners:
         if o.removed_at is None:
             o.removed_at, o.removed_reason = ctx.now, reason
+        elif o.kind == DECLINED and o.removed_reason == DECLINED:
+            o.removed_reason = REASSIGNED_SINCE  # new owners: whoever declined may be asked again
     start = len(action.owners)
     for i, owner in enumerate(owners):
         row = ActionOwner(
@@ -790,12 +827,35 @@ def _return_to_chair(ctx: Ctx, args: dict[str, Any], action: Action, series: Ser
     ]
     for o in mine:
         o.removed_at, o.removed_reason = ctx.now, "not_mine"
+    shared = [o for o in current_owners(action) if o.kind != "person"]
+    if not mine and shared:
+        # Theirs through a group (or agency, or all partners): they come off its reminders; the owner stays.
+        row = ActionOwner(
+            kind=DECLINED,
+            position=len(action.owners),
+            added_at=ctx.now,
+            person_id=ctx.actor_id,
+            key=",".join(o.id or o.kind for o in shared)[:64],
+            removed_at=ctx.now,
+            removed_reason=DECLINED,
+        )
+        row.__dict__["_initials"] = ctx.actor.initials
+        action.owners.append(row)
     left = current_owners(action)
-    still = (
-        f"{owners_text(ctx.roster, left)} still own{'s' if len(left) == 1 else ''} it."
-        if left
-        else f"It has no owner now: reassign it with `{series.key} {action.number} owner …`."
-    )
+    gone = shared_owner_gone(ctx.roster, action) if left else False
+    if not mine and shared:
+        still = (
+            f"You are off its reminders; it stays with {owners_text(ctx.roster, left)}."
+            if not gone
+            else f"Everyone it was shared with has declined it: it has no owner now, reassign it with "
+            f"`{series.key} {action.number} owner …`."
+        )
+    else:
+        still = (
+            f"{owners_text(ctx.roster, left)} still own{'s' if len(left) == 1 else ''} it."
+            if left
+            else f"It has no owner now: reassign it with `{series.key} {action.number} owner …`."
+        )
     sref = ctx.roster.series[series.key]
     chair = ctx.chair(sref)
     if chair:
@@ -1067,8 +1127,11 @@ def my_open_actions(ctx: Ctx, initials: str) -> list[Action]:
         return []
     pid = ctx.person_id(initials)
     groups = [g for g in roster.groups if initials in roster.group_members(g)]
+    lead = any(a.lead == initials for a in roster.agencies.values())  # answers for "all partners" too
     series_keys = [
-        k for k, s in roster.series.items() if initials in ctx.members(s) or initials in ctx.chair_team(s)
+        k
+        for k, s in roster.series.items()
+        if initials in ctx.members(s) or initials in ctx.chair_team(s) or lead
     ]
     series_ids = list(
         ctx.session.scalars(
@@ -1104,7 +1167,8 @@ def my_open_actions(ctx: Ctx, initials: str) -> list[Action]:
         )
     )
     load_owner_initials(ctx, rows)
-    return rows
+    # Not those they returned as "not mine" while its group (or agency, or all partners) keeps it.
+    return [a for a in rows if is_owner(ctx, a, initials, _series_of(ctx, a))]
 
 
 def _flags(ctx: Ctx, action: Action) -> list[str]:

@@ -10,13 +10,14 @@ members not in attendance without apologies at the last two meetings running.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from handlers.actions import current_owners
+from handlers.actions import DECLINED, current_owners, declined_by, shared_owner_gone
 from handlers.format import owners_text, person_name, plural, short_date
+from handlers.names import Owner
 from handlers.reply import WARNING, Block, Text
 from handlers.setup import TrackerPolicy
 from handlers.tracker import held_meetings, is_stale
@@ -54,10 +55,14 @@ class ChairDigest:
     absent: list[DigestEntry] = field(default_factory=list)
     # Open actions of groups that have ended (`ends`) and escalate here first: now this chair's to see.
     ended: list[DigestEntry] = field(default_factory=list)
+    # Open actions with no due date: listed before each meeting (their owners are chased meanwhile).
+    undated: list[DigestEntry] = field(default_factory=list)
+    # Actions closed since the last meeting by someone other than their first-named owner.
+    closed_by_others: list[DigestEntry] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not self.actions and not self.absent and not self.ended
+        return not (self.actions or self.absent or self.ended or self.closed_by_others or self.undated)
 
     def blocks(self) -> list[Block]:
         when = ""
@@ -81,6 +86,14 @@ class ChairDigest:
         if self.absent:
             lines = ["Not in attendance without apologies at the last two meetings:"]
             lines.extend(f"• {e.text}. Suggested: {e.suggestion}" for e in self.absent)
+            out.append(Text("\n".join(lines)))
+        if self.undated:
+            lines = [f"Actions with no date set ({len(self.undated)}):"]
+            lines.extend(f"• {e.ref} {e.text}. Suggested: {e.suggestion}" for e in self.undated)
+            out.append(Text("\n".join(lines)))
+        if self.closed_by_others:
+            lines = ["Closed since the last meeting by someone other than the first-named owner:"]
+            lines.extend(f"• {e.ref} {e.text}: {'; '.join(e.reasons)}." for e in self.closed_by_others)
             out.append(Text("\n".join(lines)))
         if self.ended:
             head = f"Open actions of groups that have ended and report to {self.series_name}"
@@ -129,7 +142,7 @@ def chair_digest(
     )
     for a in actions:
         for o in a.owners:
-            if o.kind == "person":
+            if o.kind in ("person", DECLINED):
                 o.__dict__["_initials"] = initials.get(o.person_id or -1)
     held = held_meetings(session, series.id)
     digest = ChairDigest(
@@ -150,8 +163,20 @@ def chair_digest(
         flagged = False
         left = [o.id for o in owners if o.kind == "person" and o.id and not _active(roster, o.id)]
         returned = _returned_by(a, initials)
-        if not owners:
-            reasons.append("no owner")
+        gone = shared_owner_gone(roster, a)
+        if not owners or gone:
+            reasons.append("no owner" + (": everyone it was shared with declined it" if gone else ""))
+        declined = [o.__dict__.get("_initials") or "someone" for o in declined_by(a)]
+        if declined:
+            reasons.append("declined by " + ", ".join(declined))
+        unled = _agencies_without_lead(roster, series, a, owners)
+        if unled:
+            reasons.append(
+                "for all partners: "
+                + ", ".join(unled)
+                + (" has" if len(unled) == 1 else " have")
+                + " no lead to remind"
+            )
         if returned is not None:
             who, day = returned
             reasons.append(f"returned as not mine by {person_name(roster, who)} on {short_date(day)}")
@@ -160,8 +185,12 @@ def chair_digest(
             reasons.append(
                 ", ".join(names) + (" has" if len(names) == 1 else " have") + " left the partnership"
             )
-        if reasons:
+        if (not owners or gone or returned is not None or left) and reasons:
             suggestion = f"reassign it — `{series.key} {a.number} owner …`."
+        elif declined:
+            suggestion = f"check who takes it on, or reassign it — `{series.key} {a.number} owner …`."
+        elif unled:
+            suggestion = "chase those agencies yourself, or give them a `lead` in the partnership file."
         stale = is_stale(a, held, policy.stale_after_meetings)
         if stale:
             reasons.append(f"no real update for {plural(policy.stale_after_meetings, 'meeting')}")
@@ -182,10 +211,57 @@ def chair_digest(
         if reasons:
             who = owners_text(roster, owners)
             digest.actions.append(DigestEntry(ref, f"“{a.title}” ({who})", reasons, suggestion, flagged))
+        elif a.due_date is None:
+            who = owners_text(roster, owners)
+            digest.undated.append(
+                DigestEntry(
+                    ref,
+                    f"“{a.title}” ({who}, raised {short_date(a.created_at.date())})",
+                    ["no date set"],
+                    f"agree a date at the meeting — `{series.key} {a.number} due …`.",
+                )
+            )
     digest.actions.sort(key=lambda e: (not e.flagged,))
     digest.absent = _absent_twice(session, roster, series, initials)
     digest.ended = _ended_groups(session, roster, series, today, initials)
+    digest.closed_by_others = _closed_by_others(session, roster, series, held, initials)
     return digest
+
+
+def _closed_by_others(
+    session: Session, roster: Roster, series: Series, held: list[datetime], initials: dict[int, str]
+) -> list[DigestEntry]:
+    """Done since the last held meeting, closed by someone other than the first-named owner (anyone who
+    owns an action may close it: a group's member, an agency's lead, a co-owner)."""
+    q = (
+        select(Action)
+        .where(Action.series_id == series.id, Action.status == "done")
+        .order_by(Action.number)
+        .options(selectinload(Action.owners), selectinload(Action.updates))
+    )
+    if held:
+        q = q.where(Action.closed_at >= held[-1])
+    out: list[DigestEntry] = []
+    for a in session.scalars(q):
+        for o in a.owners:
+            if o.kind in ("person", DECLINED):
+                o.__dict__["_initials"] = initials.get(o.person_id or -1)
+        done = next((u for u in reversed(a.updates) if u.kind == "done"), None)
+        owners = current_owners(a)
+        if done is None or done.person_id is None or not owners:
+            continue
+        closer = initials.get(done.person_id, "")
+        if owners[0] == Owner("person", closer):
+            continue
+        out.append(
+            DigestEntry(
+                action_ref(series, a.number),
+                f"“{a.title}” ({owners_text(roster, owners)})",
+                [f"closed by {person_name(roster, closer)} on {short_date(done.at.date())}"],
+                "",
+            )
+        )
+    return out
 
 
 def ended_group_actions(
@@ -237,6 +313,24 @@ def _ended_groups(
                     f"take it on at {series.name} if it is still needed, or let it close with the group.",
                 )
             )
+    return out
+
+
+def _agencies_without_lead(roster: Roster, series: Series, action: Action, owners: list[Owner]) -> list[str]:
+    """For an "all partners" action: the names of the series' agencies nobody is reminded for (no
+    `lead` in the partnership file) — only the chair's digest carries it for them."""
+    if not any(o.kind == "all" for o in owners) or series.key not in roster.series:
+        return []
+    sref = roster.series[series.key]
+    out: list[str] = []
+    for ini in [*sref.members, *sref.chairs(), *(i for i in (sref.vice_chair,) if i)]:
+        person = roster.people.get(ini)
+        if person is None:
+            continue
+        agency = roster.agencies.get(person.agency)
+        name = agency.name if agency else person.agency
+        if not (agency and agency.lead) and name not in out:
+            out.append(name)
     return out
 
 

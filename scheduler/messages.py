@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from handlers.actions import answer_buttons, current_owners, latest_update
+from handlers.actions import answer_buttons, current_owners, declined_by, latest_update
 from handlers.chair_digest import ChairDigest, action_ref
 from handlers.format import is_guest, owners_text, plural, short_date
 from handlers.names import Owner
@@ -44,7 +44,8 @@ class PapersNudge:
 
 def due_phrase(action: Action, today: date) -> str:
     due = action.due_date
-    assert due is not None
+    if due is None:
+        return "has no date set"
     where = (
         f"at the next meeting, {short_date(due)}" if action.due_kind == "next_meeting" else short_date(due)
     )
@@ -58,6 +59,20 @@ def due_phrase(action: Action, today: date) -> str:
     if working_days_between(today, due) == 1:
         return f"is due {where} (the next working day)"
     return f"is due {where} (in {days} days)"
+
+
+def _shared_note(roster: Roster, action: Action, owners: list[Owner], person: PersonRef) -> str:
+    """ " Shared with 3 others." for a member reminded of a group action whose group names no leads."""
+    declined = {o.__dict__.get("_initials") for o in declined_by(action)}
+    others: set[str] = set()
+    for o in owners:
+        if o.kind == "group" and o.id in roster.groups and not roster.groups[o.id].leads:
+            members = roster.group_members(o.id)
+            if person.initials in members:
+                others.update(i for i in members if i != person.initials and i not in declined)
+    if not others:
+        return ""
+    return f" Shared with {plural(len(others), 'other')}: one answer is enough."
 
 
 def _owner_note(roster: Roster, owners: list[Owner], person: PersonRef) -> str:
@@ -84,8 +99,13 @@ def _action_blocks(
 ) -> list[Block]:
     a = n.action
     ref = action_ref(n.series, a.number)
+    head = f"{bullet}{ref} {due_phrase(a, today)}: “{a.title}”."
+    if a.due_date is None:
+        answer = f"{n.qualifier}{n.series.key} {a.number} new date …"
+        head = f"{bullet}{ref}: “{a.title}” — no date set: give one with `{answer}`."
     text = (
-        f"{bullet}{ref} {due_phrase(a, today)}: “{a.title}”.{_owner_note(roster, current_owners(a), person)}"
+        f"{head}{_owner_note(roster, current_owners(a), person)}"
+        f"{_shared_note(roster, a, current_owners(a), person)}"
     )
     latest = latest_update(a)
     if latest is not None:

@@ -27,6 +27,7 @@ from storage.cadence import NUMBER_WORDS
 from storage.workdays import add_working_days, is_working_day, last_working_day_on_or_before
 
 BEFORE, DUE, OVERDUE, CHAIR, PAPERS = "before", "due", "overdue", "chair", "papers"
+UNDATED = "undated"  # an open action with no due date, chased every `undated_every`
 
 
 _UNITS = {
@@ -93,6 +94,7 @@ class Policy:
     papers_reminder: Offset | None = Offset(2, "working_day")  # before the papers deadline
     stale_after_meetings: int = TRACKER_DEFAULTS.stale_after_meetings
     long_overdue_days: int = TRACKER_DEFAULTS.long_overdue_days
+    undated_every: Offset | None = Offset(4, "week")  # chase an action with no due date
 
     @property
     def horizon_days(self) -> int:
@@ -162,6 +164,24 @@ def current_nudge(due: date, today: date, policy: Policy) -> Nudge | None:
             k -= 1
     earlier = [n for n in _before_due(due, policy) if n.scheduled_on <= today]
     return earlier[-1] if earlier else None
+
+
+@lru_cache(maxsize=65536)
+def undated_nudge(raised: date, today: date, policy: Policy) -> Nudge | None:
+    """The most recent chase of an action with no due date raised on `raised`: one every
+    `undated_every` from that day (on the working day on or after), none before the first."""
+    every = policy.undated_every
+    if every is None or today <= raised:
+        return None
+    per = {"day": every.amount, "week": every.amount * 7, "working_day": every.amount}[every.unit]
+    k = (today - raised).days // max(per, 1) + 1
+    while k >= 1:
+        on = every.times(k).after(raised)
+        n = Nudge(f"{UNDATED}:{every.times(k).label}", add_working_days(on, 0), on)
+        if n.scheduled_on <= today:
+            return n
+        k -= 1
+    return None
 
 
 def is_working_time(local: datetime, policy: Policy) -> bool:
@@ -248,6 +268,7 @@ class PolicySection(Section):
     papers_reminder: OptionalOffset = Policy.papers_reminder
     stale_after_meetings: Count = Policy.stale_after_meetings
     long_overdue_days: Count = Policy.long_overdue_days
+    undated_every: OptionalOffset = Policy.undated_every
 
     def apply(self, base: Policy) -> Policy:
         written = self.model_fields_set & set(PolicySection.model_fields)

@@ -64,6 +64,7 @@ from sqlalchemy import column as sql_column
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
+from handlers.actions import DECLINED, group_reminded
 from handlers.chair_digest import ChairDigest, chair_digest
 from handlers.format import plural
 from handlers.identity import same_person
@@ -72,12 +73,14 @@ from scheduler.messages import ActionNudge, DigestPart, PapersNudge, compose_acr
 from scheduler.policy import (
     CHAIR,
     PAPERS,
+    UNDATED,
     NudgeSettings,
     Policy,
     chair_digest_day,
     current_nudge,
     is_working_time,
     papers_reminder_day,
+    undated_nudge,
 )
 from storage import bindings
 from storage.cadence import CadenceError, parse_papers_due
@@ -381,6 +384,7 @@ class Sweeper:
     def _derive(self, s: Session, sc: _Scope, report: SweepReport) -> set[Key]:
         """Key every reminder due now that has no claim yet; return the meeting reminders due now."""
         sched = self._schedules(s, sc)
+        undated = self._undated(s, sc)
         expansion = self._expansion(sc)
         meeting_rows = self._meeting_rows(s, sc)
         insert = _insert(s)
@@ -391,13 +395,16 @@ class Sweeper:
             with self.sessions() as w, w.begin():
                 for chunk in _chunks(sched, 1000):
                     made += len(w.execute(self._action_claims(insert, pg, sc, list(chunk), expansion)).all())
+                for chunk in _chunks(undated, 1000):
+                    q = self._action_claims(insert, pg, sc, list(chunk), expansion, undated=True)
+                    made += len(w.execute(q).all())
                 if meeting_rows:
                     made += len(
                         w.execute(insert(CL).on_conflict_do_nothing().returning(C.id), meeting_rows).all()
                     )
             return made
 
-        if sched or meeting_rows:
+        if sched or undated or meeting_rows:
             report.new_claims += self._retry(write)
         return {(r["kind"], r["subject_id"], r["due_on"], r["recipient_id"]) for r in meeting_rows}
 
@@ -424,31 +431,74 @@ class Sweeper:
                 out.append((series_id, due, nudge.kind, nudge.scheduled_on, sc.day_start(nudge.scheduled_on)))
         return out
 
+    def _undated(self, s: Session, sc: _Scope) -> list[tuple[int, date, str, date, datetime]]:
+        """For each open action with no due date: the chase that applies today (`undated_every` from
+        the day it was raised), if any — (action, chase day, kind, scheduled on, start of that day)."""
+        rows = s.execute(
+            select(Action.id, Action.series_id, Action.created_at).where(
+                Action.series_id.in_(list(sc.series)),
+                Action.status == "open",
+                Action.due_date.is_(None),
+            )
+        ).all()
+        out: list[tuple[int, date, str, date, datetime]] = []
+        for action_id, series_id, created in rows:
+            if sc.closed(series_id):
+                continue
+            n = undated_nudge(created.astimezone(sc.tz).date(), sc.today, sc.policies[series_id])
+            if n is not None:
+                out.append((action_id, n.due_on, n.kind, n.scheduled_on, sc.day_start(n.scheduled_on)))
+        return out
+
     def _expansion(self, sc: _Scope) -> list[tuple[str, str, int, int]]:
         """(owner kind, key, series or 0 for any, person) for owners that are not one person: each member
-        of a group; the series' members of an agency; every member of the series for "all"; and for a
-        guest with no e-mail (kind person, key their id), whoever takes their reminders."""
+        of a group (its leads, if it names any); the series' members of an agency; each agency's lead for
+        "all" (`_all_partners`); and for a guest with no e-mail (kind person, key their id), whoever
+        takes their reminders. Members who declined an action are left out per action, in SQL."""
         roster = sc.roster
         rows: list[tuple[str, str, int, int]] = []
         for gid in roster.groups:
-            rows.extend(("group", gid, 0, sc.ids[i]) for i in roster.group_members(gid) if i in sc.ids)
+            rows.extend(("group", gid, 0, sc.ids[i]) for i in group_reminded(roster, gid) if i in sc.ids)
         for series_id, series in sc.series.items():
             sref = roster.series.get(series.key)
             if sref is None:
                 continue
-            members = dict.fromkeys(
-                [*roster.members_on(sref, sc.today), *sref.chairs(), *(i for i in (sref.vice_chair,) if i)]
-            )
+            members = self._series_members(sc, series)
             for ini in members:
                 if ini in sc.ids and ini in roster.people:
-                    rows.append(("all", "", series_id, sc.ids[ini]))
                     rows.append(("agency", roster.people[ini].agency, series_id, sc.ids[ini]))
+            rows.extend(("all", "", series_id, p) for p in self._all_partners(sc, series))
         for guest_id in self._unreachable_guests(sc):
             for series_id, series in sc.series.items():
                 rows.extend(
                     ("person", str(guest_id), series_id, p) for p in self._guest_stand_ins(sc, series)
                 )
         return rows
+
+    def _series_members(self, sc: _Scope, series: Series) -> list[str]:
+        """A series' members today, its chairs and vice-chair (initials); deputies are not members."""
+        sref = sc.roster.series.get(series.key)
+        if sref is None:
+            return []
+        return list(
+            dict.fromkeys(
+                [*sc.roster.members_on(sref, sc.today), *sref.chairs(), *(i for i in (sref.vice_chair,) if i)]
+            )
+        )
+
+    def _all_partners(self, sc: _Scope, series: Series) -> list[int]:
+        """Who an "all partners" action of `series` reminds: the lead of each agency the series'
+        members come from (never every member); an agency with no lead is left to the chair's digest."""
+        roster = sc.roster
+        out: list[int] = []
+        for agency in dict.fromkeys(
+            roster.people[i].agency for i in self._series_members(sc, series) if i in roster.people
+        ):
+            ref = roster.agencies.get(agency)
+            lead = ref.lead if ref is not None else None
+            if lead and lead in sc.ids and sc.ids[lead] not in out:
+                out.append(sc.ids[lead])
+        return out
 
     def _unreachable_guests(self, sc: _Scope) -> list[int]:
         """Guests with no e-mail: no door reaches them, so their reminders go to the business unit."""
@@ -473,6 +523,8 @@ class Sweeper:
         sc: _Scope,
         sched: list[tuple[int, date, str, date, datetime]],
         expansion: list[tuple[str, str, int, int]],
+        *,
+        undated: bool = False,
     ) -> Any:
         """INSERT … SELECT … ON CONFLICT DO NOTHING: one pending claim per action reminder due now and
         per person it reaches, for actions with no claim for that reminder yet. One statement, so all the
@@ -482,7 +534,8 @@ class Sweeper:
             pg,
             "sched",
             [
-                ("series_id", Integer()),
+                # Undated actions are chased one by one (their rows name the action, not a series).
+                ("action_id" if undated else "series_id", Integer()),
                 ("due_on", Date()),
                 ("kind", String()),
                 ("sched_on", Date()),
@@ -495,7 +548,10 @@ class Sweeper:
             or_(a.snoozed_until.is_(None), a.snoozed_until <= sc.today),
             # No reminder on the day an action was raised: its owners have just heard it.
             a.created_at < v.c.sched_start,
-            ~exists().where(C.subject_id == a.id, C.kind == v.c.kind, C.due_on == a.due_date),
+            ~exists().where(
+                C.subject_id == a.id, C.kind == v.c.kind, C.due_on == (v.c.due_on if undated else a.due_date)
+            ),
+            *((a.due_date.is_(None),) if undated else ()),
         )
         # The expansion of group, agency and "all" owners; never empty, so the query keeps one shape.
         x = _rows(
@@ -507,7 +563,12 @@ class Sweeper:
         # Driven from the due dates, through each action's index to its owners; the LEFT JOINs keep that
         # order on SQLite too, which has no statistics to choose by and would otherwise scan the owners.
         source = (
-            Action.__table__.join(v, and_(a.series_id == v.c.series_id, a.due_date == v.c.due_on))
+            Action.__table__.join(
+                v,
+                a.id == v.c.action_id
+                if undated
+                else and_(a.series_id == v.c.series_id, a.due_date == v.c.due_on),
+            )
             .join(ActionOwner.__table__, and_(o.action_id == a.id, o.removed_at.is_(None)))
             # A guest with no e-mail is reached through the expansion (the business unit), not directly.
             .outerjoin(
@@ -523,6 +584,14 @@ class Sweeper:
             )
         )
         recipient = func.coalesce(p.id, x.c.person_id)
+        # A member who answered "not mine" to a group's (or agency's, or all partners') action is off it.
+        d = ActionOwner.__table__.alias("declined")
+        declined = exists().where(
+            d.c.action_id == a.id,
+            d.c.kind == DECLINED,
+            d.c.removed_reason == DECLINED,
+            d.c.person_id == recipient,
+        )
         rows = (
             select(
                 literal(sc.pid, String()),
@@ -530,7 +599,7 @@ class Sweeper:
                 v.c.kind,
                 a.id,
                 a.id,
-                a.due_date,
+                v.c.due_on if undated else a.due_date,
                 v.c.sched_on,
                 recipient,
                 literal("pending", String()),
@@ -539,7 +608,7 @@ class Sweeper:
                 literal(False, Boolean()),
             )
             .select_from(source)
-            .where(due_now, recipient.is_not(None))
+            .where(due_now, recipient.is_not(None), ~declined)
             # A fixed order: processes inserting the same keys at once lock them in one order (no deadlock).
             .order_by(a.id, recipient)
         )
@@ -556,7 +625,11 @@ class Sweeper:
         out: dict[int, list[tuple[str, int | None, str | None]]] = defaultdict(list)
         for chunk in _chunks(action_ids, 1000):
             q = select(ActionOwner.action_id, ActionOwner.kind, ActionOwner.person_id, ActionOwner.key).where(
-                ActionOwner.action_id.in_(list(chunk)), ActionOwner.removed_at.is_(None)
+                ActionOwner.action_id.in_(list(chunk)),
+                or_(
+                    ActionOwner.removed_at.is_(None),
+                    and_(ActionOwner.kind == DECLINED, ActionOwner.removed_reason == DECLINED),
+                ),
             )
             for action_id, kind, person_id, key in s.execute(q):
                 out[action_id].append((kind, person_id, key))
@@ -567,32 +640,28 @@ class Sweeper:
     ) -> list[int]:
         """People an action's reminder reaches (the same rule as `_expansion`, for checking old claims)."""
         roster = sc.roster
-        sref = roster.series.get(series.key)
-        members: list[str] = []
-        if sref is not None:
-            members = [
-                *roster.members_on(sref, sc.today),
-                *sref.chairs(),
-                *(i for i in (sref.vice_chair,) if i),
-            ]
+        members = self._series_members(sc, series)
         out: list[int] = []
         unreachable = set(self._unreachable_guests(sc))
+        declined = {person_id for kind, person_id, _ in owners if kind == DECLINED}
         for kind, person_id, key in owners:
+            if kind == DECLINED:
+                continue
             if kind == "person" and person_id in unreachable:
                 found = [sc.initials.get(i, "") for i in self._guest_stand_ins(sc, series)]
             elif kind == "person":
                 found = [sc.initials.get(person_id or -1, "")]
             elif kind == "group" and key in roster.groups:
-                found = roster.group_members(key)
+                found = group_reminded(roster, key)
             elif kind == "agency":
                 found = [i for i in members if i in roster.people and roster.people[i].agency == key]
             elif kind == "all":
-                found = members
+                found = [sc.initials.get(p, "") for p in self._all_partners(sc, series)]
             else:
                 found = []
             for ini in found:
                 pid = sc.ids.get(ini)
-                if pid is not None and pid not in out:
+                if pid is not None and pid not in out and pid not in declined:
                     out.append(pid)
         return out
 
@@ -772,6 +841,13 @@ class Sweeper:
                 out[r.id] = f"the action is {r.status or 'gone'}"
             elif r.snoozed_until is not None and r.snoozed_until > sc.today:
                 out[r.id] = "snoozed"
+            elif r.kind.startswith(UNDATED):
+                if r.due_date is not None:
+                    out[r.id] = "a due date was given"
+                elif r.created_at < sc.at and r.recipient_id not in self._recipients(
+                    sc, sc.series[r.series_id], owners.get(r.action_id, [])
+                ):
+                    out[r.id] = "no longer an owner"
             elif r.due_date != r.due_on:
                 out[r.id] = "the due date changed"
             elif (
@@ -918,7 +994,7 @@ class Sweeper:
                 .options(selectinload(Action.owners), selectinload(Action.updates))
             ):
                 for o in a.owners:
-                    if o.kind == "person":
+                    if o.kind in ("person", DECLINED):
                         o.__dict__["_initials"] = sc.initials.get(o.person_id or -1)
                 out[("action", a.id)] = a
         for c in claims:

@@ -254,6 +254,7 @@ class _Loader:
                     "name": agency.name,
                     "statutory": agency.statutory,
                     "contact": None,
+                    "lead": None,
                 }
         return ini
 
@@ -293,7 +294,10 @@ class _Loader:
         self.upsert(
             Agency,
             "key",
-            [(a.id, {"name": a.name, "statutory": a.statutory, "contact": a.contact}) for a in spec.agencies]
+            [
+                (a.id, {"name": a.name, "statutory": a.statutory, "contact": a.contact, "lead": a.lead})
+                for a in spec.agencies
+            ]
             + list(shared.agencies.items()),
             "agency",
         )
@@ -330,6 +334,7 @@ class _Loader:
                         "aliases": list(g.aliases),
                         "members": list(g.members),
                         "agencies": list(g.agencies),
+                        "leads": list(g.leads),
                     },
                 )
                 for g in spec.groups

@@ -83,6 +83,8 @@ class Agency(Base):
     name: Mapped[str] = mapped_column(String(200))
     statutory: Mapped[bool] = mapped_column(Boolean, default=False)
     contact: Mapped[str | None] = mapped_column(String(200))
+    # Initials of the person who answers for the agency: "all partners" actions remind them.
+    lead: Mapped[str | None] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
@@ -130,6 +132,8 @@ class Group(Base):
     aliases: Mapped[list[Any]] = mapped_column(default=list)
     members: Mapped[list[Any]] = mapped_column(default=list)  # initials
     agencies: Mapped[list[Any]] = mapped_column(default=list)  # agency keys
+    # Initials of the members a group action reminds; none: each member is reminded.
+    leads: Mapped[list[Any]] = mapped_column(default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 

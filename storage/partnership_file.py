@@ -48,13 +48,20 @@ PARTNERSHIP_KEYS: dict[str, bool] = {
     "people": True,
     "series": True,
 }
-AGENCY_KEYS: dict[str, bool] = {"id": True, "name": True, "statutory": False, "contact": False}
+AGENCY_KEYS: dict[str, bool] = {
+    "id": True,
+    "name": True,
+    "statutory": False,
+    "contact": False,
+    "lead": False,  # initials of the person who answers for the agency
+}
 GROUP_KEYS: dict[str, bool] = {
     "id": True,
     "name": True,
     "aliases": False,
     "members": False,
     "agencies": False,
+    "leads": False,  # initials of the members a group action reminds
 }
 PERSON_KEYS: dict[str, bool] = {
     "name": True,
@@ -121,6 +128,8 @@ class AgencySpec:
     statutory: bool = False
     contact: str | None = None
     line: int = 0
+    lead: str | None = None  # initials of the person who answers for it
+    lead_line: int = 0
 
 
 @dataclass(frozen=True)
@@ -131,6 +140,7 @@ class GroupSpec:
     members: tuple[str, ...] = ()  # initials
     agencies: tuple[str, ...] = ()  # agency ids: everyone of these agencies belongs
     line: int = 0
+    leads: tuple[str, ...] = ()  # initials: who a group action reminds (none: every member)
 
 
 @dataclass(frozen=True)
@@ -512,7 +522,8 @@ class _Parser:
 
         agencies = self.agencies(top.get("agencies"))
         people = self.people(top.get("people"))
-        groups = self.groups(top.get("groups"))
+        groups = self.groups(top.get("groups"), people)
+        self.check_agency_leads(agencies, people)
         self._default_quorum = self.quorum(top.get("quorum"), "the partnership")
         self._default_decision_quorum = _ruled(
             self.quorum(top.get("decision_quorum"), "the partnership", key="decision_quorum")
@@ -557,6 +568,10 @@ class _Parser:
             name = self.text(f.get("name"), f"name of {label}", required=True)
             statutory = self.boolean(f.get("statutory"), f"statutory of {label}")
             contact = self.email(f.get("contact"), f"contact of {label}")
+            lead = self.ident(f.get("lead"), f"lead of {label}")
+            lead_line = _line(f["lead"]) if "lead" in f else 0
+            if lead is not None:
+                self.ref("initials", lead, lead_line, f"as lead of {label}")
             if aid is None:
                 continue
             if aid in first_line:
@@ -564,10 +579,22 @@ class _Parser:
                 continue
             first_line[aid] = _line(item)
             self._known["agency"].append(aid)
-            out.append(AgencySpec(aid, name or "", bool(statutory), contact, _line(item)))
+            out.append(AgencySpec(aid, name or "", bool(statutory), contact, _line(item), lead, lead_line))
         return out
 
-    def groups(self, node: Node | None) -> list[GroupSpec]:
+    def check_agency_leads(self, agencies: list[AgencySpec], people: list[PersonSpec]) -> None:
+        """An agency's lead answers for it: one of its own people."""
+        agency_of = {p.initials: p.agency for p in people}
+        for a in agencies:
+            if a.lead is not None and a.lead in agency_of and agency_of[a.lead] != a.id:
+                self.add(
+                    a.lead_line,
+                    f"lead of agency {a.id} is {a.lead}, who is of {agency_of[a.lead]}, not {a.id}: "
+                    f"name one of {a.id}'s people",
+                )
+
+    def groups(self, node: Node | None, people: list[PersonSpec] | None = None) -> list[GroupSpec]:
+        agency_of = {p.initials: p.agency for p in people or []}
         out: list[GroupSpec] = []
         first_line: dict[str, int] = {}
         for item in self.sequence(node, "groups"):
@@ -588,6 +615,21 @@ class _Parser:
                 self.ref("initials", initials, line, f"in members of {label}")
             for agency, line in agencies:
                 self.ref("agency", agency, line, f"for {label}")
+            leads = self.idents(f.get("leads"), f"leads of {label}")
+            in_group = {m for m, _ in members}
+            in_agencies = {a for a, _ in agencies}
+            for initials, line in leads:
+                self.ref("initials", initials, line, f"in leads of {label}")
+                if (
+                    initials in agency_of
+                    and initials not in in_group
+                    and agency_of[initials] not in in_agencies
+                ):
+                    self.add(
+                        line,
+                        f"{initials} is in leads of {label} but is not one of its members: "
+                        "add them to its members, or lead with a member",
+                    )
             if gid is None:
                 continue
             if gid in first_line:
@@ -603,6 +645,7 @@ class _Parser:
                     tuple(_unique(m for m, _ in members)),
                     tuple(_unique(a for a, _ in agencies)),
                     _line(item),
+                    tuple(_unique(m for m, _ in leads)),
                 )
             )
         return out

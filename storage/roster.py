@@ -49,6 +49,7 @@ class AgencyRef:
     name: str
     statutory: bool = False
     contact: str | None = None
+    lead: str | None = None  # initials of who answers for it ("all partners" actions)
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class GroupRef:
     aliases: tuple[str, ...] = ()
     members: tuple[str, ...] = ()  # initials
     agencies: tuple[str, ...] = ()  # agency ids: every person of these agencies belongs
+    leads: tuple[str, ...] = ()  # initials: who a group action reminds (none: every member)
 
 
 @dataclass(frozen=True)
@@ -254,7 +256,7 @@ class Roster:
                 for p in spec.people
             },
             agencies={
-                a.id: AgencyRef(id=a.id, name=a.name, statutory=a.statutory, contact=a.contact)
+                a.id: AgencyRef(id=a.id, name=a.name, statutory=a.statutory, contact=a.contact, lead=a.lead)
                 for a in spec.agencies
             },
             groups={
@@ -264,6 +266,7 @@ class Roster:
                     aliases=tuple(g.aliases),
                     members=tuple(g.members),
                     agencies=tuple(g.agencies),
+                    leads=tuple(g.leads),
                 )
                 for g in spec.groups
             },

@@ -76,7 +76,7 @@ def _build(session: Session, part: Partnership) -> Roster:
         for p in rows
     }
     agencies = {
-        a.key: AgencyRef(id=a.key, name=a.name, statutory=a.statutory, contact=a.contact)
+        a.key: AgencyRef(id=a.key, name=a.name, statutory=a.statutory, contact=a.contact, lead=a.lead)
         for a in session.scalars(select(Agency).where(Agency.partnership_id == pid, Agency.active))
     }
     groups = {
@@ -86,6 +86,7 @@ def _build(session: Session, part: Partnership) -> Roster:
             aliases=tuple(g.aliases),
             members=tuple(g.members),
             agencies=tuple(g.agencies),
+            leads=tuple(g.leads or ()),
         )
         for g in session.scalars(select(Group).where(Group.partnership_id == pid, Group.active))
     }

@@ -17,6 +17,7 @@ from scheduler.policy import (
     load_nudge_settings,
     papers_reminder_day,
     schedule,
+    undated_nudge,
 )
 from scheduler.sections import SettingsError
 
@@ -158,3 +159,26 @@ def test_settings_defaults_overrides_and_errors() -> None:
     with pytest.raises(SettingsError, match=r"nudges\.working_hours: '17:00-09:00' ends before it starts"):
         load_nudge_settings({"working_hours": "17:00-09:00"})
     assert load_nudge_settings({"overdue_every": "never"}).default.overdue_every is None
+
+
+def test_undated_actions_are_chased_every_four_weeks_from_the_day_raised() -> None:
+    p = Policy()
+    raised = date(2024, 1, 2)  # Tuesday
+    assert undated_nudge(raised, date(2024, 1, 29), p) is None
+    first = undated_nudge(raised, date(2024, 1, 30), p)
+    assert first is not None and (first.kind, first.scheduled_on) == ("undated:4w", date(2024, 1, 30))
+    assert undated_nudge(raised, date(2024, 2, 26), p) == first  # the same chase until the next one
+    second = undated_nudge(raised, date(2024, 2, 27), p)
+    assert second is not None and second.kind == "undated:8w"
+    # Four weeks after Mon 27 Nov 2023 is Christmas Day: the chase waits for Wed 27 Dec.
+    christmas = undated_nudge(date(2023, 11, 27), date(2023, 12, 27), p)  # 4 weeks: Mon 25 Dec
+    assert christmas is not None and christmas.scheduled_on == date(2023, 12, 27)
+    assert undated_nudge(date(2023, 11, 27), date(2023, 12, 26), p) is None
+    settings = load_nudge_settings(
+        {"undated_every": "2 weeks", "series": {"board": {"undated_every": "never"}}}
+    )
+    assert settings.default.undated_every == Offset(2, "week")
+    assert settings.policy_for("x", "board").undated_every is None
+    assert load_nudge_settings(None).default.undated_every == Offset(4, "week")
+    with pytest.raises(SettingsError):
+        load_nudge_settings({"undated_every": "monthly-ish"})

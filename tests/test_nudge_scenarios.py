@@ -25,7 +25,9 @@ BOARD = [
     for line in (FIXTURES / "board-meeting.script").read_text().splitlines()
     if line not in ("RB: minutes draft", "RB: agenda next board")  # documents: tested elsewhere
 ]
-REMINDERS = (FIXTURES / "reminders.script").read_text().splitlines()
+_SCRIPT = (FIXTURES / "reminders.script").read_text().splitlines()
+_WHOM = next(i for i, line in enumerate(_SCRIPT) if line.startswith("# --- Who is reminded"))
+REMINDERS, WHO_IS_REMINDED = _SCRIPT[:_WHOM], _SCRIPT[_WHOM:]
 DM = re.compile(r"^→ (?P<who>[A-Za-z]+): ", re.M)
 
 
@@ -170,6 +172,38 @@ def test_board_meeting_then_six_weeks_of_reminders(chat: Chat) -> None:
     on_demand = chat.dm("MT", "digest")
     assert "Board 1" in on_demand and "returned as not mine by Samir Malik on Fri 8 Mar 2024" in on_demand
 
+    # The script goes on: who is reminded of a group's, all partners', a deputy's principal's and an
+    # undated action.
+    steps = run_lines(chat, WHO_IS_REMINDED)
+    sweeps = [received(out) for line, out in steps if line == "! sweep"]
+    outputs = dict(steps)
+    assert (
+        "Action 4 — Health colleagues"
+        in outputs["PMw: Action: Health colleagues to audit the referrals by 29/03/24"]
+    )
+    # Board 3 (the Business Unit's) and Board 1 (PMw's) are still overdue; the rest is new.
+    assert sorted(sweeps[0]) == ["LE", "OK", "PMw", "RB", "SC", "SMi", "TR", "TT"], {
+        k: v[:80] for k, v in sweeps[0].items()
+    }  # not CG (TR's deputy); nobody for Board 5
+    assert all("Shared with 3 others" in sweeps[0][i] for i in ("LE", "SMi", "TT", "SC"))
+    assert "Board 6" in sweeps[0]["TR"] and "Board 5" not in "".join(sweeps[0].values())
+    assert "You are off its reminders" in outputs["SMi> not mine 4"]
+    assert sorted(sweeps[1]) == ["LE", "SC", "TR", "TT"], {k: v[:80] for k, v in sweeps[1].items()}
+    assert all("Shared with 2 others" in sweeps[1][i] for i in ("LE", "TT", "SC"))
+    assert ("done", "TT") in [(e[0], e[1]) for e in log_of(chat, 4)]
+    assert sorted(sweeps[2]) == ["HN", "OK", "PMw", "RB", "TR"], {k: v[:80] for k, v in sweeps[2].items()}
+    assert (
+        "Board 7: “look into the attendance data” — no date set: give one with `board 7 new date …`"
+        in (sweeps[2]["HN"])
+    )
+    assert "Board 6 is overdue by 14 days" in sweeps[2]["TR"]
+    assert [(k, who) for k, _, who, _ in claims(chat, 7)] == [("undated:4w", "HN")]
+    assert claims(chat, 5) == []
+    digest = outputs["MT> digest board"]
+    assert "Board 5" in digest and "no lead to remind" in digest
+    assert "closed by Tess Turner on Thu 28 Mar 2024" in digest
+    assert "Board 7" in digest.split("Actions with no date set")[1]
+
 
 # --- scenarios of their own ------------------------------------------------------------------------------
 
@@ -184,7 +218,17 @@ def _meeting(chat: Chat, iso: str, *actions: str) -> None:
     chat.say("MT", "meeting end")
 
 
-def test_one_digest_per_person_and_every_member_once_for_all(chat: Chat) -> None:
+def _with_agency_leads(tmp_path: Path, leads: dict[str, str]) -> Path:
+    spec = yaml.safe_load(EXAMPLE.read_text())
+    for agency in spec["agencies"]:
+        if agency["id"] in leads:
+            agency["lead"] = leads[agency["id"]]
+    path = tmp_path / "westshire-leads.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return path
+
+
+def test_one_digest_per_person_and_all_partners_reach_agency_leads(chat: Chat, tmp_path: Path) -> None:
     _meeting(
         chat,
         "2024-01-02T10:00:00+00:00",
@@ -194,38 +238,35 @@ def test_one_digest_per_person_and_every_member_once_for_all(chat: Chat) -> None
         "HN to book the training venue by 19/01/24",
         "All partners to read the neglect strategy by 15/01/24",
     )
+    # No agency names a lead: "all partners" reminds nobody (never every member of the series) ...
     got = sweep(chat, "2024-01-15T09:30:00+00:00")
-    members = {
-        "MT",
-        "LE",
-        "SMa",
-        "SMi",
-        "HN",
-        "GP",
-        "BLl",
-        "DA",
-        "TR",
-        "KB",
-        "TT",
-        "SC",
-        "JK",
-        "WB",
-        "RB",
-        "OK",
-        "NF",
-    }
-    assert set(got) == members  # not PMw (minute taker, not a member), not CG (a deputy)
+    assert set(got) == {"HN"}
     hn = got["HN"]
-    assert "Reminders: 5 of your actions need a look." in hn
-    assert hn.count("Reply with:") == 5
+    assert "Reminders: 4 of your actions need a look." in hn
+    assert hn.count("Reply with:") == 4
     for n, phrase in ((1, "is due today"), (2, "is due tomorrow"), (3, "(in 3 days)"), (4, "(in 4 days)")):
         (line,) = [line for line in hn.splitlines() if f"Board {n} " in line and "Reply" not in line]
         assert phrase in line
+    assert claims(chat, 5) == []
+    # ... and the chair's digest carries it, naming the agencies nobody answers for.
+    digest = chat.dm("MT", "digest")
+    line5 = next(line for line in digest.splitlines() if "Board 5" in line)
+    assert "for all partners:" in line5 and "Probation Service" in line5
+
+    # Agencies name their leads: each lead is reminded once, whichever series members they answer for.
+    (loaded,) = chat.app.load_files([str(_with_agency_leads(tmp_path, {"council": "GP", "acute": "TT"}))])
+    assert loaded.changed
+    got = sweep(chat, "2024-01-15T15:00:00+00:00")
+    assert set(got) == {"GP", "TT"}
     assert "Board 5 is due today" in got["GP"] and "Owners: All members" in got["GP"]
     assert got["GP"].count("Reply with:") == 1
-    kinds = {(k, who) for k, _, who, _ in claims(chat, 5)}
-    assert len(kinds) == len(members)
-    assert sweep(chat, "2024-01-15T15:00:00+00:00") == {}
+    assert sorted((k, who) for k, _, who, _ in claims(chat, 5)) == [("due", "GP"), ("due", "TT")]
+    # A lead answers for the agency: they may close it.
+    assert "is done" in chat.dm("TT", "done 5")
+    digest = chat.dm("MT", "digest")
+    (line5,) = [line for line in digest.splitlines() if "Board 5" in line]
+    assert "closed by Tess Turner on Mon 15 Jan 2024" in line5  # not in "Actions that need you"
+    assert sweep(chat, "2024-01-15T16:00:00+00:00") == {}
 
 
 def test_bank_holiday_week_and_working_hours(chat: Chat) -> None:

@@ -716,3 +716,46 @@ def test_several_escalation_routes() -> None:
         + "\n"
     )
     assert_problem(text, 24, "escalation goes round in a circle: board → chiefs → board")
+
+
+# --- who answers for a group or an agency ---------------------------------------------------------------
+
+
+def test_group_leads_and_agency_lead_are_read() -> None:
+    text = edit(10, "  - {id: bu, name: Business Unit, members: [AB, CD], leads: [CD]}")
+    text = edit(7, "  - {id: police, name: Police, statutory: true, lead: EF}", text)
+    spec = parse_partnership(text, "test.yaml")
+    assert spec.groups[0].leads == ("CD",)
+    assert next(a for a in spec.agencies if a.id == "police").lead == "EF"
+    assert next(a for a in spec.agencies if a.id == "council").lead is None
+
+
+def test_a_group_lead_must_be_a_member() -> None:
+    assert_problem(
+        edit(10, "  - {id: bu, name: Business Unit, members: [AB], leads: [GH]}"),
+        10,
+        "GH is in leads of group bu but is not one of its members",
+    )
+
+
+def test_a_group_lead_by_agency_is_a_member() -> None:
+    spec = parse_partnership(
+        insert(10, "  - {id: cops, name: Police colleagues, agencies: [police], leads: [EF]}"), "test.yaml"
+    )
+    assert spec.groups[1].leads == ("EF",)
+
+
+def test_unknown_initials_in_group_leads() -> None:
+    assert_problem(
+        edit(10, "  - {id: bu, name: Business Unit, members: [AB], leads: [ZZ]}"),
+        10,
+        "unknown initials 'ZZ' in leads of group bu",
+    )
+
+
+def test_an_agency_lead_must_be_one_of_its_people() -> None:
+    assert_problem(
+        edit(7, "  - {id: police, name: Police, statutory: true, lead: AB}"),
+        7,
+        "lead of agency police is AB, who is of council, not police",
+    )
