@@ -191,10 +191,14 @@ def test_no_reminders_for_an_ended_group(ended: Chat) -> None:
     chat.say("TR", "meeting start exploitation")
     chat.say("TR", "Action: KB to review the referral pathway by 12/04/24")
     chat.say("TR", "meeting end")
-    chat.say("MT", "bind board")
-    chat.say("MT", "meeting start board")
-    chat.say("MT", "Action: HN to circulate the audit report by 12/04/24")
-    chat.say("MT", "meeting end")
+    # The Board meets in its own channel (this one is the exploitation group's).
+    board = Chat(chat.app, channel="board-channel")
+    board.door.files_dir = chat.door.files_dir
+    board.at("2024-03-01T11:00:00+00:00")
+    assert "now bound" in board.say("MT", "bind board")
+    board.say("MT", "meeting start board")
+    assert "Action 1" in board.say("MT", "Action: HN to circulate the audit report by 12/04/24")
+    board.say("MT", "meeting end")
     # Friday 5 April, 7 days before both are due: the Board's owner hears, the ended group's does not.
     chat.at("2024-04-05T11:00:00+01:00")
     out = chat.script("! sweep")
