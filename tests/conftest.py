@@ -159,6 +159,17 @@ class Chat:
         return self.door.now()
 
 
+def chat_over(database_url: str, tmp_path: Path, text: str) -> Iterator[Chat]:
+    """A chat over a variant of a partnership file (its whole text), its files in tmp_path."""
+    path = tmp_path / "westshire.yaml"
+    path.write_text(text)
+    application = make_app(database_url, path)
+    chat = Chat(application)
+    chat.door.files_dir = tmp_path
+    yield chat
+    application.engine.dispose()
+
+
 @pytest.fixture
 def chat(app: App) -> Chat:
     return Chat(app)

@@ -10,7 +10,7 @@ import io
 from datetime import UTC, datetime, timedelta
 
 from conftest import Chat
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.app import App
 from bot.cli import main
@@ -292,7 +292,7 @@ def test_escape_sequences_are_neither_stored_nor_printed(app: App, database_url:
     assert "red and2J done" in shown
     with app.sessions() as s:
         s.execute(  # text stored before this rule, or by an import: still never printed
-            ActionUpdate.__table__.update().values(text="old \x1b[2Jtext\x07")  # type: ignore[attr-defined]
+            update(ActionUpdate).values(text="old \x1b[2Jtext\x07")
         )
         s.commit()
     shown += chat.say("HN", "action 1")

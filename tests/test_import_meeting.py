@@ -8,7 +8,6 @@ people are the fictional partnership of tests/fixtures/import/partnership.yaml.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -18,9 +17,9 @@ import pytest
 from conftest import FIXTURES, Chat, make_app
 from docx import Document
 from sqlalchemy import func, select
+from test_import_tracker import run as run_import
 
 from bot.app import App
-from bot.cli import main
 from storage.models import Action, ActionUpdate, Attendance, AuditEvent, Meeting, MinutesCorrection, Person
 
 IMPORT = FIXTURES / "import"
@@ -38,12 +37,7 @@ def app(database_url: str) -> Iterator[App]:
 
 
 def run(app: App, *args: str, at: str = AT) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    where = ["--series", "cpog", "--at", at, "--partnership", "northmoor-scp"]
-    code = main(
-        ["--database", app.settings.database_url, "import", "meeting", *args, *where], stdout=out, stderr=err
-    )
-    return code, out.getvalue(), err.getvalue()
+    return run_import(app, *args, at=at, what="meeting")
 
 
 def counts(app: App) -> tuple[int, ...]:

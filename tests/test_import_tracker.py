@@ -37,11 +37,12 @@ def app(database_url: str) -> Iterator[App]:
     application.engine.dispose()
 
 
-def run(app: App, *args: str, at: str = AT) -> tuple[int, str, str]:
+def run(app: App, *args: str, at: str = AT, what: str = "tracker") -> tuple[int, str, str]:
+    """`partnerbot import tracker|meeting ARGS` on the CPOG series, as of `at`."""
     out, err = io.StringIO(), io.StringIO()
     where = ["--series", "cpog", "--at", at, "--partnership", "northmoor-scp"]
     code = main(
-        ["--database", app.settings.database_url, "import", "tracker", *args, *where], stdout=out, stderr=err
+        ["--database", app.settings.database_url, "import", what, *args, *where], stdout=out, stderr=err
     )
     return code, out.getvalue(), err.getvalue()
 

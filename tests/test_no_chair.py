@@ -12,12 +12,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE, Chat, make_app
+from conftest import EXAMPLE, Chat, chat_over
 from sqlalchemy import select
 from test_nudge_scenarios import sweep
 
 import handlers.digest  # noqa: F401 - registers `digest` until handlers.commands lists it
-from bot.app import App
 from storage.models import (
     Action,
     ActionOwner,
@@ -53,18 +52,14 @@ def chairless_text() -> str:
 
 @pytest.fixture
 def nochair(database_url: str, tmp_path: Path) -> Iterator[Chat]:
-    path = tmp_path / "westshire.yaml"
-    path.write_text(chairless_text())
-    application: App = make_app(database_url, path)
-    chat = Chat(application)
-    chat.door.files_dir = tmp_path
-    yield chat
-    application.engine.dispose()
+    yield from chat_over(database_url, tmp_path, chairless_text())
 
 
 def _meeting(chat: Chat) -> Meeting:
     with chat.app.sessions() as s:
-        return s.scalars(select(Meeting).order_by(Meeting.id.desc())).first()  # type: ignore[return-value]
+        meeting = s.scalars(select(Meeting).order_by(Meeting.id.desc())).first()
+        assert meeting is not None
+        return meeting
 
 
 def _owners(chat: Chat, number: int) -> list[str]:

@@ -7,11 +7,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE, Chat, make_app
+from conftest import EXAMPLE, Chat, chat_over
 from sqlalchemy import select
 from test_quorum import _changes
 
-from bot.app import App
 from storage.models import AuditEvent, Meeting
 from storage.roster import ChairRotation, SeriesRef
 
@@ -24,13 +23,7 @@ def rotating(database_url: str, tmp_path: Path) -> Iterator[Chat]:
     text = EXAMPLE.read_text()
     board = text.index("  - id: board")
     text = text[:board] + text[board:].replace("    chair: MT\n", ROTATION, 1)
-    path = tmp_path / "westshire.yaml"
-    path.write_text(text)
-    application: App = make_app(database_url, path)
-    chat = Chat(application)
-    chat.door.files_dir = tmp_path
-    yield chat
-    application.engine.dispose()
+    yield from chat_over(database_url, tmp_path, text)
 
 
 def _meeting_chairs(chat: Chat) -> list[str | None]:

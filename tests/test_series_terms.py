@@ -9,11 +9,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE, Chat, make_app
+from conftest import EXAMPLE, Chat, chat_over
 from sqlalchemy import func, select
 from test_deputies_on_the_day import LEE
 
-from bot.app import App
 from storage.models import (
     Action,
     ActionOwner,
@@ -40,16 +39,6 @@ TEG = "    standing_items: [Welcome and apologies, Action tracker, Any other bus
 ROTATION = "    chair_rotation: {chairs: [MT, SMa], months: 18, from: 2024-04-01}\n"
 
 
-def _app(database_url: str, tmp_path: Path, text: str) -> Iterator[Chat]:
-    path = tmp_path / "westshire.yaml"
-    path.write_text(text)
-    application: App = make_app(database_url, path)
-    chat = Chat(application)
-    chat.door.files_dir = tmp_path
-    yield chat
-    application.engine.dispose()
-
-
 def _board_rotates(text: str) -> str:
     board = text.index("  - id: board")
     return text[:board] + text[board:].replace("    chair: MT\n", ROTATION, 1)
@@ -57,7 +46,7 @@ def _board_rotates(text: str) -> str:
 
 @pytest.fixture
 def ended(database_url: str, tmp_path: Path) -> Iterator[Chat]:
-    yield from _app(database_url, tmp_path, EXAMPLE.read_text().replace(TEG, TEG_ENDS, 1))
+    yield from chat_over(database_url, tmp_path, EXAMPLE.read_text().replace(TEG, TEG_ENDS, 1))
 
 
 @pytest.fixture
@@ -66,7 +55,7 @@ def by_office(database_url: str, tmp_path: Path) -> Iterator[Chat]:
     text = _board_rotates(EXAMPLE.read_text()).replace(
         "members: [DA, LE, TR, RB]", "members: [DA, LE, TR, RB, {chair_of: board}]", 1
     )
-    yield from _app(database_url, tmp_path, text)
+    yield from chat_over(database_url, tmp_path, text)
 
 
 @pytest.fixture
@@ -76,7 +65,7 @@ def rotating_on_the_day(database_url: str, tmp_path: Path) -> Iterator[Chat]:
         "    deputies: {TR: [CG], DA: [BLl]}\n    deputies_on_the_day: true\n",
         1,
     )
-    yield from _app(database_url, tmp_path, text)
+    yield from chat_over(database_url, tmp_path, text)
 
 
 def _count(chat: Chat, model: type, *where: object) -> int:
