@@ -34,6 +34,7 @@ from handlers.asking import (
     waiting_note,
 )
 from handlers.context import Ask, Ctx, Refused, Request, UserError
+from handlers.faults import log_fault
 from handlers.format import person_name, printable
 from handlers.identity import Who, who_of
 from handlers.registry import CommandSpec, Perm
@@ -111,9 +112,8 @@ class Core:
         req = admitted
         try:
             return self._handle(req)
-        except Exception:
-            ref = uuid.uuid4().hex[:8]
-            log.exception("command failed (ref %s): %r", ref, req.text)
+        except Exception as e:
+            ref = log_fault(log, "command failed", req, e)  # never the message's text (handlers/faults.py)
             return error(f"Sorry, something went wrong and nothing was changed. (reference {ref})")
 
     def _handle(self, req: Request) -> Reply:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 import re
-import uuid
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
@@ -36,6 +35,7 @@ from handlers import identity, registry
 from handlers.actions import action_number
 from handlers.context import Request
 from handlers.core import BoundSeries, Core, admit
+from handlers.faults import log_fault
 from handlers.identity import AmbiguousUser, Who
 from handlers.reply import ACTOR, ERROR, Reply, error
 from handlers.setup import CoreSetup
@@ -110,9 +110,8 @@ class Router:
                 f"{e.key} names different people in {' and '.join(e.partnerships)}: start the shell "
                 "with `--partnership ID` (or set `partnership:` in app.yaml) to say which you are."
             )
-        except Exception:
-            ref = uuid.uuid4().hex[:8]
-            log.exception("routing failed (ref %s): %r", ref, req.text)
+        except Exception as e:
+            ref = log_fault(log, "routing failed", req, e)  # never the message's text (handlers/faults.py)
             return error(f"Sorry, something went wrong and nothing was changed. (reference {ref})")
         return reply
 
