@@ -91,7 +91,14 @@ def _parser(extensions: bool = True) -> argparse.ArgumentParser:
 
 # Subcommands that live beside the feature they drive: each module has register(subparsers)
 # and COMMANDS = {name: run(app, args, out) -> exit code}.
-EXTENSION_MODULES = ("bot.cli_documents", "bot.cli_import", "bot.serve", "bot.slack.cli", "bot.teams.cli")
+EXTENSION_MODULES = (
+    "bot.cli_documents",
+    "bot.cli_import",
+    "bot.cli_person",
+    "bot.serve",
+    "bot.slack.cli",
+    "bot.teams.cli",
+)
 
 
 def _extensions() -> list[Any]:
