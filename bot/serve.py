@@ -85,6 +85,9 @@ def _report_lines(report: SweepReport, tz: ZoneInfo) -> list[str]:
     )
     if report.claimed or report.new_claims:
         lines.append(f"  found and claimed in {report.find_claim_seconds:.3f} s")
+    if report.retention:  # app.yaml's `retention:`: what passed its time
+        done = ", ".join(f"{cls.replace('_', ' ')} {n}" for cls, n in sorted(report.retention.items()))
+        lines.append(f"  retention: rows deleted or blanked: {done}")
     return lines
 
 
@@ -104,7 +107,12 @@ def run_nudge(app: App, args: argparse.Namespace, out: TextIO) -> int:
     plug_doors()
     couriers = build_couriers(app, _terminal(app, out))
     report = Sweeper(
-        app.sessions, couriers, settings, partnerships=[pid] if pid else None, rosters=app.setup.rosters
+        app.sessions,
+        couriers,
+        settings,
+        partnerships=[pid] if pid else None,
+        rosters=app.setup.rosters,
+        retention=app.settings.retention.resolve(),
     ).run(at)
     out.write(printable("\n".join(_report_lines(report, tz)) + "\n"))
     return 0
@@ -171,6 +179,7 @@ def run_serve(app: App, args: argparse.Namespace, out: TextIO) -> int:
         settings,
         partnerships=[pid] if pid else None,
         rosters=app.setup.rosters,
+        retention=app.settings.retention.resolve(),
     )
     services: list[Service] = []
     if app.settings.nudges.enabled:

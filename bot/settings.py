@@ -2,9 +2,9 @@
 
 Each section's model lives beside what it configures (scheduler/policy.py `nudges:`,
 scheduler/email.py `email:`, bot/slack/config.py `slack:`, bot/teams/config.py `teams:` and
-`graph:`, bot/web_settings.py `web:`); this module composes them, applies the environment
-overrides (the one table below), and reports every problem of the file in one SettingsError
-(scheduler/sections.py says how keys and values are checked).
+`graph:`, bot/web_settings.py `web:`, scheduler/retention.py `retention:`); this module composes
+them, applies the environment overrides (the one table below), and reports every problem of the
+file in one SettingsError (scheduler/sections.py says how keys and values are checked).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from bot.teams.config import GraphSection, TeamsSection
 from bot.web_settings import WebSection
 from scheduler.email import EmailSection
 from scheduler.policy import NudgesSection
+from scheduler.retention import RetentionSection
 from scheduler.sections import Section, SettingsError, settings_error, unknown_key
 
 __all__ = ["ENVIRONMENT_OVERRIDES", "Settings", "SettingsError", "load_settings", "settings_from"]
@@ -96,6 +97,7 @@ class Settings(BaseSettings):
     graph: GraphSection = GraphSection()
     slack: SlackSection = SlackSection()
     web: WebSection = WebSection()  # the one web server of `serve`: Slack's HTTP mode, Teams, /health
+    retention: RetentionSection = RetentionSection()  # days each class of record is kept (the sweep)
 
     _root: Path = PrivateAttr(default_factory=Path.cwd)
 

@@ -82,6 +82,7 @@ from scheduler.policy import (
     papers_reminder_day,
     undated_nudge,
 )
+from scheduler.retention import RetentionRunner, RetentionSettings
 from storage import bindings
 from storage.cadence import CadenceError, parse_papers_due
 from storage.models import (
@@ -199,6 +200,7 @@ class SweepReport:
     failed: list[FailedMessage] = field(default_factory=list)
     find_claim_seconds: float = 0.0
     send_seconds: float = 0.0
+    retention: dict[str, int] = field(default_factory=dict)  # rows deleted or blanked, by record class
 
     @property
     def nudges_sent(self) -> int:
@@ -263,8 +265,11 @@ class Sweeper:
         partnerships: Iterable[str] | None = None,
         shuffle: bool = True,
         rosters: RosterCache | None = None,
+        retention: RetentionSettings | None = None,
     ) -> None:
         self.sessions = sessions
+        # app.yaml's `retention:` (scheduler/retention.py); None: this sweep keeps everything.
+        self.retention = RetentionRunner(sessions, retention) if retention is not None else None
         self.rosters = rosters or RosterCache()  # the app's, when it has one
         self.couriers = dict(couriers)
         self.settings = settings or NudgeSettings()
@@ -279,6 +284,11 @@ class Sweeper:
         if at.tzinfo is None:
             raise ValueError("the sweep's clock must be timezone-aware")
         report = SweepReport(at=at, holder=self.holder)
+        if self.retention is not None:
+            try:
+                report.retention = self.retention.maybe_run(at) or {}
+            except Exception as e:  # reminders matter more: retention tries again at its next turn
+                log.warning("retention failed (%s); reminders go on", type(e).__name__)
         with self.sessions() as s:
             pids = self.partnerships or list(s.scalars(select(Partnership.id).order_by(Partnership.id)))
         started = clock.perf_counter()
