@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.plugs import SERVICE_FACTORIES, Service, build_couriers, plug_doors
+from handlers.faults import log_error
 from handlers.format import printable, when
 from scheduler.policy import NudgeSettings
 from scheduler.sweep import Sweeper, SweepReport
@@ -145,8 +146,8 @@ class SweepService:
                 if report.sent or report.failed:
                     self.out.write(printable("\n".join(_report_lines(report, self.tz)) + "\n"))
                     self.out.flush()
-            except Exception:  # the database may be away for a moment; the next sweep finds everything
-                log.exception("reminder sweep failed; trying again at the next one")
+            except Exception as e:  # the database may be away for a moment; the next sweep finds everything
+                log_error(log, "reminder sweep failed; trying again at the next one", e)
             self.done += 1
             if self.max_sweeps is not None and self.done >= self.max_sweeps:
                 return

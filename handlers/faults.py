@@ -49,3 +49,13 @@ def log_fault(log: logging.Logger, what: str, req: Request, exc: BaseException) 
     if log.isEnabledFor(logging.DEBUG):
         log.debug("%s (ref %s): text %r", what, ref, req.text, exc_info=exc)
     return ref
+
+
+def log_error(log: logging.Logger, what: str, exc: BaseException) -> None:
+    """Log a fault outside a message (a sweep, a delivery) by its class and place; the text at DEBUG.
+
+    `what` says what failed, with ids only: an exception's own text may quote a reminder's words.
+    """
+    log.error("%s: %s at %s", what, type(exc).__name__, where_raised(exc))
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug("%s", what, exc_info=exc)

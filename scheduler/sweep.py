@@ -66,6 +66,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from handlers.actions import DECLINED, group_reminded
 from handlers.chair_digest import ChairDigest, chair_digest
+from handlers.faults import log_error
 from handlers.format import plural
 from handlers.identity import same_person
 from scheduler.couriers import Courier, DeliveryFailed, Outgoing, Unreachable, plain_text, route
@@ -1151,8 +1152,9 @@ class Sweeper:
                 tried.append({"door": courier.door, "result": f"failed: {e}"})
                 break
             except Exception as e:  # a door's bug must not stop the sweep; retried like any failure
-                log.exception("courier %s failed for digest %s", courier.door, digest_id)
-                error = f"{type(e).__name__}: {e}"
+                log_error(log, f"courier {courier.door} failed for digest {digest_id}", e)
+                # Its class only: a door's exception may quote the reminder it was given.
+                error = f"{type(e).__name__} in the {courier.door} door (the log says where)"
                 tried.append({"door": courier.door, "result": f"error: {error}"})
                 break
             sent_by = (courier.door, message_id)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from conftest import Chat
 from sqlalchemy import func, select
 
 from bot.app import App
@@ -82,3 +83,44 @@ def test_the_text_is_logged_at_debug_only(
     app.core().handle(_request())
     debug = [r for r in caplog.records if r.levelno == logging.DEBUG and "Fairbrook" in r.getMessage()]
     assert debug and debug[0].exc_info is not None  # someone debugging locally still gets the traceback
+
+
+def test_a_database_error_does_not_quote_the_values_it_was_given(app: App) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from storage.models import ProcessedEvent
+
+    at = datetime(2024, 3, 8, 10, 0, tzinfo=UTC)
+    with app.sessions() as s, s.begin():
+        s.add(ProcessedEvent(door="slack", event_id="Fairbrook referral", at=at))
+    with pytest.raises(IntegrityError) as e, app.sessions() as s, s.begin():
+        s.add(ProcessedEvent(door="slack", event_id="Fairbrook referral", at=at))
+    # SQLAlchemy quotes no values; PostgreSQL's own detail may still name a key's value, which is why
+    # a fault is logged by its class and place only (handlers/faults.py).
+    assert "SQL parameters hidden" in str(e.value)
+    if app.engine.dialect.name == "sqlite":
+        assert "Fairbrook" not in str(e.value)
+
+
+def test_a_failing_reminder_door_logs_no_reminder_text(chat: Chat, caplog: pytest.LogCaptureFixture) -> None:
+    from scheduler.sweep import Sweeper
+
+    class Broken:
+        door = "shell"
+
+        def reach(self, person: object) -> bool:
+            return True
+
+        def send(self, out: Any) -> str:
+            raise ValueError(f"cannot send {out.text!r}")  # a door's bug quoting what it was given
+
+    chat.script(
+        "@ 2024-01-19T10:00:00+00:00\nMT: meeting start board\n"
+        "MT: Action: HN to visit the Fairbrook family by Friday 26 January 2024\n"
+    )
+    caplog.set_level(logging.INFO)
+    report = Sweeper(chat.app.sessions, {"shell": Broken()}).run(datetime(2024, 1, 25, 10, 0, tzinfo=UTC))
+    assert report.failed  # the fault was met, and logged
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "courier shell failed" in logged and "ValueError" in logged
+    assert "Fairbrook" not in logged and all(r.exc_info is None for r in caplog.records)

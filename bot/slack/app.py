@@ -28,6 +28,7 @@ from bot.slack.deliver import Poster, Where
 from bot.slack.identity import DOOR, Identities
 from bot.slack.render import from_slack
 from handlers.context import Request
+from handlers.faults import log_error
 from handlers.reply import Reply
 
 log = logging.getLogger("partnerbot.slack")
@@ -118,8 +119,8 @@ class SlackDoor:
         def run() -> None:
             try:
                 fn(*args)
-            except Exception:
-                log.exception("Slack delivery failed")
+            except Exception as e:
+                log_error(log, "Slack delivery failed", e)  # never the message's words
 
         self._track(self._out.submit(run))
 

@@ -17,6 +17,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.slack.identity import Identities
 from bot.slack.render import Rendered, escape, render, summary
+from handlers.faults import log_error
 from handlers.reply import ACTOR, CHANNEL, ERROR, PERSON, QUESTION, File, Message, Reply, Text
 
 log = logging.getLogger("partnerbot.slack")
@@ -60,8 +61,8 @@ class Poster:
         for message in reply.messages:
             try:
                 self._one(message, where, reply.partnership_id)
-            except Exception:  # one failed part must not lose the others
-                log.exception("could not deliver a reply to %s in %s", where.user, where.channel)
+            except Exception as e:  # one failed part must not lose the others
+                log_error(log, f"could not deliver a reply to {where.user} in {where.channel}", e)
 
     def _one(self, message: Message, where: Where, reply_partnership: str | None = None) -> None:
         if message.audience in where.skip:
