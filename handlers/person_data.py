@@ -269,7 +269,8 @@ class Mentions:
         parts = [r"\s+".join(re.escape(w) for w in n.split()) for n in self.names]
         if not parts and not self.initials:
             return None
-        names = rf"(?i:{'|'.join(parts)})" if parts else None
+        # Whole words only: erasing "Jo Kerr" leaves "Jo Kerrigan" alone.
+        names = rf"(?<!\w)(?i:{'|'.join(parts)})(?!\w)" if parts else None
         initials = rf"(?<![\w-]){re.escape(self.initials)}(?![\w-])" if self.initials else None
         return re.compile("|".join(p for p in (names, initials) if p))
 

@@ -353,3 +353,23 @@ NOT_FREE_TEXT = {
     ("digests", "message_id"),
     ("nudge_claims", "message_id"),
 }
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Jo Kerrigan and Jo Kerr met", "Jo Kerrigan and Former member 1 met"),  # whole names only
+        ("JK to send; JKL and jk; jo  kerr", "Former member 1 to send; JKL and jk; Former member 1"),
+        ("copy to jo.kerr@westshire.example please", "copy to Former member 1 please"),
+        ("guest-JK stays", "guest-JK stays"),  # a key, not the initials
+    ],
+)
+def test_mentions_are_replaced_as_whole_words(text: str, expected: str) -> None:
+    from handlers.person_data import Mentions
+
+    mentions = Mentions(["Jo Kerr", "jo.kerr@westshire.example"], "JK", {}, "Former member 1")
+    assert mentions.replace(text) == expected
+    assert mentions.replace({"owners": ["JK"], "note": text}) == {
+        "owners": ["Former member 1"],
+        "note": expected,
+    }
