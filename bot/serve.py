@@ -24,6 +24,7 @@ from bot.plugs import SERVICE_FACTORIES, Service, build_couriers, plug_doors
 from handlers.faults import log_error
 from handlers.format import printable, when
 from scheduler.policy import NudgeSettings
+from scheduler.retention import RetentionRunner, RetentionService
 from scheduler.sweep import Sweeper, SweepReport
 from storage.models import Partnership
 
@@ -195,6 +196,8 @@ def run_serve(app: App, args: argparse.Namespace, out: TextIO) -> int:
     if not services:
         out.write("Nothing to serve: reminders are off (nudges: enabled: false) and no door is configured.\n")
         return 1
+    if not app.settings.nudges.enabled:  # no sweep to run retention: it runs on its own
+        services.append(RetentionService(RetentionRunner(app.sessions, app.settings.retention.resolve())))
     return supervise(services, out, until_first_returns=args.sweeps is not None)
 
 

@@ -17,18 +17,23 @@ transaction, so a large backlog never holds a long lock; what is left goes at th
 
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
 from sqlalchemy import ColumnElement, Table, delete, null, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from handlers.faults import log_error
 from scheduler.sections import Section
 from storage.answer_link_models import AnswerLinkUse
 from storage.models import Attendance, AuditEvent, Meeting, PendingQuestion, ProcessedEvent
 from storage.nudge_models import Digest
+
+log = logging.getLogger("partnerbot.retention")
 
 Days = Annotated[int, Field(ge=0, description="a number of days")] | Literal["never"]
 
@@ -144,3 +149,20 @@ class RetentionRunner:
             return None
         self.last = at
         return apply_retention(self.sessions, self.settings, at)
+
+
+class RetentionService:
+    """Retention on its own, for a `serve` whose reminders are off (the sweep runs it otherwise)."""
+
+    name = "retention"
+
+    def __init__(self, runner: RetentionRunner, interval: float = 60.0) -> None:
+        self.runner, self.interval = runner, interval
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                self.runner.maybe_run(datetime.now(UTC))
+            except Exception as e:  # the database may be away for a moment: the next turn tries again
+                log_error(log, "retention failed; trying again later", e)
+            stop.wait(self.interval)

@@ -169,3 +169,20 @@ def test_retention_settings_are_checked(database_url: str) -> None:
         make_app(database_url, retention={"digests": "30 days", "chat": 5, "audit_detail": -1})
     text = str(e.value)
     assert "retention.digests" in text and "retention.chat" in text and "retention.audit_detail" in text
+
+
+def test_retention_runs_on_its_own_when_reminders_are_off(year: Chat) -> None:
+    import threading
+
+    from scheduler.retention import RetentionRunner, RetentionService
+
+    app = year.app
+    stop = threading.Event()
+
+    class Once(RetentionRunner):
+        def maybe_run(self, at: datetime) -> dict[str, int] | None:
+            stop.set()  # one turn, then the service returns
+            return apply_retention(self.sessions, self.settings, SATURDAY)
+
+    RetentionService(Once(app.sessions, app.settings.retention.resolve())).run(stop)
+    assert _state(app)["events"] == ["Ev-june"]
