@@ -406,12 +406,14 @@ def export_person(session: Session, subject: Subject, at: datetime) -> dict[str,
     if asked:
         records["pending_questions.asker"] = asked
     audit = _table("audit_events")
+    # Events by them that the core could not put a person to record their key on the door instead.
+    actor_keys = {subject.person.initials} | {key for _door, key in keys}
     by_key = _rows(
         session,
         audit,
         (audit.c.partnership_id == subject.partnership_id)
         & audit.c.actor_id.is_(None)
-        & (audit.c.actor == subject.person.initials),
+        & audit.c.actor.in_(sorted(actor_keys)),
     )
     about = _rows(
         session,
@@ -775,6 +777,14 @@ def _erase_keys(session: Session, subject: Subject, result: Erasure) -> None:
         update(AuditEvent).where(AuditEvent.partnership_id == pid, AuditEvent.actor == ini).values(actor=key)
     )
     _count(result.changed, "audit_events.actor", _rowcount(n))
+    door_keys = sorted({k for _door, k in subject.door_keys(session)} - {ini})
+    if door_keys:
+        n = session.execute(
+            update(AuditEvent)
+            .where(AuditEvent.partnership_id == pid, AuditEvent.actor.in_(door_keys))
+            .values(actor=ERASED)
+        )
+        _count(result.changed, "audit_events.actor", _rowcount(n))
     initials = re.compile(rf"(?<![\w-]){re.escape(ini)}(?![\w-])")
     for event in session.scalars(
         select(AuditEvent).where(

@@ -69,6 +69,17 @@ def met(chat: Chat) -> Chat:
             DoorIdentity(door="slack", user_key="U0HANNAH1", person_id=person.id, matched_by="email", at=at)
         )
         s.add(ConversationRef(door="teams", person_id=person.id, conversation_id="a:1hannah", updated_at=at))
+        # An event the core could not put a person to records their key on the door.
+        s.add(
+            AuditEvent(
+                at=at,
+                partnership_id="westshire-scp",
+                actor="U0HANNAH1",
+                door="slack",
+                entity="binding",
+                verb="refused",
+            )
+        )
     return chat
 
 
@@ -109,6 +120,7 @@ def test_export_holds_every_record_that_names_the_person(
     assert [(a["series"], a["number"], a["status"]) for a in pack["actions_owned"]] == [("board", 1, "open")]
     assert [r["user_key"] for r in records["door_identities.person_id"]] == ["U0HANNAH1"]
     assert [r["conversation_id"] for r in records["conversation_refs.person_id"]] == ["a:1hannah"]
+    assert [r["actor"] for r in records["audit_events.actor"]] == ["U0HANNAH1"]
     assert records["digests.recipient_id"] and "three schools" in records["digests.recipient_id"][0]["body"]
     assert records["nudge_claims.recipient_id"]
     # Named in text: the note by name, the action by initials; GP's action does not name her.
