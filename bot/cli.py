@@ -157,6 +157,8 @@ def _load(app: object, files: list[str], out: TextIO, err: TextIO) -> int:
             err.write(f"{e}\nNothing was loaded from {path}.\n")
             status = 1
             continue
+        for warning in result.warnings:
+            err.write(f"{path}: {warning}\n")
         if not result.changed:
             out.write(f"{path}: {result.partnership_id} is already up to date; nothing changed.\n")
         else:
