@@ -137,7 +137,7 @@ def wait_for_database(app: App, out: TextIO, **delays: float) -> bool:
 class _AfterFirst:
     """The wait as a service of `supervise`, its first attempt already made (and logged)."""
 
-    name = "database"
+    name = "waiting for the database"
 
     def __init__(self, wait: DatabaseWait) -> None:
         self.wait = wait

@@ -260,7 +260,8 @@ def test_serve_answers_503_while_waiting_then_migrates_and_starts(tmp_path: Path
     assert not thread.is_alive()
     ((code, out, _),) = result
     assert code == 0, out
-    assert "partnerbot serving: sweep" in out  # the real start, after the stand-in
+    assert "partnerbot serving: waiting for the database, web." in out  # the stand-in
+    assert "partnerbot serving: sweep" in out  # the real start, after it
     engine = make_engine(normalise_url(url))
     assert "actions" in inspect(engine).get_table_names()  # migrated once it answered
     engine.dispose()
