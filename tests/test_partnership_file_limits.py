@@ -7,6 +7,7 @@ The big inputs are made in memory or as sparse files, so these tests stay fast; 
 from __future__ import annotations
 
 import io
+import logging
 from pathlib import Path
 
 import pytest
@@ -342,3 +343,21 @@ def test_a_file_of_nothing_but_mistakes_is_not_printed_whole() -> None:
     message = str(caught.value)
     assert message.count("\n") == 101
     assert message.endswith("more")
+
+
+def test_serve_logs_the_warnings_of_the_files_it_loads(
+    database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "westshire.yaml"
+    path.write_text(WESTSHIRE.replace("name: Kieran Blake", "name: Kieran\u200b Blake", 1), encoding="utf-8")
+    config = tmp_path / "app.yaml"
+    config.write_text(f"partnerships: [{path}]\n", encoding="utf-8")
+    out = io.StringIO()
+    with caplog.at_level(logging.WARNING, logger="partnerbot.serve"):
+        code = main(
+            ["--config", str(config), "--database", database_url, "serve", "--sweeps", "1"], stdout=out
+        )
+    assert code == 0, out.getvalue()
+    (line,) = [r.getMessage() for r in caplog.records if "invisible" in r.getMessage()]
+    assert line.startswith(f"partnership westshire-scp: line {line_of(path.read_text(), 'Kieran')}: warning:")
+    assert stored(database_url)[0] == 1
