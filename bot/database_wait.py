@@ -32,8 +32,6 @@ MAX_DELAY = 30.0
 class DatabaseWait:
     """Tries the database until it answers; `check` is its part of `/health`."""
 
-    name = "database"
-
     def __init__(
         self,
         ready: Callable[[], None],

@@ -52,9 +52,8 @@ def _strip_lines(value: Any) -> Any:
 
 def spec_hash(spec: PartnershipSpec) -> str:
     """A hash of what the file says, ignoring line numbers and layout."""
-    said = {
-        k: v for k, v in asdict(spec).items() if k != "warnings"
-    }  # warnings are about the file, not in it
+    said = asdict(spec)
+    said.pop("warnings", None)  # about how the file is written, not what it says
     data = json.dumps(_strip_lines(said), sort_keys=True, default=str)
     return hashlib.sha256(data.encode()).hexdigest()
 
