@@ -13,7 +13,7 @@ from bot.settings import Settings
 from handlers.core import Core
 from handlers.router import Router
 from handlers.setup import CoreSetup
-from storage.db import make_engine, make_sessionmaker, migrate
+from storage.db import make_engine, make_sessionmaker, migrate, reach
 from storage.models import Partnership
 
 if TYPE_CHECKING:
@@ -77,13 +77,25 @@ class App:
         return results
 
 
-def open_app(settings: Settings, *, load: bool = True) -> App:
+def open_app(settings: Settings, *, load: bool = True, wait: bool = False) -> App:
+    """The app on app.yaml's database, its schema brought up to date (and its files loaded, if `load`).
+
+    A database that does not answer is storage.db.DatabaseUnreachable, one line; with `wait`
+    (`serve`) nothing is tried yet: the caller waits for it with `ready_database`."""
     engine = make_engine(settings.database_url)
-    migrate(engine)
+    if wait:
+        return App(settings, engine, make_sessionmaker(engine), core_setup(settings))
+    ready_database(engine)
     app = App(settings, engine, make_sessionmaker(engine), core_setup(settings))
     if load:
         app.load_files()
     return app
+
+
+def ready_database(engine: Engine) -> None:
+    """Connect, then bring the schema up to date: DatabaseUnreachable if the database does not answer."""
+    reach(engine)
+    migrate(engine)
 
 
 def core_setup(settings: Settings) -> CoreSetup:

@@ -123,11 +123,13 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
     from bot.app import AppError, open_app
     from bot.settings import SettingsError, load_settings
     from handlers.context import UserError
+    from storage.db import DatabaseUnreachable
     from storage.partnership_file import PartnershipFileError
 
     try:
         settings = load_settings(args.config, args.database)
-        app = open_app(settings, load=args.command in ("run",))
+        # `serve` waits for the database itself, answering /health meanwhile; the rest say why not.
+        app = open_app(settings, load=args.command in ("run",), wait=args.command == "serve")
         if args.command == "migrate":
             out.write("The database schema is up to date.\n")
             return 0
@@ -145,7 +147,7 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
     except PartnershipFileError as e:
         err.write(f"{e}\nNothing was loaded.\n")
         return 1
-    except (AppError, SettingsError, UserError) as e:
+    except (AppError, SettingsError, UserError, DatabaseUnreachable) as e:
         err.write(f"{e}\n")
         return 1
     return 2
@@ -164,6 +166,8 @@ def _load(app: object, files: list[str], out: TextIO, err: TextIO) -> int:
             err.write(f"{e}\nNothing was loaded from {path}.\n")
             status = 1
             continue
+        for warning in result.warnings:
+            err.write(f"{path}: {warning}\n")
         if not result.changed:
             out.write(f"{path}: {result.partnership_id} is already up to date; nothing changed.\n")
         else:

@@ -165,12 +165,17 @@ def _log_to_stderr() -> None:
 
 def run_serve(app: App, args: argparse.Namespace, out: TextIO) -> int:
     from bot.answer_page import mount as mount_answer_page
+    from bot.database_wait import wait_for_database
     from bot.web import WebServer
 
     _log_to_stderr()
+    if not wait_for_database(app, out):  # retried, /health unhealthy meanwhile; stopped before it answered
+        return 1
     settings = _settings(app)
     web = WebServer(app.settings.web, out)
-    app.load_files()  # the partnership files of app.yaml; an unchanged file changes nothing
+    for loaded in app.load_files():  # the partnership files of app.yaml; an unchanged file changes nothing
+        for warning in loaded.warnings:  # an invisible character in a name: loaded, but said
+            log.warning("partnership %s: %s", loaded.partnership_id, warning)
     plug_doors()
     pid = app.partnership_id(args.partnership) if args.partnership else None
     extra = [_terminal(app, out)] if app.settings.doors.shell.enabled else []

@@ -6,7 +6,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -39,7 +40,60 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.close()
 
         return engine
+    if "connect_timeout" not in url and "connect_args" not in kwargs:
+        # A server that never answers (a firewall dropping packets) is an error after this
+        # long, not a wait without end: `serve` retries, every other command says so.
+        kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT}
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+CONNECT_TIMEOUT = 10  # seconds
+
+
+def shown_url(url: str) -> str:
+    """The database URL as it may be printed: never its password."""
+    try:
+        return make_url(normalise_url(url)).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(a database URL that cannot be read)"
+
+
+class DatabaseUnreachable(Exception):
+    """The database did not answer: one line naming it (without its password) and what to check."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url, self.reason = shown_url(url), reason
+        if normalise_url(url).startswith("sqlite"):
+            check = "check that its folder exists and that this user may write there"
+        else:
+            check = (
+                "check that the database server is running, its host and port, "
+                "the user name and password, and the database's name"
+            )
+        super().__init__(
+            f"Cannot reach the database {self.url} ({reason}): {check} "
+            "(the database URL comes from --database, PARTNERBOT_DATABASE_URL or app.yaml's database.url)."
+        )
+
+
+def _reason(exc: DBAPIError, password: str | None) -> str:
+    """What the driver said, in a few words: the end of its first line ('Connection refused')."""
+    said = str(exc.orig) if exc.orig is not None else str(exc)
+    first = said.strip().splitlines()[0] if said.strip() else type(exc.orig).__name__
+    reason = first.rsplit(": ", 1)[-1].strip() or first
+    if password:
+        reason = reason.replace(password, "***")
+    return reason[:200]
+
+
+def reach(engine: Engine) -> None:
+    """Connect once; DatabaseUnreachable, saying which database and what to check, if it does not answer."""
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    except DBAPIError as exc:  # OperationalError, InterfaceError: no connection was made
+        url = engine.url.render_as_string(hide_password=False)
+        raise DatabaseUnreachable(url, _reason(exc, engine.url.password)) from None
 
 
 def head_revisions() -> set[str]:

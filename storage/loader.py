@@ -39,6 +39,7 @@ class LoadResult:
     partnership_id: str
     changed: bool
     changes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # the file's, with their lines: loaded all the same
 
 
 def _strip_lines(value: Any) -> Any:
@@ -51,7 +52,9 @@ def _strip_lines(value: Any) -> Any:
 
 def spec_hash(spec: PartnershipSpec) -> str:
     """A hash of what the file says, ignoring line numbers and layout."""
-    data = json.dumps(_strip_lines(asdict(spec)), sort_keys=True, default=str)
+    said = asdict(spec)
+    said.pop("warnings", None)  # about how the file is written, not what it says
+    data = json.dumps(_strip_lines(said), sort_keys=True, default=str)
     return hashlib.sha256(data.encode()).hexdigest()
 
 
@@ -391,4 +394,6 @@ def load_partnership(
     session: Session, spec: PartnershipSpec, *, at: datetime, door: str = "cli"
 ) -> LoadResult:
     """Load inside the caller's transaction (the caller commits, or rolls back on error)."""
-    return _Loader(session, spec, at, door).run()
+    result = _Loader(session, spec, at, door).run()
+    result.warnings = [str(w) for w in spec.warnings]
+    return result

@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -32,6 +32,24 @@ from storage.cadence import (
     as_required,
     parse_cadence,
     parse_papers_due,
+)
+from storage.partnership_limits import (
+    MAX_EMAIL,
+    MAX_FILE_BYTES,
+    MAX_ID,
+    MAX_ITEM,
+    MAX_NAME,
+    MAX_PLATFORM_ID,
+    MAX_PREAMBLE,
+    MAX_PROBLEMS_SHOWN,
+    MAX_URL,
+    character_name,
+    expansion_problem,
+    invisible,
+    too_large,
+    too_long,
+    unreadable_characters,
+    visible_key,
 )
 from storage.roster import ChairRotation
 
@@ -108,6 +126,9 @@ QUORUM_ROLES = ("chair", "vice_chair")
 SERIES_ROLES = ("chair", "vice_chair", "minute_taker", "business_manager")
 # A person's role label (`roles: [dsp, lsp]`): one lower-case word.
 _LABEL = re.compile(r"^[a-z][a-z0-9_-]*$")
+
+# libyaml's composer when PyYAML has it: a megabyte in a fraction of a second rather than seconds.
+_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
@@ -237,6 +258,8 @@ class PartnershipSpec:
     groups: tuple[GroupSpec, ...]
     people: tuple[PersonSpec, ...]
     series: tuple[SeriesSpec, ...]
+    # What loads but may not be meant (an invisible character in a name): said, never refused.
+    warnings: tuple[Problem, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -255,29 +278,56 @@ class PartnershipFileError(Exception):
         self.problems = problems
         self.source = source
         count = f"{len(problems)} problem{'' if len(problems) == 1 else 's'}"
-        super().__init__("\n".join([f"{source}: {count}", *(f"  {p}" for p in problems)]))
+        shown = [f"  {p}" for p in problems[:MAX_PROBLEMS_SHOWN]]
+        if len(problems) > MAX_PROBLEMS_SHOWN:
+            shown.append(f"  … and {len(problems) - MAX_PROBLEMS_SHOWN:,} more")
+        super().__init__("\n".join([f"{source}: {count}", *shown]))
 
 
 def parse_partnership(text: str, source: str = "<partnership>") -> PartnershipSpec:
-    """Parse and check a partnership file's text; raise PartnershipFileError listing every problem."""
+    """Parse and check a partnership file's text; raise PartnershipFileError listing every problem.
+
+    The limits of storage/partnership_limits.py come first: size, characters YAML refuses,
+    then (once composed) aliases that would make the file too large written out."""
+    if len(text) > MAX_FILE_BYTES or len(text.encode("utf-8")) > MAX_FILE_BYTES:
+        raise PartnershipFileError([Problem(None, too_large(len(text.encode("utf-8"))))], source)
+    if unreadable := unreadable_characters(text):
+        raise PartnershipFileError([Problem(line, message) for line, message in unreadable], source)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
         raise PartnershipFileError([_syntax_problem(exc)], source) from None
     except yaml.YAMLError as exc:
         raise PartnershipFileError([Problem(None, f"YAML syntax error: {exc}")], source) from None
+    except RecursionError:  # thousands of brackets inside each other
+        problem = Problem(
+            None, "the file nests lists or mappings too deeply to read: is this the right file?"
+        )
+        raise PartnershipFileError([problem], source) from None
+    if root is not None and (expanded := expansion_problem(root)):
+        raise PartnershipFileError([Problem(*expanded)], source)
     parser = _Parser()
     spec = parser.parse(root)
     if parser.problems or spec is None:
         problems = sorted(parser.problems, key=lambda p: p.line or 0)
         raise PartnershipFileError(problems or [Problem(None, "no partnership found")], source)
+    if parser.warnings:
+        spec = replace(spec, warnings=tuple(sorted(parser.warnings, key=lambda p: p.line or 0)))
     return spec
 
 
 def read_partnership(path: str | Path) -> PartnershipSpec:
     """Read and check a partnership file; an unreadable file is a PartnershipFileError too."""
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        # The size first: a huge file is refused before a byte of it is read.
+        if (size := Path(path).stat().st_size) > MAX_FILE_BYTES:
+            raise PartnershipFileError([Problem(None, too_large(size))], str(path))
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)  # a file still growing is not read on and on
+        if len(data) > MAX_FILE_BYTES:
+            raise PartnershipFileError([Problem(None, too_large(len(data)))], str(path))
+        # As read_text would: any line ending is a newline, so lines count as an editor counts them.
+        text = data.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise PartnershipFileError([Problem(None, f"cannot read the file: {reason}")], str(path)) from None
@@ -329,6 +379,9 @@ class _SeriesInfo:
 class _Parser:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
+        # names as written, to find those differing only by invisible characters: kind -> (label, name, line)
+        self._names: dict[str, list[tuple[str, str, int]]] = {}
         self._constructor = SafeConstructor()
         self._refs: list[_Ref] = []
         # ids seen, even of entities with other problems, so one mistake is not reported twice
@@ -390,12 +443,15 @@ class _Parser:
             return []
         return list(node.value)
 
-    def text(self, node: Node | None, what: str, required: bool = False) -> str | None:
-        """Free text, exactly as written (a title of `Yes` stays 'Yes', not true)."""
+    def text(self, node: Node | None, what: str, required: bool = False, limit: int = MAX_NAME) -> str | None:
+        """Free text, exactly as written (a title of `Yes` stays 'Yes', not true), at most `limit` long."""
         if node is None:
             return None
         if not isinstance(node, ScalarNode):
             self.add(_line(node), f"{what} must be text, not {_kind(node)}")
+            return None
+        if len(node.value) > limit and len(value := node.value.strip()) > limit:
+            self.add(_line(node), too_long(what, len(value), limit))
             return None
         value = "" if node.tag == _NULL else node.value.strip()
         if not value and required:
@@ -412,6 +468,17 @@ class _Parser:
         if node.tag == _NULL or not node.value.strip():
             if required:
                 self.add(_line(node), f"{what} is empty")
+            return None
+        if len(node.value) > MAX_ID and len(value := node.value.strip()) > MAX_ID:
+            self.add(_line(node), too_long(what, len(value), MAX_ID))
+            return None
+        if hidden := invisible(node.value):
+            chars = ", ".join(character_name(c) for c in hidden)
+            self.add(
+                _line(node),
+                f"{what} {node.value.strip()!r} holds invisible characters ({chars}): remove them, "
+                "so it is the one people type",
+            )
             return None
         if node.tag != _STR:
             self.add(
@@ -444,7 +511,7 @@ class _Parser:
                 out.append((value, _line(item)))
         return out
 
-    def texts(self, node: Node | None, what: str) -> tuple[str, ...]:
+    def texts(self, node: Node | None, what: str, limit: int = MAX_NAME) -> tuple[str, ...]:
         items = [node] if isinstance(node, ScalarNode) and node.tag != _NULL else self.sequence(node, what)
         out: list[str] = []
         for item in items:
@@ -453,7 +520,7 @@ class _Parser:
                     _line(item), f"an item of {what} reads as a mapping: put text containing ': ' in quotes"
                 )
                 continue
-            value = self.text(item, f"an item of {what}", required=True)
+            value = self.text(item, f"an item of {what}", required=True, limit=limit)
             if value is not None:
                 out.append(value)
         return tuple(out)
@@ -467,7 +534,7 @@ class _Parser:
         return None
 
     def email(self, node: Node | None, what: str) -> str | None:
-        value = self.text(node, what)
+        value = self.text(node, what, limit=MAX_EMAIL)
         if value is not None and node is not None and not _EMAIL.match(value):
             self.add(_line(node), f"{what} {value!r} is not an e-mail address")
         return value
@@ -480,6 +547,45 @@ class _Parser:
                 f"{what} {value!r} must be one word of letters, digits, '-', '_' or '.', as people type it",
             )
         return value
+
+    def name(self, node: Node | None, kind: str, label: str) -> str | None:
+        """A name people read (of a person, agency, group, series): required, and kept for check_names."""
+        value = self.text(node, f"name of {label}" if kind != "partnership" else "partnership name", True)
+        if value is not None and node is not None:
+            self.name_seen(kind, label, value, _line(node))
+        return value
+
+    def name_seen(self, kind: str, label: str, value: str, line: int) -> None:
+        """Warn of invisible characters in a name; keep it to compare with the others of its kind."""
+        if hidden := invisible(value):
+            chars = ", ".join(character_name(c) for c in hidden)
+            self.warnings.append(
+                Problem(
+                    line,
+                    f"warning: the name {value!r} of {label} holds invisible characters ({chars}): it "
+                    "looks like a name it does not match; remove them unless they are meant",
+                )
+            )
+        self._names.setdefault(kind, []).append((label, value, line))
+
+    def check_names(self) -> None:
+        """Two names that differ only by invisible characters (and case, as names are compared) look
+        the same to people but not to the bot: refused, whichever of them is meant."""
+        for names in self._names.values():
+            first: dict[str, tuple[str, str, int]] = {}
+            for label, value, line in names:
+                key = visible_key(value)
+                if key not in first:
+                    first[key] = (label, value, line)
+                    continue
+                other_label, other, other_line = first[key]
+                if (invisible(value) or invisible(other)) and value != other:
+                    self.add(
+                        line,
+                        f"the name {value!r} of {label} differs from {other!r} of {other_label} "
+                        f"(line {other_line}) only by invisible characters: they would look the same; "
+                        "remove the invisible characters, and give each a name of its own",
+                    )
 
     def ref(self, kind: str, value: str | None, line: int, context: str) -> None:
         if value is not None:
@@ -514,7 +620,7 @@ class _Parser:
         self._top_keys = set(top)
         pid = self.checked_id(top.get("id"), "partnership id")
         self._pid = pid
-        name = self.text(top.get("name"), "partnership name", required=True)
+        name = self.name(top.get("name"), "partnership", "the partnership")
         timezone = self.timezone(top.get("timezone"))
         business_unit = self.ident(top.get("business_unit"), "business_unit")
         if business_unit is not None:
@@ -530,6 +636,7 @@ class _Parser:
         )
         series = self.series(top.get("series"))
         self.check_refs()
+        self.check_names()
         self.check_series(agencies, people, series)
         if pid is None or name is None or timezone is None:
             return None
@@ -565,7 +672,7 @@ class _Parser:
             if f is None:
                 continue
             aid = self.checked_id(f.get("id"), f"id of {label}")
-            name = self.text(f.get("name"), f"name of {label}", required=True)
+            name = self.name(f.get("name"), "agency", label)
             statutory = self.boolean(f.get("statutory"), f"statutory of {label}")
             contact = self.email(f.get("contact"), f"contact of {label}")
             lead = self.ident(f.get("lead"), f"lead of {label}")
@@ -603,8 +710,11 @@ class _Parser:
             if f is None:
                 continue
             gid = self.checked_id(f.get("id"), f"id of {label}")
-            name = self.text(f.get("name"), f"name of {label}", required=True)
+            name = self.name(f.get("name"), "group", label)
             aliases = self.texts(f.get("aliases"), f"aliases of {label}")
+            alias_lines = {n.value.strip(): _line(n) for n in _scalars(f.get("aliases"))}
+            for alias in aliases:
+                self.name_seen("group", f"an alias of {label}", alias, alias_lines.get(alias, _line(item)))
             members = self.idents(f.get("members"), f"members of {label}")
             agencies = self.idents(f.get("agencies"), f"agencies of {label}")
             if "members" not in f and "agencies" not in f:
@@ -659,7 +769,7 @@ class _Parser:
             f = self.mapping(item, label, PERSON_KEYS)
             if f is None:
                 continue
-            name = self.text(f.get("name"), f"name of {label}", required=True)
+            name = self.name(f.get("name"), "person", label)
             initials = self.ident(f.get("initials"), f"initials of {label}", required=True)
             if initials is not None and not _INITIALS.match(initials):
                 self.add(
@@ -671,8 +781,8 @@ class _Parser:
                 self.ref("agency", agency, _line(f["agency"]), f"for {label}")
             title = self.text(f.get("title"), f"title of {label}")
             email = self.email(f.get("email"), f"email of {label}")
-            slack_id = self.text(f.get("slack_id"), f"slack_id of {label}")
-            teams_id = self.text(f.get("teams_id"), f"teams_id of {label}")
+            slack_id = self.text(f.get("slack_id"), f"slack_id of {label}", limit=MAX_PLATFORM_ID)
+            teams_id = self.text(f.get("teams_id"), f"teams_id of {label}", limit=MAX_PLATFORM_ID)
             roles = self.person_roles(f.get("roles"), label)
             for key, value in (("email", email), ("slack_id", slack_id), ("teams_id", teams_id)):
                 if value is None:
@@ -754,7 +864,7 @@ class _Parser:
         elif sid is not None:
             first_line[sid] = _line(item)
             self._known["series"].append(sid)
-        name = self.text(f.get("name"), f"name of {label}", required=True)
+        name = self.name(f.get("name"), "series", label)
 
         roles: dict[str, str | None] = {}
         for role in SERIES_ROLES:
@@ -829,7 +939,7 @@ class _Parser:
                 _line(item),
                 f"{label} has no 'quorum': give it one, or a partnership-wide quorum at the top of the file",
             )
-        cadence = self.text(f.get("cadence"), f"cadence of {label}")
+        cadence = self.text(f.get("cadence"), f"cadence of {label}", limit=MAX_ITEM)
         if cadence is not None and as_required(cadence):
             cadence = None  # meets when needed: an ad hoc group, each date set with `next meeting`
         if cadence is not None:
@@ -837,22 +947,24 @@ class _Parser:
                 parse_cadence(cadence)
             except CadenceError as exc:
                 self.add(lines["cadence"], f"{label}: {exc}")
-        papers_due = self.text(f.get("papers_due"), f"papers_due of {label}")
+        papers_due = self.text(f.get("papers_due"), f"papers_due of {label}", limit=MAX_ITEM)
         if papers_due is not None:
             try:
                 parse_papers_due(papers_due)
             except CadenceError as exc:
                 self.add(lines["papers_due"], f"{label}: {exc}")
         time = self.meeting_time(f.get("time"), f"time of {label}")
-        place = self.text(f.get("place"), f"place of {label}")
+        place = self.text(f.get("place"), f"place of {label}", limit=MAX_ITEM)
         escalates_to = tuple(
             _unique(e for e, _ in self.idents(f.get("escalates_to"), f"escalates_to of {label}"))
         )
         for route in escalates_to:
             self.ref("series", route, lines.get("escalates_to", 0), f"for escalates_to of {label}")
-        standing_items = self.texts(f.get("standing_items"), f"standing_items of {label}")
+        standing_items = self.texts(f.get("standing_items"), f"standing_items of {label}", limit=MAX_ITEM)
         tracker_item = self.tracker_item(f.get("tracker_item"), label, standing_items)
-        minutes_preamble = self.text(f.get("minutes_preamble"), f"minutes_preamble of {label}")
+        minutes_preamble = self.text(
+            f.get("minutes_preamble"), f"minutes_preamble of {label}", limit=MAX_PREAMBLE
+        )
         on_the_day = self.boolean(f.get("deputies_on_the_day"), f"deputies_on_the_day of {label}")
         rotation = self.chair_rotation(f.get("chair_rotation"), label)
         runners = ("chair", "chair_rotation", "vice_chair", "minute_taker", "business_manager")
@@ -938,7 +1050,7 @@ class _Parser:
 
     def https_url(self, node: Node | None, what: str) -> str | None:
         """An https address, as a browser would open it."""
-        value = self.text(node, what)
+        value = self.text(node, what, limit=MAX_URL)
         if value is None or node is None:
             return None
         parts = urlsplit(value)
@@ -1323,6 +1435,15 @@ class _Parser:
                             )
                     elif nxt in by_id and nxt not in chain:
                         stack.append([*chain, nxt])
+
+
+def _scalars(node: Node | None) -> list[ScalarNode]:
+    """The scalar items of a single value or a list, as written."""
+    if isinstance(node, ScalarNode):
+        return [node]
+    if isinstance(node, SequenceNode):
+        return [item for item in node.value if isinstance(item, ScalarNode)]
+    return []
 
 
 def _rotating(spec: SeriesSpec) -> tuple[str, ...]:
