@@ -53,9 +53,12 @@ def stored(app: App) -> dict[str, int]:
         }
 
 
-def no_traceback(caplog: pytest.LogCaptureFixture) -> None:
+def no_traceback(caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]) -> None:
+    """Nothing logged with a traceback: through logging, or by uvicorn to standard error."""
     assert "Traceback" not in caplog.text
     assert not [r for r in caplog.records if r.exc_info], [r.getMessage() for r in caplog.records]
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err, err[-2000:]
 
 
 def signed_post(both: Both, body: bytes, content_type: str) -> httpx.Response:
@@ -74,7 +77,7 @@ def signed_post(both: Both, body: bytes, content_type: str) -> httpx.Response:
 
 
 def test_malformed_slack_bodies_get_400_and_reach_no_listener(
-    both: Both, fake: FakeSlack, app: App, caplog: pytest.LogCaptureFixture
+    both: Both, fake: FakeSlack, app: App, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
 ) -> None:
     before = stored(app)
     event = json.dumps(fixture("event_callback.json"))
@@ -91,13 +94,13 @@ def test_malformed_slack_bodies_get_400_and_reach_no_listener(
             response = signed_post(both, body, content_type)
             assert response.status_code == 400, (body, response.text)
     both.slack_door.wait_idle()
-    no_traceback(caplog)
+    no_traceback(caplog, capfd)
     assert fake.methods() == []
     assert stored(app) == before
 
 
 def test_bad_slack_signature_headers_get_401(
-    both: Both, fake: FakeSlack, app: App, caplog: pytest.LogCaptureFixture
+    both: Both, fake: FakeSlack, app: App, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
 ) -> None:
     before = stored(app)
     body = slash_body(uid("RB"), BOARD, "bind board", "http://127.0.0.1:9/response")
@@ -119,7 +122,7 @@ def test_bad_slack_signature_headers_get_401(
         tampered = body.replace("bind+board", "bind+boarD")
         headers = {"Content-Type": FORM, **good}
         assert both.http.post("/slack/events", content=tampered, headers=headers).status_code == 401
-    no_traceback(caplog)
+    no_traceback(caplog, capfd)
     assert fake.methods() == []
     assert stored(app) == before
     assert both.slack_post("bind board", user="RB").status_code == 200  # the same, signed, is served
@@ -128,7 +131,7 @@ def test_bad_slack_signature_headers_get_401(
 
 
 def test_a_replayed_slash_command_changes_nothing(
-    both: Both, fake: FakeSlack, app: App, caplog: pytest.LogCaptureFixture
+    both: Both, fake: FakeSlack, app: App, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
 ) -> None:
     assert both.slack_post("bind board", user="RB").status_code == 200
     both.slack_door.wait_idle()
@@ -154,7 +157,7 @@ def test_a_replayed_slash_command_changes_nothing(
         both.slack_door.wait_idle()
     assert stored(app) == once
     assert len(fake.calls("chat.postMessage")) == calls
-    no_traceback(caplog)
+    no_traceback(caplog, capfd)
     # The same words typed again are a new command (a new trigger_id): a second action.
     assert both.slack_post("Action: SMa to ring the schools by Friday", user="RB").status_code == 200
     both.slack_door.wait_idle()
@@ -162,7 +165,7 @@ def test_a_replayed_slash_command_changes_nothing(
 
 
 def test_a_retry_of_a_handled_event_is_acked_without_running(
-    both: Both, fake: FakeSlack, app: App, caplog: pytest.LogCaptureFixture
+    both: Both, fake: FakeSlack, app: App, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
 ) -> None:
     assert both.slack_post("bind board", user="RB").status_code == 200
     event = fixture("message_thread.json") | {
@@ -185,7 +188,7 @@ def test_a_retry_of_a_handled_event_is_acked_without_running(
         both.slack_door.wait_idle()
     assert fake.methods() == calls  # not even a user looked up: no listener ran
     assert stored(app) == once
-    no_traceback(caplog)
+    no_traceback(caplog, capfd)
     # A retry whose first delivery never got through is handled: the event is not lost.
     fresh = json.dumps(fixture("event_callback.json") | {"event": event | {"ts": "1705658999.000100"}})
     fresh = fresh.replace('"Ev', '"EvRETRY', 1)
@@ -199,7 +202,9 @@ def test_a_retry_of_a_handled_event_is_acked_without_running(
 # --- Teams (authentication off: the body checks hold all the same) ----------------------------------------
 
 
-def test_malformed_teams_bodies_get_400(both: Both, app: App, caplog: pytest.LogCaptureFixture) -> None:
+def test_malformed_teams_bodies_get_400(
+    both: Both, app: App, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
     before = stored(app)
     good = load("meeting-message", **both.teams.values("MT", text="help"))
     wrong_types = good | {"from": "MT", "conversation": 7}
@@ -214,7 +219,7 @@ def test_malformed_teams_bodies_get_400(both: Both, app: App, caplog: pytest.Log
         ):
             response = both.http.post("/api/messages", content=body, headers={"Content-Type": JSON})
             assert response.status_code == 400, (body[:40], response.text)
-    no_traceback(caplog)
+    no_traceback(caplog, capfd)
     assert both.teams.connector.sent == []
     assert stored(app) == before
     assert both.teams.say("MT", "help").status_code == 200  # a real activity is served
@@ -247,7 +252,12 @@ def _exchange(port: int, request: bytes) -> bytes:
 
 @pytest.mark.parametrize("path", ["/slack/events", "/api/messages", "/answer/done"])
 def test_bad_content_length_and_oversized_bodies_are_refused_before_reading(
-    both: Both, fake: FakeSlack, app: App, caplog: pytest.LogCaptureFixture, path: str
+    both: Both,
+    fake: FakeSlack,
+    app: App,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+    path: str,
 ) -> None:
     before = stored(app)
     port = both.web.port
@@ -281,13 +291,15 @@ def test_bad_content_length_and_oversized_bodies_are_refused_before_reading(
         response = both.http.post(path, content=chunks, headers={"Content-Type": JSON})
         assert response.status_code == 413
     both.slack_door.wait_idle()
-    no_traceback(caplog)
+    no_traceback(caplog, capfd)
     assert fake.methods() == []
     assert both.teams.connector.sent == []
     assert stored(app) == before
 
 
-def test_a_fault_in_a_route_is_500_in_one_log_line(app: App, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_fault_in_a_route_is_500_in_one_log_line(
+    app: App, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
     web = web_server()
     part = web.part("faulty")
 
@@ -304,7 +316,7 @@ def test_a_fault_in_a_route_is_500_in_one_log_line(app: App, caplog: pytest.LogC
             assert http.get("/health").status_code == 200  # the same connection still serves
     finally:
         server.close()
-    no_traceback(caplog)
+    no_traceback(caplog, capfd)
     faults = [r.getMessage() for r in caplog.records if r.name == "partnerbot.web"]
     assert len(faults) == 1 and faults[0].startswith("POST /faulty failed: RuntimeError at ")
     assert "someone's message" not in caplog.text
