@@ -78,9 +78,9 @@ def _stored(app: App) -> dict[str, int]:
 
 
 def _refused(h: Harness, app: App, token: str | None, **extra: object) -> None:
-    before = _stored(app)
+    before, sent = _stored(app), list(h.connector.sent)
     assert _post(h, token, **extra) == 401
-    assert h.connector.sent == []
+    assert h.connector.sent == sent  # no reply
     assert _stored(app) == before
 
 
@@ -149,6 +149,20 @@ def test_a_bad_signature_gets_401(signed: Harness, keys: Keys, app: App) -> None
     unsigned = jwt.encode(_claims(signed), key=None, algorithm="none", headers={"kid": "test-key"})
     _refused(signed, app, unsigned)
     _refused(signed, app, "not.a.token")
+
+
+def test_made_up_key_ids_do_not_flood_the_key_set(signed: Harness, keys: Keys, app: App) -> None:
+    import jwt
+
+    def fetched() -> int:
+        return len([c for c in keys.calls if c.path.endswith("/keys")])
+
+    assert _post(signed, keys.token(**_claims(signed))) == 200  # the key set is fetched and kept
+    before = fetched()
+    for n in range(5):
+        token = jwt.encode(_claims(signed), keys.key, algorithm="RS256", headers={"kid": f"made-up-{n}"})
+        _refused(signed, app, token)
+    assert fetched() == before + 1  # one refetch (keys roll over), not one per request
 
 
 def test_no_token_gets_401(signed: Harness, app: App) -> None:

@@ -24,6 +24,8 @@ import asyncio
 import json
 import logging
 import re
+import threading
+import time
 from typing import Any
 
 import jwt
@@ -33,6 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 log = logging.getLogger("partnerbot.teams")
 
 SKEW_SECONDS = 300
+REFETCH_SECONDS = 60  # a key id not in the key set refetches it at most this often
 
 
 class Refused(Exception):
@@ -44,17 +47,34 @@ class TokenCheck:
 
     def __init__(self, app_id: str, issuer: str, openid_metadata_url: str) -> None:
         self.app_id, self.issuer = app_id, issuer
-        # The key set sits beside the OpenID document, as the SDK finds it.
+        # The key set sits beside the OpenID document, as the SDK finds it; kept for 5 minutes.
         self.keys = jwt.PyJWKClient(re.sub(r"/openidconfiguration$", "/keys", openid_metadata_url))
+        self.refetched = -float(REFETCH_SECONDS)
+        self.lock = threading.Lock()
 
-    def check(self, token: str, service_url: str | None) -> dict[str, Any]:
-        """The token's claims, or Refused. Blocking: the key set may be fetched."""
+    def key(self, token: str) -> Any:
+        """The key of the set that the token names. An unknown key id refetches the set (Microsoft
+        rolls its keys), but at most every REFETCH_SECONDS, so made-up ids cannot flood it."""
         try:
-            key = self.keys.get_signing_key_from_jwt(token).key
+            kid = jwt.get_unverified_header(token).get("kid")
+            found = next((k for k in self.keys.get_signing_keys() if k.key_id == kid), None)
+            with self.lock:
+                refetch = found is None and time.monotonic() - self.refetched > REFETCH_SECONDS
+                if refetch:
+                    self.refetched = time.monotonic()
+            if refetch:
+                found = next((k for k in self.keys.get_signing_keys(refresh=True) if k.key_id == kid), None)
         except jwt.PyJWKClientConnectionError as e:
             raise Refused(f"the key set could not be fetched: {e}") from e
         except (jwt.PyJWTError, ValueError) as e:
-            raise Refused(f"no key of the key set signed it: {e}") from e
+            raise Refused(f"it could not be read: {e}") from e
+        if found is None:
+            raise Refused("no key of the key set has its key id")
+        return found.key
+
+    def check(self, token: str, service_url: str | None) -> dict[str, Any]:
+        """The token's claims, or Refused. Blocking: the key set may be fetched."""
+        key = self.key(token)
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
