@@ -320,3 +320,27 @@ def test_a_fault_in_a_route_is_500_in_one_log_line(
     faults = [r.getMessage() for r in caplog.records if r.name == "partnerbot.web"]
     assert len(faults) == 1 and faults[0].startswith("POST /faulty failed: RuntimeError at ")
     assert "someone's message" not in caplog.text
+
+
+def test_a_message_timestamp_that_is_no_time_is_taken_as_now(
+    both: Both,
+    fake: FakeSlack,
+    app: App,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    assert both.slack_post("bind board", user="RB").status_code == 200
+    with caplog.at_level(logging.WARNING):
+        for n, ts in enumerate(("abc", "nan", "1e400", "-1e400", "")):
+            event = fixture("message_thread.json") | {
+                "user": "U07SAMIRM1",
+                "text": f"Action: SMa to ring school {n + 1} by Friday",
+                "ts": ts,
+                "thread_ts": "1705658400.000100",
+            }
+            payload = json.dumps(fixture("event_callback.json") | {"event": event, "event_id": f"Ev0TS{n}"})
+            headers = {"Content-Type": JSON, **signature_headers(payload)}
+            assert both.http.post("/slack/events", content=payload, headers=headers).status_code == 200
+        both.slack_door.wait_idle()
+    no_traceback(caplog, capfd)
+    assert stored(app)["Action"] == 5  # each captured, dated from when it arrived
