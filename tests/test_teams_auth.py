@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import logging
 import time
 from collections.abc import Iterator
 
@@ -163,6 +164,31 @@ def test_made_up_key_ids_do_not_flood_the_key_set(signed: Harness, keys: Keys, a
         token = jwt.encode(_claims(signed), keys.key, algorithm="RS256", headers={"kid": f"made-up-{n}"})
         _refused(signed, app, token)
     assert fetched() == before + 1  # one refetch (keys roll over), not one per request
+
+
+def test_a_key_set_that_is_away_refuses_tokens_without_holding_a_thread_each(
+    app: App, keys: Keys, caplog: pytest.LogCaptureFixture
+) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        away = f"http://127.0.0.1:{s.getsockname()[1]}/v1/.well-known/openidconfiguration"
+    h = Harness(
+        app,
+        graph=False,
+        auth={"allow_unauthenticated": False, "openid_metadata_url": away, "token_issuer": ISSUER},
+    )
+    try:
+        with caplog.at_level(logging.WARNING, logger="partnerbot.teams"):
+            for _ in range(3):
+                _refused(h, app, keys.token(**_claims(h)))
+    finally:
+        h.close()
+    refusals = [r.getMessage() for r in caplog.records if "refused (401)" in r.getMessage()]
+    assert len(refusals) == 3
+    assert "could not be fetched:" in refusals[0]  # tried once …
+    assert all("could not be fetched a moment ago" in m for m in refusals[1:])  # … then not again at once
 
 
 def test_no_token_gets_401(signed: Harness, app: App) -> None:

@@ -36,6 +36,8 @@ log = logging.getLogger("partnerbot.teams")
 
 SKEW_SECONDS = 300
 REFETCH_SECONDS = 60  # a key id not in the key set refetches it at most this often
+FETCH_TIMEOUT = 10  # seconds for one fetch of the key set
+UNREACHABLE_SECONDS = 10  # after a failed fetch, tokens are refused without trying again for this long
 
 
 class Refused(Exception):
@@ -48,13 +50,18 @@ class TokenCheck:
     def __init__(self, app_id: str, issuer: str, openid_metadata_url: str) -> None:
         self.app_id, self.issuer = app_id, issuer
         # The key set sits beside the OpenID document, as the SDK finds it; kept for 5 minutes.
-        self.keys = jwt.PyJWKClient(re.sub(r"/openidconfiguration$", "/keys", openid_metadata_url))
+        self.keys = jwt.PyJWKClient(
+            re.sub(r"/openidconfiguration$", "/keys", openid_metadata_url), timeout=FETCH_TIMEOUT
+        )
         self.refetched = -float(REFETCH_SECONDS)
+        self.unreachable_until = 0.0  # so a key set that is away does not hold a thread per request
         self.lock = threading.Lock()
 
     def key(self, token: str) -> Any:
         """The key of the set that the token names. An unknown key id refetches the set (Microsoft
         rolls its keys), but at most every REFETCH_SECONDS, so made-up ids cannot flood it."""
+        if time.monotonic() < self.unreachable_until:
+            raise Refused("the key set could not be fetched a moment ago")
         try:
             kid = jwt.get_unverified_header(token).get("kid")
             found = next((k for k in self.keys.get_signing_keys() if k.key_id == kid), None)
@@ -65,6 +72,7 @@ class TokenCheck:
             if refetch:
                 found = next((k for k in self.keys.get_signing_keys(refresh=True) if k.key_id == kid), None)
         except jwt.PyJWKClientConnectionError as e:
+            self.unreachable_until = time.monotonic() + UNREACHABLE_SECONDS
             raise Refused(f"the key set could not be fetched: {e}") from e
         except (jwt.PyJWTError, ValueError) as e:
             raise Refused(f"it could not be read: {e}") from e
