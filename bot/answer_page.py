@@ -361,7 +361,7 @@ def _date_from(form: Mapping[str, str], empty: str) -> tuple[str | None, list[tu
         )
     try:
         day = date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
-    except ValueError:
+    except (ValueError, OverflowError):  # a day of twenty digits overflows C's int
         return None, [("day", "The date must be a real date")], {"day", "month", "year"}
     return f"{day.day}/{day.month}/{day.year}", [], set()
 

@@ -14,7 +14,10 @@ The same limits hold for every route:
   `keep_alive_seconds` (uvicorn's keep-alive timeout). What a handler does with a request
   is bounded by its door (Slack is answered within its 3 seconds);
 - one access-log line per request, logger `partnerbot.web.access`: client, method, path,
-  status, bytes sent, milliseconds — never the query string (file links carry signatures).
+  status, bytes sent, milliseconds — never the query string (file links carry signatures);
+- a fault in a handler answers 500 and logs one line (the traceback only at debug level):
+  never a traceback at the default level, never a dropped connection. Malformed requests are
+  the doors' to refuse with 400/401 before that (bot/slack/http_mode.py, bot/teams/guard.py).
 
 The server runs on the process's one event loop (bot/runtime.py), where the Teams SDK's
 clients live. Several `serve` processes may listen on one port (SO_REUSEPORT): the kernel
@@ -95,7 +98,7 @@ class WebApp:
         sent = {"status": 0, "bytes": 0}
         logged = False
 
-        def log() -> None:
+        def access() -> None:
             nonlocal logged
             if logged:
                 return
@@ -119,16 +122,26 @@ class WebApp:
                 if not message.get("more_body", False):
                     # Written before the last byte goes out, so a client that has its answer
                     # can rely on the line being there.
-                    log()
+                    access()
             await send(message)
 
         try:
             await self._limited(scope, receive, logged_send)
-        except Exception:
+        except Exception as e:
+            # A fault, not the client's: one line naming where (its message may quote the request,
+            # so it and the traceback are for debug level only), and 500 if nothing was sent yet.
+            where = e.__traceback__
+            while where is not None and where.tb_next is not None:
+                where = where.tb_next
+            name = where.tb_frame.f_code.co_filename.rsplit("/", 1)[-1] if where else ""
+            spot = f" at {name}:{where.tb_lineno}" if where else ""
+            log.error("%s %s failed: %s%s", scope["method"], scope["path"], type(e).__name__, spot)
+            log.debug("the fault's traceback", exc_info=True)
+            if not sent["status"]:
+                await _json(logged_send, 500, {"error": "internal error"}, close=True)
             sent["status"] = sent["status"] or 500
-            raise
         finally:
-            log()  # a request that ended without a whole response still gets its line
+            access()  # a request that ended without a whole response still gets its line
 
     async def _limited(self, scope: Scope, receive: Receive, send: Send) -> None:
         length = dict(scope["headers"]).get(b"content-length")

@@ -26,6 +26,16 @@ def first_delivery(session: Session, door: str, event_id: str, at: datetime) -> 
     return session.connection().execute(stmt).first() is not None
 
 
+def delivered(session: Session, door: str, event_id: str) -> bool:
+    """Whether an event was recorded as handled (a cheap look before handling a retry again)."""
+    return (
+        session.scalar(
+            select(ProcessedEvent.id).where(ProcessedEvent.door == door, ProcessedEvent.event_id == event_id)
+        )
+        is not None
+    )
+
+
 def learnt_person(session: Session, door: str, user_key: str) -> int | None:
     """The person a door learnt this user to be (who they are now is `handlers.identity`'s answer)."""
     return session.scalar(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import io
+import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -461,3 +462,25 @@ def test_serve_puts_the_answer_page_on_its_web_server(
     out = io.StringIO()
     assert main(["--config", str(cfg), "serve", "--sweeps", "1", "--interval", "0.05"], out, err) == 0
     assert "/answer/… (answers)" in out.getvalue() and "Answer pages are off" not in out.getvalue()
+
+
+def test_malformed_posts_get_a_page_never_a_fault(desk: Desk, caplog: pytest.LogCaptureFixture) -> None:
+    link = desk.local(desk.sweep()["hannah.noor"].links["New date"])
+    stored = desk.state()
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    with caplog.at_level(logging.WARNING):
+        for body in (b"\xff\xfe\x00garbage", b"form_key=%ZZ&day=%", b"day=1&day=2&&&==", b"{}"):
+            assert desk.http.post(link, content=body, headers=form).status_code == 403  # no form key
+        _, _, key = desk.open(link)
+        assert key
+        # The page's own key, with dates that are not dates (bytes that are not UTF-8 among them).
+        for day, month, year in (
+            (b"\xff", b"3", b"2025"),
+            (b"99999999999999999999", b"1", b"2025"),
+            (b"", b"", b""),
+        ):
+            body = b"form_key=" + key.encode() + b"&day=" + day + b"&month=" + month + b"&year=" + year
+            r = desk.http.post(link, content=body, headers=form)
+            assert r.status_code == 400 and "There is a problem" in r.text, r.text[:300]
+    assert desk.state() == stored
+    assert "Traceback" not in caplog.text

@@ -1,26 +1,32 @@
 """Every request to the Teams endpoint carries a valid Bot Framework token, except in tests.
 
-A locally signed JWT against a key set served on loopback: the right token is accepted; a
-wrong audience, a wrong issuer, an expired token and no token at all get 401. The setting
-that turns authentication off is refused by `serve` outside a test run.
+A locally signed JWT against a key set served on loopback: the right token is accepted. One
+case per rule of bot/teams/guard.py — no `exp`, expired, `nbf` in the future beyond the skew,
+wrong issuer, wrong audience, a service URL other than the activity's, a bad signature, no
+token — gets 401, sends no reply and stores nothing. The setting that turns authentication off
+is refused by `serve` outside a test run.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import logging
 import time
 from collections.abc import Iterator
 
 import pytest
 from conftest import ROOT, reconfigure
+from sqlalchemy import func, select
 from teams_fakes import BOT_ID, Harness, Keys, load
 from web_helpers import Running, web_server
 
 from bot.app import App
 from bot.settings import SettingsError, settings_from
 from bot.teams.config import TeamsSettings
+from bot.teams.guard import SKEW_SECONDS
 from scheduler.sections import TEST_HARNESS
+from storage.models import AuditEvent, ConversationRef, DoorIdentity, ProcessedEvent
 
 ISSUER = "https://api.botframework.test"
 
@@ -57,39 +63,136 @@ def _claims(h: Harness, **changes: object) -> dict[str, object]:
     return {k: v for k, v in claims.items() if v is not None}
 
 
-def _post(h: Harness, token: str | None) -> int:
-    body = load("personal-message", **h.values("LE", text="actions mine", conversation="a:1-le"))
+def _post(h: Harness, token: str | None, **extra: object) -> int:
+    body = load("personal-message", **h.values("LE", text="actions mine", conversation="a:1-le")) | extra
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return int(h.post(body, headers).status_code)
 
 
-def test_a_valid_token_is_accepted(signed: Harness, keys: Keys) -> None:
+def _stored(app: App) -> dict[str, int]:
+    """What an activity that got through would leave: its delivery, the 1:1 chat, an audit line."""
+    with app.sessions() as s:
+        return {
+            m.__name__: s.scalar(select(func.count()).select_from(m)) or 0
+            for m in (ProcessedEvent, ConversationRef, AuditEvent, DoorIdentity)
+        }
+
+
+def _refused(h: Harness, app: App, token: str | None, **extra: object) -> None:
+    before, sent = _stored(app), list(h.connector.sent)
+    assert _post(h, token, **extra) == 401
+    assert h.connector.sent == sent  # no reply
+    assert _stored(app) == before
+
+
+def test_a_valid_token_is_accepted(signed: Harness, keys: Keys, app: App) -> None:
+    before = _stored(app)
     assert _post(signed, keys.token(**_claims(signed))) == 200
     assert "no open actions" in signed.connector.texts("a:1-le")[-1]
+    assert _stored(app)["ProcessedEvent"] == before["ProcessedEvent"] + 1  # so _refused can see a change
 
 
-@pytest.mark.parametrize(
-    "change",
-    [
-        {"aud": "someone-else"},
-        {"iss": "https://evil.example"},
-        {"exp": int(time.time()) - 3600, "iat": int(time.time()) - 7200, "nbf": int(time.time()) - 7200},
-        {"serviceurl": "https://smba.elsewhere.example/"},
-    ],
-    ids=["wrong audience", "wrong issuer", "expired", "another service URL"],
-)
-def test_a_bad_token_gets_401(signed: Harness, keys: Keys, change: dict[str, object]) -> None:
-    assert _post(signed, keys.token(**_claims(signed, **change))) == 401
-    assert signed.connector.sent == []
+def test_clocks_may_differ_by_the_skew(signed: Harness, keys: Keys) -> None:
+    now = int(time.time())
+    within = SKEW_SECONDS - 60
+    assert _post(signed, keys.token(**_claims(signed, nbf=now + within, iat=now))) == 200
+    assert _post(signed, keys.token(**_claims(signed, exp=now - within))) == 200
 
 
-def test_no_token_or_a_forged_one_gets_401(signed: Harness, keys: Keys) -> None:
+def test_a_token_without_exp_gets_401(signed: Harness, keys: Keys, app: App) -> None:
+    _refused(signed, app, keys.token(**_claims(signed, exp=None)))
+
+
+def test_an_expired_token_gets_401(signed: Harness, keys: Keys, app: App) -> None:
+    now = int(time.time())
+    _refused(
+        signed,
+        app,
+        keys.token(**_claims(signed, exp=now - SKEW_SECONDS - 60, iat=now - 7200, nbf=now - 7200)),
+    )
+
+
+def test_a_token_not_yet_valid_beyond_the_skew_gets_401(signed: Harness, keys: Keys, app: App) -> None:
+    now = int(time.time())
+    _refused(signed, app, keys.token(**_claims(signed, nbf=now + SKEW_SECONDS + 60, iat=now)))
+    _refused(signed, app, keys.token(**_claims(signed, nbf=None)))  # and one with no nbf at all
+
+
+def test_a_token_of_another_issuer_gets_401(signed: Harness, keys: Keys, app: App) -> None:
+    _refused(signed, app, keys.token(**_claims(signed, iss="https://evil.example")))
+    _refused(signed, app, keys.token(**_claims(signed, iss=None)))
+
+
+def test_a_token_for_another_audience_gets_401(signed: Harness, keys: Keys, app: App) -> None:
+    _refused(signed, app, keys.token(**_claims(signed, aud="someone-else")))
+    _refused(signed, app, keys.token(**_claims(signed, aud=None)))
+
+
+def test_a_token_for_another_service_url_gets_401(signed: Harness, keys: Keys, app: App) -> None:
+    _refused(signed, app, keys.token(**_claims(signed, serviceurl="https://smba.elsewhere.example/")))
+    _refused(signed, app, keys.token(**_claims(signed, serviceurl=None)))
+    # The token's own service URL, but an activity that names another, or none.
+    token = keys.token(**_claims(signed))
+    _refused(signed, app, token, serviceUrl="https://smba.elsewhere.example/")
+    _refused(signed, app, token, serviceUrl=None)
+
+
+def test_a_bad_signature_gets_401(signed: Harness, keys: Keys, app: App) -> None:
+    import jwt
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    assert _post(signed, None) == 401
     other = Keys.__new__(Keys)
     other.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    assert _post(signed, Keys.token(other, **_claims(signed))) == 401
+    _refused(signed, app, Keys.token(other, **_claims(signed)))  # the kid is ours, the key is not
+    good = keys.token(**_claims(signed))
+    head, payload, signature = good.split(".")
+    _refused(signed, app, f"{head}.{payload}.{signature[:-4]}AAAA")  # one byte of the signature off
+    unsigned = jwt.encode(_claims(signed), key=None, algorithm="none", headers={"kid": "test-key"})
+    _refused(signed, app, unsigned)
+    _refused(signed, app, "not.a.token")
+
+
+def test_made_up_key_ids_do_not_flood_the_key_set(signed: Harness, keys: Keys, app: App) -> None:
+    import jwt
+
+    def fetched() -> int:
+        return len([c for c in keys.calls if c.path.endswith("/keys")])
+
+    assert _post(signed, keys.token(**_claims(signed))) == 200  # the key set is fetched and kept
+    before = fetched()
+    for n in range(5):
+        token = jwt.encode(_claims(signed), keys.key, algorithm="RS256", headers={"kid": f"made-up-{n}"})
+        _refused(signed, app, token)
+    assert fetched() == before + 1  # one refetch (keys roll over), not one per request
+
+
+def test_a_key_set_that_is_away_refuses_tokens_without_holding_a_thread_each(
+    app: App, keys: Keys, caplog: pytest.LogCaptureFixture
+) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        away = f"http://127.0.0.1:{s.getsockname()[1]}/v1/.well-known/openidconfiguration"
+    h = Harness(
+        app,
+        graph=False,
+        auth={"allow_unauthenticated": False, "openid_metadata_url": away, "token_issuer": ISSUER},
+    )
+    try:
+        with caplog.at_level(logging.WARNING, logger="partnerbot.teams"):
+            for _ in range(3):
+                _refused(h, app, keys.token(**_claims(h)))
+    finally:
+        h.close()
+    refusals = [r.getMessage() for r in caplog.records if "refused (401)" in r.getMessage()]
+    assert len(refusals) == 3
+    assert "could not be fetched:" in refusals[0]  # tried once …
+    assert all("could not be fetched a moment ago" in m for m in refusals[1:])  # … then not again at once
+
+
+def test_no_token_gets_401(signed: Harness, app: App) -> None:
+    _refused(signed, app, None)
 
 
 def test_authentication_off_is_refused_outside_tests(monkeypatch: pytest.MonkeyPatch) -> None:

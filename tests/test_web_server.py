@@ -6,61 +6,20 @@ connections that dawdle. What the doors did is read from the database and the fa
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import socket
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
 from slack_fake import BOARD, FORM, FakeSlack, fixture, signature_headers, slash_body, uid
 from sqlalchemy import func, select
-from teams_fakes import MEETING_CHAT, Harness, load
-from web_helpers import Running, web_server
+from teams_fakes import MEETING_CHAT, load
+from web_helpers import SMALL, Both, Running, web_server
 
 from bot.app import App
-from bot.slack.app import SlackDoor
-from bot.slack.config import SlackConfig
-from bot.slack.service import SlackService
-from bot.web import WebServer
 from storage.models import Action, Binding, Meeting
-
-SMALL = 4096  # a body limit the tests can exceed cheaply
-
-
-class Both:
-    """Slack (HTTP mode) and Teams as `serve` runs them: each door's part on one web server."""
-
-    def __init__(self, app: App, fake: FakeSlack, **limits: Any) -> None:
-        self.web: WebServer = web_server(**limits)
-        cfg = SlackConfig(
-            enabled=True,
-            mode="http",
-            bot_token="xoxb-test",
-            signing_secret="test-signing-secret",
-            api_base_url=fake.api_url,
-        )
-        self.slack_door = SlackDoor(app, cfg)
-        slack = SlackService(app, cfg, io.StringIO(), self.web, door_factory=lambda: self.slack_door)
-        self.slack = Running(slack, slack.ready)
-        self.teams = Harness(app, graph=False, web=self.web)
-        self.teams.know("MT", "RB")
-        self.server = Running(self.web, self.web.ready)
-        self.http = httpx.Client(base_url=self.web.url, timeout=10)
-
-    def slack_post(self, text: str, user: str = "MT", **headers: str) -> httpx.Response:
-        body = slash_body(uid(user), BOARD, text, "http://127.0.0.1:9/response")
-        signed = {"Content-Type": FORM, **signature_headers(body), **headers}
-        return self.http.post("/slack/events", content=body, headers=signed)
-
-    def close(self) -> None:
-        self.http.close()
-        self.server.close()
-        self.slack.close()
-        self.teams.close()
-        assert not self.server.error and not self.slack.error
 
 
 @pytest.fixture

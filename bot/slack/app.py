@@ -52,8 +52,14 @@ def make_client(config: SlackConfig) -> WebClient:
 
 
 def ts_time(ts: str) -> datetime:
-    """A Slack message timestamp as the message's own time (dates like "Friday" count from it)."""
-    return datetime.fromtimestamp(float(ts), UTC)
+    """A Slack message timestamp as the message's own time (dates like "Friday" count from it).
+
+    One that is no time ("abc", "nan", "1e400": never from Slack, but a payload is input) is
+    taken as now, the time it arrived, rather than failing the request."""
+    try:
+        return datetime.fromtimestamp(float(ts), UTC)
+    except (ValueError, OverflowError, OSError, TypeError):
+        return datetime.now(UTC)
 
 
 class SlackDoor:

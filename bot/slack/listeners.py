@@ -72,9 +72,12 @@ def on_command(door: SlackDoor, ack: Ack, body: dict[str, Any]) -> None:
     direct = channel.startswith("D") or body.get("channel_name") == "directmessage"
     where = Where(user=user, channel=channel, direct=direct, response_url=body.get("response_url"))
     raw = str(body.get("text") or "").strip()
+    # A command has no event id; its trigger_id is one per invocation, so a replay changes nothing.
+    trigger = body.get("trigger_id")
+    event_id = f"command:{trigger}"[:200] if isinstance(trigger, str) and trigger else None
 
     def job() -> Reply:
-        return door.handle(door.request(where, door.inbound(raw, channel) or "help"))
+        return door.handle(door.request(where, door.inbound(raw, channel) or "help", event_id=event_id))
 
     reply = door.in_time(job, lambda late: door.poster.deliver(late, where))
     if reply is None:

@@ -67,8 +67,15 @@ class SlackService:
     # --- HTTP mode ----------------------------------------------------------------------------------------
     def _run_http(self, door: SlackDoor, stop: threading.Event) -> None:
         from bot.slack.http_mode import SlackEvents
+        from bot.slack.identity import DOOR
+        from storage.doors import delivered
 
-        self.part.route(self.config.http_path, SlackEvents(door.bolt))
+        def handled(event_id: str) -> bool:
+            with self.app.sessions() as session:
+                return delivered(session, DOOR, event_id)
+
+        events = SlackEvents(door.bolt, self.config.signing_secret or "", handled)
+        self.part.route(self.config.http_path, events)
         self.part.check(lambda: {"ok": True, "mode": "http"})
         self.part.ready()
         self.out.write(f"Slack: HTTP mode, events at {self.config.http_path} on the web server\n")

@@ -61,6 +61,7 @@ from bot.teams.attendance import fetch_report, report_from_events
 from bot.teams.calendar import has_invite
 from bot.teams.config import GraphSettings, TeamsSettings
 from bot.teams.files import FileStore
+from bot.teams.guard import ActivityGuard, TokenCheck
 from bot.teams.render import ACTION_TAG, answered_card, render
 from bot.teams.retry import RetryLater, status_of, with_retries
 from handlers import registry
@@ -193,6 +194,13 @@ class TeamsDoor:
         elif settings.password:
             options["client_secret"] = settings.password
         self.sdk = SdkApp(**options)
+        # The endpoint as the web server mounts it: our own checks of body and token, then the SDK.
+        tokens = (
+            None
+            if settings.allow_unauthenticated
+            else TokenCheck(settings.app_id or "", cloud.token_issuer, cloud.openid_metadata_url)
+        )
+        self.endpoint = ActivityGuard(self.web, settings.endpoint, tokens)
         self.ready = False
         self.sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep  # tests make the back-off instant
         self._tried: dict[str, float] = {}  # AAD id → until when an unmatched profile is not fetched again

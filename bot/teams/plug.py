@@ -116,7 +116,7 @@ class TeamsService:
 
 def mount(door: TeamsDoor, part: Part) -> None:
     """The door's routes on the web server: the bot endpoint, signed file links, `/healthz`."""
-    part.route(door.settings.endpoint, door.web)
+    part.route(door.settings.endpoint, door.endpoint)  # body and token checked, then the SDK
     part.route("/files/", door.web, prefix=True)
     part.route("/healthz", door.web)
     part.check(lambda: {"ok": door.ready})
