@@ -19,12 +19,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from handlers.actions import NO_UPDATE
 from handlers.quorum import normalise_rule
 from storage.models import (
     Action,
+    ActionOwner,
+    ActionUpdate,
     Agency,
     Attendance,
     Decision,
@@ -269,13 +271,7 @@ def year_report(session: Session, partnership_id: str, start: date, end: date, a
         for d in session.scalars(select(Decision).where(Decision.series_id.in_(series_ids)))
         if d.meeting_id in set(held_ids)
     ]
-    actions = list(
-        session.scalars(
-            select(Action)
-            .where(Action.series_id.in_(series_ids), Action.created_at < until)
-            .options(selectinload(Action.owners), selectinload(Action.updates))
-        )
-    )
+    actions = _read_actions(session, series_ids, until)
     claims = list(
         session.scalars(
             select(NudgeClaim).where(
@@ -307,6 +303,103 @@ def year_report(session: Session, partnership_id: str, start: date, end: date, a
     return YearReport(part.id, part.name, start, end, as_of, part.timezone, scopes, whole)
 
 
+@dataclass
+class _Owner:
+    kind: str
+    person_id: int | None
+    key: str | None
+    added_at: datetime
+    removed_at: datetime | None
+
+
+@dataclass
+class _Update:
+    at: datetime
+    person_id: int | None
+    kind: str
+    text: str | None
+    route: str | None
+
+
+@dataclass
+class _Action:
+    """What the figures read of an action: plain rows, not ORM objects (thousands are read at once)."""
+
+    id: int
+    series_id: int
+    status: str
+    due_date: date | None
+    created_at: datetime
+    closed_at: datetime | None
+    owners: list[_Owner] = field(default_factory=list)
+    updates: list[_Update] = field(default_factory=list)
+
+
+@dataclass
+class _Facts:
+    owners: list[tuple[str, str, str]]
+    raised: bool
+    done: bool
+    open_at_end: bool
+    overdue: bool
+    carried: bool
+    days: int | None  # days to close, for an action closed in the period
+    by_due: bool
+    dated: bool
+    raised_month: int | None
+    closed_month: int | None
+    open_months: list[int]
+
+
+def _month_index(first: date, day: date) -> int:
+    return (day.year - first.year) * 12 + day.month - first.month
+
+
+def _read_actions(session: Session, series_ids: list[int], until: datetime) -> list[_Action]:
+    actions = {
+        row.id: _Action(row.id, row.series_id, row.status, row.due_date, row.created_at, row.closed_at)
+        for row in session.execute(
+            select(
+                Action.id,
+                Action.series_id,
+                Action.status,
+                Action.due_date,
+                Action.created_at,
+                Action.closed_at,
+            ).where(Action.series_id.in_(series_ids), Action.created_at < until)
+        )
+    }
+    for o in session.execute(
+        select(
+            ActionOwner.action_id,
+            ActionOwner.kind,
+            ActionOwner.person_id,
+            ActionOwner.key,
+            ActionOwner.added_at,
+            ActionOwner.removed_at,
+        )
+        .join(Action, Action.id == ActionOwner.action_id)
+        .where(Action.series_id.in_(series_ids), Action.created_at < until)
+        .order_by(ActionOwner.action_id, ActionOwner.position)
+    ):
+        actions[o.action_id].owners.append(_Owner(o.kind, o.person_id, o.key, o.added_at, o.removed_at))
+    for u in session.execute(
+        select(
+            ActionUpdate.action_id,
+            ActionUpdate.at,
+            ActionUpdate.person_id,
+            ActionUpdate.kind,
+            ActionUpdate.text,
+            ActionUpdate.route,
+        )
+        .join(Action, Action.id == ActionUpdate.action_id)
+        .where(Action.series_id.in_(series_ids), Action.created_at < until)
+        .order_by(ActionUpdate.action_id, ActionUpdate.id)
+    ):
+        actions[u.action_id].updates.append(_Update(u.at, u.person_id, u.kind, u.text, u.route))
+    return list(actions.values())
+
+
 def _chunks(ids: list[int], size: int = 900) -> list[list[int]]:
     """Lists short enough for an IN clause (SQLite allows some thousands of parameters)."""
     return [ids[i : i + size] for i in range(0, len(ids), size)] or [[]]
@@ -332,6 +425,7 @@ class _Reader:
         self.starts = starts
         # The day overdue is judged on: the period's last day, or the as-of day when earlier.
         self.day = min(end, as_of.astimezone(tz).date())
+        self._facts_of: dict[int, _Facts] = {}
 
     def local(self, at: datetime) -> date:
         return at.astimezone(self.tz).date()
@@ -344,7 +438,7 @@ class _Reader:
         changes: dict[int, list[QuorumChange]],
         attendance: dict[int, list[Attendance]],
         decisions: list[Decision],
-        actions: list[Action],
+        actions: list[_Action],
         claims: list[NudgeClaim],
         ruled: bool | None,
         scopes: list[Scope] | None = None,
@@ -448,7 +542,7 @@ class _Reader:
                     q.ratified += 1
 
     # --- actions -----------------------------------------------------------------------------------
-    def _owners(self, action: Action) -> list[tuple[str, str, str]]:
+    def _owners(self, action: _Action) -> list[tuple[str, str, str]]:
         """(key, name, kind) of each agency, group or "all partners" the action belongs to, once each."""
         out: dict[tuple[str, str], tuple[str, str, str]] = {}
         for o in action.owners:
@@ -466,12 +560,7 @@ class _Reader:
                 out[("all", "all")] = ("all", "All partners", ALL_PARTNERS)
         return list(out.values()) or [("none", "No owner", NO_OWNER)]
 
-    def _closed_by(self, action: Action, at: datetime) -> bool:
-        return (
-            action.status in ("done", "dropped") and action.closed_at is not None and action.closed_at <= at
-        )
-
-    def _last_real_update(self, action: Action) -> datetime:
+    def _last_real_update(self, action: _Action) -> datetime:
         last = action.created_at
         for u in action.updates:
             if u.at > self.until:
@@ -481,7 +570,47 @@ class _Reader:
                 last = u.at
         return last
 
-    def _actions(self, scope: Scope, actions: list[Action], held_all: list[Meeting]) -> None:
+    def _facts(
+        self, action: _Action, meetings: list[datetime], months: list[tuple[date, datetime | None]]
+    ) -> _Facts:
+        """What one action adds to the figures, worked out once (a series and the partnership share it)."""
+        if action.id in self._facts_of:
+            return self._facts_of[action.id]
+        closed_at = action.closed_at if action.status in ("done", "dropped") else None
+        raised = self.begin <= action.created_at < self.until
+        done = action.status == "done" and closed_at is not None and self.begin <= closed_at < self.until
+        open_at_end = closed_at is None or closed_at > self.until
+        created_day = self.local(action.created_at)
+        closed_day = self.local(closed_at) if closed_at is not None else None
+        first = months[0][0] if months else created_day
+        since = self._last_real_update(action) if open_at_end else action.created_at
+        facts = _Facts(
+            owners=self._owners(action),
+            raised=raised,
+            done=done,
+            open_at_end=open_at_end,
+            overdue=open_at_end and action.due_date is not None and action.due_date < self.day,
+            carried=open_at_end and sum(1 for m in meetings if since < m < self.until) > CARRIED_MEETINGS,
+            days=(closed_day - created_day).days if done and closed_day is not None else None,
+            by_due=done
+            and action.due_date is not None
+            and closed_day is not None
+            and closed_day <= action.due_date,
+            dated=action.due_date is not None,
+            raised_month=_month_index(first, created_day) if raised else None,
+            closed_month=_month_index(first, closed_day) if done and closed_day is not None else None,
+            open_months=[
+                i
+                for i, (_, month_end) in enumerate(months)
+                if month_end is not None
+                and action.created_at < month_end
+                and (closed_at is None or closed_at > month_end)
+            ],
+        )
+        self._facts_of[action.id] = facts
+        return facts
+
+    def _actions(self, scope: Scope, actions: list[_Action], held_all: list[Meeting]) -> None:
         rows: dict[tuple[str, str], ActionFigures] = {}
         total = scope.total
         meetings_of: dict[int, list[datetime]] = defaultdict(list)
@@ -489,63 +618,36 @@ class _Reader:
             if m.starts_at is not None:
                 meetings_of[m.series_id].append(m.starts_at)
         months = _months(self.begin.astimezone(self.tz).date(), self.until, self.tz)
-        scope.months = [MonthFigures(first) for first, _ in months]
+        scope.months = [
+            MonthFigures(first, open_at_end=0 if end is not None else None) for first, end in months
+        ]
         for action in actions:
+            facts = self._facts(action, meetings_of[action.series_id], months)
             figures = [total]
-            for key, name, kind in self._owners(action):
+            for key, name, kind in facts.owners:
                 if (kind, key) not in rows:
                     rows[(kind, key)] = ActionFigures(key, name, kind, statutory=self.d.statutory(key))
                 figures.append(rows[(kind, key)])
-            raised = self.begin <= action.created_at < self.until
-            done = (
-                action.status == "done"
-                and action.closed_at is not None
-                and self.begin <= action.closed_at < self.until
-            )
-            open_at_end = not self._closed_by(action, self.until)
-            overdue = open_at_end and action.due_date is not None and action.due_date < self.day
-            carried = False
-            if open_at_end:
-                since = self._last_real_update(action)
-                carried = sum(1 for m in meetings_of[action.series_id] if since < m < self.until) > (
-                    CARRIED_MEETINGS
-                )
             for f in figures:
-                f.raised += raised
-                f.open_at_end += open_at_end
-                f.overdue += overdue
-                f.carried += carried
-                if done:
-                    assert action.closed_at is not None
+                f.raised += facts.raised
+                f.open_at_end += facts.open_at_end
+                f.overdue += facts.overdue
+                f.carried += facts.carried
+                if facts.days is not None:
                     f.closed += 1
-                    f.days_to_close.append(
-                        (self.local(action.closed_at) - self.local(action.created_at)).days
-                    )
-                    if action.due_date is not None:
-                        f.closed_dated += 1
-                        f.closed_by_due += self.local(action.closed_at) <= action.due_date
-            for month, (_, month_end) in zip(scope.months, months, strict=True):
-                if raised and self.local(action.created_at).replace(day=1) == month.month:
-                    month.raised += 1
-                if (
-                    done
-                    and action.closed_at is not None
-                    and self.local(action.closed_at).replace(day=1) == month.month
-                ):
-                    month.closed += 1
-                if (
-                    month_end is not None
-                    and action.created_at < month_end
-                    and not self._closed_by(action, month_end)
-                ):
-                    month.open_at_end = (month.open_at_end or 0) + 1
-        for month, (_, month_end) in zip(scope.months, months, strict=True):
-            if month_end is not None and month.open_at_end is None:
-                month.open_at_end = 0
+                    f.days_to_close.append(facts.days)
+                    f.closed_dated += facts.dated
+                    f.closed_by_due += facts.by_due
+            if facts.raised_month is not None and 0 <= facts.raised_month < len(scope.months):
+                scope.months[facts.raised_month].raised += 1
+            if facts.closed_month is not None and 0 <= facts.closed_month < len(scope.months):
+                scope.months[facts.closed_month].closed += 1
+            for i in facts.open_months:
+                scope.months[i].open_at_end = (scope.months[i].open_at_end or 0) + 1
         scope.actions = sorted(rows.values(), key=_action_order)
 
     # --- reminders ---------------------------------------------------------------------------------
-    def _reminders(self, r: ReminderFigures, claims: list[NudgeClaim], actions: list[Action]) -> None:
+    def _reminders(self, r: ReminderFigures, claims: list[NudgeClaim], actions: list[_Action]) -> None:
         by_id = {a.id: a for a in actions}
         sent = sorted(
             (c for c in claims if c.sent_at is not None and c.sent_at >= self.begin),

@@ -1,9 +1,9 @@
 """The year report's charts: PNG images drawn with matplotlib, each with its text alternative.
 
-matplotlib is imported here only, inside the functions, with the Agg backend (no display): the
-shell and the bot start without it. The palette is Okabe and Ito's, safe for the common kinds of
-colour blindness, and every chart labels its data directly (numbers and names on the marks) so
-nothing depends on telling colours apart.
+matplotlib is imported here only, inside the functions, and draws on its Agg canvas (no display,
+no pyplot): the shell and the bot start without it. The palette is Okabe and Ito's, safe for the
+common kinds of colour blindness, and every chart labels its data directly (numbers and names on
+the marks) so nothing depends on telling colours apart.
 """
 
 from __future__ import annotations
@@ -46,19 +46,28 @@ class Chart:
     png: bytes
 
 
-def _pyplot() -> Any:
-    import matplotlib
+def _figure(width: float, height: float) -> tuple[Any, Any]:
+    """A figure and its axes on the Agg canvas, without pyplot: no global state, no window manager
+    (faster, and safe in a server's threads)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    fig = Figure(figsize=(width, height))
+    FigureCanvasAgg(fig)
+    return fig, fig.subplots()
 
-    return plt
+
+def _margins(fig: Any, labels: list[str], *, bottom: float = 0.9, top: float = 0.45) -> None:
+    """Room for the longest label on the left and the key below, in inches: a fixed layout is much
+    faster than matplotlib's "tight" one, which draws every chart twice."""
+    width, height = fig.get_size_inches()
+    left = min(0.45, (0.25 + 0.075 * max((len(x) for x in labels), default=4)) / width)
+    fig.subplots_adjust(left=left, right=0.97, bottom=bottom / height, top=1 - top / height)
 
 
 def _png(fig: Any) -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": "partnerbot"})
-    _pyplot().close(fig)
+    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": "partnerbot"})
     return buf.getvalue()
 
 
@@ -67,9 +76,9 @@ def engagement_chart(scope: Scope) -> Chart | None:
     rows = [a for a in scope.agencies if a.expected]
     if not scope.held or not rows:
         return None
-    plt = _pyplot()
     names = [a.name for a in rows]
-    fig, ax = plt.subplots(figsize=(8.5, 1.2 + 0.45 * len(rows)))
+    fig, ax = _figure(9, 1.8 + 0.45 * len(rows))
+    _margins(fig, names)
     left = [0] * len(rows)
     for state in STATES:
         values = [a.count(state) for a in rows]
@@ -91,10 +100,12 @@ def engagement_chart(scope: Scope) -> Chart | None:
     ax.invert_yaxis()
     ax.set_xlabel("Meetings")
     ax.set_xlim(0, max(left) * 1.15 + 0.5)
-    ax.set_title(f"{scope.name}: attendance per agency ({scope.held} meetings)", fontsize=10)
+    fig.suptitle(
+        f"{scope.name}: attendance per agency ({scope.held} meetings)", fontsize=10, x=0.01, ha="left"
+    )
     # The key is written out in words under the chart, each in its own colour (a direct label).
     key = "   ".join(f"{STATE_LETTERS[s]} = {STATE_WORDS[s]}" for s in STATES)
-    fig.text(0.01, -0.02, key, fontsize=8, ha="left", va="top")
+    fig.text(0.01, 0.02, key, fontsize=8, ha="left", va="bottom")
     ax.spines[["top", "right"]].set_visible(False)
     lines = [
         f"{a.name}: {a.member} by a member, {a.deputy} by a deputy, {a.apologies} apologies, "
@@ -114,13 +125,14 @@ def heat_map(scope: Scope) -> Chart | None:
     rows = [a for a in scope.agencies if a.expected]
     if not scope.meetings or not rows:
         return None
-    plt = _pyplot()
     from matplotlib.colors import ListedColormap
 
     palette = [OKABE_ITO["grey"], *(STATE_COLOURS[s] for s in STATES)]
     codes = {state: i + 1 for i, state in enumerate(STATES)}
     grid = [[codes.get(m.states.get(a.key, ""), 0) for m in scope.meetings] for a in rows]
-    fig, ax = plt.subplots(figsize=(max(5.0, 1.5 + 0.55 * len(scope.meetings)), 1.2 + 0.42 * len(rows)))
+    names = [a.name for a in rows]
+    fig, ax = _figure(9, 2.4 + 0.42 * len(rows))
+    _margins(fig, names, bottom=1.5)
     ax.imshow(grid, cmap=ListedColormap(palette), vmin=0, vmax=len(palette) - 1, aspect="auto")
     for y, a in enumerate(rows):
         for x, m in enumerate(scope.meetings):
@@ -138,16 +150,19 @@ def heat_map(scope: Scope) -> Chart | None:
     ax.set_xticks(
         range(len(scope.meetings)), [f"{m.day:%d %b %y}" for m in scope.meetings], fontsize=8, rotation=45
     )
-    ax.set_title(f"{scope.name}: each agency at each meeting", fontsize=10)
+    fig.suptitle(f"{scope.name}: each agency at each meeting", fontsize=10, x=0.01, ha="left")
     key = "   ".join(f"{STATE_LETTERS[s]} = {STATE_WORDS[s]}" for s in STATES) + "   – = no seat"
-    fig.text(0.01, -0.02, key, fontsize=8, ha="left", va="top")
+    fig.text(0.01, 0.02, key, fontsize=8, ha="left", va="bottom")
     lines = []
     for a in rows:
-        cells = ", ".join(
-            f"{m.day:%d %b %Y} {STATE_WORDS.get(m.states.get(a.key, ''), 'no seat')}" for m in scope.meetings
-        )
-        lines.append(f"{a.name}: {cells}")
-    alt = f"Grid of {scope.name}'s meetings by agency. " + "; ".join(lines) + "."
+        # Each agency in a sentence: how often it was represented, and the meetings it missed.
+        said = [f"represented at {a.represented} of {a.expected} (by a deputy at {a.deputy})"]
+        for state in ("apologies", "absent"):
+            days = [f"{m.day.day} {m.day:%b %Y}" for m in scope.meetings if m.states.get(a.key) == state]
+            if days:
+                said.append(f"{STATE_WORDS[state]} on {', '.join(days)}")
+        lines.append(f"{a.name}: {'; '.join(said)}")
+    alt = f"Grid of {scope.name}'s {len(scope.meetings)} meetings by agency. " + ". ".join(lines) + "."
     return Chart(f"{scope.key}-meetings", f"{scope.name}: each agency at each meeting", alt, _png(fig))
 
 
@@ -156,10 +171,10 @@ def actions_chart(scope: Scope) -> Chart | None:
     months: list[MonthFigures] = scope.months
     if not months:
         return None
-    plt = _pyplot()
     labels = [f"{m.month:%b %y}" for m in months]
     xs = list(range(len(months)))
-    fig, ax = plt.subplots(figsize=(8.5, 4))
+    fig, ax = _figure(9, 4)
+    fig.subplots_adjust(left=0.08, right=0.88, bottom=0.2, top=0.9)
     width = 0.38
     raised = ax.bar([x - width / 2 for x in xs], [m.raised for m in months], width, color=OKABE_ITO["orange"])
     closed = ax.bar([x + width / 2 for x in xs], [m.closed for m in months], width, color=OKABE_ITO["green"])
@@ -181,35 +196,26 @@ def actions_chart(scope: Scope) -> Chart | None:
         )
         last_x, last_v = ended[-1]
         ax.annotate(
-            f"open: {last_v}",
+            f"open at month end: {last_v}",
             (last_x, last_v),
             textcoords="offset points",
-            xytext=(6, 6),
+            xytext=(-60, 8),
             color=OKABE_ITO["blue"],
             fontsize=8,
         )
-    # Direct labels on the first month's bars instead of a legend.
-    ax.annotate(
-        "raised",
-        (xs[0] - width / 2, months[0].raised),
-        xytext=(-4, 14),
-        textcoords="offset points",
-        color=OKABE_ITO["vermillion"],
-        fontsize=8,
-        ha="center",
-    )
-    ax.annotate(
-        "closed",
-        (xs[0] + width / 2, months[0].closed),
-        xytext=(4, 24),
-        textcoords="offset points",
-        color=OKABE_ITO["green"],
-        fontsize=8,
-        ha="center",
-    )
+    # Direct labels right of the last month's marks instead of a legend.
+    last = xs[-1]
+    for text, y, colour in (
+        ("raised", months[-1].raised, OKABE_ITO["orange"]),
+        ("closed", months[-1].closed, OKABE_ITO["green"]),
+    ):
+        ax.annotate(
+            f"  {text}", (last + 0.45, y), fontsize=8, color="black", va="center", annotation_clip=False
+        )
+        ax.plot([last + 0.42], [y], marker="s", color=colour, clip_on=False, markersize=7)
     ax.set_xticks(xs, labels, fontsize=8, rotation=45)
     ax.set_ylabel("Actions")
-    ax.set_title(f"{scope.name}: actions raised, closed and open per month", fontsize=10)
+    fig.suptitle(f"{scope.name}: actions raised, closed and open per month", fontsize=10, x=0.01, ha="left")
     ax.spines[["top", "right"]].set_visible(False)
     parts = [
         f"{m.month:%B %Y}: {m.raised} raised, {m.closed} closed"

@@ -60,7 +60,7 @@ def read_period(start: str | None, end: str | None, today: date) -> tuple[date, 
     ],
 )
 def report_year(ctx: Ctx, args: dict[str, Any]) -> Reply:
-    from handlers.year_report_render import chat_summary, year_files
+    from handlers.year_report_render import PNG, chat_summary, year_files
 
     if not may_see_year_report(ctx):
         raise Refused(
@@ -76,5 +76,7 @@ def report_year(ctx: Ctx, args: dict[str, Any]) -> Reply:
     report = year_report(ctx.session, ctx.partnership_id, start, end, ctx.now)
     reply = Reply().say(chat_summary(report))
     for f in year_files(ctx.setup.templates, report):
-        reply.add(f)
+        # In chat, the partnership's own charts only: each series' are in the Word and PDF files.
+        if f.media_type != PNG or "-partnership-" in f.filename:
+            reply.add(f)
     return reply

@@ -18,7 +18,15 @@ from typing import Any
 from handlers.documents_render import DOCX, PDF, Templates, render_pdf, render_text
 from handlers.format import printable, spreadsheet_cell
 from handlers.reply import File
-from handlers.year_report import STATE_WORDS, STATES, ActionFigures, Scope, YearReport, percent
+from handlers.year_report import (
+    CARRIED_MEETINGS,
+    STATE_WORDS,
+    STATES,
+    ActionFigures,
+    Scope,
+    YearReport,
+    percent,
+)
 from handlers.year_report_charts import Chart, charts
 
 CSV = "text/csv"
@@ -113,7 +121,7 @@ def _action_measures(a: ActionFigures) -> list[tuple[str, Any]]:
         ("open at the end", a.open_at_end),
         ("overdue at the end", a.overdue),
         ("median days to close", "" if a.median_days is None else a.median_days),
-        (f"carried over {3} meetings with no update", a.carried),
+        (f"carried over {CARRIED_MEETINGS} meetings with no update", a.carried),
     ]
 
 

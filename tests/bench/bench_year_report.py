@@ -214,7 +214,7 @@ def main() -> None:
         text = csv_text(report)
         t5 = time.perf_counter()
         print(
-            f"{len(report.series)} series, {report.whole.held} meetings, {report.whole.total.open_at_end + 0} "
+            f"{len(report.series)} series, {report.whole.held} meetings, {report.whole.total.open_at_end} "
             f"open at the end, {len(drawn)} charts, docx {len(docx) // 1024} KB, pdf {len(pdf) // 1024} KB, "
             f"csv {len(text.splitlines())} rows"
         )
