@@ -266,10 +266,11 @@ def year_report(session: Session, partnership_id: str, start: date, end: date, a
         ):
             changes[change.meeting_id].append(change)
     starts = {m.id: m.starts_at for m in meetings}
+    held_set = set(held_ids)
     decisions = [
         d
         for d in session.scalars(select(Decision).where(Decision.series_id.in_(series_ids)))
-        if d.meeting_id in set(held_ids)
+        if d.meeting_id in held_set
     ]
     actions = _read_actions(session, series_ids, until)
     claims = list(
@@ -283,24 +284,29 @@ def year_report(session: Session, partnership_id: str, start: date, end: date, a
         )
     )
     reader = _Reader(directory, tz, begin, until, end, as_of, starts)
+    of_series = _by_series(held, held_all, decisions, actions, claims)
     scopes = []
     for s in series:
+        mine = of_series[s.id]
+        if not s.active and not mine[0] and not mine[3]:
+            continue  # a series no longer in the file, with nothing in the period
         scope = Scope(s.key, s.name)
         reader.fill(
-            scope,
-            [m for m in held if m.series_id == s.id],
-            [m for m in held_all if m.series_id == s.id],
-            changes,
-            attendance,
-            [d for d in decisions if d.series_id == s.id],
-            [a for a in actions if a.series_id == s.id],
-            [c for c in claims if c.series_id == s.id],
-            _quorum_ruled(s.quorum),
+            scope, mine[0], mine[1], changes, attendance, mine[2], mine[3], mine[4], _quorum_ruled(s.quorum)
         )
         scopes.append(scope)
     whole = Scope("partnership", part.name)
     reader.fill(whole, held, held_all, changes, attendance, decisions, actions, claims, None, scopes=scopes)
     return YearReport(part.id, part.name, start, end, as_of, part.timezone, scopes, whole)
+
+
+def _by_series(*records: list[Any]) -> dict[int, list[list[Any]]]:
+    """Each list of records split by series, in one pass each: {series id: [list, list, …]}."""
+    out: dict[int, list[list[Any]]] = defaultdict(lambda: [[] for _ in records])
+    for i, rows in enumerate(records):
+        for row in rows:
+            out[row.series_id][i].append(row)
+    return out
 
 
 @dataclass

@@ -655,3 +655,31 @@ def test_report_year_in_chat_and_from_the_command_line(
 def test_last_financial_year() -> None:
     assert last_financial_year(date(2025, 4, 10)) == (date(2024, 4, 1), date(2025, 3, 31))
     assert last_financial_year(date(2025, 3, 31)) == (date(2023, 4, 1), date(2024, 3, 31))
+
+
+def test_decisions_are_ratified_only_by_a_quorate_meeting(chat: Chat) -> None:
+    from storage.models import AuditEvent, Decision, Meeting
+
+    chat.at("2024-05-17T10:00:00+01:00")
+    chat.say("MT", "meeting start board")
+    chat.say("MT", "present MT")
+    assert "marked for ratification" in chat.say("MT", "decision: the neglect strategy is approved")
+    chat.say("MT", "meeting end")
+    chat.at("2024-07-19T10:00:00+01:00")
+    chat.say("MT", "meeting start board")
+    chat.say("MT", "present MT")
+    refused = chat.say("MT", "decisions ratified")
+    assert "not quorate" in refused and "Nothing changed" in refused
+    with chat.app.sessions() as s:
+        assert s.scalars(select(Decision.ratified_meeting_id)).all() == [None]
+    assert "Only the chair (Miriam Tolley)" in chat.say("HN", "decisions ratified")
+    chat.say("MT", "present LE TR")
+    assert "1 decision ratified by this meeting" in chat.say("MT", "decisions ratified")
+    assert "No decisions are awaiting ratification" in chat.say("MT", "decisions ratified")
+    with chat.app.sessions() as s:
+        second = s.scalars(select(Meeting.id).order_by(Meeting.id.desc())).first()
+        assert s.scalars(select(Decision.ratified_meeting_id)).all() == [second]
+        assert s.scalars(select(AuditEvent.verb).where(AuditEvent.entity == "decision")).all() == [
+            "recorded",
+            "ratified",
+        ]
