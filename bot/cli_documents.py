@@ -153,7 +153,7 @@ def run_report(app: App, args: argparse.Namespace, out: TextIO) -> int:
     try:
         with app.sessions() as session:
             ctx = _context(app, session, args, None)
-            start, end = read_period(args.start, args.end, ctx.today)
+            start, end = read_period(args.start, args.end, ctx.today, "--from 2024-04-01 --to 2025-03-31")
             report = year_report(session, ctx.partnership_id, start, end, ctx.now)
             files = year_files(ctx.setup.templates, report, pdf=not args.no_pdf)
     except UserError as e:

@@ -14,6 +14,9 @@ from handlers.registry import Perm, command
 from handlers.reply import Reply
 from handlers.year_report import last_financial_year, year_report
 
+# The longest period a report covers: its charts have a bar per month.
+MAX_PERIOD_DAYS = 5 * 366
+
 
 def may_see_year_report(ctx: Ctx) -> bool:
     """The business unit, and whoever chairs a series of the partnership."""
@@ -26,22 +29,27 @@ def may_see_year_report(ctx: Ctx) -> bool:
     return any(me == ctx.chair(s) or me in s.chairs() for s in ctx.roster.series.values())
 
 
-def read_period(start: str | None, end: str | None, today: date) -> tuple[date, date]:
-    """The period asked for, both days included; none: the last complete financial year."""
+def read_period(
+    start: str | None, end: str | None, today: date, example: str = "report year 2024-04-01 to 2025-03-31"
+) -> tuple[date, date]:
+    """The period asked for, both days included; none: the last complete financial year. `example`
+    is how the answer writes a period (the chat command, or the command line's options)."""
     if not start and not end:
         return last_financial_year(today)
     if not start or not end:
-        raise UserError("Give both dates of the period: `report year 2024-04-01 to 2025-03-31`.")
+        raise UserError(f"Give both dates of the period: `{example}`.")
     try:
         first, last = date.fromisoformat(start), date.fromisoformat(end)
     except ValueError as e:
-        raise UserError(
-            f"I can't read that period ({e}): write the dates as YYYY-MM-DD, "
-            "`report year 2024-04-01 to 2025-03-31`."
-        ) from e
+        raise UserError(f"I can't read that period ({e}): write the dates as YYYY-MM-DD, `{example}`.") from e
     if last < first:
         raise UserError(
             f"The period ends ({last.isoformat()}) before it starts ({first.isoformat()}): swap the dates."
+        )
+    if (last - first).days > MAX_PERIOD_DAYS or last.year > 9000:
+        raise UserError(
+            "A report covers at most five years: give a shorter period, such as one financial year "
+            f"(`{example}`)."
         )
     return first, last
 

@@ -603,7 +603,7 @@ def test_a_period_with_no_meetings_says_so(chat: Chat, tmp_path: Path) -> None:
 
 
 def test_report_year_in_chat_and_from_the_command_line(
-    year: tuple[Chat, YearReport, dict[str, str]], tmp_path: Path
+    year: tuple[Chat, YearReport, dict[str, str]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     chat, report, _ = year
     chat.at("2025-04-10T13:00:00+01:00")
@@ -622,6 +622,7 @@ def test_report_year_in_chat_and_from_the_command_line(
     # Bad dates: how to write them.
     assert "YYYY-MM-DD" in chat.dm("RB", "report year 2024-13-01 to 2025-03-31")
     assert "swap the dates" in chat.dm("RB", "report year 2025-03-31 to 2024-04-01")
+    assert "at most five years" in chat.dm("RB", "report year 0001-01-01 to 9999-12-31")
 
     out = io.StringIO()
     code = cli_main(
@@ -645,6 +646,20 @@ def test_report_year_in_chat_and_from_the_command_line(
         stdout=out,
     )
     assert code == 0
+    half = [
+        "--database",
+        chat.app.settings.database_url,
+        "report",
+        "year",
+        "--from",
+        "2024-04-01",
+        "--out",
+        str(tmp_path / "x"),
+    ]
+    capsys.readouterr()
+    assert cli_main(half, stdout=io.StringIO()) == 1
+    assert "Give both dates of the period: `--from 2024-04-01 --to 2025-03-31`" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
     written = sorted(Path(p).name for p in out.getvalue().split())
     assert "westshire-scp-year-2024-04-01-to-2025-03-31.csv" in written
     assert (tmp_path / "r" / "westshire-scp-year-2024-04-01-to-2025-03-31.csv").read_text() == csv_text(
