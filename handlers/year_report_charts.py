@@ -52,7 +52,7 @@ def _figure(width: float, height: float) -> tuple[Any, Any]:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width, height))
+    fig = Figure(figsize=(width, height), dpi=DPI)
     FigureCanvasAgg(fig)
     return fig, fig.subplots()
 
@@ -66,8 +66,15 @@ def _margins(fig: Any, labels: list[str], *, bottom: float = 0.9, top: float = 0
 
 
 def _png(fig: Any) -> bytes:
+    """The chart as an RGB PNG: without an alpha channel the PDF takes the image data as it is,
+    where an RGBA one is decoded and compressed again (twice, the alpha as a mask)."""
+    from PIL import Image
+
+    fig.canvas.draw()
+    width, height = fig.canvas.get_width_height()
+    image = Image.frombuffer("RGBA", (width, height), fig.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": "partnerbot"})
+    image.convert("RGB").save(buf, format="PNG", dpi=(DPI, DPI))
     return buf.getvalue()
 
 
