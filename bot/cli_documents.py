@@ -2,6 +2,7 @@
 
 partnerbot agenda --series board --meeting next --out DIR
 partnerbot minutes --meeting last|DATE|ID [--series board] --out DIR
+partnerbot report year --partnership ID [--from YYYY-MM-DD --to YYYY-MM-DD] --out DIR
 """
 
 from __future__ import annotations
@@ -38,6 +39,16 @@ def register(subparsers: Any) -> None:
     mi.add_argument("--partnership", help="partnership id, when several are loaded")
     mi.add_argument("--at", help="as of this ISO time instead of now")
     mi.add_argument("--no-pdf", action="store_true", help="skip the PDF")
+    rp = subparsers.add_parser(
+        "report", help="write the year in figures (.docx, .pdf, .csv of every figure, .png charts)"
+    )
+    rp.add_argument("what", choices=["year"])
+    rp.add_argument("--partnership", help="partnership id, when several are loaded")
+    rp.add_argument("--from", dest="start", help="first day, YYYY-MM-DD (default: the last financial year)")
+    rp.add_argument("--to", dest="end", help="last day, YYYY-MM-DD")
+    rp.add_argument("--out", default="out", help="folder to write to (default: out)")
+    rp.add_argument("--at", help="figures as of this ISO time instead of now")
+    rp.add_argument("--no-pdf", action="store_true", help="skip the PDF")
 
 
 def _context(app: App, session: Any, args: argparse.Namespace, series: Series | None) -> Ctx:
@@ -134,4 +145,22 @@ def run_minutes(app: App, args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-COMMANDS = {"agenda": run_agenda, "minutes": run_minutes}
+def run_report(app: App, args: argparse.Namespace, out: TextIO) -> int:
+    from handlers.year_report import year_report
+    from handlers.year_report_command import read_period
+    from handlers.year_report_render import year_files
+
+    try:
+        with app.sessions() as session:
+            ctx = _context(app, session, args, None)
+            start, end = read_period(args.start, args.end, ctx.today, "--from 2024-04-01 --to 2025-03-31")
+            report = year_report(session, ctx.partnership_id, start, end, ctx.now)
+            files = year_files(ctx.setup.templates, report, pdf=not args.no_pdf)
+    except UserError as e:
+        sys.stderr.write(f"{e}\n")
+        return 1
+    _write(files, Path(args.out), out)
+    return 0
+
+
+COMMANDS = {"agenda": run_agenda, "minutes": run_minutes, "report": run_report}

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select, union, update
 from sqlalchemy.orm import selectinload
 
-from handlers.context import Ask, Ctx, Refused, UserError, require_length
+from handlers.context import Ask, Ctx, Refused, Request, UserError, require_length
 from handlers.format import due_text, owners_text, plural, short_date
 from handlers.meetings import next_meeting_date
 from handlers.names import Ambiguous, Owner, Resolved, Unknown, resolve_name, role_named, split_names
@@ -296,8 +296,20 @@ def _log(ctx: Ctx, action: Action, kind: str, text: str | None = None) -> None:
             meeting_id=meeting.id if meeting else None,
             # Given while an agenda item is being taken: the minutes show it under that item.
             agenda_item_id=meeting.current_item_id if meeting else None,
+            route=update_route(ctx.req),
         )
     )
+
+
+# The door of the answer page: an e-mailed reminder's signed link (bot/answer_page.py).
+ANSWER_PAGE_DOOR = "web"
+
+
+def update_route(req: Request) -> str:
+    """How an update reached the bot, for the year report's reminder figures."""
+    if req.door == ANSWER_PAGE_DOOR:
+        return "email"
+    return "chat" if req.direct else "channel"
 
 
 def snapshot(action: Action) -> dict[str, Any]:

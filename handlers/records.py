@@ -6,7 +6,7 @@ from typing import Any
 
 from handlers.agenda import file_record, where_filed
 from handlers.attendance import decision_quorum_now, missing_now, quorum_now, quorum_reasons
-from handlers.context import Ctx, require_length
+from handlers.context import Ctx, UserError, require_length
 from handlers.names import Resolved, resolve_name
 from handlers.registry import Perm, command
 from handlers.reply import OK, WARNING, Reply
@@ -136,3 +136,35 @@ def note(ctx: Ctx, args: dict[str, Any]) -> Reply:
     ctx.session.flush()
     ctx.audit("note", row.id, "recorded", None, {"text": row.text, "item": item_id})
     return Reply().say(f"Noted for the minutes{where_filed(ctx, meeting, item_id)}.", OK)
+
+
+@command(
+    "decisions ratified",
+    usage="decisions ratified",
+    summary="Record that this quorate meeting ratified the decisions awaiting ratification",
+    section="Records",
+    perm=Perm.CHAIR_TEAM,
+    needs_meeting=True,
+    aliases=("ratify decisions",),
+    patterns=[r"(?:decisions?\s+ratified|ratify(?:\s+the)?\s+decisions?|decisions?\s+ratify)"],
+)
+def decisions_ratified(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    from handlers.agenda import pending_ratification
+
+    meeting = ctx.require_meeting()
+    series = ctx.require_series()
+    result = quorum_now(ctx, meeting)
+    if not result.quorate:
+        raise UserError(
+            f"The meeting is not quorate ({quorum_reasons(ctx, result)}): decisions can be ratified only "
+            "by a quorate meeting. Nothing changed."
+        )
+    pending = pending_ratification(ctx, series, meeting)
+    if not pending:
+        return Reply().say("No decisions are awaiting ratification. Nothing changed.")
+    for d in pending:
+        d.ratified_meeting_id = meeting.id
+        ctx.audit("decision", d.id, "ratified", None, {"in_meeting": meeting.id})
+    return Reply().say(
+        f"{len(pending)} decision{'s' if len(pending) != 1 else ''} ratified by this meeting.", OK
+    )

@@ -408,6 +408,9 @@ class ActionUpdate(Base):
     text: Mapped[str | None] = mapped_column(Text)
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
     agenda_item_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_items.id"))
+    # How it reached the bot: chat (a direct message or a reminder's button), email (an e-mailed
+    # answer link), channel (a meeting or group chat); None for imports and rows from before 0019.
+    route: Mapped[str | None] = mapped_column(String(16))
 
     action: Mapped[Action] = relationship(back_populates="updates")
 
