@@ -13,7 +13,9 @@ docs/architecture.md and README "Roles"), written out below, not from running th
   outside a series sees nothing of it: its actions do not exist for them;
 - a bare action number where no series is bound is one of the person's own actions;
 - people not in the file (a guest, someone of another partnership, an unknown user) only get `help`
-  and `cancel`; every refusal says who can.
+  and `cancel` here; where nothing binds the conversation to this partnership, the other
+  partnership's person is answered by her own, in whose series she sits in none;
+- every refusal says who can.
 
 A command added to the registry without a row here fails `test_every_registry_command_has_a_row`.
 """
@@ -105,7 +107,6 @@ class Row:
     text: str  # as typed in a channel
     who: str
     dm: str | None = None  # as typed in a direct message (naming the series where the grammar allows)
-    series: bool = True  # needs a series (bound or named) to do anything
     writes: frozenset[str] = frozenset(CONTEXTS)  # where an allowed run changes stored state
     number: int = 1  # the action it is about, for ACTION / OWNER / SEE
     # A loose pattern ("BW for VC"): only a command where a series is; elsewhere ordinary chat.
@@ -128,9 +129,9 @@ ROWS: dict[str, Row] = {
     "next meeting": Row("next meeting Friday 15 March 2024 10:00-12:00 at Kestrel House", TEAM_),
     "agenda add": Row('agenda add "Neglect strategy"', MEMBER),
     "chair today": Row("chair today VC", TEAM_, writes=BOARD_CHANNEL),  # VC is not in the review group
-    "person merge": Row('person merge "Gil Gray" BW', ANY_TEAM, series=False),
-    "person": Row("person Gil Gray email gil.gray@kestrel.example", ANY_TEAM, series=False),
-    "people guests": Row("people guests", ANY_TEAM, series=False, writes=NOWHERE),
+    "person merge": Row('person merge "Gil Gray" BW', ANY_TEAM),
+    "person": Row("person Gil Gray email gil.gray@kestrel.example", ANY_TEAM),
+    "people guests": Row("people guests", ANY_TEAM, writes=NOWHERE),
     "action update": Row("update 1: called the provider", ACTION, dm="update board 1: called the provider"),
     "action done": Row("done 1", ACTION, dm="done board 1"),
     "action due": Row("1 new date 29/04/24", ACTION, dm="board 1 new date 29/04/24"),
@@ -140,7 +141,7 @@ ROWS: dict[str, Row] = {
     "action drop": Row("drop 1: superseded", DROP, dm="drop board 1: superseded"),
     "action reopen": Row("reopen 2", ACTION, dm="reopen board 2", number=2),
     "action show": Row("action 1", SEE, dm="action board 1", writes=NOWHERE),
-    "actions mine": Row("actions mine", PERSON, series=False, writes=NOWHERE),
+    "actions mine": Row("actions mine", PERSON, writes=NOWHERE),
     "actions overdue": Row("actions overdue", MEMBER, writes=NOWHERE),
     "actions": Row("actions", MEMBER, dm="actions board", writes=NOWHERE),
     "action": Row("Action: BW to update the dashboard by 29/03/24", MEMBER),
@@ -167,12 +168,12 @@ ROWS: dict[str, Row] = {
     "minutes correct": Row("minutes correct: the audit was due in March", TEAM_, writes=frozenset({"bound"})),
     "agenda carry": Row('agenda carry "Neglect strategy"', TEAM_, writes=frozenset({"bound"})),
     "agenda withdraw": Row('agenda withdraw "Neglect strategy"', TEAM_, writes=frozenset({"bound"})),
-    "digest": Row("digest", ANY_TEAM, dm="digest board", series=False, writes=NOWHERE),
+    "digest": Row("digest", ANY_TEAM, dm="digest board", writes=NOWHERE),
     "attendance import": Row("attendance import", TEAM_, dm="attendance import board", writes=NOWHERE),
     "attendance confirm": Row("attendance confirm board #2: BW 10:00-11:00", TEAM_),
-    "questions": Row("questions", PERSON, series=False, writes=NOWHERE),
-    "help": Row("help", ANYONE, series=False, writes=NOWHERE),
-    "cancel": Row("cancel", ANYONE, series=False, writes=NOWHERE),
+    "questions": Row("questions", PERSON, writes=NOWHERE),
+    "help": Row("help", ANYONE, writes=NOWHERE),
+    "cancel": Row("cancel", ANYONE, writes=NOWHERE),
 }
 
 # --- the expected outcome of a cell -------------------------------------------------------------------------
