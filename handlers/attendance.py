@@ -235,16 +235,37 @@ def _lost_before(ctx: Ctx, meeting: Meeting) -> bool:
     )
 
 
+# The most one list of people may hold. A partnership meeting has a few dozen people; reading each
+# name costs queries, so a list of thousands would stall the bot (docs/reliability.md).
+MAX_NAMES = 100
+MAX_NAMES_TEXT = 2_000
+
+
+def _too_many() -> UserError:
+    return UserError(
+        f"That names more than {MAX_NAMES} people: the most one command takes is {MAX_NAMES}. "
+        "Nothing was recorded. Record them in parts."
+    )
+
+
 def people_spans(ctx: Ctx, text: str) -> list[str]:
     """Split a list of people: "MT LE SMa", "Tom Rees, Dev Anand", "MT Lowri Evans (minutes)".
 
     Separators split first; within a part, the longest run of words that names someone wins, so
-    full names stay whole and initials typed with spaces between them come apart.
+    full names stay whole and initials typed with spaces between them come apart. A list longer
+    than MAX_NAMES_TEXT characters or MAX_NAMES people is refused before any name is looked up.
     """
+    if len(text) > MAX_NAMES_TEXT:
+        raise UserError(
+            f"That list of people is {len(text):,} characters long: the most one command reads is "
+            f"{MAX_NAMES_TEXT:,}. Nothing was recorded. Record them in parts."
+        )
     out: list[str] = []
     series = ctx.series.key if ctx.series else None
     for part in split_names(text):
         words = part.split()
+        if len(out) > MAX_NAMES:
+            raise _too_many()
         if len(words) > 1 and all(w in ctx.roster.people for w in words):  # the common case: "MT LE SMa PMw"
             out.extend(words)
             continue
@@ -266,7 +287,11 @@ def people_spans(ctx: Ctx, text: str) -> list[str]:
                     span = " ".join(words[i:j])
                     break
             out.append(span)
+            if len(out) > MAX_NAMES:
+                raise _too_many()
             i = j
+    if len(out) > MAX_NAMES:
+        raise _too_many()
     return out
 
 
@@ -281,11 +306,14 @@ def _new_name_length(ctx: Ctx, words: list[str], series: str | None) -> int:
 
 def names_someone(ctx: Ctx, *texts: str) -> bool:
     """Does any of these name lists name someone in the file? (Loose patterns also catch chat.)"""
+    try:
+        spans = [p for t in texts for p in people_spans(ctx, t)]
+    except UserError:
+        return False  # too long to be a list of people: chat
     return any(
         not isinstance(resolve_name(p.strip('"“”'), ctx.roster, None, people_only=True), Unknown)
         or p.strip()[:1] in '"“'
-        for t in texts
-        for p in people_spans(ctx, t)
+        for p in spans
     )
 
 

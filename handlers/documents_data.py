@@ -722,6 +722,9 @@ def read_day(text: str) -> date | None:
     return None
 
 
+_WHICH_MEETING = "Use `last`, or the date of a meeting it has held, e.g. 19/01/24."
+
+
 def find_meeting(
     ctx: Ctx, series: Series, text: str | None, *, before: Meeting | None = None, closed_only: bool = True
 ) -> Meeting:
@@ -739,7 +742,9 @@ def find_meeting(
     if re.fullmatch(r"#?\d{1,9}", wanted):
         found = ctx.session.scalars(query.where(Meeting.id == int(wanted.lstrip("#")))).first()
         if found is None:
-            raise UserError(f"{series.name} has no closed meeting number {wanted.lstrip('#')}.")
+            raise UserError(
+                f"{series.name} has no closed meeting number {wanted.lstrip('#')}. {_WHICH_MEETING}"
+            )
         return found
     day = read_day(wanted)
     if day is None:
@@ -751,7 +756,7 @@ def find_meeting(
         )
     ).first()
     if found is None:
-        raise UserError(f"{series.name} has no closed meeting on {long_date(day)}.")
+        raise UserError(f"{series.name} has no closed meeting on {long_date(day)}. {_WHICH_MEETING}")
     return found
 
 

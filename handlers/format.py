@@ -15,13 +15,16 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # A terminal's escape sequences (colours, cursor moves, window titles) and the C1 controls.
 _ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]?|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[0-~])?")
 _CONTROL_C1 = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Half of a UTF-16 pair on its own (JSON's "\ud800" escape gives one): no encoding can store it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def printable(text: str) -> str:
     """Text without terminal escape sequences or control characters (ESC, BEL, NUL, C1 …): line
-    ends become newlines; tabs and newlines stay. What the core stores, and what a terminal shows."""
+    ends become newlines; tabs and newlines stay; a lone surrogate becomes U+FFFD. What the core
+    stores, and what a terminal shows."""
     text = _ESCAPE.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
-    return _CONTROL_C1.sub("", text)
+    return _SURROGATE.sub("\ufffd", _CONTROL_C1.sub("", text))
 
 
 def clean(text: str | None) -> str:

@@ -340,10 +340,14 @@ class TeamsDoor:
     async def on_message(self, ctx: ActivityContext[MessageActivity]) -> None:
         activity = ctx.activity
         text, mentioned = command_text(activity)
-        if not text or not activity.from_ or not activity.from_.aad_object_id:
+        if not activity.from_ or not activity.from_.aad_object_id:
             return
         kind = activity.conversation.conversation_type or "personal"
         direct = kind == "personal"
+        if not text:
+            if not (mentioned or direct):
+                return
+            text = "help"  # addressed with nothing else (as Slack's bare `/pb`): say what it can do
         who = await self.identify(ctx)
         if direct and who is not None:
             await self._remember_chat(who.person_id, activity)
