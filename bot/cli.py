@@ -180,13 +180,15 @@ def _load(app: object, files: list[str], out: TextIO, err: TextIO) -> int:
 
 
 def _shell(app: object, args: argparse.Namespace, out: TextIO) -> int:
-    from bot.app import App
+    from bot.app import App, AppError
     from bot.shell import ShellDoor, interactive
 
     assert isinstance(app, App)
     # Every loaded partnership; --partnership (else app.yaml's `partnership:`) is the shell's own:
     # its people's initials are the ones the shell's lines speak as.
     core = app.router(getattr(args, "partnership", None))
+    if not core.partnerships():
+        raise AppError("No partnership is loaded: `partnerbot load FILE.yaml` first.")
     roster = core.roster()
     # The first series' chair; a series naming none: its vice-chair, business manager or business unit.
     first = next(iter(roster.series.values()))

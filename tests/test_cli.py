@@ -147,6 +147,11 @@ def test_bad_settings_and_missing_partnership_say_how_to_fix(tmp_path: Path) -> 
     assert done.returncode == 1 and "not valid YAML" in done.stderr and "Traceback" not in done.stderr
     done = run_partnerbot(["--database", f"sqlite:///{tmp_path / 'empty.sqlite3'}", "shell"])
     assert done.returncode == 1 and "partnerbot load FILE.yaml" in done.stderr
+    # An app.yaml naming no partnership, and none loaded yet: the same one line, no traceback.
+    (tmp_path / "bare.yaml").write_text(f"database: sqlite:///{tmp_path / 'bare.sqlite3'}\n")
+    done = run_partnerbot(["--config", str(tmp_path / "bare.yaml"), "shell", "--as", "TM"])
+    assert done.returncode == 1 and "partnerbot load FILE.yaml" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_stale_follows_the_series_reminder_policy(tmp_path: Path) -> None:
