@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from handlers import identity, registry
 from handlers.actions import action_number
 from handlers.context import Request
-from handlers.core import BoundSeries, Core, admit
+from handlers.core import BoundSeries, Core, admit, database_away, not_saved
 from handlers.identity import AmbiguousUser, Who
 from handlers.reply import ACTOR, ERROR, Reply, error
 from handlers.setup import CoreSetup
@@ -110,7 +110,9 @@ class Router:
                 f"{e.key} names different people in {' and '.join(e.partnerships)}: start the shell "
                 "with `--partnership ID` (or set `partnership:` in app.yaml) to say which you are."
             )
-        except Exception:
+        except Exception as e:
+            if database_away(e):
+                return not_saved(e)
             ref = uuid.uuid4().hex[:8]
             log.exception("routing failed (ref %s): %r", ref, req.text)
             return error(f"Sorry, something went wrong and nothing was changed. (reference {ref})")
