@@ -590,21 +590,29 @@ def report(
     # answer, so a chat's notes count as confirmed as many times as "Noted" was sent there.
     noted = "Noted for the minutes"
     late = {str(r.get("url", "")).rsplit("/", 1)[-1]: json.dumps(r) for r in slack.responses()}
+    # An answer for the channel that missed the ack is posted there through the Web API instead.
+    posted: dict[str, list[str]] = {}
+    for call in slack.calls("chat.postMessage"):
+        posted.setdefault(str(call.get("channel")), []).append(json.dumps(call))
     to_teams = [(conv, json.dumps(body)) for conv, body in connector.sent]
     teams_text = "\n".join(t for _, t in to_teams)
     writes = [r for r in rows if r["key"]]
     confirmed: set[str] = set()
-    teams_notes: dict[str, list[str]] = {}
+    pooled: dict[tuple[str, str], list[str]] = {}  # notes answered only by a channel's "Noted"
     for r in writes:
         if r["door"] == "slack":
             said = r["answer"] + late.get(f"r{r['n']}", "")
+            if r["kind"] == "action":
+                said += "".join(posted.get(r["chat"], []))
             if r["key"] in said or (r["kind"] == "note" and noted in said):
                 confirmed.add(r["key"])
+            elif r["kind"] == "note":
+                pooled.setdefault(("slack", r["chat"]), []).append(r["key"])
         elif r["kind"] == "action":
             if r["key"] in teams_text:
                 confirmed.add(r["key"])
         else:
-            teams_notes.setdefault(r["chat"], []).append(r["key"])
+            pooled.setdefault(("teams", r["chat"]), []).append(r["key"])
 
     engine = create_engine(normalise_url(args.database))
     with engine.connect() as conn:
@@ -612,11 +620,12 @@ def report(
         stored.update(conn.scalars(select(Note.text)))
     engine.dispose()
     lost = [k for k in confirmed if stored[k] == 0]
-    for chat, keys in teams_notes.items():
-        answered = min(len(keys), sum(noted in t for conv, t in to_teams if conv == chat))
+    for (door, chat), keys in pooled.items():
+        sent = [t for conv, t in to_teams if conv == chat] if door == "teams" else posted.get(chat, [])
+        answered = min(len(keys), sum(noted in t for t in sent))
         kept = [k for k in keys if stored[k]]
         confirmed.update(kept[:answered])
-        lost.extend(["(a note in " + chat + ")"] * max(0, answered - len(kept)))
+        lost.extend([f"(a note in {chat})"] * max(0, answered - len(kept)))
     run_keys = {r["key"] for r in writes}
     failed_writes = [r for r in writes if r["key"] not in confirmed]
     doubled = [k for k in run_keys if stored[k] > 1]
