@@ -20,9 +20,10 @@ keep-alive connections, each sticking to one of the two servers): chairs record 
 for `actions mine` in their direct messages (30 %). A chair in a Slack series sends a signed slash
 command; one in a Teams series sends a message activity mentioning the bot.
 
-A write is confirmed when its answer (Slack: the ack or the response URL; Teams: the activity sent
-to the Connector) names it. Afterwards the database is compared with the confirmed answers:
-lost = confirmed but not stored; duplicated = stored more than once.
+A write is confirmed when its answer names it (Slack: the ack, the response URL, or the channel
+post made when the answer missed the ack; Teams: the activity sent to the Connector); notes, all
+answered alike, are counted per conversation. Afterwards the database is compared with the
+confirmed answers: lost = confirmed but not stored; duplicated = stored more than once.
 """
 
 from __future__ import annotations
