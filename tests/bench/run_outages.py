@@ -407,6 +407,7 @@ def main() -> int:
     parser.add_argument("--fail", type=float, default=60.0, help="seconds Slack, Graph and SMTP fail")
     parser.add_argument("--only", choices=["database", "couriers"])
     args = parser.parse_args()
+    # The fakes listen on plain http: graph.base_url allows that only under the test harness.
     os.environ.setdefault("PARTNERBOT_TEST_HARNESS", "1")
     print(f"Outages ({os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f})")
     if args.only in (None, "database"):
