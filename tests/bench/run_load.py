@@ -461,7 +461,7 @@ def serve(config: str) -> int:
         kwargs["token"] = kwargs.get("token") or token
         made(self, *args, **kwargs)
 
-    teams_app.TeamsDoor.__init__ = with_token  # type: ignore[method-assign]
+    setattr(teams_app.TeamsDoor, "__init__", with_token)  # noqa: B010 (a method, replaced for this process)
     return cli(["--config", config, "serve", "--interval", "5"])
 
 

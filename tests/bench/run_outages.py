@@ -206,16 +206,6 @@ def nudge_settings() -> Any:
     return replace(settings, retry=RETRY)
 
 
-class ClockedSweeper:
-    """The real sweep, as of the script's clock instead of the wall's."""
-
-    def __init__(self, sweeper: Any, clock: Clock) -> None:
-        self.sweeper, self.clock = sweeper, clock
-
-    def run(self, at: datetime) -> Any:
-        return self.sweeper.run(self.clock())
-
-
 def start_sweeping(
     app: Any, couriers: dict[str, Any], clock: Clock
 ) -> tuple[threading.Event, threading.Thread]:
@@ -224,8 +214,14 @@ def start_sweeping(
     from bot.serve import SweepService
     from scheduler.sweep import Sweeper
 
-    sweeper = Sweeper(app.sessions, couriers, nudge_settings(), rosters=app.setup.rosters)
-    service = SweepService(ClockedSweeper(sweeper, clock), io.StringIO(), interval=1.0)  # type: ignore[arg-type]
+    class Clocked(Sweeper):
+        """The real sweep, as of the script's clock instead of the wall's."""
+
+        def run(self, at: datetime) -> Any:
+            return super().run(clock())
+
+    sweeper = Clocked(app.sessions, couriers, nudge_settings(), rosters=app.setup.rosters)
+    service = SweepService(sweeper, io.StringIO(), interval=1.0)
     stop = threading.Event()
     thread = threading.Thread(target=service.run, args=(stop,), daemon=True)
     thread.start()
