@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from handlers import identity, people, registry
@@ -53,6 +54,24 @@ if TYPE_CHECKING:
     from handlers.platform_meetings import PlatformMeeting
 
 log = logging.getLogger("partnerbot.core")
+
+
+# The answer while the database cannot be reached (stopped, restarting, network): the transaction
+# rolled back, so the person is told plainly that nothing was kept and to send it again.
+NOT_SAVED = "Not saved: the database is not answering. Try again in a minute."
+
+
+def database_away(exc: BaseException) -> bool:
+    """Whether a fault is the database being unreachable (or dropping the connection), not a bug."""
+    return isinstance(exc, (OperationalError, InterfaceError, DisconnectionError))
+
+
+def not_saved(exc: BaseException) -> Reply:
+    # One line, no traceback and no message text: the cause is outside the bot.
+    log.warning(
+        "database unreachable, command not saved: %s", type(getattr(exc, "orig", None) or exc).__name__
+    )
+    return error(NOT_SAVED)
 
 
 # The longest message the core reads: Slack's own limit for a message. A longer one is refused whole.
@@ -113,6 +132,8 @@ class Core:
         try:
             return self._handle(req)
         except Exception as e:
+            if database_away(e):
+                return not_saved(e)
             ref = log_fault(log, "command failed", req, e)  # never the message's text (handlers/faults.py)
             return error(f"Sorry, something went wrong and nothing was changed. (reference {ref})")
 

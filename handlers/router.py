@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from handlers import identity, registry
 from handlers.actions import action_number
 from handlers.context import Request
-from handlers.core import BoundSeries, Core, admit
+from handlers.core import BoundSeries, Core, admit, database_away, not_saved
 from handlers.faults import log_fault
 from handlers.identity import AmbiguousUser, Who
 from handlers.reply import ACTOR, ERROR, Reply, error
@@ -111,6 +111,8 @@ class Router:
                 "with `--partnership ID` (or set `partnership:` in app.yaml) to say which you are."
             )
         except Exception as e:
+            if database_away(e):
+                return not_saved(e)
             ref = log_fault(log, "routing failed", req, e)  # never the message's text (handlers/faults.py)
             return error(f"Sorry, something went wrong and nothing was changed. (reference {ref})")
         return reply

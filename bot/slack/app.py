@@ -28,6 +28,7 @@ from bot.slack.deliver import Poster, Where
 from bot.slack.identity import DOOR, Identities
 from bot.slack.render import from_slack
 from handlers.context import Request
+from handlers.core import database_away, not_saved
 from handlers.faults import log_error
 from handlers.reply import Reply
 
@@ -185,7 +186,12 @@ class SlackDoor:
         )
 
     def handle(self, req: Request) -> Reply:
-        self.identities.initials(req.user)  # someone new: match their profile e-mail first
+        try:
+            self.identities.initials(req.user)  # someone new: match their profile e-mail first
+        except Exception as e:  # the database away: the core's own answer, not a failed request
+            if not database_away(e):
+                raise
+            return not_saved(e)
         return self.core.handle(req)
 
     def inbound(self, text: str, channel: str | None = None) -> str:

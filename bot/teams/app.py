@@ -67,6 +67,7 @@ from bot.teams.retry import RetryLater, status_of, with_retries
 from handlers import registry
 from handlers.attendance_report import AttendanceReport, NoReport
 from handlers.context import Request
+from handlers.core import database_away, not_saved
 from handlers.identity import Who
 from handlers.reply import ACTOR, OK, PERSON, File, Message, Reply, Text
 from scheduler.couriers import DeliveryFailed, Unreachable
@@ -348,9 +349,16 @@ class TeamsDoor:
             if not (mentioned or direct):
                 return
             text = "help"  # addressed with nothing else (as Slack's bare `/pb`): say what it can do
-        who = await self.identify(ctx)
-        if direct and who is not None:
-            await self._remember_chat(who.person_id, activity)
+        try:
+            who = await self.identify(ctx)
+            if direct and who is not None:
+                await self._remember_chat(who.person_id, activity)
+        except Exception as e:  # the database away: the core's own answer, not a failed request
+            if not database_away(e):
+                raise
+            if mentioned or direct:
+                await self.deliver(ctx, not_saved(e), direct=direct)
+            return
         found = registry.match(text)
         spec = found[0] if found else None
         extra: dict[str, Any] = {}

@@ -1,0 +1,126 @@
+"""The database going away mid-meeting: a command gets "not saved, try again" and nothing half-done.
+
+The outage itself (PostgreSQL stopped for 30 s and started again) is `make outages`
+(tests/outage/run_outages.py); here the unreachable database is simulated cheaply: the core and
+the router are given sessions on an engine whose server port has nothing listening.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import pytest
+from slack_fake import FakeSlack
+from slack_fake import Harness as SlackHarness
+from sqlalchemy import Engine, func, select
+from teams_fakes import Harness as TeamsHarness
+
+from bot.app import App
+from handlers.context import Request
+from handlers.core import NOT_SAVED, Core
+from handlers.router import Router
+from storage.db import make_engine, make_sessionmaker
+from storage.models import Action, AuditEvent
+
+AT = datetime(2024, 1, 19, 10, 5, tzinfo=UTC)
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])  # closed again on leaving: nothing listens there
+
+
+def _away() -> Engine:
+    return make_engine(
+        f"postgresql://partnerbot@127.0.0.1:{_closed_port()}/partnerbot", connect_args={"connect_timeout": 2}
+    )
+
+
+@contextmanager
+def _database_away(router: Router) -> Iterator[None]:
+    """A door's router (and the cores it made) on the unreachable engine for a while."""
+    away, kept = _away(), router.sessions
+    router.sessions, router._cores = make_sessionmaker(away), {}
+    try:
+        yield
+    finally:
+        router.sessions, router._cores = kept, {}
+        away.dispose()
+
+
+def _counts(app: App) -> tuple[int, int]:
+    with app.sessions() as s:
+        actions = s.scalar(select(func.count()).select_from(Action)) or 0
+        audit = s.scalar(select(func.count()).select_from(AuditEvent)) or 0
+        return actions, audit
+
+
+def test_a_command_while_the_database_is_away_is_not_saved_and_says_try_again(
+    app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    core = app.core()
+    core.handle(Request("shell", "C-BOARD", "MT", "bind board", AT))
+    core.handle(Request("shell", "C-BOARD", "MT", "meeting start", AT))
+    before = _counts(app)
+
+    away = _away()
+    sessions = make_sessionmaker(away)
+    doors = (Core(sessions, core.partnership_id, app.setup), Router(sessions, app.setup))
+    caplog.set_level(logging.WARNING)
+    try:
+        for door in doors:
+            for text in ("Action: HN to write to the three schools by Friday", "actions", "done 1"):
+                reply = door.handle(Request("shell", "C-BOARD", "MT", text, AT, event_id=f"e-{text}"))
+                assert reply.plain.strip() == NOT_SAVED, reply.plain
+    finally:
+        away.dispose()
+    # One line each, no traceback, and never the message's text.
+    assert not [r for r in caplog.records if r.exc_info], [r.getMessage() for r in caplog.records]
+    assert not [r for r in caplog.records if "schools" in r.getMessage()]
+    assert _counts(app) == before
+
+    # Sent again once the database answers: stored once, under the next number.
+    said = core.handle(
+        Request("shell", "C-BOARD", "MT", "Action: HN to write to the three schools by Friday", AT)
+    ).plain
+    assert NOT_SAVED not in said
+    with app.sessions() as s:
+        assert list(s.scalars(select(Action.title))) == ["write to the three schools"]
+
+
+ACTION = "Action: HN to write to the three schools by Friday"
+
+
+def test_the_chat_doors_answer_not_saved_too(app: App, caplog: pytest.LogCaptureFixture) -> None:
+    """Each door asks who is writing before the core runs: that lookup failing is no failed request."""
+    fake = FakeSlack()
+    slack = SlackHarness(app, fake)
+    teams = TeamsHarness(app)
+    try:
+        slack.know("MT")
+        teams.know("MT")
+        assert "Not saved" not in slack.slash("MT", "meeting start board").body
+        before = _counts(app)
+        caplog.set_level(logging.WARNING)
+        with _database_away(slack.door.core):
+            resp = slack.slash("MT", ACTION)
+        assert resp.status == 200
+        assert NOT_SAVED in resp.body
+        with _database_away(teams.door.core):
+            assert teams.say("MT", ACTION).status_code == 200
+        assert any(NOT_SAVED in t for t in teams.connector.texts())
+        assert not [r for r in caplog.records if r.exc_info], [r.getMessage() for r in caplog.records]
+        assert _counts(app) == before
+        # Sent again once the database answers: stored once.
+        assert slack.slash("MT", ACTION).status == 200
+        with app.sessions() as s:
+            assert list(s.scalars(select(Action.title))) == ["write to the three schools"]
+    finally:
+        slack.door.close()
+        teams.close()
+        fake.close()
