@@ -15,7 +15,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from handlers.actions import DECLINED, current_owners, declined_by, shared_owner_gone
+from handlers.actions import DECLINED, agency_reminded, current_owners, declined_by, shared_owner_gone
 from handlers.format import owners_text, person_name, plural, short_date
 from handlers.names import Owner
 from handlers.reply import WARNING, Block, Text
@@ -175,7 +175,7 @@ def chair_digest(
                 "for all partners: "
                 + ", ".join(unled)
                 + (" has" if len(unled) == 1 else " have")
-                + " no lead to remind"
+                + " no lead or contact address to remind"
             )
         if returned is not None:
             who, day = returned
@@ -318,7 +318,8 @@ def _ended_groups(
 
 def _agencies_without_lead(roster: Roster, series: Series, action: Action, owners: list[Owner]) -> list[str]:
     """For an "all partners" action: the names of the series' agencies nobody is reminded for (no
-    `lead` in the partnership file) — only the chair's digest carries it for them."""
+    `lead` and no `contact` address in the partnership file) — only the chair's digest carries it
+    for them (`handlers.actions.agency_reminded`, the sweep's rule)."""
     if not any(o.kind == "all" for o in owners) or series.key not in roster.series:
         return []
     sref = roster.series[series.key]
@@ -329,7 +330,7 @@ def _agencies_without_lead(roster: Roster, series: Series, action: Action, owner
             continue
         agency = roster.agencies.get(person.agency)
         name = agency.name if agency else person.agency
-        if not (agency and agency.lead) and name not in out:
+        if agency_reminded(roster, person.agency) is None and name not in out:
             out.append(name)
     return out
 

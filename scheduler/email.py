@@ -103,7 +103,9 @@ NOT_READ = "This e-mail comes from the partnership's bot, which does not read re
 def email_body(out: Outgoing, links: AnswerLinks | None = None) -> str:
     """A reminder as an e-mail's text: each action's answers as links to the answer page (when
     links are set up), else the chat commands; never a promise that a reply is read."""
-    lines = [f"Dear {out.person.first_name},", ""]
+    # An agency's mailbox is read by whoever answers for the agency, not by one person.
+    greeting = f"colleagues at {out.person.name}" if out.person.mailbox else out.person.first_name
+    lines = [f"Dear {greeting},", ""]
     expires = links.expiry() if links is not None else None
     linked = answers = False
     for block in out.message.blocks:
