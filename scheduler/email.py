@@ -23,7 +23,7 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formataddr, formatdate, make_msgid
 from typing import Annotated, Any
 
 from pydantic import Field, model_validator
@@ -151,7 +151,8 @@ class EmailCourier:
         s = self.settings
         msg = EmailMessage()
         msg["From"] = s.sender
-        msg["To"] = f"{out.person.name} <{out.person.email}>"
+        # Quoted where needed: an agency's name ("Probation Service (Marchfield)") may hold brackets.
+        msg["To"] = formataddr((out.person.name, out.person.email or ""))
         msg["Subject"] = out.subject
         msg["Date"] = formatdate(localtime=False)
         msg["Message-ID"] = make_msgid(idstring=f"digest{out.digest_id}", domain=s.sender.rpartition("@")[2])

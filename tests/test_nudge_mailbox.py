@@ -209,3 +209,18 @@ def test_a_failing_mail_server_means_the_address_is_retried_and_gets_one(
         states = [d.state for d in s.scalars(select(Digest).where(Digest.recipient_id == claim.recipient_id))]
     assert (claim.state, claim.attempts, claim.door) == ("sent", 2, "email") and states == ["failed", "sent"]
     app.engine.dispose()
+
+
+def test_an_agency_name_with_brackets_or_a_comma_stays_one_address() -> None:
+    from handlers.reply import Message as Msg
+    from scheduler.couriers import Outgoing
+    from scheduler.email import EmailCourier, SmtpSettings
+    from storage.roster import PersonRef
+
+    courier = EmailCourier(SmtpSettings(host="127.0.0.1", sender="bot@westshire.example"))
+    for name in ("Probation Service (Marchfield)", "Westshire Council, Children's Services"):
+        box = PersonRef("mailbox-7", name, "probation", email="ldu@probation.example", mailbox=True)
+        msg = courier.compose(Outgoing(box, "Reminder", Msg(), "text", 1))
+        (address,) = msg["To"].addresses
+        assert (address.display_name, address.addr_spec) == (name, "ldu@probation.example")
+        assert body(msg).startswith(f"Dear colleagues at {name},")
