@@ -388,7 +388,7 @@ class Sweeper:
 
     def _mailboxes(self, sc: _Scope) -> None:
         """The recipient rows of the agencies whose contact address takes their "all partners"
-        reminders (no lead in the file), made the first time one is needed. A mailbox is a row of
+        reminders (no lead in the file), made by the first sweep that finds one. A mailbox is a row of
         `people` marked `mailbox_of`, so claims, leases and digests keep one kind of recipient; the
         address itself is read from the file each time, so a changed address is used at once."""
         wanted = {
