@@ -132,6 +132,7 @@ def chair_digest(
     meeting_day: date | None = None,
 ) -> ChairDigest:
     initials = _people(session, series.partnership_id)
+    mailed = _mailed(session, series.partnership_id)
     actions = list(
         session.scalars(
             select(Action)
@@ -169,7 +170,7 @@ def chair_digest(
         declined = [o.__dict__.get("_initials") or "someone" for o in declined_by(a)]
         if declined:
             reasons.append("declined by " + ", ".join(declined))
-        unled = _agencies_without_lead(roster, series, a, owners)
+        unled = _agencies_without_lead(roster, series, a, owners, mailed)
         if unled:
             reasons.append(
                 "for all partners: "
@@ -316,10 +317,26 @@ def _ended_groups(
     return out
 
 
-def _agencies_without_lead(roster: Roster, series: Series, action: Action, owners: list[Owner]) -> list[str]:
+def _mailed(session: Session, partnership_id: str) -> set[str]:
+    """Agencies whose contact address the reminders e-mail: those with a mailbox in service (the
+    sweep keeps one while it has a door that reaches an address, scheduler/sweep.py)."""
+    return {
+        key
+        for key in session.scalars(
+            select(Person.mailbox_of).where(
+                Person.partnership_id == partnership_id, Person.mailbox_of.is_not(None), Person.active
+            )
+        )
+        if key is not None
+    }
+
+
+def _agencies_without_lead(
+    roster: Roster, series: Series, action: Action, owners: list[Owner], mailed: set[str]
+) -> list[str]:
     """For an "all partners" action: the names of the series' agencies nobody is reminded for (no
-    `lead` and no `contact` address in the partnership file) — only the chair's digest carries it
-    for them (`handlers.actions.agency_reminded`, the sweep's rule)."""
+    `lead`, and no `contact` address the reminders e-mail) — only the chair's digest carries it for
+    them (`handlers.actions.agency_reminded`, the sweep's rule)."""
     if not any(o.kind == "all" for o in owners) or series.key not in roster.series:
         return []
     sref = roster.series[series.key]
@@ -330,7 +347,9 @@ def _agencies_without_lead(roster: Roster, series: Series, action: Action, owner
             continue
         agency = roster.agencies.get(person.agency)
         name = agency.name if agency else person.agency
-        if agency_reminded(roster, person.agency) is None and name not in out:
+        reached = agency_reminded(roster, person.agency)
+        unreached = reached is None or (reached[0] == "contact" and person.agency not in mailed)
+        if unreached and name not in out:
             out.append(name)
     return out
 

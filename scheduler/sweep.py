@@ -68,7 +68,7 @@ from handlers.actions import DECLINED, agency_reminded, group_reminded
 from handlers.chair_digest import ChairDigest, chair_digest
 from handlers.format import plural
 from handlers.identity import same_person
-from scheduler.couriers import Courier, DeliveryFailed, Outgoing, Unreachable, plain_text, route
+from scheduler.couriers import CHAT_DOORS, Courier, DeliveryFailed, Outgoing, Unreachable, plain_text, route
 from scheduler.messages import ActionNudge, DigestPart, PapersNudge, compose_across
 from scheduler.policy import (
     CHAIR,
@@ -396,20 +396,39 @@ class Sweeper:
             for key in sc.roster.agencies
             if (reached := agency_reminded(sc.roster, key)) is not None and reached[0] == "contact"
         }
+        # Only e-mail (or the terminal) reaches an address. Without one those agencies are nobody's to
+        # remind: their mailboxes are stood down, and the chair's digest names the agencies again.
+        if not any(door not in CHAT_DOORS for door in self.couriers):
+            wanted = {}
+
+        def stand_down() -> None:
+            with self.sessions() as s, s.begin():
+                s.execute(
+                    update(Person)
+                    .where(
+                        Person.partnership_id == sc.pid,
+                        Person.mailbox_of.is_not(None),
+                        Person.active,
+                        ~Person.mailbox_of.in_(list(wanted) or [""]),
+                    )
+                    .values(active=False)
+                )
+
+        self._retry(stand_down)
         if not wanted:
             return
 
-        def found() -> list[tuple[int, str, str]]:
+        def found() -> list[tuple[int, str, str, bool]]:
             with self.sessions() as s:
                 rows = s.execute(
-                    select(Person.id, Person.initials, Person.mailbox_of).where(
+                    select(Person.id, Person.initials, Person.mailbox_of, Person.active).where(
                         Person.partnership_id == sc.pid, Person.mailbox_of.in_(list(wanted))
                     )
                 ).all()
-                return [(i, ini, key) for i, ini, key in rows if key is not None]
+                return [(i, ini, key, active) for i, ini, key, active in rows if key is not None]
 
         rows = found()
-        missing = sorted(set(wanted) - {key for _, _, key in rows})
+        missing = sorted(set(wanted) - {key for _, _, key, active in rows if active})
         if missing:
 
             def write() -> None:
@@ -435,10 +454,16 @@ class Sweeper:
                     ]
                     if new:  # two sweeps at once: the unique initials keep one row each
                         s.execute(_insert(s)(Person.__table__).on_conflict_do_nothing(), new)
+                    # One stood down before (no e-mail then, or a lead named): back in service.
+                    s.execute(
+                        update(Person)
+                        .where(Person.partnership_id == sc.pid, Person.mailbox_of.in_(missing))
+                        .values(active=True)
+                    )
 
             self._retry(write)
             rows = found()
-        for person_id, ini, key in rows:
+        for person_id, ini, key, _ in rows:
             agency = sc.roster.agencies[key]
             sc.initials[person_id] = ini
             sc.ids[ini] = person_id

@@ -23,11 +23,13 @@ from bot.app import App
 from bot.plugs import build_couriers
 from bot.terminal_courier import TerminalCourier
 from handlers.answer_links import SECRET_VARIABLE
+from scheduler.couriers import Outgoing
 from scheduler.email import NOT_READ
 from scheduler.policy import NudgeSettings
 from scheduler.sweep import Sweeper
 from storage.models import AuditEvent, Person
 from storage.nudge_models import Digest, NudgeClaim
+from storage.roster import PersonRef
 
 POLICE = "public.protection@marcia-police.example"  # Marcia Police's contact; it names no lead
 ACTION = "All partners to read the neglect strategy by 15/01/24"
@@ -73,7 +75,7 @@ def smtp() -> Iterator[tuple[Controller, Mailbox]]:
 def mailbox_initials(app: App, agency: str) -> str:
     with app.sessions() as s:
         row = s.scalars(select(Person).where(Person.mailbox_of == agency)).one()
-        assert row.email is None and not row.guest and row.active  # the address is read from the file
+        assert row.email is None and not row.guest  # the address is read from the file
         return row.initials
 
 
@@ -150,7 +152,9 @@ def test_all_partners_reach_leads_then_contact_addresses_once_then_the_chair(
     overdue = sorted(who for k, _, who, _ in claims(chat, 1) if k == "overdue:7d")
     assert overdue == ["MT", "TR"] and len(to(box, "tom.rees@marcia-police.example")) == 1
     assert len(to(box, POLICE)) == 1
-    assert mailbox_initials(app, "police") == police
+    assert mailbox_initials(app, "police") == police  # stood down, kept for what was sent to it
+    with app.sessions() as s:
+        assert s.scalars(select(Person.active).where(Person.initials == police)).one() is False
     with app.sessions() as s:
         assert s.scalars(select(AuditEvent).where(AuditEvent.entity_id == police)).all() == []
     app.engine.dispose()
@@ -213,9 +217,7 @@ def test_a_failing_mail_server_means_the_address_is_retried_and_gets_one(
 
 def test_an_agency_name_with_brackets_or_a_comma_stays_one_address() -> None:
     from handlers.reply import Message as Msg
-    from scheduler.couriers import Outgoing
     from scheduler.email import EmailCourier, SmtpSettings
-    from storage.roster import PersonRef
 
     courier = EmailCourier(SmtpSettings(host="127.0.0.1", sender="bot@westshire.example"))
     for name in ("Probation Service (Marchfield)", "Westshire Council, Children's Services"):
@@ -224,3 +226,58 @@ def test_an_agency_name_with_brackets_or_a_comma_stays_one_address() -> None:
         (address,) = msg["To"].addresses
         assert (address.display_name, address.addr_spec) == (name, "ldu@probation.example")
         assert body(msg).startswith(f"Dear colleagues at {name},")
+
+
+class ChatOnly:
+    """A chat door that reaches everyone it is given: the only door, as where e-mail is not set up."""
+
+    door = "slack"
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def reach(self, person: PersonRef) -> bool:
+        return True
+
+    def send(self, out: Outgoing) -> str:
+        self.sent.append(out.person.initials)
+        return f"chat-{out.digest_id}"
+
+
+def unreached_line(chat: Chat) -> str:
+    (line,) = [line for line in chat.dm("MT", "digest").splitlines() if "Board 1" in line]
+    return line
+
+
+def test_with_no_door_to_an_address_the_chair_chases_those_agencies(
+    database_url: str, smtp: tuple[Controller, Mailbox], tmp_path: Path
+) -> None:
+    server, box = smtp
+    app = mail_app(database_url, server.port, tmp_path)
+    chat = Chat(app)
+    _meeting(chat, "2024-01-02T10:00:00+00:00", ACTION)
+    chat_door = ChatOnly()
+    at = datetime(2024, 1, 15, 9, 30, tzinfo=UTC)
+
+    # Only a chat door: nothing can write to Marcia Police's address, so nobody is reminded for it
+    # and the chair's digest names it with the agencies that have neither a lead nor an address.
+    first = Sweeper(app.sessions, {"slack": chat_door}, NudgeSettings()).run(at)
+    assert [m.initials for m in first.sent] == ["MT"] and first.failed == []
+    assert [who for _, _, who, _ in claims(chat, 1)] == ["MT"]
+    assert "Marcia Police" in unreached_line(chat) and "Probation Service" in unreached_line(chat)
+
+    # E-mail set up: from the next reminder the address takes it, and the chair no longer chases it.
+    couriers = build_couriers(app, TerminalCourier(chat.door))
+    week = Sweeper(app.sessions, couriers, NudgeSettings()).run(at + timedelta(days=7))  # overdue 7 days
+    police = mailbox_initials(app, "police")
+    assert sorted(m.initials for m in week.sent) == sorted(["MT", police]) and len(to(box, POLICE)) == 1
+    assert "Marcia Police" not in unreached_line(chat) and "Probation Service" in unreached_line(chat)
+
+    # E-mail gone again: the mailbox is stood down (kept, for what was sent to it), the chair chases it.
+    Sweeper(app.sessions, {"slack": chat_door}, NudgeSettings()).run(at + timedelta(days=7, hours=1))
+    with app.sessions() as s:
+        row = s.scalars(select(Person).where(Person.mailbox_of == "police")).one()
+        assert row.initials == police and not row.active
+    assert "Marcia Police" in unreached_line(chat)
+    assert police not in chat_door.sent
+    app.engine.dispose()
