@@ -65,6 +65,21 @@ def group_reminded(roster: Roster, group_id: str) -> list[str]:
     return leads or roster.group_members(group_id)
 
 
+def agency_reminded(roster: Roster, agency_id: str) -> tuple[str, str] | None:
+    """Who an "all partners" action reminds for an agency: ("lead", initials) when it names a lead
+    still in the file, else ("contact", address) when it has a contact address, else None (only the
+    chair's digest carries it for that agency)."""
+    agency = roster.agencies.get(agency_id)
+    if agency is None:
+        return None
+    lead = agency.lead
+    if lead and lead in roster.people and roster.people[lead].active:
+        return ("lead", lead)
+    if agency.contact:
+        return ("contact", agency.contact)
+    return None
+
+
 def _owner_key(o: ActionOwner) -> str | None:
     if o.kind in ("person", DECLINED):
         return o.__dict__.get("_initials")

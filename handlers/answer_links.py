@@ -112,8 +112,8 @@ class AnswerLinks:
 
     def for_buttons(self, person: PersonRef, buttons: Buttons, expires: datetime) -> list[tuple[str, str]]:
         """(label, link) for each answer of a reminder's buttons; none for a person who cannot answer."""
-        if not person.email or person.guest or not person.active:
-            return []  # a guest is nobody's identity: the core would refuse their answer
+        if not person.email or person.guest or person.mailbox or not person.active:
+            return []  # a guest or an agency's mailbox is nobody's identity: the core would refuse it
         out = []
         for b in buttons.buttons:
             action_id = b.payload.get("action_id")

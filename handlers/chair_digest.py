@@ -15,7 +15,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from handlers.actions import DECLINED, current_owners, declined_by, shared_owner_gone
+from handlers.actions import DECLINED, agency_reminded, current_owners, declined_by, shared_owner_gone
 from handlers.format import owners_text, person_name, plural, short_date
 from handlers.names import Owner
 from handlers.reply import WARNING, Block, Text
@@ -132,6 +132,7 @@ def chair_digest(
     meeting_day: date | None = None,
 ) -> ChairDigest:
     initials = _people(session, series.partnership_id)
+    mailed = _mailed(session, series.partnership_id)
     actions = list(
         session.scalars(
             select(Action)
@@ -169,13 +170,13 @@ def chair_digest(
         declined = [o.__dict__.get("_initials") or "someone" for o in declined_by(a)]
         if declined:
             reasons.append("declined by " + ", ".join(declined))
-        unled = _agencies_without_lead(roster, series, a, owners)
+        unled = _agencies_without_lead(roster, series, a, owners, mailed)
         if unled:
             reasons.append(
                 "for all partners: "
                 + ", ".join(unled)
                 + (" has" if len(unled) == 1 else " have")
-                + " no lead to remind"
+                + " no lead or contact address to remind"
             )
         if returned is not None:
             who, day = returned
@@ -316,9 +317,26 @@ def _ended_groups(
     return out
 
 
-def _agencies_without_lead(roster: Roster, series: Series, action: Action, owners: list[Owner]) -> list[str]:
+def _mailed(session: Session, partnership_id: str) -> set[str]:
+    """Agencies whose contact address the reminders e-mail: those with a mailbox in service (the
+    sweep keeps one while it has a door that reaches an address, scheduler/sweep.py)."""
+    return {
+        key
+        for key in session.scalars(
+            select(Person.mailbox_of).where(
+                Person.partnership_id == partnership_id, Person.mailbox_of.is_not(None), Person.active
+            )
+        )
+        if key is not None
+    }
+
+
+def _agencies_without_lead(
+    roster: Roster, series: Series, action: Action, owners: list[Owner], mailed: set[str]
+) -> list[str]:
     """For an "all partners" action: the names of the series' agencies nobody is reminded for (no
-    `lead` in the partnership file) — only the chair's digest carries it for them."""
+    `lead`, and no `contact` address the reminders e-mail) — only the chair's digest carries it for
+    them (`handlers.actions.agency_reminded`, the sweep's rule)."""
     if not any(o.kind == "all" for o in owners) or series.key not in roster.series:
         return []
     sref = roster.series[series.key]
@@ -329,7 +347,9 @@ def _agencies_without_lead(roster: Roster, series: Series, action: Action, owner
             continue
         agency = roster.agencies.get(person.agency)
         name = agency.name if agency else person.agency
-        if not (agency and agency.lead) and name not in out:
+        reached = agency_reminded(roster, person.agency)
+        unreached = reached is None or (reached[0] == "contact" and person.agency not in mailed)
+        if unreached and name not in out:
             out.append(name)
     return out
 

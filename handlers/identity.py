@@ -96,6 +96,7 @@ def person_for(session: Session, partnership_id: str, door: str, key: str) -> Pe
                 func.lower(Person.initials) == key.lower(),
                 Person.active,
                 Person.guest.is_(False),
+                Person.mailbox_of.is_(None),  # an agency's mailbox is nobody to act as
             )
         ).first()
     if found is not None or in_file:

@@ -56,7 +56,11 @@ def has_chat_identity(person: PersonRef) -> bool:
 
 def route(person: PersonRef, series_doors: Iterable[str], couriers: Mapping[str, Courier]) -> list[Courier]:
     """Couriers to try, best first: e-mail-only people by e-mail; others on their series' chat door,
-    then e-mail, then any other door that reaches them (the terminal last)."""
+    then e-mail, then any other door that reaches them (the terminal last). An agency's mailbox
+    is an address, not anyone's chat account: e-mail (or the terminal) only."""
+    if person.mailbox:
+        doors = sorted((d for d in couriers if d not in CHAT_DOORS), key=lambda d: (d != "email", d))
+        return [couriers[d] for d in doors if couriers[d].reach(person)]
     order: list[str] = []
     # A chat door may know people the file gives no chat id (learnt from their profile e-mail).
     on_chat = has_chat_identity(person) or any(couriers[d].reach(person) for d in CHAT_DOORS if d in couriers)

@@ -23,7 +23,7 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formataddr, formatdate, make_msgid
 from typing import Annotated, Any
 
 from pydantic import Field, model_validator
@@ -103,7 +103,9 @@ NOT_READ = "This e-mail comes from the partnership's bot, which does not read re
 def email_body(out: Outgoing, links: AnswerLinks | None = None) -> str:
     """A reminder as an e-mail's text: each action's answers as links to the answer page (when
     links are set up), else the chat commands; never a promise that a reply is read."""
-    lines = [f"Dear {out.person.first_name},", ""]
+    # An agency's mailbox is read by whoever answers for the agency, not by one person.
+    greeting = f"colleagues at {out.person.name}" if out.person.mailbox else out.person.first_name
+    lines = [f"Dear {greeting},", ""]
     expires = links.expiry() if links is not None else None
     linked = answers = False
     for block in out.message.blocks:
@@ -149,7 +151,8 @@ class EmailCourier:
         s = self.settings
         msg = EmailMessage()
         msg["From"] = s.sender
-        msg["To"] = f"{out.person.name} <{out.person.email}>"
+        # Quoted where needed: an agency's name ("Probation Service (Marchfield)") may hold brackets.
+        msg["To"] = formataddr((out.person.name, out.person.email or ""))
         msg["Subject"] = out.subject
         msg["Date"] = formatdate(localtime=False)
         msg["Message-ID"] = make_msgid(idstring=f"digest{out.digest_id}", domain=s.sender.rpartition("@")[2])

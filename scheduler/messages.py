@@ -19,7 +19,7 @@ from handlers.actions import answer_buttons, current_owners, declined_by, latest
 from handlers.chair_digest import ChairDigest, action_ref
 from handlers.format import is_guest, owners_text, plural, short_date
 from handlers.names import Owner
-from handlers.reply import PERSON, Block, Message, Text
+from handlers.reply import PERSON, Block, Buttons, Message, Text
 from storage.models import Action, Series
 from storage.roster import PersonRef, Roster
 from storage.workdays import working_days_between
@@ -151,10 +151,35 @@ def compose(
         head = "Reminder: " if not blocks else "And your action: "
         blocks.extend(_action_blocks(actions[0], roster, person, today, tz, head))
     elif actions:
-        blocks.append(Text(f"Reminders: {len(actions)} of your actions need a look."))
+        whose = "actions for all partners" if person.mailbox else "of your actions"
+        blocks.append(Text(f"Reminders: {len(actions)} {whose} need a look."))
         for n in actions:
             blocks.extend(_action_blocks(n, roster, person, today, tz, "• "))
+    if person.mailbox:
+        blocks = _to_mailbox(person, roster, blocks)
     return _subject(actions, papers, chair, today), Message(blocks, PERSON, person.initials)
+
+
+def _to_mailbox(mailbox: PersonRef, roster: Roster, blocks: list[Block]) -> list[Block]:
+    """A reminder to an agency's contact address: why it came there, and no answers. A shared mailbox
+    is nobody in particular, and every answer is recorded against a person, so its readers answer
+    through the business unit, who record it as themselves."""
+    agency = mailbox.name
+    intro = (
+        f"This comes to {agency}'s contact address because the {roster.name} has nobody named to "
+        f"answer for {agency}: please pass it to whoever does."
+    )
+    unit = roster.business_unit
+    people = [roster.people[i] for i in roster.group_members(unit)] if unit and unit in roster.groups else []
+    names = [f"{p.name} ({p.email})" if p.email else p.name for p in people]
+    named = " or ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+    who = f"the business unit — {named} —" if named else "the business unit,"
+    closing = (
+        f"To give an update or say it is done, write to {who} who will record it. "
+        f"So that these reminders reach a person, ask them to name a lead for {agency}."
+    )
+    kept = [b for b in blocks if not isinstance(b, Buttons)]
+    return [Text(intro), *kept, Text(closing)]
 
 
 @dataclass

@@ -64,12 +64,12 @@ from sqlalchemy import column as sql_column
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from handlers.actions import DECLINED, group_reminded
+from handlers.actions import DECLINED, agency_reminded, group_reminded
 from handlers.chair_digest import ChairDigest, chair_digest
 from handlers.faults import log_error
 from handlers.format import plural
 from handlers.identity import same_person
-from scheduler.couriers import Courier, DeliveryFailed, Outgoing, Unreachable, plain_text, route
+from scheduler.couriers import CHAT_DOORS, Courier, DeliveryFailed, Outgoing, Unreachable, plain_text, route
 from scheduler.messages import ActionNudge, DigestPart, PapersNudge, compose_across
 from scheduler.policy import (
     CHAIR,
@@ -89,6 +89,7 @@ from storage.cadence import CadenceError, parse_papers_due
 from storage.models import (
     Action,
     ActionOwner,
+    Agency,
     AgendaItem,
     Meeting,
     Partnership,
@@ -97,7 +98,7 @@ from storage.models import (
     UTCDateTime,
 )
 from storage.nudge_models import OPEN_STATES, Digest, NudgeClaim, RecipientLease
-from storage.roster import Roster
+from storage.roster import PersonRef, Roster
 from storage.roster_repo import RosterCache
 
 log = logging.getLogger("partnerbot.sweep")
@@ -234,6 +235,9 @@ class _Scope:
     policies: dict[int, Policy]
     initials: dict[int, str]  # person id → initials (everyone, for display)
     ids: dict[str, int]  # initials → person id (active people only)
+    # The contact addresses "all partners" actions go to (agencies with no lead): person row → who.
+    mailboxes: dict[int, PersonRef] = field(default_factory=dict)
+    mailbox_ids: dict[str, int] = field(default_factory=dict)  # agency id → its mailbox's person row
 
     def day_start(self, day: date) -> datetime:
         return datetime.combine(day, time(0), self.tz)
@@ -299,9 +303,11 @@ class Sweeper:
         for pid in pids:
             with self.sessions() as s:
                 scope = self._scope(s, pid, at)
-                if scope is None:
-                    report.outside_hours.append(pid)
-                    continue
+            if scope is None:
+                report.outside_hours.append(pid)
+                continue
+            self._mailboxes(scope)
+            with self.sessions() as s:
                 meeting_keys = self._derive(s, scope, report)
             scopes[pid] = scope
             mine, before = self._work(scope, meeting_keys, report)
@@ -390,6 +396,97 @@ class Sweeper:
             initials=initials,
             ids=ids,
         )
+
+    def _mailboxes(self, sc: _Scope) -> None:
+        """The recipient rows of the agencies whose contact address takes their "all partners"
+        reminders (no lead in the file), made by the first sweep that finds one. A mailbox is a row of
+        `people` marked `mailbox_of`, so claims, leases and digests keep one kind of recipient; the
+        address itself is read from the file each time, so a changed address is used at once."""
+        wanted = {
+            key: reached[1]
+            for key in sc.roster.agencies
+            if (reached := agency_reminded(sc.roster, key)) is not None and reached[0] == "contact"
+        }
+        # Only e-mail (or the terminal) reaches an address. Without one those agencies are nobody's to
+        # remind: their mailboxes are stood down, and the chair's digest names the agencies again.
+        if not any(door not in CHAT_DOORS for door in self.couriers):
+            wanted = {}
+
+        def stand_down() -> None:
+            with self.sessions() as s, s.begin():
+                s.execute(
+                    update(Person)
+                    .where(
+                        Person.partnership_id == sc.pid,
+                        Person.mailbox_of.is_not(None),
+                        Person.active,
+                        ~Person.mailbox_of.in_(list(wanted) or [""]),
+                    )
+                    .values(active=False)
+                )
+
+        self._retry(stand_down)
+        if not wanted:
+            return
+
+        def found() -> list[tuple[int, str, str, bool]]:
+            with self.sessions() as s:
+                rows = s.execute(
+                    select(Person.id, Person.initials, Person.mailbox_of, Person.active).where(
+                        Person.partnership_id == sc.pid, Person.mailbox_of.in_(list(wanted))
+                    )
+                ).all()
+                return [(i, ini, key, active) for i, ini, key, active in rows if key is not None]
+
+        rows = found()
+        missing = sorted(set(wanted) - {key for _, _, key, active in rows if active})
+        if missing:
+
+            def write() -> None:
+                with self.sessions() as s, s.begin():
+                    agencies = s.execute(
+                        select(Agency.id, Agency.key, Agency.name).where(
+                            Agency.partnership_id == sc.pid, Agency.key.in_(missing)
+                        )
+                    ).all()
+                    new = [
+                        {
+                            "partnership_id": sc.pid,
+                            # A key no file can give (file initials are letters only), like a guest's.
+                            "initials": f"mailbox-{agency_id}",
+                            "name": name,
+                            "agency_key": key,
+                            "mailbox_of": key,
+                            "active": True,
+                            "guest": False,
+                            "roles": [],
+                        }
+                        for agency_id, key, name in agencies
+                    ]
+                    if new:  # two sweeps at once: the unique initials keep one row each
+                        s.execute(_insert(s)(Person.__table__).on_conflict_do_nothing(), new)
+                    # One stood down before (no e-mail then, or a lead named): back in service.
+                    s.execute(
+                        update(Person)
+                        .where(Person.partnership_id == sc.pid, Person.mailbox_of.in_(missing))
+                        .values(active=True)
+                    )
+
+            self._retry(write)
+            rows = found()
+        for person_id, ini, key, _ in rows:
+            agency = sc.roster.agencies[key]
+            sc.initials[person_id] = ini
+            sc.ids[ini] = person_id
+            sc.mailbox_ids[key] = person_id
+            sc.mailboxes[person_id] = PersonRef(
+                initials=ini,
+                name=agency.name,
+                agency=key,
+                email=wanted[key],
+                partnership_id=sc.pid,
+                mailbox=True,
+            )
 
     # --- 1. derive ---------------------------------------------------------------------------------
     def _derive(self, s: Session, sc: _Scope, report: SweepReport) -> set[Key]:
@@ -498,17 +595,21 @@ class Sweeper:
         )
 
     def _all_partners(self, sc: _Scope, series: Series) -> list[int]:
-        """Who an "all partners" action of `series` reminds: the lead of each agency the series'
-        members come from (never every member); an agency with no lead is left to the chair's digest."""
+        """Who an "all partners" action of `series` reminds: for each agency the series' members come
+        from, its lead, else its contact address (its mailbox row); never every member. An agency with
+        neither is left to the chair's digest (`handlers.actions.agency_reminded`, the one rule)."""
         roster = sc.roster
         out: list[int] = []
         for agency in dict.fromkeys(
             roster.people[i].agency for i in self._series_members(sc, series) if i in roster.people
         ):
-            ref = roster.agencies.get(agency)
-            lead = ref.lead if ref is not None else None
-            if lead and lead in sc.ids and sc.ids[lead] not in out:
-                out.append(sc.ids[lead])
+            reached = agency_reminded(roster, agency)
+            if reached is None:
+                continue
+            how, who = reached
+            found = sc.ids.get(who) if how == "lead" else sc.mailbox_ids.get(agency)
+            if found is not None and found not in out:
+                out.append(found)
         return out
 
     def _unreachable_guests(self, sc: _Scope) -> list[int]:
@@ -1044,7 +1145,7 @@ class Sweeper:
     ) -> Outgoing | None:
         """The digest to `person_id` (of `sc`): a part per partnership its claims are in, that
         partnership's own first."""
-        person = sc.roster.people.get(sc.initials.get(person_id, ""))
+        person = sc.roster.people.get(sc.initials.get(person_id, "")) or sc.mailboxes.get(person_id)
         if person is None:
             return None
         by_partnership: dict[str, list[NudgeClaim]] = defaultdict(list)
@@ -1059,7 +1160,9 @@ class Sweeper:
         for pid in order:
             psc = scopes[pid]
             theirs = by_partnership[pid]
-            me = psc.roster.people.get(psc.initials.get(theirs[0].recipient_id, ""))
+            me = psc.roster.people.get(psc.initials.get(theirs[0].recipient_id, "")) or psc.mailboxes.get(
+                theirs[0].recipient_id
+            )
             if me is None:
                 continue
             actions: list[ActionNudge] = []

@@ -123,7 +123,8 @@ class _Loader:
         pid = self.spec.id
         query = select(model).where(model.partnership_id == pid)
         if model is Person:
-            query = query.where(Person.guest.is_(False))  # guests are not the file's: never touched
+            # Guests and agency mailboxes (the reminders') are not the file's: never touched.
+            query = query.where(Person.guest.is_(False), Person.mailbox_of.is_(None))
         existing = {getattr(r, key_field): r for r in self.session.scalars(query)}
         seen: dict[str, Any] = {}
         for key, values in items:

@@ -119,6 +119,9 @@ class Person(Base):
     # The id of that person (no foreign key: SQLite then adds and drops the column without a rebuild).
     merged_into_id: Mapped[int | None] = mapped_column(Integer)
     roles: Mapped[list[Any]] = mapped_column(default=list)  # the file's labels: ["dsp", "lsp"]
+    # Not a person: the contact address of this agency (its key), which "all partners" reminders go to
+    # when the agency names no lead. Kept out of the roster and identity; `initials` is "mailbox-<id>".
+    mailbox_of: Mapped[str | None] = mapped_column(String(64))
 
 
 class Group(Base):

@@ -37,6 +37,9 @@ class PersonRef:
     # The partnership whose file (or database) this person was read from: initials are each
     # partnership's own, so a door reaching someone by initials looks there.
     partnership_id: str | None = None
+    # Not a person: an agency's contact address (storage.models.Person.mailbox_of), reminded of
+    # "all partners" actions when the agency names no lead. Reached by e-mail only; it cannot answer.
+    mailbox: bool = False
 
     @property
     def first_name(self) -> str:

@@ -55,7 +55,14 @@ def _build(session: Session, part: Partnership) -> Roster:
     pid = part.id
     # People who left stay in the roster (inactive) so their past actions and attendance still read;
     # so do guests, and guests merged into someone (so their name still finds that person).
-    rows = list(session.scalars(select(Person).where(Person.partnership_id == pid).order_by(Person.id)))
+    # An agency's mailbox (a reminder recipient, not a person) is in no roster: no name finds it.
+    rows = list(
+        session.scalars(
+            select(Person)
+            .where(Person.partnership_id == pid, Person.mailbox_of.is_(None))
+            .order_by(Person.id)
+        )
+    )
     initials = {p.id: p.initials for p in rows}
     people = {
         p.initials: PersonRef(

@@ -28,7 +28,13 @@ BOARD = [
 _SCRIPT = (FIXTURES / "reminders.script").read_text().splitlines()
 _WHOM = next(i for i, line in enumerate(_SCRIPT) if line.startswith("# --- Who is reminded"))
 REMINDERS, WHO_IS_REMINDED = _SCRIPT[:_WHOM], _SCRIPT[_WHOM:]
-DM = re.compile(r"^→ (?P<who>[A-Za-z]+): ", re.M)
+DM = re.compile(r"^→ (?P<who>[A-Za-z][A-Za-z0-9-]*): ", re.M)  # initials, or an agency's "mailbox-3"
+
+
+def mailbox(chat: Chat, agency: str) -> str:
+    """The recipient key of an agency's contact address (made by the sweep when first needed)."""
+    with chat.app.sessions() as s:
+        return s.scalars(select(Person.initials).where(Person.mailbox_of == agency)).one()
 
 
 def received(out: str) -> dict[str, str]:
@@ -181,26 +187,42 @@ def test_board_meeting_then_six_weeks_of_reminders(chat: Chat) -> None:
         "Action 4 — Health colleagues"
         in outputs["PMw: Action: Health colleagues to audit the referrals by 29/03/24"]
     )
-    # Board 3 (the Business Unit's) and Board 1 (PMw's) are still overdue; the rest is new.
-    assert sorted(sweeps[0]) == ["LE", "OK", "PMw", "RB", "SC", "SMi", "TR", "TT"], {
+    # Board 3 (the Business Unit's) and Board 1 (PMw's) are still overdue; the rest is new. No agency names
+    # a lead: Board 5 goes to the two with a contact address (the council's, the police's), nobody else.
+    boxes = [mailbox(chat, "council"), mailbox(chat, "police")]
+    assert sorted(sweeps[0]) == sorted(["LE", "OK", "PMw", "RB", "SC", "SMi", "TR", "TT", *boxes]), {
         k: v[:80] for k, v in sweeps[0].items()
-    }  # not CG (TR's deputy); nobody for Board 5
+    }  # not CG (TR's deputy)
     assert all("Shared with 3 others" in sweeps[0][i] for i in ("LE", "SMi", "TT", "SC"))
-    assert "Board 6" in sweeps[0]["TR"] and "Board 5" not in "".join(sweeps[0].values())
+    assert "Board 6" in sweeps[0]["TR"]
+    assert [who for who, text in sweeps[0].items() if "Board 5" in text] == boxes
+    assert (
+        "Marcia Police's contact address" in sweeps[0][boxes[1]] and "Reply with" not in sweeps[0][boxes[1]]
+    )
     assert "You are off its reminders" in outputs["SMi> not mine 4"]
-    assert sorted(sweeps[1]) == ["LE", "SC", "TR", "TT"], {k: v[:80] for k, v in sweeps[1].items()}
+    assert sorted(sweeps[1]) == sorted(["LE", "SC", "TR", "TT", *boxes]), {
+        k: v[:80] for k, v in sweeps[1].items()
+    }
     assert all("Shared with 2 others" in sweeps[1][i] for i in ("LE", "TT", "SC"))
     assert ("done", "TT") in [(e[0], e[1]) for e in log_of(chat, 4)]
-    assert sorted(sweeps[2]) == ["HN", "OK", "PMw", "RB", "TR"], {k: v[:80] for k, v in sweeps[2].items()}
+    assert sorted(sweeps[2]) == sorted(["HN", "OK", "PMw", "RB", "TR", *boxes]), {
+        k: v[:80] for k, v in sweeps[2].items()
+    }
     assert (
         "Board 7: “look into the attendance data” — no date set: give one with `board 7 new date …`"
         in (sweeps[2]["HN"])
     )
     assert "Board 6 is overdue by 14 days" in sweeps[2]["TR"]
     assert [(k, who) for k, _, who, _ in claims(chat, 7)] == [("undated:4w", "HN")]
-    assert claims(chat, 5) == []
+    assert sorted((k, who) for k, _, who, _ in claims(chat, 5)) == sorted(
+        (k, who)
+        for k in ("before:7d", "due", "overdue:14d")
+        for who in boxes  # 29 Mar is Good Friday
+    )
     digest = outputs["MT> digest board"]
-    assert "Board 5" in digest and "no lead to remind" in digest
+    (line5,) = [line for line in digest.splitlines() if "Board 5" in line]
+    assert "Probation Service" in line5 and "no lead or contact address to remind" in line5
+    assert "Westshire Council" not in line5 and "Marcia Police" not in line5
     assert "closed by Tess Turner on Thu 28 Mar 2024" in digest
     assert "Board 7" in digest.split("Actions with no date set")[1]
 
@@ -238,35 +260,42 @@ def test_one_digest_per_person_and_all_partners_reach_agency_leads(chat: Chat, t
         "HN to book the training venue by 19/01/24",
         "All partners to read the neglect strategy by 15/01/24",
     )
-    # No agency names a lead: "all partners" reminds nobody (never every member of the series) ...
+    # No agency names a lead: "all partners" reminds the contact addresses of the two agencies that have
+    # one (never every member of the series) ...
     got = sweep(chat, "2024-01-15T09:30:00+00:00")
-    assert set(got) == {"HN"}
+    boxes = [mailbox(chat, "council"), mailbox(chat, "police")]
+    assert set(got) == {"HN", *boxes}
     hn = got["HN"]
     assert "Reminders: 4 of your actions need a look." in hn
     assert hn.count("Reply with:") == 4
     for n, phrase in ((1, "is due today"), (2, "is due tomorrow"), (3, "(in 3 days)"), (4, "(in 4 days)")):
         (line,) = [line for line in hn.splitlines() if f"Board {n} " in line and "Reply" not in line]
         assert phrase in line
-    assert claims(chat, 5) == []
+    assert sorted(who for _, _, who, _ in claims(chat, 5)) == boxes
     # ... and the chair's digest carries it, naming the agencies nobody answers for.
     digest = chat.dm("MT", "digest")
     line5 = next(line for line in digest.splitlines() if "Board 5" in line)
-    assert "for all partners:" in line5 and "Probation Service" in line5
+    assert "for all partners:" in line5 and "Probation Service" in line5 and "Marcia Police" not in line5
 
-    # Agencies name their leads: each lead is reminded once, whichever series members they answer for.
+    # Agencies name their leads: from the next reminder each lead is reminded once, whichever series
+    # members they answer for; the council's address no longer is, the police's (no lead) still is.
     (loaded,) = chat.app.load_files([str(_with_agency_leads(tmp_path, {"council": "GP", "acute": "TT"}))])
     assert loaded.changed
-    got = sweep(chat, "2024-01-15T15:00:00+00:00")
-    assert set(got) == {"GP", "TT"}
-    assert "Board 5 is due today" in got["GP"] and "Owners: All members" in got["GP"]
+    assert sweep(chat, "2024-01-15T15:00:00+00:00") == {}  # today's reminder has gone: not again
+    got = sweep(chat, "2024-01-22T09:30:00+00:00")
+    assert {"GP", "TT", boxes[1]} <= set(got) and boxes[0] not in got
+    assert "Board 5 is overdue by 7 days" in got["GP"] and "Owners: All members" in got["GP"]
     assert got["GP"].count("Reply with:") == 1
-    assert sorted((k, who) for k, _, who, _ in claims(chat, 5)) == [("due", "GP"), ("due", "TT")]
+    assert sorted(who for k, _, who, _ in claims(chat, 5) if k == "overdue:7d") == sorted(
+        ["GP", "TT", boxes[1]]
+    )
     # A lead answers for the agency: they may close it.
+    chat.at("2024-01-22T10:00:00+00:00")
     assert "is done" in chat.dm("TT", "done 5")
     digest = chat.dm("MT", "digest")
     (line5,) = [line for line in digest.splitlines() if "Board 5" in line]
-    assert "closed by Tess Turner on Mon 15 Jan 2024" in line5  # not in "Actions that need you"
-    assert sweep(chat, "2024-01-15T16:00:00+00:00") == {}
+    assert "closed by Tess Turner on Mon 22 Jan 2024" in line5  # not in "Actions that need you"
+    assert sweep(chat, "2024-01-22T16:00:00+00:00") == {}
 
 
 def test_bank_holiday_week_and_working_hours(chat: Chat) -> None:

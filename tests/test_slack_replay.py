@@ -158,7 +158,11 @@ def test_the_example_meeting_gives_the_same_tracker_through_slack(
 
         assert tracker(slack_app) == tracker(shell_app)
         assert attendance(slack_app) == attendance(shell_app)
-        assert slack_sent == shell_sent  # the same people reminded at each sweep
+        # The same people reminded at each sweep. An agency's contact address (an "all partners" action,
+        # "mailbox-1") is reached by e-mail only: the shell prints it, Slack alone has nothing to send it
+        # (test_nudge_mailbox).
+        assert slack_sent == [[w for w in sent if not w.startswith("mailbox-")] for sent in shell_sent]
+        assert any(w.startswith("mailbox-") for sent in shell_sent for w in sent)
         assert any(slack_sent) and pressed >= 4  # the owners answered with buttons
         rows = {r["number"]: r for r in tracker(slack_app)}
         assert rows[2]["status"] == "closed" and rows[3]["due"] == "2024-02-23"

@@ -134,7 +134,11 @@ def test_scripts_through_teams_match_the_shell(app: App, tmp_path: Path, sqlite_
         assert got["attendance"] == expected["attendance"]
         assert got["decisions"] == expected["decisions"]
         assert got["meetings"] == expected["meetings"]
-        assert [r[:5] for r in got["reminders"]] == [r[:5] for r in expected["reminders"]]
+        # An agency's contact address ("all partners", no lead) is reached by e-mail only, not set up here:
+        # the shell prints its reminders, Teams has none to send (test_nudge_mailbox e-mails them).
+        shell_people = [r for r in expected["reminders"] if not r[0].startswith("mailbox-")]
+        assert len(shell_people) < len(expected["reminders"])
+        assert [r[:5] for r in got["reminders"]] == [r[:5] for r in shell_people]
         assert {r[5] for r in got["reminders"]} == {"sent"}
         # Every reminder arrived in its owner's 1:1 chat; action reminders as cards with the five answers.
         for who, _at, _subject, _body, _n, _state in got["reminders"]:
