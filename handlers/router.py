@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from handlers import identity, registry
 from handlers.actions import action_number
 from handlers.context import Request
-from handlers.core import BoundSeries, Core, admit
+from handlers.core import BoundSeries, Core, admit, may_capture
 from handlers.identity import AmbiguousUser, Who
 from handlers.reply import ACTOR, ERROR, Reply, error
 from handlers.setup import CoreSetup
@@ -289,7 +289,9 @@ class Router:
         return self.core(self.partnership_id).bound_series(door, channel)
 
     def has_question(self, door: str, channel: str, user: str) -> bool:
-        return self.core(self.partnership_id).has_question(door, channel, user)
+        # Questions are kept per conversation and person, whichever partnership asked: one read.
+        with self.sessions() as session:
+            return stored.has_question(session, door, channel, user)
 
     def cancel_question(self, door: str, channel: str, user: str, event_id: str | None = None) -> None:
         self.core(self.partnership_id).cancel_question(door, channel, user, event_id)
@@ -298,7 +300,7 @@ class Router:
         return self.core(self.partnership_id).captured_as(door, channel, message_id)
 
     def may_capture(self, text: str) -> bool:
-        return self.core(self.partnership_id).may_capture(text)
+        return may_capture(text)  # the text alone decides: no partnership is read
 
     def preview_capture(self, door: str, channel: str, text: str, at: datetime) -> CapturePreview | None:
         pid = self._partnership_of(door, channel)
