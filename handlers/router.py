@@ -117,16 +117,16 @@ class Router:
         return reply
 
     def _route(self, req: Request) -> Reply:
-        ids = self.partnerships()
+        with self.sessions() as session:
+            ids, bound = bindings.routing(session, req.door, req.channel)  # one read
         if not ids:
             return error("No partnership is loaded: `partnerbot load FILE.yaml` first.")
         text, named = unqualify(req.text, ids)
         if named is not None:
             return self._one(named, replace(req, text=text))
+        if bound is not None:
+            return self._one(bound, req)
         with self.sessions() as session:
-            bound = bindings.bound_series(session, req.door, req.channel)
-            if bound is not None:
-                return self._one(bound.partnership_id, req)
             asked = stored.asked_by(session, req.door, req.channel, req.user)
             if asked in ids:
                 return self._one(asked, req)
