@@ -43,9 +43,12 @@ class RosterCache:
     def person_ids(self, session: Session, partnership_id: str, version: int | None = None) -> dict[str, int]:
         """Initials -> person id for everyone (including people who left); `version` as in `roster`."""
         cached = self._ids.get(partnership_id)
-        if version is None:
-            part = session.get(Partnership, partnership_id)
-            version = part.version if part else 0
+        if version is not None and cached and cached[0] == version:
+            return cached[1]
+        # Built (or checked) at the version this transaction sees now: a guest this command added
+        # has bumped it, so what it reads is never kept under the version before.
+        part = session.get(Partnership, partnership_id)
+        version = part.version if part else 0
         if cached and cached[0] == version:
             return cached[1]
         rows = session.execute(
@@ -61,6 +64,7 @@ class RosterCache:
         cached = self._by_id.get(partnership_id)
         if cached and cached[0] == version:
             return cached[1]
+        # Asked as a command starts, before it writes anything: what it builds is that version's.
         people = self.roster(session, partnership_id, version).people
         ids = self.person_ids(session, partnership_id, version)
         by_id = {pid: people[initials] for initials, pid in ids.items() if initials in people}
