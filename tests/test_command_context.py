@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from conftest import EXAMPLE
+from conftest import EXAMPLE, Chat
 from sqlalchemy import event, select
 
 from bot.app import App
@@ -85,3 +85,23 @@ def test_a_command_reads_its_context_in_one_statement(app: App) -> None:
     # partnership's version: one statement; then the meeting's attendance, which quorum counts.
     assert len(seen) == 2, seen
     assert "pending_questions" in seen[0] and "bindings" in seen[0] and "attendance" in seen[1]
+
+
+def test_actions_mine_finds_open_actions_by_every_way_of_owning(app: App) -> None:
+    chat = Chat(app).at("2024-01-19T10:00:00+00:00")
+    chat.say("MT", "bind board")
+    chat.say("MT", "meeting start")
+    chat.say("MT", "Action: TR to send the custody figures by 9/2/24")  # 1: TR by name
+    chat.say("MT", "Action: Marcia Police to review the joint protocol by 9/2/24")  # 2: TR's agency
+    chat.say("MT", "Action: all partners to check their training records by 9/2/24")  # 3: every member
+    chat.say("MT", "Action: Education colleagues to survey the schools by 9/2/24")  # 4: not TR's group
+    chat.say("MT", "Action: TR to close the old referral route by 9/2/24")  # 5: closed below
+    assert "Board 5 is done" in chat.dm("TR", "done 5")
+    mine = chat.dm("TR", "actions mine")
+    for title in ("send the custody figures", "review the joint protocol", "check their training records"):
+        assert title in mine, mine
+    assert "survey the schools" not in mine and "close the old referral route" not in mine
+    # HN owns 4 through the education group, and 3 as a member; 1 and 2 are not hers.
+    theirs = chat.dm("HN", "actions mine")
+    assert "survey the schools" in theirs and "check their training records" in theirs
+    assert "send the custody figures" not in theirs and "review the joint protocol" not in theirs

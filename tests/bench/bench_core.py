@@ -336,9 +336,7 @@ def run(url: str, label: str, actions: int, n_commands: int = 1000) -> None:
     )
     rows = sorted(timings.items())
     for kind, xs in [*rows, ("all", every)]:
-        counts = (
-            [c for c in statements[kind]] if kind != "all" else [c for cs in statements.values() for c in cs]
-        )
+        counts = statements[kind] if kind != "all" else [c for cs in statements.values() for c in cs]
         spent = in_sql[kind] if kind != "all" else sum(in_sql.values())
         ok = statistics.median(xs) <= BUDGET_MEDIAN_MS and p99(xs) <= BUDGET_P99_MS
         print(
