@@ -583,14 +583,14 @@ class Core:
     def _asking(self, session: Session, req: Request, facts: CommandContext | None = None) -> Ctx:
         """A handler's context with who is asking (handlers.identity has the rule)."""
         facts = facts or self._facts(session, req)
-        if facts is None:  # the partnership is not loaded: say so as the roster does
-            self._roster(session)
-            raise LookupError(f"no partnership {self.partnership_id!r} is loaded")
+        if facts is None:
+            raise LookupError(f"no partnership {self.partnership_id!r} is loaded")  # as the roster says
         ctx = self.context(session, req, facts=facts)
         by_id = self.setup.rosters.people_by_id(session, self.partnership_id, facts.version)
         person_id = identity.person_id_for(session, self.partnership_id, req.door, req.user, facts, by_id)
-        if person_id is not None:
-            ctx.actor, ctx.actor_id = by_id[person_id], person_id
+        actor = by_id.get(person_id) if person_id is not None else None
+        if actor is not None:
+            ctx.actor, ctx.actor_id = actor, person_id
         return ctx
 
     def _series(
