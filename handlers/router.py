@@ -36,7 +36,7 @@ from handlers import identity, registry
 from handlers.actions import action_number
 from handlers.context import Request
 from handlers.core import BoundSeries, Core, admit, may_capture
-from handlers.identity import AmbiguousUser, Who
+from handlers.identity import AmbiguousUser, Who, who_of
 from handlers.reply import ACTOR, ERROR, Reply, error
 from handlers.setup import CoreSetup
 from storage import bindings
@@ -253,15 +253,25 @@ class Router:
             except AmbiguousUser:
                 return [self.home] if self.home in ids else []
 
+    def _found(self, door: str, user_key: str) -> dict[str, Who]:
+        """Who a door's user is in each partnership they belong to (a shell's initials naming
+        different people: in the home partnership only, as `_people` answers)."""
+        ids = self.partnerships()
+        with self.sessions() as session:
+            try:
+                found = identity.people_for(session, ids, door, user_key, self.home)
+            except AmbiguousUser:
+                home = identity.person_for(session, self.home, door, user_key) if self.home in ids else None
+                found = {self.home: home} if home is not None and self.home else {}
+            return {pid: who for pid, person in found.items() if (who := who_of(person)) is not None}
+
     def who(self, door: str, user_key: str, channel: str | None = None) -> Who | None:
         """Who a door's user is: in the partnership of the channel's binding, else their home one."""
         pid = self._partnership_of(door, channel)
-        if pid is None:
-            mine = self._people(door, user_key)
-            if not mine:
-                return None
-            pid = self._default(mine)
-        return self.core(pid).who(door, user_key)
+        if pid is not None:
+            return self.core(pid).who(door, user_key)
+        found = self._found(door, user_key)  # already the answer: not asked again of the core
+        return found[self._default(found)] if found else None
 
     def learn_identity(self, door: str, user_key: str, emails: Iterable[str], at: datetime) -> Who | None:
         """Match a chat profile's e-mail in every partnership: who they are in the home one, else the
