@@ -124,8 +124,12 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
     from bot.settings import SettingsError, load_settings
     from handlers.context import UserError
     from storage.db import DatabaseUnreachable
-    from storage.partnership_file import PartnershipFileError
 
+    file_errors: tuple[type[Exception], ...] = ()  # the shell reads no partnership file: not imported
+    if args.command != "shell":
+        from storage.partnership_file import PartnershipFileError
+
+        file_errors = (PartnershipFileError,)
     try:
         settings = load_settings(args.config, args.database)
         # `serve` waits for the database itself, answering /health meanwhile; the rest say why not.
@@ -144,7 +148,7 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
         for ext in _extensions():
             if args.command in ext.COMMANDS:
                 return int(ext.COMMANDS[args.command](app, args, out))
-    except PartnershipFileError as e:
+    except file_errors as e:
         err.write(f"{e}\nNothing was loaded.\n")
         return 1
     except (AppError, SettingsError, UserError, DatabaseUnreachable) as e:

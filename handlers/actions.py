@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, union, update
+from sqlalchemy import ColumnElement, Select, func, select, union, update
 from sqlalchemy.orm import selectinload
 
 from handlers.context import Ask, Ctx, Refused, Request, UserError, require_length
@@ -1160,42 +1160,44 @@ def my_open_actions(ctx: Ctx, initials: str) -> list[Action]:
         for k, s in roster.series.items()
         if initials in ctx.members(s) or initials in ctx.chair_team(s) or lead
     ]
-    series_ids = list(
-        ctx.session.scalars(
-            select(Series.id).where(Series.partnership_id == ctx.partnership_id, Series.key.in_(series_keys))
+    in_series = {
+        s.id: s
+        for s in ctx.session.scalars(
+            select(Series).where(Series.partnership_id == ctx.partnership_id, Series.key.in_(series_keys))
         )
-    )
-    # One indexed lookup per way of owning an action, rather than one OR over all of them.
+    }  # held here: the session keeps rows only while something refers to them
+    series_ids = list(in_series)
+    # One indexed lookup per way of owning an action, rather than one OR over all of them; each
+    # joins the action and keeps open ones only (the history is mostly closed), and a way the
+    # person cannot own anything by (no group, no series) is left out rather than asked as an
+    # always-false IN, which SQLite answers by scanning every owner.
     live = ActionOwner.removed_at.is_(None)
     # Joined, not IN (subquery): SQLite would build the whole list of the series' actions each time.
-    by_series = ActionOwner.__table__.join(Action.__table__, Action.id == ActionOwner.action_id)
-    ids = union(
-        select(ActionOwner.action_id).where(ActionOwner.person_id == pid, live),
-        select(ActionOwner.action_id).where(ActionOwner.kind == "group", ActionOwner.key.in_(groups), live),
-        select(ActionOwner.action_id)
-        .select_from(by_series)
-        .where(
-            ActionOwner.kind == "agency",
-            ActionOwner.key == person.agency,
-            live,
-            Action.series_id.in_(series_ids),
-        ),
-        select(ActionOwner.action_id)
-        .select_from(by_series)
-        .where(ActionOwner.kind == "all", live, Action.series_id.in_(series_ids)),
-    )
+    owned = ActionOwner.__table__.join(Action.__table__, Action.id == ActionOwner.action_id)
+    still_open = Action.status == "open"
+
+    def branch(*where: ColumnElement[bool]) -> Select[int]:
+        return select(ActionOwner.action_id).select_from(owned).where(live, still_open, *where)
+
+    ways = [branch(ActionOwner.person_id == pid)]
+    if groups:
+        ways.append(branch(ActionOwner.kind == "group", ActionOwner.key.in_(groups)))
+    if series_ids:
+        theirs = Action.series_id.in_(series_ids)
+        ways.append(branch(ActionOwner.kind == "agency", ActionOwner.key == person.agency, theirs))
+        ways.append(branch(ActionOwner.kind == "all", theirs))
     rows = list(
         ctx.session.scalars(
             select(Action)
             .join(Series, Series.id == Action.series_id)
-            .where(Action.id.in_(ids), Action.status == "open", Series.partnership_id == ctx.partnership_id)
+            .where(Action.id.in_(union(*ways)), still_open, Series.partnership_id == ctx.partnership_id)
             .order_by(Action.series_id, Action.number)
             .options(selectinload(Action.owners), selectinload(Action.updates))
         )
     )
     load_owner_initials(ctx, rows)
     # Not those they returned as "not mine" while its group (or agency, or all partners) keeps it.
-    return [a for a in rows if is_owner(ctx, a, initials, _series_of(ctx, a))]
+    return [a for a in rows if is_owner(ctx, a, initials, in_series.get(a.series_id) or _series_of(ctx, a))]
 
 
 def _flags(ctx: Ctx, action: Action) -> list[str]:

@@ -134,6 +134,10 @@ class Ctx:
     _initials: dict[int, str] = field(default_factory=dict)
     # Questions about the parts of the message the command could not store (see `Ask`).
     asked: list[Ask] = field(default_factory=list)
+    # The partnership's version read with the command's context: cached person ids of it are good.
+    version: int | None = None
+    # Each series' open meeting as read in this command (series id -> meeting or None), read once.
+    _open: dict[int, Meeting | None] = field(default_factory=dict)
 
     # --- time -------------------------------------------------------------------------------------
     @property
@@ -270,13 +274,30 @@ class Ctx:
 
     # --- meeting -------------------------------------------------------------------------------------
     def open_meeting(self) -> Meeting | None:
+        """This series' open meeting, read once per command (`meeting start` and `meeting end` say
+        when it changes: `opened`); a meeting closed since it was read is read again."""
         if self.series is None:
             return None
-        return self.session.scalars(
+        sid = self.series.id
+        if sid in self._open:
+            known = self._open[sid]
+            if known is None or known.status == "open":
+                return known
+        meeting = self.session.scalars(
             select(Meeting)
-            .where(Meeting.series_id == self.series.id, Meeting.status == "open")
+            .where(Meeting.series_id == sid, Meeting.status == "open")
             .order_by(Meeting.id.desc())
         ).first()
+        self._open[sid] = meeting
+        return meeting
+
+    def opened_as_read(self, series_id: int, meeting: Meeting | None) -> None:
+        """A series' open meeting (or None) as read with the command's context, so not read again."""
+        self._open.setdefault(series_id, meeting)
+
+    def opened(self, meeting: Meeting) -> None:
+        """A meeting of this command's series was just opened: it is the open meeting from now on."""
+        self._open[meeting.series_id] = meeting
 
     def require_meeting(self) -> Meeting:
         meeting = self.open_meeting()
@@ -288,7 +309,9 @@ class Ctx:
     # --- people --------------------------------------------------------------------------------------
     def _ids(self) -> dict[str, int]:
         if not self._people_ids:
-            self._people_ids.update(self.setup.rosters.person_ids(self.session, self.partnership_id))
+            self._people_ids.update(
+                self.setup.rosters.person_ids(self.session, self.partnership_id, self.version)
+            )
             self._initials.update({v: k for k, v in self._people_ids.items()})
         return self._people_ids
 

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -41,9 +41,10 @@ from handlers.identity import Who, who_of
 from handlers.registry import CommandSpec, Perm
 from handlers.reply import ACTOR, ERROR, OK, QUESTION, WARNING, Reply, error
 from handlers.setup import CoreSetup
-from storage import bindings
+from storage import bindings, command_context
 from storage import questions as stored
-from storage.doors import first_delivery
+from storage.command_context import CommandContext
+from storage.doors import first_delivery, forget_delivery
 from storage.models import Meeting, Person, Series
 from storage.roster import PersonRef, Roster
 
@@ -104,6 +105,15 @@ def admit(req: Request) -> Request | Reply:
     return replace(req, text=text, channel=channel, user=user, message_id=message_id, event_id=event_id)
 
 
+def may_capture(text: str) -> bool:
+    """Could this message be an action as minutes mark one ("Action:", "Agreed: …")? Doors read
+    a message nobody addressed to the bot only when this holds (handlers.capture has the rule)."""
+    from handlers.capture import may_capture as capturable
+
+    # Chat over the message limit is not read unasked (the core would refuse it whole anyway).
+    return len(text) <= MAX_MESSAGE and capturable(printable(text))
+
+
 @dataclass(frozen=True)
 class BoundSeries:
     """The series a conversation is bound to, as a door needs it."""
@@ -139,25 +149,46 @@ class Core:
 
     def _handle(self, req: Request) -> Reply:
         slot = _Slot(batch=req.event_id or uuid.uuid4().hex, command=req.text.strip(), now=req.at)
+        if req.event_id:
+            # Its own short transaction: on SQLite the command's would otherwise hold the write
+            # lock from this INSERT to its end, and every other delivery would queue behind it.
+            with self.sessions() as session, session.begin():
+                if not first_delivery(session, req.door, req.event_id, req.at):
+                    return Reply(recognised=False)  # already handled: a retry, or another process got it
         try:
             with self.sessions() as session, session.begin():
-                if req.event_id and not first_delivery(session, req.door, req.event_id, req.at):
-                    return Reply(recognised=False)  # already handled: a retry, or another process got it
+                facts = self._facts(session, req)
                 # The common case, no open question, stays in one transaction.
-                if not stored.has_question(session, req.door, req.channel, req.user):
-                    return self._run(session, req, slot)
+                if facts is None or not facts.has_question:
+                    return self._run(session, req, slot, facts)
         except Ask as q:
             return self._asked(req, slot, q)
         except UserError as e:
             return error(str(e))
+        except Exception:
+            if req.event_id:
+                self._forget(req)  # nothing was stored: a redelivery of this event may run it again
+            raise
         return self._with_questions(req, slot)
+
+    def _forget(self, req: Request) -> None:
+        try:
+            with self.sessions() as session, session.begin():
+                forget_delivery(session, req.door, req.event_id or "")
+        except Exception:  # the database still away: the retry then counts as handled, as before
+            log.warning("could not forget a failed delivery (%s)", req.door)
 
     def roster(self) -> Roster:
         with self.sessions() as session:
             return self._roster(session)
 
-    def _roster(self, session: Session) -> Roster:
-        return self.setup.rosters.roster(session, self.partnership_id)
+    def _roster(self, session: Session, version: int | None = None) -> Roster:
+        return self.setup.rosters.roster(session, self.partnership_id, version)
+
+    def _facts(self, session: Session, req: Request) -> CommandContext | None:
+        """What the command starts from, in one statement (storage.command_context)."""
+        key = identity.user_key(req.door, req.user)
+        return command_context.read(session, self.partnership_id, req.door, req.channel, key)
 
     def context(
         self,
@@ -167,10 +198,12 @@ class Core:
         series: Series | None = None,
         actor: PersonRef | None = None,
         actor_id: int | None = None,
+        facts: CommandContext | None = None,
     ) -> Ctx:
         """A handler's context in this partnership; without an actor for the CLI and reports."""
-        roster = self._roster(session)
-        return Ctx(
+        version = facts.version if facts is not None else None
+        roster = self._roster(session, version)
+        ctx = Ctx(
             session=session,
             req=req,
             roster=roster,
@@ -180,7 +213,11 @@ class Core:
             actor_id=actor_id,
             setup=self.setup,
             series=series,
+            version=version,
         )
+        if facts is not None and facts.bound is not None:
+            ctx.opened_as_read(facts.bound.id, facts.open_meeting)
+        return ctx
 
     # --- what doors ask the core (they never read these tables themselves) ----------------------------
     def who(self, door: str, user_key: str) -> Who | None:
@@ -255,12 +292,7 @@ class Core:
             return captured_as(session, door, channel, message_id)
 
     def may_capture(self, text: str) -> bool:
-        """Could this message be an action as minutes mark one ("Action:", "Agreed: …")? Doors read
-        a message nobody addressed to the bot only when this holds (handlers.capture has the rule)."""
-        from handlers.capture import may_capture
-
-        # Chat over the message limit is not read unasked (the core would refuse it whole anyway).
-        return len(text) <= MAX_MESSAGE and may_capture(printable(text))
+        return may_capture(text)
 
     def preview_capture(self, door: str, channel: str, text: str, at: datetime) -> CapturePreview | None:
         """How `text`, sent at `at`, would be captured in this bound conversation; None if it is not bound."""
@@ -459,10 +491,9 @@ class Core:
             return error(str(e))
 
     def _asked(self, req: Request, slot: _Slot, q: Ask) -> Reply:
-        """A command raised a question: nothing of it was stored; store the question (and the delivery)."""
+        """A command raised a question: nothing of it was stored; store the question (the delivery was
+        recorded in a transaction of its own before the command ran)."""
         with self.sessions() as session, session.begin():
-            if req.event_id:
-                first_delivery(session, req.door, req.event_id, req.at)
             if slot.answered is not None:
                 stored.drop_one(session, slot.answered)  # the question this one follows up
             return self._store(session, req, slot, [q])
@@ -559,58 +590,66 @@ class Core:
         return preview is not None and preview.is_action  # an action line in minutes English
 
     # --- one command -------------------------------------------------------------------------------
-    def _run(self, session: Session, req: Request, slot: _Slot) -> Reply:
+    def _run(self, session: Session, req: Request, slot: _Slot, facts: CommandContext | None = None) -> Reply:
         """Run one message as a command; store the questions it asks about what it could not store."""
-        ctx = self._asking(session, req)
-        reply = self._command(ctx)
+        facts = facts or self._facts(session, req)
+        ctx = self._asking(session, req, facts)
+        reply = self._command(ctx, facts)
         if ctx.asked:
             reply.extend(self._store(session, req, slot, ctx.asked))
         return reply
 
-    def _command(self, ctx: Ctx) -> Reply:
+    def _command(self, ctx: Ctx, facts: CommandContext | None = None) -> Reply:
         found = registry.match(ctx.req.text)
         if found is None:
-            return self._not_a_command(ctx)
+            return self._not_a_command(ctx, facts)
         spec, args = found
-        ctx.series = self._series(ctx.session, ctx, args.get("series"), spec)
+        ctx.series = self._series(ctx.session, ctx, args.get("series"), spec, facts)
         if spec.applies is not None and not spec.applies(ctx, args):
-            return self._not_a_command(ctx)  # a loose pattern caught ordinary chat ("Thanks for that")
+            return self._not_a_command(ctx, facts)  # a loose pattern caught ordinary chat ("Thanks for that")
         self._check(ctx, spec)
         if spec.needs_meeting:
             ctx.require_meeting()
         return people.announce(ctx, spec.handler(ctx, args))
 
-    def _asking(self, session: Session, req: Request) -> Ctx:
+    def _asking(self, session: Session, req: Request, facts: CommandContext | None = None) -> Ctx:
         """A handler's context with who is asking (handlers.identity has the rule)."""
-        person = identity.person_for(session, self.partnership_id, req.door, req.user)
-        if person is None:
-            return self.context(session, req)
-        return self.context(
-            session, req, actor=self._roster(session).people[person.initials], actor_id=person.id
-        )
+        facts = facts or self._facts(session, req)
+        if facts is None:
+            raise LookupError(f"no partnership {self.partnership_id!r} is loaded")  # as the roster says
+        ctx = self.context(session, req, facts=facts)
+        by_id = self.setup.rosters.people_by_id(session, self.partnership_id, facts.version)
+        person_id = identity.person_id_for(session, self.partnership_id, req.door, req.user, facts, by_id)
+        actor = by_id.get(person_id) if person_id is not None else None
+        if actor is not None:
+            ctx.actor, ctx.actor_id = actor, person_id
+        return ctx
 
-    def _series(self, session: Session, ctx: Ctx, named: str | None, spec: CommandSpec) -> Series | None:
+    def _series(
+        self,
+        session: Session,
+        ctx: Ctx,
+        named: str | None,
+        spec: CommandSpec,
+        facts: CommandContext | None = None,
+    ) -> Series | None:
         if named:
-            row = session.scalars(
-                select(Series).where(
-                    Series.partnership_id == self.partnership_id,
-                    func.lower(Series.key) == named.lower(),
-                    Series.active,
-                )
-            ).first()
+            row = session.scalars(_NAMED_SERIES, {"pid": self.partnership_id, "key": named.lower()}).first()
             if row is None:
                 raise UserError(
                     f"I don't know a series called “{named}”. Series: {', '.join(ctx.roster.series)}."
                 )
             return row
-        bound = bindings.bound_series(session, ctx.req.door, ctx.req.channel)
+        bound = (
+            facts.bound
+            if facts is not None
+            else bindings.bound_series(session, ctx.req.door, ctx.req.channel)
+        )
         if bound is not None:
             return bound
         if ctx.req.series_hint:
             return session.scalars(
-                select(Series).where(
-                    Series.partnership_id == self.partnership_id, Series.key == ctx.req.series_hint
-                )
+                _HINTED_SERIES, {"pid": self.partnership_id, "key": ctx.req.series_hint}
             ).first()
         return None
 
@@ -645,10 +684,10 @@ class Core:
                 f"Ask {ctx.who_can_run_meeting()} if you should be one."
             )
 
-    def _not_a_command(self, ctx: Ctx) -> Reply:
+    def _not_a_command(self, ctx: Ctx, facts: CommandContext | None = None) -> Reply:
         from handlers.actions import capture_from_chat
 
-        ctx.series = self._series(ctx.session, ctx, None, registry.find("help"))
+        ctx.series = self._series(ctx.session, ctx, None, registry.find("help"), facts)
         if ctx.series is not None and ctx.actor is not None and ctx.is_member():
             reply = capture_from_chat(ctx)
             if reply is not None:
@@ -665,6 +704,15 @@ class Core:
         else:
             reply.say(f"{head} Type `help` for the commands.", ERROR, ACTOR)
         return reply
+
+
+# The series a command names (any case), and the one a door's button names: built once.
+_NAMED_SERIES = select(Series).where(
+    Series.partnership_id == bindparam("pid"), func.lower(Series.key) == bindparam("key"), Series.active
+)
+_HINTED_SERIES = select(Series).where(
+    Series.partnership_id == bindparam("pid"), Series.key == bindparam("key")
+)
 
 
 @dataclass

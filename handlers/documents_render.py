@@ -12,22 +12,16 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
-
-from jinja2 import (
-    FileSystemLoader,
-    StrictUndefined,
-    TemplateError,
-    TemplateNotFound,
-    TemplateSyntaxError,
-    select_autoescape,
-)
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from typing import TYPE_CHECKING, Any
 
 import templates as _templates_package
 from handlers.context import UserError
 from handlers.documents_data import AgendaPack, Invite, Minutes
 from handlers.reply import File, Text
+
+if TYPE_CHECKING:
+    # Jinja is imported when a document is first rendered: the shell and most commands never render.
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 DEFAULT_DIR = Path(_templates_package.__file__).resolve().parent
 
@@ -69,6 +63,9 @@ class Templates:
     def env(self, series_key: str | None) -> ImmutableSandboxedEnvironment:
         env = self._envs.get(series_key)
         if env is None:
+            from jinja2 import FileSystemLoader, StrictUndefined, select_autoescape
+            from jinja2.sandbox import ImmutableSandboxedEnvironment
+
             env = ImmutableSandboxedEnvironment(
                 loader=FileSystemLoader([str(d) for d in self.dirs(series_key)]),
                 autoescape=select_autoescape(enabled_extensions=("html", "html.j2", "xml"), default=False),
@@ -111,6 +108,9 @@ def _clip(value: Any, limit: int = 200) -> str:
 
 
 def _docx_env() -> ImmutableSandboxedEnvironment:
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
     # docxtpl renders the document XML from a string: escape everything, and keep its whitespace as is.
     env = ImmutableSandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
     env.filters["clip"] = _clip
@@ -130,6 +130,8 @@ def _line_in(exc: BaseException, filename: str | None) -> int | None:
 
 def render_text(templates: Templates, name: str, series_key: str | None, **context: Any) -> str:
     """Render a text template (chat, HTML) by name, mapping any failure to a TemplateProblem."""
+    from jinja2 import TemplateNotFound, TemplateSyntaxError
+
     env = templates.env(series_key)
     try:
         template = env.get_template(name)
@@ -191,6 +193,7 @@ def render_chat(templates: Templates, name: str, series_key: str | None, **conte
 
 def render_docx(templates: Templates, name: str, series_key: str | None, title: str, **context: Any) -> bytes:
     from docxtpl import DocxTemplate
+    from jinja2 import TemplateError
 
     path = templates.find_file(name, series_key)
     try:

@@ -26,9 +26,11 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from storage.command_context import CommandContext
 from storage.doors import learnt_keys, learnt_person, remember_identity
 from storage.models import Person
 from storage.people_match import same_person as same_person  # the rule; the sweep asks it here
+from storage.roster import PersonRef
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,29 @@ def person_for(session: Session, partnership_id: str, door: str, key: str) -> Pe
         if same is not None:
             return same
     return None
+
+
+def person_id_for(
+    session: Session,
+    partnership_id: str,
+    door: str,
+    key: str,
+    facts: CommandContext,
+    people: dict[int, PersonRef],
+) -> int | None:
+    """`person_for`'s answer from the facts read with the command (`storage.command_context`):
+    no further query when the file gives this id, or a door learnt it for someone of this
+    partnership. `people`: this partnership's people by id, at the version the facts were read."""
+    if facts.file_person is not None:
+        return facts.file_person
+    if facts.file_gives:
+        return None  # the file gives this id, to someone who has left
+    if door != "shell" and facts.learnt_person is not None:
+        learnt = people.get(facts.learnt_person)
+        if learnt is not None:
+            return facts.learnt_person if learnt.active and not learnt.guest else None
+    found = person_for(session, partnership_id, door, key)  # the rule's rarer branches
+    return found.id if found is not None else None
 
 
 def _given_anywhere(session: Session, door: str, key: str) -> list[Person]:

@@ -264,6 +264,7 @@ def meeting_start(ctx: Ctx, args: dict[str, Any]) -> Reply:
     meeting.status, meeting.opened_at, meeting.opened_by = "open", ctx.now, ctx.actor_id
     meeting.door, meeting.channel = ctx.req.door, ctx.req.channel
     ctx.session.flush()
+    ctx.opened(meeting)
     fix_agenda(ctx, series, meeting)
     ctx.audit("meeting", meeting.id, "opened", None, {"series": series.key, "at": ctx.now})
     chair = ctx.chair(meeting=meeting)

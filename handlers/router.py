@@ -34,9 +34,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from handlers import identity, registry
 from handlers.actions import action_number
 from handlers.context import Request
-from handlers.core import BoundSeries, Core, admit, database_away, not_saved
+from handlers.core import BoundSeries, Core, admit, database_away, may_capture, not_saved
 from handlers.faults import log_fault
-from handlers.identity import AmbiguousUser, Who
+from handlers.identity import AmbiguousUser, Who, who_of
 from handlers.reply import ACTOR, ERROR, Reply, error
 from handlers.setup import CoreSetup
 from storage import bindings
@@ -118,16 +118,16 @@ class Router:
         return reply
 
     def _route(self, req: Request) -> Reply:
-        ids = self.partnerships()
+        with self.sessions() as session:
+            ids, bound = bindings.routing(session, req.door, req.channel)  # one read
         if not ids:
             return error("No partnership is loaded: `partnerbot load FILE.yaml` first.")
         text, named = unqualify(req.text, ids)
         if named is not None:
             return self._one(named, replace(req, text=text))
+        if bound is not None:
+            return self._one(bound, req)
         with self.sessions() as session:
-            bound = bindings.bound_series(session, req.door, req.channel)
-            if bound is not None:
-                return self._one(bound.partnership_id, req)
             asked = stored.asked_by(session, req.door, req.channel, req.user)
             if asked in ids:
                 return self._one(asked, req)
@@ -254,15 +254,25 @@ class Router:
             except AmbiguousUser:
                 return [self.home] if self.home in ids else []
 
+    def _found(self, door: str, user_key: str) -> dict[str, Who]:
+        """Who a door's user is in each partnership they belong to (a shell's initials naming
+        different people: in the home partnership only, as `_people` answers)."""
+        ids = self.partnerships()
+        with self.sessions() as session:
+            try:
+                found = identity.people_for(session, ids, door, user_key, self.home)
+            except AmbiguousUser:
+                home = identity.person_for(session, self.home, door, user_key) if self.home in ids else None
+                found = {self.home: home} if home is not None and self.home else {}
+            return {pid: who for pid, person in found.items() if (who := who_of(person)) is not None}
+
     def who(self, door: str, user_key: str, channel: str | None = None) -> Who | None:
         """Who a door's user is: in the partnership of the channel's binding, else their home one."""
         pid = self._partnership_of(door, channel)
-        if pid is None:
-            mine = self._people(door, user_key)
-            if not mine:
-                return None
-            pid = self._default(mine)
-        return self.core(pid).who(door, user_key)
+        if pid is not None:
+            return self.core(pid).who(door, user_key)
+        found = self._found(door, user_key)  # already the answer: not asked again of the core
+        return found[self._default(found)] if found else None
 
     def learn_identity(self, door: str, user_key: str, emails: Iterable[str], at: datetime) -> Who | None:
         """Match a chat profile's e-mail in every partnership: who they are in the home one, else the
@@ -290,7 +300,9 @@ class Router:
         return self.core(self.partnership_id).bound_series(door, channel)
 
     def has_question(self, door: str, channel: str, user: str) -> bool:
-        return self.core(self.partnership_id).has_question(door, channel, user)
+        # Questions are kept per conversation and person, whichever partnership asked: one read.
+        with self.sessions() as session:
+            return stored.has_question(session, door, channel, user)
 
     def cancel_question(self, door: str, channel: str, user: str, event_id: str | None = None) -> None:
         self.core(self.partnership_id).cancel_question(door, channel, user, event_id)
@@ -299,7 +311,7 @@ class Router:
         return self.core(self.partnership_id).captured_as(door, channel, message_id)
 
     def may_capture(self, text: str) -> bool:
-        return self.core(self.partnership_id).may_capture(text)
+        return may_capture(text)  # the text alone decides: no partnership is read
 
     def preview_capture(self, door: str, channel: str, text: str, at: datetime) -> CapturePreview | None:
         pid = self._partnership_of(door, channel)

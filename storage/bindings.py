@@ -11,14 +11,31 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from storage.models import Binding, Series
+from storage.models import Binding, Partnership, Series
 
 
 def _row(session: Session, door: str, channel: str) -> Binding | None:
     return session.scalars(select(Binding).where(Binding.door == door, Binding.channel == channel)).first()
+
+
+# Every loaded partnership, each row with the partnership whose series this conversation is
+# bound to (if any): what routing a message needs, in one statement built once.
+_ROUTING = select(
+    Partnership.id,
+    select(Series.partnership_id)
+    .join(Binding, Binding.series_id == Series.id)
+    .where(Binding.door == bindparam("door"), Binding.channel == bindparam("channel"))
+    .scalar_subquery(),
+).order_by(Partnership.id)
+
+
+def routing(session: Session, door: str, channel: str) -> tuple[list[str], str | None]:
+    """(the loaded partnerships' ids, the partnership this conversation's series belongs to)."""
+    rows = session.execute(_ROUTING, {"door": door, "channel": channel}).all()
+    return [pid for pid, _ in rows], (rows[0][1] if rows else None)
 
 
 def bound_series(session: Session, door: str, channel: str) -> Series | None:

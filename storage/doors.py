@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -24,6 +24,12 @@ def first_delivery(session: Session, door: str, event_id: str, at: datetime) -> 
     # RETURNING, not rowcount: psycopg reports -1 for a skipped INSERT … ON CONFLICT DO NOTHING.
     stmt = stmt.on_conflict_do_nothing(index_elements=["door", "event_id"]).returning(ProcessedEvent.id)
     return session.connection().execute(stmt).first() is not None
+
+
+def forget_delivery(session: Session, door: str, event_id: str) -> None:
+    """Undo `first_delivery` for an event whose handling failed, so a redelivery runs it again."""
+    event = (ProcessedEvent.door == door) & (ProcessedEvent.event_id == event_id)
+    session.execute(delete(ProcessedEvent).where(event))
 
 
 def delivered(session: Session, door: str, event_id: str) -> bool:

@@ -21,13 +21,18 @@ class RosterCache:
     def __init__(self) -> None:
         self._rosters: dict[str, tuple[int, Roster]] = {}
         self._ids: dict[str, tuple[int, dict[str, int]]] = {}
+        self._by_id: dict[str, tuple[int, dict[int, PersonRef]]] = {}
         self._lock = threading.Lock()  # the doors call the core from worker threads
 
-    def roster(self, session: Session, partnership_id: str) -> Roster:
+    def roster(self, session: Session, partnership_id: str, version: int | None = None) -> Roster:
+        """The partnership's roster; given the `version` just read with the command's context
+        (`storage.command_context`), a cached roster of that version costs no query."""
+        cached = self._rosters.get(partnership_id)
+        if version is not None and cached and cached[0] == version:
+            return cached[1]
         part = session.get(Partnership, partnership_id)
         if part is None:
             raise LookupError(f"no partnership {partnership_id!r} is loaded")
-        cached = self._rosters.get(partnership_id)
         if cached and cached[0] == part.version:
             return cached[1]
         roster = _build(session, part)
@@ -35,11 +40,15 @@ class RosterCache:
             self._rosters[partnership_id] = (part.version, roster)
         return roster
 
-    def person_ids(self, session: Session, partnership_id: str) -> dict[str, int]:
-        """Initials -> person id for everyone (including people who left)."""
-        part = session.get(Partnership, partnership_id)  # usually already in the session: no query
-        version = part.version if part else 0
+    def person_ids(self, session: Session, partnership_id: str, version: int | None = None) -> dict[str, int]:
+        """Initials -> person id for everyone (including people who left); `version` as in `roster`."""
         cached = self._ids.get(partnership_id)
+        if version is not None and cached and cached[0] == version:
+            return cached[1]
+        # Built (or checked) at the version this transaction sees now: a guest this command added
+        # has bumped it, so what it reads is never kept under the version before.
+        part = session.get(Partnership, partnership_id)
+        version = part.version if part else 0
         if cached and cached[0] == version:
             return cached[1]
         rows = session.execute(
@@ -49,6 +58,19 @@ class RosterCache:
         with self._lock:
             self._ids[partnership_id] = (version, ids)
         return ids
+
+    def people_by_id(self, session: Session, partnership_id: str, version: int) -> dict[int, PersonRef]:
+        """Person id -> the roster's person, for everyone (including people who left and guests)."""
+        cached = self._by_id.get(partnership_id)
+        if cached and cached[0] == version:
+            return cached[1]
+        # Asked as a command starts, before it writes anything: what it builds is that version's.
+        people = self.roster(session, partnership_id, version).people
+        ids = self.person_ids(session, partnership_id, version)
+        by_id = {pid: people[initials] for initials, pid in ids.items() if initials in people}
+        with self._lock:
+            self._by_id[partnership_id] = (version, by_id)
+        return by_id
 
 
 def _build(session: Session, part: Partnership) -> Roster:

@@ -124,3 +124,35 @@ def test_the_chat_doors_answer_not_saved_too(app: App, caplog: pytest.LogCapture
         slack.door.close()
         teams.close()
         fake.close()
+
+
+def test_a_delivery_whose_command_failed_runs_again_when_redelivered(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The delivery is recorded in its own transaction before the command; when the command then
+    fails, the record is taken back, so the platform's redelivery of the same event is not lost."""
+    from sqlalchemy.exc import OperationalError
+
+    from storage.models import ProcessedEvent
+
+    core = app.core()
+    core.handle(Request("shell", "C-BOARD", "MT", "bind board", AT))
+    run = Core._run
+
+    def drop_connection(*args: object, **kwargs: object) -> object:
+        raise OperationalError("INSERT", {}, Exception("server closed the connection unexpectedly"))
+
+    monkeypatch.setattr(Core, "_run", drop_connection)
+    first = core.handle(Request("shell", "C-BOARD", "MT", ACTION, AT, event_id="ev-7"))
+    assert first.plain.strip() == NOT_SAVED
+    with app.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Action)) == 0
+        assert s.scalar(select(func.count()).where(ProcessedEvent.event_id == "ev-7")) == 0
+
+    monkeypatch.setattr(Core, "_run", run)
+    again = core.handle(Request("shell", "C-BOARD", "MT", ACTION, AT, event_id="ev-7"))
+    assert NOT_SAVED not in again.plain
+    twice = core.handle(Request("shell", "C-BOARD", "MT", ACTION, AT, event_id="ev-7"))
+    assert not twice.recognised  # the redelivery that worked is remembered: a third changes nothing
+    with app.sessions() as s:
+        assert list(s.scalars(select(Action.title))) == ["write to the three schools"]

@@ -14,7 +14,7 @@ from teams_fakes import MEETING_CHAT, TEAMS_MEETING, TENANT, Harness, aad, load
 from bot.app import App
 from bot.teams.app import command_text
 from storage.doors import conversation
-from storage.models import Action, Attendance, AuditEvent, Binding, Person
+from storage.models import Action, Attendance, AuditEvent, Binding, Person, ProcessedEvent
 
 
 @pytest.fixture
@@ -94,6 +94,42 @@ def test_without_a_mention_ordinary_chat_gets_no_answer(teams: Harness, app: App
     # Addressed to the bot, an unknown command gets an answer.
     teams.say("SMa", "what are we doing")
     assert "I didn't understand" in teams.connector.texts(MEETING_CHAT)[-1]
+
+
+def _chat(teams: Harness, initials: str, text: str) -> str:
+    """A message in the meeting chat without the bot's mention; its activity id."""
+    body = load("meeting-message", **teams.values(initials, text=text))
+    body["text"], body["entities"] = text, []
+    assert teams.post(body).status_code == 200
+    return str(body["id"])
+
+
+def _handled(app: App) -> set[str]:
+    with app.sessions() as s:
+        return set(s.scalars(select(ProcessedEvent.event_id).where(ProcessedEvent.door == "teams")))
+
+
+def test_chat_the_core_would_ignore_is_not_read_but_an_answer_is(teams: Harness, app: App) -> None:
+    teams.say("MT", "bind board")
+    teams.say("MT", "meeting start")
+    sent = len(teams.connector.sent)
+    # Neither a command nor a line to capture, from someone with no open question: the door drops it
+    # before the core (not even its delivery is recorded).
+    chatter = _chat(teams, "SMa", "Thanks all, can everyone hear me?")
+    assert chatter not in _handled(app) and len(teams.connector.sent) == sent
+    # A line to capture is read, and its question ("Sam": which one?) waits for PMw…
+    asked = _chat(teams, "PMw", "Action: Sam to ring the school by Friday")
+    assert asked in _handled(app)
+    assert "who owns this action?" in teams.connector.texts(MEETING_CHAT)[-1]
+    with app.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Action)) == 0
+    # … whose plain answer, no mention and no command, is read as the answer.
+    answer = _chat(teams, "PMw", "1")
+    assert answer in _handled(app)
+    with app.sessions() as s:
+        action = s.scalars(select(Action)).one()
+        owner = s.scalars(select(Person.initials).where(Person.id == action.owners[0].person_id)).one()
+    assert "ring the school" in action.title and owner == "SMa"
 
 
 def test_the_same_activity_twice_changes_nothing(teams: Harness, app: App) -> None:

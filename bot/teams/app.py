@@ -349,7 +349,15 @@ class TeamsDoor:
             if not (mentioned or direct):
                 return
             text = "help"  # addressed with nothing else (as Slack's bare `/pb`): say what it can do
+        found = registry.match(text)
+        channel = base_conversation(activity.conversation.id)
         try:
+            if (
+                not (mentioned or direct)
+                and found is None
+                and not await self._worth_reading(channel, text, activity.from_.aad_object_id)
+            ):
+                return  # chat the core would ignore: no transaction, no profile lookup
             who = await self.identify(ctx)
             if direct and who is not None:
                 await self._remember_chat(who.person_id, activity)
@@ -359,7 +367,6 @@ class TeamsDoor:
             if mentioned or direct:
                 await self.deliver(ctx, not_saved(e), direct=direct)
             return
-        found = registry.match(text)
         spec = found[0] if found else None
         extra: dict[str, Any] = {}
         if spec is not None and spec.perm == registry.Perm.CHAIR_TEAM and not direct:
@@ -368,7 +375,7 @@ class TeamsDoor:
             extra["attendance_report"] = await self.fetch_attendance(ctx)
         req = Request(
             door=DOOR,
-            channel=base_conversation(activity.conversation.id),
+            channel=channel,
             user=activity.from_.aad_object_id,
             text=text,
             at=_at(activity),
@@ -384,6 +391,11 @@ class TeamsDoor:
         await self.deliver(ctx, reply, direct=direct)
         if self.graph_settings.create_events and has_invite(reply):
             self._spawn(self.calendar_event(ctx, reply))
+
+    async def _worth_reading(self, channel: str, text: str, user: str) -> bool:
+        """Chat nobody addressed to the bot that is no command: read only a line the core may capture
+        ("Action: …", an in-memory test) or the answer to a question this person has open here."""
+        return self.core.may_capture(text) or await self._thread(self.core.has_question, DOOR, channel, user)
 
     async def deliver(self, ctx: ActivityContext[Any], reply: Reply, *, direct: bool) -> None:
         """Send a reply: to the conversation (the actor's part too: Teams has no ephemeral), or 1:1."""
