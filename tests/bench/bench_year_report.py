@@ -27,7 +27,14 @@ from handlers.documents_render import BUILT_IN as T  # noqa: E402
 from handlers.documents_render import render_pdf, render_text  # noqa: E402
 from handlers.year_report import year_report  # noqa: E402
 from handlers.year_report_charts import charts  # noqa: E402
-from handlers.year_report_render import as_of_text, csv_text, render_docx, sections, title_of  # noqa: E402
+from handlers.year_report_render import (  # noqa: E402
+    as_of_text,
+    chart_images,
+    csv_text,
+    render_docx,
+    sections,
+    title_of,
+)
 from storage.models import (  # noqa: E402
     Action,
     ActionOwner,
@@ -214,7 +221,7 @@ def main() -> None:
             },
             sections=parts,
         )
-        pdf = render_pdf(T, html)
+        pdf = render_pdf(T, html, chart_images(drawn))
         t4 = time.perf_counter()
         c4 = time.process_time()
         text = csv_text(report)
