@@ -10,6 +10,7 @@ error naming the template and line; the built-in one is never used silently in i
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -221,15 +222,18 @@ def render_docx(templates: Templates, name: str, series_key: str | None, title: 
 # --- PDF ------------------------------------------------------------------------------------------------
 
 
-def _local_fetcher(templates: Templates) -> Any:
-    """Only files from the template folders and data: URLs; a template never reaches the network."""
+def _local_fetcher(templates: Templates, images: Mapping[str, bytes]) -> Any:
+    """Only files from the template folders, data: URLs and the images given by their URL
+    ("chart:NAME"); a template never reaches the network."""
     from urllib.parse import urlparse
     from urllib.request import url2pathname
 
-    from weasyprint.urls import URLFetcher
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class LocalOnly(URLFetcher):
         def fetch(self, url: str, headers: Any = None) -> Any:
+            if url in images:
+                return URLFetcherResponse(url, body=images[url], headers={"Content-Type": "image/png"})
             if url.startswith("file:"):
                 path = Path(url2pathname(urlparse(url).path)).resolve()
                 if not any(path.is_relative_to(d.resolve()) for d in templates.dirs(None)):
@@ -239,12 +243,16 @@ def _local_fetcher(templates: Templates) -> Any:
     return LocalOnly(allowed_protocols=("file", "data"))
 
 
-def render_pdf(templates: Templates, html: str) -> bytes:
+def render_pdf(templates: Templates, html: str, images: Mapping[str, bytes] | None = None) -> bytes:
+    """`images`: PNGs the HTML names by URL, handed over as they are (a large data: URL in the HTML
+    costs its parser more than the image costs the PDF)."""
     # Imported here: WeasyPrint takes most of a second to import, and the shell must start fast.
     from weasyprint import HTML
 
     base = templates.custom_dir or DEFAULT_DIR  # relative links in a custom template are to its own folder
-    document = HTML(string=html, base_url=str(base) + "/", url_fetcher=_local_fetcher(templates))
+    document = HTML(
+        string=html, base_url=str(base) + "/", url_fetcher=_local_fetcher(templates, images or {})
+    )
     return bytes(document.write_pdf(pdf_variant="pdf/ua-1"))
 
 

@@ -8,7 +8,10 @@ the marks) so nothing depends on telling colours apart.
 
 from __future__ import annotations
 
+import functools
 import io
+import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +38,13 @@ STATE_COLOURS = {
 # Text on each colour: white on the dark ones, black on the light ones.
 STATE_INK = {"member": "white", "deputy": "black", "apologies": "black", "absent": "white"}
 STATE_LETTERS = {"member": "M", "deputy": "D", "apologies": "A", "absent": "X"}
-DPI = 100
+# Charts are drawn at the size they are printed: as wide as the Word page's picture (16 cm) at 150
+# dots per inch, plenty for print. The PDF widens them a little to its text width (18.2 cm), so the
+# labels' 9 pt print at 9 pt in Word and about 10 pt in the PDF.
+WIDTH_IN = 16 / 2.54
+DPI = 150
+LABEL_PT = 9
+TITLE_PT = 11
 
 
 @dataclass(frozen=True)
@@ -57,11 +66,23 @@ def _figure(width: float, height: float) -> tuple[Any, Any]:
     return fig, fig.subplots()
 
 
-def _margins(fig: Any, labels: list[str], *, bottom: float = 0.9, top: float = 0.45) -> None:
-    """Room for the longest label on the left and the key below, in inches: a fixed layout is much
-    faster than matplotlib's "tight" one, which draws every chart twice."""
+def _names(labels: list[str]) -> list[str]:
+    """Agency names over two lines where they are long, so they fit beside a chart 16 cm wide."""
+    return [textwrap.fill(x, 26, max_lines=2, placeholder="…") for x in labels]
+
+
+def _key(extra: str = "") -> str:
+    """The key in words under the chart, over two lines."""
+    said = [f"{STATE_LETTERS[s]} = {STATE_WORDS[s]}" for s in STATES]
+    return "   ".join(said[:2]) + "\n" + "   ".join(said[2:]) + extra
+
+
+def _margins(fig: Any, labels: list[str], *, bottom: float = 0.9, top: float = 0.65) -> None:
+    """Room for the longest label on the left, the title above and the key below, in inches: a
+    fixed layout is much faster than matplotlib's "tight" one, which draws every chart twice."""
     width, height = fig.get_size_inches()
-    left = min(0.45, (0.25 + 0.075 * max((len(x) for x in labels), default=4)) / width)
+    longest = max((len(line) for x in labels for line in x.splitlines()), default=4)
+    left = min(0.42, (0.2 + 0.08 * longest) / width)
     fig.subplots_adjust(left=left, right=0.97, bottom=bottom / height, top=1 - top / height)
 
 
@@ -74,8 +95,70 @@ def _png(fig: Any) -> bytes:
     width, height = fig.canvas.get_width_height()
     image = Image.frombuffer("RGBA", (width, height), fig.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
     buf = io.BytesIO()
-    image.convert("RGB").save(buf, format="PNG", dpi=(DPI, DPI))
+    # Level 1: a chart's flat colours compress nearly as well as at the default level 6, in a
+    # fraction of the time.
+    image.convert("RGB").save(buf, format="PNG", dpi=(DPI, DPI), compress_level=1)
     return buf.getvalue()
+
+
+@functools.lru_cache(maxsize=512)
+def _stamp(text: str, size: float = LABEL_PT) -> tuple[Any, float, float, float]:
+    """`text` as a marker centred on its point, the marker size that prints it at `size` points, and
+    its half width and half height in points.
+
+    A label drawn as a marker is rasterised once per chart and stamped at every place it goes,
+    where a Text artist is laid out and rendered glyph by glyph each time: the heat map's letter
+    in every cell and the bars' counts cost a fraction of what they did as text.
+    """
+    import numpy as np
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.markers import MarkerStyle
+    from matplotlib.path import Path
+    from matplotlib.textpath import TextPath
+
+    glyphs = TextPath((0, 0), text, size=size, prop=FontProperties(family="DejaVu Sans"))
+    vertices = np.array(glyphs.vertices, dtype=float)
+    codes = glyphs.codes
+    real = codes != Path.CLOSEPOLY if codes is not None else np.ones(len(vertices), dtype=bool)
+    low, high = vertices[real].min(axis=0), vertices[real].max(axis=0)
+    vertices -= (low + high) / 2
+    vertices[~real] = 0  # a CLOSEPOLY's vertex is ignored when drawing, but counts in the marker's size
+    reach = float(np.abs(vertices).max())
+    half_width, half_height = (high - low) / 2
+    # MarkerStyle scales a path to fit ±0.5 of the marker size: twice the reach keeps it at `size`.
+    return MarkerStyle(Path(vertices, codes)), 2 * reach, float(half_width), float(half_height)
+
+
+def _labels(
+    ax: Any,
+    places: Sequence[tuple[float, float, str, str]],
+    *,
+    size: float = LABEL_PT,
+    anchor: str = "center",
+    gap: float = 2.0,
+) -> None:
+    """Write each (x, y, text, colour) at its point, one marker line per text and colour: centred
+    on it, or starting `gap` points right of it (anchor "left"), or `gap` points above it ("bottom")."""
+    from matplotlib.transforms import ScaledTranslation
+
+    groups: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for x, y, text, colour in places:
+        groups.setdefault((text, colour), []).append((x, y))
+    for (text, colour), points in groups.items():
+        marker, markersize, half_width, half_height = _stamp(text, size)
+        dx = half_width + gap if anchor == "left" else 0.0
+        dy = half_height + gap if anchor == "bottom" else 0.0
+        ax.plot(
+            [x for x, _ in points],
+            [y for _, y in points],
+            linestyle="none",
+            marker=marker,
+            markersize=markersize,
+            markeredgewidth=0,
+            color=colour,
+            clip_on=False,
+            transform=ax.transData + ScaledTranslation(dx / 72, dy / 72, ax.figure.dpi_scale_trans),
+        )
 
 
 def engagement_chart(scope: Scope) -> Chart | None:
@@ -83,36 +166,32 @@ def engagement_chart(scope: Scope) -> Chart | None:
     rows = [a for a in scope.agencies if a.expected]
     if not scope.held or not rows:
         return None
-    names = [a.name for a in rows]
-    fig, ax = _figure(9, 1.8 + 0.45 * len(rows))
-    _margins(fig, names)
+    names = _names([a.name for a in rows])
+    fig, ax = _figure(WIDTH_IN, 2.0 + 0.42 * len(rows))
+    _margins(fig, names, bottom=1.0)
     left = [0] * len(rows)
+    places: list[tuple[float, float, str, str]] = []
     for state in STATES:
         values = [a.count(state) for a in rows]
-        bars = ax.barh(names, values, left=left, color=STATE_COLOURS[state], edgecolor="white")
-        for bar, value in zip(bars, values, strict=True):
-            if value:
-                ax.text(
-                    bar.get_x() + bar.get_width() / 2,
-                    bar.get_y() + bar.get_height() / 2,
-                    f"{STATE_LETTERS[state]} {value}",
-                    ha="center",
-                    va="center",
-                    color=STATE_INK[state],
-                    fontsize=8,
-                )
+        ax.barh(names, values, left=left, color=STATE_COLOURS[state], edgecolor="white")
+        places += [
+            (x + value / 2, y, f"{STATE_LETTERS[state]} {value}", STATE_INK[state])
+            for y, (x, value) in enumerate(zip(left, values, strict=True))
+            if value
+        ]
         left = [x + v for x, v in zip(left, values, strict=True)]
-    for y, a in enumerate(rows):
-        ax.text(left[y] + 0.1, y, percent(a.rate), va="center", fontsize=8)
+    _labels(ax, places)
+    _labels(ax, [(left[y], y, percent(a.rate), "black") for y, a in enumerate(rows)], anchor="left")
     ax.invert_yaxis()
+    ax.tick_params(labelsize=LABEL_PT)
     ax.set_xlabel("Meetings")
-    ax.set_xlim(0, max(left) * 1.15 + 0.5)
+    ax.set_xlim(0, max(left) * 1.2 + 0.5)
     fig.suptitle(
-        f"{scope.name}: attendance per agency ({scope.held} meetings)", fontsize=10, x=0.01, ha="left"
+        f"{scope.name}:\nattendance per agency ({scope.held} meetings)", fontsize=TITLE_PT, x=0.01, ha="left"
     )
     # The key is written out in words under the chart, each in its own colour (a direct label).
-    key = "   ".join(f"{STATE_LETTERS[s]} = {STATE_WORDS[s]}" for s in STATES)
-    fig.text(0.01, 0.02, key, fontsize=8, ha="left", va="bottom")
+    key = _key()
+    fig.text(0.01, 0.02, key, fontsize=LABEL_PT, ha="left", va="bottom")
     ax.spines[["top", "right"]].set_visible(False)
     lines = [
         f"{a.name}: {a.member} by a member, {a.deputy} by a deputy, {a.apologies} apologies, "
@@ -137,29 +216,26 @@ def heat_map(scope: Scope) -> Chart | None:
     palette = [OKABE_ITO["grey"], *(STATE_COLOURS[s] for s in STATES)]
     codes = {state: i + 1 for i, state in enumerate(STATES)}
     grid = [[codes.get(m.states.get(a.key, ""), 0) for m in scope.meetings] for a in rows]
-    names = [a.name for a in rows]
-    fig, ax = _figure(9, 2.4 + 0.42 * len(rows))
-    _margins(fig, names, bottom=1.5)
+    names = _names([a.name for a in rows])
+    fig, ax = _figure(WIDTH_IN, 2.7 + 0.42 * len(rows))
+    _margins(fig, names, bottom=1.75)
     ax.imshow(grid, cmap=ListedColormap(palette), vmin=0, vmax=len(palette) - 1, aspect="auto")
+    places = []
     for y, a in enumerate(rows):
         for x, m in enumerate(scope.meetings):
             state = m.states.get(a.key)
-            ax.text(
-                x,
-                y,
-                STATE_LETTERS[state] if state else "–",
-                ha="center",
-                va="center",
-                fontsize=8,
-                color=STATE_INK[state] if state else "black",
-            )
-    ax.set_yticks(range(len(rows)), [a.name for a in rows], fontsize=8)
+            places.append((x, y, STATE_LETTERS[state], STATE_INK[state]) if state else (x, y, "–", "black"))
+    _labels(ax, places)
+    ax.set_yticks(range(len(rows)), names, fontsize=LABEL_PT)
     ax.set_xticks(
-        range(len(scope.meetings)), [f"{m.day:%d %b %y}" for m in scope.meetings], fontsize=8, rotation=45
+        range(len(scope.meetings)),
+        [f"{m.day:%d %b %y}" for m in scope.meetings],
+        fontsize=LABEL_PT,
+        rotation=45,
     )
-    fig.suptitle(f"{scope.name}: each agency at each meeting", fontsize=10, x=0.01, ha="left")
-    key = "   ".join(f"{STATE_LETTERS[s]} = {STATE_WORDS[s]}" for s in STATES) + "   – = no seat"
-    fig.text(0.01, 0.02, key, fontsize=8, ha="left", va="bottom")
+    fig.suptitle(f"{scope.name}:\neach agency at each meeting", fontsize=TITLE_PT, x=0.01, ha="left")
+    key = _key("   – = no seat")
+    fig.text(0.01, 0.02, key, fontsize=LABEL_PT, ha="left", va="bottom")
     lines = []
     for a in rows:
         # Each agency in a sentence: how often it was represented, and the meetings it missed.
@@ -180,22 +256,22 @@ def actions_chart(scope: Scope) -> Chart | None:
         return None
     labels = [f"{m.month:%b %y}" for m in months]
     xs = list(range(len(months)))
-    fig, ax = _figure(9, 4)
-    fig.subplots_adjust(left=0.08, right=0.88, bottom=0.2, top=0.9)
+    fig, ax = _figure(WIDTH_IN, 3.8)
+    fig.subplots_adjust(left=0.1, right=0.85, bottom=0.2, top=0.83)
     width = 0.38
     raised = ax.bar([x - width / 2 for x in xs], [m.raised for m in months], width, color=OKABE_ITO["orange"])
     closed = ax.bar([x + width / 2 for x in xs], [m.closed for m in months], width, color=OKABE_ITO["green"])
-    for bars in (raised, closed):
-        for bar in bars:
-            if bar.get_height():
-                ax.text(
-                    bar.get_x() + bar.get_width() / 2,
-                    bar.get_height(),
-                    str(int(bar.get_height())),
-                    ha="center",
-                    va="bottom",
-                    fontsize=7,
-                )
+    _labels(
+        ax,
+        [
+            (bar.get_x() + bar.get_width() / 2, bar.get_height(), str(int(bar.get_height())), "black")
+            for bars in (raised, closed)
+            for bar in bars
+            if bar.get_height()
+        ],
+        size=LABEL_PT - 1,
+        anchor="bottom",
+    )
     ended = [(x, m.open_at_end) for x, m in zip(xs, months, strict=True) if m.open_at_end is not None]
     if ended:
         ax.plot(
@@ -208,7 +284,7 @@ def actions_chart(scope: Scope) -> Chart | None:
             textcoords="offset points",
             xytext=(-60, 8),
             color=OKABE_ITO["blue"],
-            fontsize=8,
+            fontsize=LABEL_PT,
         )
     # Direct labels right of the last month's marks instead of a legend.
     last = xs[-1]
@@ -217,12 +293,19 @@ def actions_chart(scope: Scope) -> Chart | None:
         ("closed", months[-1].closed, OKABE_ITO["green"]),
     ):
         ax.annotate(
-            f"  {text}", (last + 0.45, y), fontsize=8, color="black", va="center", annotation_clip=False
+            f"  {text}",
+            (last + 0.45, y),
+            fontsize=LABEL_PT,
+            color="black",
+            va="center",
+            annotation_clip=False,
         )
         ax.plot([last + 0.42], [y], marker="s", color=colour, clip_on=False, markersize=7)
-    ax.set_xticks(xs, labels, fontsize=8, rotation=45)
+    ax.set_xticks(xs, labels, fontsize=LABEL_PT, rotation=45)
     ax.set_ylabel("Actions")
-    fig.suptitle(f"{scope.name}: actions raised, closed and open per month", fontsize=10, x=0.01, ha="left")
+    fig.suptitle(
+        f"{scope.name}:\nactions raised, closed and open per month", fontsize=TITLE_PT, x=0.01, ha="left"
+    )
     ax.spines[["top", "right"]].set_visible(False)
     parts = [
         f"{m.month:%B %Y}: {m.raised} raised, {m.closed} closed"

@@ -9,7 +9,6 @@ picture's description; the core properties are set as the other documents set th
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 from dataclasses import dataclass
@@ -214,6 +213,15 @@ def _action_row(a: ActionFigures) -> list[str]:
     ]
 
 
+def chart_url(chart: Chart) -> str:
+    """How the PDF's HTML names a chart: its PNG is handed to the PDF apart (`chart_images`)."""
+    return f"chart:{chart.name}"
+
+
+def chart_images(drawn: list[Chart]) -> dict[str, bytes]:
+    return {chart_url(c): c.png for c in drawn}
+
+
 def sections(report: YearReport, drawn: list[Chart]) -> list[Section]:
     out = []
     for scope in report.scopes:
@@ -242,7 +250,7 @@ def sections(report: YearReport, drawn: list[Chart]) -> list[Section]:
                         "name": c.name,
                         "title": c.title,
                         "alt": c.alt,
-                        "src": "data:image/png;base64," + base64.b64encode(c.png).decode(),
+                        "src": chart_url(c),
                     }
                     for c in mine
                 ],
@@ -266,19 +274,20 @@ def _table(doc: Any, head: list[str], rows: list[list[str]]) -> None:
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
-    table = doc.add_table(rows=1, cols=len(head))
+    # The whole table at once, filled through its flat list of cells: adding rows one by one and
+    # asking each for its cells searches the table's XML again every time.
+    table = doc.add_table(rows=1 + len(rows), cols=len(head))
     table.style = "Table Grid"
-    for cell, text in zip(table.rows[0].cells, head, strict=True):
+    cells = table._cells
+    for cell, text in zip(cells, [*head, *(c for row in rows for c in row)], strict=True):
         cell.text = text
+    for cell in cells[: len(head)]:
         cell.paragraphs[0].runs[0].bold = True
     # The header row repeats on every page, as the other documents' tables do.
     tr_pr = table.rows[0]._tr.get_or_add_trPr()
     header = OxmlElement("w:tblHeader")
     header.set(qn("w:val"), "true")
     tr_pr.append(header)
-    for row in rows:
-        for cell, text in zip(table.add_row().cells, row, strict=True):
-            cell.text = text
 
 
 def render_docx(report: YearReport, parts: list[Section], drawn: list[Chart]) -> bytes:
@@ -348,7 +357,11 @@ def year_files(templates: Templates, report: YearReport, *, pdf: bool = True) ->
             },
             sections=parts,
         )
-        files.append(File(f"{stem}.pdf", PDF, render_pdf(templates, html), "Year in figures (PDF)"))
+        files.append(
+            File(
+                f"{stem}.pdf", PDF, render_pdf(templates, html, chart_images(drawn)), "Year in figures (PDF)"
+            )
+        )
     files.append(File(f"{stem}.csv", CSV, csv_text(report).encode(), "Every figure (CSV)"))
     for c in drawn:
         files.append(File(f"{stem}-{c.name}.png", PNG, c.png, c.title))

@@ -521,8 +521,11 @@ def test_files_hold_the_charts_with_their_text_alternatives(
         ]
     )
     assert all(f.data.startswith(b"\x89PNG") for f in pngs)
+    # Each drawn at the size Word prints it (16 cm) at 150 dpi, so its 9 pt labels print at 9 pt.
+    assert {int.from_bytes(f.data[16:20], "big") for f in pngs} == {int(16 / 2.54 * 150)}
 
     document = docx.Document(io.BytesIO(files["docx"].data))
+    assert {round(shape.width.cm, 1) for shape in document.inline_shapes} == {16.0}
     alts = [shape._inline.docPr.get("descr") for shape in document.inline_shapes]
     assert len(alts) == len(pngs)
     assert all(alt and len(alt) > 40 for alt in alts)
@@ -698,3 +701,17 @@ def test_decisions_are_ratified_only_by_a_quorate_meeting(chat: Chat) -> None:
             "recorded",
             "ratified",
         ]
+
+
+def test_chart_labels_are_stamped_at_their_type_size() -> None:
+    """The direct labels are drawn as markers: each must print at the labels' size, centred."""
+    from handlers.year_report_charts import LABEL_PT, _stamp
+
+    marker, markersize, half_width, half_height = _stamp("M")
+    # DejaVu Sans' capital M is 0.73 em tall: at 9 pt about 6.6 pt, centred on its point.
+    assert 2 * half_height == pytest.approx(0.729 * LABEL_PT, rel=0.02)
+    vertices = marker.get_path().vertices
+    assert abs(vertices.min(axis=0) + vertices.max(axis=0)).max() < 1e-6
+    # The marker's own scaling (to half its size) undone by the size: the letter keeps its points.
+    assert markersize / 2 == pytest.approx(max(half_width, half_height))
+    assert _stamp("M 12")[3] == pytest.approx(half_height, rel=0.03)
