@@ -72,7 +72,7 @@ def report_year(ctx: Ctx, args: dict[str, Any]) -> Reply:
 
     if not may_see_year_report(ctx):
         raise Refused(
-            "The year in figures is for the business unit and the chairs: ask "
+            "Only the business unit and the chairs may have the year in figures: ask "
             + (
                 f"the {ctx.roster.groups[ctx.roster.business_unit].name}"
                 if ctx.roster.business_unit and ctx.roster.business_unit in ctx.roster.groups

@@ -100,6 +100,7 @@ OWNER = "owner"  # only the action's owner (returning it)
 SEE = "see"  # anyone who may see the action
 DROP = "drop"  # the action's series' chair team (an owner may not drop their own)
 BIND = "bind"  # the series' chair team, and the chair team of the series the channel is bound to
+CHAIRS = "chairs"  # the business unit and whoever chairs a series, anywhere (the year in figures)
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,9 @@ ROWS: dict[str, Row] = {
     "note": Row("note: the dashboard is late", MEMBER),
     "agenda next": Row("agenda next", MEMBER, dm="agenda next board", writes=NOWHERE),
     "minutes draft": Row("minutes draft", MEMBER, writes=NOWHERE),
+    # No decision awaits ratification here (or the meeting is inquorate): allowed, nothing written.
+    "decisions ratified": Row("decisions ratified", TEAM_, writes=NOWHERE),
+    "report year": Row("report year", CHAIRS, writes=NOWHERE),
     "minutes approve": Row("minutes approve", TEAM_, writes=frozenset({"bound"})),  # the board met before
     "minutes correct": Row("minutes correct: the audit was due in March", TEAM_, writes=frozenset({"bound"})),
     "agenda carry": Row('agenda carry "Neglect strategy"', TEAM_, writes=frozenset({"bound"})),
@@ -205,6 +209,8 @@ def expected(name: str, role: str, context: str) -> str:
         return CHAT if row.loose and series_of(row, context) is None else UNKNOWN
     if row.who == PERSON:
         return OK
+    if row.who == CHAIRS:
+        return OK if role in ("chair", "business unit") else REFUSED
     series = series_of(row, context)
     if row.who == ANY_TEAM:
         if series is not None:
