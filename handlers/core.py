@@ -164,6 +164,9 @@ class Core:
         except Ask as q:
             return self._asked(req, slot, q)
         except UserError as e:
+            # Refused or bad input: nothing was stored, so a retry of the event is answered again.
+            if req.event_id:
+                self._forget(req)
             return error(str(e))
         except Exception:
             if req.event_id:

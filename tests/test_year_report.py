@@ -621,7 +621,7 @@ def test_report_year_in_chat_and_from_the_command_line(
     # Not the business unit nor a chair: refused, saying who can, and nothing sent.
     before = set(chat.door.files_dir.iterdir())
     refused = chat.dm("HN", "report year")
-    assert "for the business unit and the chairs" in refused and set(chat.door.files_dir.iterdir()) == before
+    assert "Only the business unit and the chairs" in refused and set(chat.door.files_dir.iterdir()) == before
     # Bad dates: how to write them.
     assert "YYYY-MM-DD" in chat.dm("RB", "report year 2024-13-01 to 2025-03-31")
     assert "swap the dates" in chat.dm("RB", "report year 2025-03-31 to 2024-04-01")
