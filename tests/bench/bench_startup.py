@@ -90,6 +90,9 @@ def serve_ready(folder: Path) -> dict[str, float]:
         "SLACK_SIGNING_SECRET": "bench-signing",
     }
     env.pop("PARTNERBOT_TEST_HARNESS", None)
+    # As deployed: compiled modules cached (outside the tree), so best-of-N is not source compiling.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(folder / "pycache")
     cli = [sys.executable, "-m", "bot.cli", "--config", str(config)]
     if not (folder / "loaded").exists():
         subprocess.run([*cli, "migrate"], env=env, cwd=ROOT, check=True, capture_output=True)
