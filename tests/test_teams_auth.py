@@ -245,6 +245,7 @@ def test_serve_runs_the_endpoint_on_the_web_server_s_address(app: App) -> None:
     service = teams_service(app, argparse.Namespace(partnership=None), out, web)
     teams, server = Running(service, service.part.opened), Running(web, web.ready)
     try:
+        assert service.loaded.wait(60)  # the door is built once the server listens
         assert f"http://127.0.0.1:{port}/api/messages (teams)" in out.getvalue()
         assert httpx.get(f"http://127.0.0.1:{port}/healthz").json() == {"ok": True}
         assert httpx.get(f"http://127.0.0.1:{port}/health").json()["teams"] == {"ok": True}

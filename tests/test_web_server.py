@@ -9,16 +9,18 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import threading
 from collections.abc import Iterator
 
 import httpx
 import pytest
 from slack_fake import BOARD, FORM, FakeSlack, fixture, signature_headers, slash_body, uid
 from sqlalchemy import func, select
-from teams_fakes import MEETING_CHAT, load
+from teams_fakes import MEETING_CHAT, Harness, load
 from web_helpers import SMALL, Both, Running, web_server
 
 from bot.app import App
+from bot.teams.loading import LoadingDoor
 from storage.models import Action, Binding, Meeting
 
 
@@ -167,3 +169,59 @@ def test_health_is_503_while_a_door_is_down(app: App) -> None:
     finally:
         server.close()
     assert not server.error
+
+
+def _loading_teams(app: App, hold_seconds: float) -> tuple[Harness, LoadingDoor, Running]:
+    """Teams as `serve` starts it: routes on the web server, the door handed over when the test says."""
+    harness = Harness(app, graph=False, web=web_server())  # a door built, not yet on the served server
+    harness.know("MT")
+    web = web_server()
+    loading = LoadingDoor(harness.settings.endpoint, hold_seconds=hold_seconds)
+    loading.mount(web.part("teams"))
+    harness.web = web
+    return harness, loading, Running(web, web.ready)
+
+
+def test_a_message_while_the_teams_door_loads_is_held_then_handled(app: App) -> None:
+    from bot import runtime
+
+    harness, loading, server = _loading_teams(app, hold_seconds=600)
+    try:
+        health = harness.http.get("/health")
+        assert health.status_code == 503
+        assert health.json()["teams"] == {"ok": False, "state": "starting"}
+
+        answer: list[httpx.Response] = []
+        sender = threading.Thread(target=lambda: answer.append(harness.say("MT", "bind board")))
+        sender.start()
+        while loading.held == 0:  # the message reached the door's route and waits there
+            assert sender.is_alive()
+            sender.join(0.01)
+        assert not answer and _bindings(app) == []
+
+        runtime.run(loading.open(harness.door))
+        sender.join(60)
+        assert answer and answer[0].status_code == 200
+        assert _bindings(app) == [("teams", MEETING_CHAT)]
+        health = harness.http.get("/health")
+        assert health.status_code == 200 and health.json()["teams"] == {"ok": True}
+    finally:
+        server.close()
+
+
+def test_a_message_the_teams_door_cannot_take_yet_gets_503_to_retry(app: App) -> None:
+    from bot import runtime
+
+    harness, loading, server = _loading_teams(app, hold_seconds=0)
+    try:
+        refused = harness.say("MT", "bind board")
+        assert refused.status_code == 503 and refused.headers["retry-after"] == "2"
+        assert harness.http.get("/healthz").status_code == 503
+        assert _bindings(app) == []  # nothing done: Bot Framework's retry does it
+
+        runtime.run(loading.open(harness.door))
+        assert harness.say("MT", "bind board").status_code == 200
+        assert _bindings(app) == [("teams", MEETING_CHAT)]
+        assert harness.http.get("/healthz").json() == {"ok": True}
+    finally:
+        server.close()

@@ -90,27 +90,38 @@ def graph_mail_courier(app: App) -> Courier | None:
 class TeamsService:
     """`serve`'s Teams service: the bot endpoint on the web server until `stop`.
 
-    The door (and the Teams SDK, about a second to import) is made in the service's own thread,
-    so the other doors and the sweep start meanwhile; the web server opens once it is ready."""
+    The door's routes are mounted at once (bot/teams/loading.py), so the web server and
+    `/health` do not wait for the Teams SDK (about a second to import). Once the server listens,
+    this service's thread builds the door; requests that arrive meanwhile are held until it is
+    ready, or answered 503 with Retry-After. A door that fails to build stops `serve`."""
 
     name = "teams"
 
     def __init__(self, app: App, partnership: str | None, out: TextIO, web: WebServer) -> None:
+        from bot.teams.loading import LoadingDoor
+
         self.app = app
         self.partnership = partnership
         self.out = out
+        self.web = web
         self.part = web.part("teams")
         self.door: TeamsDoor | None = None
+        self.loaded = threading.Event()  # the door is built and serves
+        self.loading = LoadingDoor(app.settings.teams.resolve(app.settings.root).endpoint)
+        self.loading.mount(self.part)
 
     def run(self, stop: threading.Event) -> None:
         from bot import runtime
 
+        while not self.web.ready.wait(0.02):  # the port first: importing the SDK competes for the GIL
+            if stop.is_set():
+                return
         door = door_for(self.app, self.partnership)
         if door is None:
             raise RuntimeError("Teams was switched off while starting")
         self.door = door
-        runtime.run(door.initialize())
-        mount(door, self.part)
+        runtime.run(self.loading.open(door))
+        self.loaded.set()
         stop.wait()
 
 

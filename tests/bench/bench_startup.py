@@ -1,4 +1,4 @@
-"""Benchmark: how long `partnerbot shell` and `partnerbot parse` take to answer one line.
+"""Benchmark: how long `partnerbot shell` and `parse` take to answer one line, and `serve` to be ready.
 
 Each is started afresh N times (the best and the median are printed beside the 0.3 s budget),
 and so is the floor in the same run: a bare interpreter, and one importing the libraries the
@@ -6,24 +6,34 @@ shell cannot do without (SQLAlchemy, pydantic). The shell's figure over the floo
 to watch on a noisy machine. It also lists the heavy packages each imports that it should not
 (door SDKs, Jinja, the holidays calendar). Never fails: it reports.
 
-    python tests/bench/bench_startup.py [--runs 7]
+`serve` with Slack (HTTP mode) and Teams both on is started afresh `--serve-runs` times: seconds
+to the first answer of `/health`, to Slack's door ready, to both doors ready (`/health` 200),
+each beside the 1.5 s budget, and its resident memory once ready (budget 200 MB).
+
+    python tests/bench/bench_startup.py [--runs 7] [--serve-runs 5]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "westshire.yaml"
 BUDGET_S = 0.3
+SERVE_BUDGET_S = 1.5
+SERVE_BUDGET_MB = 200.0
+POLL_S = 0.02  # between /health polls: each is a request the starting server answers, on its one GIL
 # Packages neither command should import (the shell renders no document and runs no door).
 NOT_NEEDED = ("slack_bolt", "slack_sdk", "microsoft_teams", "msgraph", "fastapi", "uvicorn", "jinja2")
 NOT_NEEDED += ("weasyprint", "docxtpl", "matplotlib", "holidays", "httpx")
@@ -49,9 +59,88 @@ def imported(argv: list[str], stdin: str = "") -> set[str]:
     return {line.rsplit("|", 1)[1].strip().split(".")[0] for line in run.stderr.splitlines() if "|" in line}
 
 
+def serve_ready(folder: Path) -> dict[str, float]:
+    """One `serve` with both doors: seconds to /health's first answer, Slack ready, both ready; MB."""
+    import httpx
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from bench_teams import BOT_ID, _SlackApi, free_port, rss_mb, write_config
+
+    slack_api = ThreadingHTTPServer(("127.0.0.1", 0), _SlackApi)
+    threading.Thread(target=slack_api.serve_forever, daemon=True).start()
+    port = free_port()
+    folder.mkdir(exist_ok=True)
+    config = write_config(
+        folder,
+        teams={"enabled": True, "files_dir": str(folder / "files")},
+        slack={
+            "enabled": True,
+            "mode": "http",
+            "api_base_url": f"http://127.0.0.1:{slack_api.server_address[1]}/api/",
+        },
+        web={"port": port},
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "TEAMS_APP_ID": BOT_ID,
+        "TEAMS_APP_PASSWORD": "bench-secret",
+        "TEAMS_TENANT_ID": "t",
+        "SLACK_BOT_TOKEN": "xoxb-bench",
+        "SLACK_SIGNING_SECRET": "bench-signing",
+    }
+    env.pop("PARTNERBOT_TEST_HARNESS", None)
+    # As deployed: compiled modules cached (outside the tree), so best-of-N is not source compiling.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(folder / "pycache")
+    cli = [sys.executable, "-m", "bot.cli", "--config", str(config)]
+    if not (folder / "loaded").exists():
+        subprocess.run([*cli, "migrate"], env=env, cwd=ROOT, check=True, capture_output=True)
+        subprocess.run([*cli, "load", str(EXAMPLE)], env=env, cwd=ROOT, check=True, capture_output=True)
+        (folder / "loaded").touch()
+    nan = float("nan")
+    figures = {"first": nan, "slack": nan, "both": nan, "mb": nan}
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        [*cli, "serve", "--interval", "3600"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        with httpx.Client(timeout=1) as client:
+            while math.isnan(figures["both"]) and time.perf_counter() - started < 20 and child.poll() is None:
+                try:
+                    health = client.get(f"http://127.0.0.1:{port}/health")
+                except httpx.HTTPError:
+                    time.sleep(POLL_S)
+                    continue
+                now = time.perf_counter() - started
+                if math.isnan(figures["first"]):
+                    figures["first"] = now
+                if math.isnan(figures["slack"]) and health.json().get("slack", {}).get("ok"):
+                    figures["slack"] = now
+                if health.status_code == 200:
+                    figures["both"] = now
+                else:
+                    time.sleep(POLL_S)
+        figures["mb"] = rss_mb(child.pid)
+    finally:
+        child.terminate()
+        try:
+            child.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        slack_api.shutdown()
+    return figures
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--serve-runs", type=int, default=5)
     args = ap.parse_args()
     py = sys.executable
     tmp = Path(tempfile.mkdtemp(prefix="pb-bench-"))
@@ -93,6 +182,18 @@ def main() -> None:
         argv, stdin = cases[name]
         extra = sorted(imported(argv, stdin) & set(NOT_NEEDED))
         print(f"{name}: imports {', '.join(extra) if extra else 'none'} of {', '.join(NOT_NEEDED)}")
+    if args.serve_runs:
+        runs = [serve_ready(tmp / "serve") for _ in range(args.serve_runs)]
+        print(f"\n{'serve, Slack and Teams':<28} {'best s':>7} {'median s':>9}   budget {SERVE_BUDGET_S} s")
+        steps = (("first", "/health answers"), ("slack", "Slack ready"), ("both", "both doors ready"))
+        for key, label in steps:
+            xs = [r[key] for r in runs]
+            verdict = "ok" if min(xs) <= SERVE_BUDGET_S else "OVER"
+            print(f"  {label:<26} {min(xs):>7.3f} {statistics.median(xs):>9.3f}   {verdict}")
+        mb = max(r["mb"] for r in runs)
+        verdict = "ok" if mb <= SERVE_BUDGET_MB else "OVER"
+        budget = f"budget {SERVE_BUDGET_MB:.0f} MB {verdict}"
+        print(f"  {'resident memory, ready':<26} {mb:>6.0f} MB (most)   {budget}")
 
 
 if __name__ == "__main__":
