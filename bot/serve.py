@@ -31,6 +31,7 @@ from storage.models import Partnership
 if TYPE_CHECKING:
     from bot.app import App
     from bot.terminal_courier import TerminalCourier
+    from scheduler.couriers import Courier
 
 log = logging.getLogger("partnerbot.serve")
 
@@ -53,6 +54,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def _settings(app: App) -> NudgeSettings:
     return app.settings.nudges.resolve()  # app.yaml was checked whole when it was loaded
+
+
+def _sweeper(app: App, couriers: dict[str, Courier], settings: NudgeSettings, pid: str | None) -> Sweeper:
+    """The one sweep of `nudge` and `serve`: every partnership, or the one named."""
+    return Sweeper(
+        app.sessions,
+        couriers,
+        settings,
+        partnerships=[pid] if pid else None,
+        rosters=app.setup.rosters,
+        retention=app.settings.retention.resolve(),
+    )
 
 
 def _terminal(app: App, out: TextIO) -> TerminalCourier:
@@ -108,14 +121,7 @@ def run_nudge(app: App, args: argparse.Namespace, out: TextIO) -> int:
         at = datetime.now(UTC)
     plug_doors()
     couriers = build_couriers(app, _terminal(app, out))
-    report = Sweeper(
-        app.sessions,
-        couriers,
-        settings,
-        partnerships=[pid] if pid else None,
-        rosters=app.setup.rosters,
-        retention=app.settings.retention.resolve(),
-    ).run(at)
+    report = _sweeper(app, couriers, settings, pid).run(at)
     out.write(printable("\n".join(_report_lines(report, tz)) + "\n"))
     return 0
 
@@ -180,14 +186,7 @@ def run_serve(app: App, args: argparse.Namespace, out: TextIO) -> int:
     pid = app.partnership_id(args.partnership) if args.partnership else None
     extra = [_terminal(app, out)] if app.settings.doors.shell.enabled else []
     couriers = build_couriers(app, *extra)
-    sweeper = Sweeper(
-        app.sessions,
-        couriers,
-        settings,
-        partnerships=[pid] if pid else None,
-        rosters=app.setup.rosters,
-        retention=app.settings.retention.resolve(),
-    )
+    sweeper = _sweeper(app, couriers, settings, pid)
     services: list[Service] = []
     if app.settings.nudges.enabled:
         services.append(SweepService(sweeper, out, args.interval, args.sweeps, report_zone(app, pid)))

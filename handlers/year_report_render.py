@@ -338,6 +338,18 @@ def render_docx(report: YearReport, parts: list[Section], drawn: list[Chart]) ->
 # --- the files, and the chat summary -------------------------------------------------------------------
 
 
+def year_pdf(templates: Templates, report: YearReport, parts: list[Section], drawn: list[Chart]) -> bytes:
+    """The tagged PDF: the report's template, its charts given to WeasyPrint by name."""
+    html = render_text(
+        templates,
+        "year_report.html.j2",
+        None,
+        report={"title": title_of(report), "as_of": as_of_text(report), "partnership": report.partnership},
+        sections=parts,
+    )
+    return render_pdf(templates, html, chart_images(drawn))
+
+
 def year_files(templates: Templates, report: YearReport, *, pdf: bool = True) -> list[File]:
     drawn = charts(report.scopes)
     parts = sections(report, drawn)
@@ -346,21 +358,8 @@ def year_files(templates: Templates, report: YearReport, *, pdf: bool = True) ->
         File(f"{stem}.docx", DOCX, render_docx(report, parts, drawn), "Year in figures (Word)"),
     ]
     if pdf:
-        html = render_text(
-            templates,
-            "year_report.html.j2",
-            None,
-            report={
-                "title": title_of(report),
-                "as_of": as_of_text(report),
-                "partnership": report.partnership,
-            },
-            sections=parts,
-        )
         files.append(
-            File(
-                f"{stem}.pdf", PDF, render_pdf(templates, html, chart_images(drawn)), "Year in figures (PDF)"
-            )
+            File(f"{stem}.pdf", PDF, year_pdf(templates, report, parts, drawn), "Year in figures (PDF)")
         )
     files.append(File(f"{stem}.csv", CSV, csv_text(report).encode(), "Every figure (CSV)"))
     for c in drawn:

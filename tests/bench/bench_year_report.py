@@ -25,17 +25,9 @@ from sqlalchemy import select  # noqa: E402
 from bot.app import App, open_app  # noqa: E402
 from bot.settings import settings_from  # noqa: E402
 from handlers.documents_render import BUILT_IN as T  # noqa: E402
-from handlers.documents_render import render_pdf, render_text  # noqa: E402
 from handlers.year_report import year_report  # noqa: E402
 from handlers.year_report_charts import charts  # noqa: E402
-from handlers.year_report_render import (  # noqa: E402
-    as_of_text,
-    chart_images,
-    csv_text,
-    render_docx,
-    sections,
-    title_of,
-)
+from handlers.year_report_render import csv_text, render_docx, sections, year_pdf  # noqa: E402
 from storage.models import (  # noqa: E402
     Action,
     ActionOwner,
@@ -211,18 +203,7 @@ def main() -> None:
         docx = render_docx(report, parts, drawn)
         t3 = time.perf_counter()
         c3 = time.process_time()
-        html = render_text(
-            T,
-            "year_report.html.j2",
-            None,
-            report={
-                "title": title_of(report),
-                "as_of": as_of_text(report),
-                "partnership": report.partnership,
-            },
-            sections=parts,
-        )
-        pdf = render_pdf(T, html, chart_images(drawn))
+        pdf = year_pdf(T, report, parts, drawn)
         t4 = time.perf_counter()
         c4 = time.process_time()
         text = csv_text(report)
