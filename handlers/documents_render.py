@@ -249,6 +249,9 @@ def render_pdf(templates: Templates, html: str, images: Mapping[str, bytes] | No
     # Imported here: WeasyPrint takes most of a second to import, and the shell must start fast.
     from weasyprint import HTML
 
+    from handlers.pdf_png import hand_over_pngs
+
+    hand_over_pngs()
     base = templates.custom_dir or DEFAULT_DIR  # relative links in a custom template are to its own folder
     document = HTML(
         string=html, base_url=str(base) + "/", url_fetcher=_local_fetcher(templates, images or {})
