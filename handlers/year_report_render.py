@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from handlers.documents_render import DOCX, PDF, Templates, render_pdf, render_text
+from handlers.documents_render import DOCX, PDF, Templates, cycle_collection_paused, render_pdf, render_text
 from handlers.format import printable, spreadsheet_cell
 from handlers.reply import File
 from handlers.year_report import (
@@ -366,6 +366,11 @@ def year_pdf(templates: Templates, report: YearReport, parts: list[Section], dra
 
 
 def year_files(templates: Templates, report: YearReport, *, pdf: bool = True) -> list[File]:
+    with cycle_collection_paused():
+        return _year_files(templates, report, pdf=pdf)
+
+
+def _year_files(templates: Templates, report: YearReport, *, pdf: bool) -> list[File]:
     drawn = charts(report.scopes)
     parts = sections(report, drawn)
     stem = f"{report.partnership_id}-year-{report.start.isoformat()}-to-{report.end.isoformat()}"
