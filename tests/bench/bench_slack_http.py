@@ -48,7 +48,7 @@ BUDGET_P99_MS = 25.0  # p99 at that rate
 BUDGET_RATIO = 0.25  # closed-loop requests/s as a share of the no-op AsyncApp's
 SECRET = "bench-signing-secret"
 CHANNEL = "C0BENCH001"
-THREADS = 4  # slack.threads: commands a server process works on at once
+THREADS = 2  # slack.threads (its default): commands a server process works on at once
 COMMANDS = ("quorum", "attendance", "actions", "action 1", "help")  # a chair's questions mid-meeting
 
 
