@@ -171,3 +171,17 @@ def test_the_web_server_runs_on_uvloop_and_httptools() -> None:
 
     assert type(runtime.loop()).__module__.startswith("uvloop")
     assert issubclass(_protocol(10.0), HttpToolsProtocol)
+
+
+def test_without_process_before_response_a_command_is_still_answered_in_the_ack(
+    app: App, fake: FakeSlack
+) -> None:
+    h = Harness(app, fake, via_http=True, process_before_response=False, threads=1)
+    try:
+        h.know("MT")
+        resp = h.slash("MT", "meeting start board")
+        assert resp.status == 200 and "is open in this channel" in json.loads(resp.body)["text"]
+        with app.sessions() as s:
+            assert s.scalar(select(func.count()).select_from(Meeting)) == 1
+    finally:
+        h.door.close()

@@ -102,6 +102,10 @@ class SlackEvents:
 
     async def _dispatch(self, request: BoltRequest, checked: dict[str, Any]) -> Response:
         """Bolt on a core thread, the listener's core work with it; the ack budget kept here."""
+        if not self.door.config.process_before_response:
+            # Bolt then runs the listener in a thread of its own while `dispatch` waits for the ack:
+            # on a core thread, that wait would hold a thread the listener's core work needs.
+            return to_starlette_response(await run_in_threadpool(self.door.bolt.dispatch, request))
         turn = Turn()
         work = asyncio.wrap_future(self.door.dispatch_in_turn(turn, request))
         done, _ = await asyncio.wait((work,), timeout=self.door.ack_budget)
