@@ -1,6 +1,7 @@
 """Signed slash commands POSTed to `partnerbot serve` in Slack's HTTP mode, from a second process.
 
 Run: python tests/bench/bench_slack_http.py [--seconds 10] [--connections 8] [--rate 300] [--rounds 2]
+                                            [--door-only] [--commands quorum] [--threads 2]
 (prints the figures beside the budgets; always exits 0)
 
 Budget (issue 18), one server core: at least 25 % of the requests per second of a no-op Bolt
@@ -12,8 +13,9 @@ open meeting) against a local fake of Slack's Web API (answers travel in the ack
 any other call). The server process, and the floor's, is pinned to one core with the load
 generator (and the fake) on the other. Each round runs the floor as fast as 8 keep-alive
 connections go (closed loop), then partnerbot the same way, then partnerbot at a steady 300
-requests/s (open loop). `--servers 2` adds two `serve` processes sharing the port, unpinned
-(what a 2-core host would run).
+requests/s (open loop). `--door-only` adds, after the floor, `serve` with each command's answer
+computed once and then reused: the door's own cost beside the library's. `--servers 2` adds two
+`serve` processes sharing the port, unpinned (what a 2-core host would run).
 """
 
 from __future__ import annotations
@@ -127,6 +129,45 @@ def _start(command: list[str], work: Path, port: int, cpu: int | None, name: str
             time.sleep(0.1)
     proc.kill()
     raise SystemExit(f"the {name} server did not start:\n" + log.read_text())
+
+
+def start_door_only(config: Path, port: int, cpu: int | None) -> subprocess.Popen[bytes]:
+    """`serve` with each command's answer computed once and then reused (`--serve-cached-core`)."""
+    command = [str(Path(__file__).resolve()), "--serve-cached-core", str(config)]
+    return _start(command, config.parent, port, cpu, "door")
+
+
+def serve_cached_core(config: str) -> int:
+    """`partnerbot serve`, the door whole, but `SlackDoor.handle` answers each text from a cache:
+    what the door itself costs (HTTP, checks, Bolt, the listener, rendering, the thread hop)."""
+    from bot.cli import main as cli
+    from bot.slack import app as slack_app
+
+    real = slack_app.SlackDoor.handle
+    answers: dict[str, Any] = {}
+
+    def cached(door: Any, req: Any) -> Any:
+        if req.text not in answers:
+            answers[req.text] = real(door, req)
+        return answers[req.text]
+
+    slack_app.SlackDoor.handle = cached  # type: ignore[method-assign]
+    return cli(["--config", config, "serve", "--interval", "3600"])
+
+
+def run_door_only(config: Path, port: int, cpu: int | None, args: argparse.Namespace, floor: float) -> None:
+    proc = start_door_only(config, port, cpu)
+    try:
+        cpu_before = _cpu_seconds(proc.pid)
+        result = run_load(port, args.seconds, args.connections, None, _other(cpu))
+        used = _cpu_seconds(proc.pid) - cpu_before
+        rps = report(f"  the door alone (core answers cached), {args.connections} connections", result)
+        if result["all"]:
+            print(f"    server CPU per request: {used / result['all'] * 1000:.2f} ms")
+        if floor:
+            print(f"    {rps / floor:.2f}× the floor of this round")
+    finally:
+        _stop([proc])
 
 
 def run_floor(port: int, fake_url: str) -> None:
@@ -379,10 +420,16 @@ def main() -> int:
     parser.add_argument("--commands", help="comma-separated commands to send instead of the default mix")
     parser.add_argument("--floor", type=int, help=argparse.SUPPRESS)  # run the floor server on this port
     parser.add_argument("--fake", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-cached-core", help=argparse.SUPPRESS)  # run serve with this app.yaml
+    parser.add_argument(
+        "--door-only", action="store_true", help="also run `serve` with the core's answers cached"
+    )
     args = parser.parse_args()
     if args.floor:
         run_floor(args.floor, args.fake)
         return 0
+    if args.serve_cached_core:
+        return serve_cached_core(args.serve_cached_core)
     THREADS = args.threads
     if args.commands:
         COMMANDS = tuple(c.strip() for c in args.commands.split(",") if c.strip())
@@ -408,6 +455,8 @@ def main() -> int:
             )
             os.sched_setaffinity(0, {_other(server_cpu)} if server_cpu is not None else set(cpus))
             floor = run_floor_once(Path(tmp), fake.api_url, port, server_cpu, args)
+            if args.door_only:
+                run_door_only(config, port, server_cpu, args, floor)
             for servers in (int(s) for s in args.servers.split(",")):
                 if servers > 1:
                     print(f"  {servers} `serve` processes sharing the port (SO_REUSEPORT), nothing pinned:")
