@@ -24,9 +24,9 @@ Why not Bolt's AsyncApp: an AsyncApp accepts only coroutine listeners and hands 
 `ack`, `respond` and `client` objects, while the listeners are synchronous and shared with
 Socket Mode (the core is synchronous). It would need a second registration of every listener
 and an aiohttp Web API client beside the door's own, and it would save nothing measurable:
-with the core answered from a cache, the sync app's dispatch, the listener and the rendering
-cost 0.17 ms of CPU per command, and a command through an AsyncApp would make the same one
-crossing to a core thread and back (docs/performance.md, "Slack"). Bolt's sync Starlette
+with the core's answers cached, `serve` answers as many signed commands per second as a no-op
+AsyncApp on the same core (the bench's `--door-only`), and a command through an AsyncApp would
+make the same one crossing to a core thread and back (docs/performance.md, "Slack"). Bolt's sync Starlette
 adapter, for its part, calls `dispatch` on the event loop itself, which would stall every other
 route for as long as the core takes.
 """
