@@ -165,10 +165,14 @@ def serve_ours(config: Path, port: int) -> Any:
     door = TeamsDoor(app, ts, token=lambda *a, **k: _token())
     core = app.core()
     now = datetime.now(UTC)
-    core.handle(Request("teams", CHAT, "6f1c2a9e-4b7d-4c3e-9a51-0d2f8e7b1c44", "bind board", now))
     _know_chair(app)
-    core.handle(Request("teams", CHAT, "chair-aad", "meeting start", now))
-    core.handle(Request("teams", CHAT, "chair-aad", "present MT LE SMa", now))
+    for text in ("bind board", "meeting start", "present MT LE SMa"):
+        # The chair's: a refusal here would leave every measured command answering an error.
+        said = [
+            b for m in core.handle(Request("teams", CHAT, "chair-aad", text, now)).messages for b in m.blocks
+        ]
+        if any(getattr(b, "tone", "") == "error" for b in said):
+            raise RuntimeError(f"bench set-up: `{text}` was refused: {said}")
     runtime.run(door.initialize())
     web = WebServer(WebSection(port=port), io.StringIO())
     mount(door, web.part("teams"))
