@@ -22,13 +22,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from storage.command_context import CommandContext
 from storage.doors import learnt_keys, learnt_person, remember_identity
-from storage.models import Person
+from storage.models import DoorIdentity, Person
 from storage.people_match import same_person as same_person  # the rule; the sweep asks it here
 from storage.roster import PersonRef
 
@@ -243,3 +244,52 @@ def door_key_of(session: Session, door: str, initials: str, partnership_id: str 
         if keys:
             return keys[0]
     return None
+
+
+def _surely_known_statement(door: str) -> Select[tuple[bool]]:
+    """Rules 1 and 2 as one statement: the file gives this id to an active member, or a door
+    learnt it for an active member of a partnership whose file gives it to nobody."""
+    learnt, given = aliased(Person), aliased(Person)
+    key: BindParameter[str] = bindparam("key")
+    field = {"slack": "slack_id", "teams": "teams_id"}.get(door, "initials")
+
+    def column(person: type[Person]) -> ColumnElement[str | None]:
+        """`_column` of an alias of `Person`."""
+        return (
+            func.lower(person.email)
+            if door == "email"
+            else cast(ColumnElement[str | None], getattr(person, field))
+        )
+
+    in_file = select(Person.id).where(column(Person) == key, Person.active, Person.guest.is_(False)).exists()
+    by_door = (
+        select(DoorIdentity.id)
+        .join(learnt, learnt.id == DoorIdentity.person_id)
+        .where(
+            DoorIdentity.door == door,
+            DoorIdentity.user_key == key,
+            learnt.active,
+            learnt.guest.is_(False),
+            ~select(given.id)
+            .where(
+                given.partnership_id == learnt.partnership_id, column(given) == key, given.guest.is_(False)
+            )
+            .exists(),
+        )
+        .exists()
+    )
+    return select(or_(in_file, by_door))
+
+
+_SURELY_KNOWN: dict[str, Select[tuple[bool]]] = {}
+
+
+def surely_known(session: Session, door: str, key: str) -> bool:
+    """Whether `person_for` finds this user in some partnership, by the two common rules in one
+    prebuilt statement (a door asks before every message). False is no answer: ask `people_for`."""
+    if door == "shell":
+        return False  # initials are each file's own: the full rule decides
+    stmt = _SURELY_KNOWN.get(door)
+    if stmt is None:
+        stmt = _SURELY_KNOWN[door] = _surely_known_statement(door)
+    return bool(session.execute(stmt, {"key": user_key(door, key)}).scalar())

@@ -274,6 +274,12 @@ class Router:
         found = self._found(door, user_key)  # already the answer: not asked again of the core
         return found[self._default(found)] if found else None
 
+    def known(self, door: str, user_key: str) -> bool:
+        """Whether `who` would find this user, asked in one statement before every message; False
+        is no answer (`handlers.identity.surely_known`): ask `who`."""
+        with self.sessions() as session:
+            return identity.surely_known(session, door, user_key)
+
     def learn_identity(self, door: str, user_key: str, emails: Iterable[str], at: datetime) -> Who | None:
         """Match a chat profile's e-mail in every partnership: who they are in the home one, else the
         first."""

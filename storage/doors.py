@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -18,12 +18,25 @@ def _insert(session: Session, model: type[Any]) -> Any:
     return (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(model)
 
 
+def _first_delivery_statement(dialect: str) -> Any:
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(ProcessedEvent).values(
+        door=bindparam("door"), event_id=bindparam("event_id"), at=bindparam("at")
+    )
+    # RETURNING, not rowcount: psycopg reports -1 for a skipped INSERT … ON CONFLICT DO NOTHING.
+    return stmt.on_conflict_do_nothing(index_elements=["door", "event_id"]).returning(ProcessedEvent.id)
+
+
+# Built once per dialect: a door records every activity it handles, and building the statement
+# cost more than running it.
+_FIRST_DELIVERY = {dialect: _first_delivery_statement(dialect) for dialect in ("postgresql", "sqlite")}
+
+
 def first_delivery(session: Session, door: str, event_id: str, at: datetime) -> bool:
     """Record an event as handled; False if some process already did (a retry or a second delivery)."""
-    stmt = _insert(session, ProcessedEvent).values(door=door, event_id=event_id, at=at)
-    # RETURNING, not rowcount: psycopg reports -1 for a skipped INSERT … ON CONFLICT DO NOTHING.
-    stmt = stmt.on_conflict_do_nothing(index_elements=["door", "event_id"]).returning(ProcessedEvent.id)
-    return session.connection().execute(stmt).first() is not None
+    connection = session.connection()
+    stmt = _FIRST_DELIVERY.get(connection.dialect.name, _FIRST_DELIVERY["sqlite"])
+    return connection.execute(stmt, {"door": door, "event_id": event_id, "at": at}).first() is not None
 
 
 def forget_delivery(session: Session, door: str, event_id: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import PendingQuestion
@@ -39,8 +39,20 @@ def open_question(session: Session, door: str, channel: str, asker: str) -> Pend
     return found[0] if found else None
 
 
+# Built once: a door asks it of chat nobody addressed to the bot, message by message.
+_HAS_QUESTION = (
+    select(PendingQuestion.id)
+    .where(
+        PendingQuestion.door == bindparam("door"),
+        PendingQuestion.channel == bindparam("channel"),
+        PendingQuestion.asker == bindparam("asker"),
+    )
+    .limit(1)
+)
+
+
 def has_question(session: Session, door: str, channel: str, asker: str) -> bool:
-    found = session.scalar(select(PendingQuestion.id).where(*_mine(door, channel, asker)).limit(1))
+    found = session.execute(_HAS_QUESTION, {"door": door, "channel": channel, "asker": asker}).first()
     return found is not None
 
 

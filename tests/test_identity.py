@@ -283,3 +283,23 @@ def test_a_teams_id_moved_in_the_file_counts_everywhere_in_teams(app: App, tmp_p
         assert app.core().door_keys("teams", person_id(app, "HN"))[0] == aad("LE")
     finally:
         teams.close()
+
+
+def test_the_quick_answer_to_who_is_writing_never_knows_someone_the_rule_does_not(
+    app: App, tmp_path: Path
+) -> None:
+    # Router.known is asked before every Teams message: True must mean `who` finds them too.
+    router = app.router()
+    learn(app, "teams", "aad-learnt", "JK")
+    learn(app, "teams", "aad-left", "WB")
+    learn(app, "teams", "aad-shared", "TT")
+    lowri = "6f1c2a9e-4b7d-4c3e-9a51-0d2f8e7b1c44"  # the file's teams_id
+    assert router.known("teams", lowri) and router.known("teams", "aad-learnt")
+    reload_file(app, tmp_path, give={"teams_id": {"SC": "aad-shared"}}, drop=("WB",))
+    reload_file(app, tmp_path, give={"teams_id": {"SC": "aad-shared"}}, drop=("WB", "SC"))
+    # Someone who left; an id the file gives to someone who left; nobody: no quick answer.
+    for key in ("aad-left", "aad-shared", "aad-nobody"):
+        assert router.who("teams", key) is None and not router.known("teams", key)
+    for key in (lowri, "aad-learnt"):
+        assert router.known("teams", key) and router.who("teams", key) is not None
+    assert not router.known("shell", "MT") and router.who("shell", "MT") is not None  # the full rule

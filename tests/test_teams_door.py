@@ -286,3 +286,31 @@ def test_an_installation_update_stores_the_chat_too(teams: Harness, app: App) ->
         sma = s.scalars(select(Person).where(Person.initials == "SMa")).one()
         ref = conversation(s, "teams", sma.id)
         assert ref is not None and ref.conversation_id == "a:1-sma-install"
+
+
+def test_someone_unknown_in_a_meeting_chat_is_matched_before_their_command_runs(
+    teams: Harness, app: App
+) -> None:
+    teams.say("MT", "bind board")
+    teams.say("MT", "meeting start")
+
+    def looked_up() -> int:
+        return sum("/members/" in c.path for c in teams.connector.calls)
+
+    teams.say("MT", "quorum")  # known (learnt earlier): nobody's profile is asked for
+    assert looked_up() == 0
+    # Rhian Bowen writes from a Teams account nobody has seen; her profile's e-mail is in the file.
+    teams.connector.members["29:RBx"] = {
+        "id": "29:RBx",
+        "name": "Rhian Bowen",
+        "aadObjectId": "rb-second-aad",
+        "email": "rhian.bowen@westshire.example",
+    }
+    for text in ("Action: HN to ring the school by Friday", "Action: GP to send the audit"):
+        body = load("meeting-message", **teams.values("RB", text=text))
+        body["from"] = {"id": "29:RBx", "name": "Rhian Bowen", "aadObjectId": "rb-second-aad"}
+        assert teams.post(body).status_code == 200
+        assert looked_up() == 1  # the first time only: then the account is hers
+    with app.sessions() as s:
+        rb = s.scalars(select(Person.id).where(Person.initials == "RB")).one()
+        assert s.scalars(select(Action.created_by).order_by(Action.number)).all() == [rb, rb]

@@ -29,6 +29,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -268,8 +269,16 @@ class TeamsDoor:
             return None
         # Asked each time, not cached: a change of someone's Teams id in the file counts at once.
         found: Who | None = await self._thread(self.core.who, DOOR, aad)
-        if found is not None or self._tried.get(aad, 0.0) > time.monotonic():
+        if found is not None or not self._may_learn(aad):
             return found
+        return await self._learn(ctx, aad)
+
+    def _may_learn(self, aad: str) -> bool:
+        return self._tried.get(aad, 0.0) <= time.monotonic()
+
+    async def _learn(self, ctx: ActivityContext[Any], aad: str) -> Who | None:
+        """Someone the core does not know: the e-mail or UPN of their Teams profile, matched to the file."""
+        activity = ctx.activity
         try:
             member = await self._send(
                 "Teams member",
@@ -283,10 +292,27 @@ class TeamsDoor:
         except Exception as e:  # no profile (e.g. a federated user): they stay unknown for now
             log.info("no Teams profile for %s: %s", aad, e)
             emails = []
-        found = await self._thread(self.core.learn_identity, DOOR, aad, emails, _at(activity))
+        found: Who | None = await self._thread(self.core.learn_identity, DOOR, aad, emails, _at(activity))
         if found is None:
             self._tried[aad] = time.monotonic() + UNKNOWN_TTL
         return found
+
+    def _known_then(
+        self, aad: str, direct: bool, req: Request | None
+    ) -> tuple[bool, Who | None, Reply | None]:
+        """In a worker thread, one hop for a message: who is writing, then the command (`req`).
+
+        (learn first?, who, reply). Someone the file or an earlier match already gives is found in
+        one prebuilt statement (`Router.known`); the full rule (`who`) is asked only in a 1:1 chat,
+        where the conversation is remembered by person, or when that statement cannot say. Still
+        unknown, and not tried lately: nothing runs, the door matches their profile first.
+        """
+        who: Who | None = None
+        if direct or not self.core.known(DOOR, aad):
+            who = self.core.who(DOOR, aad)
+            if who is None and self._may_learn(aad):
+                return True, None, None
+        return False, who, self.core.handle(req) if req is not None else None
 
     async def is_organiser(self, ctx: ActivityContext[Any]) -> bool:
         """Whether the sender organises the Teams meeting of this chat (meeting participant API)."""
@@ -351,41 +377,50 @@ class TeamsDoor:
             text = "help"  # addressed with nothing else (as Slack's bare `/pb`): say what it can do
         found = registry.match(text)
         channel = base_conversation(activity.conversation.id)
-        try:
-            if (
-                not (mentioned or direct)
-                and found is None
-                and not await self._worth_reading(channel, text, activity.from_.aad_object_id)
-            ):
-                return  # chat the core would ignore: no transaction, no profile lookup
-            who = await self.identify(ctx)
-            if direct and who is not None:
-                await self._remember_chat(who.person_id, activity)
-        except Exception as e:  # the database away: the core's own answer, not a failed request
-            if not database_away(e):
-                raise
-            if mentioned or direct:
-                await self.deliver(ctx, not_saved(e), direct=direct)
-            return
+        aad = activity.from_.aad_object_id
         spec = found[0] if found else None
-        extra: dict[str, Any] = {}
-        if spec is not None and spec.perm == registry.Perm.CHAIR_TEAM and not direct:
-            extra["meeting_organiser"] = await self.is_organiser(ctx)
-        if spec is not None and spec.needs_attendance_report:
-            extra["attendance_report"] = await self.fetch_attendance(ctx)
+        organiser = spec is not None and spec.perm == registry.Perm.CHAIR_TEAM and not direct
+        report = spec is not None and spec.needs_attendance_report
         req = Request(
             door=DOOR,
             channel=channel,
-            user=activity.from_.aad_object_id,
+            user=aad,
             text=text,
             at=_at(activity),
             direct=direct,
             message_id=activity.id,
             event_id=activity.id,
             addressed=mentioned or direct,
-            **extra,
         )
-        reply = await self._thread(self.core.handle, req)
+        try:
+            if (
+                not (mentioned or direct)
+                and found is None
+                and not await self._worth_reading(channel, text, aad)
+            ):
+                return  # chat the core would ignore: no transaction, no profile lookup
+            # Who is writing and the command in one hop, unless the command needs Teams asked first
+            # (the organiser, the attendance report): then who is writing is asked before that.
+            learn, who, reply = await self._thread(
+                self._known_then, aad, direct, None if organiser or report else req
+            )
+            if learn:
+                who = await self._learn(ctx, aad)
+        except Exception as e:  # the database away: the core's own answer, not a failed request
+            if not database_away(e):
+                raise
+            if mentioned or direct:
+                await self.deliver(ctx, not_saved(e), direct=direct)
+            return
+        if direct and who is not None:
+            await self._remember_chat(who.person_id, activity)
+        if reply is None:
+            extra: dict[str, Any] = {}
+            if organiser:
+                extra["meeting_organiser"] = await self.is_organiser(ctx)
+            if report:
+                extra["attendance_report"] = await self.fetch_attendance(ctx)
+            reply = await self._thread(self.core.handle, replace(req, **extra))
         if not reply.recognised and not (mentioned or direct):
             return  # ordinary conversation in the chat: stay quiet
         await self.deliver(ctx, reply, direct=direct)

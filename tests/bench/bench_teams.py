@@ -2,22 +2,29 @@
 
 1. Throughput. Message activities POSTed to /api/messages (authentication off) from a second
    process, 32 connections: the server pinned to one core, the load generator (and the fake
-   Bot Connector that replies go to) to the other. Three servers, each measured the same way:
-   the bare SDK app with a no-op handler (the floor), our door with ordinary chat in a bound
-   meeting chat (the core runs, no reply), and our door with a command that replies (`quorum`).
-   Printed: requests per second and p50/p99, and our figures as a ratio of the floor's.
+   Bot Connector that replies go to) to the other. Four servers, each measured the same way:
+   the bare SDK app with a no-op handler (the chat floor), the bare SDK app whose handler sends
+   one reply with `ctx.send` (the reply floor), our door with ordinary chat in a bound meeting
+   chat (the core runs, no reply; budget 0.5x the chat floor), and our door with a command that
+   replies (`quorum`; budget 0.8x the reply floor). Printed: requests per second, p50/p99, and
+   our figures as a ratio of their floor's beside the budget.
 2. `partnerbot serve` with Slack (HTTP mode) and Teams both enabled: start-up to ready (both
    doors answering; budget 2 s) and resident memory (budget 200 MB), idle and after load.
+3. `--activities N`: our door's resident memory over N activities (chat and `quorum` in turn,
+   each with a new id, so the delivery records grow as in production), sampled every tenth.
+   Budget: flat (the last sample within 10 % of the one after warm-up).
 
 Prints figures beside budgets; never fails (exit 0).
 
-    python tests/bench/bench_teams.py [--seconds 8] [--concurrency 32]
+    python tests/bench/bench_teams.py [--seconds 8] [--concurrency 32] [--rows floor,reply,chat,quorum]
+    python tests/bench/bench_teams.py --activities 100000 --rows none --no-serve
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import shutil
@@ -37,6 +44,9 @@ sys.path.insert(0, str(ROOT))
 
 BUDGET_RSS_MB = 200.0
 BUDGET_START_S = 2.0
+BUDGET_CHAT = 0.5  # of the no-op SDK app
+BUDGET_REPLY = 0.8  # of the no-op SDK app that replies once
+BUDGET_GROWTH = 0.10  # memory over many activities: the last sample within this of the first
 BOT_ID = "00000000-0000-4000-8000-0000000b0701"
 CHAT = "19:meeting_bench@thread.v2"
 
@@ -63,6 +73,16 @@ def rss_mb(pid: int) -> float:
     except OSError:
         pass
     return float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used so far (a figure the machine's other load moves
+    less than requests per second)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
 
 
 def write_config(
@@ -97,15 +117,15 @@ def serve(kind: str, config: Path, port: int) -> None:
     from bot import runtime
 
     runtime.loop(8)
-    stop = serve_noop(port) if kind == "noop" else serve_ours(config, port)
+    stop = serve_ours(config, port) if kind == "ours" else serve_noop(port, reply=kind == "noop-reply")
     print("READY", flush=True)
     sys.stdin.readline()  # the parent closes stdin to stop us
     print(f"RSS {rss_mb(os.getpid()):.1f}", flush=True)
     stop()
 
 
-def serve_noop(port: int) -> Any:
-    """The bare SDK app on plain uvicorn: the floor."""
+def serve_noop(port: int, *, reply: bool = False) -> Any:
+    """The bare SDK app on plain uvicorn: the floor (with `reply`, one `ctx.send` per message)."""
     import uvicorn
     from fastapi import FastAPI
     from microsoft_teams.apps import App as SdkApp
@@ -114,11 +134,17 @@ def serve_noop(port: int) -> Any:
     from bot import runtime
 
     web = FastAPI()
-    sdk = SdkApp(http_server_adapter=FastAPIAdapter(app=web), dangerously_allow_unauthenticated_requests=True)
+    sdk = SdkApp(
+        http_server_adapter=FastAPIAdapter(app=web),
+        dangerously_allow_unauthenticated_requests=True,
+        client_id=BOT_ID,
+        token=_token,  # the credentials our door has: replies carry the same bearer token
+    )
 
     @sdk.on_message
     async def nothing(ctx: Any) -> None:
-        return None
+        if reply:
+            await ctx.send("ok")
 
     runtime.run(sdk.initialize())
     config = uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning", access_log=False)
@@ -152,13 +178,17 @@ def serve_ours(config: Path, port: int) -> Any:
     settings = load_settings(config)
     app = open_app(settings)
     ts = settings.teams.resolve(settings.root)
-    door = TeamsDoor(app, ts, token=lambda *a, **k: _token())
+    door = TeamsDoor(app, ts, token=_token)
     core = app.core()
     now = datetime.now(UTC)
-    core.handle(Request("teams", CHAT, "6f1c2a9e-4b7d-4c3e-9a51-0d2f8e7b1c44", "bind board", now))
     _know_chair(app)
-    core.handle(Request("teams", CHAT, "chair-aad", "meeting start", now))
-    core.handle(Request("teams", CHAT, "chair-aad", "present MT LE SMa", now))
+    for text in ("bind board", "meeting start", "present MT LE SMa"):
+        # The chair's: a refusal here would leave every measured command answering an error.
+        said = [
+            b for m in core.handle(Request("teams", CHAT, "chair-aad", text, now)).messages for b in m.blocks
+        ]
+        if any(getattr(b, "tone", "") == "error" for b in said):
+            raise RuntimeError(f"bench set-up: `{text}` was refused: {said}")
     runtime.run(door.initialize())
     web = WebServer(WebSection(port=port), io.StringIO())
     mount(door, web.part("teams"))
@@ -174,7 +204,9 @@ def serve_ours(config: Path, port: int) -> Any:
     return stop
 
 
-def _token() -> str:
+@functools.cache
+def _token(*args: Any, **kwargs: Any) -> str:
+    """A bot token for replies, made once: a real token provider caches its token for an hour too."""
     import jwt
 
     return jwt.encode({"aud": "bench", "exp": int(time.time()) + 3600}, "x" * 32)
@@ -221,7 +253,9 @@ def activity(n: int, text: str, service_url: str, mention: bool) -> dict[str, An
     return body
 
 
-async def load(url: str, text: str, mention: bool, seconds: float, concurrency: int) -> dict[str, float]:
+async def load(
+    url: str, text: str, mention: bool, seconds: float, concurrency: int, pid: int = 0
+) -> dict[str, float]:
     import aiohttp
     import aiohttp.web
 
@@ -262,9 +296,9 @@ async def load(url: str, text: str, mention: bool, seconds: float, concurrency: 
 
         warm = time.perf_counter() + min(2.0, seconds / 4)
         await asyncio.gather(*(worker(warm, False) for _ in range(concurrency)))
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), cpu_seconds(pid)
         await asyncio.gather(*(worker(began + seconds, True) for _ in range(concurrency)))
-        took = time.perf_counter() - began
+        took, cpu = time.perf_counter() - began, cpu_seconds(pid) - cpu
     await runner.cleanup()
     latencies.sort()
     return {
@@ -273,12 +307,12 @@ async def load(url: str, text: str, mention: bool, seconds: float, concurrency: 
         "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000 if latencies else float("nan"),
         "errors": errors,
         "replies": replies["n"],
+        "cpu_ms": cpu * 1000 / len(latencies) if latencies else float("nan"),
     }
 
 
-def measure(
-    kind: str, folder: Path, text: str, mention: bool, seconds: float, concurrency: int
-) -> dict[str, float]:
+def start(kind: str, folder: Path) -> tuple[subprocess.Popen[str], int]:
+    """A server child process (pinned to core 0), ready; this process pins itself to core 1."""
     config = write_config(
         folder,
         teams={
@@ -305,17 +339,99 @@ def measure(
         child.kill()
         raise RuntimeError(f"{kind} server did not start: {line!r}")
     pin(1)
+    return child, port
+
+
+def stop(child: subprocess.Popen[str]) -> float:
+    """Stop a server child; its resident memory (MB) as it stopped."""
+    assert child.stdout is not None and child.stdin is not None
+    child.stdin.close()
+    out = child.stdout.read()
+    child.wait(timeout=20)
+    rss = [float(x.split()[1]) for x in out.splitlines() if x.startswith("RSS ")]
+    return rss[0] if rss else float("nan")
+
+
+def measure(
+    kind: str, folder: Path, text: str, mention: bool, seconds: float, concurrency: int
+) -> dict[str, float]:
+    child, port = start(kind, folder)
     try:
         result = asyncio.run(
-            load(f"http://127.0.0.1:{port}/api/messages", text, mention, seconds, concurrency)
+            load(f"http://127.0.0.1:{port}/api/messages", text, mention, seconds, concurrency, child.pid)
         )
     finally:
-        child.stdin.close()
-        out = child.stdout.read()
-        child.wait(timeout=20)
-    rss = [float(x.split()[1]) for x in out.splitlines() if x.startswith("RSS ")]
-    result["rss"] = rss[0] if rss else float("nan")
+        result_rss = stop(child)
+    result["rss"] = result_rss
     return result
+
+
+async def send_many(url: str, count: int, concurrency: int, first: int) -> int:
+    """`count` activities, chat and `@partnerbot quorum` in turn, each with a new id; errors."""
+    import aiohttp
+    import aiohttp.web
+
+    async def connector(request: aiohttp.web.Request) -> aiohttp.web.Response:
+        return aiohttp.web.json_response({"id": "r"})
+
+    web_app = aiohttp.web.Application()
+    web_app.router.add_post("/v3/conversations/{conv}/activities", connector)
+    runner = aiohttp.web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    port = free_port()
+    await aiohttp.web.TCPSite(runner, "127.0.0.1", port).start()
+    service_url = f"http://127.0.0.1:{port}"
+    numbers = iter(range(first, first + count))
+    errors = 0
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
+
+        async def worker() -> None:
+            nonlocal errors
+            for n in numbers:
+                body = (
+                    activity(n, "quorum", service_url, True)
+                    if n % 2
+                    else activity(n, "Thanks all, see you soon", service_url, False)
+                )
+                try:
+                    async with session.post(url, json=body) as response:
+                        await response.read()
+                        errors += response.status != 200
+                except aiohttp.ClientError:
+                    errors += 1
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await runner.cleanup()
+    return errors
+
+
+def memory(folder: Path, activities: int, concurrency: int) -> None:
+    """Our door's resident memory over many activities: flat, or something is kept per activity."""
+    print(f"our door's resident memory over {activities:,} activities (chat and `quorum` in turn):")
+    child, port = start("ours", folder)
+    url = f"http://127.0.0.1:{port}/api/messages"
+    try:
+        warm = min(2000, max(activities // 20, 100))
+        errors = asyncio.run(send_many(url, warm, concurrency, 0))
+        samples = [(warm, rss_mb(child.pid))]
+        step = max(activities // 10, 1)
+        sent = warm
+        began = time.perf_counter()
+        while sent < warm + activities:
+            n = min(step, warm + activities - sent)
+            errors += asyncio.run(send_many(url, n, concurrency, sent))
+            sent += n
+            samples.append((sent, rss_mb(child.pid)))
+        took = time.perf_counter() - began
+    finally:
+        stop(child)
+    print("  " + ", ".join(f"{n:,}: {mb:.1f} MB" for n, mb in samples))
+    growth = samples[-1][1] / samples[0][1] - 1
+    print(
+        f"  after warm-up {samples[0][1]:.1f} MB, at the end {samples[-1][1]:.1f} MB: "
+        f"{growth:+.1%} (budget flat, within {BUDGET_GROWTH:.0%}); {activities / took:.0f} activities/s, "
+        f"errors {errors}"
+    )
 
 
 # --- `partnerbot serve` with Slack and Teams ------------------------------------------------------------
@@ -429,7 +545,10 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--serve", choices=["noop", "ours"])
+    parser.add_argument("--rows", default="floor,reply,chat,quorum", help="which servers, or none")
+    parser.add_argument("--no-serve", action="store_true", help="skip `partnerbot serve`")
+    parser.add_argument("--activities", type=int, default=0, help="memory over this many activities")
+    parser.add_argument("--serve", choices=["noop", "noop-reply", "ours"])
     parser.add_argument("--config")
     parser.add_argument("--port", type=int)
     args = parser.parse_args()
@@ -442,30 +561,54 @@ def main() -> int:
             f"Teams door over loopback: {args.concurrency} connections, {args.seconds:.0f} s each, "
             f"{os.cpu_count()} cores (server on one, load on the other)"
         )
-        rows = [
-            ("bare SDK app, handler does nothing", "noop", "Thanks all, see you soon", False),
-            (
+        chat = "Thanks all, see you soon"
+        rows = {
+            "floor": ("bare SDK app, handler does nothing", "noop", chat, False, None, 0.0),
+            "reply": ("bare SDK app, handler sends one reply", "noop-reply", "quorum", True, None, 0.0),
+            "chat": (
                 "our door: chat in a bound meeting chat (core, no reply)",
                 "ours",
-                "Thanks all, see you soon",
+                chat,
                 False,
+                "noop",
+                BUDGET_CHAT,
             ),
-            ("our door: `@partnerbot quorum` (core + reply)", "ours", "quorum", True),
-        ]
-        floor: dict[str, float] | None = None
-        for label, kind, text, mention in rows:
+            "quorum": (
+                "our door: `@partnerbot quorum` (core + reply)",
+                "ours",
+                "quorum",
+                True,
+                "noop-reply",
+                BUDGET_REPLY,
+            ),
+        }
+        wanted = [r for r in args.rows.split(",") if r in rows]
+        floors: dict[str, dict[str, float]] = {}
+        for label, kind, text, mention, against, budget in (rows[r] for r in wanted):
             try:
                 r = measure(kind, folder, text, mention, args.seconds, args.concurrency)
             except Exception as e:
                 print(f"  {label}: failed: {e}")
                 continue
-            floor = floor or r
-            ratio = f"  ({r['rps'] / floor['rps']:.2f}× the floor's req/s)" if r is not floor else ""
+            if kind != "ours":
+                floors[kind] = r
+            base = floors.get(against or "")
+            ratio = (
+                f"  -> {r['rps'] / base['rps']:.2f}x its floor's req/s (budget >= {budget:.2f}x), "
+                f"{base['cpu_ms'] / r['cpu_ms']:.2f}x by CPU per request"
+                if base
+                else ("  (floor not measured in this run)" if against else "")
+            )
             print(
-                f"  {label}: {r['rps']:.0f} req/s, p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, "
+                f"  {label}: {r['rps']:.0f} req/s, {r['cpu_ms']:.2f} ms CPU/req, "
+                f"p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, "
                 f"errors {r['errors']:.0f}, replies {r['replies']:.0f}, "
                 f"server RSS {r['rss']:.0f} MB{ratio}"
             )
+        if args.activities:
+            memory(folder, args.activities, args.concurrency)
+        if args.no_serve:
+            return 0
         print("`partnerbot serve` with Slack (HTTP mode) and Teams enabled:")
         try:
             s = serve_process(folder, 2000)
