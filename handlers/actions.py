@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, select, union, update
+from sqlalchemy import ColumnElement, Select, bindparam, exists, func, select, union, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from handlers.context import Ask, Ctx, Refused, Request, UserError, require_length
@@ -1182,26 +1182,30 @@ def my_open_actions(ctx: Ctx, initials: str) -> list[tuple[Action, Series]]:
         if initials in ctx.members(s) or initials in ctx.chair_team(s) or lead
     ]
     # One indexed lookup per way of owning an action, rather than one OR over all of them; each
-    # joins the action and keeps open ones only (the history is mostly closed), and a way the
-    # person cannot own anything by (no group, no series) is left out rather than asked as an
-    # always-false IN, which SQLite answers by scanning every owner.
+    # keeps open actions only (the history is mostly closed), and a way the person cannot own
+    # anything by (no group, no series) is left out rather than asked as an always-false IN, which
+    # SQLite answers by scanning every owner. Each reads owner rows by an index of its own and checks
+    # the action in an EXISTS: joined, SQLite read every open action of the person's series with its
+    # owners instead (thousands for someone in every series' chair team). `shared` is the condition
+    # of the index of owners that are not a person (migration 0020), written out so SQLite uses it.
     live = ActionOwner.removed_at.is_(None)
-    # Joined, not IN (subquery): SQLite would build the whole list of the series' actions each time.
-    owned = ActionOwner.__table__.join(Action.__table__, Action.id == ActionOwner.action_id)
     still_open = Action.status == "open"
 
-    def branch(*where: ColumnElement[bool]) -> Select[int]:
-        return select(ActionOwner.action_id).select_from(owned).where(live, still_open, *where)
+    def branch(*where: ColumnElement[bool], action: tuple[ColumnElement[bool], ...] = ()) -> Select[int]:
+        held = exists().where(Action.id == ActionOwner.action_id, still_open, *action)
+        return select(ActionOwner.action_id).where(live, *where, held)
 
+    shared = ActionOwner.kind != "person"
     ways = [branch(ActionOwner.person_id == pid)]
     if groups:
-        ways.append(branch(ActionOwner.kind == "group", ActionOwner.key.in_(groups)))
+        ways.append(branch(shared, ActionOwner.kind == "group", ActionOwner.key.in_(groups)))
     if series_keys:
         theirs = Action.series_id.in_(
             select(Series.id).where(Series.partnership_id == ctx.partnership_id, Series.key.in_(series_keys))
         )
-        ways.append(branch(ActionOwner.kind == "agency", ActionOwner.key == person.agency, theirs))
-        ways.append(branch(ActionOwner.kind == "all", theirs))
+        agency = (shared, ActionOwner.kind == "agency", ActionOwner.key == person.agency)
+        ways.append(branch(*agency, action=(theirs,)))
+        ways.append(branch(shared, ActionOwner.kind == "all", action=(theirs,)))
     found = ctx.session.execute(
         select(Action, Series)
         .join(Series, Series.id == Action.series_id)
