@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handlers.attendance_report import AttendanceReport, NoReport
@@ -111,9 +111,6 @@ class Ask(Exception):
         self.choices = choices or []
         self.part, self.holds, self.multiple, self.skip = part, holds, multiple, skip
         self.to = to
-
-
-_AUDIT_INSERT = insert(AuditEvent)
 
 
 def _jsonable(value: Any) -> Any:
@@ -380,23 +377,18 @@ class Ctx:
         after: Any = None,
         series_id: int | None = None,
     ) -> None:
-        if series_id is None and self.series is not None:
-            series_id = self.series.id
-        # One row written now, through the session's connection: an audit row is never read back as
-        # an object, and the ORM's unit of work cost more than the INSERT (docs/performance.md).
-        self.session.connection().execute(
-            _AUDIT_INSERT,
-            {
-                "at": self.now,
-                "partnership_id": self.partnership_id,
-                "series_id": series_id,
-                "actor_id": self.actor_id,
-                "actor": self.actor.initials if self.actor else self.req.user,
-                "door": self.req.door,
-                "entity": entity,
-                "entity_id": str(entity_id) if entity_id is not None else None,
-                "verb": verb,
-                "before": _jsonable(before),
-                "after": _jsonable(after),
-            },
+        self.session.add(
+            AuditEvent(
+                at=self.now,
+                partnership_id=self.partnership_id,
+                series_id=series_id if series_id is not None else (self.series.id if self.series else None),
+                actor_id=self.actor_id,
+                actor=self.actor.initials if self.actor else self.req.user,
+                door=self.req.door,
+                entity=entity,
+                entity_id=str(entity_id) if entity_id is not None else None,
+                verb=verb,
+                before=_jsonable(before),
+                after=_jsonable(after),
+            )
         )
