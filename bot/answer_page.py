@@ -21,6 +21,7 @@ from elsewhere.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import secrets
 from collections.abc import Callable, Mapping
@@ -29,8 +30,6 @@ from datetime import UTC, date, datetime
 from http.cookies import CookieError, SimpleCookie
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import parse_qs
-
-from jinja2 import DictLoader, Environment, select_autoescape
 
 from handlers.answer_links import (
     CHANGED,
@@ -48,6 +47,7 @@ from handlers.reply import ERROR, PERSON, QUESTION, Message, Reply, Text
 from scheduler.couriers import Courier, Outgoing, plain_text, route
 
 if TYPE_CHECKING:
+    from jinja2 import Template
     from starlette.types import Receive, Scope, Send
 
     from bot.app import App
@@ -232,12 +232,20 @@ _NOTICE = """{% extends "base" %}{% block main %}
 {% for line in lines %}<p class="body">{{ line }}</p>{% endfor %}
 {% endblock %}"""
 
-_ENV = Environment(
-    loader=DictLoader({"base": _BASE, "form": _FORM, "done": _DONE, "notice": _NOTICE}),
-    autoescape=select_autoescape(default=True, default_for_string=True),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+
+@functools.cache
+def _template(name: str) -> Template:
+    """A page's template; Jinja is imported when a page is first shown, not by every `serve`."""
+    from jinja2 import DictLoader, Environment, select_autoescape
+
+    env = Environment(
+        loader=DictLoader({"base": _BASE, "form": _FORM, "done": _DONE, "notice": _NOTICE}),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env.get_template(name)
+
 
 CSS = """
 *,*::before,*::after{box-sizing:border-box}
@@ -507,7 +515,7 @@ class AnswerPage:
             return self._form(link, asked.cookie, errors, values, set(), status=400)
         self._tell_others(link, reply)
         assert link.action is not None
-        page = _ENV.get_template("done").render(title=q.done, a=link.action, said=_said(reply), errors=[])
+        page = _template("done").render(title=q.done, a=link.action, said=_said(reply), errors=[])
         return Response(200, page.encode())
 
     def _run(self, link: Link, text: str, now: datetime) -> Reply:
@@ -567,7 +575,7 @@ class AnswerPage:
         due = due[:1].upper() + due[1:]
         if a.snoozed_until:
             due += f" (reminders paused until {short_date(a.snoozed_until)})"
-        page = _ENV.get_template("form").render(
+        page = _template("form").render(
             title=QUESTIONS[link.answer].title,
             q=QUESTIONS[link.answer],
             a=a,
@@ -581,7 +589,7 @@ class AnswerPage:
         return Response(status, page.encode(), cookie=fresh)
 
     def _notice(self, status: int, title: str, lines: list[str]) -> Response:
-        page = _ENV.get_template("notice").render(title=title, lines=lines, errors=[])
+        page = _template("notice").render(title=title, lines=lines, errors=[])
         return Response(status, page.encode())
 
     def _changed(self) -> Response:

@@ -27,7 +27,8 @@ def _command_word(argv: list[str]) -> str | None:
     return None
 
 
-def _parser(extensions: bool = True) -> argparse.ArgumentParser:
+def _parser(extensions: bool = True, command: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser; with `command`, of the extension subcommands only that one's."""
     p = argparse.ArgumentParser(
         prog="partnerbot",
         description="Meetings, actions and reminders for safeguarding "
@@ -84,34 +85,38 @@ def _parser(extensions: bool = True) -> argparse.ArgumentParser:
 
     sub.add_parser("migrate", help="bring the database schema up to date")
     if extensions:
-        for ext in _extensions():
+        for ext in _extensions(command):
             ext.register(sub)
     return p
 
 
 # Subcommands that live beside the feature they drive: each module has register(subparsers)
-# and COMMANDS = {name: run(app, args, out) -> exit code}.
-EXTENSION_MODULES = (
-    "bot.cli_documents",
-    "bot.cli_import",
-    "bot.cli_person",
-    "bot.serve",
-    "bot.slack.cli",
-    "bot.teams.cli",
-)
+# and COMMANDS = {name: run(app, args, out) -> exit code}. Their names are written here too, so
+# a command line imports only its own subcommand's module (tests/test_cli.py checks the two agree).
+EXTENSIONS: dict[str, tuple[str, ...]] = {
+    "bot.cli_documents": ("agenda", "minutes", "report"),
+    "bot.cli_import": ("import",),
+    "bot.cli_person": ("person",),
+    "bot.serve": ("nudge", "serve"),
+    "bot.slack.cli": ("slack",),
+    "bot.teams.cli": ("teams", "attendance"),
+}
 
 
-def _extensions() -> list[Any]:
+def _extensions(command: str | None = None) -> list[Any]:
+    """The module of `command`; every extension module when it is none of theirs (help, a typo)."""
     import importlib
 
-    return [importlib.import_module(name) for name in EXTENSION_MODULES]
+    names = [name for name, commands in EXTENSIONS.items() if command in commands] or list(EXTENSIONS)
+    return [importlib.import_module(name) for name in names]
 
 
 def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     out, err = stdout or sys.stdout, stderr or sys.stderr
     argv = sys.argv[1:] if argv is None else argv
     # Built-in commands never load the extensions (documents, reminders, doors), so they start fast.
-    args = _parser(extensions=_command_word(argv) not in BUILTIN).parse_args(argv)
+    word = _command_word(argv)
+    args = _parser(extensions=word not in BUILTIN, command=word).parse_args(argv)
     if args.command is None:
         _parser().print_help(out)
         return 0
@@ -145,7 +150,7 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
             return _export(app, args, out)
         if args.command == "audit":
             return _audit(app, args, out)
-        for ext in _extensions():
+        for ext in _extensions(args.command):
             if args.command in ext.COMMANDS:
                 return int(ext.COMMANDS[args.command](app, args, out))
     except file_errors as e:

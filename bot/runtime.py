@@ -26,7 +26,7 @@ _workers = 0
 
 def _new_loop() -> asyncio.AbstractEventLoop:
     try:
-        uvloop = importlib.import_module("uvloop")  # optional: faster when installed
+        uvloop = importlib.import_module("uvloop")  # a dependency (pyproject), but none on Windows
     except ImportError:
         return asyncio.new_event_loop()
     loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()

@@ -14,9 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import PrivateAttr, ValidationError, field_validator
-from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError, field_validator
 
 from bot.slack.config import SlackSection
 from bot.teams.config import GraphSection, TeamsSection
@@ -62,29 +60,38 @@ class DocumentsSection(Section):
     templates: str | None = None  # a folder of the business unit's own templates, relative to app.yaml
 
 
-class EnvironmentOverrides(PydanticBaseSettingsSource):
+def environment_overrides() -> dict[str, Any]:
     """The variables of ENVIRONMENT_OVERRIDES that are set, as app.yaml's nested keys."""
-
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        return None, field_name, False  # everything is done in __call__
-
-    def __call__(self) -> dict[str, Any]:
-        found: dict[str, Any] = {}
-        for variable, path in ENVIRONMENT_OVERRIDES:
-            value = (os.environ.get(variable) or "").strip()
-            *sections, key = path.split(".")
-            node = found
-            for section in sections:
-                node = node.setdefault(section, {})
-            if value and key not in node:
-                node[key] = value
-        return found
+    found: dict[str, Any] = {}
+    for variable, path in ENVIRONMENT_OVERRIDES:
+        value = (os.environ.get(variable) or "").strip()
+        *sections, key = path.split(".")
+        node = found
+        for section in sections:
+            node = node.setdefault(section, {})
+        if value and key not in node:
+            node[key] = value
+    return found
 
 
-class Settings(BaseSettings):
-    """The whole of app.yaml. Build it with load_settings (a file) or settings_from (its contents)."""
+def _overridden(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """app.yaml's contents with the overrides laid over them, section by section."""
+    merged = dict(data)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _overridden(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
-    model_config = SettingsConfigDict(extra="forbid", strict=True, frozen=True)
+
+class Settings(BaseModel):
+    """The whole of app.yaml. Build it with load_settings (a file) or settings_from (its contents).
+
+    A plain pydantic model (the environment's overrides are laid over the file by settings_from):
+    pydantic-settings cost every command a twentieth of a second to import, for one source."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, validate_default=True)
 
     database: DatabaseSection = DatabaseSection()
     partnerships: list[str] = []  # partnership files loaded at start-up, relative to app.yaml
@@ -105,18 +112,6 @@ class Settings(BaseSettings):
     @classmethod
     def _none_is_no_files(cls, value: Any) -> Any:
         return [] if value is None else value  # `partnerships:` with every file commented out
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # The file's contents come in as init values; the environment overrides them.
-        return EnvironmentOverrides(settings_cls), init_settings
 
     @property
     def root(self) -> Path:
@@ -150,13 +145,13 @@ def settings_from(
     data: dict[str, Any], root: Path, *, source: str = "app.yaml", database_url: str | None = None
 ) -> Settings:
     """app.yaml's contents, checked whole: the environment overrides them, `database_url` beats both."""
-    # Keys that cannot be settings (and, starting with "_", would reach pydantic-settings as options).
+    # Keys that cannot be settings (and, starting with "_", pydantic would take for private attributes).
     odd = [k for k in data if not isinstance(k, str) or k.startswith("_")]
     problems = [f"{k}: {unknown_key(str(k), Settings)}" for k in odd]
     data = dict(data)
     if isinstance(data.get("database"), str):
         data["database"] = {"url": data["database"]}  # `database: sqlite:///…`, the URL alone
-    # pydantic-settings would quietly put a section's defaults in place of a value that is no mapping.
+    # Laying the environment's overrides over the file would quietly replace a value that is no mapping.
     for key, field in Settings.model_fields.items():
         value = data.get(key)
         kind = field.annotation
@@ -171,7 +166,8 @@ def settings_from(
             )
             odd.append(key)
     try:
-        settings = Settings(**{k: v for k, v in data.items() if k not in odd})
+        given = {k: v for k, v in data.items() if k not in odd}
+        settings = Settings(**_overridden(given, environment_overrides()))
     except ValidationError as e:
         problems = settings_error(e, Settings, source).problems + problems
     if problems:

@@ -9,8 +9,10 @@ error naming the template and line; the built-in one is never used silently in i
 
 from __future__ import annotations
 
+import gc
 import io
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -243,17 +245,36 @@ def _local_fetcher(templates: Templates, images: Mapping[str, bytes]) -> Any:
     return LocalOnly(allowed_protocols=("file", "data"))
 
 
+@contextmanager
+def cycle_collection_paused() -> Iterator[None]:
+    """Python's cycle collector paused while a document is made. WeasyPrint and matplotlib create
+    millions of short-lived objects, and each full collection they set off walks every object of the
+    process (the ORM, the doors): about a tenth of a PDF's time, for nothing. What they leave is
+    collected as usual afterwards. Nested or in two threads at once, the outermost turns it back on."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
 def render_pdf(templates: Templates, html: str, images: Mapping[str, bytes] | None = None) -> bytes:
     """`images`: PNGs the HTML names by URL, handed over as they are (a large data: URL in the HTML
     costs its parser more than the image costs the PDF)."""
     # Imported here: WeasyPrint takes most of a second to import, and the shell must start fast.
     from weasyprint import HTML
 
+    from handlers.pdf_png import hand_over_pngs
+
+    hand_over_pngs()
     base = templates.custom_dir or DEFAULT_DIR  # relative links in a custom template are to its own folder
-    document = HTML(
-        string=html, base_url=str(base) + "/", url_fetcher=_local_fetcher(templates, images or {})
-    )
-    return bytes(document.write_pdf(pdf_variant="pdf/ua-1"))
+    with cycle_collection_paused():
+        document = HTML(
+            string=html, base_url=str(base) + "/", url_fetcher=_local_fetcher(templates, images or {})
+        )
+        return bytes(document.write_pdf(pdf_variant="pdf/ua-1"))
 
 
 # --- the calendar invitation ---------------------------------------------------------------------------

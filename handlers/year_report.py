@@ -15,7 +15,7 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -273,16 +273,24 @@ def year_report(session: Session, partnership_id: str, start: date, end: date, a
         if d.meeting_id in held_set
     ]
     actions = _read_actions(session, series_ids, until)
-    claims = list(
-        session.scalars(
-            select(NudgeClaim).where(
+    claims = [
+        _Claim(*row)
+        for row in session.execute(
+            select(
+                NudgeClaim.id,
+                NudgeClaim.series_id,
+                NudgeClaim.action_id,
+                NudgeClaim.recipient_id,
+                NudgeClaim.sent_at,
+                NudgeClaim.digest_id,
+            ).where(
                 NudgeClaim.partnership_id == part.id,
                 NudgeClaim.action_id.is_not(None),
                 NudgeClaim.state == "sent",
                 NudgeClaim.sent_at < until,
             )
         )
-    )
+    ]
     reader = _Reader(directory, tz, begin, until, end, as_of, starts)
     of_series = _by_series(held, held_all, decisions, actions, claims)
     scopes = []
@@ -307,6 +315,17 @@ def _by_series(*records: list[Any]) -> dict[int, list[list[Any]]]:
         for row in rows:
             out[row.series_id][i].append(row)
     return out
+
+
+class _Claim(NamedTuple):
+    """A sent reminder, as the figures read it (a year holds thousands: rows, not ORM objects)."""
+
+    id: int
+    series_id: int
+    action_id: int | None
+    recipient_id: int
+    sent_at: datetime | None
+    digest_id: int | None
 
 
 @dataclass
@@ -445,7 +464,7 @@ class _Reader:
         attendance: dict[int, list[Attendance]],
         decisions: list[Decision],
         actions: list[_Action],
-        claims: list[NudgeClaim],
+        claims: list[_Claim],
         ruled: bool | None,
         scopes: list[Scope] | None = None,
     ) -> None:
@@ -653,7 +672,7 @@ class _Reader:
         scope.actions = sorted(rows.values(), key=_action_order)
 
     # --- reminders ---------------------------------------------------------------------------------
-    def _reminders(self, r: ReminderFigures, claims: list[NudgeClaim], actions: list[_Action]) -> None:
+    def _reminders(self, r: ReminderFigures, claims: list[_Claim], actions: list[_Action]) -> None:
         by_id = {a.id: a for a in actions}
         sent = sorted(
             (c for c in claims if c.sent_at is not None and c.sent_at >= self.begin),

@@ -12,9 +12,10 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from handlers.documents_render import DOCX, PDF, Templates, render_pdf, render_text
+from handlers.documents_render import DOCX, PDF, Templates, cycle_collection_paused, render_pdf, render_text
 from handlers.format import printable, spreadsheet_cell
 from handlers.reply import File
 from handlers.year_report import (
@@ -180,12 +181,26 @@ def _quorum_lines(scope: Scope) -> list[str]:
         lines.append(f"Never quorate: {q.never}.")
     if q.no_rule:
         lines.append(f"Meetings of a series with no quorum rule: {q.no_rule}.")
-    for day, missing in q.lost_at:
-        lines.append(f"{day.day} {day:%B %Y}: quorum lost, missing {', '.join(missing) or 'not recorded'}.")
+    lines += _losses(q.lost_at, dated=scope.key != "partnership")
     lines.append(
         f"Decisions: {q.decisions}; taken inquorate (for ratification): {q.for_ratification}; "
         f"ratified: {q.ratified}; awaiting ratification: {q.awaiting}."
     )
+    return lines
+
+
+def _losses(lost_at: list[tuple[date, list[str]]], *, dated: bool) -> list[str]:
+    """One line per agency (or set of agencies) whose absence lost quorum: how often and, for a
+    series, on which days. The partnership's section counts them; each series' section dates them."""
+    by_missing: dict[str, list[date]] = {}
+    for day, missing in lost_at:
+        by_missing.setdefault(", ".join(missing) or "not recorded", []).append(day)
+    lines = []
+    for names, days in by_missing.items():
+        line = f"Quorum lost, missing {names}: {len(days)} meeting{'s' if len(days) != 1 else ''}"
+        if dated:
+            line += " (" + ", ".join(f"{d.day} {d:%B %Y}" for d in days) + ")"
+        lines.append(line + ".")
     return lines
 
 
@@ -351,6 +366,11 @@ def year_pdf(templates: Templates, report: YearReport, parts: list[Section], dra
 
 
 def year_files(templates: Templates, report: YearReport, *, pdf: bool = True) -> list[File]:
+    with cycle_collection_paused():
+        return _year_files(templates, report, pdf=pdf)
+
+
+def _year_files(templates: Templates, report: YearReport, *, pdf: bool) -> list[File]:
     drawn = charts(report.scopes)
     parts = sections(report, drawn)
     stem = f"{report.partnership_id}-year-{report.start.isoformat()}-to-{report.end.isoformat()}"

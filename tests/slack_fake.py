@@ -531,13 +531,14 @@ def dm_channel(initials: str) -> str:
 class Harness:
     """Signed requests through `App.dispatch`, as Slack would send them, with a settable clock."""
 
-    def __init__(self, app: Any, fake: FakeSlack, **config: Any) -> None:
+    def __init__(self, app: Any, fake: FakeSlack, *, via_http: bool = False, **config: Any) -> None:
+        """`via_http`: through HTTP mode's route (bot/slack/http_mode.py), else straight to Bolt."""
         from datetime import UTC, datetime
 
         from bot.slack.app import SlackDoor, make_client
         from bot.slack.config import SlackConfig
 
-        self.app, self.fake = app, fake
+        self.app, self.fake, self.via_http = app, fake, via_http
         self.now = datetime(2024, 1, 19, 10, 0, tzinfo=UTC)
         settings = {
             "enabled": True,
@@ -577,9 +578,51 @@ class Harness:
         return f"{self.now.timestamp():.0f}.{next(self._ts):06d}"
 
     def dispatch(self, body: str, content_type: str, **headers: str) -> Any:
-        resp = self.door.bolt.dispatch(bolt_request(body, content_type, **headers))
+        if self.via_http:
+            resp = self._post(body, {"content-type": content_type, **signature_headers(body), **headers})
+        else:
+            resp = self.door.bolt.dispatch(bolt_request(body, content_type, **headers))
         self.door.wait_idle()
         return resp
+
+    def _post(self, body: str, headers: dict[str, str]) -> Any:
+        """The request through HTTP mode's ASGI route, as the web server hands it over."""
+        from slack_bolt.response import BoltResponse
+
+        from bot import runtime
+        from bot.slack.http_mode import SlackEvents
+        from storage.doors import delivered
+
+        def handled(event_id: str) -> bool:
+            with self.app.sessions() as session:
+                return delivered(session, "slack", event_id)
+
+        events = SlackEvents(self.door, SECRET, handled)
+        data = body.encode()
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/slack/events",
+            "query_string": b"",
+            "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+            + [(b"content-length", str(len(data)).encode())],
+        }
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            if any(m.get("type") == "received" for m in sent):
+                return {"type": "http.disconnect"}
+            sent.append({"type": "received"})
+            return {"type": "http.request", "body": data, "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        runtime.run(events(scope, receive, send))
+        start = next(m for m in sent if m["type"] == "http.response.start")
+        answer = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+        head = {k.decode(): [v.decode()] for k, v in start["headers"]}
+        return BoltResponse(status=start["status"], body=answer.decode(), headers=head)
 
     # --- what people do ----------------------------------------------------------------------------------
     def slash(self, who: str, text: str, channel: str = BOARD, response: str = "r1") -> Any:

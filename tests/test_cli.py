@@ -176,3 +176,39 @@ def test_stale_follows_the_series_reminder_policy(tmp_path: Path) -> None:
     with app.sessions() as s:
         assert tracker_rows(app.core(), s, "board", today)[0]["stale"] is False
     app.engine.dispose()
+
+
+def test_each_subcommand_is_where_the_command_line_looks_for_it() -> None:
+    import importlib
+
+    from bot.cli import EXTENSIONS
+
+    for name, commands in EXTENSIONS.items():
+        assert set(importlib.import_module(name).COMMANDS) == set(commands), name
+
+
+def test_a_subcommand_imports_only_its_own_module(tmp_path: Path) -> None:
+    """`partnerbot slack manifest` builds its parser without the documents, doors or reminders."""
+    from bot.cli import EXTENSIONS
+
+    probe = (
+        "import sys\nfrom bot.cli import main, EXTENSIONS\n"
+        "try:\n    main(sys.argv[1:])\n"
+        "finally:\n    print(sorted(m for m in EXTENSIONS if m in sys.modules), file=sys.stderr)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    db = f"sqlite:///{tmp_path / 'x.sqlite3'}"
+    for argv, expected in (
+        (["slack", "manifest"], ["bot.slack.cli"]),
+        (["--database", db, "export", "actions", "--series", "board"], []),
+        (["--help"], sorted(EXTENSIONS)),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-c", probe, *argv],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=env,
+            timeout=120,
+        )
+        assert done.stderr.strip().splitlines()[-1] == str(expected), (argv, done.stderr)

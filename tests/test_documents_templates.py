@@ -254,3 +254,39 @@ def test_pdf_templates_load_nothing_from_the_network_or_outside_the_template_fol
     assert "disallowed protocol: http://example.invalid/x.css" in logged
     assert "only load files from the template folders" in logged
     assert "documents.css" not in logged  # the built-in stylesheet still loads
+
+
+def test_a_pdf_pauses_the_cycle_collector_and_leaves_it_as_it_found_it() -> None:
+    """The collector is off while WeasyPrint works (it only costs time there), on again afterwards,
+    and left off if it was off before (a caller pausing it around several documents)."""
+    import gc
+    import io
+
+    from PIL import Image
+
+    from handlers.documents_render import cycle_collection_paused, render_pdf
+
+    png = io.BytesIO()
+    Image.new("RGB", (4, 4), "white").save(png, format="PNG")
+    seen: list[bool] = []
+
+    class Watched(dict[str, bytes]):  # WeasyPrint asks for the image mid-render: note the collector then
+        def __contains__(self, url: object) -> bool:
+            seen.append(gc.isenabled())
+            return super().__contains__(url)
+
+    html = '<html lang="en-GB"><head><title>t</title></head><body><img src="chart:x" alt="x"></body></html>'
+    assert gc.isenabled()
+    assert render_pdf(BUILT_IN, html, Watched({"chart:x": png.getvalue()})).startswith(b"%PDF")
+    assert seen == [False] and gc.isenabled()
+    with cycle_collection_paused():
+        with cycle_collection_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the inner one leaves it to the outer
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        render_pdf(BUILT_IN, html, {"chart:x": png.getvalue()})
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -539,8 +539,13 @@ def test_files_hold_the_charts_with_their_text_alternatives(
     root = pdf.trailer["/Root"]
     assert "/StructTreeRoot" in root and root["/MarkInfo"]["/Marked"]
     # Every chart is drawn in the PDF (pages may share one resource dictionary: count each image once).
-    drawn = {hash(image.data) for page in pdf.pages for image in page.images}
+    drawn = {hash(image.data): image for page in pdf.pages for image in page.images}
     assert len(drawn) == len(pngs)
+    # …pixel for pixel as charted (the PDF takes each PNG's data as it is: handlers/pdf_png.py).
+    from PIL import Image
+
+    charted = sorted(Image.open(io.BytesIO(f.data)).convert("RGB").tobytes() for f in pngs)
+    assert sorted(image.image.convert("RGB").tobytes() for image in drawn.values()) == charted
     # …each a tagged figure whose /Alt is its text alternative.
     figures = _structure(root["/StructTreeRoot"], "/Figure")
     assert len(figures) == len(pngs)
@@ -715,3 +720,42 @@ def test_chart_labels_are_stamped_at_their_type_size() -> None:
     # The marker's own scaling (to half its size) undone by the size: the letter keeps its points.
     assert markersize / 2 == pytest.approx(max(half_width, half_height))
     assert _stamp("M 12")[3] == pytest.approx(half_height, rel=0.03)
+
+
+def test_a_chart_on_a_used_figure_is_the_chart_on_a_new_one(
+    year: tuple[Chat, YearReport, dict[str, str]],
+) -> None:
+    """Charts reuse one figure per kind: nothing of one scope's chart may show in the next one's.
+    The scopes differ in agencies, meetings and months, drawn in both orders on shared figures."""
+    from handlers.year_report_charts import Canvases, actions_chart, charts, engagement_chart, heat_map
+
+    _, report, _ = year
+    scopes = report.scopes
+    assert len({len(s.agencies) for s in scopes}) > 1 and len({len(s.meetings) for s in scopes}) > 1
+    kinds = (engagement_chart, heat_map, actions_chart)
+    afresh = [c for s in scopes for make in kinds if (c := make(s, Canvases())) is not None]
+    assert len(afresh) >= 2 * len(scopes)
+    assert [(c.name, c.png) for c in charts(scopes)] == [(c.name, c.png) for c in afresh]
+    shared = Canvases()
+    backwards = [c for s in reversed(scopes) for make in kinds if (c := make(s, shared)) is not None]
+    assert {c.name: c.png for c in backwards} == {c.name: c.png for c in afresh}
+
+
+def test_a_png_the_pdf_cannot_take_as_it_is_goes_the_long_way() -> None:
+    """Only 8-bit RGB or grey PNGs that are not interlaced are handed to the PDF as they are."""
+    from PIL import Image
+
+    from handlers.pdf_png import idat
+
+    def png(mode: str, **options: object) -> bytes:
+        buf = io.BytesIO()
+        Image.new(mode, (3, 2), "white" if mode != "I;16" else 4000).save(buf, format="PNG", **options)
+        return buf.getvalue()
+
+    assert idat(png("RGB"), "RGB") and idat(png("L"), "L")
+    assert idat(png("RGB"), "L") is None  # the mode WeasyPrint chose must be the PNG's own
+    assert idat(png("RGBA"), "RGBA") is None and idat(png("P"), "RGB") is None
+    interlaced = bytearray(png("RGB"))
+    interlaced[28] = 1  # IHDR's interlace method (Pillow writes none)
+    assert idat(png("I;16"), "L") is None and idat(bytes(interlaced), "RGB") is None
+    assert idat(b"GIF89a", "RGB") is None

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from slack_bolt import App as BoltApp
+from slack_bolt import BoltRequest, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
@@ -27,6 +28,8 @@ from bot.slack.config import SlackConfig
 from bot.slack.deliver import Poster, Where
 from bot.slack.identity import DOOR, Identities
 from bot.slack.render import from_slack
+from bot.slack.turn import Turn, run_in
+from bot.slack.turn import current as current_turn
 from handlers.context import Request
 from handlers.core import database_away, not_saved
 from handlers.faults import log_error
@@ -99,6 +102,14 @@ class SlackDoor:
     # --- running work ------------------------------------------------------------------------------------
     def in_time(self, job: Callable[[], T], then: Callable[[T], None] | None = None) -> T | None:
         """Run `job` (the core) within the ack budget; if it is late, `then` gets its result later."""
+        turn = current_turn()
+        if turn is not None:  # HTTP mode: already on a core thread, and the event loop keeps the budget
+            result = job()
+            if turn.finish():
+                return result
+            if then is not None:
+                self.later(then, result)
+            return None
         lock = threading.Lock()
         state = {"late": False, "finished": False}
 
@@ -119,6 +130,10 @@ class SlackDoor:
                     state["late"] = True
                     return None
             return fut.result()  # it finished just as the budget ran out
+
+    def dispatch_in_turn(self, turn: Turn, request: BoltRequest) -> Future[BoltResponse]:
+        """Bolt's `dispatch` of one HTTP request on a core thread (bot/slack/turn.py)."""
+        return self._track(self._work.submit(run_in, turn, lambda: self.bolt.dispatch(request)))
 
     def later(self, fn: Callable[..., Any], *args: Any) -> None:
         """Slow work after the ack: Web API calls. Failures are logged, never raised to Slack."""
@@ -187,7 +202,7 @@ class SlackDoor:
 
     def handle(self, req: Request) -> Reply:
         try:
-            self.identities.initials(req.user)  # someone new: match their profile e-mail first
+            self.identities.learn_if_new(req.user)  # someone new: match their profile e-mail first
         except Exception as e:  # the database away: the core's own answer, not a failed request
             if not database_away(e):
                 raise

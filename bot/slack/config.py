@@ -26,9 +26,12 @@ class SlackConfig:
     api_base_url: str | None = None  # tests point the Web API at a local fake
     proxy: str | None = None
     process_before_response: bool = True
-    # Commands one process works on at once. Python runs one thread at a time, so more threads only
-    # help while they wait on the database (PostgreSQL over a network); too many fight over the GIL.
-    threads: int = 4
+    # Commands one process works on at once (in HTTP mode, Bolt's dispatch with them). Python runs one
+    # thread at a time, so more threads only help while they wait on the database (PostgreSQL over a
+    # network); too many fight over the GIL, and on SQLite each pooled connection's page cache goes
+    # stale whenever another writes. One would do for speed; two keep a slow command (a PDF) from
+    # holding up the rest.
+    threads: int = 2
     partnership: str | None = None
     bot_token: str | None = None
     app_token: str | None = None
@@ -69,7 +72,7 @@ class SlackSection(Section):
     api_base_url: str | None = None  # SLACK_API_BASE_URL overrides it
     proxy: str | None = None  # slack_sdk also honours HTTPS_PROXY itself
     process_before_response: bool = True
-    threads: Annotated[int, Field(ge=1)] = 4
+    threads: Annotated[int, Field(ge=1)] = 2
     partnership: str | None = None
 
     def resolve(self, environ: Mapping[str, str] | None = None) -> SlackConfig:

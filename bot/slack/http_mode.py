@@ -1,8 +1,12 @@
 """Slack's HTTP mode on the one web server: the events path, dispatched by the door's sync Bolt app.
 
-Each POST is read whole by the web server (size and time limits), checked here, then handed to
-the same `slack_bolt.App` that Socket Mode uses, in a worker thread: Bolt checks the signature
-again, acks, and runs the listeners of bot/slack/listeners.py.
+Each POST is read whole by the web server (size and time limits), checked here on the event
+loop, then handed to the same `slack_bolt.App` that Socket Mode uses, on one of the door's core
+threads (`slack.threads`, a small bounded pool): Bolt checks the signature again, and the
+listener of bot/slack/listeners.py runs the core in that same thread (bot/slack/turn.py), so a
+command crosses from the event loop to a core thread and back once. The event loop keeps
+Slack's ack budget: a request whose listener is not done in time is acked "Working on it…"
+(a command) or empty (anything else), and the listener delivers its answer when the core is done.
 
 What is checked here, so nothing malformed reaches Bolt (which would answer 500 and log a
 traceback): the signature first — a missing or non-numeric `X-Slack-Request-Timestamp`, one
@@ -16,33 +20,40 @@ event already recorded is acked at once with `X-Slack-No-Retry: 1` and runs noth
 first delivery never got through runs as usual. A slash command carries no event id: its
 `trigger_id` stands for one (bot/slack/listeners.py), so a replayed command changes nothing.
 
-Why not Bolt's AsyncApp and its Starlette adapter: an AsyncApp accepts only coroutine
-listeners and hands them async `ack`, `respond` and `client` objects. The listeners are
-synchronous and shared with Socket Mode (the core is synchronous), so an AsyncApp would need
-a second registration of every listener, each wrapped to run in a thread with a bridge that
-blocks the thread on the loop's `ack` — and an aiohttp Web API client beside the door's own.
-Bolt's sync Starlette adapter, for its part, calls `dispatch` on the event loop itself,
-which would stall every other route for up to Slack's 3 seconds. Running the one sync app's
-`dispatch` in a worker thread keeps one set of listeners, Bolt's own request checks, and a
-free event loop.
+Why not Bolt's AsyncApp: an AsyncApp accepts only coroutine listeners and hands them async
+`ack`, `respond` and `client` objects, while the listeners are synchronous and shared with
+Socket Mode (the core is synchronous). It would need a second registration of every listener
+and an aiohttp Web API client beside the door's own, and it would save nothing measurable:
+with the core's answers cached, `serve` answers as many signed commands per second as a no-op
+AsyncApp on the same core (the bench's `--door-only`), and a command through an AsyncApp would
+make the same one crossing to a core thread and back (docs/performance.md, "Slack"). Bolt's sync Starlette
+adapter, for its part, calls `dispatch` on the event loop itself, which would stall every other
+route for as long as the core takes.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from slack_bolt import App as BoltApp
+from slack_bolt import BoltRequest
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from slack_bolt.request.internals import parse_body
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
+
+from bot.slack.app import WORKING
+from bot.slack.turn import Turn
+
+if TYPE_CHECKING:
+    from bot.slack.app import SlackDoor
 
 log = logging.getLogger("partnerbot.slack")
 
@@ -64,10 +75,10 @@ class SlackEvents:
     """The ASGI route for Slack's events, commands and interactions (one URL for all)."""
 
     def __init__(
-        self, bolt: BoltApp, signing_secret: str, handled: Callable[[str], bool] | None = None
+        self, door: SlackDoor, signing_secret: str, handled: Callable[[str], bool] | None = None
     ) -> None:
         """`handled(event_id)`: whether the core has recorded that event already."""
-        self.bolt, self.signing_secret = bolt, signing_secret
+        self.door, self.signing_secret = door, signing_secret
         self.handled = handled or (lambda event_id: False)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -86,9 +97,25 @@ class SlackEvents:
             log.info("Slack retry %s of %s: handled already", retry[:4], event_id[:40])
             await Response(status_code=200, headers={"x-slack-no-retry": "1"})(scope, receive, send)
             return
-        # Thread pool: a listener may wait up to Slack's ack budget for the core.
-        response = await run_in_threadpool(self.bolt.dispatch, to_bolt_request(request, body))
-        await to_starlette_response(response)(scope, receive, send)
+        response = await self._dispatch(to_bolt_request(request, body), checked)
+        await response(scope, receive, send)
+
+    async def _dispatch(self, request: BoltRequest, checked: dict[str, Any]) -> Response:
+        """Bolt on a core thread, the listener's core work with it; the ack budget kept here."""
+        if not self.door.config.process_before_response:
+            # Bolt then runs the listener in a thread of its own while `dispatch` waits for the ack:
+            # on a core thread, that wait would hold a thread the listener's core work needs.
+            return to_starlette_response(await run_in_threadpool(self.door.bolt.dispatch, request))
+        turn = Turn()
+        work = asyncio.wrap_future(self.door.dispatch_in_turn(turn, request))
+        done, _ = await asyncio.wait((work,), timeout=self.door.ack_budget)
+        if done or not turn.give_up():  # in time, or the core finished just as the budget ran out
+            return to_starlette_response(await work)
+        # Acked now; the listener delivers the answer when the core is done (SlackDoor.in_time).
+        work.add_done_callback(lambda f: f.cancelled() or f.exception())  # its failures are logged by Bolt
+        if "command" in checked:
+            return PlainTextResponse(WORKING)  # as the listener's ack(text=…): shown only to the person
+        return Response(status_code=200)
 
     async def _handled(self, event_id: str) -> bool:
         return bool(await run_in_threadpool(self.handled, event_id))

@@ -74,7 +74,7 @@ class SlackService:
             with self.app.sessions() as session:
                 return delivered(session, DOOR, event_id)
 
-        events = SlackEvents(door.bolt, self.config.signing_secret or "", handled)
+        events = SlackEvents(door, self.config.signing_secret or "", handled)
         self.part.route(self.config.http_path, events)
         self.part.check(lambda: {"ok": True, "mode": "http"})
         self.part.ready()

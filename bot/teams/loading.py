@@ -4,13 +4,16 @@
 and the Slack door answer at once. Until the door is ready, `/health` says
 `"teams": {"ok": false, "state": "starting"}` (503, as for any door not ready), and a request to
 the door's routes waits up to `HOLD_SECONDS` for it; if the door is still not ready then, it is
-answered 503 with Retry-After, which Bot Framework retries. Importing this module loads no SDK.
+answered 503 with Retry-After, which Bot Framework retries. Importing this module loads no SDK;
+`door_class` does, as cheaply as the SDK allows.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import sys
+import threading
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -21,6 +24,37 @@ if TYPE_CHECKING:
 
 HOLD_SECONDS = 5.0  # well inside Bot Framework's 15 s for an answer
 RETRY_AFTER_SECONDS = 2
+
+_import_lock = threading.Lock()
+
+
+def door_class() -> type[TeamsDoor]:
+    """bot/teams/app.py's TeamsDoor, importing the Teams SDK with its pydantic models built on first use.
+
+    The SDK defines several hundred pydantic models (every activity, entity and card type), and
+    pydantic builds each one's validator and serializer as the class is defined: about a third of
+    the SDK's import, mostly for models this bot never meets. With `defer_build` a model is built
+    when it is first used instead (a few ms for the handful a reply uses); the parser of incoming
+    activities (the SDK's one TypeAdapter) is still built whole at import. Only classes defined
+    during this import are deferred: the setting is taken back at once, and it changes when a
+    model is built, never what it accepts.
+    """
+    with _import_lock:
+        if "bot.teams.app" not in sys.modules:
+            from pydantic import BaseModel
+
+            config = BaseModel.model_config  # every model's config starts from its bases'
+            deferred = "defer_build" not in config
+            if deferred:
+                config["defer_build"] = True
+            try:
+                import bot.teams.app  # noqa: F401
+            finally:
+                if deferred:
+                    config.pop("defer_build", None)
+    from bot.teams.app import TeamsDoor
+
+    return TeamsDoor
 
 
 class LoadingDoor:

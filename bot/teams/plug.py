@@ -38,11 +38,11 @@ def door_for(app: App, partnership: str | None = None) -> TeamsDoor | None:
         door = _doors.get(id(app))
         if door is None or door.app is not app:  # an id can be reused once an app is gone
             from bot import runtime
-            from bot.teams.app import TeamsDoor
+            from bot.teams.loading import door_class
 
             runtime.loop(settings.workers)
             graph = graph_for(app)
-            door = TeamsDoor(
+            door = door_class()(
                 app, settings, app.settings.graph.resolve(), partnership=partnership, graph=graph
             )
             _doors[id(app)] = door

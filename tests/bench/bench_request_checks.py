@@ -141,10 +141,7 @@ def main() -> int:
         (b"x-slack-signature", signature.encode()),
     ]
     request = Request({"type": "http", "method": "POST", "path": "/slack/events", "headers": headers})
-    from slack_bolt import App as BoltApp
-
-    bolt = BoltApp(signing_secret=SECRET, token="xoxb-bench", token_verification_enabled=False)
-    events = SlackEvents(bolt, SECRET)  # check() alone: Bolt is never reached
+    events = SlackEvents(None, SECRET)  # type: ignore[arg-type]  # check() alone: no door is reached
 
     def slack() -> None:
         assert isinstance(events.check(request, body), dict)
