@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select, union, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy import ColumnElement, Select, bindparam, exists, func, select, union, update
+from sqlalchemy.orm import joinedload, selectinload
 
 from handlers.context import Ask, Ctx, Refused, Request, UserError, require_length
 from handlers.format import due_text, owners_text, plural, short_date
@@ -189,22 +189,27 @@ def _shown(typed: str) -> str:
     return typed if len(typed) <= 12 else typed[:12] + "…"
 
 
+# Built once with bind parameters (SQLAlchemy then compiles them once). The owners come joined, in
+# the same statement; an action's log (`Action.updates`) is read only by what reads it.
+_ACTION = (
+    select(Action)
+    .where(Action.series_id == bindparam("series_id"), Action.number == bindparam("number"))
+    .options(joinedload(Action.owners))
+)
+_NUMBERED = (
+    select(Action, Series)
+    .join(Series, Series.id == Action.series_id)
+    .where(Action.number == bindparam("number"), Series.partnership_id == bindparam("pid"), Series.active)
+    .options(joinedload(Action.owners))
+)
+
+
 def query_action(ctx: Ctx, series_id: int, number: int) -> Action | None:
-    action = ctx.session.scalars(
-        select(Action)
-        .where(Action.series_id == series_id, Action.number == number)
-        .options(selectinload(Action.owners), selectinload(Action.updates))
-    ).first()
+    params = {"series_id": series_id, "number": number}
+    action = ctx.session.scalars(_ACTION, params).unique().one_or_none()
     if action is not None:
         load_owner_initials(ctx, [action])
     return action
-
-
-def _series_of(ctx: Ctx, action: Action) -> Series:
-    series = ctx.session.get(Series, action.series_id)
-    if series is None:  # the foreign key makes this unreachable
-        raise LookupError(f"action {action.id}: series {action.series_id} is not in the database")
-    return series
 
 
 def may_see(ctx: Ctx, action: Action, series: Series) -> bool:
@@ -230,22 +235,17 @@ def find_action(ctx: Ctx, args: dict[str, Any]) -> tuple[Action, Series]:
         raise UserError("Name the series: `board 3 done`.")
     if number is None:
         raise UserError(f"You have no action {_shown(typed)}. `actions mine` lists yours.")
-    rows = list(
-        ctx.session.scalars(
-            select(Action)
-            .join(Series, Series.id == Action.series_id)
-            .where(Action.number == number, Series.partnership_id == ctx.partnership_id, Series.active)
-            .options(selectinload(Action.owners), selectinload(Action.updates))
-        )
-    )
+    found = ctx.session.execute(_NUMBERED, {"number": number, "pid": ctx.partnership_id}).unique().all()
+    series_of = {a.id: s for a, s in found}
+    rows = [a for a, _ in found]
     load_owner_initials(ctx, rows)
-    mine = [a for a in rows if is_owner(ctx, a, ctx.actor.initials, _series_of(ctx, a))]
+    mine = [a for a in rows if is_owner(ctx, a, ctx.actor.initials, series_of[a.id])]
     if len(mine) == 1:
-        series = _series_of(ctx, mine[0])
+        series = series_of[mine[0].id]
         ctx.series = series
         return mine[0], series
     if len(mine) > 1:
-        keys = [_series_of(ctx, a).key for a in mine]
+        keys = [series_of[a.id].key for a in mine]
         before, after = ctx.hole(str(number))
         raise Ask(
             f"Which action {number}: " + " or ".join(f"{k[:1].upper()}{k[1:]} {number}" for k in keys) + "?",
@@ -255,10 +255,10 @@ def find_action(ctx: Ctx, args: dict[str, Any]) -> tuple[Action, Series]:
             choices=keys,
             part=f"action {number}",
         )
-    seen = [a for a in rows if may_see(ctx, a, _series_of(ctx, a))]
+    seen = [a for a in rows if may_see(ctx, a, series_of[a.id])]
     if seen:
         a = seen[0]
-        series = _series_of(ctx, a)
+        series = series_of[a.id]
         owners = owners_text(ctx.roster, current_owners(a))
         raise Refused(
             f"{_short(series)} {number} is not yours (owners: {owners}). Nothing changed."
@@ -301,8 +301,11 @@ def _owners(ctx: Ctx, action: Action, series: Series) -> None:
 
 def _log(ctx: Ctx, action: Action, kind: str, text: str | None = None) -> None:
     meeting = ctx.open_meeting()
-    action.updates.append(
+    # Added through the entry's side of the relationship: the action's log is not read to add to it
+    # (it is, with this entry, when something reads it).
+    ctx.session.add(
         ActionUpdate(
+            action=action,
             at=ctx.now,
             person_id=ctx.actor_id,
             door=ctx.req.door,
@@ -1048,10 +1051,10 @@ def actions_mine(ctx: Ctx, args: dict[str, Any]) -> Reply:
     across = f" in the {ctx.roster.name}" if ctx.req.qualifier is not None else ""  # one of several
     if not actions:
         return Reply().say(f"You have no open actions{across}.", audience=ACTOR)
-    shown = sorted(actions, key=lambda a: (a.due_date is None, a.due_date or ctx.today, a.number))[
+    shown = sorted(actions, key=lambda r: (r[0].due_date is None, r[0].due_date or ctx.today, r[0].number))[
         :LIST_LIMIT
     ]
-    shown.sort(key=lambda a: (a.series_id, a.number))
+    shown.sort(key=lambda r: (r[0].series_id, r[0].number))
     caption = _caption(f"Your open actions{across}", len(shown), len(actions))
     return Reply().add(_table(ctx, shown, qualified=True, caption=caption), ACTOR)
 
@@ -1067,11 +1070,11 @@ def actions_mine(ctx: Ctx, args: dict[str, Any]) -> Reply:
 )
 def actions_overdue(ctx: Ctx, args: dict[str, Any]) -> Reply:
     series = ctx.require_series()
-    actions, total = _series_actions(ctx, series, Action.due_date < ctx.today)
+    actions, total = _series_actions(ctx, series, overdue=True)
     if not actions:
         return Reply().say(f"No overdue actions in {series.name}.")
     caption = _caption(f"Overdue actions of {series.name}", len(actions), total, series)
-    return Reply().add(_table(ctx, actions, caption=caption))
+    return Reply().add(_table(ctx, [(a, series) for a in actions], caption=caption))
 
 
 @command(
@@ -1090,7 +1093,11 @@ def actions_list(ctx: Ctx, args: dict[str, Any]) -> Reply:
     if not actions:
         return Reply().say(f"{series.name} has no open actions.")
     return Reply().add(
-        _table(ctx, actions, caption=_caption(f"Open actions of {series.name}", len(actions), total, series))
+        _table(
+            ctx,
+            [(a, series) for a in actions],
+            caption=_caption(f"Open actions of {series.name}", len(actions), total, series),
+        )
     )
 
 
@@ -1114,26 +1121,39 @@ def action_capture(ctx: Ctx, args: dict[str, Any]) -> Reply:
 LIST_LIMIT = 30  # a chat message stays readable (and within Slack's and Teams' limits)
 
 
-def _series_actions(ctx: Ctx, series: Series, *extra: Any) -> tuple[list[Action], int]:
-    """Open actions of a series, in number order; past LIST_LIMIT, the most urgent ones. Also the total."""
-    where = (Action.series_id == series.id, Action.status == "open", *extra)
-    total = ctx.session.scalar(select(func.count()).select_from(Action).where(*where)) or 0
-    query = select(Action).where(*where)
-    if total > LIST_LIMIT:
-        urgent = (
-            select(Action.id)
-            .where(*where)
-            .order_by(Action.due_date.is_(None), Action.due_date, Action.number)
-            .limit(LIST_LIMIT)
-        )
-        query = select(Action).where(Action.id.in_(urgent))
-    rows = list(
-        ctx.session.scalars(
-            query.order_by(Action.number).options(selectinload(Action.owners), selectinload(Action.updates))
-        )
+def _listing(overdue: bool) -> Select[Any]:
+    """Open actions of a series (overdue ones only, or all), in number order; past LIST_LIMIT, the most
+    urgent ones; each row with the total (a window count, so the total costs no statement of its own)."""
+    where = [Action.series_id == bindparam("series_id"), Action.status == "open"]
+    if overdue:
+        where.append(Action.due_date < bindparam("today"))
+    urgent = (
+        select(Action.id, func.count().over().label("total"))
+        .where(*where)
+        .order_by(Action.due_date.is_(None), Action.due_date, Action.number)
+        .limit(LIST_LIMIT)
+        .subquery()
     )
+    return (
+        select(Action, urgent.c.total)
+        .join(urgent, urgent.c.id == Action.id)
+        .order_by(Action.number)
+        .options(joinedload(Action.owners), selectinload(Action.updates))
+    )
+
+
+_LISTINGS = {overdue: _listing(overdue) for overdue in (False, True)}
+
+
+def _series_actions(ctx: Ctx, series: Series, *, overdue: bool = False) -> tuple[list[Action], int]:
+    """Open actions of a series, in number order; past LIST_LIMIT, the most urgent ones. Also the total."""
+    params: dict[str, Any] = {"series_id": series.id}
+    if overdue:
+        params["today"] = ctx.today
+    found = ctx.session.execute(_LISTINGS[overdue], params).unique().all()
+    rows = [a for a, _ in found]
     load_owner_initials(ctx, rows)
-    return rows, total
+    return rows, found[0].total if found else 0
 
 
 def _caption(what: str, shown: int, total: int, series: Series | None = None) -> str:
@@ -1146,8 +1166,9 @@ def _caption(what: str, shown: int, total: int, series: Series | None = None) ->
     )
 
 
-def my_open_actions(ctx: Ctx, initials: str) -> list[Action]:
-    """Open actions a person owns: by name, through a group, their agency in a series, or "all"."""
+def my_open_actions(ctx: Ctx, initials: str) -> list[tuple[Action, Series]]:
+    """Open actions a person owns, each with its series: by name, through a group, their agency in a
+    series, or "all"."""
     roster = ctx.roster
     person = roster.people.get(initials)
     if person is None:
@@ -1160,44 +1181,42 @@ def my_open_actions(ctx: Ctx, initials: str) -> list[Action]:
         for k, s in roster.series.items()
         if initials in ctx.members(s) or initials in ctx.chair_team(s) or lead
     ]
-    in_series = {
-        s.id: s
-        for s in ctx.session.scalars(
-            select(Series).where(Series.partnership_id == ctx.partnership_id, Series.key.in_(series_keys))
-        )
-    }  # held here: the session keeps rows only while something refers to them
-    series_ids = list(in_series)
     # One indexed lookup per way of owning an action, rather than one OR over all of them; each
-    # joins the action and keeps open ones only (the history is mostly closed), and a way the
-    # person cannot own anything by (no group, no series) is left out rather than asked as an
-    # always-false IN, which SQLite answers by scanning every owner.
+    # keeps open actions only (the history is mostly closed), and a way the person cannot own
+    # anything by (no group, no series) is left out rather than asked as an always-false IN, which
+    # SQLite answers by scanning every owner. Each reads owner rows by an index of its own and checks
+    # the action in an EXISTS: joined, SQLite read every open action of the person's series with its
+    # owners instead (thousands for someone in every series' chair team). `shared` is the condition
+    # of the index of owners that are not a person (migration 0020), written out so SQLite uses it.
     live = ActionOwner.removed_at.is_(None)
-    # Joined, not IN (subquery): SQLite would build the whole list of the series' actions each time.
-    owned = ActionOwner.__table__.join(Action.__table__, Action.id == ActionOwner.action_id)
     still_open = Action.status == "open"
 
-    def branch(*where: ColumnElement[bool]) -> Select[int]:
-        return select(ActionOwner.action_id).select_from(owned).where(live, still_open, *where)
+    def branch(*where: ColumnElement[bool], action: tuple[ColumnElement[bool], ...] = ()) -> Select[int]:
+        held = exists().where(Action.id == ActionOwner.action_id, still_open, *action)
+        return select(ActionOwner.action_id).where(live, *where, held)
 
+    shared = ActionOwner.kind != "person"
     ways = [branch(ActionOwner.person_id == pid)]
     if groups:
-        ways.append(branch(ActionOwner.kind == "group", ActionOwner.key.in_(groups)))
-    if series_ids:
-        theirs = Action.series_id.in_(series_ids)
-        ways.append(branch(ActionOwner.kind == "agency", ActionOwner.key == person.agency, theirs))
-        ways.append(branch(ActionOwner.kind == "all", theirs))
-    rows = list(
-        ctx.session.scalars(
-            select(Action)
-            .join(Series, Series.id == Action.series_id)
-            .where(Action.id.in_(union(*ways)), still_open, Series.partnership_id == ctx.partnership_id)
-            .order_by(Action.series_id, Action.number)
-            .options(selectinload(Action.owners), selectinload(Action.updates))
+        ways.append(branch(shared, ActionOwner.kind == "group", ActionOwner.key.in_(groups)))
+    if series_keys:
+        theirs = Action.series_id.in_(
+            select(Series.id).where(Series.partnership_id == ctx.partnership_id, Series.key.in_(series_keys))
         )
-    )
-    load_owner_initials(ctx, rows)
+        agency = (shared, ActionOwner.kind == "agency", ActionOwner.key == person.agency)
+        ways.append(branch(*agency, action=(theirs,)))
+        ways.append(branch(shared, ActionOwner.kind == "all", action=(theirs,)))
+    found = ctx.session.execute(
+        select(Action, Series)
+        .join(Series, Series.id == Action.series_id)
+        .where(Action.id.in_(union(*ways)), still_open, Series.partnership_id == ctx.partnership_id)
+        .order_by(Action.series_id, Action.number)
+        .options(joinedload(Action.owners), selectinload(Action.updates))
+    ).unique()
+    rows = [(a, s) for a, s in found]
+    load_owner_initials(ctx, [a for a, _ in rows])
     # Not those they returned as "not mine" while its group (or agency, or all partners) keeps it.
-    return [a for a in rows if is_owner(ctx, a, initials, in_series.get(a.series_id) or _series_of(ctx, a))]
+    return [(a, s) for a, s in rows if is_owner(ctx, a, initials, s)]
 
 
 def _flags(ctx: Ctx, action: Action) -> list[str]:
@@ -1211,13 +1230,10 @@ def _flags(ctx: Ctx, action: Action) -> list[str]:
     return flags
 
 
-def _table(ctx: Ctx, actions: list[Action], *, qualified: bool = False, caption: str) -> Table:
-    series_names = {
-        s.id: s
-        for s in ctx.session.scalars(select(Series).where(Series.id.in_({a.series_id for a in actions})))
-    }
+def _table(ctx: Ctx, actions: list[tuple[Action, Series]], *, qualified: bool = False, caption: str) -> Table:
+    """The tracker's table of actions, each given with its series."""
     rows = []
-    for a in actions:
+    for a, series in actions:
         latest = latest_update(a)
         update_text = f"{latest.text} ({short_date(latest.at.astimezone(ctx.tz).date())})" if latest else ""
         due = due_text(a.due_date, a.due_kind).removeprefix("due ")
@@ -1225,8 +1241,8 @@ def _table(ctx: Ctx, actions: list[Action], *, qualified: bool = False, caption:
         if flags:
             due += f" [{', '.join(flags)}]"
         if qualified and ctx.req.qualifier:  # several partnerships' series with the same id
-            number = f"{ctx.req.qualifier}{series_names[a.series_id].key} {a.number}"
+            number = f"{ctx.req.qualifier}{series.key} {a.number}"
         else:
-            number = f"{_short(series_names[a.series_id])} {a.number}" if qualified else str(a.number)
+            number = f"{_short(series)} {a.number}" if qualified else str(a.number)
         rows.append((number, a.title, owners_text(ctx.roster, current_owners(a)), due, update_text))
     return Table(("No.", "Action", "Owners", "Due", "Latest update"), tuple(rows), caption=caption)

@@ -637,12 +637,14 @@ class Core:
         facts: CommandContext | None = None,
     ) -> Series | None:
         if named:
-            row = session.scalars(_NAMED_SERIES, {"pid": self.partnership_id, "key": named.lower()}).first()
+            row = session.execute(_NAMED_SERIES, {"pid": self.partnership_id, "key": named.lower()}).first()
             if row is None:
                 raise UserError(
                     f"I don't know a series called “{named}”. Series: {', '.join(ctx.roster.series)}."
                 )
-            return row
+            series, meeting = row
+            ctx.opened_as_read(series.id, meeting)
+            return series
         bound = (
             facts.bound
             if facts is not None
@@ -709,9 +711,14 @@ class Core:
         return reply
 
 
-# The series a command names (any case), and the one a door's button names: built once.
-_NAMED_SERIES = select(Series).where(
-    Series.partnership_id == bindparam("pid"), func.lower(Series.key) == bindparam("key"), Series.active
+# The series a command names (any case), with its open meeting as the context reads the bound
+# one's, and the one a door's button names: built once.
+_NAMED_SERIES = (
+    select(Series, Meeting)
+    .outerjoin(Meeting, Meeting.id == command_context.newest_open(Series.id, Series))
+    .where(
+        Series.partnership_id == bindparam("pid"), func.lower(Series.key) == bindparam("key"), Series.active
+    )
 )
 _HINTED_SERIES = select(Series).where(
     Series.partnership_id == bindparam("pid"), Series.key == bindparam("key")

@@ -42,18 +42,14 @@ def my_actions(ctx: Ctx) -> list[MyAction]:
         return []
     actions = my_open_actions(ctx, ctx.actor.initials)
     today = ctx.today
-    series = {
-        s.id: s
-        for s in ctx.session.scalars(select(Series).where(Series.id.in_({a.series_id for a in actions})))
-    }
-    actions.sort(key=lambda a: (a.due_date is None, a.due_date or today, a.series_id, a.number))
+    actions.sort(key=lambda r: (r[0].due_date is None, r[0].due_date or today, r[0].series_id, r[0].number))
     out = []
-    for a in actions:
+    for a, series in actions:
         latest = latest_update(a)
         said = latest is not None and bool(latest.text)
         out.append(
             MyAction(
-                series=f"{ctx.req.qualifier or ''}{series[a.series_id].key}",
+                series=f"{ctx.req.qualifier or ''}{series.key}",
                 number=a.number,
                 title=a.title,
                 due=due_text(a.due_date, a.due_kind),
@@ -61,7 +57,7 @@ def my_actions(ctx: Ctx) -> list[MyAction]:
                 owners=owners_text(ctx.roster, current_owners(a)),
                 latest_on=latest.at.astimezone(ctx.tz).date() if latest is not None and said else None,
                 latest=latest.text if latest is not None and said else None,
-                answers=answer_buttons(series[a.series_id], a, ctx.req.qualifier or ""),
+                answers=answer_buttons(series, a, ctx.req.qualifier or ""),
             )
         )
     return out

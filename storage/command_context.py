@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, and_, bindparam, exists, func, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, String, and_, bindparam, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from storage.models import Binding, DoorIdentity, Meeting, Partnership, PendingQuestion, Person, Series
@@ -48,15 +48,19 @@ def _file_id(door: str) -> ColumnElement[Any]:
     return Person.initials.expression
 
 
-def _statement(door: str) -> Select[Any]:
-    given = and_(Person.partnership_id == _PID, _file_id(door) == _USER, Person.guest.is_(False))
+def newest_open(series_id: Any, of: Any) -> ScalarSelect[int | None]:
+    """The id of a series' newest open meeting, `series_id` a column of `of` (the enclosing row)."""
     inner = aliased(Meeting)
-    newest_open = (
+    return (
         select(func.max(inner.id))
-        .where(inner.series_id == Binding.series_id, inner.status == "open")
-        .correlate(Binding)
+        .where(inner.series_id == series_id, inner.status == "open")
+        .correlate(of)
         .scalar_subquery()
     )
+
+
+def _statement(door: str) -> Select[Any]:
+    given = and_(Person.partnership_id == _PID, _file_id(door) == _USER, Person.guest.is_(False))
     return (
         select(
             Series,
@@ -75,7 +79,7 @@ def _statement(door: str) -> Select[Any]:
         .select_from(Partnership)
         .outerjoin(Binding, and_(Binding.door == _DOOR, Binding.channel == _CHANNEL))
         .outerjoin(Series, Series.id == Binding.series_id)
-        .outerjoin(Meeting, Meeting.id == newest_open)
+        .outerjoin(Meeting, Meeting.id == newest_open(Binding.series_id, Binding))
         .where(Partnership.id == _PID)
     )
 
