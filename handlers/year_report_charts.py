@@ -9,8 +9,9 @@ the marks) so nothing depends on telling colours apart.
 from __future__ import annotations
 
 import functools
-import io
+import struct
 import textwrap
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -116,18 +117,34 @@ def _margins(fig: Any, labels: list[str], *, bottom: float = 0.9, top: float = 0
 
 
 def _png(fig: Any) -> bytes:
-    """The chart as an RGB PNG: without an alpha channel the PDF takes the image data as it is,
-    where an RGBA one is decoded and compressed again (twice, the alpha as a mask)."""
-    from PIL import Image
+    """The chart drawn, as an 8-bit RGB PNG: without an alpha channel, so the PDF takes its data as
+    it is (handlers/pdf_png.py)."""
+    import numpy as np
 
     fig.canvas.draw()
     width, height = fig.canvas.get_width_height()
-    image = Image.frombuffer("RGBA", (width, height), fig.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-    buf = io.BytesIO()
-    # Level 1: a chart's flat colours compress nearly as well as at the default level 6, in a
-    # fraction of the time.
-    image.convert("RGB").save(buf, format="PNG", dpi=(DPI, DPI), compress_level=1)
-    return buf.getvalue()
+    rgb = np.asarray(fig.canvas.buffer_rgba())[:, :, :3]
+    return png_rgb(width, height, rgb.tobytes(), DPI)
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def png_rgb(width: int, height: int, rgb: bytes, dpi: int) -> bytes:
+    """RGB pixels (rows top to bottom) as a PNG, each row unfiltered and the whole compressed at
+    level 1. Pillow tries every row filter on every row, which took 12 ms a chart; a chart's flat
+    colours compress as well without, in a third of the time."""
+    row = width * 3
+    raw = b"".join(b"\x00" + rgb[y * row : (y + 1) * row] for y in range(height))
+    per_metre = round(dpi / 0.0254)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + _chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1))
+        + _chunk(b"IDAT", zlib.compress(raw, 1))
+        + _chunk(b"IEND", b"")
+    )
 
 
 @functools.lru_cache(maxsize=512)

@@ -759,3 +759,19 @@ def test_a_png_the_pdf_cannot_take_as_it_is_goes_the_long_way() -> None:
     interlaced[28] = 1  # IHDR's interlace method (Pillow writes none)
     assert idat(png("I;16"), "L") is None and idat(bytes(interlaced), "RGB") is None
     assert idat(b"GIF89a", "RGB") is None
+
+
+def test_a_chart_png_holds_its_pixels_and_its_resolution() -> None:
+    """The charts' own PNG writer: any pixels back as they went in, and 150 dpi for Word and print."""
+    from PIL import Image
+
+    from handlers.year_report_charts import png_rgb
+
+    width, height = 7, 5
+    pixels = bytes(
+        (x * 37 + y * 11 + c * 91) % 256 for y in range(height) for x in range(width) for c in range(3)
+    )
+    image = Image.open(io.BytesIO(png_rgb(width, height, pixels, 150)))
+    assert image.mode == "RGB" and image.size == (width, height)
+    assert image.tobytes() == pixels
+    assert [round(d) for d in image.info["dpi"]] == [150, 150]
