@@ -27,9 +27,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,32 +86,9 @@ def serve_ready(folder: Path) -> dict[str, float]:
     import httpx
 
     sys.path.insert(0, str(Path(__file__).parent))
-    from bench_teams import BOT_ID, _SlackApi, free_port, rss_mb, write_config
+    from bench_teams import both_doors, rss_mb
 
-    slack_api = ThreadingHTTPServer(("127.0.0.1", 0), _SlackApi)
-    threading.Thread(target=slack_api.serve_forever, daemon=True).start()
-    port = free_port()
-    folder.mkdir(exist_ok=True)
-    config = write_config(
-        folder,
-        teams={"enabled": True, "files_dir": str(folder / "files")},
-        slack={
-            "enabled": True,
-            "mode": "http",
-            "api_base_url": f"http://127.0.0.1:{slack_api.server_address[1]}/api/",
-        },
-        web={"port": port},
-    )
-    env = {
-        **deployed_env(folder / "pycache"),
-        "TEAMS_APP_ID": BOT_ID,
-        "TEAMS_APP_PASSWORD": "bench-secret",
-        "TEAMS_TENANT_ID": "t",
-        "SLACK_BOT_TOKEN": "xoxb-bench",
-        "SLACK_SIGNING_SECRET": "bench-signing",
-    }
-    env.pop("PARTNERBOT_TEST_HARNESS", None)
-    cli = [sys.executable, "-m", "bot.cli", "--config", str(config)]
+    slack_api, port, cli, env = both_doors(folder, deployed_env(folder / "pycache"))
     if not (folder / "loaded").exists():
         subprocess.run([*cli, "migrate"], env=env, cwd=ROOT, check=True, capture_output=True)
         subprocess.run([*cli, "load", str(EXAMPLE)], env=env, cwd=ROOT, check=True, capture_output=True)

@@ -457,12 +457,15 @@ class _SlackApi(BaseHTTPRequestHandler):
         pass
 
 
-def serve_process(folder: Path, requests: int) -> dict[str, float]:
-    import httpx
-
+def both_doors(
+    folder: Path, base_env: dict[str, str]
+) -> tuple[ThreadingHTTPServer, int, list[str], dict[str, str]]:
+    """What `serve` with Slack (HTTP mode) and Teams needs: a fake Slack Web API (running; shut it
+    down after), a free port, the command line with its config, and its environment."""
     slack_api = ThreadingHTTPServer(("127.0.0.1", 0), _SlackApi)
     threading.Thread(target=slack_api.serve_forever, daemon=True).start()
     port = free_port()  # the one web server: Slack's events, Teams' messages, /health
+    folder.mkdir(exist_ok=True)
     config = write_config(
         folder,
         teams={"enabled": True, "files_dir": str(folder / "files")},
@@ -474,7 +477,7 @@ def serve_process(folder: Path, requests: int) -> dict[str, float]:
         web={"port": port},
     )
     env = {
-        **os.environ,
+        **base_env,
         "TEAMS_APP_ID": BOT_ID,
         "TEAMS_APP_PASSWORD": "bench-secret",
         "TEAMS_TENANT_ID": "t",
@@ -482,7 +485,13 @@ def serve_process(folder: Path, requests: int) -> dict[str, float]:
         "SLACK_SIGNING_SECRET": "bench-signing",
     }
     env.pop("PARTNERBOT_TEST_HARNESS", None)
-    cli = [sys.executable, "-m", "bot.cli", "--config", str(config)]
+    return slack_api, port, [sys.executable, "-m", "bot.cli", "--config", str(config)], env
+
+
+def serve_process(folder: Path, requests: int) -> dict[str, float]:
+    import httpx
+
+    slack_api, port, cli, env = both_doors(folder, dict(os.environ))
     subprocess.run([*cli, "migrate"], env=env, cwd=ROOT, check=True, capture_output=True)
     subprocess.run(
         [*cli, "load", str(ROOT / "examples" / "westshire.yaml")],
