@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from slack_fake import FakeSlack
 from sqlalchemy import create_engine, text
 
 from bot.app import App, open_app
@@ -173,3 +174,11 @@ def chat_over(database_url: str, tmp_path: Path, text: str) -> Iterator[Chat]:
 @pytest.fixture
 def chat(app: App) -> Chat:
     return Chat(app)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    """A local fake of Slack's Web API (tests/slack_fake.py), for the Slack door's tests."""
+    f = FakeSlack()
+    yield f
+    f.close()

@@ -30,13 +30,6 @@ JSON = "application/json"
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    f = FakeSlack()
-    yield f
-    f.close()
-
-
-@pytest.fixture
 def both(app: App, fake: FakeSlack) -> Iterator[Both]:
     fake.add_user(uid("RB"), "rhian.bowen@westshire.example", "Rhian Bowen")
     b = Both(app, fake)

@@ -35,13 +35,6 @@ EVERYONE = ("MT", "LE", "PMw", "HN", "RB", "OK", "CG", "BLl", "TR", "DA", "SMi",
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    f = FakeSlack()
-    yield f
-    f.close()
-
-
-@pytest.fixture
 def slack(app: App, fake: FakeSlack) -> Iterator[Harness]:
     h = Harness(app, fake)
     h.know(*EVERYONE)

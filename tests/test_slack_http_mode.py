@@ -52,13 +52,6 @@ from storage.models import Action, Meeting
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    f = FakeSlack()
-    yield f
-    f.close()
-
-
-@pytest.fixture
 def slack(app: App, fake: FakeSlack) -> Iterator[Harness]:
     h = Harness(app, fake, via_http=True)
     h.know(*EVERYONE)

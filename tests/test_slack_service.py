@@ -8,7 +8,6 @@ import json
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -31,13 +30,6 @@ from bot.slack.app import SlackDoor, make_client
 from bot.slack.config import SlackConfig
 from bot.slack.service import SlackService
 from storage.models import Action, Meeting
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    f = FakeSlack()
-    yield f
-    f.close()
 
 
 def config(fake: FakeSlack, **extra: Any) -> SlackConfig:

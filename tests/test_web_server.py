@@ -25,13 +25,6 @@ from storage.models import Action, Binding, Meeting
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    f = FakeSlack()
-    yield f
-    f.close()
-
-
-@pytest.fixture
 def both(app: App, fake: FakeSlack) -> Iterator[Both]:
     b = Both(app, fake, max_body=SMALL)
     yield b
