@@ -1070,7 +1070,8 @@ def _fill_records(ctx: Ctx, meeting: Meeting, sections: _Sections, decisions: li
             flag = f" (taken without the decision quorum, {lacking}: for ratification)"
         section.put(d.created_at, Para("decision", f"Decision: {text}{flag}"))
     # Declarations made outside an item belong to the declarations item, or the welcome one.
-    home = sections.first("declarations") or sections.first("welcome")
+    declarations_item = sections.first("declarations")
+    home = declarations_item or sections.first("welcome")
     declared = False
     for row in ctx.session.scalars(
         select(Declaration)
@@ -1079,12 +1080,14 @@ def _fill_records(ctx: Ctx, meeting: Meeting, sections: _Sections, decisions: li
     ):
         declared = True
         section = sections.filed(row.agenda_item_id) or home or sections.aob
-        text = (
-            f"{ctx.name(ctx.initials_of(row.person_id))}: {clean(row.text)}"
-            if row.person_id
-            else clean(row.text)
-        )
-        section.put(row.created_at, Para("bullet", text))
+        who = ctx.name(ctx.initials_of(row.person_id)) if row.person_id else None
+        if section is declarations_item:
+            text = f"{who}: {clean(row.text)}" if who else clean(row.text)
+            section.put(row.created_at, Para("bullet", text))
+        else:
+            # Under another item (the welcome, beside its apologies) it must say what it is.
+            lead = f"{who} declared an interest" if who else "Declaration of interest"
+            section.put(row.created_at, Para("text", f"{lead}: {clean(row.text)}"))
     # A note of the minute taker's own ("No conflicts of interest were declared") already says it.
     said = any(_NO_DECLARATIONS.search(n.text or "") for n in notes)
     if not declared and not said and home is not None:

@@ -354,3 +354,27 @@ def test_agenda_pack_lists_the_previous_minutes_and_the_tracker_only_under_its_i
     assert "open action" not in "".join(v for k, v in rows.items() if k != "2")
     papers = [p.text for p in doc.paragraphs if p.style.name == "List Bullet"]
     assert "Item 2: Minutes of the previous meeting, Friday 21 July 2023 (draft, for approval)" in papers
+
+
+def test_a_declaration_under_the_welcome_says_what_it_is(practice: Chat) -> None:
+    """With no declarations item on the agenda, a declaration goes under the welcome, after its
+    apologies: it must read as a declaration, not as one more name of those who sent apologies."""
+    practice.script(
+        """
+@ 2023-09-22T09:00:00+01:00
+TM: meeting start practice
+TM: present TM EL SM DL
+TM: apologies EH
+TM: declaration of interest: DL - chairs the police review panel
+TM: meeting end
+"""
+    )
+    practice.say("RB", "minutes draft")
+    doc = Document(str(max(practice.door.files_dir.glob("practice-minutes-2023-09-22*.docx"))))
+    welcome = _item_text(doc, "1. Welcome & Introductions")
+    assert welcome[0] == "Apologies were received from:"
+    declared = [t for t in welcome if "police review panel" in t]
+    assert len(declared) == 1 and declared[0].endswith(
+        " declared an interest: DL - chairs the police review panel"
+    )
+    assert "No declarations of interest were made." not in welcome
