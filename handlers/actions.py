@@ -650,6 +650,13 @@ def create_action(ctx: Ctx, text: str, *, review: bool = True) -> Reply:
     ctx.audit("action", f"{series.key}:{number}", "created", None, snapshot(action))
     reply = Reply().say(echo(ctx, action, series, proposed=proposed and kind == "next_meeting"), OK)
     reply.say(f"“{c.title}”. Not right? `action {number} owner …` or `action {number} due …`.")
+    if c.due_refused is not None:
+        from handlers.dates import refusal
+
+        reply.say(
+            f"“{c.due_refused.text}” is not taken as the due date: {refusal(c.due_refused, ctx.today)}. "
+            f"To give it one: `action {number} due …`."
+        )
     if not owners:
         reply.say(
             f"Action {number} has no owner yet: nobody is reminded, and the chair's digest lists it "
@@ -776,11 +783,13 @@ def action_due(ctx: Ctx, args: dict[str, Any]) -> Reply:
 
 
 def _new_date(ctx: Ctx, args: dict[str, Any], action: Action, series: Series) -> Changed | Reply:
-    from handlers.dates import parse_date
+    from handlers.dates import parse_date, refused_reason
 
     nm, proposed = next_meeting_date(ctx, series)
     when = args["when"].strip()
     due = parse_date(when, sent_at=ctx.now, tz=ctx.roster.timezone, next_meeting=nm)
+    if due is None and (why := refused_reason(when, sent_at=ctx.now, tz=ctx.roster.timezone)):
+        raise UserError(f"{why}. Nothing changed.")
     if due is None or (due.kind == "date" and due.date is None):
         raise UserError(
             f"I can't read “{when}” as a date. Try 29/09/23, Friday, end of June, within 10 working "
@@ -925,10 +934,12 @@ def action_snooze(ctx: Ctx, args: dict[str, Any]) -> Reply:
 
 
 def _snooze(ctx: Ctx, args: dict[str, Any], action: Action, series: Series) -> Changed | Reply:
-    from handlers.dates import parse_date
+    from handlers.dates import parse_date, refused_reason
 
     when = args["when"].strip()
     due = parse_date(when, sent_at=ctx.now, tz=ctx.roster.timezone)
+    if due is None and (why := refused_reason(when, sent_at=ctx.now, tz=ctx.roster.timezone)):
+        raise UserError(f"{why}. Nothing changed.")
     if due is None or due.date is None or due.date <= ctx.today:
         raise UserError(
             f"I can't read “{when}” as a date from tomorrow on. Try `snooze {action.number} until "

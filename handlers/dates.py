@@ -46,8 +46,9 @@ from __future__ import annotations
 import re
 from calendar import monthrange
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from datetime import date as _Date  # `Due.date` shadows the type inside the class
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -264,6 +265,8 @@ class Due:
     text: str | None = None  # the phrase it was read from, cue included ("by next Friday")
     start: int = -1  # span of `text` in the input, -1 if none
     end: int = -1
+    # A date read but not taken, being outside the window (kind is then None): the reply says why.
+    refused: _Date | None = None
 
 
 NO_DUE = Due(None, None)
@@ -275,6 +278,7 @@ class _Ctx:
     base: datetime  # the message time, aware, in the partnership's timezone
     next_meeting: date | None
     phrase: bool  # the whole text is meant to be a date: forms that need a cue do without one
+    window: bool = True  # False: take dates however far off, to tell the user why one was refused
 
 
 class _Add(Protocol):
@@ -345,7 +349,11 @@ def _year_of(text: str | None) -> int | None:
 
 
 def _in_window(day: date | None, ctx: _Ctx, explicit_year: bool) -> bool:
-    if day is None or day > ctx.today + MAX_AHEAD:
+    if day is None:
+        return False
+    if not ctx.window:
+        return True
+    if day > ctx.today + MAX_AHEAD:
         return False
     return day >= ctx.today - (MAX_AHEAD if explicit_year else GRACE)
 
@@ -723,14 +731,51 @@ def find_due(text: str, *, sent_at: datetime, tz: str, next_meeting: date | None
     ctx = _ctx(sent_at, tz, next_meeting, phrase=False)
     cands = _drop_nested(_candidates(text, ctx))
     if not cands:
-        fallback = _fallback_in_text(text, ctx)
-        return fallback or NO_DUE
+        return _fallback_in_text(text, ctx) or _refused(text, ctx)
     for s_start, s_end in _sentences(text):
         inside = [c for c in cands if s_start <= c.start < s_end]
         if inside:
             best = max(inside, key=lambda c: (c.rank, -c.start))
             return _due(text, best)
     return NO_DUE
+
+
+def _refused(text: str, ctx: _Ctx) -> Due:
+    """A deadline the window turned away ("by 29/09/23" read in 2026), so the reply can say so."""
+    if not _DIGIT.search(text) and not _MONTH_WORD.search(text):
+        return NO_DUE
+    wide = replace(ctx, window=False)
+    for c in _drop_nested(_candidates(text, wide)):
+        if c.kind == "date" and c.day is not None and (c.rank == STRONG or ctx.phrase):
+            return Due(None, None, text[c.start : c.end], c.start, c.end, refused=c.day)
+    return NO_DUE
+
+
+def refusal(due: Due, today: date) -> str:
+    """Why a date was not taken, for a reply: "29 Sep 2023 is more than 18 months ago"."""
+    day = due.refused
+    if day is None:
+        return ""
+    return f"{_shown(day)} is more than 18 months {'ahead' if day > today else 'ago'}"
+
+
+def refused_reason(text: str, *, sent_at: datetime, tz: str) -> str | None:
+    """Why a phrase `parse_date` could not take was turned away, if it names a date at all.
+
+    "29/09/23" typed in 2026 is a date, only too far back: the user needs to hear that, not
+    "I can't read it".
+    """
+    ctx = _ctx(sent_at, tz, None, phrase=True)
+    due = _refused(text.strip().rstrip(".!,;"), ctx)
+    if due.refused is None:
+        return None
+    if due.refused < ctx.today:
+        return f"{_shown(due.refused)} has passed: give a date from today on"
+    return f"{_shown(due.refused)} is more than 18 months ahead: give a nearer date"
+
+
+def _shown(day: date) -> str:
+    return f"{day.day} {day:%b %Y}"
 
 
 _LEAD_CUE = re.compile(

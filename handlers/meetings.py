@@ -100,7 +100,7 @@ def _time_range(text: str) -> tuple[time, time | None]:
 
 
 def parse_meeting_when(ctx: Ctx, series: Series, text: str) -> tuple[datetime, datetime | None, str | None]:
-    from handlers.dates import parse_date
+    from handlers.dates import parse_date, refused_reason
 
     text = text.strip().rstrip(".")
     place = None
@@ -126,6 +126,8 @@ def parse_meeting_when(ctx: Ctx, series: Series, text: str) -> tuple[datetime, d
         start_t, end_t = _time_range(default)
     date_text = re.sub(r"^\s*(?:on|is|will be|:)\s+", "", date_text.strip(" ,"), flags=re.I)
     due = parse_date(date_text, sent_at=ctx.now, tz=ctx.roster.timezone)
+    if due is None and (why := refused_reason(date_text, sent_at=ctx.now, tz=ctx.roster.timezone)):
+        raise UserError(f"{why}.")
     if due is None or due.date is None:
         raise UserError(
             f"I can't read “{date_text}” as a date. Try `next meeting Friday 15 March 2024 "

@@ -283,3 +283,26 @@ def test_answering_twice_changes_nothing(board: Chat) -> None:
     assert [k for k, _, _ in _log(board, 2)] == ["created", "update", "due", "snooze"]
     trail = [verb for verb, _, _, _, _ in _audit(board, "board:2")]
     assert trail == ["created", "updated", "due changed", "snoozed"]
+
+
+def test_a_deadline_outside_the_window_is_not_taken_and_the_reply_says_so(board: Chat) -> None:
+    """ "by 29/09/21" typed in 2024 is a date, only too far back: no due date, and the chair hears why."""
+    out = board.say("PMw", "Action: HN to send the audit findings to the board by 29/09/21")
+    assert "“by 29/09/21” is not taken as the due date: 29 Sep 2021 is more than 18 months ago" in out
+    assert "`action 4 due …`" in out
+    action = _action(board, 4)
+    assert (action.due_date, action.due_kind) == (None, None)
+    assert action.title.endswith("by 29/09/21")  # the words stay in the action
+    out = board.say("PMw", "Action: KB to review the plan by 14/03/2027")
+    assert "“by 14/03/2027” is not taken as the due date: 14 Mar 2027 is more than 18 months ahead" in out
+    assert _action(board, 5).due_date is None
+    # A date in the window raises no such remark; a past date in history is not a deadline at all.
+    out = board.say("PMw", "Action: KB to review the plan by 14/03/24, following the review of 12/03/2019")
+    assert "not taken" not in out and _action(board, 6).due_date == date(2024, 3, 14)
+    # The commands that take a date say why too, and change nothing.
+    out = board.say("HN", "2 new date 29/09/21")
+    assert "29 Sep 2021 has passed: give a date from today on. Nothing changed." in out
+    out = board.say("HN", "2 new date 1/1/29")
+    assert "1 Jan 2029 is more than 18 months ahead: give a nearer date. Nothing changed." in out
+    assert _action(board, 2).due_date == date(2024, 1, 29)
+    assert [k for k, _, _ in _log(board, 2)] == ["created"]

@@ -244,13 +244,20 @@ def test_two_digit_years_stay_in_this_century() -> None:
         "the visit last Friday",
         "the training shown today",
         "to a future meeting",
-        "by 14/06/2027",  # more than 18 months ahead
-        "by 1 January 2022",  # long past
         "the figures in March 2019",
     ],
 )
 def test_no_date_where_there_is_none(text: str) -> None:
     assert due(text) == Due(None, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "refused"),
+    [("by 14/06/2027", date(2027, 6, 14)), ("by 1 January 2022", date(2022, 1, 1))],
+)
+def test_a_deadline_outside_the_window_is_no_date_but_is_named(text: str, refused: date) -> None:
+    """More than 18 months ahead or back: no due date, but the reply can say which date it refused."""
+    assert due(text) == Due(None, None, text, 0, len(text), refused=refused)
 
 
 @pytest.mark.parametrize(
