@@ -35,7 +35,9 @@ def answer(capture: Capture) -> dict[str, Any]:
     The five contract keys are always there; the others only when the line gives them: the action's
     number, the owner names the partnership file does not settle ("unresolved", as typed, with the
     people they may be), and for a line holding more than the action, the action as written, the
-    context before a mid-line "Action:", and a tracker line's update and status word.
+    context before a mid-line "Action:", and a tracker line's update and status word. A deadline
+    outside the accepted window ("by 29/09/23" read in 2026) is no due date, and is named in
+    "due_refused" with the date it would have been.
     """
     out: dict[str, Any] = {
         "is_action": capture.is_action,
@@ -46,6 +48,11 @@ def answer(capture: Capture) -> dict[str, Any]:
     }
     if capture.number is not None:
         out["number"] = capture.number
+    if capture.due_refused is not None and capture.due_refused.refused is not None:
+        out["due_refused"] = {
+            "text": capture.due_refused.text,
+            "date": capture.due_refused.refused.isoformat(),
+        }
     if capture.questions:
         out["unresolved"] = [
             {"text": q.text, "kind": "ambiguous", "choices": list(q.candidates)}

@@ -125,3 +125,14 @@ def test_unreadable_files(tmp_path: Path) -> None:
     out_io, err_io = io.StringIO(), io.StringIO()
     assert run(str(WESTSHIRE), str(tmp_path / "missing.jsonl"), out_io, err_io) == 2
     assert "missing.jsonl" in err_io.getvalue()
+
+
+def test_a_deadline_outside_the_window_is_named_not_dropped(tmp_path: Path) -> None:
+    """Typed years later, "by 29/09/21" gives no due date, and the answer says which date it refused."""
+    item = {"input": {**GOOD["input"], "text": "Action: TR to circulate the protocol by 29/09/21."}}
+    code, out, _ = _run(tmp_path, [json.dumps(item), json.dumps(GOOD)])
+    assert code == 0
+    got = [json.loads(line) for line in out]
+    assert (got[0]["due"], got[0]["due_kind"]) == (None, None)
+    assert got[0]["due_refused"] == {"text": "by 29/09/21", "date": "2021-09-29"}
+    assert "due_refused" not in got[1]
