@@ -673,9 +673,9 @@ COUNTS, GUEST, OTHER_AGENCY, UNLISTED, AWAITING, NOT_AUTHORISED = (
 
 
 def deputy_standing(ctx: Ctx, deputy: str, member: str, authorised: bool | None) -> str:
-    """The one rule for a deputy: they count only for their own agency, and only if the file lists
-    them as the member's deputy or the series lets the chair authorise a deputy on the day (and the
-    chair said yes). A guest never counts: the file does not hold them."""
+    """The one rule for a deputy: they count only when from the member's own agency, and only if the
+    file lists them as the member's deputy or the series lets the chair authorise a deputy on the day
+    (and the chair said yes). A guest never counts: the file does not hold them."""
     if is_guest(ctx.roster, deputy):
         return GUEST
     if not _same_agency(ctx, deputy, member):
@@ -741,7 +741,7 @@ def _deputise(ctx: Ctx, meeting: Meeting, deputy: Deputy, reply: Reply) -> None:
         reply.say(
             f"{name} is from {own.name if own else 'another agency'}, so attends on "
             f"{member_name}'s behalf but does not count for {agency_name} towards quorum: "
-            "a deputy counts only for their own agency."
+            "a deputy counts only when from the same agency as the member they stand in for."
         )
     if observer and standing not in (OTHER_AGENCY, GUEST):  # listed or not, asked about or not
         reply.say(

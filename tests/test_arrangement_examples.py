@@ -230,6 +230,7 @@ def test_ridgebourne_executive(ridgebourne: Chat) -> None:
     # The council's director standing in for the police's delegated partner.
     out = chat.say("HP", "OL for JR")
     assert "Olivia Lang is from Ridgebourne Council" in out and "does not count for Harrowvale Police" in out
+    assert "counts only when from the same agency as the member they stand in for" in out
     said = chat.say("HP", "quorum")
     assert "no quorum rule" in said and "never marked for ratification" not in said
     assert "decision quorum is not met" in said
