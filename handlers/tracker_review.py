@@ -188,14 +188,29 @@ def _in_tracker_item(ctx: Ctx) -> bool:
     return line is not None and line.tracker
 
 
+def _update_elsewhere(ctx: Ctx, series: Series, line: TrackerLine) -> Reply | None:
+    """Outside the tracker item, a tracker line that can only be an update of an existing action
+    ("Action 2 - no further update, action ongoing") is recorded on it: read as a new action it would
+    store nothing. Anything that could be a new action is left to capture."""
+    if line.choice is not None or not (line.status or NO_UPDATE.match(line.body)):
+        return None
+    action = _action(ctx, series, line.number)
+    if action is None:
+        return None
+    reading = split_update(line.body, action)
+    return None if reading.differs else _review(ctx, action, reading.update, line.status)
+
+
 def review_line(ctx: Ctx, text: str) -> Reply | None:
     """A tracker line typed during the tracker item, recorded on its action; None: not one."""
     series = ctx.series
     if series is None:
         return None
     line = read_line(text)
-    if line is None or not _in_tracker_item(ctx):
+    if line is None:
         return None
+    if not _in_tracker_item(ctx):
+        return _update_elsewhere(ctx, series, line)
     typed = _MARKER.sub("", text).rstrip()
     following = series.last_action_number + 1
     action = _action(ctx, series, line.number)

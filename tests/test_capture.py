@@ -1219,6 +1219,23 @@ def test_an_update_only_tracker_line_stores_nothing_and_says_how(board: Chat) ->
     assert "reads as an update of Action 3" in out and "`action 3 done`" in out
 
 
+def test_an_update_only_tracker_line_of_an_existing_action_is_recorded_outside_the_review(
+    board: Chat,
+) -> None:
+    """No tracker item taken: "Action 1 - no further update, action ongoing" can only be an update."""
+    board.say("PMw", "Action: HN to write to the three schools by 29/01/24")
+    out = board.say("PMw", "Action 1 - no further update, action ongoing")
+    action, _, log = _stored(board, 1)
+    assert log[1:] == [("update", "no further update.")] and action.status == "open"
+    assert "reads as an update" not in out and _count(board, Action) == 1
+    board.say("PMw", "Action 1. The letters went out on Monday. Action closed.")
+    action, _, log = _stored(board, 1)
+    assert action.status == "done" and log[-1] == ("done", "The letters went out on Monday.")
+    # A line that reads as another action is not taken as an update of this one.
+    out = board.say("PMw", "Action 1. KB to bring the knife crime data to the next Board. Action ongoing.")
+    assert _count(board, Action) == 1 and _stored(board, 1)[0].status == "done"
+
+
 def test_a_full_name_owner_not_in_the_file_is_stored_without_a_question(board: Chat) -> None:
     board.say("PMw", "Action 1. Ceri Holt to agree timescale with the animator.")
     assert _count(board, PendingQuestion) == 0
