@@ -240,7 +240,11 @@ class TeamsDoor:
         async def file(request: HttpRequest) -> Response:
             token, name = request.path_params["token"], request.path_params["name"]
             exp, sig = request.query_params.get("exp", ""), request.query_params.get("sig", "")
-            path = self.files.open(token, name, int(exp) if exp.isdigit() else 0, sig)
+            try:
+                expires = int(exp) if exp.isascii() else 0
+            except ValueError:  # not a number: no link has it
+                expires = 0
+            path = self.files.open(token, name, expires, sig)
             if path is None:
                 return JSONResponse({"error": "not found or expired"}, status_code=404)
             return FileResponse(path, filename=name)
