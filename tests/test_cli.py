@@ -285,3 +285,56 @@ def test_the_shell_starts_with_the_cycle_collector_paused_and_answers_with_it_ru
         "after": True,
         "frozen": False,
     }
+
+
+SERVE_PROBE = """
+import gc, sys
+import scheduler.sweep
+from bot.cli import main
+
+seen = []
+run = scheduler.sweep.Sweeper.run
+
+def sweeping(self, at):
+    seen.append(gc.isenabled())
+    return run(self, at)
+
+scheduler.sweep.Sweeper.run = sweeping
+sys.argv = ["partnerbot", *sys.argv[1:]]
+code = main()
+print(repr({"sweeps": seen, "code": code, "frozen": gc.get_freeze_count() > 0}), file=sys.stderr)
+"""
+
+
+def test_serve_runs_the_cycle_collector_again_once_it_is_up(tmp_path: Path) -> None:
+    """bot/start_up.py: `serve` (here the reminder sweep alone, which has nothing to wait for)
+    starts the collector again by itself, not only when it stops."""
+    import ast
+
+    config = tmp_path / "app.yaml"
+    config.write_text(
+        f"database:\n  url: sqlite:///{tmp_path / 'db.sqlite3'}\npartnerships:\n  - {EXAMPLE}\n"
+    )
+    assert run_partnerbot(["--config", str(config), "load", str(EXAMPLE)]).returncode == 0
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            SERVE_PROBE,
+            "--config",
+            str(config),
+            "serve",
+            "--sweeps",
+            "2",
+            "--interval",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+    )
+    seen = ast.literal_eval(done.stderr.strip().splitlines()[-1])
+    assert seen["code"] == 0 and seen["frozen"], done.stderr
+    assert seen["sweeps"][-1] is True  # the second sweep, a second later, with the collector running
