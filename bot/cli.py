@@ -14,6 +14,7 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 BUILTIN = ("run", "shell", "load", "parse", "export", "audit", "migrate")
+PAUSED_WHILE_STARTING = ("run", "shell", "serve")  # each resumes the cycle collector once it is up
 
 
 def _command_word(argv: list[str]) -> str | None:
@@ -113,9 +114,22 @@ def _extensions(command: str | None = None) -> list[Any]:
 
 def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     out, err = stdout or sys.stdout, stderr or sys.stderr
+    own = argv is None  # the process's own command line, not a call from a program (or a test)
     argv = sys.argv[1:] if argv is None else argv
     # Built-in commands never load the extensions (documents, reminders, doors), so they start fast.
     word = _command_word(argv)
+    if own and word in PAUSED_WHILE_STARTING:
+        from bot import start_up
+
+        start_up.pause()  # the cycle collector, until the command is up (bot/start_up.py)
+        try:
+            return _main(argv, word, out, err)
+        finally:
+            start_up.resume()  # whatever happened
+    return _main(argv, word, out, err)
+
+
+def _main(argv: list[str], word: str | None, out: TextIO, err: TextIO) -> int:
     args = _parser(extensions=word not in BUILTIN, command=word).parse_args(argv)
     if args.command is None:
         _parser().print_help(out)
@@ -191,6 +205,7 @@ def _load(app: object, files: list[str], out: TextIO, err: TextIO) -> int:
 def _shell(app: object, args: argparse.Namespace, out: TextIO) -> int:
     from bot.app import App, AppError
     from bot.shell import ShellDoor, interactive
+    from bot.start_up import resume
 
     assert isinstance(app, App)
     # Every loaded partnership; --partnership (else app.yaml's `partnership:`) is the shell's own:
@@ -213,6 +228,7 @@ def _shell(app: object, args: argparse.Namespace, out: TextIO) -> int:
         echo=bool(getattr(args, "script", None)),
     )
     app.plug_shell(door)
+    resume()  # the cycle collector: start-up is over (bot/start_up.py)
     script = getattr(args, "script", None)
     if script:
         with open(script, encoding="utf-8") as fh:

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.plugs import SERVICE_FACTORIES, Service, build_couriers, plug_doors
+from bot.start_up import resume_when_set
 from handlers.faults import log_error
 from handlers.format import printable, when
 from scheduler.policy import NudgeSettings
@@ -202,6 +203,9 @@ def run_serve(app: App, args: argparse.Namespace, out: TextIO) -> int:
         return 1
     if not app.settings.nudges.enabled:  # no sweep to run retention: it runs on its own
         services.append(RetentionService(RetentionRunner(app.sessions, app.settings.retention.resolve())))
+    # The cycle collector runs again once every service says it is up (bot/start_up.py).
+    up = [e for s in services for e in (getattr(s, "ready", None), getattr(s, "loaded", None))]
+    resume_when_set(e for e in up if isinstance(e, threading.Event))
     return supervise(services, out, until_first_returns=args.sweeps is not None)
 
 

@@ -212,3 +212,129 @@ def test_a_subcommand_imports_only_its_own_module(tmp_path: Path) -> None:
             timeout=120,
         )
         assert done.stderr.strip().splitlines()[-1] == str(expected), (argv, done.stderr)
+
+
+COLLECTOR_PROBE = """
+import gc, sys
+import bot.app, bot.shell
+from bot.cli import main
+
+seen = {"opening": [], "lines": []}
+open_app, line = bot.app.open_app, bot.shell.ShellDoor.line
+
+def opening(*args, **kwargs):
+    seen["opening"].append(gc.isenabled())
+    return open_app(*args, **kwargs)
+
+def answering(self, raw):
+    seen["lines"].append(gc.isenabled())
+    return line(self, raw)
+
+bot.app.open_app, bot.shell.ShellDoor.line = opening, answering
+own, sys.argv = sys.argv[1] == "own", ["partnerbot", *sys.argv[2:]]
+code = main() if own else main(sys.argv[1:])
+seen.update(code=code, after=gc.isenabled(), frozen=gc.get_freeze_count() > 0)
+print(repr(seen), file=sys.stderr)
+"""
+
+
+def test_the_shell_starts_with_the_cycle_collector_paused_and_answers_with_it_running(
+    tmp_path: Path,
+) -> None:
+    """bot/start_up.py: the command line's own shell pauses the collector until its first line,
+    then freezes what start-up made; it runs again however the command ends, and a program calling
+    `main` with its own arguments keeps the collector as it was."""
+    import ast
+
+    db = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    empty = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    assert run_partnerbot(["--database", db, "load", str(EXAMPLE)]).returncode == 0
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    def probe(*argv: str) -> dict[str, object]:
+        done = subprocess.run(
+            [sys.executable, "-c", COLLECTOR_PROBE, *argv],
+            input="MT: help\nquorum\n",
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=env,
+            timeout=120,
+        )
+        return dict(ast.literal_eval(done.stderr.strip().splitlines()[-1]))
+
+    assert probe("own", "--database", db, "shell") == {
+        "opening": [False],
+        "lines": [True, True],
+        "code": 0,
+        "after": True,
+        "frozen": True,
+    }
+    # No partnership loaded: the shell stops before its first line; the collector runs again.
+    assert probe("own", "--database", empty, "shell") == {
+        "opening": [False],
+        "lines": [],
+        "code": 1,
+        "after": True,
+        "frozen": True,
+    }
+    assert probe("given", "--database", db, "shell") == {
+        "opening": [True],
+        "lines": [True, True],
+        "code": 0,
+        "after": True,
+        "frozen": False,
+    }
+
+
+SERVE_PROBE = """
+import gc, sys
+import scheduler.sweep
+from bot.cli import main
+
+seen = []
+run = scheduler.sweep.Sweeper.run
+
+def sweeping(self, at):
+    seen.append(gc.isenabled())
+    return run(self, at)
+
+scheduler.sweep.Sweeper.run = sweeping
+sys.argv = ["partnerbot", *sys.argv[1:]]
+code = main()
+print(repr({"sweeps": seen, "code": code, "frozen": gc.get_freeze_count() > 0}), file=sys.stderr)
+"""
+
+
+def test_serve_runs_the_cycle_collector_again_once_it_is_up(tmp_path: Path) -> None:
+    """bot/start_up.py: `serve` (here the reminder sweep alone, which has nothing to wait for)
+    starts the collector again by itself, not only when it stops."""
+    import ast
+
+    config = tmp_path / "app.yaml"
+    config.write_text(
+        f"database:\n  url: sqlite:///{tmp_path / 'db.sqlite3'}\npartnerships:\n  - {EXAMPLE}\n"
+    )
+    assert run_partnerbot(["--config", str(config), "load", str(EXAMPLE)]).returncode == 0
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            SERVE_PROBE,
+            "--config",
+            str(config),
+            "serve",
+            "--sweeps",
+            "2",
+            "--interval",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+    )
+    seen = ast.literal_eval(done.stderr.strip().splitlines()[-1])
+    assert seen["code"] == 0 and seen["frozen"], done.stderr
+    assert seen["sweeps"][-1] is True  # the second sweep, a second later, with the collector running

@@ -47,11 +47,18 @@ def door_class() -> type[TeamsDoor]:
             deferred = "defer_build" not in config
             if deferred:
                 config["defer_build"] = True
+            # httpx imports its command-line client (rich, pygments; 30-40 ms) when they are
+            # installed; told it is missing, httpx carries on without it, as it is written to.
+            no_cli = "httpx" not in sys.modules and "httpx._main" not in sys.modules
+            if no_cli:
+                sys.modules["httpx._main"] = None  # type: ignore[assignment]
             try:
                 import bot.teams.app  # noqa: F401
             finally:
                 if deferred:
                     config.pop("defer_build", None)
+                if no_cli:
+                    del sys.modules["httpx._main"]  # later, `import httpx._main` works as ever
     from bot.teams.app import TeamsDoor
 
     return TeamsDoor
