@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import gc
 import io
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from types import FunctionType
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import templates as _templates_package
 from handlers.context import UserError
@@ -260,6 +261,30 @@ def cycle_collection_paused() -> Iterator[None]:
             gc.enable()
 
 
+R = TypeVar("R")
+
+
+def _call(fn: Callable[[], Any]) -> Any:
+    return fn()
+
+
+# CPython 3.11 and 3.12 keep Python frames in 16 KiB chunks and free a chunk as soon as the frame
+# that opened it returns, so a hot call sitting on a chunk's edge maps and unmaps memory each time
+# it is made (python/cpython#142183, fixed in later 3.13 releases and in 3.14). WeasyPrint's layout
+# recurses deep enough to sit on such an edge, which one depending on the caller's depth: up to
+# 48,000 mmap/munmap pairs for one agenda pack, and up to a fifth of its time. A frame that declares
+# a large evaluation stack (never used) makes CPython open one 256 KiB chunk with about 130 KiB free
+# after that frame: room for all of WeasyPrint's frames, whatever depth it is called from. Sized so
+# that CPython's rule (the frame plus 1,000 slots, 16 KiB doubled until it fits) gives 256 KiB.
+_ROOMY = FunctionType(_call.__code__.replace(co_stacksize=16 * 1024 - 1000 + 1), {})
+
+
+def with_stack_room(fn: Callable[[], R]) -> R:
+    """`fn()` with room for deep recursion in one chunk of CPython's frame stack (see above)."""
+    result: R = _ROOMY(fn)
+    return result
+
+
 def render_pdf(templates: Templates, html: str, images: Mapping[str, bytes] | None = None) -> bytes:
     """`images`: PNGs the HTML names by URL, handed over as they are (a large data: URL in the HTML
     costs its parser more than the image costs the PDF)."""
@@ -270,11 +295,14 @@ def render_pdf(templates: Templates, html: str, images: Mapping[str, bytes] | No
 
     hand_over_pngs()
     base = templates.custom_dir or DEFAULT_DIR  # relative links in a custom template are to its own folder
-    with cycle_collection_paused():
-        document = HTML(
-            string=html, base_url=str(base) + "/", url_fetcher=_local_fetcher(templates, images or {})
-        )
+    fetcher = _local_fetcher(templates, images or {})
+
+    def make() -> bytes:
+        document = HTML(string=html, base_url=str(base) + "/", url_fetcher=fetcher)
         return bytes(document.write_pdf(pdf_variant="pdf/ua-1"))
+
+    with cycle_collection_paused():
+        return with_stack_room(make)
 
 
 # --- the calendar invitation ---------------------------------------------------------------------------

@@ -290,3 +290,23 @@ def test_a_pdf_pauses_the_cycle_collector_and_leaves_it_as_it_found_it() -> None
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_pdf_is_made_with_room_on_the_frame_stack_and_errors_still_come_through() -> None:
+    """`with_stack_room` only changes where CPython puts the frames: the result, deep recursion and
+    exceptions (with their traceback) are as for a plain call."""
+    import traceback
+
+    from handlers.documents_render import with_stack_room
+
+    def depth(n: int) -> int:
+        return 0 if n == 0 else 1 + depth(n - 1)
+
+    assert with_stack_room(lambda: depth(800)) == 800
+
+    def fails() -> None:
+        raise ValueError("broken template")
+
+    with pytest.raises(ValueError, match="broken template") as caught:
+        with_stack_room(fails)
+    assert "fails" in "".join(traceback.format_tb(caught.value.__traceback__))
