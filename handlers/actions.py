@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, bindparam, exists, func, select, union, update
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import aliased, joinedload, object_session
 
 from handlers.context import Ask, Ctx, Refused, Request, UserError, require_length
 from handlers.format import due_text, owners_text, plural, short_date
@@ -101,10 +101,14 @@ def _short(series: Series | SeriesRef) -> str:
 
 def latest_update(action: Action) -> ActionUpdate | None:
     """The action's newest entry of kind "update": from its log if that is loaded, else as a listing
-    read it with the action (`_with_latest`), else the log is read."""
-    if "updates" not in action.__dict__ and _LATEST in action.__dict__:
-        latest: ActionUpdate | None = action.__dict__[_LATEST]
-        return latest
+    read it with the action (`_with_latest`), else that one entry is read, not the whole log."""
+    if "updates" not in action.__dict__:
+        if _LATEST in action.__dict__:
+            latest: ActionUpdate | None = action.__dict__[_LATEST]
+            return latest
+        session = object_session(action)
+        if session is not None and action.id is not None:
+            return session.scalars(_NEWEST_UPDATE, {"action_id": action.id}).first()
     for u in reversed(action.updates):
         if u.kind == "update":
             return u
@@ -1135,6 +1139,13 @@ def action_capture(ctx: Ctx, args: dict[str, Any]) -> Reply:
 
 
 LIST_LIMIT = 30  # a chat message stays readable (and within Slack's and Teams' limits)
+
+_NEWEST_UPDATE = (
+    select(ActionUpdate)
+    .where(ActionUpdate.action_id == bindparam("action_id"), ActionUpdate.kind == "update")
+    .order_by(ActionUpdate.id.desc())
+    .limit(1)
+)
 
 # A listing shows each action's latest update: read in the listing's own statement, the newest
 # "update" entry outer-joined to its action, rather than each action's whole log (a real tracker's

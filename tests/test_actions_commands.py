@@ -224,6 +224,15 @@ def test_listings_show_each_actions_newest_update_and_no_other_entry(board: Chat
     assert "replied" not in row
 
 
+def test_the_same_update_sent_again_is_recorded_once(board: Chat) -> None:
+    board.say("HN", "update 2: two schools have replied")
+    board.say("HN", "2 new date 9/2/24")  # a later entry of another kind: the update is still the newest
+    assert "already recorded on Board 2" in board.say("HN", "update 2: two schools have replied")
+    assert [k for k, _, _ in _log(board, 2)] == ["created", "update", "due"]
+    assert "Update recorded" in board.say("HN", "update 2: the third school has replied")
+    assert [k for k, _, _ in _log(board, 2)] == ["created", "update", "due", "update"]
+
+
 def test_bad_dates_and_unknown_numbers_change_nothing(board: Chat) -> None:
     before = _action(board, 2).due_date
     assert "can't read “soonish”" in board.say("HN", "2 new date soonish")
