@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, bindparam, exists, func, select, union, update
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, object_session
 
 from handlers.context import Ask, Ctx, Refused, Request, UserError, require_length
 from handlers.format import due_text, owners_text, plural, short_date
-from handlers.meetings import next_meeting_date
+from handlers.meetings import next_meeting_date, next_meeting_for
 from handlers.names import Ambiguous, Owner, Resolved, Unknown, resolve_name, role_named, split_names
 from handlers.people import guest_or_ask
 from handlers.registry import Perm, command
@@ -100,6 +100,15 @@ def _short(series: Series | SeriesRef) -> str:
 
 
 def latest_update(action: Action) -> ActionUpdate | None:
+    """The action's newest entry of kind "update": from its log if that is loaded, else as a listing
+    read it with the action (`_with_latest`), else that one entry is read, not the whole log."""
+    if "updates" not in action.__dict__:
+        if _LATEST in action.__dict__:
+            latest: ActionUpdate | None = action.__dict__[_LATEST]
+            return latest
+        session = object_session(action)
+        if session is not None and action.id is not None:
+            return session.scalars(_NEWEST_UPDATE, {"action_id": action.id}).first()
     for u in reversed(action.updates):
         if u.kind == "update":
             return u
@@ -157,7 +166,7 @@ def is_owner(ctx: Ctx, action: Action, initials: str, series: Series) -> bool:
     for o in owners:
         if o.kind == "all" and any(a.lead == initials for a in ctx.roster.agencies.values()):
             return True  # an agency's lead answers for it
-        if o.kind == "group" and o.id in ctx.roster.groups and initials in ctx.roster.group_members(o.id):
+        if o.kind == "group" and o.id in ctx.roster.groups and initials in ctx.group_members(o.id):
             return True
         in_series = sref is not None and initials in ctx.members(sref)
         if in_series and (
@@ -519,7 +528,7 @@ def create_action(ctx: Ctx, text: str, *, review: bool = True) -> Reply:
         ).first()
         if seen is not None:
             return Reply().say(f"That message is already Action {seen.number}.", audience=ACTOR)
-    nm, proposed = next_meeting_date(ctx, series)
+    nm, proposed = next_meeting_for(ctx, series, text)
     # "(owner: none)": the meeting agreed the action but not who leads it (the answer `none`, or
     # `skip`, to "Who owns this action?"). It is stored without an owner for the chair to settle.
     unowned = _NO_OWNER.search(text)
@@ -683,7 +692,7 @@ def capture_from_chat(ctx: Ctx) -> Reply | None:
     reviewed = review_line(ctx, ctx.req.text)  # read before capture: it is an update, not a new action
     if reviewed is not None:
         return reviewed
-    nm, _ = next_meeting_date(ctx, ctx.series)
+    nm, _ = next_meeting_for(ctx, ctx.series, ctx.req.text)
     c = capture_action(
         ctx.req.text, ctx.roster, series=ctx.series.key, sent_at=ctx.now, next_meeting=nm, day=ctx.day()
     )
@@ -1131,6 +1140,36 @@ def action_capture(ctx: Ctx, args: dict[str, Any]) -> Reply:
 
 LIST_LIMIT = 30  # a chat message stays readable (and within Slack's and Teams' limits)
 
+_NEWEST_UPDATE = (
+    select(ActionUpdate)
+    .where(ActionUpdate.action_id == bindparam("action_id"), ActionUpdate.kind == "update")
+    .order_by(ActionUpdate.id.desc())
+    .limit(1)
+)
+
+# A listing shows each action's latest update: read in the listing's own statement, the newest
+# "update" entry outer-joined to its action, rather than each action's whole log (a real tracker's
+# old actions have dozens of entries). `latest_update` finds it under this key.
+_LATEST = "_latest_update"
+_LATEST_UPDATE = aliased(ActionUpdate, name="latest_update")
+
+
+def _newest_update_of_action() -> ColumnElement[bool]:
+    """The join condition of `_LATEST_UPDATE` to `Action`: the action's newest "update" entry."""
+    entry = aliased(ActionUpdate)
+    newest = (
+        select(func.max(entry.id))
+        .where(entry.action_id == Action.id, entry.kind == "update")
+        .correlate(Action)
+        .scalar_subquery()
+    )
+    return _LATEST_UPDATE.id == newest
+
+
+def _with_latest(action: Action, latest: ActionUpdate | None) -> Action:
+    action.__dict__[_LATEST] = latest
+    return action
+
 
 def _listing(overdue: bool) -> Select[Any]:
     """Open actions of a series (overdue ones only, or all), in number order; past LIST_LIMIT, the most
@@ -1146,10 +1185,11 @@ def _listing(overdue: bool) -> Select[Any]:
         .subquery()
     )
     return (
-        select(Action, urgent.c.total)
+        select(Action, urgent.c.total, _LATEST_UPDATE)
         .join(urgent, urgent.c.id == Action.id)
+        .outerjoin(_LATEST_UPDATE, _newest_update_of_action())
         .order_by(Action.number)
-        .options(joinedload(Action.owners), selectinload(Action.updates))
+        .options(joinedload(Action.owners))
     )
 
 
@@ -1162,7 +1202,7 @@ def _series_actions(ctx: Ctx, series: Series, *, overdue: bool = False) -> tuple
     if overdue:
         params["today"] = ctx.today
     found = ctx.session.execute(_LISTINGS[overdue], params).unique().all()
-    rows = [a for a, _ in found]
+    rows = [_with_latest(a, latest) for a, _, latest in found]
     load_owner_initials(ctx, rows)
     return rows, found[0].total if found else 0
 
@@ -1177,6 +1217,50 @@ def _caption(what: str, shown: int, total: int, series: Series | None = None) ->
     )
 
 
+def _mine(groups: bool, series: bool) -> Select[Action, Series, ActionUpdate]:
+    """The open actions someone owns, with their series and latest update (`my_open_actions`).
+
+    One indexed lookup per way of owning an action, rather than one OR over all of them; each keeps
+    open actions only (the history is mostly closed), and a way the person cannot own anything by
+    (no group, no series) is left out rather than asked as an always-false IN, which SQLite answers
+    by scanning every owner: hence one statement per combination, each built once with bind
+    parameters. Each way reads owner rows by an index of its own and checks the action in an
+    EXISTS: joined, SQLite read every open action of the person's series with its owners instead
+    (thousands for someone in every series' chair team). `shared` is the condition of the index of
+    owners that are not a person (migration 0020), written out so SQLite uses it."""
+    live = ActionOwner.removed_at.is_(None)
+    still_open = Action.status == "open"
+    partnership = Series.partnership_id == bindparam("partnership_id")
+
+    def branch(*where: ColumnElement[bool], action: tuple[ColumnElement[bool], ...] = ()) -> Select[int]:
+        held = exists().where(Action.id == ActionOwner.action_id, still_open, *action)
+        return select(ActionOwner.action_id).where(live, *where, held)
+
+    shared = ActionOwner.kind != "person"
+    ways = [branch(ActionOwner.person_id == bindparam("person_id"))]
+    if groups:
+        listed = ActionOwner.key.in_(bindparam("groups", expanding=True))
+        ways.append(branch(shared, ActionOwner.kind == "group", listed))
+    if series:
+        theirs = Action.series_id.in_(
+            select(Series.id).where(partnership, Series.key.in_(bindparam("series_keys", expanding=True)))
+        )
+        agency = (shared, ActionOwner.kind == "agency", ActionOwner.key == bindparam("agency"))
+        ways.append(branch(*agency, action=(theirs,)))
+        ways.append(branch(shared, ActionOwner.kind == "all", action=(theirs,)))
+    return (
+        select(Action, Series, _LATEST_UPDATE)
+        .join(Series, Series.id == Action.series_id)
+        .outerjoin(_LATEST_UPDATE, _newest_update_of_action())
+        .where(Action.id.in_(union(*ways)), still_open, partnership)
+        .order_by(Action.series_id, Action.number)
+        .options(joinedload(Action.owners))
+    )
+
+
+_MINE = {(groups, series): _mine(groups, series) for groups in (False, True) for series in (False, True)}
+
+
 def my_open_actions(ctx: Ctx, initials: str) -> list[tuple[Action, Series]]:
     """Open actions a person owns, each with its series: by name, through a group, their agency in a
     series, or "all"."""
@@ -1185,46 +1269,22 @@ def my_open_actions(ctx: Ctx, initials: str) -> list[tuple[Action, Series]]:
     if person is None:
         return []
     pid = ctx.person_id(initials)
-    groups = [g for g in roster.groups if initials in roster.group_members(g)]
+    groups = [g for g in roster.groups if initials in ctx.group_members(g)]
     lead = any(a.lead == initials for a in roster.agencies.values())  # answers for "all partners" too
     series_keys = [
         k
         for k, s in roster.series.items()
         if initials in ctx.members(s) or initials in ctx.chair_team(s) or lead
     ]
-    # One indexed lookup per way of owning an action, rather than one OR over all of them; each
-    # keeps open actions only (the history is mostly closed), and a way the person cannot own
-    # anything by (no group, no series) is left out rather than asked as an always-false IN, which
-    # SQLite answers by scanning every owner. Each reads owner rows by an index of its own and checks
-    # the action in an EXISTS: joined, SQLite read every open action of the person's series with its
-    # owners instead (thousands for someone in every series' chair team). `shared` is the condition
-    # of the index of owners that are not a person (migration 0020), written out so SQLite uses it.
-    live = ActionOwner.removed_at.is_(None)
-    still_open = Action.status == "open"
-
-    def branch(*where: ColumnElement[bool], action: tuple[ColumnElement[bool], ...] = ()) -> Select[int]:
-        held = exists().where(Action.id == ActionOwner.action_id, still_open, *action)
-        return select(ActionOwner.action_id).where(live, *where, held)
-
-    shared = ActionOwner.kind != "person"
-    ways = [branch(ActionOwner.person_id == pid)]
-    if groups:
-        ways.append(branch(shared, ActionOwner.kind == "group", ActionOwner.key.in_(groups)))
-    if series_keys:
-        theirs = Action.series_id.in_(
-            select(Series.id).where(Series.partnership_id == ctx.partnership_id, Series.key.in_(series_keys))
-        )
-        agency = (shared, ActionOwner.kind == "agency", ActionOwner.key == person.agency)
-        ways.append(branch(*agency, action=(theirs,)))
-        ways.append(branch(shared, ActionOwner.kind == "all", action=(theirs,)))
-    found = ctx.session.execute(
-        select(Action, Series)
-        .join(Series, Series.id == Action.series_id)
-        .where(Action.id.in_(union(*ways)), still_open, Series.partnership_id == ctx.partnership_id)
-        .order_by(Action.series_id, Action.number)
-        .options(joinedload(Action.owners), selectinload(Action.updates))
-    ).unique()
-    rows = [(a, s) for a, s in found]
+    params: dict[str, Any] = {
+        "person_id": pid,
+        "partnership_id": ctx.partnership_id,
+        "groups": groups,
+        "series_keys": series_keys,
+        "agency": person.agency,
+    }
+    found = ctx.session.execute(_MINE[bool(groups), bool(series_keys)], params).unique()
+    rows = [(_with_latest(a, latest), s) for a, s, latest in found]
     load_owner_initials(ctx, [a for a, _ in rows])
     # Not those they returned as "not mine" while its group (or agency, or all partners) keeps it.
     return [(a, s) for a, s in rows if is_owner(ctx, a, initials, s)]

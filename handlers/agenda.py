@@ -279,9 +279,10 @@ def meeting_agenda(
     ]
 
 
-def fix_agenda(ctx: Ctx, series: Series, meeting: Meeting) -> None:
-    """Give an opening meeting its standing items (and decisions to ratify) as rows, once."""
-    if _fixed_rows(ctx, meeting):
+def fix_agenda(ctx: Ctx, series: Series, meeting: Meeting, *, new: bool = False) -> None:
+    """Give an opening meeting its standing items (and decisions to ratify) as rows, once.
+    `new`: the meeting was made by this command, so it has no rows yet (nothing to read)."""
+    if not new and _fixed_rows(ctx, meeting):
         return
     for title in series.standing_items or []:
         ctx.session.add(

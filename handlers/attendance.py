@@ -194,13 +194,9 @@ def _with_quorum_watch(ctx: Ctx, meeting: Meeting, change: Callable[[], Reply]) 
             {"quorate": before.quorate},
             {"quorate": after.quorate, "missing": missing},
         )
-        had_quorum = ctx.session.scalar(
-            select(QuorumChange.id)
-            .where(QuorumChange.meeting_id == meeting.id, QuorumChange.quorate.is_(True))
-            .limit(1)
-        )
         if after.quorate:
-            again = " again" if had_quorum is not None and _lost_before(ctx, meeting) else ""
+            # Quorate before (the change just added says so): " again" if it was also lost before.
+            again = " again" if _lost_before(ctx, meeting) else ""
             reply.say(
                 f"The meeting is quorate{again}: {describe_quorum(ctx, after).removeprefix('Quorate: ')}", OK
             )

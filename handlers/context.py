@@ -27,6 +27,11 @@ def meeting_day(meeting: Meeting, tz: ZoneInfo) -> date | None:
     return at.astimezone(tz).date() if at is not None else None
 
 
+# `Ctx.memo` key: the series this conversation is bound to (or None), as the core read it with the
+# command's context; a command that binds or unbinds sets it. Absent: not read yet.
+BOUND = "bound series"
+
+
 @dataclass(frozen=True)
 class Request:
     """One message from a door."""
@@ -232,9 +237,18 @@ class Ctx:
         chairs = self._chairs(s, None)
         team = {i for i in (*chairs, s.vice_chair, s.minute_taker, s.business_manager) if i}
         if self.roster.business_unit and self.roster.business_unit in self.roster.groups:
-            team.update(self.roster.group_members(self.roster.business_unit))
+            team.update(self.group_members(self.roster.business_unit))
         team.update(s.partner_units)  # a joint series: the other partnership's business unit too
         return team
+
+    def group_members(self, group_id: str) -> list[str]:
+        """`Roster.group_members`, worked out once per command: it walks every person, and a
+        command asks it for each series' chair team (its business unit) and each group owner."""
+        key = ("group members", group_id)
+        if key not in self.memo:
+            self.memo[key] = self.roster.group_members(group_id)
+        members: list[str] = self.memo[key]
+        return members
 
     def members(self, series: SeriesRef | None = None) -> set[str]:
         """Members of a series: its member list, chair and vice-chair, and their authorised deputies."""

@@ -34,7 +34,7 @@ from handlers.asking import (
     read_answer,
     waiting_note,
 )
-from handlers.context import Ask, Ctx, Refused, Request, UserError
+from handlers.context import BOUND, Ask, Ctx, Refused, Request, UserError
 from handlers.faults import log_fault
 from handlers.format import person_name, printable
 from handlers.identity import Who, who_of
@@ -218,8 +218,10 @@ class Core:
             series=series,
             version=version,
         )
-        if facts is not None and facts.bound is not None:
-            ctx.opened_as_read(facts.bound.id, facts.open_meeting)
+        if facts is not None:
+            ctx.memo[BOUND] = facts.bound
+            if facts.bound is not None:
+                ctx.opened_as_read(facts.bound.id, facts.open_meeting)
         return ctx
 
     # --- what doors ask the core (they never read these tables themselves) ----------------------------

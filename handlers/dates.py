@@ -207,6 +207,16 @@ _NEXT_MEETING = re.compile(
     r"(?P<of>\s+of\s+(?:the\s+)?(?:(?i:group|board|sub-?group|partnership|panel|committee|executive)\b"
     r"|[A-Z][\w'’&-]*(?:\s+(?:(?:&|and|of|for)\s+)?[A-Z][\w'’&-]*)*))?",
 )
+# A word that due dates read from the next meeting's date need (_NEXT_MEETING, _BEFORE_MEETING).
+_MEETING_CUE = re.compile(r"next|following|subsequent|meeting|board", re.I)
+
+
+def may_name_next_meeting(text: str) -> bool:
+    """Could a due date in `text` depend on the next meeting's date? Without one of its words the
+    date is never used, so a capture need not look the next meeting up (two statements)."""
+    return _MEETING_CUE.search(text) is not None
+
+
 # "before Christmas": the last working day before Christmas Day.
 _CHRISTMAS = re.compile(
     r"\b(?:before|by|ahead\s+of|prior\s+to)\s+(?:the\s+)?(?:christmas|xmas)(?:\s+(?:break|holidays?))?\b", _I

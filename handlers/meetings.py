@@ -8,7 +8,7 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, select, update
 
-from handlers.context import Ctx, Refused, UserError, meeting_day
+from handlers.context import BOUND, Ctx, Refused, UserError, meeting_day
 from handlers.format import long_date, plural, short_date, when
 from handlers.names import Resolved, resolve_name
 from handlers.registry import Perm, command
@@ -64,6 +64,14 @@ def next_meeting_date(ctx: Ctx, series: Series) -> tuple[date | None, bool]:
     if planned is not None and planned.starts_at is not None:
         return planned.starts_at.astimezone(ctx.tz).date(), False
     return proposed_date(ctx, series), True
+
+
+def next_meeting_for(ctx: Ctx, series: Series, text: str) -> tuple[date | None, bool]:
+    """`next_meeting_date` for reading a due date in `text`: not looked up when the text cannot
+    name a date from it ("by the next meeting", "2 weeks before the board")."""
+    from handlers.dates import may_name_next_meeting
+
+    return next_meeting_date(ctx, series) if may_name_next_meeting(text) else (None, False)
 
 
 # --- reading "Friday 15 March 2024 10:00-12:00 at Westshire House" ----------------------------------
@@ -157,12 +165,17 @@ def describe_meeting(ctx: Ctx, meeting: Meeting) -> str:
 
 
 def _bound(ctx: Ctx) -> Series | None:
+    if BOUND in ctx.memo:
+        return ctx.memo[BOUND]
     return bindings.bound_series(ctx.session, ctx.req.door, ctx.req.channel)
 
 
 def bind_channel(ctx: Ctx, series: Series, current: Series | None) -> None:
     """Bind this conversation to a series (stored, so it survives restarts), replacing another binding."""
-    bindings.bind(ctx.session, ctx.req.door, ctx.req.channel, series.id, ctx.actor_id, ctx.now)
+    # Known unbound (read in this transaction): the binding is added without being looked for again.
+    new = current is None and BOUND in ctx.memo
+    bindings.bind(ctx.session, ctx.req.door, ctx.req.channel, series.id, ctx.actor_id, ctx.now, new=new)
+    ctx.memo[BOUND] = series
     before = {"series": current.key} if current is not None else None
     ctx.audit("binding", ctx.req.channel, "bound", before, {"series": series.key, "door": ctx.req.door})
 
@@ -223,6 +236,7 @@ def unbind(ctx: Ctx, args: dict[str, Any]) -> Reply:
     if ctx.open_meeting() is not None:
         raise UserError("A meeting is open here: end it with `meeting end` before unbinding.")
     bindings.unbind(ctx.session, ctx.req.door, ctx.req.channel)
+    ctx.memo[BOUND] = None
     ctx.audit("binding", ctx.req.channel, "unbound", {"series": series.key}, None)
     return Reply().say(f"This channel is no longer bound to {series.name}.", OK)
 
@@ -258,7 +272,11 @@ def meeting_start(ctx: Ctx, args: dict[str, Any]) -> Reply:
             "End it with `meeting end`."
         )
     planned = planned_meeting(ctx, series)
-    if planned is not None and planned.starts_at and planned.starts_at.astimezone(ctx.tz).date() == ctx.today:
+    new = not (
+        planned is not None and planned.starts_at and planned.starts_at.astimezone(ctx.tz).date() == ctx.today
+    )
+    if not new:
+        assert planned is not None
         meeting = planned
     else:
         meeting = Meeting(series_id=series.id, starts_at=ctx.now, place=series.place, sequence=0)
@@ -267,7 +285,7 @@ def meeting_start(ctx: Ctx, args: dict[str, Any]) -> Reply:
     meeting.door, meeting.channel = ctx.req.door, ctx.req.channel
     ctx.session.flush()
     ctx.opened(meeting)
-    fix_agenda(ctx, series, meeting)
+    fix_agenda(ctx, series, meeting, new=new)
     ctx.audit("meeting", meeting.id, "opened", None, {"series": series.key, "at": ctx.now})
     chair = ctx.chair(meeting=meeting)
     chaired = (

@@ -44,9 +44,19 @@ def bound_series(session: Session, door: str, channel: str) -> Series | None:
     return session.get(Series, row.series_id) if row is not None else None
 
 
-def bind(session: Session, door: str, channel: str, series_id: int, by: int | None, at: datetime) -> None:
-    """Bind a conversation to a series, replacing the binding it had."""
-    row = _row(session, door, channel)
+def bind(
+    session: Session,
+    door: str,
+    channel: str,
+    series_id: int,
+    by: int | None,
+    at: datetime,
+    *,
+    new: bool = False,
+) -> None:
+    """Bind a conversation to a series, replacing the binding it had; `new`: the caller read in this
+    transaction that it had none."""
+    row = None if new else _row(session, door, channel)
     if row is None:
         session.add(Binding(door=door, channel=channel, series_id=series_id, bound_by=by, bound_at=at))
     else:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError, InvalidatePoolError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -44,10 +45,41 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # A server that never answers (a firewall dropping packets) is an error after this
         # long, not a wait without end: `serve` retries, every other command says so.
         kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT}
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _ping_when_idle(engine)
+    return engine
 
 
 CONNECT_TIMEOUT = 10  # seconds
+
+# A pooled connection unused for longer than this is pinged before a command uses it.
+IDLE_PING_SECONDS = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection before use only when it has sat idle (SQLAlchemy's pessimistic
+    recipe, with a threshold): `pool_pre_ping` pinged on every checkout, a round trip per command.
+
+    A server restarted since the connection was last used (anything longer than the threshold)
+    is found here and every pooled connection is replaced, so the first command after a restart
+    works (docs/reliability.md). A connection that died within the threshold fails its command's
+    first statement instead: "not saved", and the pool is replaced for the next one."""
+
+    @event.listens_for(engine, "checkin")
+    def _used(_dbapi_conn: Any, record: Any) -> None:
+        record.info["pb_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("pb_idle_since")
+        if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+            return  # just connected, or used a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:
+            # As pool_pre_ping: after a restart every pooled connection is stale; the pool
+            # connects afresh (an error then if the server is still away).
+            raise InvalidatePoolError(str(exc)) from exc
 
 
 def shown_url(url: str) -> str:

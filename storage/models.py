@@ -348,6 +348,14 @@ class Action(Base):
         # The same chat message captured twice (a retry, a second route) is one action.
         UniqueConstraint("source_door", "source_channel", "source_message"),
         Index("ix_actions_series_status_due", "series_id", "status", "due_date"),
+        # The open actions' ids alone (0021): "which of these owner rows are of open actions?"
+        # (`actions mine`) reads the few open ones, not every action of the history.
+        Index(
+            "ix_actions_open",
+            "id",
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -209,6 +209,30 @@ def test_listings(board: Chat) -> None:
     assert "Log of Board 2" in shown and "created" in shown and "`action board 2 done`" in shown
 
 
+def test_listings_show_each_actions_newest_update_and_no_other_entry(board: Chat) -> None:
+    board.say("HN", "update 2: one school has replied")
+    board.at("2024-01-22T09:00:00+00:00")
+    board.say("HN", "update 2: two schools have replied")
+    board.say("HN", "2 new date 9/2/24")  # logged after the update, but no update itself
+    assert [k for k, _, _ in _log(board, 2)] == ["created", "update", "update", "due"]
+    for out in (board.say("KB", "actions"), board.dm("HN", "actions mine")):
+        assert "two schools have replied (Mon 22 Jan 2024)" in out
+        assert "one school has replied" not in out
+    # An action with no update shows none, and an action whose log has only other entries too.
+    out = board.say("KB", "actions")
+    row = next(line for line in out.splitlines() if "resend the neglect survey" in line)
+    assert "replied" not in row
+
+
+def test_the_same_update_sent_again_is_recorded_once(board: Chat) -> None:
+    board.say("HN", "update 2: two schools have replied")
+    board.say("HN", "2 new date 9/2/24")  # a later entry of another kind: the update is still the newest
+    assert "already recorded on Board 2" in board.say("HN", "update 2: two schools have replied")
+    assert [k for k, _, _ in _log(board, 2)] == ["created", "update", "due"]
+    assert "Update recorded" in board.say("HN", "update 2: the third school has replied")
+    assert [k for k, _, _ in _log(board, 2)] == ["created", "update", "due", "update"]
+
+
 def test_bad_dates_and_unknown_numbers_change_nothing(board: Chat) -> None:
     before = _action(board, 2).due_date
     assert "can't read “soonish”" in board.say("HN", "2 new date soonish")

@@ -156,3 +156,31 @@ def test_a_delivery_whose_command_failed_runs_again_when_redelivered(
     assert not twice.recognised  # the redelivery that worked is remembered: a third changes nothing
     with app.sessions() as s:
         assert list(s.scalars(select(Action.title))) == ["write to the three schools"]
+
+
+def test_the_first_command_after_the_server_dropped_its_connections_works(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A restarted server has closed every pooled connection: a connection idle since is checked
+    before a command uses it and replaced, so the command is saved (docs/reliability.md)."""
+    if app.engine.dialect.name != "postgresql":
+        pytest.skip("a server restart drops connections on PostgreSQL; SQLite has no server")
+    from storage import db
+
+    core = app.core()
+    core.handle(Request("shell", "C-BOARD", "MT", "bind board", AT))
+    core.handle(Request("shell", "C-BOARD", "MT", "meeting start", AT))
+    with app.engine.connect() as conn:
+        pooled = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    # As a restart does: the server ends the pooled connection while it sits idle.
+    outside = make_engine(app.engine.url.render_as_string(hide_password=False))
+    try:
+        with outside.connect() as other:
+            assert other.exec_driver_sql(f"SELECT pg_terminate_backend({int(pooled or 0)})").scalar()
+    finally:
+        outside.dispose()
+    monkeypatch.setattr(db, "IDLE_PING_SECONDS", 0.0)  # idle long enough to be checked
+    said = core.handle(Request("shell", "C-BOARD", "MT", ACTION, AT)).plain
+    assert NOT_SAVED not in said
+    with app.sessions() as s:
+        assert list(s.scalars(select(Action.title))) == ["write to the three schools"]
