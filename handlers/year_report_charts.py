@@ -390,8 +390,8 @@ def heat_map(scope: Scope, canvases: Canvases | None = None) -> Chart | None:
     codes = {state: i + 1 for i, state in enumerate(STATES)}
     grid = [[codes.get(m.states.get(a.key, ""), 0) for m in scope.meetings] for a in rows]
     names = _names([a.name for a in rows])
-    fig, ax = (canvases or Canvases()).figure("meetings", WIDTH_IN, 2.5 + 0.36 * len(rows))
-    _margins(fig, names, bottom=1.75)
+    fig, ax = (canvases or Canvases()).figure("meetings", WIDTH_IN, 2.1 + 0.36 * len(rows))
+    _margins(fig, names, bottom=1.35)
     ax.imshow(grid, cmap=ListedColormap(palette), vmin=0, vmax=len(palette) - 1, aspect="auto")
     places = []
     for y, a in enumerate(rows):
