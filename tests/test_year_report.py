@@ -741,6 +741,21 @@ def test_a_chart_on_a_used_figure_is_the_chart_on_a_new_one(
     assert {c.name: c.png for c in backwards} == {c.name: c.png for c in afresh}
 
 
+def test_texts_kept_from_chart_to_chart_draw_what_agg_draws(
+    year: tuple[Chat, YearReport, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The charts' renderer rasterises each text once and stamps it again: every chart must come
+    out as matplotlib's own Agg canvas draws it, text by text, pixel for pixel."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    import handlers.year_report_charts as drawing
+
+    _, report, _ = year
+    kept = drawing.charts(report.scopes)
+    monkeypatch.setattr(drawing, "_canvas_class", lambda: FigureCanvasAgg)
+    assert [(c.name, c.png) for c in drawing.charts(report.scopes)] == [(c.name, c.png) for c in kept]
+
+
 def test_a_png_the_pdf_cannot_take_as_it_is_goes_the_long_way() -> None:
     """Only 8-bit RGB or grey PNGs that are not interlaced are handed to the PDF as they are."""
     from PIL import Image
