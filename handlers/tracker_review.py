@@ -189,10 +189,14 @@ def _in_tracker_item(ctx: Ctx) -> bool:
 
 
 def _update_elsewhere(ctx: Ctx, series: Series, line: TrackerLine) -> Reply | None:
-    """Outside the tracker item, a tracker line that can only be an update of an existing action
+    """With no agenda item taken, a tracker line that can only be an update of an existing action
     ("Action 2 - no further update, action ongoing") is recorded on it: read as a new action it would
-    store nothing. Anything that could be a new action is left to capture."""
+    store nothing. Under another item the numbers may be another list's (a strategic plan's
+    actions), so there it stays a new action; anything that could be one is left to capture."""
     if line.choice is not None or not (line.status or NO_UPDATE.match(line.body)):
+        return None
+    meeting = ctx.open_meeting()
+    if meeting is not None and meeting.current_item_id is not None:
         return None
     action = _action(ctx, series, line.number)
     if action is None:

@@ -1219,10 +1219,11 @@ def test_an_update_only_tracker_line_stores_nothing_and_says_how(board: Chat) ->
     assert "reads as an update of Action 3" in out and "`action 3 done`" in out
 
 
-def test_an_update_only_tracker_line_of_an_existing_action_is_recorded_outside_the_review(
+def test_an_update_only_tracker_line_of_an_existing_action_is_recorded_with_no_item_taken(
     board: Chat,
 ) -> None:
-    """No tracker item taken: "Action 1 - no further update, action ongoing" can only be an update."""
+    """No agenda item taken: "Action 1 - no further update, action ongoing" can only be an update
+    (under another item it is not: tests/test_agenda_items.py)."""
     board.say("PMw", "Action: HN to write to the three schools by 29/01/24")
     out = board.say("PMw", "Action 1 - no further update, action ongoing")
     action, _, log = _stored(board, 1)
