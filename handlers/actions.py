@@ -1063,8 +1063,13 @@ def action_show(ctx: Ctx, args: dict[str, Any]) -> Reply:
     section="Actions",
     perm=Perm.PERSON,
     needs_series=False,
-    aliases=("my actions",),
-    patterns=[r"actions\s+mine", r"my\s+actions", r"mine"],
+    aliases=("my actions", "what's due?"),
+    patterns=[
+        r"actions\s+mine",
+        r"my\s+(?:open\s+)?actions\??",
+        r"mine",
+        r"what(?:'s|’s|\s+is)\s+(?:due|mine|on\s+my\s+list)(?:\s+for\s+me)?\??",
+    ],
 )
 def actions_mine(ctx: Ctx, args: dict[str, Any]) -> Reply:
     actions = my_open_actions(ctx, ctx.actor.initials if ctx.actor else "")

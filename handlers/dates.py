@@ -776,12 +776,40 @@ def refused_reason(text: str, *, sent_at: datetime, tz: str) -> str | None:
     "I can't read it".
     """
     ctx = _ctx(sent_at, tz, None, phrase=True)
-    due = _refused(text.strip().rstrip(".!,;"), ctx)
-    if due.refused is None:
+    phrase = text.strip().rstrip(".!,;")
+    impossible = _no_such_day(phrase, ctx)
+    if impossible:
+        return impossible
+    day = _refused(phrase, ctx).refused
+    if day is not None and day < ctx.today:
+        return f"{_shown(day)} has passed: give a date from today on"
+    if day is not None and day > ctx.today + MAX_AHEAD:
+        return f"{_shown(day)} is more than 18 months ahead: give a nearer date"
+    return None
+
+
+_DAY_MONTH = re.compile(
+    rf"^(?:(?:by|on|before|until|due)\s+)?(?P<d>\d{{1,2}})(?:st|nd|rd|th)?"
+    rf"(?:[/.-](?P<m>\d{{1,2}})|\s+(?:of\s+)?(?P<mon>{_MON}\w*))(?:[/.\-\s]+(?P<y>\d{{2}}|\d{{4}}))?$",
+    _I,
+)
+
+
+def _no_such_day(phrase: str, ctx: _Ctx) -> str | None:
+    """ "29/2/27", "31 June": a day its month does not have, said so rather than "can't read"."""
+    m = _DAY_MONTH.match(phrase)
+    if m is None:
         return None
-    if due.refused < ctx.today:
-        return f"{_shown(due.refused)} has passed: give a date from today on"
-    return f"{_shown(due.refused)} is more than 18 months ahead: give a nearer date"
+    month = int(m.group("m")) if m.group("m") else _month(m.group("mon"))
+    if not 1 <= month <= 12:
+        return None
+    year = _year_of(m.group("y")) or ctx.today.year
+    last = monthrange(year, month)[1]
+    if int(m.group("d")) <= last:
+        return None
+    name = f"{date(year, month, 1):%B}"
+    which = f"{name} {year}" if m.group("y") else name
+    return f"{which} has {last} days, so there is no {int(m.group('d'))} {name}: check the date"
 
 
 def _shown(day: date) -> str:
@@ -803,6 +831,8 @@ def parse_date(text: str, *, sent_at: datetime, tz: str, next_meeting: date | No
     if not phrase:
         return None
     ctx = _ctx(sent_at, tz, next_meeting, phrase=True)
+    if _no_such_day(phrase, ctx):  # "31 June" is not the end of June: the caller says why
+        return None
     lead = _LEAD_CUE.match(phrase)  # always matches: the cue is optional
     body_start = lead.end() if lead else 0
     body = phrase[body_start:]

@@ -330,3 +330,19 @@ def test_a_deadline_outside_the_window_is_not_taken_and_the_reply_says_so(board:
     assert "1 Jan 2029 is more than 18 months ahead: give a nearer date. Nothing changed." in out
     assert _action(board, 2).due_date == date(2024, 1, 29)
     assert [k for k, _, _ in _log(board, 2)] == ["created"]
+
+
+def test_a_day_the_month_does_not_have_is_named_and_nothing_changes(board: Chat) -> None:
+    """ "29/2/25": not "can't read", but which day does not exist; the action keeps its date."""
+    out = board.say("HN", "2 new date 29/2/25")
+    assert "February 2025 has 28 days, so there is no 29 February: check the date. Nothing changed." in out
+    out = board.say("HN", "snooze 2 until 31 June")
+    assert "June has 30 days, so there is no 31 June" in out
+    assert _action(board, 2).due_date == date(2024, 1, 29) and _action(board, 2).snoozed_until is None
+    assert [k for k, _, _ in _log(board, 2)] == ["created"]
+
+
+def test_what_is_due_lists_my_actions(board: Chat) -> None:
+    for asked in ("what's due?", "What is due for me", "my open actions?"):
+        out = board.say("HN", asked)
+        assert "Your open actions (1)" in out and "write to the three schools" in out
