@@ -660,10 +660,8 @@ def create_action(ctx: Ctx, text: str, *, review: bool = True) -> Reply:
     reply = Reply().say(echo(ctx, action, series, proposed=proposed and kind == "next_meeting"), OK)
     reply.say(f"“{c.title}”. Not right? `action {number} owner …` or `action {number} due …`.")
     if c.due_refused is not None:
-        from handlers.dates import refusal
-
         reply.say(
-            f"“{c.due_refused.text}” is not taken as the due date: {refusal(c.due_refused, ctx.today)}. "
+            f"“{c.due_refused.text}” is not taken as the due date: {c.due_refused.why}. "
             f"To give it one: `action {number} due …`."
         )
     if not owners:

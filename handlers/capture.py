@@ -445,7 +445,7 @@ class Capture:
     update: str | None = None
     status: str | None = None
     offset: int = 0
-    due_refused: Due | None = None  # a date read but outside the window: the reply says it was not taken
+    due_refused: Due | None = None  # a deadline read but not taken (`why` says why): the reply says so
 
 
 Name = Resolved | Ambiguous | Unknown
@@ -882,8 +882,8 @@ def capture_action(
         masked = masked[:s] + " " * (e - s) + masked[e:]
     tz = roster.timezone
     due = find_due(masked, sent_at=sent_at, tz=tz, next_meeting=next_meeting)
-    if due.kind or due.refused:
-        due = Due(due.date, due.kind, body[due.start : due.end], due.start, due.end, due.refused)
+    if due.kind or due.why:
+        due = Due(due.date, due.kind, body[due.start : due.end], due.start, due.end, due.refused, due.why)
     found_owners, questions = _dedupe(names)
     return Capture(
         is_action=True,
@@ -892,7 +892,7 @@ def capture_action(
         due=due.date,
         due_kind=due.kind,
         due_text=due.text if due.kind else None,
-        due_refused=due if due.refused else None,
+        due_refused=due if due.why else None,
         title=_title(body, cut, due, title_start) or body.strip(),
         number=number,
         action_text=body.strip(),

@@ -275,8 +275,10 @@ class Due:
     text: str | None = None  # the phrase it was read from, cue included ("by next Friday")
     start: int = -1  # span of `text` in the input, -1 if none
     end: int = -1
-    # A date read but not taken, being outside the window (kind is then None): the reply says why.
+    # A deadline read but not taken (kind is then None), and why, for the reply: a date outside the
+    # window (`refused`), or a day its month does not have ("by 29/2/27": `refused` is None).
     refused: _Date | None = None
+    why: str | None = None
 
 
 NO_DUE = Due(None, None)
@@ -741,7 +743,11 @@ def find_due(text: str, *, sent_at: datetime, tz: str, next_meeting: date | None
     ctx = _ctx(sent_at, tz, next_meeting, phrase=False)
     cands = _drop_nested(_candidates(text, ctx))
     if not cands:
-        return _fallback_in_text(text, ctx) or _refused(text, ctx)
+        found = _fallback_in_text(text, ctx)
+        if found is not None:
+            return found
+        refused = _refused(text, ctx)
+        return refused if refused.why else _no_such_deadline(text, ctx)
     for s_start, s_end in _sentences(text):
         inside = [c for c in cands if s_start <= c.start < s_end]
         if inside:
@@ -757,16 +763,27 @@ def _refused(text: str, ctx: _Ctx) -> Due:
     wide = replace(ctx, window=False)
     for c in _drop_nested(_candidates(text, wide)):
         if c.kind == "date" and c.day is not None and (c.rank == STRONG or ctx.phrase):
-            return Due(None, None, text[c.start : c.end], c.start, c.end, refused=c.day)
+            why = f"{_shown(c.day)} is more than 18 months {'ahead' if c.day > ctx.today else 'ago'}"
+            return Due(None, None, text[c.start : c.end], c.start, c.end, refused=c.day, why=why)
     return NO_DUE
 
 
-def refusal(due: Due, today: date) -> str:
-    """Why a date was not taken, for a reply: "29 Sep 2023 is more than 18 months ago"."""
-    day = due.refused
-    if day is None:
-        return ""
-    return f"{_shown(day)} is more than 18 months {'ahead' if day > today else 'ago'}"
+_DEADLINE_DAY = re.compile(
+    rf"\b(?:by|before|until|due(?:\s+by)?|deadline:?)\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?"
+    rf"(?:[/.-](?P<m>\d{{1,2}})|\s+(?:of\s+)?(?P<mon>{_MON}\w*))(?:[/.\-\s]+(?P<y>\d{{4}}|\d{{2}})\b)?",
+    _I,
+)
+
+
+def _no_such_deadline(text: str, ctx: _Ctx) -> Due:
+    """ "by 29/2/27" in a message: a deadline on a day its month does not have, named for the reply."""
+    if not _DIGIT.search(text):
+        return NO_DUE
+    for m in _DEADLINE_DAY.finditer(text):
+        why = _day_missing(m, ctx)
+        if why:
+            return Due(None, None, m.group(0), m.start(), m.end(), why=why)
+    return NO_DUE
 
 
 def refused_reason(text: str, *, sent_at: datetime, tz: str) -> str | None:
@@ -779,7 +796,7 @@ def refused_reason(text: str, *, sent_at: datetime, tz: str) -> str | None:
     phrase = text.strip().rstrip(".!,;")
     impossible = _no_such_day(phrase, ctx)
     if impossible:
-        return impossible
+        return f"{impossible}: check the date"
     day = _refused(phrase, ctx).refused
     if day is not None and day < ctx.today:
         return f"{_shown(day)} has passed: give a date from today on"
@@ -798,8 +815,10 @@ _DAY_MONTH = re.compile(
 def _no_such_day(phrase: str, ctx: _Ctx) -> str | None:
     """ "29/2/27", "31 June": a day its month does not have, said so rather than "can't read"."""
     m = _DAY_MONTH.match(phrase)
-    if m is None:
-        return None
+    return _day_missing(m, ctx) if m else None
+
+
+def _day_missing(m: re.Match[str], ctx: _Ctx) -> str | None:
     month = int(m.group("m")) if m.group("m") else _month(m.group("mon"))
     if not 1 <= month <= 12:
         return None
@@ -809,7 +828,7 @@ def _no_such_day(phrase: str, ctx: _Ctx) -> str | None:
         return None
     name = f"{date(year, month, 1):%B}"
     which = f"{name} {year}" if m.group("y") else name
-    return f"{which} has {last} days, so there is no {int(m.group('d'))} {name}: check the date"
+    return f"{which} has {last} days, so there is no {int(m.group('d'))} {name}"
 
 
 def _shown(day: date) -> str:

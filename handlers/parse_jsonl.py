@@ -48,10 +48,12 @@ def answer(capture: Capture) -> dict[str, Any]:
     }
     if capture.number is not None:
         out["number"] = capture.number
-    if capture.due_refused is not None and capture.due_refused.refused is not None:
+    refused = capture.due_refused
+    if refused is not None:
         out["due_refused"] = {
-            "text": capture.due_refused.text,
-            "date": capture.due_refused.refused.isoformat(),
+            "text": refused.text,
+            "date": refused.refused.isoformat() if refused.refused else None,
+            "why": refused.why,
         }
     if capture.questions:
         out["unresolved"] = [

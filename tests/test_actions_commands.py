@@ -317,12 +317,16 @@ def test_a_deadline_outside_the_window_is_not_taken_and_the_reply_says_so(board:
     action = _action(board, 4)
     assert (action.due_date, action.due_kind) == (None, None)
     assert action.title.endswith("by 29/09/21")  # the words stay in the action
+    out = board.say("PMw", "Action: KB to check the rota by 30/02/24")
+    assert "“by 30/02/24” is not taken as the due date: February 2024 has 29 days, so there is no 30" in out
+    assert _action(board, 5).due_date is None
+    board.say("MT", "drop 5: typed again below")
     out = board.say("PMw", "Action: KB to review the plan by 14/03/2027")
     assert "“by 14/03/2027” is not taken as the due date: 14 Mar 2027 is more than 18 months ahead" in out
-    assert _action(board, 5).due_date is None
+    assert _action(board, 6).due_date is None
     # A date in the window raises no such remark; a past date in history is not a deadline at all.
     out = board.say("PMw", "Action: KB to review the plan by 14/03/24, following the review of 12/03/2019")
-    assert "not taken" not in out and _action(board, 6).due_date == date(2024, 3, 14)
+    assert "not taken" not in out and _action(board, 7).due_date == date(2024, 3, 14)
     # The commands that take a date say why too, and change nothing.
     out = board.say("HN", "2 new date 29/09/21")
     assert "29 Sep 2021 has passed: give a date from today on. Nothing changed." in out

@@ -257,7 +257,16 @@ def test_no_date_where_there_is_none(text: str) -> None:
 )
 def test_a_deadline_outside_the_window_is_no_date_but_is_named(text: str, refused: date) -> None:
     """More than 18 months ahead or back: no due date, but the reply can say which date it refused."""
-    assert due(text) == Due(None, None, text, 0, len(text), refused=refused)
+    found = due(text)
+    assert (found.date, found.kind, found.text, found.refused) == (None, None, text, refused)
+    assert found.why is not None and "is more than 18 months" in found.why
+
+
+def test_a_deadline_on_a_day_its_month_does_not_have_is_named() -> None:
+    found = due("HN to write to the schools by 30/02/25 please")
+    assert (found.date, found.kind, found.text, found.refused) == (None, None, "by 30/02/25", None)
+    assert found.why == "February 2025 has 28 days, so there is no 30 February"
+    assert due("HN to write by 31 June").why == "June has 30 days, so there is no 31 June"
 
 
 @pytest.mark.parametrize(

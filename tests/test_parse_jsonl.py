@@ -134,5 +134,9 @@ def test_a_deadline_outside_the_window_is_named_not_dropped(tmp_path: Path) -> N
     assert code == 0
     got = [json.loads(line) for line in out]
     assert (got[0]["due"], got[0]["due_kind"]) == (None, None)
-    assert got[0]["due_refused"] == {"text": "by 29/09/21", "date": "2021-09-29"}
+    assert got[0]["due_refused"] == {
+        "text": "by 29/09/21",
+        "date": "2021-09-29",
+        "why": "29 Sep 2021 is more than 18 months ago",
+    }
     assert "due_refused" not in got[1]
