@@ -768,11 +768,14 @@ def _refused(text: str, ctx: _Ctx) -> Due:
     return NO_DUE
 
 
-_DEADLINE_DAY = re.compile(
-    rf"\b(?:by|before|until|due(?:\s+by)?|deadline:?)\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?"
-    rf"(?:[/.-](?P<m>\d{{1,2}})|\s+(?:of\s+)?(?P<mon>{_MON}\w*))(?:[/.\-\s]+(?P<y>\d{{4}}|\d{{2}})\b)?",
-    _I,
+# A day and month, with or without the year ("29/2/27", "31st of June 2027"): read only to say that
+# the month has no such day (`_day_missing`), which the grammar above rightly does not read as a date.
+_DAY_OF_MONTH = (
+    r"(?P<d>\d{1,2})(?:st|nd|rd|th)?"
+    rf"(?:[/.-](?P<m>\d{{1,2}})|\s+(?:of\s+)?(?P<mon>{_MON}))(?:[/.\-\s]+(?P<y>\d{{4}}|\d{{2}})\b)?"
 )
+_DEADLINE_DAY = re.compile(rf"\b(?:by|before|until|due(?:\s+by)?|deadline:?)\s+{_DAY_OF_MONTH}", _I)
+_DAY_MONTH = re.compile(rf"^(?:(?:by|on|before|until|due)\s+)?{_DAY_OF_MONTH}$", _I)
 
 
 def _no_such_deadline(text: str, ctx: _Ctx) -> Due:
@@ -803,13 +806,6 @@ def refused_reason(text: str, *, sent_at: datetime, tz: str) -> str | None:
     if day is not None and day > ctx.today + MAX_AHEAD:
         return f"{_shown(day)} is more than 18 months ahead: give a nearer date"
     return None
-
-
-_DAY_MONTH = re.compile(
-    rf"^(?:(?:by|on|before|until|due)\s+)?(?P<d>\d{{1,2}})(?:st|nd|rd|th)?"
-    rf"(?:[/.-](?P<m>\d{{1,2}})|\s+(?:of\s+)?(?P<mon>{_MON}\w*))(?:[/.\-\s]+(?P<y>\d{{2}}|\d{{4}}))?$",
-    _I,
-)
 
 
 def _no_such_day(phrase: str, ctx: _Ctx) -> str | None:
