@@ -448,7 +448,8 @@ def next_meeting(ctx: Ctx, args: dict[str, Any]) -> Reply:
     reply = Reply().say(f"The next meeting of {series.name} is {describe_meeting(ctx, meeting)}.", OK)
     if moved:
         reply.say(
-            f"{plural(moved, 'action')} due at the next meeting now fall due on {short_date(start.date())}."
+            f"{plural(moved, 'action')} due at the next meeting now {'falls' if moved == 1 else 'fall'} "
+            f"due on {short_date(start.date())}."
         )
     return reply
 

@@ -20,7 +20,7 @@ def test_next_meeting_is_proposed_by_the_cadence_until_set(chat: Chat) -> None:
     assert "due at the next meeting (Fri 15 Mar 2024, date proposed by the cadence)" in out
     out = chat.say("MT", "next meeting 22/03/24 14:00-16:00 at Westshire House, Room 4")
     assert "Friday 22 March 2024 14:00–16:00, Westshire House, Room 4" in out
-    assert "1 action due at the next meeting now fall due on Fri 22 Mar 2024" in out
+    assert "1 action due at the next meeting now falls due on Fri 22 Mar 2024" in out
     with chat.app.sessions() as s:
         assert s.scalars(select(Action.due_date)).one() == date(2024, 3, 22)
         planned = s.scalars(select(Meeting).where(Meeting.status == "planned")).one()
