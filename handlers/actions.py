@@ -18,7 +18,7 @@ from handlers.people import guest_or_ask
 from handlers.registry import Perm, command
 from handlers.reply import ACTOR, OK, Button, Buttons, Reply, Table, Text
 from storage.models import Action, ActionOwner, ActionUpdate, Series
-from storage.roster import Roster, SeriesRef
+from storage.roster import Roster, SeriesRef, short_name
 
 _CLOSED = ("closed", "complete", "completed", "done")
 # The owner given in answer to "Who owns this action?" is written after the text with an invisible
@@ -95,8 +95,7 @@ def load_owner_initials(ctx: Ctx, actions: list[Action]) -> None:
 
 
 def _short(series: Series | SeriesRef) -> str:
-    key = series.key if isinstance(series, Series) else series.id
-    return key[:1].upper() + key[1:]
+    return short_name(series.key if isinstance(series, Series) else series.id, series.name)
 
 
 def latest_update(action: Action) -> ActionUpdate | None:
@@ -255,9 +254,10 @@ def find_action(ctx: Ctx, args: dict[str, Any]) -> tuple[Action, Series]:
         return mine[0], series
     if len(mine) > 1:
         keys = [series_of[a.id].key for a in mine]
+        named = [_short(series_of[a.id]) for a in mine]
         before, after = ctx.hole(str(number))
         raise Ask(
-            f"Which action {number}: " + " or ".join(f"{k[:1].upper()}{k[1:]} {number}" for k in keys) + "?",
+            f"Which action {number}: " + " or ".join(f"{n} {number}" for n in named) + "?",
             before=before,
             after=f" {number}{after}",
             kind="series",

@@ -25,10 +25,6 @@ from storage.models import Action, Attendance, Meeting, Person, Series
 from storage.roster import Roster
 
 
-def short_series(key: str) -> str:
-    return key[:1].upper() + key[1:]
-
-
 def action_ref(series: Series, number: int) -> str:
     """How reminders and digests name an action: by the series' display name, never its id."""
     return f"{series.name} {number}"

@@ -21,11 +21,13 @@ from handlers.context import Ctx
 from handlers.format import due_text, owners_text, short_date
 from handlers.reply import Buttons
 from storage.models import Series
+from storage.roster import short_name
 
 
 @dataclass(frozen=True)
 class MyAction:
     series: str  # the series' key (with its partnership's before it where two have that key)
+    label: str  # how a sentence names the series: "Board", "CPOG" (with the same qualifier)
     number: int
     title: str
     due: str  # as the tracker says it: "due 29 March 2024", "no due date"
@@ -50,6 +52,7 @@ def my_actions(ctx: Ctx) -> list[MyAction]:
         out.append(
             MyAction(
                 series=f"{ctx.req.qualifier or ''}{series.key}",
+                label=f"{ctx.req.qualifier or ''}{short_name(series.key, series.name)}",
                 number=a.number,
                 title=a.title,
                 due=due_text(a.due_date, a.due_kind),
@@ -105,7 +108,7 @@ def action_states(ctx: Ctx, refs: list[str]) -> list[ActionState]:
         mine = ctx.actor is not None and is_owner(ctx, action, ctx.actor.initials, series)
         out.append(
             ActionState(
-                f"{qualifier}{key[:1].upper()}{key[1:]} {action.number}",
+                f"{qualifier}{short_name(key, series.name)} {action.number}",
                 action.title,
                 state,
                 answer_buttons(series, action, qualifier) if mine and action.status == "open" else None,

@@ -7,6 +7,7 @@ builds it from the database; `parse` builds it from a partnership file.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -95,6 +96,17 @@ def rotation_from_json(data: dict[str, Any] | None) -> ChairRotation | None:
     return ChairRotation(
         chairs=tuple(data["chairs"]), months=int(data["months"]), start=date.fromisoformat(data["from"])
     )
+
+
+def short_name(key: str, name: str) -> str:
+    """How a sentence names a series beside an action's number: "Board 3", "CPOG 3". A key made of
+    the initials of its name's words, in order ("cpog" of "… Protection Practice Oversight Group"),
+    is an acronym and is written in capitals; any other key is a word, capitalised."""
+    letters = "".join(c for c in key.lower() if c.isalpha())
+    initials = iter(w[0].lower() for w in re.findall(r"[^\W\d_]+", name))
+    if len(letters) >= 2 and all(c in initials for c in letters):  # a subsequence of the initials
+        return key.upper()
+    return key[:1].upper() + key[1:]
 
 
 @dataclass(frozen=True)

@@ -182,7 +182,7 @@ def test_the_next_meeting_approves_the_imported_minutes_and_reviews_the_carried_
     said = chat.say("TM", "minutes approve")
     assert "The minutes of the meeting of Friday 22 September 2023 are approved" in said
     said = chat.say("TM", "action 7 update: The service specification was agreed in October.")
-    assert "Update recorded on Cpog 7" in said, said
+    assert "Update recorded on CPOG 7" in said, said
     chat.say("TM", "meeting end")
     with app.sessions() as s:
         imported, live = s.scalars(select(Meeting).order_by(Meeting.starts_at)).all()

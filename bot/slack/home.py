@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 from bot.slack.deliver import Where
 from bot.slack.identity import DOOR
 from bot.slack.render import escape, home_view
-from handlers.chair_digest import short_series
 from handlers.format import plural, short_date
 from handlers.reply import Buttons, Text
 
@@ -27,7 +26,7 @@ def home_view_for(door: SlackDoor, user: str, note: str | None) -> dict[str, Any
         return home_view(HEADING, said, [], note)
     items: list[tuple[str, Buttons | None]] = []
     for a in mine:
-        line = f"*{escape(short_series(a.series))} {a.number}* — {escape(a.title)}"
+        line = f"*{escape(a.label)} {a.number}* — {escape(a.title)}"
         due = a.due
         if a.overdue_days:
             due += f" (overdue by {plural(a.overdue_days, 'day')})"
