@@ -401,6 +401,24 @@ def where_filed(ctx: Ctx, meeting: Meeting, item_id: int | None) -> str:
 # --- taking an item -----------------------------------------------------------------------------------
 
 
+_LOOSE_WORDS = frozenset({"from", "with", "last", "previous", "this", "that", "next", "item", "update"})
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z]{4,}", text.lower()) if w not in _LOOSE_WORDS}
+
+
+def _fit(line: AgendaLine, recalled: str) -> int:
+    """How well a title typed from memory ("actions from the last meeting") fits the item's title
+    ("Relevant Actions from the previous meeting"): 0 when it does not (fewer than half its words
+    are the title's), else the words shared; naming the item outright fits best."""
+    if named_line([line], recalled) is line:
+        return 1000
+    typed = _words(recalled)
+    shared = len(typed & _words(line.title))
+    return shared if typed and 2 * shared >= len(typed) else 0
+
+
 def _listing(lines: list[AgendaLine]) -> str:
     return "; ".join(f"{ln.number}. {ln.title}" for ln in lines) or "none"
 
@@ -459,7 +477,8 @@ def _names_an_item(ctx: Ctx, args: dict[str, Any]) -> bool:
     needs_meeting=True,
     aliases=("item Performance Review", "item (which item is current)"),
     patterns=[
-        r"(?:agenda\s+)?item\s*(?:no\.?\s*|number\s+|#)?(?P<num>\d{1,3})",
+        # "item 2 actions from the last meeting": the number, then the title as the chair recalls it
+        r"(?:agenda\s+)?item\s*(?:no\.?\s*|number\s+|#)?(?P<num>\d{1,3})(?:\s*[:.)\-–]?\s+(?P<recalled>\D.*))?",
         r"(?:agenda\s+)?item(?:\s*[:\-–]\s*|\s+)(?P<title>\D.*)",
         r"(?:agenda\s+)?item\??",
         r"(?:current|which)\s+item\??",
@@ -479,6 +498,18 @@ def item(ctx: Ctx, args: dict[str, Any]) -> Reply:
         line = next((ln for ln in lines if ln.number == number), None)
         if line is None:
             raise UserError(f"The agenda has items 1 to {len(lines)}: {_listing(lines)}.")
+        recalled = _unquote(args.get("recalled") or "")
+        if recalled and not _fit(line, recalled):
+            fits = {ln.number: _fit(ln, recalled) for ln in lines}
+            best = [ln for ln in lines if fits[ln.number] and fits[ln.number] == max(fits.values())]
+            hint, either = "", f"`item {number}`"
+            if len(best) == 1:
+                hint = f" “{recalled}” sounds like item {best[0].number} ({best[0].title})."
+                either += f" or `item {best[0].number}`"
+            raise UserError(
+                f"Item {number} is “{line.title}”, not “{recalled}”.{hint} Nothing changed: type {either}. "
+                f"The items: {_listing(lines)}."
+            )
         return _take(ctx, meeting, lines, line)
     if args.get("title"):
         typed = _unquote(args["title"])

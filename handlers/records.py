@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+from sqlalchemy import func, select
 
 from handlers.agenda import file_record, where_filed
 from handlers.attendance import decision_quorum_now, missing_now, quorum_now, quorum_reasons
@@ -71,6 +74,13 @@ def decision(ctx: Ctx, args: dict[str, Any]) -> Reply:
     return reply
 
 
+# "none", "nil", "none declared", "no declarations", "none were made", "n/a", "nothing declared"
+_NONE = re.compile(
+    r"^(?:(?:none|nil|no)(?:\s+were)?(?:\s+(?:declared|made|declarations?))?|n/?a|nothing\s+declared)\W*$",
+    re.I,
+)
+
+
 @command(
     "declaration",
     usage="declaration: NAME has an interest in …",
@@ -81,12 +91,28 @@ def decision(ctx: Ctx, args: dict[str, Any]) -> Reply:
     aliases=("interest: TEXT", "conflict of interest: TEXT"),
     patterns=[
         r"(?:declarations?(?:\s+of\s+interests?)?|interests?|conflicts?(?:\s+of\s+interests?)?|doi)"
-        r"\s*[:\-–]\s*(?P<text>.+)"
+        r"\s*[:\-–]\s*(?P<text>.+)",
+        # the minutes' English: "DL declared an interest in item 4 as the provider"
+        r"(?P<text>(?:\S+\s+){1,3}(?:has\s+)?declared?s?\s+(?:an?\s+|their\s+|her\s+|his\s+)?"
+        r"(?:interests?|conflicts?)\b.*)",
     ],
 )
 def declaration(ctx: Ctx, args: dict[str, Any]) -> Reply:
     meeting = ctx.require_meeting()
     text = require_length(args["text"].strip(), "declaration")
+    if _NONE.match(text):
+        # "Declarations of interest: none" is no declaration by whoever typed it.
+        made = ctx.session.scalar(
+            select(func.count()).select_from(Declaration).where(Declaration.meeting_id == meeting.id)
+        )
+        if made:
+            return Reply().say(
+                f"{made} declaration{'s' if made != 1 else ''} of interest "
+                f"{'are' if made != 1 else 'is'} already recorded for this meeting. Nothing changed."
+            )
+        return Reply().say(
+            "No declarations of interest: the minutes will say “No declarations of interest were made.”"
+        )
     first = text.split()[0] if text.split() else ""
     found = resolve_name(
         first, ctx.roster, ctx.series.key if ctx.series else None, people_only=True, day=ctx.day()

@@ -26,6 +26,7 @@ from storage.models import (
     Meeting,
     Note,
     PendingQuestion,
+    Person,
 )
 from storage.partnership_file import PartnershipFileError, parse_partnership
 
@@ -107,6 +108,42 @@ def test_item_by_number_title_prefix_and_next(practice: Chat) -> None:
             e.after["item"] for e in s.scalars(select(AuditEvent).where(AuditEvent.verb == "item taken"))
         ]
     assert taken == [3, 5, 4, 5, 6, 11]
+
+
+def test_item_by_number_with_the_title_as_the_chair_recalls_it(practice: Chat) -> None:
+    ids = _item_ids(practice)
+    said = practice.say("TM", "item 5 the performance review")
+    assert "Item 5: Performance Review." in said
+    assert _current(practice) == ids["Performance Review"]
+    said = practice.say("TM", "item 6: action plan review")
+    assert "Item 6: Strategic Action Plan Review." in said
+    assert _current(practice) == ids["Strategic Action Plan Review"]
+    # A title that is not the numbered item's changes nothing and says which item it sounds like.
+    said = practice.say("TM", "item 4 performance review")
+    assert "Item 4 is “Update from Strategic Governance Group”, not “performance review”" in said
+    assert "sounds like item 5 (Performance Review)" in said and "Nothing changed" in said
+    assert _current(practice) == ids["Strategic Action Plan Review"]
+    with practice.app.sessions() as s:
+        taken = [
+            e.after["item"] for e in s.scalars(select(AuditEvent).where(AuditEvent.verb == "item taken"))
+        ]
+    assert taken == [5, 6]
+
+
+def test_declarations_in_the_minutes_english_and_none(practice: Chat) -> None:
+    said = practice.say("TM", "Declarations of interest: none")
+    assert "No declarations of interest" in said
+    with practice.app.sessions() as s:
+        assert s.scalars(select(Declaration)).all() == []  # "none" is nobody's declaration
+    said = practice.say("PMcL", "EH declared an interest in item 5 as a school governor")
+    assert "Declaration of interest recorded for" in said
+    said = practice.say("TM", "declarations: nil")
+    assert "1 declaration of interest is already recorded for this meeting. Nothing changed." in said
+    with practice.app.sessions() as s:
+        rows = s.scalars(select(Declaration)).all()
+        assert [r.text for r in rows] == ["EH declared an interest in item 5 as a school governor"]
+        people = {p.id: p.initials for p in s.scalars(select(Person))}
+        assert people[rows[0].person_id] == "EH"
 
 
 def test_items_asked_for_the_meeting_are_numbered_as_the_pack_numbers_them(practice_app: App) -> None:
