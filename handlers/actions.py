@@ -1067,6 +1067,8 @@ def action_show(ctx: Ctx, args: dict[str, Any]) -> Reply:
         r"my\s+(?:open\s+)?actions\??",
         r"mine",
         r"what(?:'s|’s|\s+is)\s+(?:due|mine|on\s+my\s+list)(?:\s+for\s+me)?\??",
+        r"what(?:\s+have\s+i|(?:'ve|’ve)\s+i|\s+do\s+i\s+have)\s+got(?:\s+(?:on|to\s+do|outstanding))?\??",
+        r"what\s+(?:do\s+i\s+(?:owe|have\s+(?:on|to\s+do|outstanding))|am\s+i\s+(?:down|on)\s+for)\??",
     ],
 )
 def actions_mine(ctx: Ctx, args: dict[str, Any]) -> Reply:

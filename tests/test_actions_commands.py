@@ -350,3 +350,57 @@ def test_what_is_due_lists_my_actions(board: Chat) -> None:
     for asked in ("what's due?", "What is due for me", "my open actions?"):
         out = board.say("HN", asked)
         assert "Your open actions (1)" in out and "write to the three schools" in out
+
+
+def test_done_without_a_number_in_a_direct_message(board: Chat) -> None:
+    board.at("2024-01-22T14:00:00+00:00")
+    # In the meeting's chat everyone has actions: the number is needed, and nothing changes.
+    assert "Which action? Type its number: `action N done`." in board.say("HN", "done")
+    assert _action(board, 2).status == "open"
+    # In a direct message, HN's one open action, HN's by name, is the one meant.
+    assert "Board 2 is done" in board.dm("HN", "done.")
+    assert _action(board, 2).status == "done"
+    assert _log(board, 2)[-1] == ("done", None, "HN")
+    assert "You have no open actions, so none to mark done" in board.dm("HN", "done")
+
+    # Several open actions: the bot asks which, and the answer runs as `action N done`.
+    board.say("PMw", "Action: SMa to brief the chair by 2/2/24")
+    out = board.dm("SMa", "it's done")
+    # soonest due first: Board 4 by 2 February, Board 1 by the next meeting
+    assert "Which action is done? Board 4: “brief the chair”; Board 1: “invite the performance lead" in out
+    assert _action(board, 1).status == "open" and _action(board, 4).status == "open"
+    assert "Board 4 is done" in board.dm("SMa", "1")
+    assert _action(board, 1).status == "open" and _action(board, 4).status == "done"
+
+    # An action someone has only through a group is asked about, even when it is their only one.
+    out = board.dm("OK", "done")
+    assert "Which action is done? Board 3: “resend the neglect survey”" in out
+    board.dm("OK", "cancel")
+    assert _action(board, 3).status == "open"
+
+    # "not mine" the same way: SMa's one open action goes back to the chair; PMw still owns it.
+    assert "Board 1 goes back to the chair" in board.dm("SMa", "not mine")
+    owners = [o.person_id for o in _action(board, 1).owners if o.removed_at is None]
+    assert len(owners) == 1
+    with board.app.sessions() as s:
+        assert s.get(Person, owners[0]).initials == "PMw"
+
+
+def test_an_update_typed_as_a_tracker_line_in_a_direct_message(board: Chat) -> None:
+    board.at("2024-01-22T14:00:00+00:00")
+    out = board.dm("HN", "2 - letters drafted, going out on Monday")
+    assert "Update recorded on Board 2: “letters drafted, going out on Monday”." in out
+    assert _log(board, 2)[-1] == ("update", "letters drafted, going out on Monday", "HN")
+    # In the meeting's chat the same line is no update of the action (there it is the tracker's or chat).
+    board.say("HN", "2 - letters signed")
+    assert [t for k, t, _ in _log(board, 2) if k == "update"] == ["letters drafted, going out on Monday"]
+    out = board.dm("HN", "2: letters sent. Action closed.")
+    assert "Board 2 is done" in out
+    assert _action(board, 2).status == "done"
+    assert _log(board, 2)[-1] == ("done", "letters sent.", "HN")
+
+
+def test_what_have_i_got_lists_my_actions(board: Chat) -> None:
+    for asked in ("what have I got?", "What do I have to do?", "what am I down for"):
+        out = board.dm("HN", asked)
+        assert "Your open actions (1)" in out and "write to the three schools" in out
