@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, bindparam, exists, func, select, union, update
 from sqlalchemy.orm import aliased, joinedload, object_session
 
+from handlers import unnumbered_answers as unnumbered
 from handlers.context import Ask, Ctx, Refused, Request, UserError, require_length
 from handlers.format import due_text, owners_text, plural, short_date
 from handlers.meetings import next_meeting_date, next_meeting_for
@@ -745,13 +746,17 @@ def _add_update(ctx: Ctx, args: dict[str, Any], action: Action, series: Series) 
     section="Actions",
     perm=Perm.PERSON,
     needs_series=False,
-    aliases=("done N", "N done"),
+    aliases=("done N", "N done", "done (in a direct message)"),
     patterns=[
         _A + r"{ref}\s+(?:is\s+)?(?:done|complete|completed|closed|finished)(?:\s*[:\-–]\s*(?P<text>.+))?",
         r"(?:done|completed?|close|closed|finished)\s+" + _A + r"{ref}(?:\s*[:\-–]\s*(?P<text>.+))?",
+        unnumbered.DONE_ALONE,
     ],
+    applies=unnumbered.numbered_or_to_the_bot,
 )
 def action_done(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    if not args.get("num"):
+        return unnumbered.without_a_number(ctx, "done", action_done)
     return change_action(ctx, args, DONE, _mark_done)
 
 
@@ -854,13 +859,17 @@ def _reassign(ctx: Ctx, args: dict[str, Any], action: Action, series: Series) ->
     section="Actions",
     perm=Perm.PERSON,
     needs_series=False,
-    aliases=("not mine N",),
+    aliases=("not mine N", "not mine (in a direct message)"),
     patterns=[
         _A + r"{ref}\s+(?:is\s+)?not\s+(?:mine|me|ours)",
         r"not\s+(?:mine|me|ours)\s*:?\s*" + _A + r"{ref}",
+        unnumbered.NOT_MINE_ALONE,
     ],
+    applies=unnumbered.numbered_or_to_the_bot,
 )
 def action_not_mine(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    if not args.get("num"):
+        return unnumbered.without_a_number(ctx, "not mine", action_not_mine)
     return change_action(ctx, args, NOT_MINE, _return_to_chair)
 
 

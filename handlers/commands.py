@@ -5,7 +5,6 @@ capture ("Action: …"), and the loose attendance patterns ("CG for TR") last.
 """
 
 from handlers import actions, meetings, records  # noqa: F401, I001 - the order is the match order
-from handlers import unnumbered_answers  # noqa: F401
 from handlers import agenda  # noqa: F401
 from handlers import documents, digest  # noqa: F401
 from handlers import year_report_command  # noqa: F401

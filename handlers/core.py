@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from handlers import identity, people, registry
+from handlers import identity, people, registry, unnumbered_answers
 from handlers.asking import (
     CANCEL_WORDS,
     QUESTION_TTL,
@@ -699,6 +699,9 @@ class Core:
             reply = capture_from_chat(ctx)
             if reply is not None:
                 return people.announce(ctx, reply)
+        tracker_line = unnumbered_answers.tracker_line_in_a_direct_message(ctx)
+        if tracker_line is not None:
+            return people.announce(ctx, tracker_line)
         text = ctx.req.text.strip()
         reply = Reply(recognised=False)
         if not ctx.req.addressed:

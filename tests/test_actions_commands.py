@@ -386,21 +386,24 @@ def test_done_without_a_number_in_a_direct_message(board: Chat) -> None:
         assert s.get(Person, owners[0]).initials == "PMw"
 
 
-def test_an_update_typed_as_a_tracker_line_in_a_direct_message(board: Chat) -> None:
-    board.at("2024-01-22T14:00:00+00:00")
-    out = board.dm("HN", "2 - letters drafted, going out on Monday")
-    assert "Update recorded on Board 2: “letters drafted, going out on Monday”." in out
-    assert _log(board, 2)[-1] == ("update", "letters drafted, going out on Monday", "HN")
-    # In the meeting's chat the same line is no update of the action (there it is the tracker's or chat).
-    board.say("HN", "2 - letters signed")
-    assert [t for k, t, _ in _log(board, 2) if k == "update"] == ["letters drafted, going out on Monday"]
-    out = board.dm("HN", "2: letters sent. Action closed.")
-    assert "Board 2 is done" in out
-    assert _action(board, 2).status == "done"
-    assert _log(board, 2)[-1] == ("done", "letters sent.", "HN")
-
-
 def test_what_have_i_got_lists_my_actions(board: Chat) -> None:
     for asked in ("what have I got?", "What do I have to do?", "what am I down for"):
         out = board.dm("HN", asked)
         assert "Your open actions (1)" in out and "write to the three schools" in out
+
+
+def test_a_tracker_line_in_a_direct_message_updates_your_action(board: Chat) -> None:
+    board.at("2024-01-22T14:00:00+00:00")
+    out = board.dm("HN", "2 - letters drafted, going out on Monday")
+    assert "Update recorded on Board 2: “letters drafted, going out on Monday”." in out
+    assert _log(board, 2)[-1] == ("update", "letters drafted, going out on Monday", "HN")
+    # In the meeting's chat the same line is no update of the action.
+    board.say("HN", "2 - letters signed")
+    assert [t for k, t, _ in _log(board, 2) if k == "update"] == ["letters drafted, going out on Monday"]
+    # Someone else's action: refused as `update 2: …` would be, and nothing is stored.
+    assert "not yours" in board.dm("GP", "2 - I can help with this")
+    assert len(_log(board, 2)) == 2
+    out = board.dm("HN", "2: letters sent. Action closed.")
+    assert "Board 2 is done" in out
+    assert _action(board, 2).status == "done"
+    assert _log(board, 2)[-1] == ("done", "letters sent.", "HN")
