@@ -943,7 +943,10 @@ def present(ctx: Ctx, args: dict[str, Any]) -> Reply:
     section="Attendance",
     perm=Perm.CHAIR_TEAM,
     needs_meeting=True,
-    patterns=[r"(?:apologies|apologies\s+from|apols)\s*:?\s*(?P<names>.+)"],
+    # "apologies from GB and SA", "Apologies were received from: GB"
+    patterns=[
+        r"(?:apologies|apols)(?:\s+(?:were\s+)?(?:received|given|sent))?(?:\s+from)?\s*[:\-–]?\s*(?P<names>.+)"
+    ],
 )
 def apologies(ctx: Ctx, args: dict[str, Any]) -> Reply:
     entries = []
@@ -995,7 +998,10 @@ def sent_apologies(ctx: Ctx, args: dict[str, Any]) -> Reply:
     patterns=[
         _DEPUTY_CS + r"\s+(?:is\s+|was\s+)?(?:deputising|deputizing|deputised|deputized|deputises|deputizes|"
         r"attending|attended|attends|deputy|sitting\s+in|sat\s+in|standing\s+in|stood\s+in)?\s*"
-        r"(?:for|on\s+behalf\s+of)\s+(?P<member>[\w@.'’ -]+?)"
+        r"(?:for|on\s+behalf\s+of)\s+(?P<member>[\w@.'’ -]+?)",
+        # as attendance lists have it: "Clare Green (for Tracey Ryland)", "CG (deputising for TR)"
+        _DEPUTY_CS + r"\s*\(\s*(?:deputising\s+|deputizing\s+|attending\s+|sitting\s+in\s+|standing\s+in\s+)?"
+        r"(?:for|on\s+behalf\s+of)\s+(?P<member>[\w@.'’ -]+?)\s*\)",
     ],
 )
 def deputy(ctx: Ctx, args: dict[str, Any]) -> Reply:
@@ -1274,7 +1280,12 @@ def in_attendance(ctx: Ctx, args: dict[str, Any]) -> Reply:
     section="Attendance",
     perm=Perm.MEMBER,
     needs_meeting=True,
-    patterns=[r"quorum\??", r"quorate\??", r"(?:is\s+(?:it|the\s+meeting|this)\s+quorate)\??"],
+    patterns=[
+        r"quorum\??",
+        r"quorate\??",
+        r"(?:is\s+(?:it|the\s+meeting|this)|are\s+we)\s+quorate\??",
+        r"(?:do\s+we\s+have|have\s+we\s+got|is\s+there)\s+(?:a\s+)?quorum\??",
+    ],
 )
 def quorum(ctx: Ctx, args: dict[str, Any]) -> Reply:
     meeting = ctx.require_meeting()

@@ -92,8 +92,8 @@ _SUBJECT = re.compile(
     r"(?P<be>(?i:be)\s+)?(?P<verb>[A-Za-z][\w'’-]*)"
 )
 _PASSIVE = re.compile(
-    r"\b(?:(?:to|will|would|should|shall|must|is\s+to|are\s+to)\s+be\s+(?P<verb>[a-z]+)"
-    r"(?:\s+(?:forward|up|on|out|back))?"  # "to be taken forward by SH"
+    r"\b(?:(?:to|will|would|should|shall|must|is\s+to|are\s+to)\s+be\s+(?P<verb>[a-z]+(?:-[a-z]+)*)"
+    r"(?:\s+(?:forward|up|on|out|back))?"  # "to be taken forward by SH", "to be re-issued by BL"
     r"|(?P<led>led|chaired|owned|coordinated|co-ordinated|overseen))\s+by\s+",
     _I,
 )
@@ -873,7 +873,7 @@ def capture_action(
         is_action = True
     elif agreed and not is_action:
         # "Agreed: ... to be ... by ...": a passive with a deadline or agent is an action, owner or not.
-        is_action = bool(re.search(r"\bto\s+be\s+[a-z]+\b.*\bby\b", body, _I))
+        is_action = bool(re.search(r"\bto\s+be\s+[a-z]+(?:-[a-z]+)*\b.*\bby\b", body, _I))
     if not is_action:
         return not_action()
 

@@ -363,6 +363,12 @@ def test_worked_examples_all_right() -> None:
             "date",
         ),
         ("The protocol to be shared by TR with all partners by 1/3/24.", "p:TR", "2024-03-01", "date"),
+        (  # a hyphenated verb
+            "Agreed: the threshold document to be re-issued by the Business Unit by 1/3/24",
+            "g:business-unit",
+            "2024-03-01",
+            "date",
+        ),
         # agreements and commitments
         (
             "It was agreed for SMa and DA to hold a multi-agency focus group with managers.",

@@ -279,6 +279,21 @@ def test_apologies_then_arrival_counts(chat: Chat) -> None:
     assert _changes(chat) == [("10:20", True, [])]
 
 
+def test_attendance_typed_as_minutes_list_it(chat: Chat) -> None:
+    _open_board(chat)
+    chat.say("MT", "present MT LE")
+    out = chat.say("MT", "apologies from Tom Rees and Stella Conway")  # "from" is nobody's name
+    assert "Apologies: Tom Rees, Stella Conway." in out and "?" not in out
+    assert _attendance(chat)["TR"] == ("apologies", None)
+    assert "from" not in " ".join(_attendance(chat))
+    out = chat.say("MT", "Chloe Grant (for Tom Rees)")
+    assert "Chloe Grant is attending for Tom Rees" in out
+    assert _attendance(chat)["CG"] == ("deputy", "TR")
+    for asked in ("are we quorate?", "do we have a quorum?"):
+        assert "Quorate" in chat.say("MT", asked)
+    assert _changes(chat) == [("10:00", True, [])]
+
+
 def test_minimum_count_rule_of_a_series(chat: Chat) -> None:
     chat.at("2024-01-22T14:00:00+00:00")
     chat.say("TR", "meeting start exploitation")
