@@ -35,7 +35,14 @@ __all__ = ["TemplateProblem"]
 
 _MEETING = r"(?P<meeting>last(?:\s+meeting)?|previous(?:\s+meeting)?|#?\d[\w/.\- ]*)"
 # A series named before the meeting; never the words that name a meeting.
-_SERIES = r"(?:(?!(?:last|previous|the|of|for|approved?|agreed|correct\w*)\b)(?P<series>[A-Za-z][\w-]*))"
+_NOT_SERIES = r"(?:last|previous|the|of|for|approved?|agreed|correct\w*|please)\b"
+_SERIES = r"(?:(?!" + _NOT_SERIES + r")(?P<series>[A-Za-z][\w-]*))"
+# Asked for as people ask: "can I have the agenda for the next cpog meeting?", "minutes please".
+_ASKING = (
+    r"(?:(?:please\s+)?(?:(?:can|could|may)\s+(?:i|we)\s+(?:have|get|see)|(?:can|could)\s+you\s+send\s+(?:me|us)"
+    r"|send\s+(?:me|us)|i\s+need|show\s+(?:me|us))\s+(?:the\s+)?)"
+)
+_PLEASE = r"(?:,?\s+please)?\s*[?.!]*"
 
 
 def _day(ctx: Ctx, meeting: Meeting) -> str:
@@ -55,7 +62,11 @@ def _day(ctx: Ctx, meeting: Meeting) -> str:
     perm=Perm.MEMBER,
     aliases=("agenda", "agenda pack"),
     patterns=[
-        r"agenda(?:\s+pack)?(?:\s+(?:for\s+|of\s+)?(?:the\s+)?next(?:\s+meeting)?)?(?:\s+(?:of\s+|for\s+)?{series})?\??"
+        r"agenda(?:\s+pack)?(?:\s+(?:for\s+|of\s+)?(?:the\s+)?next(?:\s+meeting)?)?(?:\s+(?:of\s+|for\s+)?"
+        + _SERIES
+        + r")?\??",
+        _ASKING + r"?agenda(?:\s+pack)?(?:\s+(?:for|of))?(?:\s+the)?(?:\s+next)?(?:\s+" + _SERIES + r")??"
+        r"(?:\s+meeting)?" + _PLEASE,
     ],
 )
 def agenda_next(ctx: Ctx, args: dict[str, Any]) -> Reply:
@@ -79,7 +90,9 @@ def agenda_next(ctx: Ctx, args: dict[str, Any]) -> Reply:
     aliases=("draft minutes", "minutes draft 19/01/24"),
     patterns=[
         r"(?:minutes(?:\s+draft)?|draft\s+minutes)(?:\s+(?:of|for))?(?:\s+" + _SERIES + r")?"
-        r"(?:\s+(?:of\s+|for\s+)?(?:the\s+)?" + _MEETING + r")?\??"
+        r"(?:\s+(?:of\s+|for\s+)?(?:the\s+)?" + _MEETING + r")?\??",
+        _ASKING + r"?(?:the\s+)?(?:minutes(?:\s+draft)?|draft\s+minutes)(?:\s+(?:of|for))?(?:\s+the)?"
+        r"(?:\s+(?P<meeting>last|previous))?(?:\s+" + _SERIES + r")?(?:\s+meeting)?" + _PLEASE,
     ],
 )
 def minutes_draft_command(ctx: Ctx, args: dict[str, Any]) -> Reply:

@@ -408,6 +408,7 @@ def meeting_end(ctx: Ctx, args: dict[str, Any]) -> Reply:
     perm=Perm.MEMBER,
     patterns=[
         r"next\s+meeting(?:\s+of\s+{series})?\??",
+        r"when(?:'s|’s|\s+is)\s+(?:the\s+)?next(?:\s+{series})?\s+meeting\??",
         r"(?:set\s+)?next\s+meeting\s*(?:[:\-–]|is|on)?\s*(?P<when>.+)",
     ],
 )

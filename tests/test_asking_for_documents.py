@@ -1,0 +1,43 @@
+"""The agenda pack, the minutes and the next meeting asked for as people ask for them."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import Chat
+
+import handlers.commands  # noqa: F401 - registers every command
+from handlers import registry
+
+
+@pytest.mark.parametrize(
+    ("typed", "command", "args"),
+    [
+        ("can I have the agenda for the next cpog meeting?", "agenda next", {"series": "cpog"}),
+        ("Could we get the agenda pack please", "agenda next", {}),
+        ("send me the agenda for board", "agenda next", {"series": "board"}),
+        ("agenda please", "agenda next", {}),  # "please" is no series
+        ("agenda next board", "agenda next", {"series": "board"}),
+        ("minutes please", "minutes draft", {}),
+        ("minutes of the last cpog meeting", "minutes draft", {"series": "cpog", "meeting": "last"}),
+        ("could you send me the draft minutes please?", "minutes draft", {}),
+        ("minutes draft board 19/01/24", "minutes draft", {"series": "board", "meeting": "19/01/24"}),
+        ("when is the next meeting?", "next meeting", {}),
+        ("When's the next board meeting?", "next meeting", {"series": "board"}),
+    ],
+)
+def test_asked_as_people_ask(typed: str, command: str, args: dict[str, str]) -> None:
+    found = registry.match(typed)
+    assert found is not None, typed
+    spec, got = found
+    assert spec.name == command
+    assert {k: v for k, v in got.items() if k in ("series", "meeting")} == args
+
+
+def test_minutes_please_gives_the_draft(chat: Chat) -> None:
+    chat.at("2024-01-19T10:00:00+00:00")
+    chat.say("MT", "meeting start board")
+    chat.say("MT", "present MT LE")
+    chat.say("MT", "meeting end")
+    said = chat.say("RB", "minutes please")
+    assert "Minutes: Children's Safeguarding Partnership Board, Friday 19 January 2024" in said
+    assert "board-minutes-2024-01-19-draft.docx" in said
