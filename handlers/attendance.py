@@ -1117,8 +1117,9 @@ def authorise(ctx: Ctx, args: dict[str, Any]) -> Reply:
     aliases=("left LE",),
     applies=_names_apply,
     patterns=[
-        _NAMES_CS
-        + r"\s+(?:has\s+)?(?:left|leaves|leaving)(?:\s+(?:at\s+)?(?P<time>\d{1,2}[:.]\d{2}\s*(?:am|pm)?))?",
+        # "EL left", "EL left the meeting at 10:15", "DL had to leave", "TT left early"
+        _NAMES_CS + r"\s+(?:has\s+|had\s+to\s+|needed\s+to\s+|is\s+)?(?:left|leaves|leave|leaving)"
+        r"(?:\s+the\s+meeting)?(?:\s+early)?(?:\s+(?:at\s+)?(?P<time>\d{1,2}[:.]\d{2}\s*(?:am|pm)?))?\.?",
         r"left\s*:?\s+(?P<names>.+?)(?:\s+at\s+(?P<time>\d{1,2}[:.]\d{2}\s*(?:am|pm)?))?",
     ],
 )
@@ -1167,8 +1168,9 @@ def left(ctx: Ctx, args: dict[str, Any]) -> Reply:
     aliases=("joined LE", "LE arrived"),
     applies=_names_apply,
     patterns=[
+        # "KB joined", "KB joined late at 9:30", "KB joined the meeting at 09:30"
         _NAMES_CS + r"\s+(?:has\s+)?(?:joined|arrived|rejoined|returned|is\s+back)"
-        r"(?:\s+(?:at\s+)?(?P<time>\d{1,2}[:.]\d{2}\s*(?:am|pm)?))?",
+        r"(?:\s+the\s+meeting)?(?:\s+late)?(?:\s+(?:at\s+)?(?P<time>\d{1,2}[:.]\d{2}\s*(?:am|pm)?))?\.?",
         r"(?:joined|arrived)\s*:?\s+(?P<names>.+?)(?:\s+at\s+(?P<time>\d{1,2}[:.]\d{2}\s*(?:am|pm)?))?",
     ],
 )
@@ -1305,7 +1307,11 @@ def quorum(ctx: Ctx, args: dict[str, Any]) -> Reply:
     section="Attendance",
     perm=Perm.MEMBER,
     needs_meeting=True,
-    patterns=[r"attendance", r"who(?:'s|\s+is)\s+(?:here|present)\??"],
+    patterns=[
+        r"attendance",
+        r"who(?:'s|’s|\s+is|\s+are)\s+(?:here|present|missing|absent|not\s+here|we\s+missing)\??",
+        r"who\s+(?:has|have)\s+(?:sent\s+)?apologies\??",
+    ],
 )
 def attendance(ctx: Ctx, args: dict[str, Any]) -> Reply:
     meeting = ctx.require_meeting()
@@ -1314,7 +1320,9 @@ def attendance(ctx: Ctx, args: dict[str, Any]) -> Reply:
 
 def attendance_summary(ctx: Ctx, meeting: Meeting) -> str:
     present, deputies, guests, apologies, absent, gone = [], [], [], [], [], []
+    recorded: set[str] = set()
     for row, initials in _rows(ctx, meeting):
+        recorded.add(initials or "")
         name = ctx.name(initials) if initials else (row.guest_name or "a guest")
         if row.status == "present":
             present.append(name + (f" ({OBSERVER})" if row.role_note == OBSERVER else ""))
@@ -1341,4 +1349,9 @@ def attendance_summary(ctx: Ctx, meeting: Meeting) -> str:
         lines.append(f"Not in attendance: {', '.join(absent)}.")
     if gone:
         lines.append(f"Left: {', '.join(gone)}.")
+    if meeting.status == "open" and ctx.series is not None:
+        # "who is missing?": the members nobody has recorded yet, present or with apologies
+        missing = sorted(ctx.name(i) for i in true_members(ctx) - recorded)
+        if missing:
+            lines.append(f"Not here, no apologies ({len(missing)}): {', '.join(missing)}.")
     return "\n".join(lines)

@@ -35,7 +35,7 @@ from storage.roster import Roster
 _I = re.IGNORECASE
 
 _PREFIX = re.compile(
-    r"^\s*(?:(?:[-*•·>]+|\d+(?:\.\d+)*[.)]?(?=\s))\s*)*(?:\*\*|__)?\s*(?:new\s+|agreed\s+)?"
+    r"^\s*(?:(?:[-*•·>]+|\d+(?:\.\d+)*[.)]?(?=\s))\s*)*(?:\*\*|__)?\s*(?:new\s+|agreed\s+|chair(?:'s|’s)?\s+)?"
     r"action(?:s|\s+point)?(?:\s*(?:no\.?|number|#)?\s*(?P<num>\d{1,4})\b)?"
     r"(?:\s+(?:for|on|by)\s+(?P<for>[^:–—\n]{1,60}?)\s*(?=[:–—])|\s*\((?P<paren>[^)\n]{1,60})\))?"
     r"\s*(?:\*\*|__)?\s*(?:[:.)–—]+|-+)(?:\s*(?:\*\*|__))?\s*",
@@ -644,7 +644,9 @@ def has_action_label(text: str) -> bool:
     return _PREFIX.match(text[action_start(text) :]) is not None
 
 
-_MID_PREFIX = re.compile(r"(?:[-*•·>]\s*)*(?:\*\*|__)?\s*(?:new\s+|agreed\s+)?actions?\b", _I)
+_MID_PREFIX = re.compile(
+    r"(?:[-*•·>]\s*)*(?:\*\*|__)?\s*(?:new\s+|agreed\s+|chair(?:'s|’s)?\s+)?actions?\b", _I
+)
 _STATUS_WORDS = re.compile(
     r"(?:action\s+)?(?P<word>ongoing|closed|complete[d]?|open|done|carried\s+forward|c/f|deferred|superseded)$",
     _I,

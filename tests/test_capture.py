@@ -117,6 +117,7 @@ def test_worked_examples_all_right() -> None:
             "next_meeting",
         ),
         ("ACTION - TR to share the Operation Encompass figures by 2/2/24", "p:TR", "2024-02-02", "date"),
+        ("Chair's action: TR to sign off the threshold document by 2/2/24", "p:TR", "2024-02-02", "date"),
         (
             "ACTION: MT to invite the training lead to present at the next meeting.",
             "p:MT",

@@ -292,6 +292,20 @@ def test_attendance_typed_as_minutes_list_it(chat: Chat) -> None:
     for asked in ("are we quorate?", "do we have a quorum?"):
         assert "Quorate" in chat.say("MT", asked)
     assert _changes(chat) == [("10:00", True, [])]
+    chat.at("2024-01-19T10:40:00+00:00")
+    assert "Chloe Grant left at 10:30" in chat.say("MT", "CG left the meeting at 10:30")
+    assert "Lowri Evans left at 10:40" in chat.say("MT", "LE had to leave")
+    assert "Lowri Evans rejoined at 10:40" in chat.say("MT", "LE joined the meeting late")
+    with chat.app.sessions() as s:
+        moved = {
+            p.initials: [m["event"] for m in a.movements]
+            for a, p in s.execute(select(Attendance, Person).join(Person, Person.id == Attendance.person_id))
+        }
+    assert moved["CG"] == ["left"] and moved["LE"] == ["left", "rejoined"]
+    said = chat.say("MT", "who is missing?")
+    missing = said.split("Not here, no apologies (")[1]
+    assert "Samir Malik" in missing  # a member nobody recorded
+    assert not any(n in missing for n in ("Miriam Tolley", "Lowri Evans", "Tom Rees", "Stella Conway"))
 
 
 def test_minimum_count_rule_of_a_series(chat: Chat) -> None:
