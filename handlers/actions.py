@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, bindparam, exists, func, select, union, update
-from sqlalchemy.orm import aliased, joinedload, object_session
+from sqlalchemy.orm import aliased, joinedload, load_only, object_session
 
 from handlers.context import Ask, Ctx, Refused, Request, UserError, require_length
 from handlers.format import due_text, owners_text, plural, short_date
@@ -1251,13 +1251,15 @@ def _mine(groups: bool, series: bool) -> Select[Action, Series, ActionUpdate]:
         agency = (shared, ActionOwner.kind == "agency", ActionOwner.key == bindparam("agency"))
         ways.append(branch(*agency, action=(theirs,)))
         ways.append(branch(shared, ActionOwner.kind == "all", action=(theirs,)))
+    # Of each row's series only what a listing names it by: its ten JSON columns, decoded for
+    # every row, were most of the loading (a series already in the session stays as loaded).
     return (
         select(Action, Series, _LATEST_UPDATE)
         .join(Series, Series.id == Action.series_id)
         .outerjoin(_LATEST_UPDATE, _newest_update_of_action())
         .where(Action.id.in_(union(*ways)), still_open, partnership)
         .order_by(Action.series_id, Action.number)
-        .options(joinedload(Action.owners))
+        .options(joinedload(Action.owners), load_only(Series.partnership_id, Series.key, Series.name))
     )
 
 

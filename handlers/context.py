@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from handlers.attendance_report import AttendanceReport, NoReport
@@ -120,6 +120,14 @@ class Ask(Exception):
 
 def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str)) if value is not None else None
+
+
+# A series' newest open meeting; built once (building a select costs more than running it).
+_OPEN_MEETING = (
+    select(Meeting)
+    .where(Meeting.series_id == bindparam("series_id"), Meeting.status == "open")
+    .order_by(Meeting.id.desc())
+)
 
 
 @dataclass
@@ -297,11 +305,7 @@ class Ctx:
             known = self._open[sid]
             if known is None or known.status == "open":
                 return known
-        meeting = self.session.scalars(
-            select(Meeting)
-            .where(Meeting.series_id == sid, Meeting.status == "open")
-            .order_by(Meeting.id.desc())
-        ).first()
+        meeting = self.session.scalars(_OPEN_MEETING, {"series_id": sid}).first()
         self._open[sid] = meeting
         return meeting
 
