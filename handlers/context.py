@@ -6,6 +6,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -157,8 +158,9 @@ class Ctx:
     def now(self) -> datetime:
         return self.req.at
 
-    @property
+    @cached_property
     def today(self) -> date:
+        # Worked out once: a listing asks for it several times a row, and the request's time is fixed.
         return self.req.at.astimezone(self.tz).date()
 
     # --- settings -----------------------------------------------------------------------------------
