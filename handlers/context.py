@@ -329,10 +329,11 @@ class Ctx:
     # --- people --------------------------------------------------------------------------------------
     def _ids(self) -> dict[str, int]:
         if not self._people_ids:
-            self._people_ids.update(
-                self.setup.rosters.person_ids(self.session, self.partnership_id, self.version)
-            )
-            self._initials.update({v: k for k, v in self._people_ids.items()})
+            # The cache's own maps, never changed here (`add_person` copies them): copying 300 people
+            # per command cost more than the rest of a `quorum`'s Python.
+            rosters = self.setup.rosters
+            self._people_ids = rosters.person_ids(self.session, self.partnership_id, self.version)
+            self._initials = rosters.initials_by_id(self.partnership_id, self._people_ids)
         return self._people_ids
 
     def person_id(self, initials: str) -> int:
@@ -353,8 +354,8 @@ class Ctx:
     def add_person(self, person: PersonRef, person_id: int) -> None:
         """Someone recorded during this command (a guest): known by key and id from now on."""
         self._ids()
-        self._people_ids[person.initials] = person_id
-        self._initials[person_id] = person.initials
+        self._people_ids = {**self._people_ids, person.initials: person_id}
+        self._initials = {**self._initials, person_id: person.initials}
         self.roster = self.roster.with_person(person)
 
     # --- questions -----------------------------------------------------------------------------------
