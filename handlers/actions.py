@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, bindparam, exists, func, select, union, update
-from sqlalchemy.orm import aliased, joinedload, object_session
+from sqlalchemy.orm import aliased, joinedload, load_only, object_session
 
 from handlers import unnumbered_answers as unnumbered
 from handlers.context import Ask, Ctx, Refused, Request, UserError, require_length
@@ -1042,7 +1042,7 @@ def _reopen(ctx: Ctx, args: dict[str, Any], action: Action, series: Series) -> C
 def action_show(ctx: Ctx, args: dict[str, Any]) -> Reply:
     action, series = find_action(ctx, args)  # only an action this person may see
     status = {"open": "open", "done": "done", "dropped": "dropped"}[action.status]
-    flags = _flags(ctx, action)
+    flags = _flags(ctx, action, current_owners(action))
     reply = Reply().say(f"{echo(ctx, action, series)} — {status}{'; ' + ', '.join(flags) if flags else ''}")
     reply.say(f"“{action.title}”")
     rows = tuple(
@@ -1262,13 +1262,15 @@ def _mine(groups: bool, series: bool) -> Select[Action, Series, ActionUpdate]:
         agency = (shared, ActionOwner.kind == "agency", ActionOwner.key == bindparam("agency"))
         ways.append(branch(*agency, action=(theirs,)))
         ways.append(branch(shared, ActionOwner.kind == "all", action=(theirs,)))
+    # Of each row's series only what a listing names it by: its ten JSON columns, decoded for
+    # every row, were most of the loading (a series already in the session stays as loaded).
     return (
         select(Action, Series, _LATEST_UPDATE)
         .join(Series, Series.id == Action.series_id)
         .outerjoin(_LATEST_UPDATE, _newest_update_of_action())
         .where(Action.id.in_(union(*ways)), still_open, partnership)
         .order_by(Action.series_id, Action.number)
-        .options(joinedload(Action.owners))
+        .options(joinedload(Action.owners), load_only(Series.partnership_id, Series.key, Series.name))
     )
 
 
@@ -1304,13 +1306,15 @@ def my_open_actions(ctx: Ctx, initials: str) -> list[tuple[Action, Series]]:
     return [(a, s) for a, s in rows if is_owner(ctx, a, initials, s)]
 
 
-def _flags(ctx: Ctx, action: Action) -> list[str]:
+def _flags(ctx: Ctx, action: Action, owners: list[Owner]) -> list[str]:
+    """What a listing says beside the due date; `owners` as `current_owners` gives them."""
     flags = []
-    if action.status == "open" and action.due_date and action.due_date < ctx.today:
-        flags.append(f"overdue by {plural((ctx.today - action.due_date).days, 'day')}")
-    if action.snoozed_until and action.snoozed_until > ctx.today:
+    today = ctx.today
+    if action.status == "open" and action.due_date and action.due_date < today:
+        flags.append(f"overdue by {plural((today - action.due_date).days, 'day')}")
+    if action.snoozed_until and action.snoozed_until > today:
         flags.append(f"snoozed until {short_date(action.snoozed_until)}")
-    if not current_owners(action):
+    if not owners:
         flags.append("no owner")
     return flags
 
@@ -1322,12 +1326,13 @@ def _table(ctx: Ctx, actions: list[tuple[Action, Series]], *, qualified: bool = 
         latest = latest_update(a)
         update_text = f"{latest.text} ({short_date(latest.at.astimezone(ctx.tz).date())})" if latest else ""
         due = due_text(a.due_date, a.due_kind).removeprefix("due ")
-        flags = _flags(ctx, a)
+        owners = current_owners(a)
+        flags = _flags(ctx, a, owners)
         if flags:
             due += f" [{', '.join(flags)}]"
         if qualified and ctx.req.qualifier:  # several partnerships' series with the same id
             number = f"{ctx.req.qualifier}{series.key} {a.number}"
         else:
             number = f"{_short(series)} {a.number}" if qualified else str(a.number)
-        rows.append((number, a.title, owners_text(ctx.roster, current_owners(a)), due, update_text))
+        rows.append((number, a.title, owners_text(ctx.roster, owners), due, update_text))
     return Table(("No.", "Action", "Owners", "Due", "Latest update"), tuple(rows), caption=caption)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from handlers.context import Ask, Ctx, UserError
 from handlers.format import clock, is_guest, plural
@@ -39,15 +39,15 @@ def _seated(ctx: Ctx, initials: str) -> dict[str, Any] | None:
     return None
 
 
+# Built once: building the select cost more than running it.
+_SHEET = select(Attendance).where(Attendance.meeting_id == bindparam("meeting_id")).order_by(Attendance.id)
+
+
 def sheet(ctx: Ctx, meeting: Meeting) -> list[Attendance]:
     """The meeting's attendance rows, read once per command; rows added during it are appended."""
     key = ("attendance", meeting.id)
     if key not in ctx.memo:
-        ctx.memo[key] = list(
-            ctx.session.scalars(
-                select(Attendance).where(Attendance.meeting_id == meeting.id).order_by(Attendance.id)
-            )
-        )
+        ctx.memo[key] = list(ctx.session.scalars(_SHEET, {"meeting_id": meeting.id}))
     rows: list[Attendance] = ctx.memo[key]
     return rows
 

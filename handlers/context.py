@@ -6,10 +6,11 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from handlers.attendance_report import AttendanceReport, NoReport
@@ -122,6 +123,14 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str)) if value is not None else None
 
 
+# A series' newest open meeting; built once (building a select costs more than running it).
+_OPEN_MEETING = (
+    select(Meeting)
+    .where(Meeting.series_id == bindparam("series_id"), Meeting.status == "open")
+    .order_by(Meeting.id.desc())
+)
+
+
 @dataclass
 class Ctx:
     session: Session
@@ -149,8 +158,9 @@ class Ctx:
     def now(self) -> datetime:
         return self.req.at
 
-    @property
+    @cached_property
     def today(self) -> date:
+        # Worked out once: a listing asks for it several times a row, and the request's time is fixed.
         return self.req.at.astimezone(self.tz).date()
 
     # --- settings -----------------------------------------------------------------------------------
@@ -297,11 +307,7 @@ class Ctx:
             known = self._open[sid]
             if known is None or known.status == "open":
                 return known
-        meeting = self.session.scalars(
-            select(Meeting)
-            .where(Meeting.series_id == sid, Meeting.status == "open")
-            .order_by(Meeting.id.desc())
-        ).first()
+        meeting = self.session.scalars(_OPEN_MEETING, {"series_id": sid}).first()
         self._open[sid] = meeting
         return meeting
 
@@ -323,10 +329,11 @@ class Ctx:
     # --- people --------------------------------------------------------------------------------------
     def _ids(self) -> dict[str, int]:
         if not self._people_ids:
-            self._people_ids.update(
-                self.setup.rosters.person_ids(self.session, self.partnership_id, self.version)
-            )
-            self._initials.update({v: k for k, v in self._people_ids.items()})
+            # The cache's own maps, never changed here (`add_person` copies them): copying 300 people
+            # per command cost more than the rest of a `quorum`'s Python.
+            rosters = self.setup.rosters
+            self._people_ids = rosters.person_ids(self.session, self.partnership_id, self.version)
+            self._initials = rosters.initials_by_id(self.partnership_id, self._people_ids)
         return self._people_ids
 
     def person_id(self, initials: str) -> int:
@@ -347,8 +354,8 @@ class Ctx:
     def add_person(self, person: PersonRef, person_id: int) -> None:
         """Someone recorded during this command (a guest): known by key and id from now on."""
         self._ids()
-        self._people_ids[person.initials] = person_id
-        self._initials[person_id] = person.initials
+        self._people_ids = {**self._people_ids, person.initials: person_id}
+        self._initials = {**self._initials, person_id: person.initials}
         self.roster = self.roster.with_person(person)
 
     # --- questions -----------------------------------------------------------------------------------

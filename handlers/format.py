@@ -44,14 +44,33 @@ def spreadsheet_cell(value: object) -> object:
     return value
 
 
+# English names, as strftime gives them in the C locale: a listing formats dozens of dates, and
+# strftime costs several times a lookup.
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
 def short_date(d: date) -> str:
     """Fri 15 Mar 2024"""
-    return f"{d:%a} {d.day} {d:%b %Y}"
+    return f"{_DAYS[d.weekday()][:3]} {d.day} {_MONTHS[d.month - 1][:3]} {d.year}"
 
 
 def long_date(d: date) -> str:
     """Friday 15 March 2024"""
-    return f"{d:%A} {d.day} {d:%B %Y}"
+    return f"{_DAYS[d.weekday()]} {d.day} {_MONTHS[d.month - 1]} {d.year}"
 
 
 def clock(dt: datetime, tz: ZoneInfo) -> str:

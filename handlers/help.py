@@ -6,22 +6,22 @@ from typing import Any
 
 from handlers.context import Ctx
 from handlers.format import long_date
-from handlers.registry import SECTIONS, CommandSpec, Perm, all_commands, command
+from handlers.registry import SECTIONS, Perm, all_commands, command
 from handlers.reply import ACTOR, Reply
 
 
-def _may_run(ctx: Ctx, spec: CommandSpec) -> bool:
-    if spec.perm == Perm.ANYONE:
-        return True
+def _level(ctx: Ctx) -> Perm:
+    """The most this person may do here: help lists the commands at or below it. Worked out once,
+    not per command listed (each asks for the chair team and members of every series)."""
     if ctx.actor is None:
-        return False
-    if spec.perm == Perm.PERSON:
-        return True
+        return Perm.ANYONE
     # Here: the bound series; elsewhere, any series of theirs (they can name it or bind a channel).
     series = [ctx.sref] if ctx.series is not None else list(ctx.roster.series.values())
-    if spec.perm == Perm.MEMBER:
-        return any(ctx.is_member(s) or ctx.is_chair_team(s) for s in series)
-    return any(ctx.is_chair_team(s) for s in series)
+    if any(ctx.is_chair_team(s) for s in series):
+        return Perm.CHAIR_TEAM
+    if any(ctx.is_member(s) for s in series):
+        return Perm.MEMBER
+    return Perm.PERSON
 
 
 def _terms_of_reference(ctx: Ctx) -> list[str]:
@@ -67,8 +67,9 @@ def help_(ctx: Ctx, args: dict[str, Any]) -> Reply:
             audience=ACTOR,
         )
     lines = [f"Commands you can use here{where}:"]
+    level = _level(ctx)
     for section in SECTIONS:
-        specs = [s for s in all_commands() if s.section == section and _may_run(ctx, s)]
+        specs = [s for s in all_commands() if s.section == section and s.perm <= level]
         if specs:
             lines.append(f"{section}:")
             lines.extend(f"  `{s.usage}` — {s.summary}" for s in specs)

@@ -191,6 +191,8 @@ class Roster:
         """Initials of everyone in a group, named members first, then by agency (active people only)."""
         group = self.groups[group_id]
         out = [i for i in group.members if i in self.people and self.people[i].active]
+        if not group.agencies:  # named members only: no walk over everyone
+            return out
         for p in self.people.values():
             if (
                 p.agency in group.agencies

@@ -22,6 +22,7 @@ class RosterCache:
         self._rosters: dict[str, tuple[int, Roster]] = {}
         self._ids: dict[str, tuple[int, dict[str, int]]] = {}
         self._by_id: dict[str, tuple[int, dict[int, PersonRef]]] = {}
+        self._initials: dict[str, tuple[dict[str, int], dict[int, str]]] = {}
         self._lock = threading.Lock()  # the doors call the core from worker threads
 
     def roster(self, session: Session, partnership_id: str, version: int | None = None) -> Roster:
@@ -58,6 +59,16 @@ class RosterCache:
         with self._lock:
             self._ids[partnership_id] = (version, ids)
         return ids
+
+    def initials_by_id(self, partnership_id: str, ids: dict[str, int]) -> dict[int, str]:
+        """Person id -> initials: a map `person_ids` gave, the other way round, built once per map."""
+        cached = self._initials.get(partnership_id)
+        if cached is not None and cached[0] is ids:
+            return cached[1]
+        initials = {pid: ini for ini, pid in ids.items()}
+        with self._lock:
+            self._initials[partnership_id] = (ids, initials)
+        return initials
 
     def people_by_id(self, session: Session, partnership_id: str, version: int) -> dict[int, PersonRef]:
         """Person id -> the roster's person, for everyone (including people who left and guests)."""
