@@ -108,4 +108,8 @@ def core_setup(settings: Settings) -> CoreSetup:
         templates = Templates(folder) if folder else BUILT_IN
     except TemplateProblem as e:
         raise AppError(str(e)) from e
-    return CoreSetup(policy=settings.nudges.resolve().policy_for, templates=templates)
+    return CoreSetup(
+        policy=settings.nudges.resolve().policy_for,
+        templates=templates,
+        report_worker=settings.documents.report_worker,
+    )

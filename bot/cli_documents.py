@@ -149,13 +149,17 @@ def run_report(app: App, args: argparse.Namespace, out: TextIO) -> int:
     from handlers.year_report import year_report
     from handlers.year_report_command import read_period
     from handlers.year_report_render import year_files
+    from handlers.year_report_worker import start as start_worker
 
     try:
         with app.sessions() as session:
             ctx = _context(app, session, args, None)
             start, end = read_period(args.start, args.end, ctx.today, "--from 2024-04-01 --to 2025-03-31")
+            worker = ctx.setup.report_worker and not args.no_pdf
+            if worker:
+                start_worker()  # its imports overlap with reading the figures
             report = year_report(session, ctx.partnership_id, start, end, ctx.now)
-            files = year_files(ctx.setup.templates, report, pdf=not args.no_pdf)
+            files = year_files(ctx.setup.templates, report, pdf=not args.no_pdf, worker=worker)
     except UserError as e:
         sys.stderr.write(f"{e}\n")
         return 1

@@ -58,6 +58,8 @@ class DoorsSection(Section):
 
 class DocumentsSection(Section):
     templates: str | None = None  # a folder of the business unit's own templates, relative to app.yaml
+    # The year report's charts and Word file drawn in a second process beside its PDF (on 2+ CPUs).
+    report_worker: bool = True
 
 
 def environment_overrides() -> dict[str, Any]:

@@ -285,24 +285,53 @@ def with_stack_room(fn: Callable[[], R]) -> R:
     return result
 
 
-def render_pdf(templates: Templates, html: str, images: Mapping[str, bytes] | None = None) -> bytes:
+# A PNG drawn elsewhere while the PDF is made: its head (all before the pixels), and what returns it.
+Later = tuple[bytes, Callable[[], bytes]]
+
+
+def render_pdf(
+    templates: Templates,
+    html: str,
+    images: Mapping[str, bytes] | None = None,
+    later: Mapping[str, Later] | None = None,
+) -> bytes:
     """`images`: PNGs the HTML names by URL, handed over as they are (a large data: URL in the HTML
-    costs its parser more than the image costs the PDF)."""
+    costs its parser more than the image costs the PDF). `later`: PNGs the HTML names whose pixels
+    are still being drawn: the document is laid out from their heads, and each PNG is asked for
+    only when the PDF is written, at the end (handlers/pdf_png.py). The PDF is the one the PNGs
+    given in `images` would make."""
     # Imported here: WeasyPrint takes most of a second to import, and the shell must start fast.
     from weasyprint import HTML
 
-    from handlers.pdf_png import hand_over_pngs
+    from handlers.pdf_png import StandInMismatch, hand_over_pngs, pixels_later, stand_in
 
     hand_over_pngs()
     base = templates.custom_dir or DEFAULT_DIR  # relative links in a custom template are to its own folder
-    fetcher = _local_fetcher(templates, images or {})
+    later = later or {}
+    given = dict(images or {})
 
-    def make() -> bytes:
-        document = HTML(string=html, base_url=str(base) + "/", url_fetcher=fetcher)
+    def make(stand_ins: bool) -> bytes | None:
+        shown = {**given, **{url: stand_in(head) for url, (head, _) in later.items()}} if stand_ins else given
+        html_doc = HTML(string=html, base_url=str(base) + "/", url_fetcher=_local_fetcher(templates, shown))
+        cache: dict[str, Any] = {}
+        document = html_doc.render(cache=cache, pdf_variant="pdf/ua-1")
+        if stand_ins and not pixels_later(cache, later):
+            return None
         return bytes(document.write_pdf(pdf_variant="pdf/ua-1"))
 
     with cycle_collection_paused():
-        return with_stack_room(make)
+        if later:
+            try:
+                pdf = with_stack_room(lambda: make(stand_ins=True))
+                if pdf is not None:
+                    return pdf
+            except StandInMismatch:
+                pass
+            # Laid out for other images, or a WeasyPrint that keeps images otherwise: with the PNGs.
+            given.update({url: fetch() for url, (_, fetch) in later.items()})
+        result = with_stack_room(lambda: make(stand_ins=False))
+        assert result is not None
+        return result
 
 
 # --- the calendar invitation ---------------------------------------------------------------------------

@@ -12,6 +12,8 @@ pixels against the charts'.
 from __future__ import annotations
 
 import struct
+import zlib
+from collections.abc import Callable, Mapping
 from typing import Any
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -57,3 +59,59 @@ def hand_over_pngs() -> None:
 
     png_data.as_is = True  # type: ignore[attr-defined]
     RasterImage._get_png_data = staticmethod(png_data)
+
+
+# --- pixels that arrive while the PDF is made --------------------------------------------------------
+#
+# WeasyPrint reads an image's size and mode when it lays the document out, and its pixels only when
+# it writes the image into the PDF, at the very end. An image drawn elsewhere (the year report's
+# charts, in a second process: handlers/year_report_worker.py) can be laid out from a stand-in that
+# holds its PNG head alone, and its pixels handed over when WeasyPrint asks for them.
+
+# A PNG's chunk holding no data: length, kind, and the CRC of the kind alone.
+_EMPTY_IDAT = b"\x00\x00\x00\x00IDAT" + struct.pack(">I", zlib.crc32(b"IDAT"))
+_IEND = b"\x00\x00\x00\x00IEND" + struct.pack(">I", zlib.crc32(b"IEND"))
+
+
+class StandInMismatch(ValueError):
+    """The PNG that arrived does not start as its stand-in did: the layout was made for another image."""
+
+
+def stand_in(head: bytes) -> bytes:
+    """A PNG with `head` (signature, IHDR and what precedes the pixels) and no pixels."""
+    return head + _EMPTY_IDAT + _IEND
+
+
+def pixels_later(cache: Mapping[str, Any], later: Mapping[str, tuple[bytes, Callable[[], bytes]]]) -> bool:
+    """Give each image laid out from a stand-in (`later`: URL -> its PNG head, and what returns the
+    PNG) its PNG when the PDF is written. `cache`: the one the document was rendered with, where
+    WeasyPrint keeps each image by URL. False, changing nothing, if WeasyPrint no longer keeps its
+    images this way (the caller then renders again with the PNGs)."""
+    from weasyprint.images import LazyImage, RasterImage
+
+    images = [cache.get(url) for url in later]
+    laid_out = [
+        i
+        for i in images
+        if isinstance(i, RasterImage) and isinstance(getattr(i, "image_data", None), LazyImage)
+    ]
+    if len(laid_out) != len(images):
+        return False
+
+    class Later(LazyImage):
+        def __init__(self, head: bytes, fetch: Callable[[], bytes]) -> None:
+            super().__init__({}, "later", b"")
+            self._head, self._fetch, self._png = head, fetch, b""
+
+        @property
+        def data(self) -> bytes:
+            if not self._png:
+                png = self._fetch()
+                if not png.startswith(self._head):
+                    raise StandInMismatch("an image arrived with another size than it was laid out with")
+                self._png = png
+            return self._png
+
+    for image, (head, fetch) in zip(laid_out, later.values(), strict=True):
+        image.image_data = Later(head, fetch)
+    return True

@@ -48,3 +48,5 @@ class CoreSetup:
     policy: PolicyLookup = default_policy
     templates: Templates = BUILT_IN
     rosters: RosterCache = field(default_factory=RosterCache)
+    # The year report made in two processes (handlers/year_report_worker.py); app.yaml can turn it off.
+    report_worker: bool = True

@@ -56,6 +56,32 @@ class Chart:
     png: bytes
 
 
+@dataclass(frozen=True)
+class Plan:
+    """A chart before it is drawn: what the documents say of it, and its size in pixels. The PDF is
+    laid out from plans while another process draws the charts (handlers/year_report_worker.py)."""
+
+    name: str
+    title: str
+    alt: str
+    width: int
+    height: int
+
+    @property
+    def head(self) -> bytes:
+        """How its PNG will start: everything before the pixels."""
+        return png_head(self.width, self.height, DPI)
+
+
+def _pixels(inches: float) -> int:
+    """A figure's size in pixels as Agg makes it: the inches times the resolution, cut to a whole."""
+    return int(inches * DPI)
+
+
+def _chart(plan: Plan, fig: Any) -> Chart:
+    return Chart(plan.name, plan.title, plan.alt, _png(fig))
+
+
 @functools.cache
 def _canvas_class() -> type:
     """matplotlib's Agg canvas, with a renderer that rasterises each text once per report.
@@ -216,13 +242,16 @@ def png_rgb(width: int, height: int, rgb: Any, dpi: int) -> bytes:
     pixels = pixels.reshape(height, width, -1)
     for colour in range(3):
         rows[:, 1 + colour :: 3] = pixels[:, :, colour]
+    return png_head(width, height, dpi) + _chunk(b"IDAT", zlib.compress(rows.data, 1)) + _chunk(b"IEND", b"")
+
+
+def png_head(width: int, height: int, dpi: int) -> bytes:
+    """An 8-bit RGB PNG's signature, size and resolution: what comes before its pixels."""
     per_metre = round(dpi / 0.0254)
     return (
         b"\x89PNG\r\n\x1a\n"
         + _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
         + _chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1))
-        + _chunk(b"IDAT", zlib.compress(rows.data, 1))
-        + _chunk(b"IEND", b"")
     )
 
 
@@ -325,13 +354,40 @@ def _bars(
     ax.add_collection(bars, autolim=autoscale)
 
 
+def _engagement_rows(scope: Scope) -> list[Any]:
+    return [a for a in scope.agencies if a.expected] if scope.held else []
+
+
+def _engagement_height(rows: list[Any]) -> float:
+    return 1.9 + 0.36 * len(rows)
+
+
+def engagement_plan(scope: Scope) -> Plan | None:
+    rows = _engagement_rows(scope)
+    if not rows:
+        return None
+    lines = [
+        f"{a.name}: {a.member} by a member, {a.deputy} by a deputy, {a.apologies} apologies, "
+        f"{a.absent} absent without apologies (attended {percent(a.rate)})"
+        for a in rows
+    ]
+    alt = (
+        f"Bar chart of attendance per agency at {scope.name}'s {scope.held} meetings. "
+        + "; ".join(lines)
+        + "."
+    )
+    title = f"{scope.name}: attendance per agency"
+    return Plan(f"{scope.key}-engagement", title, alt, _pixels(WIDTH_IN), _pixels(_engagement_height(rows)))
+
+
 def engagement_chart(scope: Scope, canvases: Canvases | None = None) -> Chart | None:
     """A stacked bar per agency: meetings represented by a member, a deputy, apologies, absent."""
-    rows = [a for a in scope.agencies if a.expected]
-    if not scope.held or not rows:
+    plan = engagement_plan(scope)
+    if plan is None:
         return None
+    rows = _engagement_rows(scope)
     names = _names([a.name for a in rows])
-    fig, ax = (canvases or Canvases()).figure("engagement", WIDTH_IN, 1.9 + 0.36 * len(rows))
+    fig, ax = (canvases or Canvases()).figure("engagement", WIDTH_IN, _engagement_height(rows))
     _margins(fig, names, bottom=1.0)
     ys = range(len(rows))
     left = [0] * len(rows)
@@ -366,31 +422,48 @@ def engagement_chart(scope: Scope, canvases: Canvases | None = None) -> Chart | 
     key = _key()
     fig.text(0.01, 0.02, key, fontsize=LABEL_PT, ha="left", va="bottom")
     ax.spines[["top", "right"]].set_visible(False)
-    lines = [
-        f"{a.name}: {a.member} by a member, {a.deputy} by a deputy, {a.apologies} apologies, "
-        f"{a.absent} absent without apologies (attended {percent(a.rate)})"
-        for a in rows
-    ]
-    alt = (
-        f"Bar chart of attendance per agency at {scope.name}'s {scope.held} meetings. "
-        + "; ".join(lines)
-        + "."
-    )
-    return Chart(f"{scope.key}-engagement", f"{scope.name}: attendance per agency", alt, _png(fig))
+    return _chart(plan, fig)
+
+
+def _heat_rows(scope: Scope) -> list[Any]:
+    return [a for a in scope.agencies if a.expected] if scope.meetings else []
+
+
+def _heat_height(rows: list[Any]) -> float:
+    return 2.1 + 0.36 * len(rows)
+
+
+def heat_plan(scope: Scope) -> Plan | None:
+    rows = _heat_rows(scope)
+    if not rows:
+        return None
+    lines = []
+    for a in rows:
+        # Each agency in a sentence: how often it was represented, and the meetings it missed.
+        said = [f"represented at {a.represented} of {a.expected} (by a deputy at {a.deputy})"]
+        for state in ("apologies", "absent"):
+            days = [f"{m.day.day} {m.day:%b %Y}" for m in scope.meetings if m.states.get(a.key) == state]
+            if days:
+                said.append(f"{STATE_WORDS[state]} on {', '.join(days)}")
+        lines.append(f"{a.name}: {'; '.join(said)}")
+    alt = f"Grid of {scope.name}'s {len(scope.meetings)} meetings by agency. " + ". ".join(lines) + "."
+    title = f"{scope.name}: each agency at each meeting"
+    return Plan(f"{scope.key}-meetings", title, alt, _pixels(WIDTH_IN), _pixels(_heat_height(rows)))
 
 
 def heat_map(scope: Scope, canvases: Canvases | None = None) -> Chart | None:
     """Agency × meeting: how each agency was there at each meeting, a letter in every cell."""
-    rows = [a for a in scope.agencies if a.expected]
-    if not scope.meetings or not rows:
+    plan = heat_plan(scope)
+    if plan is None:
         return None
+    rows = _heat_rows(scope)
     from matplotlib.colors import ListedColormap
 
     palette = [OKABE_ITO["grey"], *(STATE_COLOURS[s] for s in STATES)]
     codes = {state: i + 1 for i, state in enumerate(STATES)}
     grid = [[codes.get(m.states.get(a.key, ""), 0) for m in scope.meetings] for a in rows]
     names = _names([a.name for a in rows])
-    fig, ax = (canvases or Canvases()).figure("meetings", WIDTH_IN, 2.1 + 0.36 * len(rows))
+    fig, ax = (canvases or Canvases()).figure("meetings", WIDTH_IN, _heat_height(rows))
     _margins(fig, names, bottom=1.35)
     ax.imshow(grid, cmap=ListedColormap(palette), vmin=0, vmax=len(palette) - 1, aspect="auto")
     places = []
@@ -410,29 +483,37 @@ def heat_map(scope: Scope, canvases: Canvases | None = None) -> Chart | None:
     fig.suptitle(f"{scope.name}:\neach agency at each meeting", fontsize=TITLE_PT, x=0.01, ha="left")
     key = _key("   – = no seat")
     fig.text(0.01, 0.02, key, fontsize=LABEL_PT, ha="left", va="bottom")
-    lines = []
-    for a in rows:
-        # Each agency in a sentence: how often it was represented, and the meetings it missed.
-        said = [f"represented at {a.represented} of {a.expected} (by a deputy at {a.deputy})"]
-        for state in ("apologies", "absent"):
-            days = [f"{m.day.day} {m.day:%b %Y}" for m in scope.meetings if m.states.get(a.key) == state]
-            if days:
-                said.append(f"{STATE_WORDS[state]} on {', '.join(days)}")
-        lines.append(f"{a.name}: {'; '.join(said)}")
-    alt = f"Grid of {scope.name}'s {len(scope.meetings)} meetings by agency. " + ". ".join(lines) + "."
-    return Chart(f"{scope.key}-meetings", f"{scope.name}: each agency at each meeting", alt, _png(fig))
+    return _chart(plan, fig)
+
+
+ACTIONS_HEIGHT_IN = 3.8
+
+
+def actions_plan(scope: Scope) -> Plan | None:
+    months: list[MonthFigures] = scope.months
+    if not months:
+        return None
+    parts = [
+        f"{m.month:%B %Y}: {m.raised} raised, {m.closed} closed"
+        + (f", {m.open_at_end} open at the month's end" if m.open_at_end is not None else "")
+        for m in months
+    ]
+    alt = f"Chart of {scope.name}'s actions per month. " + "; ".join(parts) + "."
+    title = f"{scope.name}: actions per month"
+    return Plan(f"{scope.key}-actions", title, alt, _pixels(WIDTH_IN), _pixels(ACTIONS_HEIGHT_IN))
 
 
 def actions_chart(scope: Scope, canvases: Canvases | None = None) -> Chart | None:
     """Per month: actions raised and closed (bars), and open at the month's end (a line)."""
-    months: list[MonthFigures] = scope.months
-    if not months:
+    plan = actions_plan(scope)
+    if plan is None:
         return None
     from matplotlib.transforms import ScaledTranslation
 
+    months: list[MonthFigures] = scope.months
     labels = [f"{m.month:%b %y}" for m in months]
     xs = list(range(len(months)))
-    fig, ax = (canvases or Canvases()).figure("actions", WIDTH_IN, 3.8)
+    fig, ax = (canvases or Canvases()).figure("actions", WIDTH_IN, ACTIONS_HEIGHT_IN)
     fig.subplots_adjust(left=0.1, right=0.85, bottom=0.2, top=0.83)
     width = 0.38
     bars = [
@@ -479,13 +560,17 @@ def actions_chart(scope: Scope, canvases: Canvases | None = None) -> Chart | Non
         f"{scope.name}:\nactions raised, closed and open per month", fontsize=TITLE_PT, x=0.01, ha="left"
     )
     ax.spines[["top", "right"]].set_visible(False)
-    parts = [
-        f"{m.month:%B %Y}: {m.raised} raised, {m.closed} closed"
-        + (f", {m.open_at_end} open at the month's end" if m.open_at_end is not None else "")
-        for m in months
+    return _chart(plan, fig)
+
+
+def chart_plans(scopes: list[Scope]) -> list[Plan]:
+    """Every chart of the report, planned but not drawn, in the order `charts` draws them."""
+    return [
+        plan
+        for scope in scopes
+        for make in (engagement_plan, heat_plan, actions_plan)
+        if (plan := make(scope)) is not None
     ]
-    alt = f"Chart of {scope.name}'s actions per month. " + "; ".join(parts) + "."
-    return Chart(f"{scope.key}-actions", f"{scope.name}: actions per month", alt, _png(fig))
 
 
 def charts(scopes: list[Scope]) -> list[Chart]:

@@ -81,9 +81,13 @@ def report_year(ctx: Ctx, args: dict[str, Any]) -> Reply:
             + " for it."
         )
     start, end = read_period(args.get("start"), args.get("end"), ctx.today)
+    if ctx.setup.report_worker:
+        from handlers.year_report_worker import start as start_worker
+
+        start_worker()  # its imports overlap with reading the figures
     report = year_report(ctx.session, ctx.partnership_id, start, end, ctx.now)
     reply = Reply().say(chat_summary(report))
-    for f in year_files(ctx.setup.templates, report):
+    for f in year_files(ctx.setup.templates, report, worker=ctx.setup.report_worker):
         # In chat, the partnership's own charts only: each series' are in the Word and PDF files.
         if f.media_type != PNG or "-partnership-" in f.filename:
             reply.add(f)

@@ -11,11 +11,21 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from handlers.documents_render import DOCX, PDF, Templates, cycle_collection_paused, render_pdf, render_text
+from handlers.documents_render import (
+    DOCX,
+    PDF,
+    Later,
+    Templates,
+    cycle_collection_paused,
+    render_pdf,
+    render_text,
+)
 from handlers.format import printable, spreadsheet_cell
 from handlers.reply import File
 from handlers.year_report import (
@@ -27,7 +37,10 @@ from handlers.year_report import (
     YearReport,
     percent,
 )
-from handlers.year_report_charts import Chart, charts
+from handlers.year_report_charts import Chart, Plan, chart_plans, charts
+from handlers.year_report_worker import Split, WorkerFailed
+
+log = logging.getLogger("partnerbot.year_report")
 
 CSV = "text/csv"
 PNG = "image/png"
@@ -228,7 +241,7 @@ def _action_row(a: ActionFigures) -> list[str]:
     ]
 
 
-def chart_url(chart: Chart) -> str:
+def chart_url(chart: Chart | Plan) -> str:
     """How the PDF's HTML names a chart: its PNG is handed to the PDF apart (`chart_images`)."""
     return f"chart:{chart.name}"
 
@@ -237,7 +250,9 @@ def chart_images(drawn: list[Chart]) -> dict[str, bytes]:
     return {chart_url(c): c.png for c in drawn}
 
 
-def sections(report: YearReport, drawn: list[Chart]) -> list[Section]:
+def sections(report: YearReport, drawn: Sequence[Chart | Plan]) -> list[Section]:
+    """What the documents print of each scope; of each chart, its name, title and text alternative
+    (the same drawn or planned)."""
     out = []
     for scope in report.scopes:
         mine = [c for c in drawn if c.name.startswith(f"{scope.key}-")]
@@ -376,8 +391,15 @@ def render_docx(report: YearReport, parts: list[Section], drawn: list[Chart]) ->
 # --- the files, and the chat summary -------------------------------------------------------------------
 
 
-def year_pdf(templates: Templates, report: YearReport, parts: list[Section], drawn: list[Chart]) -> bytes:
-    """The tagged PDF: the report's template, its charts given to WeasyPrint by name."""
+def year_pdf(
+    templates: Templates,
+    report: YearReport,
+    parts: list[Section],
+    drawn: list[Chart],
+    later: Mapping[str, Later] | None = None,
+) -> bytes:
+    """The tagged PDF: the report's template, its charts given to WeasyPrint by name (`later`:
+    those still being drawn, by name, their PNG's head and what returns it)."""
     html = render_text(
         templates,
         "year_report.html.j2",
@@ -385,29 +407,88 @@ def year_pdf(templates: Templates, report: YearReport, parts: list[Section], dra
         report={"title": title_of(report), "as_of": as_of_text(report), "partnership": report.partnership},
         sections=parts,
     )
-    return render_pdf(templates, html, chart_images(drawn))
+    return render_pdf(templates, html, chart_images(drawn), later)
 
 
-def year_files(templates: Templates, report: YearReport, *, pdf: bool = True) -> list[File]:
+def year_files(
+    templates: Templates, report: YearReport, *, pdf: bool = True, worker: bool = True
+) -> list[File]:
+    """The report's files. With `worker` and a PDF to make, the charts and the Word file are made
+    in a second process while this one makes the PDF (handlers/year_report_worker.py): the same
+    files, in about half the time on two CPUs. Without a worker, or if it fails, all here."""
     with cycle_collection_paused():
+        split = Split.begin(report) if worker and pdf else None
+        if split is not None:
+            return _year_files_split(templates, report, split)
         return _year_files(templates, report, pdf=pdf)
 
 
 def _year_files(templates: Templates, report: YearReport, *, pdf: bool) -> list[File]:
     drawn = charts(report.scopes)
     parts = sections(report, drawn)
+    docx = render_docx(report, parts, drawn)
+    return _files(report, docx, year_pdf(templates, report, parts, drawn) if pdf else None, drawn)
+
+
+def _files(report: YearReport, docx: bytes, pdf: bytes | None, drawn: list[Chart]) -> list[File]:
     stem = f"{report.partnership_id}-year-{report.start.isoformat()}-to-{report.end.isoformat()}"
-    files = [
-        File(f"{stem}.docx", DOCX, render_docx(report, parts, drawn), "Year in figures (Word)"),
-    ]
-    if pdf:
-        files.append(
-            File(f"{stem}.pdf", PDF, year_pdf(templates, report, parts, drawn), "Year in figures (PDF)")
-        )
+    files = [File(f"{stem}.docx", DOCX, docx, "Year in figures (Word)")]
+    if pdf is not None:
+        files.append(File(f"{stem}.pdf", PDF, pdf, "Year in figures (PDF)"))
     files.append(File(f"{stem}.csv", CSV, csv_text(report).encode(), "Every figure (CSV)"))
     for c in drawn:
         files.append(File(f"{stem}-{c.name}.png", PNG, c.png, c.title))
     return files
+
+
+class _FromWorker:
+    """The charts and the Word file from the worker; made here instead if it fails (logged)."""
+
+    def __init__(self, report: YearReport, split: Split, plans: list[Plan]) -> None:
+        self.report, self.split, self.plans = report, split, plans
+        self.failed = False
+        self._drawn: list[Chart] | None = None
+
+    def _failing(self, e: WorkerFailed) -> None:
+        log.warning("year report: the second process failed (%s); made in this one", e)
+        self.failed = True
+
+    def charts(self) -> list[Chart]:
+        if self._drawn is None:
+            try:
+                drawn = self.split.charts()
+                if [(c.name, c.title, c.alt) for c in drawn] != [
+                    (p.name, p.title, p.alt) for p in self.plans
+                ]:
+                    raise WorkerFailed("its charts are not the ones planned")
+                self._drawn = drawn
+            except WorkerFailed as e:
+                self._failing(e)
+                self._drawn = charts(self.report.scopes)
+        return self._drawn
+
+    def png(self, name: str) -> bytes:
+        return next(c.png for c in self.charts() if c.name == name)
+
+    def word(self, parts: list[Section]) -> bytes:
+        if not self.failed:
+            try:
+                return self.split.word()
+            except WorkerFailed as e:
+                self._failing(e)
+        return render_docx(self.report, parts, self.charts())
+
+
+def _year_files_split(templates: Templates, report: YearReport, split: Split) -> list[File]:
+    # The PDF is laid out from the charts' plans (names, text alternatives and sizes) while the
+    # worker draws them; their pixels are needed only when the PDF is written, at its very end.
+    plans = chart_plans(report.scopes)
+    parts = sections(report, plans)
+    worker = _FromWorker(report, split, plans)
+    later = {chart_url(p): (p.head, lambda name=p.name: worker.png(name)) for p in plans}
+    pdf = year_pdf(templates, report, parts, [], later)
+    drawn = worker.charts()
+    return _files(report, worker.word(parts), pdf, drawn)
 
 
 def chat_summary(report: YearReport) -> str:

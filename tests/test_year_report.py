@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from bot.cli import main as cli_main
 from handlers.context import Request
+from handlers.reply import File
 from handlers.year_report import NOT_IN_FILE, YearReport, last_financial_year, year_report
 from handlers.year_report_render import csv_text, year_files
 from storage.models import ActionUpdate, Person
@@ -790,3 +791,117 @@ def test_a_chart_png_holds_its_pixels_and_its_resolution() -> None:
     assert image.mode == "RGB" and image.size == (width, height)
     assert image.tobytes() == pixels
     assert [round(d) for d in image.info["dpi"]] == [150, 150]
+
+
+# --- in two processes --------------------------------------------------------------------------------
+
+
+def _contents(files: list[File]) -> dict[str, object]:
+    """Each file's contents; a Word file's parts one by one (its zip dates the parts when written)."""
+    import zipfile
+
+    out: dict[str, object] = {}
+    for f in files:
+        if f.filename.endswith(".docx"):
+            with zipfile.ZipFile(io.BytesIO(f.data)) as z:
+                out[f.filename] = {name: z.read(name) for name in z.namelist()}
+        else:
+            out[f.filename] = (f.media_type, f.title, f.data)
+    return out
+
+
+def test_the_report_in_two_processes_is_the_report_in_one(
+    year: tuple[Chat, YearReport, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker draws every chart and writes the Word file while this process makes the PDF from
+    the charts' plans: the same PNGs, Word parts, PDF and CSV as made in one process."""
+    import handlers.year_report_render as render
+    from handlers import year_report_worker
+
+    chat, report, _ = year
+    templates = chat.core.setup.templates
+    alone = year_files(templates, report, worker=False)
+    # Drawing a chart or writing Word here would now fail: both must come from the other process.
+    monkeypatch.setattr(year_report_worker, "cpus", lambda: 2)
+
+    def not_here(*args: object) -> None:
+        raise AssertionError("made in this process")
+
+    monkeypatch.setattr(render, "charts", not_here)
+    monkeypatch.setattr(render, "render_docx", not_here)
+    split = year_files(templates, report)
+    assert [f.filename for f in split] == [f.filename for f in alone]
+    assert _contents(split) == _contents(alone)
+    assert year_files(templates, report) != []  # the worker is kept for the next report
+
+
+def test_the_pdf_laid_out_before_its_pictures_arrive_is_the_same() -> None:
+    """A PDF laid out from its pictures' PNG heads, the pixels handed over when it is written, is the
+    PDF made from the PNGs; a picture that arrives with another size is laid out again."""
+    from handlers.documents_render import BUILT_IN, render_pdf
+    from handlers.year_report_charts import DPI, png_head, png_rgb
+
+    width, height = 30, 20
+    png = png_rgb(width, height, bytes(i * 7 % 256 for i in range(width * height * 3)), DPI)
+    html = (
+        '<html lang="en"><head><title>t</title></head>'
+        '<body><p>A picture:</p><img src="chart:x" alt="x"></body></html>'
+    )
+    given = render_pdf(BUILT_IN, html, {"chart:x": png})
+    asked: list[str] = []
+
+    def fetch() -> bytes:
+        asked.append("x")
+        return png
+
+    assert render_pdf(BUILT_IN, html, None, {"chart:x": (png_head(width, height, DPI), fetch)}) == given
+    assert asked == ["x"]
+    assert render_pdf(BUILT_IN, html, None, {"chart:x": (png_head(width, 10, DPI), fetch)}) == given
+
+
+def test_a_report_never_fails_because_its_second_process_did(
+    year: tuple[Chat, YearReport, dict[str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """No worker to be had, or one that dies: the report is made here, the same, and it is logged;
+    the next report starts a new worker."""
+    import concurrent.futures
+    import os
+    import signal
+
+    from handlers import year_report_worker
+
+    chat, report, _ = year
+    templates = chat.core.setup.templates
+    expected = _contents(year_files(templates, report, worker=False))
+    monkeypatch.setattr(year_report_worker, "cpus", lambda: 2)
+    year_report_worker.stop()
+
+    # One CPU: no worker is started at all.
+    with monkeypatch.context() as m:
+        m.setattr(year_report_worker, "cpus", lambda: 1)
+        assert year_report_worker.start() is None
+
+    # A worker that cannot be started.
+    class Refusing(concurrent.futures.ProcessPoolExecutor):
+        def submit(self, *args: object, **kwargs: object) -> concurrent.futures.Future[object]:
+            raise OSError("no more processes")
+
+    with monkeypatch.context() as m, caplog.at_level("WARNING", logger="partnerbot.year_report"):
+        m.setattr(year_report_worker, "ProcessPoolExecutor", Refusing)
+        assert _contents(year_files(templates, report)) == expected
+    assert "no second process (OSError: no more processes)" in caplog.text
+    caplog.clear()
+
+    # A worker that dies before the report reaches it.
+    pool = year_report_worker.start()
+    assert pool is not None
+    first = pool.submit(os.getpid).result()
+    os.kill(first, signal.SIGKILL)
+    with caplog.at_level("WARNING", logger="partnerbot.year_report"):
+        assert _contents(year_files(templates, report)) == expected
+    assert "year report: the second process" in caplog.text
+    again = year_report_worker.start()
+    assert again is not None and again is not pool
+    assert again.submit(os.getpid).result() not in (first, os.getpid())
