@@ -20,7 +20,8 @@ class Connection(psycopg.Connection[Any]):
     `autocommit` false as before; the cursor (`Cursor`) sends the `BEGIN` itself, in one pipeline
     with the first statement. So a transaction is as it was, all or nothing: it begins before its
     first statement, ends with SQLAlchemy's COMMIT or ROLLBACK, and an error in either statement
-    is raised by that execute.
+    is raised by that execute. (psycopg's `copy()`, `stream()` and named cursors would not begin
+    one: nothing here uses them.)
 
     psycopg prepares a statement once it has run `prepare_threshold` (5) times on a connection,
     and the server then plans it once for all its parameters instead of on every run: the command
