@@ -46,8 +46,21 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # long, not a wait without end: `serve` retries, every other command says so.
         kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT}
     engine = create_engine(url, **kwargs)
+    _keep_prepared(engine)
     _ping_when_idle(engine)
     return engine
+
+
+def _keep_prepared(engine: Engine) -> None:
+    """Connect with storage.pg_driver's connection class (psycopg only: another driver as it is)."""
+    if engine.dialect.driver != "psycopg":
+        return
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(_dialect: Any, _record: Any, cargs: Any, cparams: dict[str, Any]) -> Any:
+        from storage.pg_driver import connect
+
+        return connect(cargs, cparams)
 
 
 CONNECT_TIMEOUT = 10  # seconds
