@@ -1144,6 +1144,7 @@ def actions_list(ctx: Ctx, args: dict[str, Any]) -> Reply:
     # During the tracker review item, a numbered line updates that action (handlers/tracker_review).
     aliases=("HN to inform MT by Friday", "Action 28. No further update. Action ongoing. (tracker review)"),
     patterns=[r"(?P<text>actions?\s*(?:\d+\s*)?[:.\-–—]\s*.+)", r"(?P<text>action\s+\d+\s+.+)"],
+    applies=unnumbered.captures_here,
 )
 def action_capture(ctx: Ctx, args: dict[str, Any]) -> Reply:
     return create_action(ctx, args["text"])

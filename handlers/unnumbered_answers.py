@@ -61,6 +61,12 @@ def without_a_number(ctx: Ctx, verb: str, answer: Callable[[Ctx, dict[str, Any]]
 _TRACKER_LINE = re.compile(r"(?:action\s+)?(?P<num>\d{1,10})\s*(?:[:\-–]|\.\s)\s*(?P<text>\S.*)", re.I | re.S)
 
 
+def captures_here(ctx: Ctx, args: dict[str, Any]) -> bool:
+    """`Action 2: sent. Action closed.` in a direct message, where no series is bound to capture a new
+    action in, is a tracker line about the person's own action 2 (`tracker_line_in_a_direct_message`)."""
+    return not (ctx.req.direct and ctx.series is None and _TRACKER_LINE.fullmatch(ctx.req.text.strip()))
+
+
 def tracker_line_in_a_direct_message(ctx: Ctx) -> Reply | None:
     """A direct message that is no command but reads as a line of the action tracker about one of
     the person's own actions: an update of it, or done when the line closes it. None: it is not one.

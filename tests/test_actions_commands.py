@@ -403,7 +403,7 @@ def test_a_tracker_line_in_a_direct_message_updates_your_action(board: Chat) -> 
     # Someone else's action: refused as `update 2: …` would be, and nothing is stored.
     assert "not yours" in board.dm("GP", "2 - I can help with this")
     assert len(_log(board, 2)) == 2
-    out = board.dm("HN", "2: letters sent. Action closed.")
+    out = board.dm("HN", "Action 2: letters sent. Action closed.")  # as the tracker has it
     assert "Board 2 is done" in out
     assert _action(board, 2).status == "done"
     assert _log(board, 2)[-1] == ("done", "letters sent.", "HN")
