@@ -1081,7 +1081,11 @@ def _fill_records(ctx: Ctx, meeting: Meeting, sections: _Sections, decisions: li
         declared = True
         section = sections.filed(row.agenda_item_id) or home or sections.aob
         who = ctx.name(ctx.initials_of(row.person_id)) if row.person_id else None
-        if section is declarations_item:
+        as_minutes = _said_as_minutes(ctx, row, who)
+        if as_minutes is not None:  # "DL declared an interest in item 4": "Danielle Lowe declared an …"
+            kind = "bullet" if section is declarations_item else "text"
+            section.put(row.created_at, Para(kind, as_minutes))
+        elif section is declarations_item:
             text = f"{who}: {clean(row.text)}" if who else clean(row.text)
             section.put(row.created_at, Para("bullet", text))
         else:
@@ -1093,6 +1097,21 @@ def _fill_records(ctx: Ctx, meeting: Meeting, sections: _Sections, decisions: li
     if not declared and not said and home is not None:
         home.after.append(Para("text", "No declarations of interest were made."))
 
+
+def _said_as_minutes(ctx: Ctx, row: Declaration, who: str | None) -> str | None:
+    """A declaration typed as minutes put it ("DL declared an interest in …"), with the person's
+    name written out; None for any other wording."""
+    initials = ctx.initials_of(row.person_id) if row.person_id else None
+    m = _DECLARED.match(row.text)
+    if who is None or initials is None or m is None:
+        return None
+    if m.group("who").lower() not in (initials.lower(), who.lower()):
+        return None
+    text = clean(f"{who} {row.text[m.end('who') :].strip()}")
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+_DECLARED = re.compile(r"(?P<who>.+?)\s+(?:has\s+)?declared?s?\b", re.I)
 
 _NO_DECLARATIONS = re.compile(
     r"\b(?:no|nil|none)\b[^.]{0,40}\b(?:declarations?|conflicts?)\s+of\s+interests?|"

@@ -378,3 +378,21 @@ TM: meeting end
         " declared an interest: DL - chairs the police review panel"
     )
     assert "No declarations of interest were made." not in welcome
+
+
+def test_a_declaration_typed_as_minutes_put_it_reads_as_they_do(practice: Chat) -> None:
+    practice.script(
+        """
+@ 2023-09-22T09:00:00+01:00
+TM: meeting start practice
+TM: present TM EL SM DL
+TM: DL declared an interest in the police review panel
+TM: meeting end
+"""
+    )
+    practice.say("RB", "minutes draft")
+    doc = Document(str(max(practice.door.files_dir.glob("practice-minutes-2023-09-22*.docx"))))
+    welcome = _item_text(doc, "1. Welcome & Introductions")
+    declared = [t for t in welcome if "police review panel" in t]
+    name = practice.app.core().roster().people["DL"].name
+    assert declared == [f"{name} declared an interest in the police review panel."]
