@@ -29,7 +29,8 @@ Semantics, in the partnership's timezone on the day the message was sent:
 - "the next meeting", "before the next meeting", "at the next meeting of the
   group": kind "next_meeting", resolved to the series' next meeting if known.
 - Not dates: "over the past six months", "within the last three months",
-  "the December board meeting", "as soon as possible", "Action 17", "£40,000",
+  "the December board meeting" (unless the next meeting is in December: then it is that one),
+  "as soon as possible", "Action 17", "£40,000",
   a person called June Hughes, dates after "from", "since", "of", "last".
 - A date more than 18 months ahead is rejected, as is one more than a week in
   the past unless its year was written out (imported trackers carry past
@@ -575,6 +576,10 @@ def _candidates(text: str, ctx: _Ctx) -> list[_Cand]:
     return out
 
 
+# "January meeting", "Jan board meeting"
+_MONTH_MEETING = re.compile(r"[A-Za-z]+\.?\s+(?:\w+\s+)?meeting\b", _I)
+
+
 def _month_only(text: str, m: re.Match[str], ctx: _Ctx, add: _Add) -> None:
     word = m.group("mon")
     low = word.lower().rstrip(".")
@@ -589,7 +594,14 @@ def _month_only(text: str, m: re.Match[str], ctx: _Ctx, add: _Add) -> None:
         after,
         _I,
     ):
-        return  # "the December board meeting" is not a deadline
+        # "the December board meeting" is not a deadline, unless the series' next meeting is then:
+        # "at the January meeting" with the next meeting on 15 January is that meeting.
+        named = _MONTH_MEETING.match(text, m.start())
+        nxt = ctx.next_meeting
+        soon = nxt is not None and 0 <= (nxt - ctx.today).days <= 366
+        if named and soon and not m.group("year") and nxt is not None and nxt.month == _month(word):
+            add(named, nxt, "next_meeting", intrinsic=SOFT)
+        return
     rank, _, cue_word = _cue_before(text, m.start())
     # "by June" is a deadline and "in March" a softer one; "for March" or a bare "June" are not.
     if not ctx.phrase and rank != STRONG and cue_word not in ("in", "during"):

@@ -379,3 +379,13 @@ def test_add_months_clamps_to_the_month_end() -> None:
     assert add_months(date(2023, 1, 31), 1) == date(2023, 2, 28)
     assert add_months(date(2024, 11, 30), 3) == date(2025, 2, 28)
     assert add_months(date(2024, 3, 31), -1) == date(2024, 2, 29)
+
+
+def test_the_month_meeting_is_the_next_meeting_when_that_is_its_month() -> None:
+    # NEXT is 15 March 2024: "the March meeting" is it; any other month's meeting is no deadline.
+    for text in ("KB to update the group at the March meeting", "DA to report to the March board meeting"):
+        found = due(text)
+        assert (found.date, found.kind) == (NEXT, "next_meeting"), text
+        assert found.text.endswith("meeting")
+    assert due("DA to provide an update at the February meeting").kind is None
+    assert due("KB to update the group at the March meeting", next_meeting=None).kind is None
