@@ -24,7 +24,9 @@ Semantics, in the partnership's timezone on the day the message was sent:
   of play", "close of play", "EOD": today (or the day named after it).
 - A month alone needs a deadline cue: "by October" is 31 October, "before
   October" 30 September, "in March" (a softer cue) 31 March; "mid-March" is the
-  15th. "before Christmas" is the last working day before Christmas Day.
+  15th. "before Christmas" is the last working day before Christmas Day; asked for as a date
+  (a snooze, a new due date), "after Christmas" and "in the new year" are the first working day
+  of January.
 - "5 working days before the meeting" counts back from the next meeting.
 - "the next meeting", "before the next meeting", "at the next meeting of the
   group": kind "next_meeting", resolved to the series' next meeting if known.
@@ -218,6 +220,12 @@ def may_name_next_meeting(text: str) -> bool:
     return _MEETING_CUE.search(text) is not None
 
 
+# "after Christmas", "in the new year": the first working day of January.
+_NEW_YEAR = re.compile(
+    r"\b(?:after|over)\s+(?:the\s+)?(?:christmas|xmas)(?:\s+(?:break|holidays?))?\b"
+    r"|\b(?:in|after|early\s+in)\s+the\s+new\s+year\b",
+    _I,
+)
 # "before Christmas": the last working day before Christmas Day.
 _CHRISTMAS = re.compile(
     r"\b(?:before|by|ahead\s+of|prior\s+to)\s+(?:the\s+)?(?:christmas|xmas)(?:\s+(?:break|holidays?))?\b", _I
@@ -562,6 +570,13 @@ def _candidates(text: str, ctx: _Ctx) -> list[_Cand]:
         if christmas <= ctx.today:
             christmas = date(ctx.today.year + 1, 12, 25)
         add(m, last_working_day_on_or_before(christmas - timedelta(days=1)), intrinsic=STRONG)
+    # A timeframe, not a deadline, in an action ("a session in the new year"): read only as a date
+    # asked for (`snooze 3 until after Christmas`, `action 3 due in the new year`).
+    for m in scan(_NEW_YEAR, ctx.phrase and any(w in low for w in ("christmas", "xmas", "new year"))):
+        from storage.workdays import add_working_days
+
+        year = ctx.today.year + 1 if ctx.today.month >= 2 or ctx.today.day > 7 else ctx.today.year
+        add(m, add_working_days(date(year, 1, 1), 1), intrinsic=SOFT)
     for m in scan(_END_OF, any(w in low for w in ("end", "close", "start", "beginning", "mid"))):
         add(m, _end_of(m, ctx), intrinsic=STRONG)
     for m in scan(_NEXT_WEEK, "next" in low or "this" in low):

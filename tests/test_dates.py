@@ -389,3 +389,12 @@ def test_the_month_meeting_is_the_next_meeting_when_that_is_its_month() -> None:
         assert found.text.endswith("meeting")
     assert due("DA to provide an update at the February meeting").kind is None
     assert due("KB to update the group at the March meeting", next_meeting=None).kind is None
+
+
+def test_after_christmas_and_the_new_year_asked_for_are_the_first_working_day_of_january() -> None:
+    autumn = at("2026-12-04T09:00:00+00:00")  # 1 January 2027 is a Friday, a bank holiday
+    for phrase in ("after Christmas", "after the Christmas break", "in the new year"):
+        found = parse_date(phrase, sent_at=autumn, tz=TZ)
+        assert found is not None and found.date == d("2027-01-04"), phrase
+    # In an action they are a timeframe, not a deadline.
+    assert due("EL to report back in the new year", autumn, next_meeting=None).kind is None
