@@ -558,6 +558,14 @@ def create_action(ctx: Ctx, text: str, *, review: bool = True) -> Reply:
     # An action is stored whole or not at all: a question about an owner holds the whole message
     # (an action with some of its owners would remind the wrong people). `skip` leaves the name
     # out when others own it too.
+    if c.number is not None:  # refused before any question: an answer could not save it
+        existing = query_action(ctx, series.id, c.number)
+        if existing is not None:
+            raise UserError(
+                f"Action {c.number} of {series.name} already exists: “{existing.title}”. "
+                f"To add to it: `action {c.number} update: …`; to change who owns it: "
+                f"`action {c.number} owner …`."
+            )
     for q in c.questions:
         sref = ctx.roster.series.get(series.key)
         chair = _chair_of_chairless(ctx, sref, q.text, c.offset) if isinstance(q, Unknown) else None
@@ -613,12 +621,6 @@ def create_action(ctx: Ctx, text: str, *, review: bool = True) -> Reply:
             skip=before + "none" + after,
         )
     if c.number is not None:
-        existing = query_action(ctx, series.id, c.number)
-        if existing is not None:
-            raise UserError(
-                f"Action {c.number} of {series.name} already exists: “{existing.title}”. "
-                f"To add to it: `action {c.number} update: …`."
-            )
         number = c.number
         if number > series.last_action_number:
             ctx.session.execute(

@@ -407,3 +407,14 @@ def test_a_tracker_line_in_a_direct_message_updates_your_action(board: Chat) -> 
     assert "Board 2 is done" in out
     assert _action(board, 2).status == "done"
     assert _log(board, 2)[-1] == ("done", "letters sent.", "HN")
+
+
+def test_an_explicit_number_in_use_is_refused_before_any_question(board: Chat) -> None:
+    out = board.say("MT", "Action 2 - add GP")  # meant as a change of action 2's owners
+    assert "Action 2 of Children's Safeguarding Partnership Board already exists" in out
+    assert "`action 2 owner …`" in out and "?" not in out.split("already exists")[0]
+    with board.app.sessions() as s:
+        assert s.scalars(select(PendingQuestion)).all() == []  # nothing waits on an answer
+    owners = _action(board, 2).owners
+    assert len(owners) == 1 and owners[0].removed_at is None  # still HN's alone
+    assert [k for k, _, _ in _log(board, 2)] == ["created"]  # nothing changed
