@@ -308,7 +308,7 @@ def render_pdf(
     hand_over_pngs()
     base = templates.custom_dir or DEFAULT_DIR  # relative links in a custom template are to its own folder
     later = later or {}
-    given = dict(images or {})
+    given: Mapping[str, bytes] = images or {}
 
     def make(stand_ins: bool) -> bytes | None:
         shown = {**given, **{url: stand_in(head) for url, (head, _) in later.items()}} if stand_ins else given
@@ -328,7 +328,7 @@ def render_pdf(
             except StandInMismatch:
                 pass
             # Laid out for other images, or a WeasyPrint that keeps images otherwise: with the PNGs.
-            given.update({url: fetch() for url, (_, fetch) in later.items()})
+            given = {**given, **{url: fetch() for url, (_, fetch) in later.items()}}
         result = with_stack_room(lambda: make(stand_ins=False))
         assert result is not None
         return result
