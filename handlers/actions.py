@@ -751,7 +751,9 @@ def _add_update(ctx: Ctx, args: dict[str, Any], action: Action, series: Series) 
     aliases=("done N", "N done", "done (in a direct message)"),
     patterns=[
         _A + r"{ref}\s+(?:is\s+)?(?:done|complete|completed|closed|finished)(?:\s*[:\-–]\s*(?P<text>.+))?",
-        r"(?:done|completed?|close|closed|finished)\s+" + _A + r"{ref}(?:\s*[:\-–]\s*(?P<text>.+))?",
+        r"(?:(?:i|we)(?:'ve|’ve|\s+have)\s+)?(?:done|completed?|close|closed|finished)\s+"
+        + _A
+        + r"{ref}(?:\s*[:\-–]\s*(?P<text>.+))?",
         unnumbered.DONE_ALONE,
     ],
     applies=unnumbered.numbered_or_to_the_bot,
@@ -1102,7 +1104,11 @@ def actions_mine(ctx: Ctx, args: dict[str, Any]) -> Reply:
     summary="List overdue actions",
     section="Actions",
     perm=Perm.MEMBER,
-    patterns=[r"actions\s+overdue", r"overdue(?:\s+actions)?"],
+    patterns=[
+        r"actions\s+overdue",
+        r"overdue(?:\s+actions)?\??",
+        r"(?:what(?:'s|’s|\s+is|\s+actions\s+are)|which\s+actions\s+are|(?:is\s+)?anything)\s+overdue\??",
+    ],
 )
 def actions_overdue(ctx: Ctx, args: dict[str, Any]) -> Reply:
     series = ctx.require_series()

@@ -418,3 +418,10 @@ def test_an_explicit_number_in_use_is_refused_before_any_question(board: Chat) -
     owners = _action(board, 2).owners
     assert len(owners) == 1 and owners[0].removed_at is None  # still HN's alone
     assert [k for k, _, _ in _log(board, 2)] == ["created"]  # nothing changed
+
+
+def test_done_said_in_the_first_person(board: Chat) -> None:
+    assert "Board 2 is done" in board.say("HN", "I've done action 2")
+    assert _action(board, 2).status == "done"
+    assert _log(board, 2)[-1] == ("done", None, "HN")
+    assert board.say("MT", "what's overdue?") == board.say("MT", "actions overdue")

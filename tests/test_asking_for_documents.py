@@ -1,4 +1,4 @@
-"""The agenda pack, the minutes and the next meeting asked for as people ask for them."""
+"""The agenda pack, the minutes, the next meeting and the tracker asked for as people ask for them."""
 
 from __future__ import annotations
 
@@ -23,6 +23,10 @@ from handlers import registry
         ("minutes draft board 19/01/24", "minutes draft", {"series": "board", "meeting": "19/01/24"}),
         ("when is the next meeting?", "next meeting", {}),
         ("When's the next board meeting?", "next meeting", {"series": "board"}),
+        ("what's overdue?", "actions overdue", {}),
+        ("Which actions are overdue?", "actions overdue", {}),
+        ("I've done action 3", "action done", {}),
+        ("we have completed board 3", "action done", {"series": "board"}),
     ],
 )
 def test_asked_as_people_ask(typed: str, command: str, args: dict[str, str]) -> None:
