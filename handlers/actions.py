@@ -1286,6 +1286,14 @@ def _mine(groups: bool, series: bool) -> Select[Action, Series, ActionUpdate]:
 _MINE = {(groups, series): _mine(groups, series) for groups in (False, True) for series in (False, True)}
 
 
+def soonest_due_first(ctx: Ctx, rows: list[tuple[Action, Series]]) -> list[tuple[Action, Series]]:
+    """A person's actions as their list shows them: soonest due first, undated last."""
+    today = ctx.today
+    return sorted(
+        rows, key=lambda r: (r[0].due_date is None, r[0].due_date or today, r[0].series_id, r[0].number)
+    )
+
+
 def my_open_actions(ctx: Ctx, initials: str) -> list[tuple[Action, Series]]:
     """Open actions a person owns, each with its series: by name, through a group, their agency in a
     series, or "all"."""

@@ -16,6 +16,7 @@ from handlers.actions import (
     may_see,
     my_open_actions,
     query_action,
+    soonest_due_first,
 )
 from handlers.context import Ctx
 from handlers.format import due_text, owners_text, short_date
@@ -42,9 +43,8 @@ def my_actions(ctx: Ctx) -> list[MyAction]:
     """The open actions of the person asking."""
     if ctx.actor is None:
         return []
-    actions = my_open_actions(ctx, ctx.actor.initials)
+    actions = soonest_due_first(ctx, my_open_actions(ctx, ctx.actor.initials))
     today = ctx.today
-    actions.sort(key=lambda r: (r[0].due_date is None, r[0].due_date or today, r[0].series_id, r[0].number))
     out = []
     for a, series in actions:
         latest = latest_update(a)

@@ -31,15 +31,12 @@ def numbered_or_to_the_bot(ctx: Ctx, args: dict[str, Any]) -> bool:
 
 def without_a_number(ctx: Ctx, verb: str, answer: Callable[[Ctx, dict[str, Any]], Reply]) -> Reply:
     """`done` or `not mine` with no number: the person's one open action, or a question which."""
-    from handlers.actions import current_owners, my_open_actions
+    from handlers.actions import current_owners, my_open_actions, soonest_due_first
 
     if not ctx.req.direct:
         raise UserError(f"Which action? Type its number: `action N {verb}`.")
     assert ctx.actor is not None  # Perm.PERSON
-    mine = sorted(
-        my_open_actions(ctx, ctx.actor.initials),
-        key=lambda r: (r[0].due_date is None, r[0].due_date or ctx.today, r[0].series_id, r[0].number),
-    )
+    mine = soonest_due_first(ctx, my_open_actions(ctx, ctx.actor.initials))
     if not mine:
         raise UserError(f"You have no open actions, so none to mark {verb}. `actions mine` lists yours.")
     named = Owner("person", ctx.actor.initials) in current_owners(mine[0][0])
