@@ -9,16 +9,15 @@ error naming the template and line; the built-in one is never used silently in i
 
 from __future__ import annotations
 
-import gc
 import io
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FunctionType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import templates as _templates_package
+from handlers.collector import cycle_collection_paused
 from handlers.context import UserError
 from handlers.documents_data import AgendaPack, Invite, Minutes
 from handlers.reply import File, Text
@@ -244,21 +243,6 @@ def _local_fetcher(templates: Templates, images: Mapping[str, bytes]) -> Any:
             return super().fetch(url, headers)
 
     return LocalOnly(allowed_protocols=("file", "data"))
-
-
-@contextmanager
-def cycle_collection_paused() -> Iterator[None]:
-    """Python's cycle collector paused while a document is made. WeasyPrint and matplotlib create
-    millions of short-lived objects, and each full collection they set off walks every object of the
-    process (the ORM, the doors): about a tenth of a PDF's time, for nothing. What they leave is
-    collected as usual afterwards. Nested or in two threads at once, the outermost turns it back on."""
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
 
 
 R = TypeVar("R")

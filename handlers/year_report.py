@@ -2,7 +2,8 @@
 
 Pure reading: every figure is computed from stored records (attendance, quorum changes,
 decisions, actions and their logs, reminder claims) as of one time, for each series and for the
-partnership as a whole. Nothing here draws or writes documents (handlers/year_report_render.py).
+partnership as a whole, in the shapes of handlers/year_figures.py. Nothing here draws or writes
+documents (handlers/year_report_render.py).
 
 The period is a span of local dates in the partnership's time zone, both days included; by
 default the last complete financial year (1 April to 31 March). Records after the "as of" time
@@ -11,7 +12,6 @@ are left out, so a report made mid-year shows the year so far.
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -22,7 +22,24 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handlers.actions import NO_UPDATE
+from handlers.collector import cycle_collection_paused
 from handlers.quorum import normalise_rule
+from handlers.year_figures import (
+    ALL_PARTNERS,
+    CARRIED_MEETINGS,
+    GROUP,
+    NO_OWNER,
+    NOT_IN_FILE,
+    STATES,
+    ActionFigures,
+    AgencyEngagement,
+    MeetingFigures,
+    MonthFigures,
+    QuorumFigures,
+    ReminderFigures,
+    Scope,
+    YearReport,
+)
 from storage.models import (
     Action,
     ActionOwner,
@@ -39,19 +56,6 @@ from storage.models import (
 )
 from storage.nudge_models import NudgeClaim
 
-# How an agency was there at one meeting, best first: a member, a deputy, apologies, nobody.
-STATES = ("member", "deputy", "apologies", "absent")
-STATE_WORDS = {
-    "member": "represented by a member",
-    "deputy": "represented by a deputy",
-    "apologies": "apologies",
-    "absent": "absent without apologies",
-}
-NOT_IN_FILE = "not in the partnership file"
-# Rows of the actions table that are not agencies, after the agencies.
-GROUP, ALL_PARTNERS, NO_OWNER = "group", "all", "none"
-# An open action carried through more than this many meetings with no update is flagged.
-CARRIED_MEETINGS = 3
 # What an owner answering a reminder does to the action's log (the reminder's buttons).
 ANSWER_KINDS = frozenset({"update", "done", "due", "not_mine", "snooze"})
 # A real update, as the tracker reads one (handlers/tracker.py): not "no further update".
@@ -62,139 +66,6 @@ def last_financial_year(today: date) -> tuple[date, date]:
     """The last complete financial year (1 April to 31 March) before today."""
     end_year = today.year if today.month >= 4 else today.year - 1
     return date(end_year - 1, 4, 1), date(end_year, 3, 31)
-
-
-# --- the figures -----------------------------------------------------------------------------------------
-
-
-@dataclass
-class AgencyEngagement:
-    key: str
-    name: str
-    statutory: bool
-    member: int = 0
-    deputy: int = 0
-    apologies: int = 0
-    absent: int = 0
-    in_attendance: int = 0  # meetings where someone of it attended without a seat (guests, presenters)
-
-    @property
-    def expected(self) -> int:
-        """Meetings where the agency had a seat (a member recorded in any way)."""
-        return self.member + self.deputy + self.apologies + self.absent
-
-    @property
-    def represented(self) -> int:
-        return self.member + self.deputy
-
-    @property
-    def rate(self) -> float | None:
-        """Share of its meetings the agency was represented at; None when it had none."""
-        return self.represented / self.expected if self.expected else None
-
-    def count(self, state: str) -> int:
-        return int(getattr(self, state))
-
-
-@dataclass
-class MeetingFigures:
-    id: int
-    day: date
-    states: dict[str, str]  # agency key -> one of STATES
-    quorum: str  # throughout | lost | never | no rule
-    missing: list[str] = field(default_factory=list)  # agencies missing when quorum was lost
-
-
-@dataclass
-class QuorumFigures:
-    held: int = 0
-    throughout: int = 0
-    lost: int = 0
-    never: int = 0
-    no_rule: int = 0
-    lost_at: list[tuple[date, list[str]]] = field(default_factory=list)  # (meeting day, agencies missing)
-    decisions: int = 0
-    for_ratification: int = 0
-    ratified: int = 0
-
-    @property
-    def awaiting(self) -> int:
-        return self.for_ratification - self.ratified
-
-
-@dataclass
-class ActionFigures:
-    key: str  # agency key, group key, "all" or "none"
-    name: str
-    kind: str  # agency | group | all | none
-    statutory: bool = False
-    raised: int = 0
-    closed: int = 0
-    closed_dated: int = 0  # closed, and had a due date
-    closed_by_due: int = 0
-    overdue: int = 0  # open at the end of the period, past its due date
-    open_at_end: int = 0
-    carried: int = 0  # open at the end, carried more than CARRIED_MEETINGS meetings with no update
-    days_to_close: list[int] = field(default_factory=list)
-
-    @property
-    def median_days(self) -> float | None:
-        return float(statistics.median(self.days_to_close)) if self.days_to_close else None
-
-
-@dataclass
-class MonthFigures:
-    month: date  # its first day
-    raised: int = 0
-    closed: int = 0
-    open_at_end: int | None = None  # None: the month had not ended by the "as of" time
-
-
-@dataclass
-class ReminderFigures:
-    sent: int = 0  # reminders (one action, one person) in messages sent
-    messages: int = 0  # the messages (digests) that carried them
-    answered: int = 0  # answered from the reminder: in chat or by the e-mailed link
-    by_chat: int = 0
-    by_email: int = 0
-    answered_elsewhere: int = 0  # answered, but in a meeting or channel, or with no route stored
-
-
-@dataclass
-class Scope:
-    """The figures of one series, or of the partnership as a whole (key "partnership")."""
-
-    key: str
-    name: str
-    held: int = 0
-    agencies: list[AgencyEngagement] = field(default_factory=list)
-    meetings: list[MeetingFigures] = field(default_factory=list)
-    quorum: QuorumFigures = field(default_factory=QuorumFigures)
-    actions: list[ActionFigures] = field(default_factory=list)
-    months: list[MonthFigures] = field(default_factory=list)
-    reminders: ReminderFigures = field(default_factory=ReminderFigures)
-    # Every action once (an action of two agencies is one action here).
-    total: ActionFigures = field(default_factory=lambda: ActionFigures("total", "All actions", "total"))
-
-
-@dataclass
-class YearReport:
-    partnership_id: str
-    partnership: str
-    start: date
-    end: date
-    as_of: datetime
-    tz: str
-    series: list[Scope]
-    whole: Scope
-
-    @property
-    def scopes(self) -> list[Scope]:
-        return [self.whole, *self.series]
-
-    @property
-    def period(self) -> str:
-        return f"{self.start.day} {self.start:%B %Y} to {self.end.day} {self.end:%B %Y}"
 
 
 # --- reading the records ------------------------------------------------------------------------------
@@ -233,6 +104,13 @@ def _bounds(start: date, end: date, as_of: datetime, tz: ZoneInfo) -> tuple[date
 
 
 def year_report(session: Session, partnership_id: str, start: date, end: date, as_of: datetime) -> YearReport:
+    # A year's records are a few hundred thousand objects, all live until the figures are made: the
+    # cycle collector's full passes over them free nothing (about a quarter of a second).
+    with cycle_collection_paused():
+        return _read(session, partnership_id, start, end, as_of)
+
+
+def _read(session: Session, partnership_id: str, start: date, end: date, as_of: datetime) -> YearReport:
     part = session.get(Partnership, partnership_id)
     if part is None:
         raise ValueError(f"no partnership {partnership_id!r}")
@@ -744,7 +622,3 @@ def _action_order(a: ActionFigures) -> tuple[int, str]:
     else:
         rank = _KIND_ORDER[a.kind]
     return (rank, a.name.lower())
-
-
-def percent(value: float | None) -> str:
-    return "no meetings" if value is None else f"{round(value * 100)}%"

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from handlers.year_report import STATE_WORDS, STATES, MonthFigures, Scope, percent
+from handlers.year_figures import STATE_WORDS, STATES, MonthFigures, Scope, percent
 
 # Okabe & Ito (2008): distinguishable with any common colour vision deficiency.
 OKABE_ITO = {

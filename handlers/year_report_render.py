@@ -12,32 +12,31 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Mapping
 from typing import Any
 
+from handlers.collector import cycle_collection_paused
 from handlers.documents_render import (
     DOCX,
     PDF,
     Later,
     Templates,
-    cycle_collection_paused,
     render_pdf,
     render_text,
 )
 from handlers.format import printable, spreadsheet_cell
 from handlers.reply import File
-from handlers.year_report import (
+from handlers.year_figures import (
     CARRIED_MEETINGS,
     STATE_WORDS,
     STATES,
     ActionFigures,
-    Scope,
     YearReport,
     percent,
 )
 from handlers.year_report_charts import Chart, Plan, chart_plans, charts
+from handlers.year_report_sections import Section, as_of_text, chart_images, chart_url, sections, title_of
+from handlers.year_report_word import render_docx
 from handlers.year_report_worker import Split, WorkerFailed
 
 log = logging.getLogger("partnerbot.year_report")
@@ -45,12 +44,6 @@ log = logging.getLogger("partnerbot.year_report")
 CSV = "text/csv"
 PNG = "image/png"
 CSV_COLUMNS = ("scope", "section", "subject", "measure", "value")
-
-
-def _days(value: float | None) -> str:
-    if value is None:
-        return "none closed"
-    return f"{value:g}"
 
 
 # --- CSV: every figure, one row each --------------------------------------------------------------------
@@ -145,247 +138,6 @@ def csv_text(report: YearReport) -> str:
     for row in figure_rows(report):
         writer.writerow([spreadsheet_cell(printable(v)) if isinstance(v, str) else v for v in row])
     return buf.getvalue()
-
-
-# --- what the documents show ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Section:
-    """One scope as the documents print it: plain strings only (templates see nothing else)."""
-
-    key: str
-    title: str
-    summary: list[str]
-    engagement: list[list[str]]
-    quorum: list[str]
-    actions: list[list[str]]
-    reminders: list[str]
-    charts: list[dict[str, str]]  # {name, title, alt, src}
-
-
-ENGAGEMENT_HEAD = ["Agency", "Member", "Deputy", "Apologies", "Absent", "Attended"]
-ACTIONS_HEAD = [
-    "Owner",
-    "Raised",
-    "Closed",
-    "Closed by due date",
-    "Overdue at end",
-    "Median days to close",
-    "Carried >3 meetings",
-]
-
-
-def _summary(scope: Scope) -> list[str]:
-    if not scope.held:
-        return ["No meetings were held in this period, so there are no attendance or quorum figures."]
-    return [f"{scope.held} meeting{'s' if scope.held != 1 else ''} held."]
-
-
-def _quorum_lines(scope: Scope) -> list[str]:
-    q = scope.quorum
-    if not q.held:
-        return ["No meetings were held in this period."]
-    lines = [
-        f"Quorate throughout: {q.throughout} of {q.held}.",
-        f"Quorum lost during the meeting: {q.lost}.",
-    ]
-    if q.never:
-        lines.append(f"Never quorate: {q.never}.")
-    if q.no_rule:
-        lines.append(f"Meetings of a series with no quorum rule: {q.no_rule}.")
-    lines += _losses(q.lost_at, dated=scope.key != "partnership")
-    lines.append(
-        f"Decisions: {q.decisions}; taken inquorate (for ratification): {q.for_ratification}; "
-        f"ratified: {q.ratified}; awaiting ratification: {q.awaiting}."
-    )
-    return lines
-
-
-def _losses(lost_at: list[tuple[date, list[str]]], *, dated: bool) -> list[str]:
-    """One line per agency (or set of agencies) whose absence lost quorum: how often and, for a
-    series, on which days. The partnership's section counts them; each series' section dates them."""
-    by_missing: dict[str, list[date]] = {}
-    for day, missing in lost_at:
-        by_missing.setdefault(", ".join(missing) or "not recorded", []).append(day)
-    lines = []
-    for names, days in by_missing.items():
-        line = f"Quorum lost, missing {names}: {len(days)} meeting{'s' if len(days) != 1 else ''}"
-        if dated:
-            line += " (" + ", ".join(f"{d.day} {d:%B %Y}" for d in days) + ")"
-        lines.append(line + ".")
-    return lines
-
-
-def _reminder_lines(scope: Scope) -> list[str]:
-    r = scope.reminders
-    if not r.sent:
-        return ["No reminders were sent in this period."]
-    return [
-        f"Reminders sent: {r.sent} (in {r.messages} messages).",
-        f"Answered from the reminder: {r.answered} (in chat {r.by_chat}, by the e-mail link {r.by_email}).",
-        f"Answered in a meeting or channel instead: {r.answered_elsewhere}.",
-    ]
-
-
-def _action_row(a: ActionFigures) -> list[str]:
-    by_due = f"{a.closed_by_due} of {a.closed_dated}" if a.closed_dated else "—"
-    return [
-        a.name if a.kind in ("agency", "total") else f"{a.name} (group)" if a.kind == "group" else a.name,
-        str(a.raised),
-        str(a.closed),
-        by_due,
-        str(a.overdue),
-        _days(a.median_days),
-        str(a.carried),
-    ]
-
-
-def chart_url(chart: Chart | Plan) -> str:
-    """How the PDF's HTML names a chart: its PNG is handed to the PDF apart (`chart_images`)."""
-    return f"chart:{chart.name}"
-
-
-def chart_images(drawn: list[Chart]) -> dict[str, bytes]:
-    return {chart_url(c): c.png for c in drawn}
-
-
-def sections(report: YearReport, drawn: Sequence[Chart | Plan]) -> list[Section]:
-    """What the documents print of each scope; of each chart, its name, title and text alternative
-    (the same drawn or planned)."""
-    out = []
-    for scope in report.scopes:
-        mine = [c for c in drawn if c.name.startswith(f"{scope.key}-")]
-        out.append(
-            Section(
-                key=scope.key,
-                title=("The partnership as a whole" if scope.key == "partnership" else scope.name),
-                summary=_summary(scope),
-                engagement=[
-                    [
-                        a.name + (" (statutory)" if a.statutory else ""),
-                        str(a.member),
-                        str(a.deputy),
-                        str(a.apologies),
-                        str(a.absent),
-                        percent(a.rate) if a.expected else "no seat",
-                    ]
-                    for a in scope.agencies
-                ],
-                quorum=_quorum_lines(scope),
-                actions=[_action_row(a) for a in [scope.total, *scope.actions]],
-                reminders=_reminder_lines(scope),
-                charts=[
-                    {
-                        "name": c.name,
-                        "title": c.title,
-                        "alt": c.alt,
-                        "src": chart_url(c),
-                    }
-                    for c in mine
-                ],
-            )
-        )
-    return out
-
-
-def title_of(report: YearReport) -> str:
-    return f"{report.partnership}: the year in figures, {report.period}"
-
-
-def as_of_text(report: YearReport) -> str:
-    return f"Figures as of {report.as_of:%d %B %Y %H:%M} UTC, from the records the bot holds."
-
-
-# --- Word ------------------------------------------------------------------------------------------------
-
-
-class _Styled:
-    """Paragraphs and tables given their style by its id, looked up once. python-docx looks a style
-    named in `add_heading` or `add_paragraph(style=…)` up by searching all the document's styles,
-    twice, for every paragraph: a third of the Word file's time. The XML is the same."""
-
-    def __init__(self, doc: Any) -> None:
-        from docx.enum.style import WD_STYLE_TYPE
-
-        self.doc = doc
-        names = ["Caption", *(f"Heading {n}" for n in (1, 2, 3))]
-        self.ids = {name: doc.styles[name].style_id for name in names}
-        self.ids["Table Grid"] = doc.styles.get_style_id("Table Grid", WD_STYLE_TYPE.TABLE)
-
-    def paragraph(self, text: str, style: str) -> Any:
-        paragraph = self.doc.add_paragraph(text)
-        paragraph._p.style = self.ids[style]
-        return paragraph
-
-    def heading(self, text: str, level: int) -> Any:
-        return self.paragraph(text, f"Heading {level}")
-
-
-def _table(styled: _Styled, head: list[str], rows: list[list[str]]) -> None:
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
-    # The whole table at once, filled through its flat list of cells: adding rows one by one and
-    # asking each for its cells searches the table's XML again every time.
-    table = styled.doc.add_table(rows=1 + len(rows), cols=len(head))
-    table._tbl.tblStyle_val = styled.ids["Table Grid"]
-    cells = table._cells
-    for cell, text in zip(cells, [*head, *(c for row in rows for c in row)], strict=True):
-        cell.text = text
-    for cell in cells[: len(head)]:
-        cell.paragraphs[0].runs[0].bold = True
-    # The header row repeats on every page, as the other documents' tables do.
-    tr_pr = table.rows[0]._tr.get_or_add_trPr()
-    header = OxmlElement("w:tblHeader")
-    header.set(qn("w:val"), "true")
-    tr_pr.append(header)
-
-
-def render_docx(report: YearReport, parts: list[Section], drawn: list[Chart]) -> bytes:
-    from docx import Document
-    from docx.shared import Cm, Pt
-
-    doc = Document()
-    style = doc.styles["Normal"]
-    style.font.name = "Arial"
-    style.font.size = Pt(11)
-    styled = _Styled(doc)
-    styled.heading(title_of(report), level=1)
-    doc.add_paragraph(as_of_text(report))
-    pngs = {c.name: c for c in drawn}
-    for part in parts:
-        styled.heading(part.title, level=2)
-        for line in part.summary:
-            doc.add_paragraph(line)
-        styled.heading("Engagement per agency", level=3)
-        if part.engagement:
-            _table(styled, ENGAGEMENT_HEAD, part.engagement)
-        else:
-            doc.add_paragraph("No attendance was recorded in this period.")
-        styled.heading("Quorum", level=3)
-        for line in part.quorum:
-            doc.add_paragraph(line)
-        styled.heading("Actions", level=3)
-        _table(styled, ACTIONS_HEAD, part.actions)
-        styled.heading("Reminders", level=3)
-        for line in part.reminders:
-            doc.add_paragraph(line)
-        for c in part.charts:
-            chart = pngs[c["name"]]
-            styled.paragraph(chart.title, "Caption")
-            shape = doc.add_picture(io.BytesIO(chart.png), width=Cm(16))
-            # Word's "alt text": the picture's description (and its title), read by screen readers.
-            doc_pr = shape._inline.docPr
-            doc_pr.set("descr", chart.alt)
-            doc_pr.set("title", chart.title)
-            doc.add_paragraph(f"Text alternative: {chart.alt}")
-    doc.core_properties.title = title_of(report)
-    doc.core_properties.language = "en-GB"
-    doc.core_properties.author = "partnerbot"
-    out = io.BytesIO()
-    doc.save(out)
-    return out.getvalue()
 
 
 # --- the files, and the chat summary -------------------------------------------------------------------

@@ -24,7 +24,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from handlers.year_report import YearReport
+    from handlers.year_figures import YearReport
     from handlers.year_report_charts import Chart
 
 log = logging.getLogger("partnerbot.year_report")
@@ -141,7 +141,7 @@ def _warm() -> int:
     """Import what the worker draws and writes with, before the first report reaches it."""
     import docx  # noqa: F401
 
-    from handlers import year_report_render  # noqa: F401
+    from handlers import year_report_word  # noqa: F401
     from handlers.year_report_charts import _canvas_class
 
     _canvas_class()
@@ -149,7 +149,7 @@ def _warm() -> int:
 
 
 def _draw(token: int, report: YearReport) -> list[Chart]:
-    from handlers.documents_render import cycle_collection_paused
+    from handlers.collector import cycle_collection_paused
     from handlers.year_report_charts import charts
 
     with cycle_collection_paused():
@@ -159,8 +159,9 @@ def _draw(token: int, report: YearReport) -> list[Chart]:
 
 
 def _word(token: int) -> bytes:
-    from handlers.documents_render import cycle_collection_paused
-    from handlers.year_report_render import render_docx, sections
+    from handlers.collector import cycle_collection_paused
+    from handlers.year_report_sections import sections
+    from handlers.year_report_word import render_docx
 
     report, drawn = _kept.pop(token)
     with cycle_collection_paused():

@@ -264,7 +264,8 @@ def test_a_pdf_pauses_the_cycle_collector_and_leaves_it_as_it_found_it() -> None
 
     from PIL import Image
 
-    from handlers.documents_render import cycle_collection_paused, render_pdf
+    from handlers.collector import cycle_collection_paused
+    from handlers.documents_render import render_pdf
 
     png = io.BytesIO()
     Image.new("RGB", (4, 4), "white").save(png, format="PNG")

@@ -26,7 +26,8 @@ from sqlalchemy import select
 from bot.cli import main as cli_main
 from handlers.context import Request
 from handlers.reply import File
-from handlers.year_report import NOT_IN_FILE, YearReport, last_financial_year, year_report
+from handlers.year_figures import NOT_IN_FILE, YearReport
+from handlers.year_report import last_financial_year, year_report
 from handlers.year_report_render import csv_text, year_files
 from storage.models import ActionUpdate, Person
 
@@ -833,6 +834,47 @@ def test_the_report_in_two_processes_is_the_report_in_one(
     assert [f.filename for f in split] == [f.filename for f in alone]
     assert _contents(split) == _contents(alone)
     assert year_files(templates, report) != []  # the worker is kept for the next report
+
+
+def test_the_second_process_imports_no_database_library(
+    year: tuple[Chat, YearReport, dict[str, str]],
+) -> None:
+    """The worker starts while the figures are read and must be ready by then: it draws the charts
+    and writes the Word file from the pickled figures alone, without SQLAlchemy or the core."""
+    import json
+    import os
+    import pickle
+    import subprocess
+    import sys
+
+    from handlers.year_report_charts import chart_plans
+
+    _, report, _ = year
+    code = (
+        "import json, pickle, sys\n"
+        "from handlers import year_report_worker as w\n"
+        "w._warm()\n"
+        "report = pickle.loads(sys.stdin.buffer.read())\n"
+        "drawn = w._draw(1, report)\n"
+        "word = w._word(1)\n"
+        "loaded = sorted(m for m in ('sqlalchemy', 'handlers.context', 'handlers.core', 'storage.models')"
+        " if m in sys.modules)\n"
+        "print(json.dumps([[c.name for c in drawn], word[:2].decode(), loaded]))\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        input=pickle.dumps(report),
+        capture_output=True,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        check=True,
+        timeout=120,
+    )
+    names, word_start, loaded = json.loads(done.stdout)
+    assert names == [p.name for p in chart_plans(report.scopes)]
+    assert word_start == "PK"  # a Word file is a zip
+    assert loaded == []
 
 
 def test_the_pdf_laid_out_before_its_pictures_arrive_is_the_same() -> None:

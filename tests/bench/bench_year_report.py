@@ -26,31 +26,37 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import select  # noqa: E402
+# The report's worker is started with `spawn`, which imports this file again in the new process:
+# the project is imported only when this file runs as the benchmark, as `partnerbot` itself keeps its
+# imports to the subcommand run, so the worker starts as it does under `partnerbot`.
+if __name__ == "__main__":
+    from sqlalchemy import select
 
-from bot.app import App, open_app  # noqa: E402
-from bot.settings import settings_from  # noqa: E402
-from handlers import year_report_worker  # noqa: E402
-from handlers.context import Request  # noqa: E402
-from handlers.core import Core  # noqa: E402
-from handlers.documents_render import BUILT_IN as T  # noqa: E402
-from handlers.documents_render import cycle_collection_paused  # noqa: E402
-from handlers.reply import File  # noqa: E402
-from handlers.year_report import year_report  # noqa: E402
-from handlers.year_report_charts import charts  # noqa: E402
-from handlers.year_report_render import csv_text, render_docx, sections, year_pdf  # noqa: E402
-from storage.models import (  # noqa: E402
-    Action,
-    ActionOwner,
-    ActionUpdate,
-    Attendance,
-    Decision,
-    Meeting,
-    Person,
-    QuorumChange,
-    Series,
-)
-from storage.nudge_models import NudgeClaim  # noqa: E402
+    from bot.app import App, open_app
+    from bot.settings import settings_from
+    from handlers import year_report_worker
+    from handlers.collector import cycle_collection_paused
+    from handlers.context import Request
+    from handlers.core import Core
+    from handlers.documents_render import BUILT_IN as T
+    from handlers.reply import File
+    from handlers.year_report import year_report
+    from handlers.year_report_charts import charts
+    from handlers.year_report_render import csv_text, year_pdf
+    from handlers.year_report_sections import sections
+    from handlers.year_report_word import render_docx
+    from storage.models import (
+        Action,
+        ActionOwner,
+        ActionUpdate,
+        Attendance,
+        Decision,
+        Meeting,
+        Person,
+        QuorumChange,
+        Series,
+    )
+    from storage.nudge_models import NudgeClaim
 
 BUDGET_S = 5.0
 SERIES, MEETINGS, ACTIONS = 20, 12, 5_000
