@@ -465,7 +465,13 @@ def _names_an_item(ctx: Ctx, args: dict[str, Any]) -> bool:
     meeting = ctx.open_meeting()
     if meeting is None or ctx.series is None:
         return False
-    return named_line(meeting_agenda(ctx, ctx.series, meeting), args["title"]) is not None
+    return named_line(meeting_agenda(ctx, ctx.series, meeting), _typed_title(args["title"])) is not None
+
+
+def _typed_title(title: str) -> str:
+    """An item's title as typed, "AOB" spelt out."""
+    typed = _unquote(title)
+    return "any other business" if re.fullmatch(r"a\.?o\.?b\.?", typed, re.IGNORECASE) else typed
 
 
 @command(
@@ -481,6 +487,8 @@ def _names_an_item(ctx: Ctx, args: dict[str, Any]) -> bool:
         r"(?:agenda\s+)?item\s*(?:no\.?\s*|number\s+|#)?(?P<num>\d{1,3})(?:\s*[:.)\-–]?\s+(?P<recalled>\D.*))?",
         r"(?:agenda\s+)?item(?:\s*[:\-–]\s*|\s+)(?P<title>\D.*)",
         r"(?:agenda\s+)?item\??",
+        # The chair moving on to the last item by its name alone ("Any other business?").
+        r"(?P<title>any\s+other\s+business|a\.?o\.?b\.?)\s*[?.]?",
         r"(?:current|which)\s+item\??",
     ],
     applies=_names_an_item,
@@ -512,7 +520,7 @@ def item(ctx: Ctx, args: dict[str, Any]) -> Reply:
             )
         return _take(ctx, meeting, lines, line)
     if args.get("title"):
-        typed = _unquote(args["title"])
+        typed = _typed_title(args["title"])
         found = named_line(lines, typed, prefixes=False)
         if found is None:
             starts = [ln for ln in lines if ln.title.lower().startswith(typed.lower())] if typed else []

@@ -618,7 +618,8 @@ def _record(
     return row, before
 
 
-def _at_time(ctx: Ctx, text: str | None) -> datetime:
+def at_time(ctx: Ctx, text: str | None) -> datetime:
+    """A time typed today ("at 15:10"), never one still to come; now if none was given."""
     if not text:
         return ctx.now
     t = parse_clock(text)
@@ -1125,7 +1126,7 @@ def authorise(ctx: Ctx, args: dict[str, Any]) -> Reply:
 )
 def left(ctx: Ctx, args: dict[str, Any]) -> Reply:
     meeting = ctx.require_meeting()
-    at = _at_time(ctx, args.get("time"))  # refused before any question about the names
+    at = at_time(ctx, args.get("time"))  # refused before any question about the names
     tail = f" at {args['time']}" if args.get("time") else ""
     people = people_or_ask(ctx, args["names"], again="left ", doing="as having left", tail=tail)
 
@@ -1176,7 +1177,7 @@ def left(ctx: Ctx, args: dict[str, Any]) -> Reply:
 )
 def joined(ctx: Ctx, args: dict[str, Any]) -> Reply:
     meeting = ctx.require_meeting()
-    at = _at_time(ctx, args.get("time"))  # refused before any question about the names
+    at = at_time(ctx, args.get("time"))  # refused before any question about the names
     tail = f" at {args['time']}" if args.get("time") else ""
     people = people_or_ask(ctx, args["names"], again="joined ", doing="as having joined", tail=tail)
 
@@ -1285,8 +1286,9 @@ def in_attendance(ctx: Ctx, args: dict[str, Any]) -> Reply:
     patterns=[
         r"quorum\??",
         r"quorate\??",
-        r"(?:is\s+(?:it|the\s+meeting|this)|are\s+we)\s+quorate\??",
-        r"(?:do\s+we\s+have|have\s+we\s+got|is\s+there)\s+(?:a\s+)?quorum\??",
+        r"(?:is\s+(?:it|the\s+meeting|this)|are\s+we)\s+(?:still\s+)?quorate(?:\s+still)?\??",
+        r"(?:do\s+we\s+(?:still\s+)?have|have\s+we\s+(?:still\s+)?got|is\s+there\s+still|is\s+there)"
+        r"\s+(?:a\s+)?quorum\??",
     ],
 )
 def quorum(ctx: Ctx, args: dict[str, Any]) -> Reply:

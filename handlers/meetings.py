@@ -9,7 +9,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, select, update
 
 from handlers.context import BOUND, Ctx, Refused, UserError, meeting_day
-from handlers.format import long_date, plural, short_date, when
+from handlers.format import clock, long_date, plural, short_date, when
 from handlers.names import Resolved, resolve_name
 from handlers.registry import Perm, command
 from handlers.reply import ACTOR, OK, Reply
@@ -328,15 +328,29 @@ def _attendance_hint(ctx: Ctx) -> str:
     needs_meeting=True,
     # A meeting left open across a time-limited group's last day can still be closed and minuted.
     changes_series=False,
-    aliases=("end meeting", "close meeting"),
-    patterns=[r"(?:meeting\s+(?:end|close)|(?:end|close)\s+(?:the\s+)?meeting)"],
+    aliases=("end meeting", "close meeting", "meeting closed at TIME"),
+    patterns=[
+        r"(?:meeting\s+(?:end|close)|(?:end|close)\s+(?:the\s+)?meeting)(?:\s+at\s+(?P<at>\S+?))?\.?",
+        # As minutes put it: "Meeting closed at 15:45", "The meeting ended at 3.40pm".
+        r"(?:the\s+)?meeting\s+(?:closed|ended|finished)(?:\s+at\s+(?P<at>\S+?))?\.?",
+        r"end\s+of\s+(?:the\s+)?meeting\.?",
+    ],
 )
 def meeting_end(ctx: Ctx, args: dict[str, Any]) -> Reply:
     from handlers.asking import close_questions
-    from handlers.attendance import add_row, attendance_summary, quorum_now, sheet
+    from handlers.attendance import add_row, at_time, attendance_summary, quorum_now, sheet
 
     series = ctx.require_series()
     meeting = ctx.require_meeting()
+    # "Meeting closed at 15:45", typed a little after: the time it closed, never one still to come.
+    at = at_time(ctx, args.get("at"))
+    opened = meeting.opened_at or meeting.starts_at
+    if opened is not None and at < opened:
+        raise UserError(
+            f"The meeting opened at {clock(opened, ctx.tz)}, so it cannot have closed at "
+            f"{clock(at, ctx.tz)}. Give the time it closed, or `meeting end` to close it now. "
+            "Nothing changed."
+        )
     # Members with no record were not in attendance: stored, so it stays true if membership changes.
     # The minute taker was there taking the notes, marked present or not.
     recorded = {row.person_id for row in sheet(ctx, meeting)}
@@ -354,12 +368,12 @@ def meeting_end(ctx: Ctx, args: dict[str, Any]) -> Reply:
             )
             absent.append(initials)
     result = quorum_now(ctx, meeting)
-    meeting.status, meeting.closed_at, meeting.closed_by = "closed", ctx.now, ctx.actor_id
+    meeting.status, meeting.closed_at, meeting.closed_by = "closed", at, ctx.actor_id
     if meeting.ends_at is None or (meeting.starts_at is not None and meeting.ends_at < meeting.starts_at):
-        meeting.ends_at = ctx.now
+        meeting.ends_at = at
     dropped = close_questions(ctx)  # said plainly, at the end of the summary
     ctx.session.flush()
-    ctx.audit("meeting", meeting.id, "closed", None, {"at": ctx.now, "not_in_attendance": absent})
+    ctx.audit("meeting", meeting.id, "closed", None, {"at": at, "not_in_attendance": absent})
 
     actions = list(
         ctx.session.scalars(
@@ -367,7 +381,7 @@ def meeting_end(ctx: Ctx, args: dict[str, Any]) -> Reply:
         )
     )
     decisions = list(ctx.session.scalars(select(Decision).where(Decision.meeting_id == meeting.id)))
-    reply = Reply().say(f"The meeting of {series.name} is closed ({when(ctx.now, ctx.tz)}).", OK)
+    reply = Reply().say(f"The meeting of {series.name} is closed ({when(at, ctx.tz)}).", OK)
     reply.say(attendance_summary(ctx, meeting))
     if result.ruled:
         reply.say(f"Quorum at the close: {'quorate' if result.quorate else 'not quorate'}.")

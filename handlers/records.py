@@ -15,6 +15,14 @@ from handlers.registry import Perm, command
 from handlers.reply import OK, WARNING, Reply
 from storage.models import Decision, Declaration, Note
 
+# The meeting itself as the subject of what it agreed: a decision, whatever follows.
+_BODY_DECIDES = re.compile(
+    r"(?:that\s+)?(?:the\s+(?:group|board|partnership|meeting|committee|panel|executive)|we)\s+"
+    r"(?:will|would|should|shall|agreed|agrees|accepted|accepts|approved|approves|endorsed|endorses|adopts?"
+    r"|supports?|noted|notes)\b",
+    re.IGNORECASE,
+)
+
 
 @command(
     "decision",
@@ -29,8 +37,9 @@ from storage.models import Decision, Declaration, Note
 def decision(ctx: Ctx, args: dict[str, Any]) -> Reply:
     from handlers.actions import capture_from_chat
 
-    # "Agreed: the protocol to be shared by the Business Manager by 3 May" is an action in minutes English.
-    if ctx.req.text.strip().lower().startswith("agreed"):
+    # "Agreed: the protocol to be shared by the Business Manager by 3 May" is an action in minutes English;
+    # "Agreed: the group will adopt the tool" is the body deciding, not someone given a task.
+    if ctx.req.text.strip().lower().startswith("agreed") and not _BODY_DECIDES.match(args["text"].strip()):
         as_action = capture_from_chat(ctx)
         if as_action is not None:
             return as_action

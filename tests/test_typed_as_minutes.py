@@ -1,0 +1,92 @@
+"""A meeting typed the way minutes are written: the phrases a chair and minute taker use for the
+minutes being agreed, a decision of the group, the last item, the quorum mid-meeting and the
+meeting closing at a time. Each checked on what was stored, and a wrong time changes nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from conftest import Chat
+from sqlalchemy import select
+
+from storage.models import Action, AgendaItem, Decision, Meeting, Person
+
+
+def _utc(at: datetime | None) -> datetime | None:
+    if at is None:
+        return None
+    return at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def _meetings(chat: Chat) -> list[Meeting]:
+    with chat.app.sessions() as s:
+        return list(s.scalars(select(Meeting).order_by(Meeting.id)))
+
+
+def _second_meeting(chat: Chat) -> None:
+    chat.at("2024-01-19T10:00:00+00:00")
+    chat.say("MT", "meeting start board")
+    chat.say("MT", "present MT LE")
+    chat.at("2024-01-19T11:30:00+00:00")
+    chat.say("MT", "meeting end")
+    chat.at("2024-03-15T10:00:00+00:00")
+    chat.say("MT", "meeting start board")
+    chat.say("MT", "present MT LE TR SMa")
+
+
+def test_the_minutes_agreed_as_an_accurate_record(chat: Chat) -> None:
+    _second_meeting(chat)
+    said = chat.say("PMw", "The minutes of the last meeting were agreed as an accurate record.")
+    assert "approved" in said
+    first, second = _meetings(chat)
+    assert first.minutes_approved_in == second.id
+    assert _utc(first.minutes_approved_at) == datetime(2024, 3, 15, 10, tzinfo=UTC)
+    assert second.minutes_approved_at is None
+
+
+def test_what_the_group_agreed_is_a_decision_and_a_task_is_an_action(chat: Chat) -> None:
+    _second_meeting(chat)
+    said = chat.say("PMw", "Agreed: the group will adopt the GCP2 tool across all agencies")
+    assert "Decision recorded" in said
+    said = chat.say("PMw", "Agreed: the draft protocol to be shared by RB by 29/03/24")
+    assert "Action 1" in said
+    with chat.app.sessions() as s:
+        decided = list(s.scalars(select(Decision.text)))
+        actions = [
+            (a.number, str(a.due_date), [o.person_id for o in a.owners]) for a in s.scalars(select(Action))
+        ]
+        rb = s.scalars(select(Person.id).where(Person.initials == "RB")).one()
+    assert decided == ["the group will adopt the GCP2 tool across all agencies"]
+    assert actions == [(1, "2024-03-29", [rb])]
+
+
+def test_the_quorum_asked_again_and_the_last_item_by_its_name(chat: Chat) -> None:
+    _second_meeting(chat)
+    answer = chat.say("MT", "quorum")
+    for asked in ("is the meeting still quorate?", "are we still quorate", "do we still have a quorum?"):
+        assert chat.say("MT", asked) == answer
+    for typed in ("Any other business?", "AOB"):
+        said = chat.say("MT", typed)
+        assert "Any other business" in said
+        with chat.app.sessions() as s:
+            current = s.get(Meeting, _meetings(chat)[-1].id)
+            assert current is not None and current.current_item_id is not None
+            item = s.get(AgendaItem, current.current_item_id)
+            assert item is not None and item.title == "Any other business"
+
+
+def test_the_meeting_closed_at_a_time(chat: Chat) -> None:
+    _second_meeting(chat)
+    chat.at("2024-03-15T11:50:00+00:00")
+    # A time still to come, or before the meeting opened, is refused and the meeting stays open.
+    said = chat.say("MT", "Meeting closed at 12:15")
+    assert "has not happened yet" in said
+    said = chat.say("MT", "meeting closed at 9:30")
+    assert "cannot have closed at 09:30" in said
+    assert _meetings(chat)[-1].status == "open"
+    said = chat.say("MT", "The meeting closed at 11:45.")
+    assert "is closed (" in said and "11:45" in said
+    closed = _meetings(chat)[-1]
+    assert closed.status == "closed"
+    assert closed.closed_at is not None
+    assert closed.closed_at.replace(tzinfo=UTC).strftime("%H:%M") == "11:45"
