@@ -10,10 +10,11 @@ from sqlalchemy import func, select
 from handlers.agenda import file_record, where_filed
 from handlers.attendance import decision_quorum_now, missing_now, quorum_now, quorum_reasons
 from handlers.context import Ctx, UserError, require_length
+from handlers.format import short_date
 from handlers.names import Resolved, resolve_name
 from handlers.registry import Perm, command
-from handlers.reply import OK, WARNING, Reply
-from storage.models import Decision, Declaration, Note
+from handlers.reply import OK, WARNING, Reply, Table
+from storage.models import Decision, Declaration, Meeting, Note
 
 # The meeting itself as the subject of what it agreed: a decision, whatever follows.
 _BODY_DECIDES = re.compile(
@@ -203,3 +204,76 @@ def decisions_ratified(ctx: Ctx, args: dict[str, Any]) -> Reply:
     return Reply().say(
         f"{len(pending)} decision{'s' if len(pending) != 1 else ''} ratified by this meeting.", OK
     )
+
+
+DECISIONS_SHOWN = 30  # a chat message stays readable; the minutes hold every one
+
+
+@command(
+    "decisions",
+    changes_series=False,
+    usage="decisions [SERIES]",
+    summary="List the series' decisions, newest last, and which await ratification",
+    section="Records",
+    perm=Perm.MEMBER,
+    aliases=("what did we decide last time?",),
+    patterns=[
+        r"(?:list\s+(?:the\s+)?)?decisions(?!\s+ratif)(?:\s+(?:of|for)?\s*{series})?\??",
+        r"what\s+(?:did|have)\s+we\s+(?:decided?|agreed?)(?P<last>\s+(?:last\s+time|at\s+the\s+last\s+meeting))?\??",
+    ],
+)
+def decisions(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    series = ctx.require_series()
+    query = (
+        select(Decision, Meeting.starts_at)
+        .outerjoin(Meeting, Meeting.id == Decision.meeting_id)
+        .where(Decision.series_id == series.id)
+        .order_by(Decision.created_at.desc(), Decision.id.desc())
+    )
+    what = f"Decisions of {series.name}"
+    if args.get("last"):
+        # "Last time": the latest meeting held before now, not the one being held.
+        held = ctx.session.scalars(
+            select(Meeting)
+            .where(Meeting.series_id == series.id, Meeting.status == "closed")
+            .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
+            .limit(1)
+        ).first()
+        if held is None:
+            return Reply().say(f"{series.name} has held no meeting yet, so it has made no decisions.")
+        query = query.where(Decision.meeting_id == held.id)
+        day = (held.starts_at or held.closed_at or ctx.now).astimezone(ctx.tz).date()
+        what = f"Decisions of {series.name} on {short_date(day)}"
+    found = ctx.session.execute(query.limit(DECISIONS_SHOWN + 1)).all()
+    if not found:
+        return Reply().say(
+            f"No decisions are recorded for {series.name}{' at that meeting' if args.get('last') else ''}."
+        )
+    ratified_on = {
+        m.id: m.starts_at
+        for m in ctx.session.scalars(
+            select(Meeting).where(
+                Meeting.id.in_({d.ratified_meeting_id for d, _ in found if d.ratified_meeting_id})
+            )
+        )
+    }
+    rows = []
+    for d, starts_at in reversed(found[:DECISIONS_SHOWN]):
+        day = (starts_at or d.created_at).astimezone(ctx.tz).date()
+        status = ""
+        if d.inquorate:
+            on = ratified_on.get(d.ratified_meeting_id) if d.ratified_meeting_id else None
+            status = (
+                f"ratified {short_date(on.astimezone(ctx.tz).date())}"
+                if on is not None
+                else "ratified"
+                if d.ratified_meeting_id
+                else "awaiting ratification"
+            )
+        rows.append((short_date(day), d.text, status))
+    caption = (
+        f"{what}: the latest {DECISIONS_SHOWN} shown; the minutes hold every one"
+        if len(found) > DECISIONS_SHOWN
+        else f"{what} ({len(found)})"
+    )
+    return Reply().add(Table(("Date", "Decision", "Ratification"), tuple(rows), caption=caption))

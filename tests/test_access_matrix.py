@@ -161,6 +161,7 @@ ROWS: dict[str, Row] = {
     "quorum": Row("quorum", MEMBER, writes=NOWHERE),
     "attendance": Row("attendance", MEMBER, writes=NOWHERE),
     "decision": Row("decision: adopt the neglect strategy", TEAM_),
+    "decisions": Row("decisions", MEMBER, dm="decisions board", writes=NOWHERE),
     "declaration": Row("declaration: BW has an interest in the audit", MEMBER),
     "note": Row("note: the dashboard is late", MEMBER),
     "agenda next": Row("agenda next", MEMBER, dm="agenda next board", writes=NOWHERE),

@@ -90,3 +90,35 @@ def test_the_meeting_closed_at_a_time(chat: Chat) -> None:
     assert closed.status == "closed"
     assert closed.closed_at is not None
     assert closed.closed_at.replace(tzinfo=UTC).strftime("%H:%M") == "11:45"
+
+
+def test_the_decisions_listed_with_their_ratification(chat: Chat) -> None:
+    chat.at("2024-01-19T10:00:00+00:00")
+    chat.say("MT", "meeting start board")
+    chat.say("MT", "present MT LE")  # no police: not quorate
+    assert "marked for ratification" in chat.say("MT", "decision: adopt the neglect strategy")
+    chat.at("2024-01-19T11:30:00+00:00")
+    chat.say("MT", "meeting end")
+    chat.at("2024-03-15T10:00:00+00:00")
+    chat.say("MT", "meeting start board")
+    chat.say("MT", "present MT LE TR SMa")
+    assert "Decisions of Children's Safeguarding Partnership Board (1)" in chat.say("MT", "decisions")
+    assert "awaiting ratification" in chat.say("MT", "decisions")
+    chat.say("MT", "decisions ratified")
+    chat.say("MT", "Agreed: the board will publish the annual report in June")
+    with chat.app.sessions() as s:
+        stored = [
+            (d.text, d.inquorate, d.ratified_meeting_id)
+            for d in s.scalars(select(Decision).order_by(Decision.id))
+        ]
+    _, second = _meetings(chat)
+    assert stored == [
+        ("adopt the neglect strategy", True, second.id),
+        ("the board will publish the annual report in June", False, None),
+    ]
+    listed = chat.say("MT", "decisions")
+    assert "(2)" in listed and "ratified Fri 15 Mar 2024" in listed
+    assert listed.index("adopt the neglect strategy") < listed.index("publish the annual report")
+    last = chat.say("MT", "what did we decide last time?")
+    assert "on Fri 19 Jan 2024 (1)" in last and "adopt the neglect strategy" in last
+    assert "annual report" not in last
