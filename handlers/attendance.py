@@ -1182,7 +1182,8 @@ def joined(ctx: Ctx, args: dict[str, Any]) -> Reply:
     people = people_or_ask(ctx, args["names"], again="joined ", doing="as having joined", tail=tail)
 
     def change() -> Reply:
-        names = []
+        names: list[str] = []
+        corrected: list[str] = []
         for initials, _t, _n in people:
             assert initials
             row = _row(ctx, meeting, ctx.person_id(initials))
@@ -1192,6 +1193,21 @@ def joined(ctx: Ctx, args: dict[str, Any]) -> Reply:
                 and row.status in ("present", "deputy", "in_attendance")
                 and row.left_at is None
             ):
+                opened = meeting.opened_at or meeting.starts_at
+                if args.get("time") and not row.movements and (opened is None or at >= opened):
+                    # Listed as present, then "KB joined late at 9:30": the minutes say when they
+                    # arrived. Only the arrival is corrected; they are here now either way.
+                    _record(
+                        ctx,
+                        meeting,
+                        initials,
+                        row.status,
+                        arrived_at=at,
+                        movements=[{"event": "joined", "at": at.isoformat()}],
+                    )
+                    names.append(f"{ctx.name(initials)} joined")
+                    corrected.append(ctx.name(initials))
+                    continue
                 raise UserError(f"{ctx.name(initials)} is already recorded as here. Nothing changed.")
             if row is not None and row.left_at is not None:
                 _record(
@@ -1228,7 +1244,13 @@ def joined(ctx: Ctx, args: dict[str, Any]) -> Reply:
                 names.append(f"{ctx.name(initials)} joined (in attendance, not a member)")
         if not names:
             return Reply()  # every name waits on a question
-        return Reply().say(f"{'; '.join(names)} at {clock(at, ctx.tz)}.", OK)
+        reply = Reply().say(f"{'; '.join(names)} at {clock(at, ctx.tz)}.", OK)
+        if corrected:
+            reply.say(
+                f"{' and '.join(corrected)} {'was' if len(corrected) == 1 else 'were'} already recorded as "
+                f"here: the arrival is corrected to {clock(at, ctx.tz)} for the minutes."
+            )
+        return reply
 
     return _with_quorum_watch(ctx, meeting, change)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from conftest import Chat
+from docx import Document
 from sqlalchemy import select
 
 from storage.models import Action, AgendaItem, Decision, Meeting, Person
@@ -122,3 +123,36 @@ def test_the_decisions_listed_with_their_ratification(chat: Chat) -> None:
     last = chat.say("MT", "what did we decide last time?")
     assert "on Fri 19 Jan 2024 (1)" in last and "adopt the neglect strategy" in last
     assert "annual report" not in last
+
+
+def test_someone_listed_as_present_who_joined_late(chat: Chat) -> None:
+    from storage.models import Attendance
+
+    _second_meeting(chat)  # MT LE TR SMa listed present at 10:00
+    chat.at("2024-03-15T10:40:00+00:00")
+    said = chat.say("MT", "SMa joined late at 10:25")
+    assert "Samir Malik joined at 10:25" in said and "corrected to 10:25" in said
+    # Once corrected, or a time before the meeting opened, or a time to come: nothing changes.
+    assert "already recorded as here. Nothing changed" in chat.say("MT", "SMa joined late at 10:30")
+    assert "already recorded as here. Nothing changed" in chat.say("MT", "LE joined at 9:15")
+    assert "has not happened yet" in chat.say("MT", "TR arrived at 10:55")
+    with chat.app.sessions() as s:
+        rows = {
+            p.initials: (a.status, [(m["event"], m["at"][11:16]) for m in a.movements])
+            for a, p in s.execute(
+                select(Attendance, Person)
+                .join(Person, Person.id == Attendance.person_id)
+                .where(Attendance.meeting_id == _meetings(chat)[-1].id)
+            )
+        }
+    assert rows == {
+        "MT": ("present", []),
+        "LE": ("present", []),
+        "TR": ("present", []),
+        "SMa": ("present", [("joined", "10:25")]),
+    }
+    chat.at("2024-03-15T11:50:00+00:00")
+    chat.say("MT", "meeting end")
+    chat.say("MT", "minutes draft")
+    word = max(chat.door.files_dir.glob("board-minutes-2024-03-15*.docx"), key=lambda p: p.stat().st_mtime_ns)
+    assert "Samir Malik joined at 10:25." in [p.text for p in Document(str(word)).paragraphs]
