@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, bindparam, exists, func, select, union, update
@@ -12,7 +13,7 @@ from sqlalchemy.orm import aliased, joinedload, load_only, object_session
 
 from handlers import unnumbered_answers as unnumbered
 from handlers.context import Ask, Ctx, Refused, Request, UserError, require_length
-from handlers.format import due_text, owners_text, plural, short_date
+from handlers.format import clean, due_text, owners_text, plural, short_date
 from handlers.meetings import next_meeting_date, next_meeting_for
 from handlers.names import Ambiguous, Owner, Resolved, Unknown, resolve_name, role_named, split_names
 from handlers.people import guest_or_ask
@@ -705,6 +706,11 @@ def capture_from_chat(ctx: Ctx) -> Reply | None:
 # --- commands, most specific first -------------------------------------------------------------------
 
 _A = r"(?:action\s+)?"
+# "not mine - action 39 belongs to DL": who the owner thinks should have it, passed on to the chair.
+_SUGGESTED = (
+    r"(?:\s*[,;:.\-–]*\s*(?:it\s+|this\s+)?(?:belongs\s+to|is\s+for|should\s+(?:go\s+to|be\s+with|be\s+for)"
+    r"|is\s+(?:really\s+)?(?:with|for))\s+(?P<suggest>.+?))?\.?"
+)
 
 
 @command(
@@ -792,9 +798,26 @@ def _mark_done(ctx: Ctx, args: dict[str, Any], action: Action, series: Series) -
     patterns=[
         _A + r"{ref}\s+(?:due|new\s+(?:due\s+)?date|deadline|date)\s*[:\-–]?\s*(?P<when>.+)",
         r"new\s+(?:due\s+)?date\s+(?:for\s+)?" + _A + r"{ref}\s*[:\-–]?\s*(?P<when>.+)",
+        # As owners ask for it: "extend action 38 to 31/01/24", "can I have more time on 38? end of January"
+        r"(?:please\s+)?(?:extend|move|push(?:\s+back)?|postpone|defer)\s+"
+        + _A
+        + r"{ref}\s+(?:to|until|till)\s+(?P<when>.+)",
+        _A
+        + r"{ref}\s+(?:extended|moved|pushed\s+back|postponed|deferred)\s+(?:to|until|till)\s+(?P<when>.+)",
+        r"(?:(?:can|could|may)\s+(?:i|we)\s+(?:have|get)\s+|i\s+need\s+)?(?:some\s+)?more\s+time\s+(?:on|for)\s+"
+        + _A
+        + r"{ref}(?:\s*[?:,.;\-–]+\s*(?:until\s+|till\s+|to\s+)?|\s+(?:until|till|to)\s+)?(?P<when>.*)",
     ],
 )
 def action_due(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    # "more time for action 39 please": a "please" is no part of the date.
+    when = re.sub(r"^please\b[\s,]*|[\s,]*\bplease$", "", (args.get("when") or "").strip(" ?.!"), flags=re.I)
+    args = {**args, "when": when}
+    if not when:
+        raise UserError(
+            f"Which date should action {args['num']} move to? Say `action {args['num']} due 31/01/24` "
+            "(or `… due end of January`). Nothing changed."
+        )
     return change_action(ctx, args, DUE, _new_date)
 
 
@@ -865,8 +888,8 @@ def _reassign(ctx: Ctx, args: dict[str, Any], action: Action, series: Series) ->
     needs_series=False,
     aliases=("not mine N", "not mine (in a direct message)"),
     patterns=[
-        _A + r"{ref}\s+(?:is\s+)?not\s+(?:mine|me|ours)",
-        r"not\s+(?:mine|me|ours)\s*:?\s*" + _A + r"{ref}",
+        _A + r"{ref}\s+(?:is\s+)?not\s+(?:mine|me|ours)" + _SUGGESTED,
+        r"not\s+(?:mine|me|ours)\s*[:\-–,]?\s*" + _A + r"{ref}" + _SUGGESTED,
         unnumbered.NOT_MINE_ALONE,
     ],
     applies=unnumbered.numbered_or_to_the_bot,
@@ -924,16 +947,22 @@ def _return_to_chair(ctx: Ctx, args: dict[str, Any], action: Action, series: Ser
         told = ctx.roster.chair_or_stand_ins(sref, ctx.day(sref))
         names = ", ".join(ctx.name(i) for i in told) or "the chair team"
         whom = f"{names} ({sref.name} names no chair)"
-    reply = Reply().say(f"{_short(series)} {action.number} goes back to {whom}. {still}", OK)
+    suggested = clean(args.get("suggest") or "").strip(" .")
+    said = f" They suggest it is for {suggested}." if suggested else ""
+    reply = Reply().say(
+        f"{_short(series)} {action.number} goes back to {whom}. {still}"
+        + (f" I've passed on that you suggest {suggested}." if suggested else ""),
+        OK,
+    )
     for person in told:
         reply.tell(
             person,
             Text(
                 f"{ctx.name(ctx.actor.initials)} returned {_short(series)} {action.number} "
-                f"(“{action.title}”) as not theirs. {still}"
+                f"(“{action.title}”) as not theirs.{said} {still}"
             ),
         )
-    return Changed(reply)
+    return Changed(reply, f"suggested {suggested}" if suggested else None)
 
 
 @command(
@@ -1082,6 +1111,9 @@ def action_show(ctx: Ctx, args: dict[str, Any]) -> Reply:
         r"what(?:'s|’s|\s+is)\s+(?:due|mine|on\s+my\s+list)(?:\s+for\s+me)?\??",
         r"what(?:\s+have\s+i|(?:'ve|’ve)\s+i|\s+do\s+i\s+have)\s+got(?:\s+(?:on|to\s+do|outstanding))?\??",
         r"what\s+(?:do\s+i\s+(?:owe|have\s+(?:on|to\s+do|outstanding))|am\s+i\s+(?:down|on)\s+for)\??",
+        # "What's due this week?": those due by then, the overdue ones included.
+        r"(?:what(?:'s|’s|\s+is)|(?:what\s+)?(?:have\s+i\s+got|do\s+i\s+have)|(?:my\s+)?actions)\s+due\s+"
+        r"(?:(?:for\s+me|by\s+me)\s+)?(?P<within>today|tomorrow|this\s+week|next\s+week|this\s+month|soon)\??",
     ],
 )
 def actions_mine(ctx: Ctx, args: dict[str, Any]) -> Reply:
@@ -1089,6 +1121,18 @@ def actions_mine(ctx: Ctx, args: dict[str, Any]) -> Reply:
     across = f" in the {ctx.roster.name}" if ctx.req.qualifier is not None else ""  # one of several
     if not actions:
         return Reply().say(f"You have no open actions{across}.", audience=ACTOR)
+    if args.get("within"):
+        by = _due_window(ctx.today, args["within"])
+        due = [r for r in actions if r[0].due_date is not None and r[0].due_date <= by]
+        if not due:
+            return Reply().say(
+                f"Nothing of yours{across} is due by {short_date(by)}: you have "
+                f"{plural(len(actions), 'open action')} (`actions mine` lists them).",
+                audience=ACTOR,
+            )
+        shown = soonest_due_first(ctx, due)[:LIST_LIMIT]
+        caption = _caption(f"Your actions{across} due by {short_date(by)}", len(shown), len(due))
+        return Reply().add(_table(ctx, shown, qualified=True, caption=caption), ACTOR)
     shown = sorted(actions, key=lambda r: (r[0].due_date is None, r[0].due_date or ctx.today, r[0].number))[
         :LIST_LIMIT
     ]
@@ -1284,6 +1328,23 @@ def _mine(groups: bool, series: bool) -> Select[Action, Series, ActionUpdate]:
 
 
 _MINE = {(groups, series): _mine(groups, series) for groups in (False, True) for series in (False, True)}
+
+
+def _due_window(today: date, within: str) -> date:
+    """The last day of "today", "tomorrow", "this week" (to Sunday), "next week", "this month", "soon"
+    (a fortnight)."""
+    within = " ".join(within.lower().split())
+    if within == "today":
+        return today
+    if within == "tomorrow":
+        return today + timedelta(days=1)
+    if within in ("this week", "next week"):
+        sunday = today + timedelta(days=6 - today.weekday())
+        return sunday if within == "this week" else sunday + timedelta(days=7)
+    if within == "this month":
+        first_next = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
+        return first_next - timedelta(days=1)
+    return today + timedelta(days=14)
 
 
 def soonest_due_first(ctx: Ctx, rows: list[tuple[Action, Series]]) -> list[tuple[Action, Series]]:
