@@ -1171,7 +1171,12 @@ def actions_overdue(ctx: Ctx, args: dict[str, Any]) -> Reply:
     section="Actions",
     perm=Perm.MEMBER,
     aliases=("tracker",),
-    patterns=[r"(?:actions|tracker|action\s+tracker|open\s+actions)(?:\s+(?:of|for)?\s*{series})?"],
+    patterns=[
+        r"(?:actions|tracker|action\s+tracker|open\s+actions)(?:\s+(?:of|for)?\s*{series})?",
+        # The chair taking the minutes' item by its name: "Actions from the last meeting"
+        r"(?:(?:review\s+of\s+|matters\s+arising\s+and\s+)?(?:the\s+)?)(?:actions|action\s+tracker|action\s+log)\s+"
+        r"(?:from|of)\s+(?:the\s+)?(?:last|previous)\s+meeting\??",
+    ],
 )
 def actions_list(ctx: Ctx, args: dict[str, Any]) -> Reply:
     series = ctx.require_series()

@@ -854,7 +854,7 @@ def _apologies(ctx: Ctx, entries: list[tuple[str, str | None]], again: str) -> R
     section="Attendance",
     perm=Perm.CHAIR_TEAM,
     needs_meeting=True,
-    patterns=[r"present\s*:?\s*(?P<names>.+)"],
+    patterns=[r"present\s*[:\-–]?\s*(?P<names>.+)"],
 )
 def present(ctx: Ctx, args: dict[str, Any]) -> Reply:
     meeting = ctx.require_meeting()
@@ -946,7 +946,8 @@ def present(ctx: Ctx, args: dict[str, Any]) -> Reply:
     needs_meeting=True,
     # "apologies from GB and SA", "Apologies were received from: GB"
     patterns=[
-        r"(?:apologies|apols)(?:\s+(?:were\s+)?(?:received|given|sent))?(?:\s+from)?\s*[:\-–]?\s*(?P<names>.+)"
+        r"(?:apologies|apols)(?:\s+(?:were\s+|have\s+been\s+)?(?:received|given|sent|noted|tendered))?(?:\s+from)?"
+        r"\s*[:\-–]?\s*(?P<names>.+)"
     ],
 )
 def apologies(ctx: Ctx, args: dict[str, Any]) -> Reply:
@@ -1308,6 +1309,7 @@ def in_attendance(ctx: Ctx, args: dict[str, Any]) -> Reply:
     patterns=[
         r"quorum\??",
         r"quorate\??",
+        r"(?:quorum\s+check|check\s+(?:the\s+)?quorum)\??",
         r"(?:is\s+(?:it|the\s+meeting|this)|are\s+we)\s+(?:still\s+)?quorate(?:\s+still)?\??",
         r"(?:do\s+we\s+(?:still\s+)?have|have\s+we\s+(?:still\s+)?got|is\s+there\s+still|is\s+there)"
         r"\s+(?:a\s+)?quorum\??",

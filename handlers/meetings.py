@@ -332,7 +332,8 @@ def _attendance_hint(ctx: Ctx) -> str:
     patterns=[
         r"(?:meeting\s+(?:end|close)|(?:end|close)\s+(?:the\s+)?meeting)(?:\s+at\s+(?P<at>\S+?))?\.?",
         # As minutes put it: "Meeting closed at 15:45", "The meeting ended at 3.40pm".
-        r"(?:the\s+)?meeting\s+(?:closed|ended|finished)(?:\s+at\s+(?P<at>\S+?))?\.?",
+        r"(?:(?:thanks|thank\s+you)(?:\s+(?:everyone|everybody|all))?[,.!]*\s+)?(?:the\s+)?meeting\s+"
+        r"(?:closed|ended|finished)(?:\s+(?:at\s+)?(?P<at>\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm)?))?\.?",
         r"end\s+of\s+(?:the\s+)?meeting\.?",
     ],
 )
@@ -424,6 +425,8 @@ def meeting_end(ctx: Ctx, args: dict[str, Any]) -> Reply:
         r"next\s+meeting(?:\s+of\s+{series})?\??",
         r"when(?:'s|’s|\s+is)\s+(?:the\s+)?next(?:\s+{series})?\s+meeting\??",
         r"(?:set\s+)?next\s+meeting\s*(?:[:\-–]|is|on)?\s*(?P<when>.+)",
+        # The minutes' last item: "Date of next meeting – Friday 15 March 2024, 10:00–12:00, Teams"
+        r"(?:the\s+)?date\s+of\s+(?:the\s+)?next\s+meeting\s*(?:[:\-–]|is|will\s+be)?\s*(?P<when>.+)",
     ],
 )
 def next_meeting(ctx: Ctx, args: dict[str, Any]) -> Reply:

@@ -156,3 +156,36 @@ def test_someone_listed_as_present_who_joined_late(chat: Chat) -> None:
     chat.say("MT", "minutes draft")
     word = max(chat.door.files_dir.glob("board-minutes-2024-03-15*.docx"), key=lambda p: p.stat().st_mtime_ns)
     assert "Samir Malik joined at 10:25." in [p.text for p in Document(str(word)).paragraphs]
+
+
+def test_a_meeting_opened_and_closed_as_minutes_word_it(chat: Chat) -> None:
+    from storage.models import Attendance
+    from storage.questions import in_conversation
+
+    chat.at("2024-03-15T10:00:00+00:00")
+    chat.say("MT", "meeting start board")
+    assert "Apologies: Tom Rees, Stella Conway." in chat.say("MT", "Apologies noted from TR and SC")
+    assert "Present: Miriam Tolley, Lowri Evans" in chat.say("MT", "Present - MT, LE, SMa")
+    assert chat.say("MT", "quorum check") == chat.say("MT", "quorum")
+    assert chat.say("MT", "Actions from the last meeting") == chat.say("MT", "actions")
+    said = chat.say("MT", "Date of next meeting – Friday 17 May 2024, 10:00–12:00, Westshire House")
+    assert "Friday 17 May 2024 10:00–12:00" in said
+    chat.at("2024-03-15T11:55:00+00:00")
+    assert "is closed (" in chat.say("MT", "Thanks everyone, meeting closed 11.50")
+    with chat.app.sessions() as s:
+        assert in_conversation(s, "shell", "shell") == []  # no word was taken for a name
+        rows = {
+            p.initials: a.status
+            for a, p in s.execute(select(Attendance, Person).join(Person, Person.id == Attendance.person_id))
+        }
+    assert {k: rows[k] for k in ("MT", "LE", "SMa", "TR", "SC")} == {
+        "MT": "present",
+        "LE": "present",
+        "SMa": "present",
+        "TR": "apologies",
+        "SC": "apologies",
+    }
+    held, planned = _meetings(chat)
+    assert held.status == "closed" and held.closed_at is not None
+    assert _utc(held.closed_at) == datetime(2024, 3, 15, 11, 50, tzinfo=UTC)
+    assert planned.starts_at is not None and _utc(planned.starts_at) == datetime(2024, 5, 17, 9, tzinfo=UTC)
