@@ -658,6 +658,15 @@ class Core:
             return session.scalars(
                 _HINTED_SERIES, {"pid": self.partnership_id, "key": ctx.req.series_hint}
             ).first()
+        if len(ctx.roster.series) == 1 and ctx.is_member(next(iter(ctx.roster.series.values()))):
+            # A partnership of one series, asked by someone in it: there is nothing to ask (a direct
+            # message, an unbound channel). Anyone else is still asked which series, as before.
+            (only,) = ctx.roster.series
+            row = session.execute(_NAMED_SERIES, {"pid": self.partnership_id, "key": only.lower()}).first()
+            if row is not None:
+                series, meeting = row
+                ctx.opened_as_read(series.id, meeting)
+                return series
         return None
 
     def _check(self, ctx: Ctx, spec: CommandSpec) -> None:

@@ -6,17 +6,21 @@ templates the app hands the core (`ctx.setup.templates`: a business unit's own f
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import select
 
 from handlers.context import Ctx, Refused, UserError
 from handlers.documents_data import (
+    MONTH_WORD,
     agenda_pack,
     clean,
     find_meeting,
     item_target,
     minutes_draft,
+    month_named,
+    read_day,
     series_items,
     series_meetings,
 )
@@ -33,9 +37,20 @@ from storage.models import AgendaItem, Meeting, MinutesCorrection
 
 __all__ = ["TemplateProblem"]
 
-_MEETING = r"(?P<meeting>last(?:\s+meeting)?|previous(?:\s+meeting)?|#?\d[\w/.\- ]*)"
-# A series named before the meeting; never the words that name a meeting.
-_NOT_SERIES = r"(?:last|previous|the|of|for|approved?|agreed|correct\w*|please)\b"
+# A meeting by its month too: "the minutes of the January meeting".
+_MEETING = (
+    r"(?P<meeting>last(?:\s+meeting)?|previous(?:\s+meeting)?|#?\d[\w/.\- ]*|"
+    + MONTH_WORD
+    + r"(?:\s+\d{4})?(?=\s+meeting\b|\s*$|\s*[?.!]))"
+)
+# A series named before the meeting; never the words that name a meeting (a month neither).
+_NOT_SERIES = (
+    r"(?:last|previous|the|of|for|approved?|agreed|correct\w*|please|meetings?|" + MONTH_WORD + r")\b"
+)
+# The agenda asked for by its meeting's date: "the agenda pack for the March meeting", "agenda for 15 March".
+_WHEN = (
+    r"(?P<when>(?:\d{1,2}(?:st|nd|rd|th)?\s+)?" + MONTH_WORD + r"(?:\s+\d{4})?|\d{1,2}/\d{1,2}(?:/\d{2,4})?)"
+)
 _SERIES = r"(?:(?!" + _NOT_SERIES + r")(?P<series>[A-Za-z][\w-]*))"
 # Asked for as people ask: "can I have the agenda for the next cpog meeting?", "minutes please".
 _ASKING = (
@@ -67,10 +82,36 @@ def _day(ctx: Ctx, meeting: Meeting) -> str:
         + r")?\??",
         _ASKING + r"?agenda(?:\s+pack)?(?:\s+(?:for|of))?(?:\s+the)?(?:\s+next)?(?:\s+" + _SERIES + r")??"
         r"(?:\s+meeting)?" + _PLEASE,
+        _ASKING
+        + r"?agenda(?:\s+pack)?\s+(?:for|of)\s+(?:the\s+)?"
+        + _WHEN
+        + r"(?:\s+"
+        + _SERIES
+        + r")?(?:\s+meeting)?"
+        + _PLEASE,
     ],
 )
 def agenda_next(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    from handlers.meetings import next_meeting_date
+
     series = ctx.require_series()
+    if args.get("when"):
+        # Agendas are made for the next meeting: asked by its date, the date must be its.
+        nxt, _ = next_meeting_date(ctx, series)
+        when = args["when"].strip()
+        month = month_named(re.sub(r"^\d{1,2}(?:st|nd|rd|th)?\s+", "", when.lower()))
+        day = read_day(when) if not month or re.match(r"\d", when) else None
+        same = nxt is not None and (
+            nxt == day
+            if day is not None
+            else month is not None and nxt.month == month[0] and (month[1] is None or nxt.year == month[1])
+        )
+        if not same:
+            next_text = f"is on {long_date(nxt)}" if nxt else "is not set yet (`next meeting DATE TIME`)"
+            raise UserError(
+                f"Agendas are made for the next meeting of {series.name}, which {next_text}, not “{when}”. "
+                "`agenda next` gives its pack; the minutes of a past meeting come from `minutes draft DATE`."
+            )
     pack = agenda_pack(ctx, series)
     reply = Reply()
     for block in render_chat(ctx.setup.templates, "agenda.chat.j2", series.key, pack=pack):
@@ -89,8 +130,11 @@ def agenda_next(ctx: Ctx, args: dict[str, Any]) -> Reply:
     perm=Perm.MEMBER,
     aliases=("draft minutes", "minutes draft 19/01/24"),
     patterns=[
-        r"(?:minutes(?:\s+draft)?|draft\s+minutes)(?:\s+(?:of|for))?(?:\s+" + _SERIES + r")?"
-        r"(?:\s+(?:of\s+|for\s+)?(?:the\s+)?" + _MEETING + r")?\??",
+        _ASKING
+        + r"?(?:the\s+)?(?:minutes(?:\s+draft)?|draft\s+minutes)(?:\s+(?:of|for))?(?:\s+"
+        + _SERIES
+        + r")?"
+        r"(?:\s+(?:of\s+|for\s+|from\s+)?(?:the\s+)?" + _MEETING + r"(?:\s+meeting)?)?" + _PLEASE,
         _ASKING + r"?(?:the\s+)?(?:minutes(?:\s+draft)?|draft\s+minutes)(?:\s+(?:of|for))?(?:\s+the)?"
         r"(?:\s+(?P<meeting>last|previous))?(?:\s+" + _SERIES + r")?(?:\s+meeting)?" + _PLEASE,
     ],

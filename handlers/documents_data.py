@@ -725,6 +725,26 @@ def read_day(text: str) -> date | None:
 _WHICH_MEETING = "Use `last`, or the date of a meeting it has held, e.g. 19/01/24."
 
 
+MONTHS = (
+    "january", "february", "march", "april", "may", "june",
+    "july", "august", "september", "october", "november", "december",
+)  # fmt: skip
+# A month as people name a meeting by it: "January", "Jan", "the March 2024 meeting".
+MONTH_WORD = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+
+
+def month_named(text: str) -> tuple[int, int | None] | None:
+    """(month, year or None) of "january", "jan 2024"; None for anything else."""
+    m = re.fullmatch(r"(" + MONTH_WORD + r")(?:\s+(\d{4}))?", text.strip().lower())
+    if m is None:
+        return None
+    number = next(i for i, name in enumerate(MONTHS, 1) if name.startswith(m.group(1)[:3]))
+    return number, int(m.group(2)) if m.group(2) else None
+
+
 def find_meeting(
     ctx: Ctx, series: Series, text: str | None, *, before: Meeting | None = None, closed_only: bool = True
 ) -> Meeting:
@@ -746,6 +766,23 @@ def find_meeting(
                 f"{series.name} has no closed meeting number {wanted.lstrip('#')}. {_WHICH_MEETING}"
             )
         return found
+    month = month_named(wanted)
+    if month is not None:
+        # "the January meeting": the latest held in a January (of the year given, if one was).
+        number, year = month
+        held = [
+            m
+            for m in ctx.session.scalars(query.order_by(Meeting.starts_at.desc(), Meeting.id.desc()))
+            if m.starts_at is not None
+            and (local := m.starts_at.astimezone(ctx.tz)).month == number
+            and (year is None or local.year == year)
+        ]
+        if not held:
+            raise UserError(
+                f"{series.name} has no closed meeting in {MONTHS[number - 1].title()}"
+                f"{f' {year}' if year else ''}. {_WHICH_MEETING}"
+            )
+        return held[0]
     day = read_day(wanted)
     if day is None:
         raise UserError(f"I can't read “{text}” as a meeting: use `last` or its date, e.g. 19/01/24.")
