@@ -1144,13 +1144,13 @@ def actions_mine(ctx: Ctx, args: dict[str, Any]) -> Reply:
 @command(
     "actions overdue",
     changes_series=False,
-    usage="actions overdue",
+    usage="actions overdue [SERIES]",
     summary="List overdue actions",
     section="Actions",
     perm=Perm.MEMBER,
     patterns=[
-        r"actions\s+overdue",
-        r"overdue(?:\s+actions)?\??",
+        r"actions\s+overdue(?:\s+(?:of|for|in)?\s*{series})?\??",
+        r"overdue(?:\s+actions)?(?:\s+(?:of|for|in)\s+{series})?\??",
         r"(?:what(?:'s|’s|\s+is|\s+actions\s+are)|which\s+actions\s+are|(?:is\s+)?anything)\s+overdue\??",
     ],
 )

@@ -22,17 +22,23 @@ from handlers.reply import WARNING, Block, Text
 from handlers.setup import TrackerPolicy
 from handlers.tracker import held_meetings, is_stale
 from storage.models import Action, Attendance, Meeting, Person, Series
-from storage.roster import Roster
+from storage.roster import Roster, short_name
 
 
 def action_ref(series: Series, number: int) -> str:
-    """How reminders and digests name an action: by the series' display name, never its id."""
+    """How reminders name an action to its owner: by the series' display name, never its id."""
     return f"{series.name} {number}"
+
+
+def digest_ref(series: Series, number: int) -> str:
+    """How the chair's digest names an action on each of its lines: by the series' short name
+    ("CPOG 22"), as the tracker does; the digest's heading gives the series' full name."""
+    return f"{short_name(series.key, series.name)} {number}"
 
 
 @dataclass
 class DigestEntry:
-    ref: str  # "Children's Safeguarding Partnership Board 3"
+    ref: str  # "Board 3"
     text: str
     reasons: list[str]
     suggestion: str
@@ -153,7 +159,7 @@ def chair_digest(
         open_actions=len(actions),
     )
     for a in actions:
-        ref = action_ref(series, a.number)
+        ref = digest_ref(series, a.number)
         owners = current_owners(a)
         reasons: list[str] = []
         suggestion = ""
@@ -252,7 +258,7 @@ def _closed_by_others(
             continue
         out.append(
             DigestEntry(
-                action_ref(series, a.number),
+                digest_ref(series, a.number),
                 f"“{a.title}” ({owners_text(roster, owners)})",
                 [f"closed by {person_name(roster, closer)} on {short_date(done.at.date())}"],
                 "",
@@ -304,7 +310,7 @@ def _ended_groups(
             due = f"due {short_date(a.due_date)}" if a.due_date else "no due date"
             out.append(
                 DigestEntry(
-                    action_ref(child, a.number),
+                    digest_ref(child, a.number),
                     f"“{a.title}” ({who})",
                     [f"{child.name} ended on {ended}", due],
                     f"take it on at {series.name} if it is still needed, or let it close with the group.",
