@@ -977,6 +977,12 @@ def apologies(ctx: Ctx, args: dict[str, Any]) -> Reply:
         r"(?:\s+(?:in\s+(?:her|his|their)\s+place|for\s+(?:her|him|them)|instead|on\s+(?:her|his|their)\s+behalf))?",
         _NAMES_CS
         + r"\s+(?:has\s+|have\s+)?(?:sent|sends|gave|give|offered)\s+(?:(?:her|his|their)\s+)?apologies",
+        # "AMS has sent PM in her place": away, and who came instead
+        _NAMES_CS
+        + r"\s+(?:has\s+|have\s+)?(?:sent|sends)\s+"
+        + _DEPUTY_CS
+        + r"\s+(?:in\s+(?:her|his|their)\s+place|to\s+deputi[sz]e|as\s+(?:her|his|their)\s+deputy|instead"
+        r"|on\s+(?:her|his|their)\s+behalf)\.?",
     ],
 )
 def sent_apologies(ctx: Ctx, args: dict[str, Any]) -> Reply:

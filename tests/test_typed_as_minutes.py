@@ -189,3 +189,18 @@ def test_a_meeting_opened_and_closed_as_minutes_word_it(chat: Chat) -> None:
     assert held.status == "closed" and held.closed_at is not None
     assert _utc(held.closed_at) == datetime(2024, 3, 15, 11, 50, tzinfo=UTC)
     assert planned.starts_at is not None and _utc(planned.starts_at) == datetime(2024, 5, 17, 9, tzinfo=UTC)
+
+
+def test_a_member_who_sent_someone_in_their_place(chat: Chat) -> None:
+    from storage.models import Attendance
+
+    _second_meeting(chat)
+    said = chat.say("MT", "TR has sent CG in his place")
+    assert "Apologies: Tom Rees." in said and "Chloe Grant is attending for Tom Rees" in said
+    with chat.app.sessions() as s:
+        ids = {p.id: p.initials for p in s.scalars(select(Person))}
+        rows = {
+            ids[a.person_id]: (a.status, ids.get(a.deputy_for_id) if a.deputy_for_id else None)
+            for a in s.scalars(select(Attendance).where(Attendance.meeting_id == _meetings(chat)[-1].id))
+        }
+    assert rows["TR"] == ("apologies", None) and rows["CG"] == ("deputy", "TR")
