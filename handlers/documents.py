@@ -27,6 +27,7 @@ from handlers.documents_data import (
 from handlers.documents_render import (
     TemplateProblem,
     agenda_files,
+    invite_file,
     minutes_files,
     render_chat,
 )
@@ -119,6 +120,42 @@ def agenda_next(ctx: Ctx, args: dict[str, Any]) -> Reply:
     for f in agenda_files(ctx.setup.templates, pack, ctx.now):
         reply.add(f)
     return reply
+
+
+@command(
+    "invite",
+    changes_series=False,
+    usage="invite [SERIES]",
+    summary="The next meeting's calendar invitation (.ics), to import or forward",
+    section="Documents",
+    perm=Perm.MEMBER,
+    aliases=("send the invite for the next meeting",),
+    patterns=[
+        r"(?:" + _ASKING + r"|send\s+(?:out\s+)?(?:me\s+|us\s+)?(?:the\s+)?)?"
+        r"(?:calendar\s+|meeting\s+)?(?:invite|invitation)s?"
+        r"(?:\s+(?:for|to)\s+(?:the\s+)?(?:next\s+)?(?:" + _SERIES + r"\s+)?meeting)?" + _PLEASE,
+        r"(?:calendar\s+|meeting\s+)?(?:invite|invitation)\s+(?:for\s+)?" + _SERIES + _PLEASE,
+    ],
+)
+def invite(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    series = ctx.require_series()
+    pack = agenda_pack(ctx, series)
+    invitation = invite_file(pack, ctx.now)
+    if invitation is None or pack.invite is None:
+        raise UserError(
+            f"The next meeting of {series.name} has no date and time set, so there is nothing to invite to: "
+            "set it with `next meeting DATE TIME`, then ask again."
+        )
+    when = pack.invite.start.astimezone(ctx.tz)
+    return (
+        Reply()
+        .say(
+            f"The calendar invitation for the next meeting of {series.name}, {long_date(when.date())} "
+            f"{when:%H:%M}, for {plural(len(pack.invite.attendees), 'person', 'people')}: open it to add it "
+            "to a calendar, or forward it. The agenda pack is `agenda next`."
+        )
+        .add(invitation)
+    )
 
 
 @command(

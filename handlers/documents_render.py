@@ -388,9 +388,18 @@ def agenda_files(templates: Templates, pack: AgendaPack, now: datetime, *, pdf: 
     if pdf:
         html = render_text(templates, "agenda.html.j2", pack.series_key, pack=pack)
         files.append(File(f"{stem}.pdf", PDF, render_pdf(templates, html), "Agenda (PDF)"))
-    if pack.invite is not None:
-        files.append(File(f"{stem}.ics", ICS, render_ics(pack.invite, now), "Calendar invitation (.ics)"))
+    invitation = invite_file(pack, now)
+    if invitation is not None:
+        files.append(invitation)
     return files
+
+
+def invite_file(pack: AgendaPack, now: datetime) -> File | None:
+    """The next meeting's calendar invitation (.ics), or None when the meeting has no time set."""
+    if pack.invite is None:
+        return None
+    stem = _file_stem("agenda", pack.series_key, pack.date_iso)
+    return File(f"{stem}.ics", ICS, render_ics(pack.invite, now), "Calendar invitation (.ics)")
 
 
 def minutes_files(templates: Templates, minutes: Minutes, *, pdf: bool = True) -> list[File]:

@@ -162,6 +162,7 @@ ROWS: dict[str, Row] = {
     "attendance": Row("attendance", MEMBER, writes=NOWHERE),
     "decision": Row("decision: adopt the neglect strategy", TEAM_),
     "decisions": Row("decisions", MEMBER, dm="decisions board", writes=NOWHERE),
+    "invite": Row("invite", MEMBER, dm="invite board", writes=NOWHERE),
     "declaration": Row("declaration: BW has an interest in the audit", MEMBER),
     "note": Row("note: the dashboard is late", MEMBER),
     "agenda next": Row("agenda next", MEMBER, dm="agenda next board", writes=NOWHERE),

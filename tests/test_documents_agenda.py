@@ -280,3 +280,23 @@ def test_an_undated_action_with_no_real_update_is_not_listed_as_on_track(board: 
     ]
     on_track = next((rows for h, rows in groups.items() if h.startswith("On track")), [])
     assert str(number) not in [r[0] for r in on_track]
+
+
+def test_the_invitation_alone(board: Chat) -> None:
+    for path in _files(board, ""):
+        path.unlink()
+    said = board.dm("RB", "send the invite for the next board meeting")
+    assert "The calendar invitation for the next meeting of Children's Safeguarding Partnership Board" in said
+    assert "Friday 15 March 2024 10:00" in said
+    # The invitation only: no Word or PDF written.
+    assert [p.name for p in _files(board, "")] == ["board-agenda-2024-03-15.ics"]
+    (event,) = _ics(board).walk("VEVENT")
+    assert event.decoded("DTSTART") == datetime(2024, 3, 15, 10, tzinfo=UTC)
+    assert "Miriam Tolley" in _attendees(_ics(board))
+    assert board.dm("RB", "calendar invite for board please") == said
+
+
+def test_no_invitation_without_a_next_meeting(chat: Chat) -> None:
+    said = chat.dm("RB", "invite board")
+    assert "has no date and time set" in said and "next meeting DATE TIME" in said
+    assert not list(chat.door.files_dir.glob("*.ics"))
