@@ -208,7 +208,7 @@ def _minutes_being_approved(ctx: Ctx, open_meeting: Meeting, text: str | None = 
         r"minutes\s+(?:approved?|agreed)(?:\s+(?:of\s+|for\s+)?(?:the\s+)?" + _MEETING + r")?",
         r"(?:approve|agree)\s+(?:the\s+)?minutes(?:\s+(?:of\s+|for\s+)?(?:the\s+)?" + _MEETING + r")?",
         # As minutes say it: "The minutes of the last meeting were agreed as an accurate record."
-        r"(?:the\s+)?minutes\s+of\s+(?:the\s+)?(?:last|previous)\s+meeting\s+(?:were|was)\s+(?:approved|agreed)"
+        r"(?:the\s+)?minutes\s+of\s+(?:the\s+)?(?:last|previous)\s+meeting\s+(?:(?:were|was)\s+)?(?:approved|agreed)"
         r"(?:\s+as\s+(?:an?\s+)?(?:accurate|true|correct)\s+record)?\.?",
         r"(?:the\s+)?minutes\s+(?:were|was)\s+(?:approved|agreed)"
         r"(?:\s+as\s+(?:an?\s+)?(?:accurate|true|correct)\s+record)?\.?",

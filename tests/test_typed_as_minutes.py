@@ -43,6 +43,8 @@ def test_the_minutes_agreed_as_an_accurate_record(chat: Chat) -> None:
     assert first.minutes_approved_in == second.id
     assert _utc(first.minutes_approved_at) == datetime(2024, 3, 15, 10, tzinfo=UTC)
     assert second.minutes_approved_at is None
+    # Shorter, as typed live: the same command, so "already approved" and nothing changed.
+    assert "already approved. Nothing changed" in chat.say("PMw", "Minutes of last meeting approved")
 
 
 def test_what_the_group_agreed_is_a_decision_and_a_task_is_an_action(chat: Chat) -> None:
