@@ -116,7 +116,25 @@ def all_commands() -> list[CommandSpec]:
     return _REGISTRY
 
 
+# A courtesy at the end of a message ("47 done, thanks"): no part of the command when it is one
+# only without it. Tried only after the whole text matched nothing, so a note keeps its thanks.
+_COURTESY = re.compile(
+    r"[\s,.;:!\-–]+(?:many\s+thanks|thanks(?:\s+(?:a\s+lot|very\s+much|all|everyone))?"
+    r"|thank\s+you(?:\s+(?:very\s+much|all|everyone))?|cheers|ta)[\s.!]*$",
+    re.IGNORECASE,
+)
+
+
 def match(text: str) -> tuple[CommandSpec, dict[str, Any]] | None:
+    found = _match(text)
+    if found is None:
+        plain = _COURTESY.sub("", text)
+        if plain != text and plain.strip():
+            found = _match(plain)
+    return found
+
+
+def _match(text: str) -> tuple[CommandSpec, dict[str, Any]] | None:
     for spec in all_commands():
         for pattern in spec.patterns:
             m = pattern.fullmatch(text)

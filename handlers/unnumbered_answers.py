@@ -20,7 +20,10 @@ from storage.roster import short_name
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-DONE_ALONE = r"(?:it(?:'s|’s|\s+is)\s+|all\s+|now\s+)?(?P<alone>done|complete|completed|finished)\s*[.!]*"
+DONE_ALONE = (
+    r"(?:(?:yes|yep|yeah)[,!.]?\s+)?(?:it(?:'s|’s|\s+is)\s+|all\s+|now\s+)?"
+    r"(?P<alone>done|complete|completed|finished)(?:\s+now)?\s*[.!]*"
+)
 NOT_MINE_ALONE = r"(?:it(?:'s|’s|\s+is)\s+)?(?P<alone>not\s+(?:mine|me))\s*[.!]*"
 
 

@@ -65,3 +65,21 @@ def test_what_is_due_this_week(chat: Chat) -> None:
     assert "due by Sun 31 Mar 2024 (2)" in said and "book the venue" in said
     said = chat.dm("TR", "what's due today?")
     assert "Nothing of yours is due by Tue 5 Mar 2024: you have 1 open action" in said
+
+
+def test_done_with_thanks_and_yes_done(chat: Chat) -> None:
+    _raise(chat)
+    chat.at("2024-03-05T09:00:00+00:00")
+    assert "is done" in chat.dm("LE", "1 done, thanks")
+    assert "is done" in chat.dm("TR", "yes, done")  # TR's one action, owned by name
+    with chat.app.sessions() as s:
+        status = {a.number: a.status for a in s.scalars(select(Action))}
+    assert status == {1: "done", 2: "open", 3: "done"}
+    # A courtesy is dropped only to find a command: a note keeps its thanks.
+    chat.at("2024-03-15T10:00:00+00:00")
+    chat.say("MT", "meeting start board")
+    chat.say("MT", "note: thanks to SMa for the report")
+    from storage.models import Note
+
+    with chat.app.sessions() as s:
+        assert list(s.scalars(select(Note.text))) == ["thanks to SMa for the report"]
