@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from handlers.context import Ctx
@@ -34,6 +35,12 @@ def _terms_of_reference(ctx: Ctx) -> list[str]:
     ]
 
 
+def _to_the_bot_or_asked(ctx: Ctx) -> bool:
+    """A greeting or "what can you do?" is for the bot only when said to it: in a chat the bot
+    overhears (a Teams meeting chat) people greet each other. `help` itself is asked anywhere."""
+    return ctx.req.addressed or bool(re.match(r"\s*(?:help\b|\?|commands\b)", ctx.req.text, re.I))
+
+
 @command(
     "help",
     changes_series=False,
@@ -42,7 +49,17 @@ def _terms_of_reference(ctx: Ctx) -> list[str]:
     section="Other",
     perm=Perm.ANYONE,
     needs_series=False,
-    patterns=[r"help(?:\s+(?P<topic>.+))?", r"\?", r"commands"],
+    patterns=[
+        # "help me", "help please": no topic
+        r"help(?:\s+(?:me|please|me\s+please)\s*[?!.]*)",
+        r"help(?:\s+(?P<topic>.+))?",
+        r"\?",
+        r"commands",
+        r"(?:hi|hello|hey)(?:\s+(?:there|partnerbot|bot))?\s*[!.?]*",
+        r"what\s+(?:can\s+you\s+do|do\s+you\s+do|are\s+the\s+commands)\s*\??",
+        r"how\s+(?:does\s+this\s+work|do\s+i\s+use\s+(?:this|you|it))\s*\??",
+    ],
+    applies=lambda ctx, args: _to_the_bot_or_asked(ctx),
 )
 def help_(ctx: Ctx, args: dict[str, Any]) -> Reply:
     topic = (args.get("topic") or "").strip().lower()

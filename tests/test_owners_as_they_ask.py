@@ -83,3 +83,16 @@ def test_done_with_thanks_and_yes_done(chat: Chat) -> None:
 
     with chat.app.sessions() as s:
         assert list(s.scalars(select(Note.text))) == ["thanks to SMa for the report"]
+
+
+def test_a_greeting_to_the_bot_answers_with_help_and_overheard_it_is_quiet(chat: Chat) -> None:
+    from handlers.context import Request
+
+    for said in ("hi", "help me", "what can you do?"):
+        assert "Commands you can use here" in chat.dm("LE", said)
+    for overheard in ("hi", "Hello!", "what can you do?"):
+        reply = chat.core.handle(Request("shell", "shell", "LE", overheard, chat.now, addressed=False))
+        assert not reply.recognised and reply.plain == ""
+    # `help` asked in the channel is answered as before.
+    reply = chat.core.handle(Request("shell", "shell", "LE", "help", chat.now, addressed=False))
+    assert "Commands you can use here" in reply.plain
