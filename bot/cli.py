@@ -69,7 +69,7 @@ def _parser(extensions: bool = True, command: str | None = None) -> argparse.Arg
 
     ex = sub.add_parser("export", help="export the action tracker")
     ex.add_argument("what", choices=["actions"])
-    ex.add_argument("--series", required=True)
+    ex.add_argument("--series", help="series id (needed when the partnership has several)")
     ex.add_argument("--format", choices=["csv", "json"], default="csv")
     ex.add_argument("--out", help="file to write (default: standard output)")
     ex.add_argument(
@@ -273,6 +273,7 @@ def _as_of(text: str | None, zone: ZoneInfo) -> datetime:
 
 def _export(app: object, args: argparse.Namespace, out: TextIO) -> int:
     from bot.app import App
+    from handlers.context import UserError
     from handlers.format import printable
     from handlers.reports import export_actions
 
@@ -280,7 +281,13 @@ def _export(app: object, args: argparse.Namespace, out: TextIO) -> int:
     pid = app.partnership_id(args.partnership)
     with app.sessions() as session:
         at = _as_of(args.at, _zone(session, pid))
-        text = export_actions(app.core(pid), session, args.series, args.format, at)
+        series = args.series
+        if not series:
+            keys = list(app.core(pid).roster().series)
+            if len(keys) != 1:
+                raise UserError(f"Name the series: --series {' | '.join(keys)}. Nothing was written.")
+            series = keys[0]
+        text = export_actions(app.core(pid), session, series, args.format, at)
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
         out.write(f"Wrote {args.out}.\n")

@@ -76,6 +76,26 @@ def test_export_actions_as_csv_and_json(app: App, database_url: str) -> None:
     )
     code, _, err = cli(database_url, "export", "actions", "--series", "nope")
     assert code == 1 and "No series 'nope'" in err
+    # Several series: which one is asked for, and nothing is written.
+    code, out, err = cli(database_url, "export", "actions")
+    assert code == 1 and "Name the series: --series board | " in err and out == ""
+
+
+def test_export_of_a_partnership_of_one_series_needs_no_series(database_url: str) -> None:
+    from conftest import FIXTURES, make_app
+
+    app = make_app(database_url, FIXTURES / "seed-replay" / "partnership.yaml")
+    chat = Chat(app)
+    chat.at("2024-03-04T10:00:00+00:00")
+    chat.say("TM", "meeting start")
+    chat.say("PMcL", "Action: EL to share the audit findings by 12/4/24")
+    code, out, _ = cli(database_url, "export", "actions", "--partnership", "northmoor-scp")
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [(r["number"], r["title"], r["due"]) for r in rows] == [
+        ("1", "share the audit findings", "2024-04-12")
+    ]
+    app.engine.dispose()
 
 
 def test_audit_lists_changes_with_who_door_and_before_after(app: App, database_url: str) -> None:
