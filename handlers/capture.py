@@ -733,6 +733,12 @@ def _side_owners(
     return None
 
 
+# "Action on RB to update the register": the owner between "Action on/for" and "to", as "Action: RB to …".
+_ACTION_ON_TO = re.compile(
+    r"^(?P<lead>\s*action)\s+(?:on|for)\s+(?P<who>[^:–—\n]{1,60}?)\s+to\s+(?=[a-z])", _I
+)
+
+
 def capture_action(
     text: str,
     roster: Roster,
@@ -746,6 +752,7 @@ def capture_action(
     ("chair to write …") is whoever holds it on `day`, the meeting's date (the message's, if not given)."""
     if day is None:
         day = sent_at.astimezone(ZoneInfo(roster.timezone)).date()
+    text = _ACTION_ON_TO.sub(r"\g<lead>: \g<who> to ", text, count=1)
     offset = action_start(text)
     context = text[:offset].strip() or None
     message = text[offset:]

@@ -395,6 +395,8 @@ def test_worked_examples_all_right() -> None:
         ),
         # owners marked at the side
         ("Action for RB: update the membership list by 14/02/24.", "p:RB", "2024-02-14", "date"),
+        ("Action on RB to update the membership list by 14/02/24", "p:RB", "2024-02-14", "date"),
+        ("Action for HN and LE to agree the data set", "p:HN p:LE", None, None),
         (
             "Action (All): review the risk register before the next meeting.",
             "all",
