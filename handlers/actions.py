@@ -1347,8 +1347,9 @@ def _due_window(today: date, within: str) -> date:
         sunday = today + timedelta(days=6 - today.weekday())
         return sunday if within == "this week" else sunday + timedelta(days=7)
     if within == "this month":
-        first_next = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
-        return first_next - timedelta(days=1)
+        from handlers.dates import month_end
+
+        return month_end(today.year, today.month)
     return today + timedelta(days=14)
 
 

@@ -111,7 +111,7 @@ _COUNT_WORDS = {**NUMBER_WORDS, "last": -1}  # "the last Friday"
 # Deadline cues rank 3, softer cues 2, no cue 1; negative cues make a date a reference, not a deadline.
 STRONG, SOFT, BARE, NEGATIVE = 3, 2, 1, 0
 
-_MON = (
+MONTH_WORD = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b\.?"
 )
@@ -128,13 +128,13 @@ _NUM = (
 _I = re.IGNORECASE
 # "Monday the 29th of January 2024", "9th Feb", "4 June 2024", "30th April"
 _DMY_WORDS = re.compile(
-    rf"\b(?:(?P<wd>{_WD})[,\s]+(?:the\s+)?)?(?P<day>\d{{1,2}})(?P<ord>{_ORD})?(?:\s+of)?[\s-]+(?P<mon>{_MON})"
+    rf"\b(?:(?P<wd>{_WD})[,\s]+(?:the\s+)?)?(?P<day>\d{{1,2}})(?P<ord>{_ORD})?(?:\s+of)?[\s-]+(?P<mon>{MONTH_WORD})"
     rf"(?:,?\s+(?P<year>\d{{4}}|'\d{{2}})\b)?",
     _I,
 )
 # "June 30th", "Sept 30, 2024", "Friday, June 28"
 _MDY_WORDS = re.compile(
-    rf"\b(?:(?P<wd>{_WD})[,\s]+)?(?P<mon>{_MON})\s+(?:the\s+)?(?P<day>\d{{1,2}})(?P<ord>{_ORD})?\b"
+    rf"\b(?:(?P<wd>{_WD})[,\s]+)?(?P<mon>{MONTH_WORD})\s+(?:the\s+)?(?P<day>\d{{1,2}})(?P<ord>{_ORD})?\b"
     rf"(?![:.]\d|\s*(?:%|am\b|pm\b))(?:,?\s+(?P<year>\d{{4}})\b)?",
     _I,
 )
@@ -148,11 +148,11 @@ _ISO = re.compile(r"\b(?P<year>\d{4})-(?P<mon>\d{2})-(?P<day>\d{2})\b")
 _WD_DAY = re.compile(rf"\b(?P<wd>{_WD})[,\s]+(?:the\s+)?(?P<day>\d{{1,2}})(?P<ord>{_ORD})\b", _I)
 # "by the 26th" (the cue decides)
 _DAY_ONLY = re.compile(
-    rf"\b(?:the\s+)?(?P<day>\d{{1,2}})(?P<ord>{_ORD})\b(?!\s+(?:of\s+)?{_MON})"
+    rf"\b(?:the\s+)?(?P<day>\d{{1,2}})(?P<ord>{_ORD})\b(?!\s+(?:of\s+)?{MONTH_WORD})"
     r"(?P<nextm>\s+of\s+(?:next|the\s+following)\s+month\b)?",
     _I,
 )
-_MONTH_ONLY = re.compile(rf"\b(?P<mon>{_MON})(?:\s+(?P<year>\d{{4}}))?(?!\w)", _I)
+_MONTH_ONLY = re.compile(rf"\b(?P<mon>{MONTH_WORD})(?:\s+(?P<year>\d{{4}}))?(?!\w)", _I)
 _WEEKDAY = re.compile(
     r"\b(?:(?P<aweek>a\s+week\s+(?:on\s+)?)"
     r"|(?P<mod>this\s+coming|the\s+coming|coming|this|next|following|last)\s+)?"
@@ -197,7 +197,7 @@ _AFTER_WITHIN = re.compile(
 _END_OF = re.compile(
     rf"\b(?:the\s+)?(?P<edge>end|close|beginning|start|middle)\s+of\s+(?:the\s+)?"
     rf"(?:(?P<rel>this|next|current|following)\s+)?(?P<what>(?:financial|calendar)\s+year|week|month|year|quarter"
-    rf"|{_MON}(?:\s+(?P<year>\d{{4}}))?)(?!\w)|\bmid[\s-]+(?P<midmon>{_MON})(?:\s+(?P<midyear>\d{{4}}))?",
+    rf"|{MONTH_WORD}(?:\s+(?P<year>\d{{4}}))?)(?!\w)|\bmid[\s-]+(?P<midmon>{MONTH_WORD})(?:\s+(?P<midyear>\d{{4}}))?",
     _I,
 )
 _NEXT_WEEK = re.compile(r"\b(?P<which>next|this)\s+(?P<unit>week|month)\b(?!\s*['’]s)", _I)
@@ -269,7 +269,7 @@ _NEGATIVE_CUES = {
 _SOFT_CUES = {"on", "at", "for", "to", "in", "during"}
 
 _DIGIT = re.compile(r"\d")
-_MONTH_WORD = re.compile(rf"\b{_MON}", _I)
+_MONTH_WORD = re.compile(rf"\b{MONTH_WORD}", _I)
 _WEEKDAY_WORD = re.compile(rf"\b{_WD}", _I)
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-Z(\"'‘“])|\n+")
@@ -343,6 +343,14 @@ def month_end(year: int, month: int) -> date:
 
 def _month(word: str) -> int:
     return MONTHS[word.lower().rstrip(".")]
+
+
+def month_named(text: str) -> tuple[int, int | None] | None:
+    """(month, year or None) of a meeting named by its month ("January", "jan 2024"); None otherwise."""
+    m = re.fullmatch(rf"(?P<mon>{MONTH_WORD})(?:\s+(?P<year>\d{{4}}))?", text.strip(), _I)
+    if m is None:
+        return None
+    return _month(m["mon"]), int(m["year"]) if m["year"] else None
 
 
 def _weekday(word: str) -> int:
@@ -799,7 +807,7 @@ def _refused(text: str, ctx: _Ctx) -> Due:
 # the month has no such day (`_day_missing`), which the grammar above rightly does not read as a date.
 _DAY_OF_MONTH = (
     r"(?P<d>\d{1,2})(?:st|nd|rd|th)?"
-    rf"(?:[/.-](?P<m>\d{{1,2}})|\s+(?:of\s+)?(?P<mon>{_MON}))(?:[/.\-\s]+(?P<y>\d{{4}}|\d{{2}})\b)?"
+    rf"(?:[/.-](?P<m>\d{{1,2}})|\s+(?:of\s+)?(?P<mon>{MONTH_WORD}))(?:[/.\-\s]+(?P<y>\d{{4}}|\d{{2}})\b)?"
 )
 _DEADLINE_DAY = re.compile(rf"\b(?:by|before|until|due(?:\s+by)?|deadline:?)\s+{_DAY_OF_MONTH}", _I)
 _DAY_MONTH = re.compile(rf"^(?:(?:by|on|before|until|due)\s+)?{_DAY_OF_MONTH}$", _I)
@@ -905,7 +913,7 @@ _FALLBACK_SPAN = re.compile(
     r"(?P<span>[^.,;:!?()\n]{2,40}?)(?=\s+(?:and|to|with|so|for|in\s+order|because|which|who|that)\b|[.,;:!?()\n]|$)",
     _I,
 )
-_DATEISH = re.compile(rf"\d|\b{_MON}|\b(?:week|month|fortnight|tomorrow)\b", _I)
+_DATEISH = re.compile(rf"\d|\b{MONTH_WORD}|\b(?:week|month|fortnight|tomorrow)\b", _I)
 
 
 class _DateParser:

@@ -12,14 +12,13 @@ from typing import Any
 from sqlalchemy import select
 
 from handlers.context import Ctx, Refused, UserError
+from handlers.dates import MONTH_WORD, month_named
 from handlers.documents_data import (
-    MONTH_WORD,
     agenda_pack,
     clean,
     find_meeting,
     item_target,
     minutes_draft,
-    month_named,
     read_day,
     series_items,
     series_meetings,
@@ -48,6 +47,8 @@ _MEETING = (
 _NOT_SERIES = (
     r"(?:last|previous|the|of|for|approved?|agreed|correct\w*|please|meetings?|" + MONTH_WORD + r")\b"
 )
+# "… agreed as an accurate record", as minutes approve minutes.
+_AS_A_RECORD = r"(?:\s+as\s+(?:an?\s+)?(?:accurate|true|correct)\s+record)"
 # The agenda asked for by its meeting's date: "the agenda pack for the March meeting", "agenda for 15 March".
 _WHEN = (
     r"(?P<when>(?:\d{1,2}(?:st|nd|rd|th)?\s+)?" + MONTH_WORD + r"(?:\s+\d{4})?|\d{1,2}/\d{1,2}(?:/\d{2,4})?)"
@@ -209,10 +210,10 @@ def _minutes_being_approved(ctx: Ctx, open_meeting: Meeting, text: str | None = 
         r"(?:approve|agree)\s+(?:the\s+)?minutes(?:\s+(?:of\s+|for\s+)?(?:the\s+)?" + _MEETING + r")?",
         # As minutes say it: "The minutes of the last meeting were agreed as an accurate record."
         r"(?:the\s+)?minutes\s+of\s+(?:the\s+)?(?:last|previous)\s+meeting\s+(?:(?:were|was)\s+)?(?:approved|agreed)"
-        r"(?:\s+as\s+(?:an?\s+)?(?:accurate|true|correct)\s+record)?\.?",
-        r"(?:the\s+)?minutes\s+(?:were|was)\s+(?:approved|agreed)"
-        r"(?:\s+as\s+(?:an?\s+)?(?:accurate|true|correct)\s+record)?\.?",
-        r"minutes\s+(?:approved|agreed)\s+as\s+(?:an?\s+)?(?:accurate|true|correct)\s+record\.?",
+        + _AS_A_RECORD
+        + r"?\.?",
+        r"(?:the\s+)?minutes\s+(?:were|was)\s+(?:approved|agreed)" + _AS_A_RECORD + r"?\.?",
+        r"minutes\s+(?:approved|agreed)" + _AS_A_RECORD + r"\.?",
     ],
 )
 def minutes_approve(ctx: Ctx, args: dict[str, Any]) -> Reply:

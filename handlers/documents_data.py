@@ -7,6 +7,7 @@ reads text and nothing else: no session, no models, no methods with effects.
 
 from __future__ import annotations
 
+import calendar
 import dataclasses
 import re
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from handlers.agenda import (
 from handlers.attendance import describe_quorum, quorum_now
 from handlers.capture import as_typed
 from handlers.context import Ctx, UserError
+from handlers.dates import month_named
 from handlers.format import clean, long_date, owners_short, owners_text, plural, short_date
 from handlers.meetings import planned_meeting, proposed_date
 from handlers.tracker import held_meetings, is_overdue, is_stale, rag
@@ -725,26 +727,6 @@ def read_day(text: str) -> date | None:
 _WHICH_MEETING = "Use `last`, or the date of a meeting it has held, e.g. 19/01/24."
 
 
-MONTHS = (
-    "january", "february", "march", "april", "may", "june",
-    "july", "august", "september", "october", "november", "december",
-)  # fmt: skip
-# A month as people name a meeting by it: "January", "Jan", "the March 2024 meeting".
-MONTH_WORD = (
-    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
-)
-
-
-def month_named(text: str) -> tuple[int, int | None] | None:
-    """(month, year or None) of "january", "jan 2024"; None for anything else."""
-    m = re.fullmatch(r"(" + MONTH_WORD + r")(?:\s+(\d{4}))?", text.strip().lower())
-    if m is None:
-        return None
-    number = next(i for i, name in enumerate(MONTHS, 1) if name.startswith(m.group(1)[:3]))
-    return number, int(m.group(2)) if m.group(2) else None
-
-
 def find_meeting(
     ctx: Ctx, series: Series, text: str | None, *, before: Meeting | None = None, closed_only: bool = True
 ) -> Meeting:
@@ -779,7 +761,7 @@ def find_meeting(
         ]
         if not held:
             raise UserError(
-                f"{series.name} has no closed meeting in {MONTHS[number - 1].title()}"
+                f"{series.name} has no closed meeting in {calendar.month_name[number]}"
                 f"{f' {year}' if year else ''}. {_WHICH_MEETING}"
             )
         return held[0]

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from handlers.actions import LIST_LIMIT
 from handlers.agenda import file_record, where_filed
 from handlers.attendance import decision_quorum_now, missing_now, quorum_now, quorum_reasons
 from handlers.context import Ctx, UserError, require_length
@@ -206,9 +207,6 @@ def decisions_ratified(ctx: Ctx, args: dict[str, Any]) -> Reply:
     )
 
 
-DECISIONS_SHOWN = 30  # a chat message stays readable; the minutes hold every one
-
-
 @command(
     "decisions",
     changes_series=False,
@@ -233,18 +231,13 @@ def decisions(ctx: Ctx, args: dict[str, Any]) -> Reply:
     what = f"Decisions of {series.name}"
     if args.get("last"):
         # "Last time": the latest meeting held before now, not the one being held.
-        held = ctx.session.scalars(
-            select(Meeting)
-            .where(Meeting.series_id == series.id, Meeting.status == "closed")
-            .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
-            .limit(1)
-        ).first()
-        if held is None:
-            return Reply().say(f"{series.name} has held no meeting yet, so it has made no decisions.")
+        from handlers.documents_data import find_meeting
+
+        held = find_meeting(ctx, series, "last")  # the latest closed one; says so when there is none
         query = query.where(Decision.meeting_id == held.id)
         day = (held.starts_at or held.closed_at or ctx.now).astimezone(ctx.tz).date()
         what = f"Decisions of {series.name} on {short_date(day)}"
-    found = ctx.session.execute(query.limit(DECISIONS_SHOWN + 1)).all()
+    found = ctx.session.execute(query.limit(LIST_LIMIT + 1)).all()
     if not found:
         return Reply().say(
             f"No decisions are recorded for {series.name}{' at that meeting' if args.get('last') else ''}."
@@ -258,7 +251,7 @@ def decisions(ctx: Ctx, args: dict[str, Any]) -> Reply:
         )
     }
     rows = []
-    for d, starts_at in reversed(found[:DECISIONS_SHOWN]):
+    for d, starts_at in reversed(found[:LIST_LIMIT]):
         day = (starts_at or d.created_at).astimezone(ctx.tz).date()
         status = ""
         if d.inquorate:
@@ -272,8 +265,8 @@ def decisions(ctx: Ctx, args: dict[str, Any]) -> Reply:
             )
         rows.append((short_date(day), d.text, status))
     caption = (
-        f"{what}: the latest {DECISIONS_SHOWN} shown; the minutes hold every one"
-        if len(found) > DECISIONS_SHOWN
+        f"{what}: the latest {LIST_LIMIT} shown; the minutes hold every one"
+        if len(found) > LIST_LIMIT
         else f"{what} ({len(found)})"
     )
     return Reply().add(Table(("Date", "Decision", "Ratification"), tuple(rows), caption=caption))
