@@ -48,7 +48,10 @@ _NOT_SERIES = (
     r"(?:last|previous|the|of|for|approved?|agreed|correct\w*|please|meetings?|" + MONTH_WORD + r")\b"
 )
 # "… agreed as an accurate record", as minutes approve minutes.
-_AS_A_RECORD = r"(?:\s+as\s+(?:an?\s+)?(?:accurate|true|correct)\s+record)"
+_AS_A_RECORD = (
+    r"(?:\s+(?:as|to\s+be)\s+(?:an?\s+)?(?:accurate|true|correct)\s+(?:record|representation)"
+    r"(?:\s+of\s+(?:the\s+)?(?:previous|last)\s+meeting)?)"
+)
 # The agenda asked for by its meeting's date: "the agenda pack for the March meeting", "agenda for 15 March".
 _WHEN = (
     r"(?P<when>(?:\d{1,2}(?:st|nd|rd|th)?\s+)?" + MONTH_WORD + r"(?:\s+\d{4})?|\d{1,2}/\d{1,2}(?:/\d{2,4})?)"
@@ -212,7 +215,7 @@ def _minutes_being_approved(ctx: Ctx, open_meeting: Meeting, text: str | None = 
         r"(?:the\s+)?minutes\s+of\s+(?:the\s+)?(?:last|previous)\s+meeting\s+(?:(?:were|was)\s+)?(?:approved|agreed)"
         + _AS_A_RECORD
         + r"?\.?",
-        r"(?:the\s+)?minutes\s+(?:were|was)\s+(?:approved|agreed)" + _AS_A_RECORD + r"?\.?",
+        r"(?:the\s+)?minutes\s+(?:were|was)\s+(?:then\s+)?(?:approved|agreed)" + _AS_A_RECORD + r"?\.?",
         r"minutes\s+(?:approved|agreed)" + _AS_A_RECORD + r"\.?",
     ],
 )
@@ -251,6 +254,8 @@ def minutes_approve(ctx: Ctx, args: dict[str, Any]) -> Reply:
     patterns=[
         r"minutes\s+(?:correct(?:ion)?|corrected)\s*[:\-–]\s*(?P<text>.+)",
         r"(?:correction\s+to\s+(?:the\s+)?minutes|minutes\s+correction)\s*[:\-–]?\s*(?P<text>.+)",
+        # As minutes record it: "A correction was made to the minutes: Action 28 now reads …"
+        r"(?:a\s+)?correction\s+(?:was\s+)?made\s+to\s+the\s+minutes\s*[:\-–]?\s*(?P<text>.+)",
         r"correction\s*[:\-–]\s*(?P<text>.+)",
     ],
 )

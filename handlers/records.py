@@ -106,6 +106,9 @@ _NONE = re.compile(
         # the minutes' English: "DL declared an interest in item 4 as the provider"
         r"(?P<text>(?:\S+\s+){1,3}(?:has\s+)?declared?s?\s+(?:an?\s+|their\s+|her\s+|his\s+)?"
         r"(?:interests?|conflicts?)\b.*)",
+        # "No conflicts of interest were declared by the group." (none: nothing is recorded)
+        r"(?P<text>no)\s+(?:conflicts?|declarations?)\s+of\s+interests?\s+(?:were\s+|was\s+)?"
+        r"(?:declared|made|noted|raised)(?:\s+by\s+(?:the\s+)?(?:group|board|meeting|members))?\.?",
     ],
 )
 def declaration(ctx: Ctx, args: dict[str, Any]) -> Reply:

@@ -206,3 +206,23 @@ def test_a_member_who_sent_someone_in_their_place(chat: Chat) -> None:
             for a in s.scalars(select(Attendance).where(Attendance.meeting_id == _meetings(chat)[-1].id))
         }
     assert rows["TR"] == ("apologies", None) and rows["CG"] == ("deputy", "TR")
+
+
+def test_the_minutes_item_in_the_minutes_own_words(chat: Chat) -> None:
+    from storage.models import Declaration, MinutesCorrection
+
+    _second_meeting(chat)
+    said = chat.say("PMw", "No conflicts of interest were declared by the group.")
+    assert "No declarations of interest" in said
+    said = chat.say("PMw", "A correction was made to the minutes: item 3 now reads “the strategy was noted”")
+    assert "didn't understand" not in said
+    said = chat.say(
+        "PMw", "The minutes were then agreed to be an accurate representation of the previous meeting."
+    )
+    assert "approved" in said
+    first, second = _meetings(chat)
+    with chat.app.sessions() as s:
+        assert list(s.scalars(select(Declaration))) == []
+        corrections = list(s.scalars(select(MinutesCorrection.text)))
+    assert corrections == ["item 3 now reads “the strategy was noted”"]
+    assert first.minutes_approved_in == second.id
