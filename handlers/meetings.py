@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime, time
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, func, select, update
 
 from handlers.context import BOUND, Ctx, Refused, UserError, meeting_day
 from handlers.format import clock, long_date, plural, short_date, when
@@ -352,6 +352,19 @@ def meeting_end(ctx: Ctx, args: dict[str, Any]) -> Reply:
             f"{clock(at, ctx.tz)}. Give the time it closed, or `meeting end` to close it now. "
             "Nothing changed."
         )
+    if at < ctx.now and opened is not None:
+        # The minutes take the actions raised until the close: none raised since may fall out.
+        last = ctx.session.scalar(
+            select(func.max(Action.created_at)).where(
+                Action.series_id == series.id, Action.created_at >= opened, Action.created_at <= ctx.now
+            )
+        )
+        if last is not None and last > at:
+            raise UserError(
+                f"An action was raised in this meeting at {clock(last, ctx.tz)}, after "
+                f"{clock(at, ctx.tz)}: the meeting cannot have closed before it. Give a later time, or "
+                "`meeting end` to close it now. Nothing changed."
+            )
     # Members with no record were not in attendance: stored, so it stays true if membership changes.
     # The minute taker was there taking the notes, marked present or not.
     recorded = {row.person_id for row in sheet(ctx, meeting)}

@@ -226,3 +226,17 @@ def test_the_minutes_item_in_the_minutes_own_words(chat: Chat) -> None:
         corrections = list(s.scalars(select(MinutesCorrection.text)))
     assert corrections == ["item 3 now reads “the strategy was noted”"]
     assert first.minutes_approved_in == second.id
+
+
+def test_a_closing_time_before_the_last_record_is_refused(chat: Chat) -> None:
+    _second_meeting(chat)
+    chat.at("2024-03-15T11:52:00+00:00")
+    chat.say("PMw", "Action: RB to circulate the slides by 22/3/24")
+    chat.at("2024-03-15T11:53:00+00:00")
+    said = chat.say("MT", "meeting closed at 11:50")
+    assert "raised in this meeting at 11:52, after 11:50" in said and "Nothing changed" in said
+    assert _meetings(chat)[-1].status == "open"
+    assert "is closed (" in chat.say("MT", "meeting closed at 11:52")
+    chat.say("MT", "minutes draft")
+    word = max(chat.door.files_dir.glob("board-minutes-2024-03-15*.docx"), key=lambda p: p.stat().st_mtime_ns)
+    assert any("circulate the slides" in p.text for p in Document(str(word)).paragraphs)
