@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import func, select
+from starlette.types import Receive, Scope, Send
 from teams_fakes import MEETING_CHAT, TEAMS_MEETING, TENANT, Harness, aad, load
 
 from bot.app import App
@@ -113,19 +114,34 @@ def test_chat_the_core_would_ignore_is_not_read_but_an_answer_is(teams: Harness,
     teams.say("MT", "bind board")
     teams.say("MT", "meeting start")
     sent = len(teams.connector.sent)
-    # Neither a command nor a line to capture, from someone with no open question: the door drops it
-    # before the core (not even its delivery is recorded).
-    chatter = _chat(teams, "SMa", "Thanks all, can everyone hear me?")
-    assert chatter not in _handled(app) and len(teams.connector.sent) == sent
+    # What gets past the door's guard to the SDK, counted.
+    guard = teams.door.endpoint
+    sdk, reached = guard.app, []
+
+    async def counted(scope: Scope, receive: Receive, send: Send) -> None:
+        reached.append(scope["path"])
+        await sdk(scope, receive, send)
+
+    guard.app = counted
+    # Neither a command nor a line to capture, from someone with no open question: the guard answers
+    # it (200, empty) before the SDK and the core see it (not even its delivery is recorded).
+    body = load("meeting-message", **teams.values("SMa", text="x"))
+    body["text"], body["entities"] = "Thanks all, can everyone hear me?", []
+    answer = teams.post(body)
+    assert (answer.status_code, answer.content) == (200, b"")
+    assert body["id"] not in _handled(app) and len(teams.connector.sent) == sent and reached == []
+    # A message with only an image in it: the same.
+    _chat(teams, "SMa", "")
+    assert reached == []
     # A line to capture is read, and its question ("Sam": which one?) waits for PMw…
     asked = _chat(teams, "PMw", "Action: Sam to ring the school by Friday")
-    assert asked in _handled(app)
+    assert asked in _handled(app) and len(reached) == 1
     assert "who owns this action?" in teams.connector.texts(MEETING_CHAT)[-1]
     with app.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Action)) == 0
     # … whose plain answer, no mention and no command, is read as the answer.
-    answer = _chat(teams, "PMw", "1")
-    assert answer in _handled(app)
+    answer_id = _chat(teams, "PMw", "1")
+    assert answer_id in _handled(app) and len(reached) == 2
     with app.sessions() as s:
         action = s.scalars(select(Action)).one()
         owner = s.scalars(select(Person.initials).where(Person.id == action.owners[0].person_id)).one()

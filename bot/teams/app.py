@@ -203,7 +203,7 @@ class TeamsDoor:
             if settings.allow_unauthenticated
             else TokenCheck(settings.app_id or "", cloud.token_issuer, cloud.openid_metadata_url)
         )
-        self.endpoint = ActivityGuard(self.web, settings.endpoint, tokens)
+        self.endpoint = ActivityGuard(self.web, settings.endpoint, tokens, quiet=self.quiet)
         self.ready = False
         self.sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep  # tests make the back-off instant
         self._tried: dict[str, float] = {}  # AAD id → until when an unmatched profile is not fetched again
@@ -402,12 +402,6 @@ class TeamsDoor:
             addressed=mentioned or direct,
         )
         try:
-            if (
-                not (mentioned or direct)
-                and found is None
-                and not await self._worth_reading(channel, text, aad)
-            ):
-                return  # chat the core would ignore: no transaction, no profile lookup
             # Who is writing and the command in one hop, unless the command needs Teams asked first
             # (the organiser, the attendance report): then who is writing is asked before that.
             learn, who, reply = await self._thread(
@@ -436,10 +430,31 @@ class TeamsDoor:
         if self.graph_settings.create_events and has_invite(reply):
             self._spawn(self.calendar_event(ctx, reply))
 
-    async def _worth_reading(self, channel: str, text: str, user: str) -> bool:
-        """Chat nobody addressed to the bot that is no command: read only a line the core may capture
-        ("Action: …", an in-memory test) or the answer to a question this person has open here."""
-        return self.core.may_capture(text) or await self._thread(self.core.has_question, DOOR, channel, user)
+    async def quiet(self, activity: Any) -> bool:
+        """A message in a group chat or channel that nobody addressed to the bot and the core would
+        not read: no command, no line the core may capture ("Action: …", an in-memory test), and
+        no answer to a question the writer has open here. The guard answers it without the SDK,
+        a transaction or a profile lookup; in a meeting chat it is most of what arrives."""
+        if not isinstance(activity, MessageActivity) or not activity.from_:
+            return False
+        aad = activity.from_.aad_object_id
+        if not aad or (activity.conversation.conversation_type or "personal") == "personal":
+            return False
+        text, mentioned = command_text(activity)
+        if mentioned:
+            return False
+        if not text:
+            return True  # an image or a card alone
+        if registry.match(text) is not None or self.core.may_capture(text):
+            return False
+        try:
+            channel = base_conversation(activity.conversation.id)
+            asked = await self._thread(self.core.has_question, DOOR, channel, aad)
+        except Exception as e:  # the database away: let the activity through, where the core says so
+            if not database_away(e):
+                raise
+            return False
+        return not asked
 
     async def deliver(self, ctx: ActivityContext[Any], reply: Reply, *, direct: bool) -> None:
         """Send a reply: to the conversation (the actor's part too: Teams has no ephemeral), or 1:1."""

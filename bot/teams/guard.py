@@ -16,6 +16,11 @@ names one. So the door checks the whole token itself, and the SDK checks it agai
 Any failure: 401, one warning line naming the rule, and the activity reaches nothing. A body
 that is not UTF-8 JSON, or not an object shaped like an activity, gets 400. With
 `allow_unauthenticated` (tests only) the token is not asked for; the body checks still hold.
+
+An activity that passes and that the door says it would ignore (`quiet`: chat in a group chat
+nobody addressed to the bot and the core would not read) is answered here with the 200 and
+empty body the SDK gives a message nobody answers, without the SDK reading it again: in a busy
+meeting chat that is most activities.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import jwt
@@ -108,9 +114,16 @@ def _answer(status: int, error: str) -> tuple[int, bytes]:
 class ActivityGuard:
     """ASGI: the door's FastAPI app behind the checks above, for POSTs to the bot endpoint."""
 
-    def __init__(self, app: ASGIApp, endpoint: str, tokens: TokenCheck | None) -> None:
-        """`tokens` None: authentication is off (tests only)."""
-        self.app, self.endpoint, self.tokens = app, endpoint, tokens
+    def __init__(
+        self,
+        app: ASGIApp,
+        endpoint: str,
+        tokens: TokenCheck | None,
+        quiet: Callable[[Any], Awaitable[bool]] | None = None,
+    ) -> None:
+        """`tokens` None: authentication is off (tests only). `quiet(activity)`: True for an
+        activity (as the SDK types it) that the door would read and ignore."""
+        self.app, self.endpoint, self.tokens, self.quiet = app, endpoint, tokens, quiet
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != self.endpoint:
@@ -127,12 +140,16 @@ class ActivityGuard:
         authorization = next(
             (v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"authorization"), ""
         )
-        refusal = await self.refusal(authorization, body)
+        refusal, activity = await self.refusal(authorization, body)
         if refusal is not None:
             status, data = refusal
             headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(data))]
             await send({"type": "http.response.start", "status": status, "headers": headers})
             await send({"type": "http.response.body", "body": data})
+            return
+        if self.quiet is not None and await self.quiet(activity):
+            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"0")]})
+            await send({"type": "http.response.body", "body": b""})
             return
         replayed = False
 
@@ -145,19 +162,20 @@ class ActivityGuard:
 
         await self.app(scope, replay, send)
 
-    async def refusal(self, authorization: str, body: bytes) -> tuple[int, bytes] | None:
-        """(status, body) of the answer that refuses this request, or None to let it through."""
+    async def refusal(self, authorization: str, body: bytes) -> tuple[tuple[int, bytes] | None, Any]:
+        """((status, body) of the answer that refuses this request, or None to let it through;
+        the activity as the SDK types it, when it passed)."""
         if self.tokens is not None and not authorization.startswith("Bearer "):
             log.warning("Teams activity refused (401): no Bearer token")
-            return _answer(401, "Unauthorized")
+            return _answer(401, "Unauthorized"), None
         try:
             activity = json.loads(body.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
             log.warning("Teams activity refused (400): the body is not UTF-8 JSON")
-            return _answer(400, "the body must be an activity in UTF-8 JSON")
+            return _answer(400, "the body must be an activity in UTF-8 JSON"), None
         if not isinstance(activity, dict):
             log.warning("Teams activity refused (400): the body is not a JSON object")
-            return _answer(400, "the body must be an activity: a JSON object")
+            return _answer(400, "the body must be an activity: a JSON object"), None
         if self.tokens is not None:
             service_url = activity.get("serviceUrl")
             try:
@@ -168,14 +186,14 @@ class ActivityGuard:
                 )
             except Refused as e:
                 log.warning("Teams activity refused (401): token %s", e)
-                return _answer(401, "Unauthorized")
+                return _answer(401, "Unauthorized"), None
         from microsoft_teams.api.activities import ActivityTypeAdapter
         from microsoft_teams.apps.events import CoreActivity
 
         try:  # as the SDK reads it: the envelope, then the activity of its type
             core = CoreActivity.model_validate(activity)
-            ActivityTypeAdapter.validate_python(core.model_dump(by_alias=True, exclude_none=True))
+            typed = ActivityTypeAdapter.validate_python(core.model_dump(by_alias=True, exclude_none=True))
         except ValidationError as e:
             log.warning("Teams activity refused (400): not an activity (%d errors)", e.error_count())
-            return _answer(400, "the body is not an activity")
-        return None
+            return _answer(400, "the body is not an activity"), None
+        return None, typed

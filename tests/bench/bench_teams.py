@@ -5,9 +5,10 @@
    Bot Connector that replies go to) to the other. Four servers, each measured the same way:
    the bare SDK app with a no-op handler (the chat floor), the bare SDK app whose handler sends
    one reply with `ctx.send` (the reply floor), our door with ordinary chat in a bound meeting
-   chat (the core runs, no reply; budget 0.5x the chat floor), and our door with a command that
-   replies (`quorum`; budget 0.8x the reply floor). Printed: requests per second, p50/p99, and
-   our figures as a ratio of their floor's beside the budget.
+   chat (its guard checks the token and the activity, and whether the writer has a question open
+   there, and answers it without the SDK; no reply; budget 0.5x the chat floor), and our door
+   with a command that replies (`quorum`; budget 0.8x the reply floor). Printed: requests per
+   second, p50/p99, and our figures as a ratio of their floor's beside the budget.
 2. `partnerbot serve` with Slack (HTTP mode) and Teams both enabled: start-up to ready (both
    doors answering; budget 2 s) and resident memory (budget 200 MB), idle and after load.
 3. `--activities N`: our door's resident memory over N activities (chat and `quorum` in turn,
@@ -575,7 +576,7 @@ def main() -> int:
             "floor": ("bare SDK app, handler does nothing", "noop", chat, False, None, 0.0),
             "reply": ("bare SDK app, handler sends one reply", "noop-reply", "quorum", True, None, 0.0),
             "chat": (
-                "our door: chat in a bound meeting chat (core, no reply)",
+                "our door: chat in a bound meeting chat (no reply)",
                 "ours",
                 chat,
                 False,
