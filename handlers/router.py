@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
@@ -54,6 +55,7 @@ log = logging.getLogger("partnerbot.router")
 
 QUALIFIED = re.compile(r"(?<![\w/])(?P<partnership>[A-Za-z][\w-]*)/(?P<series>[A-Za-z][\w-]*)\b")
 FAN_OUT = frozenset({"actions mine"})  # answered from each of the person's partnerships
+KNOWN_SECONDS = 60.0  # someone found known is not looked up again before their messages for a minute
 
 
 def unqualify(text: str, partnership_ids: Iterable[str]) -> tuple[str, str | None]:
@@ -72,6 +74,7 @@ class Router:
         self.setup = setup
         self.home = home  # the shell's partnership, and the answer when nothing else decides
         self._cores: dict[str, Core] = {}
+        self._known: dict[tuple[str, str], float] = {}  # (door, user) → when last found known
 
     # --- partnerships ---------------------------------------------------------------------------------
     def partnerships(self) -> list[str]:
@@ -275,10 +278,18 @@ class Router:
         return found[self._default(found)] if found else None
 
     def known(self, door: str, user_key: str) -> bool:
-        """Whether `who` would find this user, asked in one statement before every message; False
-        is no answer (`handlers.identity.surely_known`): ask `who`."""
+        """Whether `who` would find this user, asked before a message to learn someone new first;
+        False is no answer (`handlers.identity.surely_known`): ask `who`. Someone found known is
+        not asked about again for KNOWN_SECONDS: the core identifies the writer itself in each
+        command's one read, so a person dropped from the file meanwhile is still refused by it."""
+        seen = self._known.get((door, user_key))
+        if seen is not None and time.monotonic() - seen < KNOWN_SECONDS:
+            return True
         with self.sessions() as session:
-            return identity.surely_known(session, door, user_key)
+            found = identity.surely_known(session, door, user_key)
+        if found:
+            self._known[(door, user_key)] = time.monotonic()
+        return found
 
     def learn_identity(self, door: str, user_key: str, emails: Iterable[str], at: datetime) -> Who | None:
         """Match a chat profile's e-mail in every partnership: who they are in the home one, else the

@@ -20,6 +20,7 @@ from conftest import EXAMPLE
 from sqlalchemy import select
 
 from bot.app import App
+from handlers import router as router_module
 from handlers.context import Request
 from storage.doors import conversation, remember_identity
 from storage.models import Action, ActionUpdate, AuditEvent, DoorIdentity, Person
@@ -303,3 +304,24 @@ def test_the_quick_answer_to_who_is_writing_never_knows_someone_the_rule_does_no
     for key in (lowri, "aad-learnt"):
         assert router.known("teams", key) and router.who("teams", key) is not None
     assert not router.known("shell", "MT") and router.who("shell", "MT") is not None  # the full rule
+
+
+def test_someone_found_known_is_not_looked_up_again_for_a_minute_but_the_core_still_decides(
+    app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    router = app.router()
+    learn(app, "teams", "aad-learnt", "JK")
+    clock = [1000.0]
+    monkeypatch.setattr(router_module.time, "monotonic", lambda: clock[0])
+    assert router.known("teams", "aad-learnt")
+    reload_file(app, tmp_path, drop=("JK",))
+    # Within the minute the door is told "known" without a read, so it learns nobody first…
+    clock[0] += router_module.KNOWN_SECONDS - 1
+    assert router.known("teams", "aad-learnt")
+    # … and the core, which identifies the writer in the command's own read, does not take them.
+    assert router.who("teams", "aad-learnt") is None
+    reply = router.handle(Request("teams", "19:chat", "aad-learnt", "actions mine", datetime.now(UTC)))
+    assert reply.plain.startswith("I don't know you: you are not in the")
+    # After the minute it is asked again, and the answer follows the file.
+    clock[0] += 2
+    assert not router.known("teams", "aad-learnt")

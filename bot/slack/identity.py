@@ -28,7 +28,6 @@ log = logging.getLogger("partnerbot.slack")
 
 DOOR = "slack"
 RETRY_UNKNOWN_SECONDS = 600.0  # a person added to the file by e-mail is found within ten minutes
-KNOWN_SECONDS = 60.0  # someone known is not looked up again before their commands for a minute
 
 
 def slack_user_of(session: Session, partnership_id: str | None, initials: str) -> str | None:
@@ -42,19 +41,15 @@ class Identities:
         self._lock = threading.Lock()
         self._tried: dict[str, float] = {}  # user id → when users.info last matched nobody
         self._names: dict[str, str] = {}  # user id → display name, for people not in the file
-        self._known: dict[str, float] = {}  # user id → when they were last found known
 
     def learn_if_new(self, user_id: str) -> None:
         """Before the core answers someone: match them by e-mail if nobody knows them yet.
 
         The core identifies the writer itself in every command's one read; this asks only to learn
-        someone new, so a person found known is not asked about again for KNOWN_SECONDS (a read
-        per command was a quarter of a slash command's cost)."""
-        seen = self._known.get(user_id)
-        if seen is not None and time.monotonic() - seen < KNOWN_SECONDS:
-            return
-        if self.initials(user_id) is not None:
-            self._known[user_id] = time.monotonic()
+        someone new; a person found known is not asked about again for a minute (`Router.known`:
+        a read per command was a quarter of a slash command's cost)."""
+        if not self.core.known(DOOR, user_id):
+            self.initials(user_id)
 
     def initials(self, user_id: str, *, learn: bool = True, channel: str | None = None) -> str | None:
         """Their initials: in the partnership of the channel's binding, else their home one."""
