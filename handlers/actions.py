@@ -18,7 +18,7 @@ from handlers.meetings import next_meeting_date, next_meeting_for
 from handlers.names import Ambiguous, Owner, Resolved, Unknown, resolve_name, role_named, split_names
 from handlers.people import guest_or_ask
 from handlers.registry import Perm, command
-from handlers.reply import ACTOR, OK, Button, Buttons, Reply, Table, Text
+from handlers.reply import ACTOR, OK, WARNING, Button, Buttons, Reply, Table, Text
 from storage.models import Action, ActionOwner, ActionUpdate, Series
 from storage.roster import Roster, SeriesRef, short_name
 
@@ -38,6 +38,7 @@ NO_UPDATE = re.compile(r"^\s*(?:no\s+(?:further\s+)?updates?|nothing\s+(?:new|fu
 # row of this kind, with their person id and the owner's key, removed when they answered (so it is
 # never an owner) and with reason DECLINED while it holds; a reassignment ends it (REASSIGNED_SINCE).
 DECLINED = "declined"
+TWIN_HOURS = 12  # outside a meeting, the same action captured again this soon is the same one
 REASSIGNED_SINCE = "declined_then_reassigned"
 
 
@@ -621,6 +622,15 @@ def create_action(ctx: Ctx, text: str, *, review: bool = True) -> Reply:
             multiple=True,
             skip=before + "none" + after,
         )
+    twin = _captured_already(ctx, series, c.title, owners) if c.number is None else None
+    if twin is not None:
+        # The same line sent twice (pasted again, or typed by two people): one action, not two.
+        return Reply().say(
+            f"That is Action {twin.number} already (“{twin.title}”, "
+            f"{owners_text(ctx.roster, current_owners(twin))}): nothing was added. To change its due "
+            f"date: `action {twin.number} due …`; if it is another action, word it differently.",
+            WARNING,
+        )
     if c.number is not None:
         number = c.number
         if number > series.last_action_number:
@@ -681,6 +691,33 @@ def create_action(ctx: Ctx, text: str, *, review: bool = True) -> Reply:
         )
     reply.add(correction_buttons(series, action))
     return reply
+
+
+def _captured_already(ctx: Ctx, series: Series, title: str, owners: list[Owner]) -> Action | None:
+    """An open action of this series with the same words and owners, captured in the meeting now
+    open (outside a meeting, in the last TWIN_HOURS)."""
+    meeting = ctx.open_meeting()
+    same = (
+        Action.created_meeting_id == meeting.id
+        if meeting is not None
+        else Action.created_at >= ctx.now - timedelta(hours=TWIN_HOURS)
+    )
+    found = ctx.session.scalars(
+        select(Action)
+        .options(joinedload(Action.owners))
+        .where(Action.series_id == series.id, Action.status == "open", same)
+    ).unique()
+    wanted, whose = _words(title), {(o.kind, o.id) for o in owners}
+    for action in found:
+        if _words(action.title) == wanted:
+            load_owner_initials(ctx, [action])
+            if {(o.kind, o.id) for o in current_owners(action)} == whose:
+                return action
+    return None
+
+
+def _words(title: str) -> str:
+    return " ".join(title.casefold().split()).rstrip(".")
 
 
 def capture_from_chat(ctx: Ctx) -> Reply | None:

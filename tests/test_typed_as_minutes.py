@@ -10,7 +10,7 @@ from conftest import Chat
 from docx import Document
 from sqlalchemy import select
 
-from storage.models import Action, AgendaItem, Decision, Meeting, Person
+from storage.models import Action, AgendaItem, AuditEvent, Decision, Meeting, Person
 
 
 def _utc(at: datetime | None) -> datetime | None:
@@ -240,3 +240,32 @@ def test_a_closing_time_before_the_last_record_is_refused(chat: Chat) -> None:
     chat.say("MT", "minutes draft")
     word = max(chat.door.files_dir.glob("board-minutes-2024-03-15*.docx"), key=lambda p: p.stat().st_mtime_ns)
     assert any("circulate the slides" in p.text for p in Document(str(word)).paragraphs)
+
+
+def test_the_same_action_sent_twice_is_one_action(chat: Chat) -> None:
+    _second_meeting(chat)
+    chat.say("PMw", "Action: SMa to ring the school by 29/03/24")
+    # Pasted again, then typed again by the chair with a full stop and other capitals: one action.
+    for who, line in (
+        ("PMw", "Action: SMa to ring the school by 29/03/24"),
+        ("MT", "action: SMa to ring the School by 29/03/24."),
+    ):
+        said = chat.say(who, line)
+        assert "⚠ That is Action 1 already (“ring the school”, Samir Malik)" in said
+        assert "nothing was added" in said
+    # The same words for someone else, or other words, are other actions.
+    assert "Action 2" in chat.say("PMw", "Action: HN to ring the school by 29/03/24")
+    assert "Action 3" in chat.say("PMw", "Action: SMa to ring the college by 29/03/24")
+    with chat.app.sessions() as s:
+        stored = sorted((a.number, a.title) for a in s.scalars(select(Action)))
+        audit = select(AuditEvent.entity_id).where(AuditEvent.entity == "action")
+        audit = audit.where(AuditEvent.verb == "created")
+        created = list(s.scalars(audit))
+    assert stored == [(1, "ring the school"), (2, "ring the school"), (3, "ring the college")]
+    assert sorted(created) == ["board:1", "board:2", "board:3"]
+    # At the next meeting the same words are a new action: the first is still open, but from before.
+    chat.at("2024-03-15T11:30:00+00:00")
+    chat.say("MT", "meeting end")
+    chat.at("2024-05-17T10:00:00+00:00")
+    chat.say("MT", "meeting start board")
+    assert "Action 4" in chat.say("PMw", "Action: SMa to ring the school by 31/05/24")
