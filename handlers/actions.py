@@ -720,6 +720,20 @@ def _words(title: str) -> str:
     return " ".join(title.casefold().split()).rstrip(".")
 
 
+def action_if_labelled(ctx: Ctx, text: str) -> bool:
+    """Would this line be an action of people the file knows with `Action:` before it? ("SMa will
+    circulate the slides": a "will" is narrative in minutes unless the line says it is an action.)"""
+    from handlers.capture import capture_action
+
+    if ctx.series is None:
+        return False
+    nm, _ = next_meeting_for(ctx, ctx.series, text)
+    c = capture_action(
+        f"Action: {text}", ctx.roster, series=ctx.series.key, sent_at=ctx.now, next_meeting=nm, day=ctx.day()
+    )
+    return c.is_action and bool(c.owners) and not c.questions
+
+
 def capture_from_chat(ctx: Ctx) -> Reply | None:
     """A message that is no command but reads as an action in minutes English ("HN to inform MT by …")."""
     from handlers.capture import capture_action

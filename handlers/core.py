@@ -10,6 +10,7 @@ unexpected fault rolls back and says nothing was changed.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -701,7 +702,7 @@ class Core:
             )
 
     def _not_a_command(self, ctx: Ctx, facts: CommandContext | None = None) -> Reply:
-        from handlers.actions import capture_from_chat
+        from handlers.actions import action_if_labelled, capture_from_chat
 
         ctx.series = self._series(ctx.session, ctx, None, registry.find("help"), facts)
         if ctx.series is not None and ctx.actor is not None and ctx.is_member():
@@ -717,7 +718,20 @@ class Core:
             return reply  # overheard chat: suggestions would only be thrown away
         near = registry.suggest(text)
         head = f"I didn't understand “{text[:60]}”."
-        if near:
+        if (
+            ctx.series is not None
+            and ctx.actor is not None
+            and ctx.is_member()
+            and action_if_labelled(ctx, text)
+        ):
+            minuted = re.sub(r"\s+will\s+", " to ", _short(text, 60), count=1, flags=re.I)
+            reply.say(
+                f"{head} If it is an action, start it with `Action:` (`Action: {_short(text, 60)}`)"
+                + (f" or write it as minutes do (`{minuted}`)." if minuted != _short(text, 60) else "."),
+                ERROR,
+                ACTOR,
+            )
+        elif near:
             lines = "\n".join(f"  `{s.usage}` — {s.summary}" for s in near)
             reply.say(f"{head} Did you mean:\n{lines}\nType `help` for every command.", ERROR, ACTOR)
         else:

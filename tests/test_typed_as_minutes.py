@@ -269,3 +269,28 @@ def test_the_same_action_sent_twice_is_one_action(chat: Chat) -> None:
     chat.at("2024-05-17T10:00:00+00:00")
     chat.say("MT", "meeting start board")
     assert "Action 4" in chat.say("PMw", "Action: SMa to ring the school by 31/05/24")
+
+
+def test_a_commitment_with_will_is_not_an_action_but_the_answer_says_how_to_make_it_one(chat: Chat) -> None:
+    _second_meeting(chat)
+    said = chat.say("PMw", "SMa will circulate the slides to the group")
+    assert "I didn't understand" in said
+    assert "`Action: SMa will circulate the slides to the group`" in said
+    assert "`SMa to circulate the slides to the group`" in said
+    with chat.app.sessions() as s:
+        assert s.scalars(select(Action)).first() is None
+    # Either way the answer gives, it is an action of SMa.
+    assert "Action 1" in chat.say("PMw", "Action: SMa will circulate the slides to the group")
+    assert "Action 2" in chat.say("PMw", "SMa to circulate the slides to the partners")
+    with chat.app.sessions() as s:
+        sma = s.scalars(select(Person.id).where(Person.initials == "SMa")).one()
+        owned = [
+            (a.title, [o.person_id for o in a.owners])
+            for a in s.scalars(select(Action).order_by(Action.number))
+        ]
+    assert owned == [
+        ("circulate the slides to the group", [sma]),
+        ("circulate the slides to the partners", [sma]),
+    ]
+    # Narrative about someone ("will be late") gets no such advice.
+    assert "Action:" not in chat.say("PMw", "HN will be late today").split("Did you mean")[0]
