@@ -151,8 +151,13 @@ def test_a_replayed_slash_command_changes_nothing(
     assert stored(app) == once
     assert len(fake.calls("chat.postMessage")) == calls
     no_traceback(caplog, capfd)
-    # The same words typed again are a new command (a new trigger_id): a second action.
-    assert both.slack_post("Action: SMa to ring the schools by Friday", user="RB").status_code == 200
+    # The same words typed again are a new command (a new trigger_id), which runs: it answers that
+    # the meeting has that action already. Another action is a second one.
+    again = both.slack_post("Action: SMa to ring the schools by Friday", user="RB")
+    assert again.status_code == 200 and "That is Action 1 already" in again.text
+    both.slack_door.wait_idle()
+    assert stored(app) == once | {"ProcessedEvent": once["ProcessedEvent"] + 1}  # its trigger_id
+    assert both.slack_post("Action: SMa to ring the colleges by Friday", user="RB").status_code == 200
     both.slack_door.wait_idle()
     assert stored(app)["Action"] == 2
 
@@ -183,7 +188,8 @@ def test_a_retry_of_a_handled_event_is_acked_without_running(
     assert stored(app) == once
     no_traceback(caplog, capfd)
     # A retry whose first delivery never got through is handled: the event is not lost.
-    fresh = json.dumps(fixture("event_callback.json") | {"event": event | {"ts": "1705658999.000100"}})
+    other = event | {"ts": "1705658999.000100", "text": "Action: SMa to ring the colleges by Friday"}
+    fresh = json.dumps(fixture("event_callback.json") | {"event": other})
     fresh = fresh.replace('"Ev', '"EvRETRY', 1)
     retry = {"Content-Type": JSON, **signature_headers(fresh), "X-Slack-Retry-Num": "1"}
     response = both.http.post("/slack/events", content=fresh, headers=retry)
