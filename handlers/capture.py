@@ -633,10 +633,16 @@ def may_capture(text: str) -> bool:
 
 def as_typed(text: str) -> str:
     """A captured message as the minutes print the action: from where the action starts (not the
-    sentence before a mid-line "Action:"), without its "Action 3:" label."""
+    sentence before a mid-line "Action:"), without its "Action 3:" label or an "Agreed:" opening
+    (the minutes say "Action 3: The protocol to be shared …", not "Action 3: Agreed: the …")."""
     message = text[action_start(text) :]
     prefix = _PREFIX.match(message)
-    return message[prefix.end() :].strip() if prefix else message.strip()
+    body = message[prefix.end() :].strip() if prefix else message.strip()
+    agreed = _AGREED.match(body)
+    if agreed is None or agreed.end() == len(body):
+        return body
+    rest = body[agreed.end() :]
+    return rest[:1].upper() + rest[1:]
 
 
 def has_action_label(text: str) -> bool:

@@ -61,6 +61,13 @@ def test_what_the_group_agreed_is_a_decision_and_a_task_is_an_action(chat: Chat)
         rb = s.scalars(select(Person.id).where(Person.initials == "RB")).one()
     assert decided == ["the group will adopt the GCP2 tool across all agencies"]
     assert actions == [(1, "2024-03-29", [rb])]
+    # The minutes print the action as typed, without the "Agreed:" that made it one.
+    chat.at("2024-03-15T11:50:00+00:00")
+    chat.say("MT", "meeting end")
+    chat.say("MT", "minutes draft")
+    word = max(chat.door.files_dir.glob("board-minutes-2024-03-15*.docx"), key=lambda p: p.stat().st_mtime_ns)
+    printed = [p.text for p in Document(str(word)).paragraphs if p.text.startswith("Action 1")]
+    assert printed and printed[0].startswith("Action 1: The draft protocol to be shared by RB by 29/03/24")
 
 
 def test_the_quorum_asked_again_and_the_last_item_by_its_name(chat: Chat) -> None:
