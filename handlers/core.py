@@ -703,6 +703,7 @@ class Core:
 
     def _not_a_command(self, ctx: Ctx, facts: CommandContext | None = None) -> Reply:
         from handlers.actions import action_if_labelled, capture_from_chat
+        from handlers.records import minute_line
 
         ctx.series = self._series(ctx.session, ctx, None, registry.find("help"), facts)
         if ctx.series is not None and ctx.actor is not None and ctx.is_member():
@@ -716,6 +717,9 @@ class Core:
         reply = Reply(recognised=False)
         if not ctx.req.addressed:
             return reply  # overheard chat: suggestions would only be thrown away
+        minuted = minute_line(ctx)  # said to the bot: "TM advised that …" is a note
+        if minuted is not None:
+            return minuted
         near = registry.suggest(text)
         head = f"I didn't understand “{text[:60]}”."
         if (
@@ -724,10 +728,11 @@ class Core:
             and ctx.is_member()
             and action_if_labelled(ctx, text)
         ):
-            minuted = re.sub(r"\s+will\s+", " to ", _short(text, 60), count=1, flags=re.I)
+            line = _short(text, 60)
+            as_minutes = re.sub(r"\s+will\s+", " to ", line, count=1, flags=re.I)
             reply.say(
-                f"{head} If it is an action, start it with `Action:` (`Action: {_short(text, 60)}`)"
-                + (f" or write it as minutes do (`{minuted}`)." if minuted != _short(text, 60) else "."),
+                f"{head} If it is an action, start it with `Action:` (`Action: {line}`)"
+                + (f" or write it as minutes do (`{as_minutes}`)." if as_minutes != line else "."),
                 ERROR,
                 ACTOR,
             )

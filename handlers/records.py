@@ -162,9 +162,61 @@ def declaration(ctx: Ctx, args: dict[str, Any]) -> Reply:
     patterns=[r"(?:note|minute)\s*[:\-–]\s*(?P<text>.+)"],
 )
 def note(ctx: Ctx, args: dict[str, Any]) -> Reply:
-    meeting = ctx.require_meeting()
+    return _record_note(ctx, ctx.require_meeting(), args["text"])
+
+
+# A line of minutes: who (people of the file, or the meeting as a body) and what they said or did.
+_REPORTED = re.compile(
+    r"(?P<who>[^.;:!?\n]{1,80}?)\s+(?:also\s+|then\s+|further\s+|briefly\s+)?"
+    r"(?:advised|reported|noted|explained|confirmed|shared|raised|updated|informed|highlighted|stated|said"
+    r"|asked|queried|suggested|presented|outlined|thanked|welcomed|gave|provided|talked|discussed|commented"
+    r"|mentioned|added|responded|clarified|acknowledged|expressed|proposed|recommended|requested"
+    r"|emphasi[sz]ed|reminded|fed\s+back|introduced|summari[sz]ed|described|spoke|stressed|questioned"
+    r"|offered|circulated|felt|reflected|agreed\s+(?:that|with))\b\s*\S",
+    re.IGNORECASE,
+)
+# "JK – safeguarding session done at the start of term": who, a dash, what they reported.
+_DASHED = re.compile(r"(?P<who>[A-Za-z][A-Za-z'’]{1,3}(?:\s*/\s*[A-Za-z][A-Za-z'’]{1,3})*)\s+[-–—]\s+\S")
+_BODIES = {
+    "the group",
+    "group",
+    "members",
+    "all members",
+    "the board",
+    "board",
+    "partners",
+    "everyone",
+    "all",
+}
+
+
+def minute_line(ctx: Ctx) -> Reply | None:
+    """A line of minutes said to the bot by the chair team while the meeting is open ("TM advised
+    that …", "WB raised …", "JK – …"): a note under the current item, as `note:` records it. Only
+    when every name before the verb is someone of the file (or the meeting as a body), so neither
+    a mistyped command nor "The minutes were noted" becomes a note."""
+    text = ctx.req.text.strip()
+    said = _REPORTED.match(text) or _DASHED.match(text)
+    if said is None or ctx.series is None or not ctx.is_chair_team():
+        return None
+    meeting = ctx.open_meeting()
+    if meeting is None:
+        return None
+    from handlers.names import split_names
+
+    for name in split_names(said["who"]):
+        if name.casefold() in _BODIES:
+            continue
+        if not isinstance(
+            resolve_name(name, ctx.roster, ctx.series.key, suggest=False, day=ctx.day()), Resolved
+        ):
+            return None
+    return _record_note(ctx, meeting, text)
+
+
+def _record_note(ctx: Ctx, meeting: Meeting, typed: str) -> Reply:
     # "note: Performance Review: …" files the note under that item, whichever item is current.
-    item_id, text = file_record(ctx, meeting, require_length(args["text"].strip(), "note"))
+    item_id, text = file_record(ctx, meeting, require_length(typed.strip(), "note"))
     row = Note(
         meeting_id=meeting.id,
         text=text,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from conftest import Chat
 from docx import Document
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from storage.models import Action, AgendaItem, AuditEvent, Decision, Meeting, Person
 
@@ -301,3 +301,41 @@ def test_a_commitment_with_will_is_not_an_action_but_the_answer_says_how_to_make
     ]
     # Narrative about someone ("will be late") gets no such advice.
     assert "Action:" not in chat.say("PMw", "HN will be late today").split("Did you mean")[0]
+
+
+def test_lines_of_minutes_said_to_the_bot_by_the_minute_taker_are_notes(chat: Chat) -> None:
+    from storage.models import Note
+
+    _second_meeting(chat)
+    typed = [
+        "SMa advised that the next follow-up meeting would be held on 26 September",
+        "TR shared on screen the data update, and explained what it measures",
+        "HN – safeguarding session done at the start of term",
+        "LE and HN also raised the new legislation on domestic abuse",
+        "The group discussed the draft protocol",
+    ]
+    for line in typed:
+        assert "Noted for the minutes" in chat.say("PMw", line)
+    # Not lines of minutes: nobody of the file before the verb, a member who is not the chair team
+    # (they write `note: …`), and a mistyped command.
+    for who, line in (
+        ("PMw", "The minutes were noted"),
+        ("PMw", "Bob said he would come"),
+        ("LE", "HN advised that the audit is late"),
+        ("PMw", "qourum please"),
+    ):
+        assert "I didn't understand" in chat.say(who, line)
+    with chat.app.sessions() as s:
+        notes = list(s.scalars(select(Note.text).order_by(Note.id)))
+    assert notes == typed
+    # They are in the minutes, as typed.
+    chat.at("2024-03-15T11:50:00+00:00")
+    chat.say("MT", "meeting end")
+    chat.say("MT", "minutes draft")
+    word = max(chat.door.files_dir.glob("board-minutes-2024-03-15*.docx"), key=lambda p: p.stat().st_mtime_ns)
+    printed = "\n".join(p.text for p in Document(str(word)).paragraphs)
+    assert all(line in printed for line in typed)
+    # With no meeting open there is nowhere to note it: nothing is stored.
+    assert "I didn't understand" in chat.say("PMw", "SMa advised that the audit is late")
+    with chat.app.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Note)) == len(typed)
