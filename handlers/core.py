@@ -593,7 +593,17 @@ class Core:
         if registry.match(req.text) is not None:
             return True
         preview = self.preview_capture(req.door, req.channel, req.text, req.at)
-        return preview is not None and preview.is_action  # an action line in minutes English
+        if preview is not None and preview.is_action:
+            return True  # an action line in minutes English
+        from handlers import records
+
+        if not (req.addressed and records.may_be_minutes(req.text)):
+            return False
+        with self.sessions() as session:  # a line of minutes from the chair team ("TM advised …")
+            facts = self._facts(session, req)
+            ctx = self._asking(session, req, facts)
+            ctx.series = self._series(session, ctx, None, registry.find("help"), facts)
+            return records.is_minute_line(ctx)
 
     # --- one command -------------------------------------------------------------------------------
     def _run(self, session: Session, req: Request, slot: _Slot, facts: CommandContext | None = None) -> Reply:

@@ -186,8 +186,12 @@ _BODIES = {
     "board",
     "partners",
     "everyone",
-    "all",
 }
+
+
+def may_be_minutes(text: str) -> bool:
+    """Could this be a line of minutes (`minute_line`), read from its words alone?"""
+    return bool(_REPORTED.match(text.strip()) or _DASHED.match(text.strip()))
 
 
 def minute_line(ctx: Ctx) -> Reply | None:
@@ -195,6 +199,16 @@ def minute_line(ctx: Ctx) -> Reply | None:
     that …", "WB raised …", "JK – …"): a note under the current item, as `note:` records it. Only
     when every name before the verb is someone of the file (or the meeting as a body), so neither
     a mistyped command nor "The minutes were noted" becomes a note."""
+    meeting = _minutes_of(ctx)
+    return _record_note(ctx, meeting, ctx.req.text) if meeting is not None else None
+
+
+def is_minute_line(ctx: Ctx) -> bool:
+    return _minutes_of(ctx) is not None
+
+
+def _minutes_of(ctx: Ctx) -> Meeting | None:
+    """The open meeting a line of minutes goes to; None if the line is not one (see minute_line)."""
     text = ctx.req.text.strip()
     said = _REPORTED.match(text) or _DASHED.match(text)
     if said is None or ctx.series is None or not ctx.is_chair_team():
@@ -207,11 +221,10 @@ def minute_line(ctx: Ctx) -> Reply | None:
     for name in split_names(said["who"]):
         if name.casefold() in _BODIES:
             continue
-        if not isinstance(
-            resolve_name(name, ctx.roster, ctx.series.key, suggest=False, day=ctx.day()), Resolved
-        ):
+        found = resolve_name(name, ctx.roster, ctx.series.key, suggest=False, day=ctx.day())
+        if not isinstance(found, Resolved):
             return None
-    return _record_note(ctx, meeting, text)
+    return meeting
 
 
 def _record_note(ctx: Ctx, meeting: Meeting, typed: str) -> Reply:

@@ -339,3 +339,21 @@ def test_lines_of_minutes_said_to_the_bot_by_the_minute_taker_are_notes(chat: Ch
     assert "I didn't understand" in chat.say("PMw", "SMa advised that the audit is late")
     with chat.app.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Note)) == len(typed)
+
+
+def test_a_line_of_minutes_is_noted_while_a_question_waits_and_the_question_goes_on(chat: Chat) -> None:
+    from storage.models import Note
+    from storage.questions import in_conversation
+
+    _second_meeting(chat)
+    asked = chat.say("PMw", "present SM")  # SMa or SMi: a question for PMw
+    assert "could be more than one person" in asked
+    said = chat.say("PMw", "TR advised that the audit is late")
+    assert "Noted for the minutes" in said and "Still waiting for your answer about “SM”" in said
+    with chat.app.sessions() as s:
+        assert list(s.scalars(select(Note.text))) == ["TR advised that the audit is late"]
+        assert len(in_conversation(s, "shell", "shell")) == 1
+    # The answer still answers it.
+    chat.say("PMw", "1")
+    with chat.app.sessions() as s:
+        assert in_conversation(s, "shell", "shell") == []
