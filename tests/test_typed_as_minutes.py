@@ -35,6 +35,13 @@ def _second_meeting(chat: Chat) -> None:
     chat.say("MT", "present MT LE TR SMa")
 
 
+def _minutes_of_march(chat: Chat) -> list[str]:
+    """The paragraphs of the minutes draft of the March meeting, as Word reads them."""
+    chat.say("MT", "minutes draft")
+    word = max(chat.door.files_dir.glob("board-minutes-2024-03-15*.docx"), key=lambda p: p.stat().st_mtime_ns)
+    return [p.text for p in Document(str(word)).paragraphs]
+
+
 def test_the_minutes_agreed_as_an_accurate_record(chat: Chat) -> None:
     _second_meeting(chat)
     said = chat.say("PMw", "The minutes of the last meeting were agreed as an accurate record.")
@@ -64,9 +71,7 @@ def test_what_the_group_agreed_is_a_decision_and_a_task_is_an_action(chat: Chat)
     # The minutes print the action as typed, without the "Agreed:" that made it one.
     chat.at("2024-03-15T11:50:00+00:00")
     chat.say("MT", "meeting end")
-    chat.say("MT", "minutes draft")
-    word = max(chat.door.files_dir.glob("board-minutes-2024-03-15*.docx"), key=lambda p: p.stat().st_mtime_ns)
-    printed = [p.text for p in Document(str(word)).paragraphs if p.text.startswith("Action 1")]
+    printed = [p for p in _minutes_of_march(chat) if p.startswith("Action 1")]
     assert printed and printed[0].startswith("Action 1: The draft protocol to be shared by RB by 29/03/24")
 
 
@@ -162,9 +167,7 @@ def test_someone_listed_as_present_who_joined_late(chat: Chat) -> None:
     }
     chat.at("2024-03-15T11:50:00+00:00")
     chat.say("MT", "meeting end")
-    chat.say("MT", "minutes draft")
-    word = max(chat.door.files_dir.glob("board-minutes-2024-03-15*.docx"), key=lambda p: p.stat().st_mtime_ns)
-    assert "Samir Malik joined at 10:25." in [p.text for p in Document(str(word)).paragraphs]
+    assert "Samir Malik joined at 10:25." in _minutes_of_march(chat)
 
 
 def test_a_meeting_opened_and_closed_as_minutes_word_it(chat: Chat) -> None:
@@ -244,9 +247,7 @@ def test_a_closing_time_before_the_last_record_is_refused(chat: Chat) -> None:
     assert "raised in this meeting at 11:52, after 11:50" in said and "Nothing changed" in said
     assert _meetings(chat)[-1].status == "open"
     assert "is closed (" in chat.say("MT", "meeting closed at 11:52")
-    chat.say("MT", "minutes draft")
-    word = max(chat.door.files_dir.glob("board-minutes-2024-03-15*.docx"), key=lambda p: p.stat().st_mtime_ns)
-    assert any("circulate the slides" in p.text for p in Document(str(word)).paragraphs)
+    assert any("circulate the slides" in p for p in _minutes_of_march(chat))
 
 
 def test_the_same_action_sent_twice_is_one_action(chat: Chat) -> None:
@@ -331,9 +332,7 @@ def test_lines_of_minutes_said_to_the_bot_by_the_minute_taker_are_notes(chat: Ch
     # They are in the minutes, as typed.
     chat.at("2024-03-15T11:50:00+00:00")
     chat.say("MT", "meeting end")
-    chat.say("MT", "minutes draft")
-    word = max(chat.door.files_dir.glob("board-minutes-2024-03-15*.docx"), key=lambda p: p.stat().st_mtime_ns)
-    printed = "\n".join(p.text for p in Document(str(word)).paragraphs)
+    printed = "\n".join(_minutes_of_march(chat))
     assert all(line in printed for line in typed)
     # With no meeting open there is nowhere to note it: nothing is stored.
     assert "I didn't understand" in chat.say("PMw", "SMa advised that the audit is late")
