@@ -735,8 +735,9 @@ def action_if_labelled(ctx: Ctx, text: str) -> bool:
 
 
 def capture_from_chat(ctx: Ctx) -> Reply | None:
-    """A message that is no command but reads as an action in minutes English ("HN to inform MT by …")."""
-    from handlers.capture import capture_action
+    """A message that is no command but reads as an action in minutes English ("HN to inform MT by …"),
+    or as the meeting agreeing something nobody is given to do (a decision)."""
+    from handlers.capture import agreement_body, capture_action
 
     if ctx.series is None:
         return None
@@ -750,8 +751,37 @@ def capture_from_chat(ctx: Ctx) -> Reply | None:
         ctx.req.text, ctx.roster, series=ctx.series.key, sent_at=ctx.now, next_meeting=nm, day=ctx.day()
     )
     if not c.is_action:
+        # "It was agreed that the plan would be shared": agreed, and nobody given a task.
+        body = agreement_body(ctx.req.text)
+        if body is not None and ctx.is_chair_team():
+            from handlers.records import record_decision
+
+            return record_decision(ctx, body)
         return None
+    decided = _agreed_of_a_thing(ctx, c)
+    if decided is not None:
+        from handlers.records import record_decision
+
+        return record_decision(ctx, decided)
     return create_action(ctx, ctx.req.text)
+
+
+# What a thing, not a person, is the subject of: "the strategy", "this report", "all plans".
+_A_THING = re.compile(r"(?:the|this|that|these|those|a|an|all|each|every|our|its|their|any)\s", re.I)
+
+
+def _agreed_of_a_thing(ctx: Ctx, c: Any) -> str | None:
+    """ "It was agreed that the strategy would go to the next board": the meeting agreeing what
+    happens to a thing, which names nobody, is a decision (the decision's text), when the chair
+    team says it. A named owner, or a name the file lacks, stays an action (or its question)."""
+    from handlers.capture import agreement_body
+
+    body = agreement_body(ctx.req.text)
+    if body is None or c.owners or not c.questions or not ctx.is_chair_team():
+        return None
+    if all(isinstance(q, Unknown) and _A_THING.match(q.text) for q in c.questions):
+        return body
+    return None
 
 
 # --- commands, most specific first -------------------------------------------------------------------

@@ -631,6 +631,12 @@ def may_capture(text: str) -> bool:
     return bool(_ACTION_WORD.match(text) or action_start(text) > 0 or _AGREED.match(text))
 
 
+def agreement_body(text: str) -> str | None:
+    """What follows an agreement's opening ("It was agreed that …", "Agreed: …"); None if none."""
+    agreed = _AGREED.match(text)
+    return text[agreed.end() :].strip() or None if agreed else None
+
+
 def as_typed(text: str) -> str:
     """A captured message as the minutes print the action: from where the action starts (not the
     sentence before a mid-line "Action:"), without its "Action 3:" label or an "Agreed:" opening

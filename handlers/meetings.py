@@ -435,11 +435,13 @@ def meeting_end(ctx: Ctx, args: dict[str, Any]) -> Reply:
     section="Meetings",
     perm=Perm.MEMBER,
     patterns=[
-        r"next\s+meeting(?:\s+of\s+{series})?\??",
+        r"(?:(?:the\s+)?date\s+of\s+(?:the\s+)?)?next\s+meeting(?:\s+of\s+{series})?\??",
         r"when(?:'s|’s|\s+is)\s+(?:the\s+)?next(?:\s+{series})?\s+meeting\??",
         r"(?:set\s+)?next\s+meeting\s*(?:[:\-–]|is|on)?\s*(?P<when>.+)",
         # The minutes' last item: "Date of next meeting – Friday 15 March 2024, 10:00–12:00, Teams"
-        r"(?:the\s+)?date\s+of\s+(?:the\s+)?next\s+meeting\s*(?:[:\-–]|is|will\s+be)?\s*(?P<when>.+)",
+        # (also "Date, time and venue of next meeting: …")
+        r"(?:the\s+)?(?:date|time)(?:\s*(?:,|and|&)\s*(?:date|time|venue|place|location))*\s+of\s+"
+        r"(?:the\s+)?next\s+meeting\s*(?:[:\-–]|is|will\s+be)?\s*(?P<when>.+)",
     ],
 )
 def next_meeting(ctx: Ctx, args: dict[str, Any]) -> Reply:

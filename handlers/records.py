@@ -45,12 +45,17 @@ def decision(ctx: Ctx, args: dict[str, Any]) -> Reply:
         as_action = capture_from_chat(ctx)
         if as_action is not None:
             return as_action
+    return record_decision(ctx, args["text"])
+
+
+def record_decision(ctx: Ctx, typed: str) -> Reply:
+    """A decision of the open meeting, marked for ratification if taken while inquorate."""
     meeting = ctx.require_meeting()
     result = quorum_now(ctx, meeting)
     # A decision needs the quorum and, where the series has one, its decision quorum too.
     for_decisions = decision_quorum_now(ctx, meeting)
     short = for_decisions if for_decisions is not None and not for_decisions.quorate else None
-    item_id, text = file_record(ctx, meeting, require_length(args["text"].strip(), "decision"))
+    item_id, text = file_record(ctx, meeting, require_length(typed.strip(), "decision"))
     row = Decision(
         series_id=meeting.series_id,
         meeting_id=meeting.id,

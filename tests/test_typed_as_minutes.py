@@ -356,3 +356,41 @@ def test_a_line_of_minutes_is_noted_while_a_question_waits_and_the_question_goes
     chat.say("PMw", "1")
     with chat.app.sessions() as s:
         assert in_conversation(s, "shell", "shell") == []
+
+
+def test_what_the_meeting_agreed_about_a_thing_is_a_decision(chat: Chat) -> None:
+    from storage.models import PendingQuestion
+
+    _second_meeting(chat)
+    for line in (
+        "It was agreed that the strategy would go to the next board",
+        "Agreed: the draft audit would be published in April",
+        "It was agreed that the plan would be shared with schools",
+    ):
+        assert "Decision recorded" in chat.say("PMw", line)
+    # Someone given the task is still an action; from a member, the agreement records nothing.
+    assert "Action 1" in chat.say("PMw", "It was agreed that HN would ring the college by 29/03/24")
+    assert "I didn't understand" in chat.say("LE", "It was agreed that the budget would be set")
+    with chat.app.sessions() as s:
+        decided = list(s.scalars(select(Decision.text).order_by(Decision.id)))
+        actions = list(s.scalars(select(Action.title)))
+        waiting = s.scalar(select(func.count()).select_from(PendingQuestion))
+    assert decided == [
+        "the strategy would go to the next board",
+        "the draft audit would be published in April",
+        "the plan would be shared with schools",
+    ]
+    assert actions == ["ring the college"] and waiting == 0
+
+
+def test_the_next_meeting_as_the_minutes_head_it(chat: Chat) -> None:
+    _second_meeting(chat)
+    for typed, day in (
+        ("Date and time of next meeting: 17 May 2024 at 10am", "Friday 17 May 2024 10:00"),
+        ("Date, time and venue of next meeting: 21 June 2024 at 2pm", "Friday 21 June 2024 14:00"),
+    ):
+        assert day in chat.say("PMw", typed)
+        assert day in chat.say("LE", "date of next meeting")
+    with chat.app.sessions() as s:
+        planned = [_utc(m.starts_at) for m in s.scalars(select(Meeting).where(Meeting.status == "planned"))]
+    assert planned == [datetime(2024, 6, 21, 13, tzinfo=UTC)]  # 14:00 in London, summer time
