@@ -419,6 +419,37 @@ def _fit(line: AgendaLine, recalled: str) -> int:
     return shared if typed and 2 * shared >= len(typed) else 0
 
 
+def best_fit(lines: list[AgendaLine], recalled: str, *, whole: bool = False) -> AgendaLine | None:
+    """The one item a title typed from memory fits best (`_fit`); None if none fits, or two fit
+    as well. `whole`: every word typed is in the title (a heading typed alone, "Matters arising")."""
+    typed = _words(recalled)
+
+    def fit(line: AgendaLine) -> int:
+        score = _fit(line, recalled)
+        if whole and score < 1000 and not (typed and typed <= _words(line.title)):
+            return 0
+        return score
+
+    fits = {ln.number: fit(ln) for ln in lines}
+    top = max(fits.values(), default=0)
+    best = [ln for ln in lines if top and fits[ln.number] == top]
+    return best[0] if len(best) == 1 else None
+
+
+def heading(ctx: Ctx) -> Reply | None:
+    """An agenda item's title typed alone by the chair team during the meeting, as minutes head
+    each item ("Matters arising" for "Minutes and matters arising"): that item is taken."""
+    text = ctx.req.text.strip().rstrip(":.")
+    if len(text) > 80 or ctx.series is None or not ctx.is_chair_team():
+        return None
+    meeting = ctx.open_meeting()
+    if meeting is None:
+        return None
+    lines = open_agenda(ctx, meeting)
+    found = best_fit(lines, _typed_title(text), whole=True)
+    return _take(ctx, meeting, lines, found) if found is not None else None
+
+
 def _listing(lines: list[AgendaLine]) -> str:
     return "; ".join(f"{ln.number}. {ln.title}" for ln in lines) or "none"
 
@@ -527,9 +558,9 @@ def item(ctx: Ctx, args: dict[str, Any]) -> Reply:
             if len(starts) > 1:
                 names = " or ".join(f"item {ln.number} ({ln.title})" for ln in starts)
                 raise UserError(f"“{typed}” could be {names}: give more of the title, or the number.")
-            if not starts:
+            found = starts[0] if starts else best_fit(lines, typed)
+            if found is None:
                 raise UserError(f"No agenda item is called “{typed}”. The items: {_listing(lines)}.")
-            found = starts[0]
         return _take(ctx, meeting, lines, found)
     current = current_line(ctx, meeting)
     if current is None:

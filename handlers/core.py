@@ -713,6 +713,7 @@ class Core:
 
     def _not_a_command(self, ctx: Ctx, facts: CommandContext | None = None) -> Reply:
         from handlers.actions import action_if_labelled, capture_from_chat
+        from handlers.agenda import heading
         from handlers.records import minute_line
 
         ctx.series = self._series(ctx.session, ctx, None, registry.find("help"), facts)
@@ -727,7 +728,8 @@ class Core:
         reply = Reply(recognised=False)
         if not ctx.req.addressed:
             return reply  # overheard chat: suggestions would only be thrown away
-        minuted = minute_line(ctx)  # said to the bot: "TM advised that …" is a note
+        # Said to the bot: "TM advised that …" is a note, "Matters arising" takes that item.
+        minuted = minute_line(ctx) or heading(ctx)
         if minuted is not None:
             return minuted
         near = registry.suggest(text)

@@ -394,3 +394,27 @@ def test_the_next_meeting_as_the_minutes_head_it(chat: Chat) -> None:
     with chat.app.sessions() as s:
         planned = [_utc(m.starts_at) for m in s.scalars(select(Meeting).where(Meeting.status == "planned"))]
     assert planned == [datetime(2024, 6, 21, 13, tzinfo=UTC)]  # 14:00 in London, summer time
+
+
+def test_an_item_headed_as_minutes_head_it_is_taken(chat: Chat) -> None:
+    _second_meeting(chat)
+
+    def current() -> str | None:
+        with chat.app.sessions() as s:
+            meeting = s.get(Meeting, _meetings(chat)[-1].id)
+            assert meeting is not None
+            item = s.get(AgendaItem, meeting.current_item_id) if meeting.current_item_id else None
+            return item.title if item else None
+
+    # The heading alone, from the chair team: every word of it is in one item's title.
+    assert "Item 3: Minutes and matters arising" in chat.say("PMw", "Matters arising")
+    assert current() == "Minutes and matters arising"
+    assert "Item 5: Risk register" in chat.say("MT", "Risk register:")
+    assert current() == "Risk register"
+    # `item` with a title recalled loosely takes the one item it fits best.
+    assert "Item 1: Welcome and apologies" in chat.say("MT", "item welcome and introductions")
+    assert current() == "Welcome and apologies"
+    # A heading no item has, or one from someone outside the chair team, changes nothing.
+    assert "I didn't understand" in chat.say("PMw", "Welcome and introductions")
+    assert "I didn't understand" in chat.say("LE", "Risk register")
+    assert current() == "Welcome and apologies"
