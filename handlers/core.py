@@ -714,7 +714,7 @@ class Core:
     def _not_a_command(self, ctx: Ctx, facts: CommandContext | None = None) -> Reply:
         from handlers.actions import action_if_labelled, capture_from_chat
         from handlers.agenda import heading
-        from handlers.records import minute_line
+        from handlers.records import minute_line, nothing_under_item
 
         ctx.series = self._series(ctx.session, ctx, None, registry.find("help"), facts)
         if ctx.series is not None and ctx.actor is not None and ctx.is_member():
@@ -728,8 +728,9 @@ class Core:
         reply = Reply(recognised=False)
         if not ctx.req.addressed:
             return reply  # overheard chat: suggestions would only be thrown away
-        # Said to the bot: "TM advised that …" is a note, "Matters arising" takes that item.
-        minuted = minute_line(ctx) or heading(ctx)
+        # Said to the bot: "TM advised that …" is a note, "Matters arising" takes that item, and
+        # "None." under an item says there was nothing.
+        minuted = minute_line(ctx) or heading(ctx) or nothing_under_item(ctx)
         if minuted is not None:
             return minuted
         near = registry.suggest(text)

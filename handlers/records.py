@@ -232,6 +232,31 @@ def _minutes_of(ctx: Ctx) -> Meeting | None:
     return meeting
 
 
+# "None", "Nil", "None declared", "Nothing to report": what minutes put under an item with nothing.
+_NOTHING = re.compile(
+    r"(?:none|nil|n/?a|nothing(?:\s+(?:to\s+report|further|raised|declared))?"
+    r"|none\s+(?:declared|raised|received|reported|noted|made))\s*[.!]?",
+    re.IGNORECASE,
+)
+
+
+def nothing_under_item(ctx: Ctx) -> Reply | None:
+    """A bare "None." from the chair team under the current item: for the declarations item, no
+    declarations (as `declarations of interest: none`); under any other, a note "None." for the
+    minutes ("Any other business — None.")."""
+    from handlers.agenda import current_line
+
+    if not _NOTHING.fullmatch(ctx.req.text.strip()) or ctx.series is None or not ctx.is_chair_team():
+        return None
+    meeting = ctx.open_meeting()
+    line = current_line(ctx, meeting) if meeting is not None else None
+    if meeting is None or line is None:
+        return None
+    if line.standing == "declarations":
+        return declaration(ctx, {"text": "none"})
+    return _record_note(ctx, meeting, "None.")
+
+
 def _record_note(ctx: Ctx, meeting: Meeting, typed: str) -> Reply:
     # "note: Performance Review: …" files the note under that item, whichever item is current.
     item_id, text = file_record(ctx, meeting, require_length(typed.strip(), "note"))

@@ -418,3 +418,27 @@ def test_an_item_headed_as_minutes_head_it_is_taken(chat: Chat) -> None:
     assert "I didn't understand" in chat.say("PMw", "Welcome and introductions")
     assert "I didn't understand" in chat.say("LE", "Risk register")
     assert current() == "Welcome and apologies"
+
+
+def test_none_under_an_item_as_minutes_say_it(chat: Chat) -> None:
+    from storage.models import Declaration, Note
+
+    _second_meeting(chat)
+    chat.say("PMw", "Declarations of interest")  # the heading takes item 2
+    said = chat.say("PMw", "None declared.")
+    assert "No declarations of interest" in said
+    chat.say("PMw", "Any other business")
+    assert "Noted for the minutes under item" in chat.say("PMw", "None.")
+    # From a member, or with no item taken, it is not understood and nothing is stored.
+    assert "I didn't understand" in chat.say("LE", "Nil")
+    with chat.app.sessions() as s:
+        notes = [(n.text, n.agenda_item_id) for n in s.scalars(select(Note))]
+        march = _meetings(chat)[-1].id
+        items = select(AgendaItem.id).where(AgendaItem.meeting_id == march)
+        aob = s.scalars(items.where(AgendaItem.title == "Any other business")).one()
+        assert s.scalar(select(func.count()).select_from(Declaration)) == 0
+    assert notes == [("None.", aob)]
+    chat.at("2024-03-15T11:50:00+00:00")
+    chat.say("MT", "meeting end")
+    printed = _minutes_of_march(chat)
+    assert "No declarations of interest were made." in printed and "None." in printed
