@@ -1260,11 +1260,15 @@ def actions_overdue(ctx: Ctx, args: dict[str, Any]) -> Reply:
     ],
 )
 def actions_list(ctx: Ctx, args: dict[str, Any]) -> Reply:
+    from handlers.agenda import tracker_heading
+
     series = ctx.require_series()
+    taken = None if args.get("series") else tracker_heading(ctx)
+    reply = taken or Reply()
     actions, total = _series_actions(ctx, series)
     if not actions:
-        return Reply().say(f"{series.name} has no open actions.")
-    return Reply().add(
+        return reply.say(f"{series.name} has no open actions.")
+    return reply.add(
         _table(
             ctx,
             [(a, series) for a in actions],

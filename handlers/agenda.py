@@ -436,6 +436,28 @@ def best_fit(lines: list[AgendaLine], recalled: str, *, whole: bool = False) -> 
     return best[0] if len(best) == 1 else None
 
 
+_FROM_LAST = re.compile(r"\bactions?\s+(?:from|of)\s+(?:the\s+)?(?:last|previous)\s+meeting\b", re.I)
+
+
+def tracker_heading(ctx: Ctx) -> Reply | None:
+    """The tracker review item headed by name by the chair team ("Action tracker", "Actions from the
+    last meeting"): that item is taken, as well as the tracker listed. `actions` alone only lists."""
+    text = ctx.req.text.strip().rstrip(":.?")
+    if re.fullmatch(r"(?:open\s+)?actions|tracker", text, re.IGNORECASE) or not ctx.is_chair_team():
+        return None
+    meeting = ctx.open_meeting()
+    if meeting is None:
+        return None
+    lines = open_agenda(ctx, meeting)
+    if _FROM_LAST.search(text):
+        found = next((ln for ln in lines if ln.tracker), None)
+    else:
+        found = best_fit(lines, text)
+    if found is None or not found.tracker or found.item is None or meeting.current_item_id == found.item.id:
+        return None
+    return _take(ctx, meeting, lines, found)
+
+
 def heading(ctx: Ctx) -> Reply | None:
     """An agenda item's title typed alone by the chair team during the meeting, as minutes head
     each item ("Matters arising" for "Minutes and matters arising"): that item is taken."""

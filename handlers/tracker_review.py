@@ -42,7 +42,9 @@ _NUMBERED = re.compile(
 )
 _STATUS = re.compile(
     r"(?:^|[\s.;,—–-])\s*(?:the\s+)?action\s+(?P<word>ongoing|open|remains\s+open|to\s+remain\s+open|"
-    r"closed|complete|completed|done)\s*[.!]?\s*$",
+    r"closed|complete|completed|done)\s*[.!]?\s*$"
+    # the status word alone, as the whole line or its last sentence ("Action 3 - completed")
+    r"|(?:^|[.;—–-])\s*(?P<bare>ongoing|closed|complete|completed|done)\s*[.!]?\s*$",
     re.I,
 )
 _MARKER = re.compile(r"\s*\[tracker review:\s*(?P<choice>update|new|keep|next)\s*\]\s*$", re.I)
@@ -89,7 +91,7 @@ def read_line(text: str) -> TrackerLine | None:
     status = None
     s = _STATUS.search(body)
     if s:
-        word = s.group("word").lower()
+        word = (s.group("word") or s.group("bare")).lower()
         status = "closed" if word in ("closed", "complete", "completed", "done") else "ongoing"
         body = body[: s.start()].rstrip(" ,;—–-")
         if body and body[-1].isalnum():

@@ -179,7 +179,10 @@ def test_a_meeting_opened_and_closed_as_minutes_word_it(chat: Chat) -> None:
     assert "Apologies: Tom Rees, Stella Conway." in chat.say("MT", "Apologies noted from TR and SC")
     assert "Present: Miriam Tolley, Lowri Evans" in chat.say("MT", "Present - MT, LE, SMa")
     assert chat.say("MT", "quorum check") == chat.say("MT", "quorum")
-    assert chat.say("MT", "Actions from the last meeting") == chat.say("MT", "actions")
+    # The tracker by the item's name: the tracker item is taken, and the tracker listed as `actions` does.
+    said = chat.say("MT", "Actions from the last meeting")
+    assert "Item 4: Action tracker" in said
+    assert chat.say("MT", "actions").removeprefix("bot: ").strip() in said
     said = chat.say("MT", "Date of next meeting – Friday 17 May 2024, 10:00–12:00, Westshire House")
     assert "Friday 17 May 2024 10:00–12:00" in said
     chat.at("2024-03-15T11:55:00+00:00")
@@ -442,3 +445,27 @@ def test_none_under_an_item_as_minutes_say_it(chat: Chat) -> None:
     chat.say("MT", "meeting end")
     printed = _minutes_of_march(chat)
     assert "No declarations of interest were made." in printed and "None." in printed
+
+
+def test_the_tracker_item_headed_by_name_and_an_action_marked_completed(chat: Chat) -> None:
+    chat.at("2024-01-19T10:00:00+00:00")
+    chat.say("MT", "meeting start board")
+    chat.say("PMw", "Action: SMa to ring the school by 29/03/24")
+    chat.say("PMw", "Action: HN to write to the college by 29/03/24")
+    chat.at("2024-01-19T11:30:00+00:00")
+    chat.say("MT", "meeting end")
+    chat.at("2024-03-15T10:00:00+00:00")
+    chat.say("MT", "meeting start board")
+    chat.say("MT", "item 1")
+    # The heading of the tracker item takes it, and lists the tracker too; `actions` alone only lists.
+    said = chat.say("PMw", "Action tracker")
+    assert "Item 4: Action tracker" in said and "Open actions of" in said
+    chat.say("MT", "item 1")
+    assert "Item 4" not in chat.say("MT", "actions")
+    assert "Item 4: Action tracker" in chat.say("PMw", "Actions from the last meeting")
+    # In the review, the status word alone after the number closes the action.
+    assert "Action 1 closed" in chat.say("PMw", "Action 1 - completed")
+    assert "Action 2" in chat.say("PMw", "Action 2. Letter drafted. Ongoing")
+    with chat.app.sessions() as s:
+        status = dict(s.execute(select(Action.number, Action.status)).tuples().all())
+    assert status == {1: "done", 2: "open"}
