@@ -854,7 +854,11 @@ def _apologies(ctx: Ctx, entries: list[tuple[str, str | None]], again: str) -> R
     section="Attendance",
     perm=Perm.CHAIR_TEAM,
     needs_meeting=True,
-    patterns=[r"present\s*[:\-–]?\s*(?P<names>.+)"],
+    patterns=[
+        r"present\s*[:\-–]?\s*(?P<names>.+)",
+        # as minutes head the list: "Attendees: …", "Members present – …", "In attendance (members): …"
+        r"(?:attendees|attending|attendance|members\s+present|those\s+present)\s*[:\-–]\s*(?P<names>.+)",
+    ],
 )
 def present(ctx: Ctx, args: dict[str, Any]) -> Reply:
     meeting = ctx.require_meeting()
@@ -1316,6 +1320,8 @@ def in_attendance(ctx: Ctx, args: dict[str, Any]) -> Reply:
         r"quorum\??",
         r"quorate\??",
         r"(?:quorum\s+check|check\s+(?:the\s+)?quorum)\??",
+        # the minutes' line, which the bot checks rather than takes on trust
+        r"(?:the\s+)?meeting\s+(?:was|is)\s+(?:not\s+|in)?quorate\.?",
         r"(?:is\s+(?:it|the\s+meeting|this)|are\s+we)\s+(?:still\s+)?quorate(?:\s+still)?\??",
         r"(?:do\s+we\s+(?:still\s+)?have|have\s+we\s+(?:still\s+)?got|is\s+there\s+still|is\s+there)"
         r"\s+(?:a\s+)?quorum\??",

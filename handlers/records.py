@@ -177,7 +177,7 @@ _REPORTED = re.compile(
     r"|asked|queried|suggested|presented|outlined|thanked|welcomed|gave|provided|talked|discussed|commented"
     r"|mentioned|added|responded|clarified|acknowledged|expressed|proposed|recommended|requested"
     r"|emphasi[sz]ed|reminded|fed\s+back|introduced|summari[sz]ed|described|spoke|stressed|questioned"
-    r"|offered|circulated|felt|reflected|agreed\s+(?:that|with))\b\s*\S",
+    r"|offered|circulated|felt|reflected|opened|chaired|led|invited|agreed\s+(?:that|with))\b\s*\S",
     re.IGNORECASE,
 )
 # "JK – safeguarding session done at the start of term": who, a dash, what they reported.

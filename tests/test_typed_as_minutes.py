@@ -469,3 +469,27 @@ def test_the_tracker_item_headed_by_name_and_an_action_marked_completed(chat: Ch
     with chat.app.sessions() as s:
         status = dict(s.execute(select(Action.number, Action.status)).tuples().all())
     assert status == {1: "done", 2: "open"}
+
+
+def test_the_attendance_and_the_quorum_as_minutes_head_them(chat: Chat) -> None:
+    from storage.models import Attendance, Note
+
+    chat.at("2024-01-19T10:00:00+00:00")
+    chat.say("MT", "meeting start board")
+    assert "Present: Miriam Tolley, Lowri Evans" in chat.say("PMw", "Attendees: MT (Chair), LE")
+    chat.say("PMw", "Members present - SMa, TR")
+    # "The meeting was quorate." is checked, not taken on trust, and stores nothing.
+    said = chat.say("PMw", "The meeting was quorate.")
+    assert said.startswith("bot: Quorate: Westshire Council")
+    assert "Noted for the minutes" in chat.say("PMw", "MT opened the meeting and welcomed members.")
+    with chat.app.sessions() as s:
+        here = set(
+            s.scalars(
+                select(Person.initials)
+                .join(Attendance, Attendance.person_id == Person.id)
+                .where(Attendance.status == "present")
+            )
+        )
+        notes = list(s.scalars(select(Note.text)))
+    assert here == {"MT", "LE", "SMa", "TR"}
+    assert notes == ["MT opened the meeting and welcomed members."]
