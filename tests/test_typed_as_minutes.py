@@ -24,10 +24,12 @@ def _meetings(chat: Chat) -> list[Meeting]:
         return list(s.scalars(select(Meeting).order_by(Meeting.id)))
 
 
-def _second_meeting(chat: Chat) -> None:
+def _second_meeting(chat: Chat, typed_in_the_first: tuple[str, ...] = ()) -> None:
     chat.at("2024-01-19T10:00:00+00:00")
     chat.say("MT", "meeting start board")
     chat.say("MT", "present MT LE")
+    for line in typed_in_the_first:
+        chat.say("PMw", line)
     chat.at("2024-01-19T11:30:00+00:00")
     chat.say("MT", "meeting end")
     chat.at("2024-03-15T10:00:00+00:00")
@@ -448,14 +450,9 @@ def test_none_under_an_item_as_minutes_say_it(chat: Chat) -> None:
 
 
 def test_the_tracker_item_headed_by_name_and_an_action_marked_completed(chat: Chat) -> None:
-    chat.at("2024-01-19T10:00:00+00:00")
-    chat.say("MT", "meeting start board")
-    chat.say("PMw", "Action: SMa to ring the school by 29/03/24")
-    chat.say("PMw", "Action: HN to write to the college by 29/03/24")
-    chat.at("2024-01-19T11:30:00+00:00")
-    chat.say("MT", "meeting end")
-    chat.at("2024-03-15T10:00:00+00:00")
-    chat.say("MT", "meeting start board")
+    _second_meeting(
+        chat, ("Action: SMa to ring the school by 29/03/24", "Action: HN to write to the college by 29/03/24")
+    )
     chat.say("MT", "item 1")
     # The heading of the tracker item takes it, and lists the tracker too; `actions` alone only lists.
     said = chat.say("PMw", "Action tracker")
