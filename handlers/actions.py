@@ -838,7 +838,7 @@ def _add_update(ctx: Ctx, args: dict[str, Any], action: Action, series: Series) 
     aliases=("done N", "N done", "done (in a direct message)"),
     patterns=[
         _A + r"{ref}\s+(?:is\s+)?(?:done|complete|completed|closed|finished)(?:\s*[:\-–]\s*(?P<text>.+))?",
-        r"(?:(?:i|we)(?:'ve|’ve|\s+have)\s+)?(?:done|completed?|close|closed|finished)\s+"
+        r"(?:(?:i|we)(?:'ve|’ve|\s+have)\s+)?(?:done|completed?|close|closed|finished)\s+(?:with\s+|on\s+)?"
         + _A
         + r"{ref}(?:\s*[:\-–]\s*(?P<text>.+))?",
         unnumbered.DONE_ALONE,
@@ -1188,6 +1188,8 @@ def action_show(ctx: Ctx, args: dict[str, Any]) -> Reply:
     patterns=[
         r"actions\s+mine",
         r"my\s+(?:open\s+)?actions\??",
+        r"(?:what|which)\s+(?:open\s+)?actions\s+(?:do\s+i\s+have|have\s+i(?:\s+got)?|are\s+mine|am\s+i\s+(?:down\s+)?for)"
+        r"(?:\s+(?:open|outstanding|to\s+do))?\??",
         r"mine",
         r"what(?:'s|’s|\s+is)\s+(?:due|mine|on\s+my\s+list)(?:\s+for\s+me)?\??",
         r"what(?:\s+have\s+i|(?:'ve|’ve)\s+i|\s+do\s+i\s+have)\s+got(?:\s+(?:on|to\s+do|outstanding))?\??",

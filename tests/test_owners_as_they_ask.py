@@ -96,3 +96,24 @@ def test_a_greeting_to_the_bot_answers_with_help_and_overheard_it_is_quiet(chat:
     # `help` asked in the channel is answered as before.
     reply = chat.core.handle(Request("shell", "shell", "LE", "help", chat.now, addressed=False))
     assert "Commands you can use here" in reply.plain
+
+
+def test_done_with_a_number_and_what_actions_do_i_have(chat: Chat) -> None:
+    _raise(chat)
+    chat.at("2024-03-05T09:00:00+00:00")
+    said = chat.dm("LE", "done with 1 - circulated it this morning")
+    assert "Board 1 is done" in said
+    for asked in ("what actions do I have?", "which actions are mine?"):
+        listing = chat.dm("LE", asked)
+        assert "Your open actions (1)" in listing and "book the venue" in listing
+    with chat.app.sessions() as s:
+        status = dict(s.execute(select(Action.number, Action.status)).tuples().all())
+        said_on_1 = list(
+            s.scalars(
+                select(ActionUpdate.text)
+                .join(Action, Action.id == ActionUpdate.action_id)
+                .where(Action.number == 1, ActionUpdate.kind == "done")
+            )
+        )
+    assert status == {1: "done", 2: "open", 3: "open"}
+    assert said_on_1 == ["circulated it this morning"]  # what they said with it, on its log
