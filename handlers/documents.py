@@ -62,7 +62,9 @@ _ASKING = (
     r"(?:(?:please\s+)?(?:(?:can|could|may)\s+(?:i|we)\s+(?:have|get|see)|(?:can|could)\s+you\s+send\s+(?:me|us)"
     r"|send\s+(?:me|us)|i\s+need|show\s+(?:me|us))\s+(?:the\s+)?)"
 )
-_PLEASE = r"(?:,?\s+please)?\s*[?.!]*"
+# Every document comes in every format (chat, Word, PDF), so a format asked for is taken as said.
+_FORMAT = r"(?:\s+(?:as\s+(?:a\s+)?|in\s+)?(?:pdf|word|docx)(?:\s+(?:file|document|version))?)?"
+_PLEASE = _FORMAT + r"(?:,?\s+please)?\s*[?.!]*"
 
 
 def _day(ctx: Ctx, meeting: Meeting) -> str:

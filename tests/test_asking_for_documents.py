@@ -27,6 +27,13 @@ from handlers import registry
         ("Which actions are overdue?", "actions overdue", {}),
         ("I've done action 3", "action done", {}),
         ("we have completed board 3", "action done", {"series": "board"}),
+        # A format asked for: every document comes as chat, Word and PDF, so it is no series.
+        ("can I have the agenda for the next board meeting as a pdf?", "agenda next", {"series": "board"}),
+        ("agenda pack board pdf", "agenda next", {"series": "board"}),
+        ("agenda in Word please", "agenda next", {}),
+        ("can I have the minutes for board as pdf", "minutes draft", {"series": "board"}),
+        ("done with 3 - rang them today", "action done", {}),
+        ("what actions do I have?", "actions mine", {}),
     ],
 )
 def test_asked_as_people_ask(typed: str, command: str, args: dict[str, str]) -> None:
@@ -45,3 +52,5 @@ def test_minutes_please_gives_the_draft(chat: Chat) -> None:
     said = chat.say("RB", "minutes please")
     assert "Minutes: Children's Safeguarding Partnership Board, Friday 19 January 2024" in said
     assert "board-minutes-2024-01-19-draft.docx" in said
+    as_pdf = chat.say("RB", "minutes for board as a PDF please")
+    assert "board-minutes-2024-01-19-draft.pdf" in as_pdf
