@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Select, bindparam, exists, func, select, union, update
 from sqlalchemy.orm import aliased, joinedload, load_only, object_session
@@ -21,6 +21,9 @@ from handlers.registry import Perm, command
 from handlers.reply import ACTOR, OK, WARNING, Button, Buttons, Reply, Table, Text
 from storage.models import Action, ActionOwner, ActionUpdate, Series
 from storage.roster import Roster, SeriesRef, short_name
+
+if TYPE_CHECKING:
+    from handlers.capture import Capture
 
 _CLOSED = ("closed", "complete", "completed", "done")
 # The owner given in answer to "Who owns this action?" is written after the text with an invisible
@@ -720,24 +723,29 @@ def _words(title: str) -> str:
     return " ".join(title.casefold().split()).rstrip(".")
 
 
+def _read(ctx: Ctx, series: Series, text: str) -> Capture:
+    """How capture reads `text` in this series, against its next meeting and the meeting's day."""
+    from handlers.capture import capture_action
+
+    nm, _ = next_meeting_for(ctx, series, text)
+    return capture_action(
+        text, ctx.roster, series=series.key, sent_at=ctx.now, next_meeting=nm, day=ctx.day()
+    )
+
+
 def action_if_labelled(ctx: Ctx, text: str) -> bool:
     """Would this line be an action of people the file knows with `Action:` before it? ("SMa will
     circulate the slides": a "will" is narrative in minutes unless the line says it is an action.)"""
-    from handlers.capture import capture_action
-
     if ctx.series is None:
         return False
-    nm, _ = next_meeting_for(ctx, ctx.series, text)
-    c = capture_action(
-        f"Action: {text}", ctx.roster, series=ctx.series.key, sent_at=ctx.now, next_meeting=nm, day=ctx.day()
-    )
+    c = _read(ctx, ctx.series, f"Action: {text}")
     return c.is_action and bool(c.owners) and not c.questions
 
 
 def capture_from_chat(ctx: Ctx) -> Reply | None:
     """A message that is no command but reads as an action in minutes English ("HN to inform MT by …"),
-    or as the meeting agreeing something nobody is given to do (a decision)."""
-    from handlers.capture import agreement_body, capture_action
+    or, from the chair team, as the meeting agreeing something nobody is given to do (a decision)."""
+    from handlers.capture import agreement_body
 
     if ctx.series is None:
         return None
@@ -746,42 +754,27 @@ def capture_from_chat(ctx: Ctx) -> Reply | None:
     reviewed = review_line(ctx, ctx.req.text)  # read before capture: it is an update, not a new action
     if reviewed is not None:
         return reviewed
-    nm, _ = next_meeting_for(ctx, ctx.series, ctx.req.text)
-    c = capture_action(
-        ctx.req.text, ctx.roster, series=ctx.series.key, sent_at=ctx.now, next_meeting=nm, day=ctx.day()
-    )
-    if not c.is_action:
-        # "It was agreed that the plan would be shared": agreed, and nobody given a task.
-        body = agreement_body(ctx.req.text)
-        if body is not None and ctx.is_chair_team():
-            from handlers.records import record_decision
-
-            return record_decision(ctx, body)
-        return None
-    decided = _agreed_of_a_thing(ctx, c)
-    if decided is not None:
+    c = _read(ctx, ctx.series, ctx.req.text)
+    agreed = agreement_body(ctx.req.text) if ctx.is_chair_team() else None
+    if agreed is not None and (not c.is_action or _of_a_thing(c)):
         from handlers.records import record_decision
 
-        return record_decision(ctx, decided)
-    return create_action(ctx, ctx.req.text)
+        return record_decision(ctx, agreed)
+    return create_action(ctx, ctx.req.text) if c.is_action else None
 
 
 # What a thing, not a person, is the subject of: "the strategy", "this report", "all plans".
 _A_THING = re.compile(r"(?:the|this|that|these|those|a|an|all|each|every|our|its|their|any)\s", re.I)
 
 
-def _agreed_of_a_thing(ctx: Ctx, c: Any) -> str | None:
-    """ "It was agreed that the strategy would go to the next board": the meeting agreeing what
-    happens to a thing, which names nobody, is a decision (the decision's text), when the chair
-    team says it. A named owner, or a name the file lacks, stays an action (or its question)."""
-    from handlers.capture import agreement_body
-
-    body = agreement_body(ctx.req.text)
-    if body is None or c.owners or not c.questions or not ctx.is_chair_team():
-        return None
-    if all(isinstance(q, Unknown) and _A_THING.match(q.text) for q in c.questions):
-        return body
-    return None
+def _of_a_thing(c: Capture) -> bool:
+    """ "It was agreed that the strategy would go to the next board": what happens to a thing, which
+    names nobody, is agreed. A named owner, or a name the file lacks, stays an action (or its question)."""
+    return (
+        not c.owners
+        and bool(c.questions)
+        and all(isinstance(q, Unknown) and _A_THING.match(q.text) for q in c.questions)
+    )
 
 
 # --- commands, most specific first -------------------------------------------------------------------

@@ -595,15 +595,18 @@ class Core:
         preview = self.preview_capture(req.door, req.channel, req.text, req.at)
         if preview is not None and preview.is_action:
             return True  # an action line in minutes English
-        from handlers import records
-
-        if not (req.addressed and records.may_be_minutes(req.text)):
+        if not req.addressed:
             return False
-        with self.sessions() as session:  # a line of minutes from the chair team ("TM advised …")
+        # A line the chair team types as minutes ("TM advised …", "Matters arising"): tried in a
+        # session that is never committed, so whether it is one is decided by the one rule.
+        with self.sessions() as session:
             facts = self._facts(session, req)
             ctx = self._asking(session, req, facts)
             ctx.series = self._series(session, ctx, None, registry.find("help"), facts)
-            return records.is_minute_line(ctx)
+            try:
+                return _as_minutes(ctx) is not None
+            except UserError:
+                return True  # one, refused: run, it says why
 
     # --- one command -------------------------------------------------------------------------------
     def _run(self, session: Session, req: Request, slot: _Slot, facts: CommandContext | None = None) -> Reply:
@@ -713,8 +716,6 @@ class Core:
 
     def _not_a_command(self, ctx: Ctx, facts: CommandContext | None = None) -> Reply:
         from handlers.actions import action_if_labelled, capture_from_chat
-        from handlers.agenda import heading
-        from handlers.records import minute_line, nothing_under_item
 
         ctx.series = self._series(ctx.session, ctx, None, registry.find("help"), facts)
         if ctx.series is not None and ctx.actor is not None and ctx.is_member():
@@ -728,9 +729,7 @@ class Core:
         reply = Reply(recognised=False)
         if not ctx.req.addressed:
             return reply  # overheard chat: suggestions would only be thrown away
-        # Said to the bot: "TM advised that …" is a note, "Matters arising" takes that item, and
-        # "None." under an item says there was nothing.
-        minuted = minute_line(ctx) or heading(ctx) or nothing_under_item(ctx)
+        minuted = _as_minutes(ctx)
         if minuted is not None:
             return minuted
         near = registry.suggest(text)
@@ -781,6 +780,15 @@ class _Slot:
     position: int | None = None  # None: the back of the queue; a follow-up takes its question's place
     answered: int | None = None  # the question this run answers (dropped with the run)
     shown: set[int] = field(default_factory=set)  # questions already put in this reply
+
+
+def _as_minutes(ctx: Ctx) -> Reply | None:
+    """A line said to the bot by the chair team the way minutes are typed: "TM advised that …" is a
+    note, "Matters arising" takes that item, and "None." under an item says there was nothing."""
+    from handlers.agenda import heading
+    from handlers.records import minute_line, nothing_under_item
+
+    return minute_line(ctx) or heading(ctx) or nothing_under_item(ctx)
 
 
 def _short(text: str, limit: int = 80) -> str:

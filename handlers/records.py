@@ -194,26 +194,11 @@ _BODIES = {
 }
 
 
-def may_be_minutes(text: str) -> bool:
-    """Could this be a line of minutes (`minute_line`), read from its words alone?"""
-    return bool(_REPORTED.match(text.strip()) or _DASHED.match(text.strip()))
-
-
 def minute_line(ctx: Ctx) -> Reply | None:
     """A line of minutes said to the bot by the chair team while the meeting is open ("TM advised
     that …", "WB raised …", "JK – …"): a note under the current item, as `note:` records it. Only
     when every name before the verb is someone of the file (or the meeting as a body), so neither
     a mistyped command nor "The minutes were noted" becomes a note."""
-    meeting = _minutes_of(ctx)
-    return _record_note(ctx, meeting, ctx.req.text) if meeting is not None else None
-
-
-def is_minute_line(ctx: Ctx) -> bool:
-    return _minutes_of(ctx) is not None
-
-
-def _minutes_of(ctx: Ctx) -> Meeting | None:
-    """The open meeting a line of minutes goes to; None if the line is not one (see minute_line)."""
     text = ctx.req.text.strip()
     said = _REPORTED.match(text) or _DASHED.match(text)
     if said is None or ctx.series is None or not ctx.is_chair_team():
@@ -229,7 +214,7 @@ def _minutes_of(ctx: Ctx) -> Meeting | None:
         found = resolve_name(name, ctx.roster, ctx.series.key, suggest=False, day=ctx.day())
         if not isinstance(found, Resolved):
             return None
-    return meeting
+    return _record_note(ctx, meeting, text)
 
 
 # "None", "Nil", "None declared", "Nothing to report": what minutes put under an item with nothing.
