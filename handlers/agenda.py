@@ -421,14 +421,17 @@ def _fit(line: AgendaLine, recalled: str) -> int:
 
 def best_fit(lines: list[AgendaLine], recalled: str, *, whole: bool = False) -> AgendaLine | None:
     """The one item a title typed from memory fits best (`_fit`); None if none fits, or two fit
-    as well. `whole`: every word typed is in the title (a heading typed alone, "Matters arising")."""
+    as well. `whole` (a heading typed alone, "Matters arising"): every word typed is in the title,
+    or three of them are ("Relevant Actions from previous Children's … Group" for "Relevant Actions
+    from the previous meeting"), or it names the item outright."""
     typed = _words(recalled)
 
     def fit(line: AgendaLine) -> int:
         score = _fit(line, recalled)
-        if whole and score < 1000 and not (typed and typed <= _words(line.title)):
-            return 0
-        return score
+        if not whole or score >= 1000:
+            return score
+        shared = typed & _words(line.title)
+        return len(shared) if typed and (shared == typed or len(shared) >= 3) else 0
 
     fits = {ln.number: fit(ln) for ln in lines}
     top = max(fits.values(), default=0)
@@ -436,7 +439,8 @@ def best_fit(lines: list[AgendaLine], recalled: str, *, whole: bool = False) -> 
     return best[0] if len(best) == 1 else None
 
 
-_FROM_LAST = re.compile(r"\bactions?\s+(?:from|of)\s+(?:the\s+)?(?:last|previous)\s+meeting\b", re.I)
+# "Actions from the last meeting", "Relevant Actions from previous … Group": the tracker review.
+_FROM_LAST = re.compile(r"\bactions?\s+(?:from|of)\s+(?:the\s+)?(?:last|previous)\b", re.I)
 
 
 def tracker_heading(ctx: Ctx) -> Reply | None:
@@ -449,10 +453,7 @@ def tracker_heading(ctx: Ctx) -> Reply | None:
     if meeting is None:
         return None
     lines = open_agenda(ctx, meeting)
-    if _FROM_LAST.search(text):
-        found = next((ln for ln in lines if ln.tracker), None)
-    else:
-        found = best_fit(lines, text)
+    found = _headed(lines, text)
     if found is None or not found.tracker or found.item is None or meeting.current_item_id == found.item.id:
         return None
     return _take(ctx, meeting, lines, found)
@@ -462,14 +463,21 @@ def heading(ctx: Ctx) -> Reply | None:
     """An agenda item's title typed alone by the chair team during the meeting, as minutes head
     each item ("Matters arising" for "Minutes and matters arising"): that item is taken."""
     text = ctx.req.text.strip().rstrip(":.")
-    if len(text) > 80 or ctx.series is None or not ctx.is_chair_team():
+    if len(text) > 150 or ctx.series is None or not ctx.is_chair_team():
         return None
     meeting = ctx.open_meeting()
     if meeting is None:
         return None
     lines = open_agenda(ctx, meeting)
-    found = best_fit(lines, _typed_title(text), whole=True)
+    found = _headed(lines, _typed_title(text), whole=True)
     return _take(ctx, meeting, lines, found) if found is not None else None
+
+
+def _headed(lines: list[AgendaLine], text: str, *, whole: bool = False) -> AgendaLine | None:
+    """The item a heading names: the tracker review by its usual words, else the best fit."""
+    if _FROM_LAST.search(text):
+        return next((ln for ln in lines if ln.tracker), None)
+    return best_fit(lines, text, whole=whole)
 
 
 def _listing(lines: list[AgendaLine]) -> str:

@@ -951,7 +951,9 @@ def present(ctx: Ctx, args: dict[str, Any]) -> Reply:
     # "apologies from GB and SA", "Apologies were received from: GB"
     patterns=[
         r"(?:apologies|apols)(?:\s+(?:were\s+|have\s+been\s+)?(?:received|given|sent|noted|tendered))?(?:\s+from)?"
-        r"\s*[:\-–]?\s*(?P<names>.+)"
+        r"\s*[:\-–]?\s*(?P<names>.+)",
+        # a line of the minutes' apologies list alone: "Anne-Marie Speed (Paula Mason attending)"
+        r"(?P<names>[^()\n]{2,60}\([^()\n]{2,60}\s+attending\))\.?",
     ],
 )
 def apologies(ctx: Ctx, args: dict[str, Any]) -> Reply:
